@@ -1,0 +1,75 @@
+// Package clock is the notion of time shared by every layer of teardown.
+//
+// The protocol cores never read a clock themselves: they are handed an
+// Instant with every event and report the Instant of their next deadline.
+// The simulator (package netsim) produces virtual Instants; a real host
+// (package stack over a TUN device or UDP) produces them from the wall
+// clock's monotonic reading. Both use the same scale, nanoseconds since the
+// Unix epoch, so a capture written from either carries plausible timestamps.
+package clock
+
+import "time"
+
+// Instant is a point in time: nanoseconds since the Unix epoch.
+//
+// The zero Instant means "not set" (a disarmed timer, an absent deadline);
+// no Clock ever returns it.
+type Instant int64
+
+// Never is later than every Instant a clock returns; use it as the deadline
+// of something that is not scheduled when a comparison must still work.
+const Never Instant = 1<<63 - 1
+
+// Add returns t+d.
+func (t Instant) Add(d time.Duration) Instant { return t + Instant(d) }
+
+// Sub returns the duration t-u.
+func (t Instant) Sub(u Instant) time.Duration { return time.Duration(t - u) }
+
+// Before reports whether t is earlier than u.
+func (t Instant) Before(u Instant) bool { return t < u }
+
+// After reports whether t is later than u.
+func (t Instant) After(u Instant) bool { return t > u }
+
+// IsZero reports whether t is the zero ("not set") Instant.
+func (t Instant) IsZero() bool { return t == 0 }
+
+// Time converts t to a time.Time in UTC.
+func (t Instant) Time() time.Time { return time.Unix(0, int64(t)).UTC() }
+
+// Earliest returns the earlier of two deadlines, treating zero as "not set".
+func Earliest(a, b Instant) Instant {
+	switch {
+	case a == 0:
+		return b
+	case b == 0:
+		return a
+	case b < a:
+		return b
+	}
+	return a
+}
+
+// Clock tells the current time. Implementations: Real (the wall clock's
+// monotonic reading) and the simulator's virtual clock in package netsim.
+type Clock interface {
+	Now() Instant
+}
+
+// Real is a Clock that follows the machine's monotonic clock. Its readings
+// start at the wall-clock time at which it was created and then advance
+// monotonically, unaffected by changes to the system time.
+type Real struct {
+	start     time.Time
+	startUnix Instant
+}
+
+// NewReal returns a Real clock started now.
+func NewReal() *Real {
+	now := time.Now()
+	return &Real{start: now, startUnix: Instant(now.UnixNano())}
+}
+
+// Now returns the current time.
+func (r *Real) Now() Instant { return r.startUnix.Add(time.Since(r.start)) }

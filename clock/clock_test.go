@@ -1,0 +1,47 @@
+package clock
+
+import (
+	"testing"
+	"time"
+)
+
+func TestInstantArithmetic(t *testing.T) {
+	a := Instant(1_000)
+	b := a.Add(250 * time.Nanosecond)
+	if got := b.Sub(a); got != 250*time.Nanosecond {
+		t.Fatalf("Sub = %v, want 250ns", got)
+	}
+	if !a.Before(b) || a.After(b) || !b.After(a) {
+		t.Fatalf("ordering of %d and %d is wrong", a, b)
+	}
+	if (Instant(0)).IsZero() != true || a.IsZero() {
+		t.Fatal("IsZero: only the zero Instant is unset")
+	}
+}
+
+func TestEarliestTreatsZeroAsUnset(t *testing.T) {
+	cases := []struct{ a, b, want Instant }{
+		{0, 0, 0},
+		{0, 5, 5},
+		{5, 0, 5},
+		{3, 5, 3},
+		{5, 3, 3},
+	}
+	for _, c := range cases {
+		if got := Earliest(c.a, c.b); got != c.want {
+			t.Errorf("Earliest(%d, %d) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+func TestRealIsMonotonicAndNonZero(t *testing.T) {
+	c := NewReal()
+	a := c.Now()
+	b := c.Now()
+	if a.IsZero() || b.Before(a) {
+		t.Fatalf("real clock went from %d to %d", a, b)
+	}
+	if d := a.Time().Sub(time.Now()); d > time.Minute || d < -time.Minute {
+		t.Fatalf("real clock reads %v, far from the wall clock", a.Time())
+	}
+}

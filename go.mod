@@ -1,0 +1,3 @@
+module github.com/teardown-lab/teardown
+
+go 1.26

@@ -1,0 +1,49 @@
+// Package link moves IP packets between a host and a network.
+//
+// An Endpoint is a host's network interface: it carries whole IPv4 or IPv6
+// packets (no link-layer header) in both directions. Implementations: the
+// in-process pipe (package link/pipe), the simulator's hosts (package
+// netsim), a Linux TUN device (package link/tun) and DCCP-over-UDP
+// (package link/udp). Middleware such as the pcap tap (package link/pcap)
+// wraps any Endpoint and is itself one.
+//
+// Packets cross the interface in batches so that a real device can move
+// many per system call. Buffers are lent, never given: a callee must not
+// keep a packet slice after the call returns, and must copy what it needs.
+package link
+
+import "errors"
+
+// Receiver takes packets that arrived at an Endpoint.
+type Receiver interface {
+	// DeliverPackets hands over a batch of IP packets received from the
+	// network. The slices are valid only during the call.
+	DeliverPackets(pkts [][]byte)
+}
+
+// ReceiverFunc adapts a function to the Receiver interface.
+type ReceiverFunc func(pkts [][]byte)
+
+// DeliverPackets calls f(pkts).
+func (f ReceiverFunc) DeliverPackets(pkts [][]byte) { f(pkts) }
+
+// Endpoint is a host's side of a network link.
+type Endpoint interface {
+	// MTU is the largest IP packet, in bytes, that the link carries.
+	MTU() int
+	// WritePackets sends a batch of IP packets and reports how many were
+	// accepted. The endpoint copies what it keeps; the caller may reuse
+	// the buffers as soon as the call returns.
+	WritePackets(pkts [][]byte) (int, error)
+	// Attach sets the Receiver that incoming packets are delivered to.
+	// Packets that arrive before Attach, or after Attach(nil), are dropped.
+	Attach(r Receiver)
+	// Close releases the endpoint; later writes fail with ErrClosed.
+	Close() error
+}
+
+// ErrClosed is returned by WritePackets on an endpoint that was closed.
+var ErrClosed = errors.New("link: endpoint closed")
+
+// ErrTooBig is returned by WritePackets for a packet larger than the MTU.
+var ErrTooBig = errors.New("link: packet larger than the MTU")
