@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every test of teardown, after installing what the tests need.
+#
+#   scripts/test.sh            install missing tools (as root), then gofmt, go vet, go test -race
+#
+# CI (.ci/run) calls exactly this script. Tests that need a tool or root
+# skip loudly when it is missing; as root with apt this script installs the
+# tools so that nothing skips.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests use: tshark (independent decoder of our pcaps),
+# tcpdump (captures of the kernel's own traffic), librsvg2-bin (rsvg-convert
+# renders the lab's SVGs), iproute2 (network namespaces, veth, TUN).
+need_pkgs=()
+command -v tshark >/dev/null 2>&1 || need_pkgs+=(tshark)
+command -v tcpdump >/dev/null 2>&1 || need_pkgs+=(tcpdump)
+command -v rsvg-convert >/dev/null 2>&1 || need_pkgs+=(librsvg2-bin)
+command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
+
+if ((${#need_pkgs[@]})); then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing ${need_pkgs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  else
+    echo "test.sh: WARNING: missing ${need_pkgs[*]} and cannot install them (not root or no apt-get);" >&2
+    echo "test.sh: WARNING: the tests that need them will SKIP." >&2
+  fi
+fi
+
+echo "test.sh: go $(go env GOVERSION), $(nproc) cores"
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [[ -n "$unformatted" ]]; then
+  echo "test.sh: gofmt would change:" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+
+go vet ./...
+# go test runs the committed fuzz corpora (testdata/fuzz) as regression tests.
+go test -race -timeout 45m "$@" ./...
