@@ -1,0 +1,135 @@
+package profile
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Profile is a named set of behaviours of a real system. The zero value is
+// not a useful profile; start from Linux (or ByName) and change fields.
+type Profile struct {
+	// Name is the profile's name as ByName spells it ("linux").
+	Name string
+
+	// RSTOnCloseWithUnread decides what a full close does when received
+	// data is still unread: true sends RST and discards the unsent queue
+	// (RFC 2525 §2.17 "Failure to RST on close with data pending"; Linux,
+	// Windows, gVisor), false ignores the receive queue and closes with FIN
+	// as usual (FreeBSD, smoltcp, picoTCP — the systems the seed says
+	// "simply ignore the receive queue").
+	RSTOnCloseWithUnread bool
+
+	// RSTOnDataAfterClose decides what happens when new data arrives after
+	// the application has fully closed: true answers RST and ends the
+	// connection (RFC 2525 §2.17, RFC 9293 §3.10.7.4 step seven; Linux and
+	// the BSDs), false acknowledges and discards it.
+	RSTOnDataAfterClose bool
+
+	// DeliverQueuedDataBeforeReset decides what a received RST does to data
+	// already queued for the reader: true lets the application read it
+	// first and report "connection reset" after it (Linux: a recv after
+	// the RST still returns the queued bytes), false discards it at once so
+	// the next read fails (the stacks where the seed's "ERROR" is lost).
+	DeliverQueuedDataBeforeReset bool
+
+	// IgnoreRSTInTimeWait decides whether an RST that reaches a connection
+	// in TIME-WAIT is ignored (RFC 1337 §3 "TIME-WAIT Assassination"
+	// remedy R1; FreeBSD, lwIP, gVisor) or ends TIME-WAIT early (false;
+	// Linux, and RFC 9293 §3.10.7.4 as written).
+	IgnoreRSTInTimeWait bool
+
+	// DiscardAfterShutdownRead decides what shutdown(SHUT_RD) does to
+	// received data: false keeps queuing, acknowledging and handing over
+	// data, a read of an empty queue returns end-of-stream instead of
+	// blocking (Linux, observed); true discards the queue and everything
+	// that arrives later while still acknowledging it (4.4BSD descendants).
+	DiscardAfterShutdownRead bool
+
+	// HoldFINWhileUnread decides whether a received FIN is acknowledged at
+	// once (false; Linux, RFC 9293) or held unacknowledged, and not yet
+	// reported as end-of-stream, until the application has read every byte
+	// before it (true; Stratus VOS STCP as the seed of scenario group 3
+	// describes it). A held FIN is retransmitted by the peer, and a peer
+	// that vanished meanwhile answers the eventual ACK with RST.
+	HoldFINWhileUnread bool
+
+	// The listen backlog (SCENARIOS.md §3) and DCCP passive close (§2)
+	// issues add their fields here, for example:
+	//   SYNACKBeforeAccept bool // false: vos-legacy answers SYN only at accept()
+	//   RSTOnBacklogFull bool   // true: vos-legacy resets instead of dropping
+	//   ResetConnInAcceptQueue  // linux keeps reset connections acceptable
+	//   DCCPPassiveCloseStates, DCCPCloseTieBreaker bool // false: rfc-naive
+}
+
+// Linux is the default profile: the Linux kernel's behaviour as observed on
+// these machines (notes/peer-facts.md).
+var Linux = Profile{
+	Name:                         "linux",
+	RSTOnCloseWithUnread:         true,
+	RSTOnDataAfterClose:          true,
+	DeliverQueuedDataBeforeReset: true,
+}
+
+// DiscardOnRST is Linux except that a received RST discards unread data.
+var DiscardOnRST = with(Linux, "discard-on-rst", func(p *Profile) { p.DeliverQueuedDataBeforeReset = false })
+
+// NoRSTOnClose is Linux except that close ignores the receive queue and
+// sends FIN (FreeBSD, smoltcp, picoTCP).
+var NoRSTOnClose = with(Linux, "no-rst-on-close", func(p *Profile) { p.RSTOnCloseWithUnread = false })
+
+// RFC1337 is Linux except that an RST in TIME-WAIT is ignored.
+var RFC1337 = with(Linux, "rfc1337", func(p *Profile) { p.IgnoreRSTInTimeWait = true })
+
+// VOS171 is Stratus VOS STCP from release 17.1 as the seed describes it:
+// the handshake completes before accept and a received FIN is held
+// unacknowledged while data is unread. Its backlog fields are filled in by
+// the listen-backlog issue.
+var VOS171 = with(Linux, "vos-17.1", func(p *Profile) { p.HoldFINWhileUnread = true })
+
+// VOSLegacy is STCP before 17.1. Its TCP fields equal Linux's for now; the
+// listen-backlog issue adds "no SYN-ACK until accept" and "RST on a full
+// backlog".
+var VOSLegacy = with(Linux, "vos-legacy", nil)
+
+// RFCNaive is the DCCP behaviour that answers CloseReq/Close at once, with
+// no tie-breaker. Its TCP fields equal Linux's; the DCCP issue fills in the
+// rest.
+var RFCNaive = with(Linux, "rfc-naive", nil)
+
+func with(base Profile, name string, f func(*Profile)) Profile {
+	base.Name = name
+	if f != nil {
+		f(&base)
+	}
+	return base
+}
+
+var byName = map[string]*Profile{
+	Linux.Name:        &Linux,
+	DiscardOnRST.Name: &DiscardOnRST,
+	NoRSTOnClose.Name: &NoRSTOnClose,
+	RFC1337.Name:      &RFC1337,
+	VOS171.Name:       &VOS171,
+	VOSLegacy.Name:    &VOSLegacy,
+	RFCNaive.Name:     &RFCNaive,
+}
+
+// ByName returns the named profile ("linux", "discard-on-rst", ...); see
+// Names for the list. An unknown name is an error that lists the known ones.
+func ByName(name string) (Profile, error) {
+	p, ok := byName[name]
+	if !ok {
+		return Profile{}, fmt.Errorf("profile: unknown profile %q (known: %v)", name, Names())
+	}
+	return *p, nil
+}
+
+// Names returns the names of the known profiles, sorted.
+func Names() []string {
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
