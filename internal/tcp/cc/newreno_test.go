@@ -15,11 +15,11 @@ func ack(n int) Ack { return Ack{Acked: n, SRTT: 100 * time.Millisecond, CwndLim
 
 func TestInitialWindow(t *testing.T) {
 	for _, tc := range []struct{ mss, want int }{
-		{536, 5360},    // 10*536 = 5360 < max(1072, 14600)
-		{1000, 10000},  // 10*1000 < 14600
-		{1460, 14600},  // min(14600, max(2920, 14600))
-		{4000, 14600},  // max(8000, 14600) = 14600 < 40000
-		{9000, 18000},  // max(18000, 14600) = 18000 < 90000
+		{536, 5360},   // 10*536 = 5360 < max(1072, 14600)
+		{1000, 10000}, // 10*1000 < 14600
+		{1460, 14600}, // min(14600, max(2920, 14600))
+		{4000, 14600}, // max(8000, 14600) = 14600 < 40000
+		{9000, 18000}, // max(18000, 14600) = 18000 < 90000
 	} {
 		if got := InitialWindow(tc.mss); got != tc.want {
 			t.Errorf("RFC 6928 IW for MSS %d: got %d, want %d", tc.mss, got, tc.want)
