@@ -1,0 +1,140 @@
+package tcp
+
+import (
+	"time"
+
+	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/profile"
+)
+
+// Config sets up a connection. Zero fields take the defaults listed with
+// each field (Linux's values where Linux has one); DefaultConfig returns
+// them filled in.
+type Config struct {
+	// MSS is the largest payload this end receives and sends per segment,
+	// announced in the MSS option: the MTU minus the IP and TCP headers.
+	// Default 1460 (Ethernet MTU, IPv4).
+	MSS int
+	// PeerDefaultMSS is the send MSS assumed when the peer's SYN carries no
+	// MSS option: 536 for IPv4, 1220 for IPv6 (RFC 9293 §3.7.1). Default 536.
+	PeerDefaultMSS int
+	// RecvBuffer and SendBuffer are the receive and send buffer sizes in
+	// bytes. Default 256 KiB each.
+	RecvBuffer, SendBuffer int
+
+	// NoWindowScaling, NoSACK and NoTimestamps turn off offering (and
+	// accepting) the RFC 7323 window scale, RFC 2018 SACK-permitted and
+	// RFC 7323 timestamps options. All three are on by default, as Linux.
+	NoWindowScaling, NoSACK, NoTimestamps bool
+	// NoDelay turns off Nagle's algorithm (RFC 9293 §3.7.4), as
+	// TCP_NODELAY. Nagle is on by default.
+	NoDelay bool
+
+	// DelayedACK is the longest an ACK for in-order data is delayed
+	// (RFC 9293 §3.8.6.3 requires less than 0.5 s). Default 40 ms (Linux's
+	// minimum delayed-ACK time).
+	DelayedACK time.Duration
+	// MSL is the maximum segment lifetime; TIME-WAIT lasts 2*MSL. Default
+	// 30 s, so TIME-WAIT lasts 60 s as on Linux.
+	MSL time.Duration
+	// RTOInitial, RTOMin and RTOMax bound the retransmission timeout
+	// (RFC 6298 §2: 1 s initial; Linux uses a 200 ms minimum and a 120 s
+	// maximum). Defaults 1 s, 200 ms, 120 s.
+	RTOInitial, RTOMin, RTOMax time.Duration
+	// SYNRetries is how often a SYN or SYN-ACK is retransmitted before the
+	// open fails with ErrTimeout (Linux tcp_syn_retries). Default 6.
+	SYNRetries int
+	// Retries is how often a data segment or FIN is retransmitted without
+	// progress before the connection fails with ErrTimeout (Linux
+	// tcp_retries2). Default 15.
+	Retries int
+	// UserTimeout, when positive, gives up a connection whose sent data has
+	// gone unacknowledged this long (RFC 5482, RFC 9293 §3.8.3), measured
+	// as Linux does from the first retransmission. Zero: only Retries.
+	UserTimeout time.Duration
+	// KeepAlive turns on keepalive probes (RFC 9293 §3.8.4) after
+	// KeepAliveIdle without segments from the peer (default 2 h), every
+	// KeepAliveInterval (default 75 s), giving up after KeepAliveCount
+	// unanswered probes (default 9) with RST and ErrTimeout, as Linux.
+	KeepAlive                        bool
+	KeepAliveIdle, KeepAliveInterval time.Duration
+	KeepAliveCount                   int
+	// FinWait2Timeout ends a connection left in FIN-WAIT-2 after a full
+	// close, whose peer never sends FIN (Linux tcp_fin_timeout). Default 60 s.
+	FinWait2Timeout time.Duration
+	// ChallengeACKInterval is the least time between two RFC 5961 challenge
+	// ACKs (RFC 5961 §7 asks for a limit; Linux and gVisor allow one per
+	// 500 ms per connection). Default 500 ms.
+	ChallengeACKInterval time.Duration
+	// InitialWindowSegments is the initial congestion window in segments
+	// (RFC 6928). Default 10.
+	InitialWindowSegments int
+
+	// Profile selects the behaviours that differ between systems. The zero
+	// Profile (no Name) means profile.Linux.
+	Profile profile.Profile
+
+	// OnStateChange, when set, is called by every state change with the
+	// old and new state and a short reason ("rcvd SYN,ACK"); the lab draws
+	// from it. It must not call back into the Conn.
+	OnStateChange func(now clock.Instant, from, to State, why string)
+}
+
+// DefaultConfig returns a Config with every default filled in.
+func DefaultConfig() Config {
+	var c Config
+	c.setDefaults()
+	return c
+}
+
+func (c *Config) setDefaults() {
+	def := func(p *time.Duration, d time.Duration) {
+		if *p <= 0 {
+			*p = d
+		}
+	}
+	defInt := func(p *int, d int) {
+		if *p <= 0 {
+			*p = d
+		}
+	}
+	defInt(&c.MSS, 1460)
+	defInt(&c.PeerDefaultMSS, 536)
+	defInt(&c.RecvBuffer, 256<<10)
+	defInt(&c.SendBuffer, 256<<10)
+	defInt(&c.SYNRetries, 6)
+	defInt(&c.Retries, 15)
+	defInt(&c.KeepAliveCount, 9)
+	defInt(&c.InitialWindowSegments, 10)
+	def(&c.DelayedACK, 40*time.Millisecond)
+	def(&c.MSL, 30*time.Second)
+	def(&c.RTOInitial, time.Second)
+	def(&c.RTOMin, 200*time.Millisecond)
+	def(&c.RTOMax, 120*time.Second)
+	def(&c.KeepAliveIdle, 2*time.Hour)
+	def(&c.KeepAliveInterval, 75*time.Second)
+	def(&c.FinWait2Timeout, 60*time.Second)
+	def(&c.ChallengeACKInterval, 500*time.Millisecond)
+	if c.Profile.Name == "" {
+		c.Profile = profile.Linux
+	}
+	if c.MSS > 65535 {
+		c.MSS = 65535
+	}
+	if c.RecvBuffer < 2*c.MSS {
+		c.RecvBuffer = 2 * c.MSS
+	}
+	if c.SendBuffer < c.MSS {
+		c.SendBuffer = c.MSS
+	}
+}
+
+// windowShift is the RFC 7323 §2.2 shift this end announces: the smallest
+// that lets the receive buffer be advertised, at most 14 (§2.3).
+func (c *Config) windowShift() uint8 {
+	var s uint8
+	for s < 14 && c.RecvBuffer>>s > 65535 {
+		s++
+	}
+	return s
+}

@@ -1,0 +1,316 @@
+package tcp
+
+import (
+	"time"
+
+	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/seqnum"
+	"github.com/teardown-lab/teardown/profile"
+)
+
+// Conn is one TCP connection: the state machine of RFC 9293 with its send
+// and receive buffers. It is not safe for concurrent use; the host
+// serializes calls. Its methods split by concern over conn_recv.go (SEGMENT
+// ARRIVES), conn_send.go (NextSegment), conn_close.go (the application's
+// close calls), conn_app.go (Read, Write) and conn_timer.go.
+type Conn struct {
+	cfg   Config
+	prof  profile.Profile
+	state State
+	// passive: opened by NewPassive (an RST in SYN-RECEIVED then means the
+	// peer is gone, not that we were refused).
+	passive bool
+	opened  clock.Instant
+
+	// Send sequence space (RFC 9293 §3.3.1). sndMax is the highest
+	// sequence number sent plus one: SND.NXT goes back to SND.UNA after a
+	// timeout, sndMax does not.
+	iss, sndUna, sndNxt, sndMax seqnum.V32
+	sndWnd, maxSndWnd           uint32 // scaled; MAX.SND.WND of RFC 5961 §5.2
+	sndWL1, sndWL2              seqnum.V32
+	sndShift, rcvShift          uint8 // window scale shifts (RFC 7323 §2)
+	sndMSS                      int   // effective send MSS, options excluded
+
+	// Receive sequence space. rcvAdv is the right edge of the window last
+	// advertised; it never moves left (RFC 9293 §3.8.6.2.2).
+	irs, rcvNxt, rcvAdv seqnum.V32
+	lastAckSent         seqnum.V32
+
+	// Negotiated options.
+	wsOK, sackOK, tsOK bool
+	tsRecent           uint32 // TS.Recent (RFC 7323 §4.3)
+	tsRecentAt         clock.Instant
+	tsOffset           uint32
+
+	// snd holds data written but not yet acknowledged; its first byte has
+	// sequence number sndBufSeq. The FIN, once queued, follows its last
+	// byte.
+	snd       ring
+	sndBufSeq seqnum.V32
+	finQueued bool // the application closed for writing
+	finSent   bool
+	// rcv holds in-order unread bytes, then out-of-order bytes (tracked by
+	// ooo) at their places.
+	rcv ring
+	ooo reassembly
+	// rcvFin is the sequence number of a FIN seen beyond RCV.NXT (out of
+	// order, or held by HoldFINWhileUnread); hasRcvFin says it is set.
+	rcvFin    seqnum.V32
+	hasRcvFin bool
+	finRcvd   bool // the peer's FIN was consumed
+
+	appClosed  bool  // full close (Close) was called
+	readClosed bool  // CloseRead or Close was called
+	err        error // terminal error for Read and Write
+
+	// Pending output.
+	synPending, ackNow, rtxPending bool
+	probePending, keepalivePending bool
+	rstPending                     bool
+	rst                            Segment
+	delackSegs                     int // in-order segments received since the last ACK
+
+	timers     timers
+	rto        rtoEstimator
+	backoff    int           // consecutive timeouts of the same data
+	rtxStart   clock.Instant // first retransmission without progress (user timeout)
+	rttTiming  bool          // a segment is being timed (no timestamps)
+	rttSeq     seqnum.V32
+	rttTime    clock.Instant
+	persistN   int // persist timer back-offs
+	kaProbes   int // unanswered keepalive probes
+	lastChACK  clock.Instant
+	dupAcks    int
+	inRecovery bool
+	recover    seqnum.V32 // RFC 6582 "recover"
+	cc         congestion
+
+	events  Events
+	stats   Counters
+	summary Summary
+}
+
+// timers holds the connection's deadlines; zero means disarmed.
+type timers struct {
+	rtx, persist, delack, keepalive, timeWait, finWait2 clock.Instant
+}
+
+func newConn(now clock.Instant, cfg Config, iss seqnum.V32) *Conn {
+	cfg.setDefaults()
+	c := &Conn{
+		cfg:       cfg,
+		prof:      cfg.Profile,
+		opened:    now,
+		iss:       iss,
+		sndUna:    iss,
+		sndNxt:    iss,
+		sndMax:    iss,
+		recover:   iss,
+		sndBufSeq: iss.Add(1),
+		sndMSS:    cfg.PeerDefaultMSS,
+		snd:       newRing(cfg.SendBuffer),
+		// Slack of one window-scale unit: the advertised right edge is
+		// rounded up to it (see windowField).
+		rcv:      newRing(cfg.RecvBuffer + 1<<cfg.windowShift()),
+		rto:      newRTOEstimator(cfg.RTOInitial, cfg.RTOMin, cfg.RTOMax),
+		tsOffset: uint32(iss) * 2654435761, // per-connection clock offset (RFC 7323 §5.4)
+	}
+	c.cc = newRenoLite(cfg.MSS, cfg.InitialWindowSegments)
+	return c
+}
+
+// NewActive opens a connection actively (RFC 9293 §3.10.1 OPEN): the Conn
+// starts in SYN-SENT and its first NextSegment is the SYN. iss comes from
+// an ISNGenerator.
+func NewActive(now clock.Instant, cfg Config, iss seqnum.V32) *Conn {
+	c := newConn(now, cfg, iss)
+	c.synPending = true
+	c.setState(now, SynSent, "active open")
+	return c
+}
+
+// NewPassive opens a connection from a SYN that reached a listener (RFC
+// 9293 §3.10.7.2): the Conn starts in SYN-RECEIVED and its first
+// NextSegment is the SYN-ACK. The caller checked that syn carries SYN and
+// neither ACK nor RST.
+func NewPassive(now clock.Instant, cfg Config, iss seqnum.V32, syn *Segment) *Conn {
+	c := newConn(now, cfg, iss)
+	c.passive = true
+	c.stats.SegsIn++
+	c.negotiate(now, syn)
+	c.irs = syn.Seq
+	c.rcvNxt = syn.Seq.Add(1)
+	c.lastAckSent = c.rcvNxt
+	c.sndWnd = uint32(syn.Window) // never scaled in a SYN (RFC 7323 §2.2)
+	c.maxSndWnd = c.sndWnd
+	c.synPending = true
+	c.setState(now, SynReceived, "rcvd SYN (passive open)")
+	return c
+}
+
+// setState is the one place the state changes: it runs the entry actions
+// (timers, events, the summary) and calls the trace hook.
+func (c *Conn) setState(now clock.Instant, s State, why string) {
+	from := c.state
+	if from == s {
+		return
+	}
+	c.state = s
+	switch s {
+	case Established:
+		c.events |= EventEstablished | EventWritable
+		c.armKeepalive(now)
+	case FinWait2:
+		if c.appClosed {
+			c.timers.finWait2 = now.Add(c.cfg.FinWait2Timeout)
+		}
+	case TimeWait:
+		c.timers = timers{timeWait: now.Add(2 * c.cfg.MSL)}
+		c.rtxPending, c.probePending, c.keepalivePending = false, false, false
+		c.events |= EventTimeWait | EventReadable | EventWritable
+		c.end(now, EndGraceful, "FIN exchanged both ways; TIME-WAIT")
+	case Closed:
+		c.timers = timers{}
+		c.synPending, c.ackNow, c.rtxPending = false, false, false
+		c.probePending, c.keepalivePending = false, false
+		c.events |= EventClosed | EventReadable | EventWritable
+		c.end(now, EndGraceful, "closed")
+	}
+	if c.cfg.OnStateChange != nil {
+		c.cfg.OnStateChange(now, from, s, why)
+	}
+}
+
+// end records how the connection ended; the first call wins.
+func (c *Conn) end(now clock.Instant, e Ending, why string) {
+	if c.summary.Ending != EndOpen {
+		return
+	}
+	c.summary.Ending = e
+	c.summary.Why = why
+	c.summary.Duration = now.Sub(c.opened)
+	c.summary.SentUnacked = c.sentUnacked()
+	c.summary.UnsentDiscarded += c.unsent()
+}
+
+// sentUnacked is the number of data bytes sent but not acknowledged.
+func (c *Conn) sentUnacked() int {
+	lo := c.sndUna.Max(c.sndBufSeq)
+	hi := c.sndMax.Min(c.sndBufSeq.Add(seqnum.Size32(c.snd.len())))
+	if d := hi.Sub(lo); d > 0 {
+		return int(d)
+	}
+	return 0
+}
+
+// unsent is the number of data bytes written but never sent.
+func (c *Conn) unsent() int {
+	sent := c.sndMax.Sub(c.sndBufSeq)
+	if sent < 0 {
+		sent = 0
+	}
+	return max(0, c.snd.len()-int(sent))
+}
+
+// finSeq is the sequence number of our FIN (meaningful once finQueued).
+func (c *Conn) finSeq() seqnum.V32 { return c.sndBufSeq.Add(seqnum.Size32(c.snd.len())) }
+
+// finAcked reports whether our FIN was sent and acknowledged.
+func (c *Conn) finAcked() bool { return c.finSent && c.sndUna == c.finSeq().Add(1) }
+
+// State returns the connection state.
+func (c *Conn) State() State { return c.state }
+
+// TakeEvents returns the events since the last call and clears them.
+func (c *Conn) TakeEvents() Events {
+	e := c.events
+	c.events = 0
+	return e
+}
+
+// Summary returns what is known of how the connection ended (Ending is
+// EndOpen while it has not).
+func (c *Conn) Summary() Summary { return c.summary }
+
+// Counters returns the connection's statistics.
+func (c *Conn) Counters() Counters { return c.stats }
+
+// Unacked returns the number of bytes written by the application and not
+// yet acknowledged by the peer, sent or not.
+func (c *Conn) Unacked() int { return c.snd.len() }
+
+// AllAcked reports whether everything written, and the FIN if one was
+// queued, has been acknowledged: the condition a positive SO_LINGER and a
+// graceful close wait for.
+func (c *Conn) AllAcked() bool {
+	return c.snd.len() == 0 && (!c.finQueued || c.finAcked())
+}
+
+// Readable returns the number of bytes Read would return now.
+func (c *Conn) Readable() int { return c.rcv.len() }
+
+// Writable returns the free space of the send buffer.
+func (c *Conn) Writable() int { return c.snd.free() }
+
+// Err returns the error that ended the connection (nil while open or after
+// a graceful end).
+func (c *Conn) Err() error { return c.err }
+
+// SRTT returns the smoothed round-trip time (zero before a sample).
+func (c *Conn) SRTT() time.Duration { return c.rto.srtt }
+
+// RTO returns the current retransmission timeout, back-off included.
+func (c *Conn) RTO() time.Duration { return c.rto.backedOff(c.backoff) }
+
+// SendMSS returns the effective send MSS (payload bytes per segment).
+func (c *Conn) SendMSS() int { return c.sndMSS }
+
+// Negotiated reports which options the handshake agreed on.
+func (c *Conn) Negotiated() (windowScaling, sack, timestamps bool) {
+	return c.wsOK, c.sackOK, c.tsOK
+}
+
+// SetNoDelay turns Nagle's algorithm off (true) or on, as TCP_NODELAY.
+func (c *Conn) SetNoDelay(on bool) { c.cfg.NoDelay = on }
+
+// SetKeepAlive turns keepalive probes on or off (RFC 9293 §3.8.4).
+func (c *Conn) SetKeepAlive(now clock.Instant, on bool) {
+	c.cfg.KeepAlive = on
+	c.kaProbes = 0
+	c.timers.keepalive = 0
+	c.armKeepalive(now)
+}
+
+// negotiate takes the options of the peer's SYN (RFC 9293 §3.7.1, RFC
+// 7323 §2.2 and §3.2, RFC 2018 §2). An option is in use when both SYNs
+// carry it; for a passive open our SYN-ACK carries only what the peer
+// offered.
+func (c *Conn) negotiate(now clock.Instant, syn *Segment) {
+	o := &syn.Options
+	peerMSS := c.cfg.PeerDefaultMSS
+	if o.HasMSS && o.MSS > 0 {
+		peerMSS = int(o.MSS)
+	}
+	c.sndMSS = min(peerMSS, c.cfg.MSS)
+	c.wsOK = !c.cfg.NoWindowScaling && o.HasWScale
+	if c.wsOK {
+		c.sndShift = min(o.WScale, 14) // RFC 7323 §2.3: treat above 14 as 14
+		c.rcvShift = c.cfg.windowShift()
+	}
+	c.sackOK = !c.cfg.NoSACK && o.SACKPermitted
+	c.tsOK = !c.cfg.NoTimestamps && o.HasTimestamp
+	if c.tsOK {
+		c.tsRecent = o.TSVal
+		c.tsRecentAt = now
+		c.sndMSS -= 12 // the option's room in every segment (RFC 7323 §3.2 with padding)
+	}
+	if c.sndMSS < 64 {
+		c.sndMSS = 64
+	}
+	c.cc = newRenoLite(c.sndMSS, c.cfg.InitialWindowSegments)
+}
+
+// tsNow is our TSval clock: milliseconds plus a per-connection offset.
+func (c *Conn) tsNow(now clock.Instant) uint32 {
+	return uint32(int64(now)/1e6) + c.tsOffset
+}

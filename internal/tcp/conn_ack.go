@@ -1,0 +1,150 @@
+package tcp
+
+import (
+	"time"
+
+	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/seqnum"
+	"github.com/teardown-lab/teardown/internal/wire"
+)
+
+// checkACK is step five (RFC 9293 §3.10.7.4 "fifth check the ACK field").
+// It reports whether processing continues with the segment's text.
+func (c *Conn) checkACK(now clock.Instant, s *Segment) bool {
+	if s.Flags&wire.ACK == 0 {
+		c.stats.Drops[DropNoACK]++
+		return false
+	}
+	if c.state == SynReceived {
+		if !c.sndUna.LessThan(s.Ack) || c.sndMax.LessThan(s.Ack) {
+			// Not our SYN's ACK: <SEQ=SEG.ACK><CTL=RST>.
+			c.queueRST(s.Ack, 0, false)
+			return false
+		}
+		c.ackOurSYN(now, s)
+		c.sndWnd = uint32(s.Window) << c.sndShift
+		c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
+		c.sndWL1, c.sndWL2 = s.Seq, s.Ack
+		c.establish(now, "rcvd ACK of SYN")
+		return true
+	}
+	// RFC 5961 §5.2: acceptable when SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT.
+	if s.Ack.LessThan(c.sndUna.Add(-seqnum.Size32(c.maxSndWnd))) {
+		c.stats.Drops[DropACKTooOld]++
+		c.challengeACK(now)
+		return false
+	}
+	if c.sndMax.LessThan(s.Ack) {
+		c.stats.Drops[DropACKTooNew]++
+		c.ackNow = true
+		return false
+	}
+	c.processACK(now, s)
+	switch c.state {
+	case FinWait1:
+		if c.finAcked() {
+			c.summary.FINAcked = true
+			c.setState(now, FinWait2, "rcvd ACK of FIN")
+		}
+	case Closing:
+		if c.finAcked() {
+			c.summary.FINAcked = true
+			c.setState(now, TimeWait, "rcvd ACK of FIN in CLOSING")
+		}
+	case LastAck:
+		if c.finAcked() {
+			c.summary.FINAcked = true
+			c.end(now, EndGraceful, "FIN exchanged both ways; passive close")
+			c.setState(now, Closed, "rcvd ACK of FIN in LAST-ACK")
+			return false
+		}
+	}
+	return true
+}
+
+// processACK takes an acceptable ACK: new data acknowledged, RTT, the
+// congestion window, duplicate ACKs and the send window.
+func (c *Conn) processACK(now clock.Instant, s *Segment) {
+	if c.sndUna.LessThan(s.Ack) {
+		c.newlyAcked(now, s)
+	} else if s.Ack == c.sndUna && len(s.Payload) == 0 && s.Flags&(wire.SYN|wire.FIN) == 0 &&
+		c.sndUna != c.sndMax && uint32(s.Window)<<c.sndShift == c.sndWnd {
+		c.duplicateACK(now)
+	}
+	// RFC 9293 §3.10.7.4: update the window from the newest segment only.
+	if c.sndWL1.LessThan(s.Seq) || (c.sndWL1 == s.Seq && c.sndWL2.LessThanEq(s.Ack)) {
+		was := c.sndWnd
+		c.sndWnd = uint32(s.Window) << c.sndShift
+		c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
+		c.sndWL1, c.sndWL2 = s.Seq, s.Ack
+		if c.sndWnd > 0 && (was == 0 || c.timers.persist != 0) {
+			c.timers.persist = 0
+			c.persistN = 0
+			c.probePending = false
+		}
+	}
+}
+
+// newlyAcked handles an ACK that moves SND.UNA forward.
+func (c *Conn) newlyAcked(now clock.Instant, s *Segment) {
+	acked := int(s.Ack.Sub(c.sndUna))
+	inflight := int(c.sndMax.Sub(c.sndUna))
+	if d := s.Ack.Sub(c.sndBufSeq); d > 0 {
+		n := min(int(d), c.snd.len())
+		c.snd.discard(n)
+		c.sndBufSeq = c.sndBufSeq.Add(seqnum.Size32(n))
+		c.events |= EventWritable
+	}
+	c.sndUna = s.Ack
+	if c.sndNxt.LessThan(c.sndUna) {
+		c.sndNxt = c.sndUna
+	}
+	c.events |= EventAcked
+	// RTT: the timestamp echo when timestamps are on (RFC 7323 §4.1),
+	// else the one timed segment (RFC 6298 §3, Karn: never a retransmitted one).
+	var rtt time.Duration
+	switch {
+	case c.tsOK && s.Options.HasTimestamp && s.Options.TSEcr != 0:
+		rtt = c.tsRTT(now, s.Options.TSEcr)
+	case c.rttTiming && c.rttSeq.LessThanEq(s.Ack):
+		rtt = now.Sub(c.rttTime)
+		c.rttTiming = false
+	}
+	if rtt > 0 {
+		c.rto.sample(rtt)
+	}
+	c.backoff = 0
+	c.rtxStart = 0
+	c.dupAcks = 0
+	if c.inRecovery {
+		if c.recover.LessThanEq(s.Ack) {
+			c.inRecovery = false // full ACK (RFC 6582 §3.2 step 3)
+		} else {
+			c.rtxPending = true // partial ACK: retransmit the next hole
+		}
+	} else {
+		c.cc.onAck(now, acked, inflight, rtt)
+	}
+	// RFC 6298 §5.2 and §5.3.
+	if c.sndUna == c.sndMax {
+		c.timers.rtx = 0
+	} else {
+		c.timers.rtx = now.Add(c.rto.backedOff(0))
+	}
+}
+
+// duplicateACK counts duplicate ACKs; the third starts fast retransmit
+// (RFC 5681 §3.2, RFC 6582 §3.2 step 2 with the "recover" check).
+func (c *Conn) duplicateACK(now clock.Instant) {
+	c.stats.DupACKsIn++
+	c.dupAcks++
+	if c.dupAcks != 3 || c.inRecovery || c.sndUna.LessThan(c.recover) {
+		return
+	}
+	c.inRecovery = true
+	c.recover = c.sndMax
+	c.cc.onFastRetransmit(now, int(c.sndMax.Sub(c.sndUna)))
+	c.rtxPending = true
+	c.stats.FastRetransmits++
+	c.rttTiming = false
+}

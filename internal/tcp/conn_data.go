@@ -1,0 +1,125 @@
+package tcp
+
+import (
+	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/seqnum"
+	"github.com/teardown-lab/teardown/internal/wire"
+)
+
+// processText is step seven (RFC 9293 §3.10.7.4 "seventh, process the
+// segment text"): in-order data is queued for the reader, out-of-order
+// data is kept at its place in the receive ring.
+func (c *Conn) processText(now clock.Instant, s *Segment) {
+	if len(s.Payload) == 0 {
+		return
+	}
+	switch c.state {
+	case Established, FinWait1, FinWait2:
+	default:
+		// CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer's FIN came
+		// first, so this cannot be new data. Ignore it.
+		c.stats.Drops[DropAfterClose]++
+		return
+	}
+	if c.appClosed && c.prof.RSTOnDataAfterClose {
+		// RFC 2525 §2.17 and RFC 9293 §3.10.7.4: new data after the
+		// application closed cannot be delivered; tell the peer at once.
+		c.summary.UnreadDiscarded += len(s.Payload)
+		c.abortRST(now, "data arrived after close: RFC 2525 §2.17")
+		return
+	}
+	if s.Seq == c.rcvNxt {
+		c.appendInOrder(now, s)
+		return
+	}
+	// Out of order: keep it if the reassembly queue has room, and ACK at
+	// once so the sender sees the gap (RFC 5681 §4.2, RFC 2018 §4).
+	c.ackNow = true
+	end := s.Seq.Add(seqnum.Size32(len(s.Payload)))
+	if !c.ooo.add(s.Seq, end) {
+		c.stats.Drops[DropOutOfOrderFull]++
+		return
+	}
+	c.rcv.writeAt(c.rcv.len()+int(s.Seq.Sub(c.rcvNxt)), s.Payload)
+}
+
+// appendInOrder queues data that starts at RCV.NXT, pulls in whatever
+// out-of-order data it joins, and schedules the ACK (RFC 9293 §3.8.6.3:
+// every second full-sized segment, or within the delayed-ACK time;
+// at once when a gap was filled, RFC 5681 §4.2).
+func (c *Conn) appendInOrder(now clock.Instant, s *Segment) {
+	n := len(s.Payload)
+	c.rcv.writeAt(c.rcv.len(), s.Payload)
+	c.rcv.grow(n)
+	c.rcvNxt = c.rcvNxt.Add(seqnum.Size32(n))
+	if !c.ooo.empty() {
+		next := c.ooo.advance(c.rcvNxt)
+		c.rcv.grow(int(next.Sub(c.rcvNxt)))
+		c.rcvNxt = next
+		c.ackNow = true
+	}
+	if c.readClosed && c.prof.DiscardAfterShutdownRead {
+		c.summary.UnreadDiscarded += c.rcv.len()
+		c.rcv.discard(c.rcv.len())
+	} else {
+		c.events |= EventReadable
+	}
+	c.delackSegs++
+	if c.delackSegs >= 2 {
+		c.ackNow = true
+	} else if c.timers.delack == 0 {
+		c.timers.delack = now.Add(c.cfg.DelayedACK)
+	}
+	if c.hasRcvFin && c.rcvFin == c.rcvNxt {
+		c.hasRcvFin = false
+		c.consumeFIN(now)
+	}
+}
+
+// checkFIN is step eight (RFC 9293 §3.10.7.4 "eighth, check the FIN
+// bit"). A FIN beyond RCV.NXT (after a gap) is remembered and consumed
+// when the gap fills.
+func (c *Conn) checkFIN(now clock.Instant, s *Segment) {
+	if s.Flags&wire.FIN == 0 || c.state == Closed {
+		return
+	}
+	at := s.Seq.Add(seqnum.Size32(len(s.Payload)))
+	switch {
+	case at == c.rcvNxt && !c.finRcvd:
+		c.consumeFIN(now)
+	case c.rcvNxt.LessThan(at):
+		c.rcvFin, c.hasRcvFin = at, true
+		c.ackNow = true
+	default: // a FIN already consumed
+		c.ackNow = true
+	}
+}
+
+// consumeFIN advances over the peer's FIN and makes the state change of
+// step eight. Under HoldFINWhileUnread it waits until the reader has
+// drained the queue (Read calls it again).
+func (c *Conn) consumeFIN(now clock.Instant) {
+	if c.prof.HoldFINWhileUnread && c.rcv.len() > 0 {
+		c.rcvFin, c.hasRcvFin = c.rcvNxt, true
+		return
+	}
+	c.rcvNxt = c.rcvNxt.Add(1)
+	c.finRcvd = true
+	c.summary.FINReceived = true
+	c.ackNow = true
+	c.events |= EventPeerFIN | EventReadable
+	switch c.state {
+	case SynReceived, Established:
+		c.setState(now, CloseWait, "rcvd FIN")
+	case FinWait1:
+		if c.finAcked() {
+			c.setState(now, TimeWait, "rcvd FIN, our FIN acked")
+		} else {
+			c.setState(now, Closing, "rcvd FIN in FIN-WAIT-1 (simultaneous close)")
+		}
+	case FinWait2:
+		c.setState(now, TimeWait, "rcvd FIN in FIN-WAIT-2")
+	case TimeWait:
+		c.timers.timeWait = now.Add(2 * c.cfg.MSL)
+	}
+}

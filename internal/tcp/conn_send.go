@@ -1,0 +1,261 @@
+package tcp
+
+import (
+	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/seqnum"
+	"github.com/teardown-lab/teardown/internal/wire"
+)
+
+// NextSegment fills seg with the next segment to send and reports whether
+// there was one. The host calls it until it returns false (after every
+// input) and encodes each segment. seg.Payload is a view of the send
+// buffer, valid until the next call on the Conn.
+func (c *Conn) NextSegment(now clock.Instant, seg *Segment) bool {
+	*seg = Segment{}
+	var ok bool
+	switch {
+	case c.rstPending:
+		*seg = c.rst
+		c.rstPending = false
+		c.stats.RSTsOut++
+		ok = true
+	case c.state == Closed || c.state == Listen:
+		return false
+	case c.synPending:
+		c.fillSYN(now, seg)
+		ok = true
+	case c.state == SynSent:
+		return false
+	default:
+		ok = c.fillData(now, seg) || c.fillProbe(now, seg) || c.fillACK(now, seg)
+	}
+	if ok {
+		c.stats.SegsOut++
+		c.stats.BytesOut += uint64(len(seg.Payload))
+	}
+	return ok
+}
+
+// fillSYN builds our SYN (SYN-SENT) or SYN,ACK (SYN-RECEIVED) with the
+// options we offer (RFC 9293 §3.7.1, RFC 7323 §2.2 and §3.2, RFC 2018 §2);
+// a SYN-ACK offers only what the peer's SYN offered.
+func (c *Conn) fillSYN(now clock.Instant, seg *Segment) {
+	c.synPending = false
+	active := c.state == SynSent
+	seg.Seq = c.iss
+	seg.Flags = wire.SYN
+	o := &seg.Options
+	o.HasMSS, o.MSS = true, uint16(c.cfg.MSS)
+	if !c.cfg.NoWindowScaling && (active || c.wsOK) {
+		o.HasWScale, o.WScale = true, c.cfg.windowShift()
+	}
+	o.SACKPermitted = !c.cfg.NoSACK && (active || c.sackOK)
+	if !c.cfg.NoTimestamps && (active || c.tsOK) {
+		o.HasTimestamp, o.TSVal = true, c.tsNow(now)
+	}
+	if !active {
+		seg.Flags |= wire.ACK
+		seg.Ack = c.rcvNxt
+		o.TSEcr = c.tsRecent
+		c.lastAckSent = c.rcvNxt
+		c.ackNow = false
+	}
+	// A SYN's window is never scaled (RFC 7323 §2.2).
+	w := min(c.cfg.RecvBuffer, 65535)
+	seg.Window = uint16(w)
+	c.rcvAdv = c.rcvNxt.Add(seqnum.Size32(w))
+	if c.sndMax == c.iss {
+		c.rttTiming, c.rttTime = true, now
+	} else {
+		c.stats.Retransmits++
+	}
+	c.sndNxt = c.iss.Add(1)
+	c.sndMax = c.sndNxt
+	if c.timers.rtx == 0 {
+		c.timers.rtx = now.Add(c.rto.backedOff(c.backoff))
+	}
+}
+
+// fillACK builds a pure ACK when one is due.
+func (c *Conn) fillACK(now clock.Instant, seg *Segment) bool {
+	if !c.ackNow {
+		return false
+	}
+	seg.Seq = c.sndNxt
+	c.stampACK(now, seg)
+	return true
+}
+
+// stampACK adds what every segment after the handshake carries: the ACK,
+// the window, timestamps and SACK blocks. Sending it settles any ACK due.
+func (c *Conn) stampACK(now clock.Instant, seg *Segment) {
+	seg.Flags |= wire.ACK
+	seg.Ack = c.rcvNxt
+	seg.Window = c.windowField()
+	maxSACK := wire.MaxSACKBlocks
+	if c.tsOK {
+		seg.Options.HasTimestamp = true
+		seg.Options.TSVal = c.tsNow(now)
+		seg.Options.TSEcr = c.tsRecent
+		maxSACK = 3
+	}
+	if c.sackOK && !c.ooo.empty() {
+		c.ooo.sackBlocks(&seg.Options, maxSACK)
+	}
+	c.ackNow = false
+	c.delackSegs = 0
+	c.timers.delack = 0
+	c.lastAckSent = c.rcvNxt
+}
+
+// windowField computes the window to advertise, scaled (RFC 7323 §2.3),
+// with receiver-side silly window avoidance (RFC 9293 §3.8.6.2.2): the
+// right edge moves only by at least min(buffer/2, MSS), and never left.
+func (c *Conn) windowField() uint16 {
+	readSeq := c.rcvNxt.Add(-seqnum.Size32(c.rcv.len()))
+	edge := readSeq.Add(seqnum.Size32(c.cfg.RecvBuffer))
+	if c.readClosed && c.prof.DiscardAfterShutdownRead {
+		edge = c.rcvNxt.Add(seqnum.Size32(c.cfg.RecvBuffer))
+	}
+	step := min(c.cfg.RecvBuffer/2, c.cfg.MSS)
+	if int(edge.Sub(c.rcvAdv)) >= step || c.rcvAdv.LessThan(c.rcvNxt) {
+		c.rcvAdv = edge
+	}
+	wnd := c.rcvAdv.Sub(c.rcvNxt)
+	if wnd < 0 {
+		wnd = 0
+	}
+	// Round up so that the right edge does not move left; the ring has one
+	// scale unit of slack for it.
+	f := (int64(wnd) + 1<<c.rcvShift - 1) >> c.rcvShift
+	if f > 65535 {
+		f = 65535
+	}
+	c.rcvAdv = c.rcvNxt.Add(seqnum.Size32(f << c.rcvShift)).Max(c.rcvAdv)
+	return uint16(f)
+}
+
+// canSend reports whether the state sends data and FIN.
+func (c *Conn) canSend() bool {
+	switch c.state {
+	case Established, CloseWait, FinWait1, Closing, LastAck:
+		return true
+	}
+	return false
+}
+
+// fillData builds a data and/or FIN segment: a fast retransmission first,
+// else the next data within the send and congestion windows, subject to
+// Nagle (RFC 9293 §3.7.4) and sender silly window avoidance (§3.8.6.2.1).
+func (c *Conn) fillData(now clock.Instant, seg *Segment) bool {
+	if !c.canSend() {
+		return false
+	}
+	if c.rtxPending {
+		c.rtxPending = false
+		if c.fillRetransmit(now, seg) {
+			return true
+		}
+	}
+	off := int(c.sndNxt.Sub(c.sndBufSeq))
+	avail := max(0, c.snd.len()-off)
+	inflight := int(c.sndNxt.Sub(c.sndUna))
+	wndRoom := max(0, int(c.sndUna.Add(seqnum.Size32(c.sndWnd)).Sub(c.sndNxt)))
+	room := min(wndRoom, max(0, c.cc.window()-inflight))
+	n := min(avail, c.sndMSS, room)
+	retransmitting := c.sndNxt.LessThan(c.sndMax)
+	if n > 0 && n < c.sndMSS && !retransmitting {
+		if n < avail {
+			// Window-limited: wait for room for a full segment or half the
+			// largest window the peer offered.
+			if n < int(c.maxSndWnd/2) {
+				n = 0
+			}
+		} else if !c.cfg.NoDelay && c.sndUna != c.sndNxt && !c.finQueued {
+			n = 0 // Nagle: a small segment waits while data is unacknowledged
+		}
+	}
+	if n > 0 {
+		seg.Payload = c.snd.peek(off, n) // shorter where the ring wraps
+		n = len(seg.Payload)
+	}
+	fin := c.finQueued && c.sndNxt.Add(seqnum.Size32(n)) == c.finSeq()
+	if n == 0 && !fin {
+		if avail > 0 && wndRoom == 0 && c.sndUna == c.sndNxt && c.timers.persist == 0 {
+			c.timers.persist = now.Add(c.rto.backedOff(c.persistN))
+		}
+		return false
+	}
+	seg.Seq = c.sndNxt
+	if off+n == c.snd.len() && n > 0 {
+		seg.Flags |= wire.PSH
+	}
+	if fin {
+		seg.Flags |= wire.FIN
+		c.finSent = true
+		c.summary.FINSent = true
+	}
+	if retransmitting {
+		c.stats.Retransmits++
+	} else if !c.tsOK && !c.rttTiming && n > 0 {
+		c.rttTiming, c.rttSeq, c.rttTime = true, c.sndNxt.Add(seqnum.Size32(n)), now
+	}
+	c.sndNxt = c.sndNxt.Add(seg.Len())
+	c.sndMax = c.sndMax.Max(c.sndNxt)
+	if c.timers.rtx == 0 {
+		c.timers.rtx = now.Add(c.rto.backedOff(c.backoff))
+	}
+	c.stampACK(now, seg)
+	return true
+}
+
+// fillRetransmit resends one segment from SND.UNA (fast retransmit, RFC
+// 5681 §3.2, or the next hole after a partial ACK, RFC 6582 §3.2).
+func (c *Conn) fillRetransmit(now clock.Instant, seg *Segment) bool {
+	off := int(c.sndUna.Sub(c.sndBufSeq))
+	if off < 0 {
+		return false
+	}
+	seg.Payload = c.snd.peek(off, c.sndMSS)
+	n := len(seg.Payload)
+	seg.Seq = c.sndUna
+	if c.finSent && c.sndUna.Add(seqnum.Size32(n)) == c.finSeq() {
+		seg.Flags |= wire.FIN
+	}
+	if seg.Len() == 0 {
+		return false
+	}
+	c.stats.Retransmits++
+	if end := c.sndUna.Add(seg.Len()); c.sndNxt.LessThan(end) {
+		c.sndNxt = end
+	}
+	if c.rttTiming && c.sndUna.LessThan(c.rttSeq) {
+		c.rttTiming = false // Karn: this range is ambiguous now
+	}
+	c.timers.rtx = now.Add(c.rto.backedOff(c.backoff))
+	c.stampACK(now, seg)
+	return true
+}
+
+// fillProbe builds a zero-window probe (RFC 9293 §3.8.6.1) or a keepalive
+// (§3.8.4): a segment with an old sequence number, SND.UNA-1, that the
+// peer must answer with an ACK carrying its current window.
+func (c *Conn) fillProbe(now clock.Instant, seg *Segment) bool {
+	if !c.probePending && !c.keepalivePending {
+		return false
+	}
+	c.probePending, c.keepalivePending = false, false
+	seg.Seq = c.sndUna - 1
+	c.stampACK(now, seg)
+	return true
+}
+
+// queueRST schedules an RST. withACK adds ACK=ack (RST,ACK).
+func (c *Conn) queueRST(seq, ack seqnum.V32, withACK bool) {
+	c.rst = Segment{Seq: seq, Flags: wire.RST}
+	if withACK {
+		c.rst.Flags |= wire.ACK
+		c.rst.Ack = ack
+	}
+	c.rstPending = true
+}

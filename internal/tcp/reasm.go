@@ -1,0 +1,115 @@
+package tcp
+
+import (
+	"github.com/teardown-lab/teardown/internal/seqnum"
+	"github.com/teardown-lab/teardown/internal/wire"
+)
+
+// maxOOORanges bounds the out-of-order receive queue: at most this many
+// disjoint byte ranges beyond RCV.NXT are kept (their bytes live in the
+// receive ring at their final places). A segment that would need one more
+// range is dropped, and the sender retransmits it.
+const maxOOORanges = 8
+
+// oooRange is a range [left, right) of bytes received beyond RCV.NXT.
+// stamp orders ranges by their latest change, for RFC 2018 §4's rule that
+// the first SACK block reports the most recently received segment.
+type oooRange struct {
+	left, right seqnum.V32
+	stamp       uint64
+}
+
+// reassembly tracks the out-of-order ranges, sorted by left edge and
+// disjoint, not touching one another.
+type reassembly struct {
+	r     [maxOOORanges]oooRange
+	n     int
+	clock uint64
+}
+
+func (q *reassembly) empty() bool { return q.n == 0 }
+
+// add records [left, right); it reports false (and records nothing) when
+// the range would need more than maxOOORanges ranges.
+func (q *reassembly) add(left, right seqnum.V32) bool {
+	q.clock++
+	// Find the ranges that overlap or touch [left, right).
+	first, last := -1, -1
+	for i := 0; i < q.n; i++ {
+		r := q.r[i]
+		if r.right.LessThan(left) || right.LessThan(r.left) {
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+		last = i
+	}
+	if first < 0 {
+		if q.n == maxOOORanges {
+			return false
+		}
+		pos := q.n
+		for i := 0; i < q.n; i++ {
+			if right.LessThan(q.r[i].left) {
+				pos = i
+				break
+			}
+		}
+		copy(q.r[pos+1:q.n+1], q.r[pos:q.n])
+		q.r[pos] = oooRange{left, right, q.clock}
+		q.n++
+		return true
+	}
+	m := oooRange{q.r[first].left.Min(left), q.r[last].right.Max(right), q.clock}
+	q.r[first] = m
+	copy(q.r[first+1:], q.r[last+1:q.n])
+	q.n -= last - first
+	return true
+}
+
+// advance removes the range that starts at or before rcvNxt and returns
+// the new RCV.NXT (its right edge), or rcvNxt unchanged.
+func (q *reassembly) advance(rcvNxt seqnum.V32) seqnum.V32 {
+	for q.n > 0 && q.r[0].left.LessThanEq(rcvNxt) {
+		rcvNxt = rcvNxt.Max(q.r[0].right)
+		copy(q.r[:], q.r[1:q.n])
+		q.n--
+	}
+	return rcvNxt
+}
+
+// highest returns the right edge of the last range (valid when not empty).
+func (q *reassembly) highest() seqnum.V32 { return q.r[q.n-1].right }
+
+// bytes returns the number of bytes held out of order.
+func (q *reassembly) bytes() int {
+	t := 0
+	for i := 0; i < q.n; i++ {
+		t += int(q.r[i].right.Sub(q.r[i].left))
+	}
+	return t
+}
+
+// sackBlocks fills o with up to max SACK blocks, the most recently changed
+// range first (RFC 2018 §4).
+func (q *reassembly) sackBlocks(o *wire.TCPOptions, max int) {
+	o.NumSACK = 0
+	var used [maxOOORanges]bool
+	for o.NumSACK < max {
+		best := -1
+		for i := 0; i < q.n; i++ {
+			if !used[i] && (best < 0 || q.r[i].stamp > q.r[best].stamp) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return
+		}
+		used[best] = true
+		o.SACK[o.NumSACK] = wire.SACKBlock{Left: q.r[best].left, Right: q.r[best].right}
+		o.NumSACK++
+	}
+}
+
+func (q *reassembly) clear() { q.n = 0 }
