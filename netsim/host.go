@@ -26,7 +26,7 @@ type Host struct {
 	closed  bool
 	capture *pcap.Writer
 	stats   HostStats
-	batch   [1][]byte
+	batch   [][]byte // packets arriving together, reused between arrivals
 }
 
 var _ link.Endpoint = (*Host)(nil)
@@ -97,8 +97,9 @@ func (h *Host) Capture(w *pcap.Writer) { h.capture = w }
 
 // Attach sets the Receiver that arriving packets are handed to. It is
 // called synchronously, inside the simulator's event at the arrival time,
-// with a batch of one packet valid only during the call; it may send
-// packets and arm timers.
+// with the packets that arrive at this host at that same instant one
+// after the other in the event queue (usually one), valid only during the
+// call; it may send packets and arm timers.
 func (h *Host) Attach(r link.Receiver) { h.recv = r }
 
 // Close detaches the host: later WritePackets fail with link.ErrClosed and
@@ -144,8 +145,38 @@ func (h *Host) WritePackets(pkts [][]byte) (int, error) {
 	return len(pkts), nil
 }
 
-// receive handles a packet arriving from direction d.
+// receive handles the arrival of pkt from direction d, together with the
+// packets queued right behind it for the same host at the same instant:
+// they are handed to the Receiver as one batch, as a real interface
+// hands over what one interrupt found. Taking only consecutive events
+// keeps the order of everything else in the queue.
 func (h *Host) receive(d *linkDir, pkt []byte) {
+	s := h.sim
+	h.batch = append(h.batch[:0], pkt)
+	h.arrived(d, pkt)
+	for len(s.events) > 0 {
+		e := &s.events[0]
+		if e.timer != nil || e.at != s.now || s.flights[e.flight].dir.to != &h.node {
+			break
+		}
+		next := s.events.pop() // e points into the heap: read the popped copy
+		s.processed++
+		d, buf := s.land(next.flight)
+		h.batch = append(h.batch, buf)
+		h.arrived(d, buf)
+	}
+	if h.recv != nil {
+		h.stats.Received += uint64(len(h.batch))
+		h.recv.DeliverPackets(h.batch)
+	}
+	for i, b := range h.batch {
+		s.pool.put(b)
+		h.batch[i] = nil
+	}
+}
+
+// arrived records one arriving packet: capture, counters, observer.
+func (h *Host) arrived(d *linkDir, pkt []byte) {
 	s := h.sim
 	if h.capture != nil {
 		h.capture.WritePacket(s.now, pkt) //nolint:errcheck // see transmit
@@ -155,9 +186,5 @@ func (h *Host) receive(d *linkDir, pkt []byte) {
 		s.emit(Dropped, DropNoReceiver, d.from, &h.node, pkt)
 		return
 	}
-	h.stats.Received++
 	s.emit(Delivered, NotDropped, d.from, &h.node, pkt)
-	h.batch[0] = pkt
-	h.recv.DeliverPackets(h.batch[:])
-	h.batch[0] = nil
 }

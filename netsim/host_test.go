@@ -2,6 +2,7 @@ package netsim
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 	"testing"
@@ -233,4 +234,29 @@ func TestNodeNames_MustBeUnique(t *testing.T) {
 		}
 	}()
 	s.AddSwitch("x")
+}
+
+func TestHost_PacketsArrivingTogetherComeInOneBatchInOrder(t *testing.T) {
+	s, a, b, _, _ := pair(t, 1, LinkConfig{Latency: time.Millisecond}, LinkConfig{})
+	var log []string
+	b.Attach(link.ReceiverFunc(func(pkts [][]byte) {
+		var nums []uint32
+		for _, p := range pkts {
+			nums = append(nums, numOf(p))
+		}
+		log = append(log, fmt.Sprint(nums))
+	}))
+	send(t, a, udp4(addrA, addrB, 1, 64))
+	send(t, a, udp4(addrA, addrB, 2, 64))
+	// A timer due at the same instant, queued between packets 2 and 3,
+	// must run between them: batching never reorders events.
+	s.Schedule(at(time.Millisecond), func() { log = append(log, "timer") })
+	send(t, a, udp4(addrA, addrB, 3, 64))
+	run(t, s)
+	if want := []string{"[1 2]", "timer", "[3]"}; !slices.Equal(log, want) {
+		t.Fatalf("deliveries %q, want %q", log, want)
+	}
+	if st := b.Stats(); st.Received != 3 {
+		t.Fatalf("Received = %d, want 3", st.Received)
+	}
 }

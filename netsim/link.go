@@ -152,8 +152,9 @@ func (l *Link) SetUp(d Direction) {
 }
 
 // Partition makes the selected directions drop every packet offered to
-// them at a time t with from <= t < until. Packets already in flight when
-// the partition starts still arrive.
+// them at a time t with from <= t < until (use clock.Never for a partition
+// that never heals). Packets already in flight when the partition starts
+// still arrive.
 func (l *Link) Partition(from, until clock.Instant, d Direction) {
 	for _, ld := range l.dirs(d) {
 		ld.parts = append(ld.parts, interval{from, until})
@@ -240,3 +241,22 @@ func (s *Sim) SetLinkUp(a, b Node, dir Direction) error {
 	l.SetUp(orient(dir, fwd))
 	return nil
 }
+
+// Ends returns the two nodes of the link in the order it was made.
+func (l *Link) Ends() (a, b Node) { return l.a.self(), l.b.self() }
+
+// LinkBetween returns the link joining a and b, whichever order it was
+// made in.
+func (s *Sim) LinkBetween(a, b Node) (*Link, error) {
+	l, _, err := s.findLink(a, b)
+	return l, err
+}
+
+// Links returns the links in the order they were made.
+func (s *Sim) Links() []*Link { return append([]*Link(nil), s.links...) }
+
+// Hosts returns the hosts in the order they were added.
+func (s *Sim) Hosts() []*Host { return append([]*Host(nil), s.hosts...) }
+
+// Switches returns the switches in the order they were added.
+func (s *Sim) Switches() []*Switch { return append([]*Switch(nil), s.switches...) }

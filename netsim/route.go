@@ -108,3 +108,11 @@ func (n *node) buildRoutes() {
 	n.routesVer = n.sim.topology
 	n.lastDst, n.lastDir = netip.Addr{}, nil
 }
+
+// self returns the Host or Switch that n belongs to.
+func (n *node) self() Node {
+	if n.host != nil {
+		return n.host
+	}
+	return n.sw
+}

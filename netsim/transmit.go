@@ -199,16 +199,21 @@ func (s *Sim) schedulePacket(at clock.Instant, d *linkDir, buf []byte) {
 
 // arrive handles the arrival event of flight i.
 func (s *Sim) arrive(i int32) {
+	d, buf := s.land(i)
+	if h := d.to.host; h != nil {
+		h.receive(d, buf) // returns buf to the pool
+		return
+	}
+	d.to.sw.forward(buf)
+}
+
+// land frees flight slot i, counts the arrival on its direction and
+// returns the direction and the packet, whose buffer the caller now owns.
+func (s *Sim) land(i int32) (*linkDir, []byte) {
 	f := s.flights[i]
 	s.flights[i] = flight{}
 	s.free = append(s.free, i)
-	d := f.dir
-	d.stats.Delivered++
-	d.stats.Bytes += uint64(len(f.buf))
-	if h := d.to.host; h != nil {
-		h.receive(d, f.buf)
-		s.pool.put(f.buf)
-		return
-	}
-	d.to.sw.forward(f.buf)
+	f.dir.stats.Delivered++
+	f.dir.stats.Bytes += uint64(len(f.buf))
+	return f.dir, f.buf
 }
