@@ -101,6 +101,7 @@ func (c *Conn) checkFIN(now clock.Instant, s *Segment) {
 func (c *Conn) consumeFIN(now clock.Instant) {
 	if c.prof.HoldFINWhileUnread && c.rcv.len() > 0 {
 		c.rcvFin, c.hasRcvFin = c.rcvNxt, true
+		c.ackNow = true
 		return
 	}
 	c.rcvNxt = c.rcvNxt.Add(1)

@@ -21,8 +21,8 @@ const (
 )
 
 const (
-	localISS  seqnum.V32 = 1000 // our ISS in every harness
-	remoteISS seqnum.V32 = 9000 // the peer's
+	localISS  seqnum.V32    = 1000 // our ISS in every harness
+	remoteISS seqnum.V32    = 9000 // the peer's
 	startTime clock.Instant = 1_700_000_000_000_000_000
 )
 
@@ -229,3 +229,5 @@ func fmtSegs(ss []Segment) string {
 	}
 	return b.String()
 }
+
+type seqnumSize = seqnum.V32
