@@ -104,7 +104,7 @@ func tcpCorpusSeeds(t *testing.T) map[string]map[string][]byte {
 			}
 			return b
 		}(),
-		"version-5": append([]byte{0x55}, syn4[1:]...),
+		"version-5":      append([]byte{0x55}, syn4[1:]...),
 		"version-6-junk": append([]byte{0x60, 0, 0, 0, 0, 0x14, 0x2b, 0x01}, syn4...),
 	}
 	ip := map[string][]byte{}
