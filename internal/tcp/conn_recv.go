@@ -170,7 +170,11 @@ func (c *Conn) checkSequence(now clock.Instant, s *Segment) bool {
 	case n == 0 && wnd == 0:
 		ok = s.Seq == c.rcvNxt
 	case n == 0:
-		ok = s.Seq.InWindow(c.rcvNxt, wnd)
+		// Also at the right edge itself: a peer whose data fills our
+		// window sends its ACKs with SEG.SEQ = SND.NXT = our right edge,
+		// and dropping them would lose their acknowledgements (Linux
+		// accepts them likewise).
+		ok = s.Seq.InWindow(c.rcvNxt, wnd) || s.Seq == c.rcvNxt.Add(wnd)
 	case wnd == 0:
 		ok = false
 	default:

@@ -81,7 +81,10 @@ func (c *Conn) fillACK(now clock.Instant, seg *Segment) bool {
 	if !c.ackNow {
 		return false
 	}
-	seg.Seq = c.sndNxt
+	// SND.NXT, except after a timeout sent it back to SND.UNA: the peer
+	// may have everything up to sndMax already, and would find an ACK
+	// below its RCV.NXT unacceptable.
+	seg.Seq = c.sndMax
 	c.stampACK(now, seg)
 	return true
 }

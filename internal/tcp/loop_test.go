@@ -1,0 +1,245 @@
+package tcp
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/wire"
+)
+
+// pattern returns byte i of a stream: a position-dependent value, so that a
+// misplaced or repeated byte is caught.
+func pattern(seed uint64, i int) byte { return byte(uint64(i)*2654435761>>7 + seed + uint64(i)>>13) }
+
+// endpoint is one application over one Conn in the loop test: it writes a
+// stream of n bytes, reads the peer's, and closes when both are done.
+type endpoint struct {
+	c              *Conn
+	name           string
+	seed           uint64
+	total          int
+	written, rcvd  int
+	closedW, eof   bool
+	closed         bool
+	readBuf, wrBuf []byte
+	mismatch       string
+}
+
+func (e *endpoint) pump(now clock.Instant) {
+	if e.c == nil {
+		return
+	}
+	for !e.closedW && e.written < e.total {
+		n := min(len(e.wrBuf), e.total-e.written)
+		for i := 0; i < n; i++ {
+			e.wrBuf[i] = pattern(e.seed, e.written+i)
+		}
+		m, err := e.c.Write(now, e.wrBuf[:n])
+		if err != nil {
+			e.mismatch = fmt.Sprintf("%s: Write: %v", e.name, err)
+			return
+		}
+		e.written += m
+		if m < n {
+			break
+		}
+	}
+	if !e.closedW && e.written == e.total && e.c.State() != SynSent && e.c.State() != SynReceived {
+		if err := e.c.CloseWrite(now); err != nil {
+			e.mismatch = fmt.Sprintf("%s: CloseWrite: %v", e.name, err)
+		}
+		e.closedW = true
+	}
+	for !e.eof {
+		n, err := e.c.Read(now, e.readBuf)
+		for i := 0; i < n; i++ {
+			if want := pattern(e.seed^1, e.rcvd+i); e.readBuf[i] != want && e.mismatch == "" {
+				e.mismatch = fmt.Sprintf("%s: byte %d = %#x, want %#x", e.name, e.rcvd+i, e.readBuf[i], want)
+			}
+		}
+		e.rcvd += n
+		if err == io.EOF {
+			e.eof = true
+		} else if err != nil {
+			e.mismatch = fmt.Sprintf("%s: Read: %v", e.name, err)
+			return
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if e.eof && e.closedW && !e.closed {
+		e.c.Close(now)
+		e.closed = true
+	}
+}
+
+type inFlight struct {
+	at  clock.Instant
+	to  int
+	seg Segment
+}
+
+// loop connects two Conns through an in-test wire with a fixed one-way
+// delay and seeded loss.
+type loop struct {
+	t     testing.TB
+	rng   *rand.Rand
+	loss  float64
+	delay time.Duration
+	now   clock.Instant
+	ep    [2]*endpoint
+	wire  []inFlight
+	pool  [][]byte
+	cfg   Config
+}
+
+func newLoop(t testing.TB, seed uint64, loss float64, size int, cfg Config) *loop {
+	l := &loop{t: t, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b9)), loss: loss,
+		delay: 5 * time.Millisecond, now: startTime, cfg: cfg}
+	for i := range l.ep {
+		l.ep[i] = &endpoint{name: []string{"A", "B"}[i], seed: uint64(i), total: size,
+			readBuf: make([]byte, 3000), wrBuf: make([]byte, 7000)}
+	}
+	l.ep[0].c = NewActive(l.now, cfg, localISS)
+	return l
+}
+
+// step emits every pending segment, delivers the due ones, and advances
+// time to the next event. It reports false when nothing is left to happen.
+func (l *loop) step() bool {
+	for i, e := range l.ep {
+		e.pump(l.now)
+		if e.c == nil {
+			continue
+		}
+		var s Segment
+		for e.c.NextSegment(l.now, &s) {
+			if l.rng.Float64() < l.loss {
+				continue
+			}
+			var buf []byte
+			if n := len(l.pool); n > 0 {
+				buf, l.pool = l.pool[n-1][:0], l.pool[:n-1]
+			}
+			s.Payload = append(buf, s.Payload...)
+			l.wire = append(l.wire, inFlight{at: l.now.Add(l.delay), to: 1 - i, seg: s})
+		}
+	}
+	next := clock.Instant(0)
+	for _, f := range l.wire {
+		next = clock.Earliest(next, f.at)
+	}
+	for _, e := range l.ep {
+		if e.c != nil {
+			next = clock.Earliest(next, e.c.NextDeadline())
+		}
+	}
+	if next == 0 {
+		return false
+	}
+	l.now = max(l.now, next)
+	keep := l.wire[:0]
+	var due []inFlight
+	for _, f := range l.wire {
+		if f.at <= l.now {
+			due = append(due, f)
+		} else {
+			keep = append(keep, f)
+		}
+	}
+	l.wire = keep
+	for _, f := range due {
+		l.deliver(f)
+	}
+	for _, e := range l.ep {
+		if e.c != nil {
+			e.c.HandleTimer(l.now)
+		}
+	}
+	return true
+}
+
+func (l *loop) deliver(f inFlight) {
+	e := l.ep[f.to]
+	if e.c == nil {
+		if f.seg.Flags&(wire.SYN|wire.ACK|wire.RST) == wire.SYN {
+			e.c = NewPassive(l.now, l.cfg, remoteISS, &f.seg)
+		}
+	} else {
+		e.c.HandleSegment(l.now, &f.seg)
+	}
+	l.pool = append(l.pool, f.seg.Payload)
+}
+
+func (l *loop) run(maxSteps int) {
+	for i := 0; i < maxSteps; i++ {
+		if !l.step() {
+			return
+		}
+	}
+	l.t.Fatalf("no end after %d steps: A %v, B %v", maxSteps, l.ep[0].c.State(), l.ep[1].c.State())
+}
+
+func (l *loop) check(seed uint64) {
+	l.t.Helper()
+	for _, e := range l.ep {
+		if e.mismatch != "" {
+			l.t.Fatalf("seed %d: %s", seed, e.mismatch)
+		}
+		if e.c == nil {
+			l.t.Fatalf("seed %d: %s never opened", seed, e.name)
+		}
+		if e.rcvd != e.total || !e.eof {
+			l.t.Fatalf("seed %d: %s received %d of %d bytes (eof %v), state %v", seed, e.name, e.rcvd, e.total, e.eof, e.c.State())
+		}
+		if st := e.c.State(); st != Closed {
+			l.t.Fatalf("seed %d: %s ended in %v, want CLOSED after TIME-WAIT", seed, e.name, st)
+		}
+		if s := e.c.Summary(); s.Ending != EndGraceful || s.RSTSent || s.RSTReceived {
+			l.t.Fatalf("seed %d: %s summary %+v, want a graceful end", seed, e.name, s)
+		}
+	}
+}
+
+func TestLoop_TransferBothWays(t *testing.T) {
+	cfg := DefaultConfig()
+	l := newLoop(t, 1, 0, 1<<20, cfg)
+	l.run(1_000_000)
+	l.check(1)
+	if a := l.ep[0].c.Counters(); a.Retransmits != 0 {
+		t.Errorf("lossless run retransmitted %d segments", a.Retransmits)
+	}
+}
+
+func TestLoop_LossSweep(t *testing.T) {
+	seeds := 200
+	size := 1 << 20
+	if testing.Short() {
+		seeds, size = 20, 256<<10
+	}
+	for seed := uint64(1); seed <= uint64(seeds); seed++ {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.RecvBuffer, cfg.SendBuffer = 64<<10, 64<<10
+			if seed%2 == 0 {
+				cfg.NoSACK, cfg.NoTimestamps, cfg.NoWindowScaling = true, true, true
+			}
+			l := newLoop(t, seed, 0.05, size, cfg)
+			l.run(5_000_000)
+			l.check(seed)
+		})
+	}
+}
+
+func TestLoop_SmallBuffersNagle(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MSS, cfg.RecvBuffer, cfg.SendBuffer = 500, 1500, 2000
+	l := newLoop(t, 7, 0.02, 100<<10, cfg)
+	l.run(2_000_000)
+	l.check(7)
+}
