@@ -1,0 +1,270 @@
+package dccp
+
+import (
+	"time"
+
+	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/seqnum"
+	"github.com/teardown-lab/teardown/internal/wire"
+)
+
+// TraceFunc receives every state change of a Conn; why names the event
+// that caused it.
+type TraceFunc func(now clock.Instant, from, to State, why string)
+
+// Config configures a Conn. The zero value of every field but Behaviour
+// means its documented default; the zero Behaviour is RFCNaive without
+// a name, so callers normally set Linux().
+type Config struct {
+	// Behaviour selects the closing behaviour (Linux, RFCNaive).
+	Behaviour Behaviour
+	// ISS is the initial sequence number (chosen by the host, §7.2).
+	ISS seqnum.V48
+	// ServiceCode is the client's Request service code (§8.1.2).
+	ServiceCode uint32
+	// CCID is the preferred CCID of this end's sender: 2 (default) or 3.
+	CCID uint8
+	// ServerTimewait makes a server close with Close (keeping TIMEWAIT
+	// itself) instead of CloseReq (§8.3; Linux's DCCP_SOCKOPT_SERVER_TIMEWAIT).
+	ServerTimewait bool
+	// MSL is the maximum segment lifetime; TIMEWAIT lasts 2 MSL (§8.3).
+	// Default 2 minutes.
+	MSL time.Duration
+	// MaxPacketSize is the largest DCCP packet, header included (the
+	// MPS of §14). Default 1400.
+	MaxPacketSize int
+	// SendQueueLen bounds the datagrams waiting to be sent. Default 5,
+	// Linux's tx_qlen.
+	SendQueueLen int
+	// RecvQueueLen bounds the datagrams waiting to be read. Default 64.
+	RecvQueueLen int
+	// SequenceWindow is this end's Sequence Window (§7.5.2). Default 100.
+	SequenceWindow uint64
+	// InitialRTT is the round-trip time assumed before a sample. Default
+	// 200 ms.
+	InitialRTT time.Duration
+	// RequestRetries is how many times a Request is retransmitted before
+	// the client gives up. Default 6 (Linux's request_retries).
+	RequestRetries int
+	// CloseRetries is how many times Close or CloseReq is retransmitted
+	// before the final timeout. Default 10.
+	CloseRetries int
+	// SyncInterval is the minimum time between Syncs sent in reply to
+	// invalid packets (§7.5.4 asks for rate limiting). Default 124 ms,
+	// Linux's sync_ratelimit.
+	SyncInterval time.Duration
+	// DelayedAck is how long an acknowledgement may wait for more data.
+	// Default 25 ms.
+	DelayedAck time.Duration
+	// NewCCID builds the congestion control when the connection opens;
+	// nil means DefaultCCIDs (CCID 2 and 3). NoCCID disables it.
+	NewCCID NewCCIDFunc
+	// Trace, if set, is called on every state change.
+	Trace TraceFunc
+}
+
+func (c *Config) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	defInt := func(d *int, v int) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	if c.CCID != 3 {
+		c.CCID = 2
+	}
+	def(&c.MSL, 2*time.Minute)
+	def(&c.InitialRTT, 200*time.Millisecond)
+	def(&c.SyncInterval, 124*time.Millisecond)
+	def(&c.DelayedAck, 25*time.Millisecond)
+	defInt(&c.MaxPacketSize, 1400)
+	defInt(&c.SendQueueLen, 5)
+	defInt(&c.RecvQueueLen, 64)
+	defInt(&c.RequestRetries, 6)
+	defInt(&c.CloseRetries, 10)
+	if c.SequenceWindow == 0 {
+		c.SequenceWindow = 100
+	}
+}
+
+// HeaderRoom is the part of MaxPacketSize kept for the header and
+// options: the 48-bit generic header with acknowledgement (24 bytes)
+// and room for timestamps, feature options and an Ack Vector.
+const HeaderRoom = 24 + 76
+
+// Conn is one DCCP connection: a pure state machine. Its methods are not
+// safe for concurrent use; the host serialises them.
+type Conn struct {
+	cfg      Config
+	state    State
+	isServer bool
+
+	// Sequence number variables of RFC 4340 §7.1, §7.5.
+	iss, isr, gss, gsr, gar, osr seqnum.V48
+	gsrValid                     bool // GSR/ISR hold a received number
+
+	feat  featureSet
+	avRx  ackVecRx
+	tx    TxCCID
+	rx    RxCCID
+	timer timers
+	out   outFlags
+
+	sendQ, recvQ datagramQueue
+
+	srtt      time.Duration
+	tsRecv    uint32 // last Timestamp received (§13.1), echoed once
+	tsRecvAt  clock.Instant
+	tsPending bool
+
+	appClosed    bool // the application called Close
+	closePending bool // Close waits for the send queue to drain
+	peerReset    wire.DCCPResetCode
+	gotReset     bool
+	events       Events
+	counters     Counters
+	summary      Summary
+
+	pktBuf [1]Packet // scratch for options of the packet being built
+	avBuf  [wire.DCCPMaxOptionData]byte
+}
+
+// NewClient returns a client Conn in state REQUEST with a Request ready
+// to be sent (§8.1.1).
+func NewClient(now clock.Instant, cfg Config) *Conn {
+	c := newConn(cfg, false)
+	c.feat.offerClient(&c.cfg)
+	c.out.request = true
+	c.setState(now, Request, "application connects")
+	c.timer.rtxStart = now
+	c.timer.rtxInterval = time.Second // §8.1.1: first retransmission after about one second
+	c.timer.rtx = now.Add(c.timer.rtxInterval)
+	return c
+}
+
+// newServer returns a server Conn for a valid Request (§8.5 step 3): the
+// sequence variables are set from it and a Response is queued.
+func newServer(now clock.Instant, cfg Config, req *Packet) *Conn {
+	c := newConn(cfg, true)
+	c.isr, c.gsr, c.gsrValid = req.Seq, req.Seq, true
+	c.cfg.ServiceCode = req.ServiceCode
+	c.setState(now, Respond, "Request accepted")
+	c.acceptOptions(now, req)
+	c.avRx.record(req.Seq)
+	c.out.response = true
+	c.timer.respond = now.Add(4 * 64 * time.Second)
+	return c
+}
+
+func newConn(cfg Config, server bool) *Conn {
+	cfg.setDefaults()
+	c := &Conn{cfg: cfg, isServer: server, srtt: cfg.InitialRTT}
+	c.iss = cfg.ISS & seqnum.Mask48
+	c.gss = c.iss.Add(-1) // the first packet sent carries ISS
+	c.gar = c.iss
+	c.feat.init(server, &c.cfg)
+	c.sendQ.init(cfg.SendQueueLen)
+	c.recvQ.init(cfg.RecvQueueLen)
+	c.events |= EventWritable
+	return c
+}
+
+// State returns the connection state.
+func (c *Conn) State() State { return c.state }
+
+// IsServer reports whether this end is the server.
+func (c *Conn) IsServer() bool { return c.isServer }
+
+// Behaviour returns the closing behaviour in force.
+func (c *Conn) Behaviour() Behaviour { return c.cfg.Behaviour }
+
+// ServiceCode returns the connection's service code.
+func (c *Conn) ServiceCode() uint32 { return c.cfg.ServiceCode }
+
+// GSS returns the greatest sequence number sent (§7.1).
+func (c *Conn) GSS() seqnum.V48 { return c.gss }
+
+// GSR returns the greatest sequence number received (§7.1).
+func (c *Conn) GSR() seqnum.V48 { return c.gsr }
+
+// SRTT returns the smoothed round-trip time estimate.
+func (c *Conn) SRTT() time.Duration { return c.srtt }
+
+// Done reports whether the connection is over: CLOSED, or TIMEWAIT (a
+// Conn in TIMEWAIT still answers packets until its deadline).
+func (c *Conn) Done() bool { return c.state == Closed || c.state == TimeWait }
+
+// setState changes state, runs the entry actions of the new state and
+// reports the change to the trace hook.
+func (c *Conn) setState(now clock.Instant, s State, why string) {
+	from := c.state
+	if from == s {
+		return
+	}
+	c.state = s
+	c.events |= EventState
+	switch s {
+	case Open:
+		c.timer.partOpen, c.timer.respond = 0, 0
+		c.startCCIDs(now)
+	case PartOpen:
+		c.timer.rtx = 0
+		c.events |= EventWritable
+	case PassiveClose, PassiveCloseReq:
+		c.events |= EventReadable // end-of-stream becomes readable after the queue
+	case TimeWait:
+		c.timer = timers{timeWait: now.Add(2 * c.cfg.MSL)}
+		c.ended(now)
+	case Closed:
+		c.timer = timers{}
+		c.ended(now)
+	}
+	if c.cfg.Trace != nil {
+		c.cfg.Trace(now, from, s, why)
+	}
+}
+
+// ended runs when the connection reaches CLOSED or TIMEWAIT: the send
+// queue is dropped and, without the passive-close states, so is the
+// receive queue (the data loss the seed describes, §3.1 there).
+func (c *Conn) ended(now clock.Instant) {
+	c.events |= EventClosed | EventReadable | EventWritable
+	if c.summary.EndedAt == 0 {
+		c.summary.EndedAt = now
+	}
+	c.summary.UnsentDiscarded += c.sendQ.len()
+	c.sendQ.clear()
+	if !c.cfg.Behaviour.PassiveCloseStates {
+		c.summary.UnreadDiscarded += c.recvQ.len()
+		c.recvQ.clear()
+	}
+	c.tx, c.rx = nil, nil
+}
+
+// ackWindow returns AWL and AWH (§7.5.1): the acknowledgement numbers
+// that may validly arrive.
+func (c *Conn) ackWindow() (awl, awh seqnum.V48) {
+	w := c.feat.remote[wire.DCCPFeatSequenceWindow]
+	awh = c.gss
+	awl = c.gss.Add(1 - int64(w))
+	if c.iss.InRange(awl, awh) {
+		awl = c.iss // max(GSS + 1 - W', ISS)
+	}
+	return awl, awh
+}
+
+// seqWindow returns SWL and SWH (§7.5.1): the sequence numbers that may
+// validly arrive.
+func (c *Conn) seqWindow() (swl, swh seqnum.V48) {
+	w := int64(c.feat.local[wire.DCCPFeatSequenceWindow])
+	swl = c.gsr.Add(1 - w/4)       // GSR + 1 - floor(W/4)
+	swh = c.gsr.Add((3*w + 3) / 4) // GSR + ceil(3W/4)
+	if c.isr.InRange(swl, c.gsr) { // max(GSR + 1 - floor(W/4), ISR)
+		swl = c.isr
+	}
+	return swl, swh
+}

@@ -1,0 +1,282 @@
+package dccp
+
+import (
+	"time"
+
+	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/seqnum"
+	"github.com/teardown-lab/teardown/internal/wire"
+)
+
+// HandlePacket processes one received packet in the order of RFC 4340
+// §8.5, one method per step. Step 1 (header checks) is the host's, with
+// internal/wire; step 3 (LISTEN) is the Listener's.
+func (c *Conn) HandlePacket(now clock.Instant, p *Packet) {
+	c.counters.PacketsIn++
+	if !c.extendSeqnos(p) ||
+		c.stepTimewait(now, p) ||
+		!c.stepRequestSeqnos(now, p) ||
+		!c.stepSyncSeqnos(p) ||
+		!c.stepCheckSeqnos(now, p) ||
+		!c.stepUnexpectedTypes(now, p) ||
+		!c.stepOptions(now, p) ||
+		c.stepReset(now, p) {
+		return
+	}
+	c.stepRequestState(now, p)
+	c.stepRespondState(now, p)
+	c.stepPartOpenState(now, p)
+	if c.stepCloseReq(now, p) || c.stepClose(now, p) {
+		return
+	}
+	c.stepSync(now, p)
+	c.stepData(now, p)
+}
+
+// extendSeqnos completes 24-bit sequence and acknowledgement numbers
+// (§7.6). Short numbers are accepted only if Allow Short Seqnos was
+// negotiated for them (§7.6.1); otherwise the packet is ignored.
+func (c *Conn) extendSeqnos(p *Packet) bool {
+	if p.X {
+		p.Seq &= seqnum.Mask48
+		p.Ack &= seqnum.Mask48
+		return true
+	}
+	if c.feat.local[wire.DCCPFeatAllowShortSeqnos] == 0 || !p.Type.AllowsShortSeq() {
+		c.counters.InvalidSeq++
+		return false
+	}
+	p.Seq = seqnum.Extend24(c.gsr, uint32(p.Seq))
+	p.Ack = seqnum.Extend24(c.gss, uint32(p.Ack))
+	return true
+}
+
+// stepTimewait is step 2: a Conn in TIMEWAIT (or already CLOSED, which
+// the host should have forgotten) answers everything but a Reset with
+// Reset(No Connection) and drops it. It reports whether P was consumed.
+func (c *Conn) stepTimewait(now clock.Instant, p *Packet) bool {
+	if c.state != TimeWait && c.state != Closed {
+		return false
+	}
+	if p.Type != wire.DCCPReset {
+		c.out.noConn, c.out.hasNoConn = noConnReply(p), true
+	}
+	return true
+}
+
+// stepRequestSeqnos is step 4: in REQUEST only a Response or Reset
+// acknowledging one of our Requests is valid; it sets GSR and ISR.
+func (c *Conn) stepRequestSeqnos(now clock.Instant, p *Packet) bool {
+	if c.state != Request {
+		return true
+	}
+	awl, awh := c.ackWindow()
+	if (p.Type == wire.DCCPResponse || p.Type == wire.DCCPReset) && p.Ack.InRange(awl, awh) {
+		c.isr, c.gsr, c.gsrValid = p.Seq, p.Seq, true
+		return true
+	}
+	c.sendReset(now, wire.DCCPResetPacketError, "invalid packet in REQUEST", p.Seq)
+	return false
+}
+
+// stepSyncSeqnos is step 5: a Sync or SyncAck whose acknowledgement is
+// valid and whose sequence number is not old updates GSR before step 6.
+func (c *Conn) stepSyncSeqnos(p *Packet) bool {
+	if p.Type != wire.DCCPSync && p.Type != wire.DCCPSyncAck {
+		return true
+	}
+	awl, awh := c.ackWindow()
+	swl, _ := c.seqWindow()
+	if p.Ack.InRange(awl, awh) && swl.LessThanEq(p.Seq) {
+		if c.gsr.LessThan(p.Seq) {
+			c.gsr = p.Seq
+		}
+		return true
+	}
+	c.counters.InvalidSeq++
+	return false
+}
+
+// stepCheckSeqnos is step 6: the sequence and acknowledgement validity
+// windows (§7.5.3). Close and CloseReq must be newer than anything seen
+// (LSWL = GSR + 1, LAWL = GAR). An invalid packet draws a Sync (§7.5.4),
+// rate-limited.
+func (c *Conn) stepCheckSeqnos(now clock.Instant, p *Packet) bool {
+	swl, swh := c.seqWindow()
+	awl, awh := c.ackWindow()
+	if p.Type == wire.DCCPClose || p.Type == wire.DCCPCloseReq {
+		swl, awl = c.gsr.Add(1), c.gar
+	}
+	hasAck := p.Type.HasAck()
+	if p.Seq.InRange(swl, swh) && (!hasAck || p.Ack.InRange(awl, awh)) {
+		if c.gsr.LessThan(p.Seq) {
+			c.gsr = p.Seq
+		}
+		if hasAck && c.gar.LessThan(p.Ack) {
+			c.gar = p.Ack
+		}
+		return true
+	}
+	c.counters.InvalidSeq++
+	switch p.Type {
+	case wire.DCCPReset: // §7.5.4: a Sync acknowledging GSR, not the Reset
+		c.queueSync(now, c.gsr)
+	case wire.DCCPSync, wire.DCCPSyncAck:
+	default:
+		c.queueSync(now, p.Seq)
+	}
+	return false
+}
+
+// stepUnexpectedTypes is step 7: packet types that cannot arrive in this
+// role or state draw a Sync acknowledging them and are dropped.
+func (c *Conn) stepUnexpectedTypes(now clock.Instant, p *Packet) bool {
+	t := p.Type
+	open := c.state >= Open
+	if (c.isServer && (t == wire.DCCPCloseReq || t == wire.DCCPResponse)) ||
+		(!c.isServer && t == wire.DCCPRequest) ||
+		(open && t == wire.DCCPRequest && c.osr.LessThanEq(p.Seq)) ||
+		(open && t == wire.DCCPResponse && c.osr.LessThanEq(p.Seq)) ||
+		(c.state == Respond && t == wire.DCCPData) {
+		c.counters.Unexpected++
+		c.queueSync(now, p.Seq)
+		return false
+	}
+	return true
+}
+
+// stepOptions is step 8: options, feature negotiation, and marking the
+// packet acknowledgeable (§11.4: it enters the Ack Vector state).
+func (c *Conn) stepOptions(now clock.Instant, p *Packet) bool {
+	code := p.Options.Err
+	if code == 0 {
+		code = c.feat.process(&p.Options, &c.counters)
+	}
+	if code != 0 {
+		c.counters.OptionErrors++
+		c.sendReset(now, code, "option processing failed", c.gsr)
+		return false
+	}
+	c.acceptOptions(now, p)
+	if p.Type != wire.DCCPReset && p.Type != wire.DCCPSync && p.Type != wire.DCCPSyncAck {
+		c.avRx.record(p.Seq)
+	}
+	hasAck := p.Type.HasAck()
+	if hasAck && c.tx != nil {
+		c.tx.OnPacket(now, p, true, c.srtt)
+	}
+	if c.rx != nil && c.rx.OnPacket(now, p, c.srtt) {
+		c.out.ack = true
+	}
+	return true
+}
+
+// acceptOptions takes the timing options of a valid packet: a Timestamp
+// to echo (§13.3) and an echo of ours, which gives an RTT sample.
+func (c *Conn) acceptOptions(now clock.Instant, p *Packet) {
+	o := &p.Options
+	if o.HasTimestamp {
+		c.tsRecv, c.tsRecvAt, c.tsPending = o.Timestamp, now, true
+	}
+	if o.HasEcho {
+		sent := tsUnits(now) - o.Echo.Echo // 10 µs units, wrapping
+		rtt := time.Duration(sent) * 10 * time.Microsecond
+		if o.Echo.ElapsedLen > 0 {
+			rtt -= time.Duration(o.Echo.Elapsed) * 10 * time.Microsecond
+		}
+		if rtt > 0 && rtt < time.Minute {
+			c.srtt = (7*c.srtt + rtt) / 8 // RFC 6298 §2 gain 1/8
+		}
+	}
+}
+
+// tsUnits converts an Instant to Timestamp units of 10 µs (§13.1).
+func tsUnits(now clock.Instant) uint32 { return uint32(int64(now) / 10000) }
+
+// stepReset is step 9: a valid Reset ends the connection in TIMEWAIT.
+func (c *Conn) stepReset(now clock.Instant, p *Packet) bool {
+	if p.Type != wire.DCCPReset {
+		return false
+	}
+	c.counters.ResetsIn++
+	c.gotReset, c.peerReset = true, p.ResetCode
+	graceful := p.ResetCode == wire.DCCPResetClosed &&
+		(c.state == Closing || c.state == CloseReq)
+	if graceful {
+		c.setEnd(ClosedGracefully, p.ResetCode)
+	} else {
+		c.setEnd(ResetReceived, p.ResetCode)
+	}
+	c.setState(now, TimeWait, "Reset("+p.ResetCode.String()+") received")
+	return true
+}
+
+// stepRequestState is step 10: the Response moves a client to PARTOPEN.
+func (c *Conn) stepRequestState(now clock.Instant, p *Packet) {
+	if c.state != Request {
+		return
+	}
+	c.events |= EventConnected
+	c.out.ack = true
+	c.setState(now, PartOpen, "Response received")
+	c.timer.partOpenInterval = 200 * time.Millisecond
+	c.timer.partOpen = now.Add(c.timer.partOpenInterval)
+}
+
+// stepRespondState is step 11: a retransmitted Request is answered with
+// another Response; any other packet completes the handshake.
+func (c *Conn) stepRespondState(now clock.Instant, p *Packet) {
+	if c.state != Respond {
+		return
+	}
+	if p.Type == wire.DCCPRequest {
+		c.out.response = true
+		return
+	}
+	c.osr = p.Seq
+	c.events |= EventConnected
+	c.out.ack = true // tells a client in PARTOPEN that its Ack arrived (§8.1.5)
+	c.setState(now, Open, p.Type.String()+" completes the handshake")
+}
+
+// stepPartOpenState is step 12: in PARTOPEN a Response is acknowledged
+// again; any other packet from the server proves it saw our Ack (§8.1.5).
+func (c *Conn) stepPartOpenState(now clock.Instant, p *Packet) {
+	if c.state != PartOpen {
+		return
+	}
+	if p.Type == wire.DCCPResponse {
+		c.out.ack = true
+		return
+	}
+	c.osr = p.Seq
+	c.setState(now, Open, p.Type.String()+" received in PARTOPEN")
+}
+
+// stepSync is step 15: a Sync is answered with a SyncAck.
+func (c *Conn) stepSync(now clock.Instant, p *Packet) {
+	if p.Type == wire.DCCPSync {
+		c.out.syncAck, c.out.syncAckOf = true, p.Seq
+	}
+}
+
+// stepData is step 16: application data is queued for the reader.
+func (c *Conn) stepData(now clock.Instant, p *Packet) {
+	if p.Type != wire.DCCPData && p.Type != wire.DCCPDataAck {
+		return
+	}
+	c.counters.DataIn++
+	switch {
+	case c.appClosed: // data sent before the peer's Close may still arrive; ours is closed
+		c.counters.DiscardedAfterClose++
+	case !c.recvQ.push(p.Payload):
+		c.counters.RecvQueueDrops++
+	default:
+		c.events |= EventReadable
+	}
+	if c.rx == nil { // no CCID: acknowledge data after the delayed-ack time
+		if c.timer.delack == 0 {
+			c.timer.delack = now.Add(c.cfg.DelayedAck)
+		}
+	}
+}

@@ -1,0 +1,226 @@
+package dccp
+
+import (
+	"bytes"
+
+	"github.com/teardown-lab/teardown/internal/wire"
+)
+
+// numFeatures bounds the feature numbers this core knows (1-9, §6.4).
+const numFeatures = 10
+
+// featureSet is the feature negotiation state of one end (RFC 4340 §6).
+// A feature "located at" an end is called local here (changed by our
+// Change L, the peer's Change R); the peer's is remote.
+type featureSet struct {
+	isServer bool
+	local    [numFeatures]uint64
+	remote   [numFeatures]uint64
+	// prefs are our preference lists for server-priority features.
+	prefs [numFeatures][]byte
+	// change[f][0] / [1]: our Change L / Change R of f awaits its
+	// Confirm; it is resent on every packet until then (§6.6.3).
+	change    [numFeatures][2]bool
+	mandatory [numFeatures][2]bool
+	// confirms are the Confirms owed for Changes received, sent once on
+	// the next packet (the peer resends its Change if it is lost).
+	confirms Options
+}
+
+// initial values of §6.4, Table 4.
+var featureDefaults = [numFeatures]uint64{
+	wire.DCCPFeatCCID: 2, wire.DCCPFeatSequenceWindow: 100, wire.DCCPFeatAckRatio: 2,
+}
+
+func (fs *featureSet) init(server bool, cfg *Config) {
+	fs.isServer = server
+	fs.local, fs.remote = featureDefaults, featureDefaults
+	other := byte(3)
+	if cfg.CCID == 3 {
+		other = 2
+	}
+	fs.prefs = [numFeatures][]byte{
+		wire.DCCPFeatCCID:              {cfg.CCID, other},
+		wire.DCCPFeatAllowShortSeqnos:  {0, 1},
+		wire.DCCPFeatECNIncapable:      {1, 0}, // this core never sets ECT
+		wire.DCCPFeatSendAckVector:     {1, 0},
+		wire.DCCPFeatSendNDPCount:      {0, 1},
+		wire.DCCPFeatMinChecksumCov:    {0},
+		wire.DCCPFeatCheckDataChecksum: {0, 1},
+	}
+	fs.local[wire.DCCPFeatSequenceWindow] = cfg.SequenceWindow
+}
+
+// offerClient queues the Changes of a client's Request, shaped like
+// Linux 6.1's so that a Linux server accepts it (peer-facts): Change L
+// and Change R (CCID), Mandatory Change L (Allow Short Seqnos = 0),
+// Mandatory Change L (ECN Incapable = 1).
+func (fs *featureSet) offerClient(cfg *Config) {
+	fs.change[wire.DCCPFeatCCID] = [2]bool{true, true}
+	fs.change[wire.DCCPFeatAllowShortSeqnos][0] = true
+	fs.mandatory[wire.DCCPFeatAllowShortSeqnos][0] = true
+	fs.change[wire.DCCPFeatECNIncapable][0] = true
+	fs.mandatory[wire.DCCPFeatECNIncapable][0] = true
+	if cfg.SequenceWindow != featureDefaults[wire.DCCPFeatSequenceWindow] {
+		fs.change[wire.DCCPFeatSequenceWindow][0] = true
+	}
+}
+
+// changeValues returns what our Change of f offers.
+func (fs *featureSet) changeValues(f wire.DCCPFeature, buf []byte) []byte {
+	switch f {
+	case wire.DCCPFeatAllowShortSeqnos:
+		return append(buf, 0)
+	case wire.DCCPFeatECNIncapable:
+		return append(buf, 1)
+	case wire.DCCPFeatSequenceWindow:
+		v := fs.local[f]
+		return append(buf, byte(v>>40), byte(v>>32), byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+	}
+	return append(buf, fs.prefs[f]...)
+}
+
+// appendPending adds our unconfirmed Changes and owed Confirms to o.
+func (fs *featureSet) appendPending(o *Options) {
+	var buf [MaxFeatureValues]byte
+	for f := wire.DCCPFeature(1); f < numFeatures; f++ {
+		for i, t := range [2]wire.DCCPOptionType{wire.DCCPOptChangeL, wire.DCCPOptChangeR} {
+			if fs.change[f][i] {
+				o.AddFeature(t, f, fs.mandatory[f][i], fs.changeValues(f, buf[:0]))
+			}
+		}
+	}
+	for i := range fs.confirms.NFeatures {
+		fo := &fs.confirms.Features[i]
+		o.AddFeature(fo.Type, fo.Feature, false, fo.Vals())
+	}
+	fs.confirms.NFeatures = 0
+}
+
+// pending reports whether Changes await Confirms.
+func (fs *featureSet) pending() bool {
+	for _, c := range fs.change {
+		if c[0] || c[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// serverPriority reconciles two preference lists by the server-priority
+// rule of §6.3.1: the first value in the server's list that also appears
+// in the client's list; ok is false when they share none.
+func serverPriority(server, client []byte) (v byte, ok bool) {
+	for _, s := range server {
+		if bytes.IndexByte(client, s) >= 0 {
+			return s, true
+		}
+	}
+	return 0, false
+}
+
+// process applies the feature options of a received packet (§6.6) and
+// returns the Reset code the packet draws, or 0.
+func (fs *featureSet) process(o *Options, counters *Counters) wire.DCCPResetCode {
+	for i := range o.NFeatures {
+		fo := &o.Features[i]
+		var code wire.DCCPResetCode
+		if fo.Type.IsChange() {
+			counters.FeatureChanges++
+			code = fs.onChange(fo)
+		} else {
+			counters.Confirms++
+			code = fs.onConfirm(fo)
+		}
+		if code != 0 {
+			return code
+		}
+	}
+	return 0
+}
+
+// onChange answers a Change L (the feature is the peer's) or Change R
+// (the feature is ours) with the matching Confirm (§6.2, §6.3).
+func (fs *featureSet) onChange(fo *FeatureOption) wire.DCCPResetCode {
+	f := fo.Feature
+	peerLocated := fo.Type == wire.DCCPOptChangeL
+	confirm := wire.DCCPOptConfirmL
+	if peerLocated {
+		confirm = wire.DCCPOptConfirmR
+	}
+	if f == 0 || f >= numFeatures { // unknown: empty Confirm (§6.6.7)
+		if fo.Mandatory {
+			return wire.DCCPResetMandatoryError
+		}
+		fs.confirms.AddFeature(confirm, f, false, nil)
+		return 0
+	}
+	val := &fs.local[f]
+	if peerLocated {
+		val = &fs.remote[f]
+	}
+	if f.Kind() == wire.DCCPNonNegotiable { // §6.3.2: the location decides
+		if peerLocated {
+			*val = fo.nn()
+		}
+		var b [MaxFeatureValues]byte
+		fs.confirms.AddFeature(confirm, f, false, fs.nnBytes(f, *val, b[:0]))
+		return 0
+	}
+	server, client := fs.prefs[f], fo.Vals()
+	if !fs.isServer {
+		server, client = client, server
+	}
+	v, ok := serverPriority(server, client)
+	if !ok {
+		if fo.Mandatory { // §6.6.9: a Mandatory Change that cannot be agreed
+			return wire.DCCPResetMandatoryError
+		}
+		v = byte(*val) // §6.3.1: no shared value, the old value stays
+	}
+	*val = uint64(v)
+	var b [MaxFeatureValues]byte
+	vals := append(append(b[:0], v), fs.prefs[f]...)
+	fs.confirms.AddFeature(confirm, f, false, vals[:min(len(vals), MaxFeatureValues)])
+	return 0
+}
+
+// nnBytes encodes an NN value in the feature's width.
+func (fs *featureSet) nnBytes(f wire.DCCPFeature, v uint64, b []byte) []byte {
+	w := f.NNWidth()
+	for i := w - 1; i >= 0; i-- {
+		b = append(b, byte(v>>(8*i)))
+	}
+	return b
+}
+
+// onConfirm completes one of our Changes: Confirm R answers our Change L,
+// Confirm L our Change R (§6.2). A Confirm we did not ask for is ignored.
+func (fs *featureSet) onConfirm(fo *FeatureOption) wire.DCCPResetCode {
+	f := fo.Feature
+	if f == 0 || f >= numFeatures {
+		return 0
+	}
+	idx, val := 0, &fs.local[f]
+	if fo.Type == wire.DCCPOptConfirmL {
+		idx, val = 1, &fs.remote[f]
+	}
+	if !fs.change[f][idx] {
+		return 0
+	}
+	fs.change[f][idx] = false
+	if fo.N == 0 { // empty Confirm: the peer does not know f (§6.6.7)
+		return 0
+	}
+	if f.Kind() == wire.DCCPNonNegotiable {
+		*val = fo.nn()
+		return 0
+	}
+	chosen := fo.Values[0]
+	var b [MaxFeatureValues]byte
+	if bytes.IndexByte(fs.changeValues(f, b[:0]), chosen) < 0 {
+		return wire.DCCPResetOptionError // §6.6.8: a value we never offered
+	}
+	*val = uint64(chosen)
+	return 0
+}
