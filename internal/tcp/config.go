@@ -66,9 +66,9 @@ type Config struct {
 	// ACKs (RFC 5961 §7 asks for a limit; Linux and gVisor allow one per
 	// 500 ms per connection). Default 500 ms.
 	ChallengeACKInterval time.Duration
-	// InitialWindowSegments is the initial congestion window in segments
-	// (RFC 6928). Default 10.
-	InitialWindowSegments int
+	// CongestionControl names the congestion controller of package cc:
+	// "cubic" (the default, as Linux) or "newreno".
+	CongestionControl string
 
 	// Profile selects the behaviours that differ between systems. The zero
 	// Profile (no Name) means profile.Linux.
@@ -105,7 +105,6 @@ func (c *Config) setDefaults() {
 	defInt(&c.SYNRetries, 6)
 	defInt(&c.Retries, 15)
 	defInt(&c.KeepAliveCount, 9)
-	defInt(&c.InitialWindowSegments, 10)
 	def(&c.DelayedACK, 40*time.Millisecond)
 	def(&c.MSL, 30*time.Second)
 	def(&c.RTOInitial, time.Second)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/seqnum"
+	"github.com/teardown-lab/teardown/internal/tcp/cc"
 	"github.com/teardown-lab/teardown/profile"
 )
 
@@ -83,7 +84,7 @@ type Conn struct {
 	dupAcks    int
 	inRecovery bool
 	recover    seqnum.V32 // RFC 6582 "recover"
-	cc         congestion
+	cc         cc.Algorithm
 
 	events  Events
 	stats   Counters
@@ -115,7 +116,7 @@ func newConn(now clock.Instant, cfg Config, iss seqnum.V32) *Conn {
 		rto:      newRTOEstimator(cfg.RTOInitial, cfg.RTOMin, cfg.RTOMax),
 		tsOffset: uint32(iss) * 2654435761, // per-connection clock offset (RFC 7323 §5.4)
 	}
-	c.cc = newRenoLite(cfg.MSS, cfg.InitialWindowSegments)
+	c.cc = newCC(cfg.CongestionControl, cfg.MSS)
 	return c
 }
 
@@ -307,10 +308,20 @@ func (c *Conn) negotiate(now clock.Instant, syn *Segment) {
 	if c.sndMSS < 64 {
 		c.sndMSS = 64
 	}
-	c.cc = newRenoLite(c.sndMSS, c.cfg.InitialWindowSegments)
+	c.cc.SetMSS(c.sndMSS)
 }
 
 // tsNow is our TSval clock: milliseconds plus a per-connection offset.
 func (c *Conn) tsNow(now clock.Instant) uint32 {
 	return uint32(int64(now)/1e6) + c.tsOffset
+}
+
+// newCC returns the named congestion controller (CUBIC when the name is
+// empty or unknown; Config documents the names).
+func newCC(name string, mss int) cc.Algorithm {
+	a, err := cc.New(name, mss)
+	if err != nil {
+		a = cc.NewCubic(mss)
+	}
+	return a
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/seqnum"
+	"github.com/teardown-lab/teardown/internal/tcp/cc"
 	"github.com/teardown-lab/teardown/internal/wire"
 )
 
@@ -116,14 +117,14 @@ func (c *Conn) newlyAcked(now clock.Instant, s *Segment) {
 	c.backoff = 0
 	c.rtxStart = 0
 	c.dupAcks = 0
+	c.cc.OnAck(now, cc.Ack{Acked: acked, SRTT: c.rto.srtt, CwndLimited: inflight+c.sndMSS >= c.cc.CWnd()})
 	if c.inRecovery {
 		if c.recover.LessThanEq(s.Ack) {
 			c.inRecovery = false // full ACK (RFC 6582 §3.2 step 3)
+			c.cc.OnRecoveryExit(now)
 		} else {
 			c.rtxPending = true // partial ACK: retransmit the next hole
 		}
-	} else {
-		c.cc.onAck(now, acked, inflight, rtt)
 	}
 	// RFC 6298 §5.2 and §5.3.
 	if c.sndUna == c.sndMax {
@@ -143,7 +144,7 @@ func (c *Conn) duplicateACK(now clock.Instant) {
 	}
 	c.inRecovery = true
 	c.recover = c.sndMax
-	c.cc.onFastRetransmit(now, int(c.sndMax.Sub(c.sndUna)))
+	c.cc.OnCongestionEvent(now, int(c.sndMax.Sub(c.sndUna)))
 	c.rtxPending = true
 	c.stats.FastRetransmits++
 	c.rttTiming = false

@@ -164,7 +164,7 @@ func (c *Conn) fillData(now clock.Instant, seg *Segment) bool {
 	avail := max(0, c.snd.len()-off)
 	inflight := int(c.sndNxt.Sub(c.sndUna))
 	wndRoom := max(0, int(c.sndUna.Add(seqnum.Size32(c.sndWnd)).Sub(c.sndNxt)))
-	room := min(wndRoom, max(0, c.cc.window()-inflight))
+	room := min(wndRoom, max(0, c.cc.CWnd()-inflight))
 	n := min(avail, c.sndMSS, room)
 	retransmitting := c.sndNxt.LessThan(c.sndMax)
 	if n > 0 && n < c.sndMSS && !retransmitting {

@@ -83,7 +83,7 @@ func (c *Conn) onRTO(now clock.Instant) {
 		if c.sndUna == c.sndMax {
 			return
 		}
-		c.cc.onRTO(now, int(c.sndMax.Sub(c.sndUna)))
+		c.cc.OnRetransmitTimeout(now, int(c.sndMax.Sub(c.sndUna)))
 		c.inRecovery = false
 		c.recover = c.sndMax
 		c.dupAcks = 0
