@@ -19,8 +19,9 @@ const (
 	// DCCPMaxHeaderLen is the largest header the 8-bit Data Offset can
 	// describe: 255 32-bit words.
 	DCCPMaxHeaderLen = 255 * 4
-	// ProtoDCCP is DCCP's IP protocol number, used in the pseudo-header.
-	ProtoDCCP = 33
+	// IPProtoDCCP is DCCP's IP protocol number (assigned by IANA), used in
+	// the IP header and the checksum's pseudo-header.
+	IPProtoDCCP = 33
 )
 
 // DCCPType is the 4-bit packet Type of the generic header (RFC 4340 §5.1).

@@ -38,7 +38,7 @@ func (d DCCP) ComputeChecksum(src, dst netip.Addr) (uint16, error) {
 	if err != nil {
 		return 0, err
 	}
-	acc := PseudoHeaderSum(src, dst, ProtoDCCP, len(d))
+	acc := PseudoHeaderSum(src, dst, IPProtoDCCP, len(d))
 	acc = Sum(acc, d[:6])
 	acc = Sum(acc, d[8:n])
 	return Fold(acc), nil
@@ -62,7 +62,7 @@ func (d DCCP) VerifyChecksum(src, dst netip.Addr) error {
 	if err != nil {
 		return err
 	}
-	acc := PseudoHeaderSum(src, dst, ProtoDCCP, len(d))
+	acc := PseudoHeaderSum(src, dst, IPProtoDCCP, len(d))
 	if c := Fold(Sum(acc, d[:n])); c != 0 {
 		return fmt.Errorf("%w: DCCP checksum %#04x, off by %#04x", ErrBadChecksum, d.Checksum(), c)
 	}

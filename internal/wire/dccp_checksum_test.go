@@ -14,11 +14,11 @@ func naiveDCCPChecksumOK(pkt []byte, covered int, src, dst netip.Addr) bool {
 	if src.Is4() {
 		a, b := src.As4(), dst.As4()
 		ph = append(append(ph, a[:]...), b[:]...)
-		ph = append(ph, 0, ProtoDCCP, byte(n>>8), byte(n))
+		ph = append(ph, 0, IPProtoDCCP, byte(n>>8), byte(n))
 	} else {
 		a, b := src.As16(), dst.As16()
 		ph = append(append(ph, a[:]...), b[:]...)
-		ph = append(ph, byte(n>>24), byte(n>>16), byte(n>>8), byte(n), 0, 0, 0, ProtoDCCP)
+		ph = append(ph, byte(n>>24), byte(n>>16), byte(n>>8), byte(n), 0, 0, 0, IPProtoDCCP)
 	}
 	data := append(ph, pkt[:covered]...)
 	if len(data)%2 == 1 {

@@ -51,10 +51,10 @@ func EncodeDCCPPacket(b []byte, src, dst netip.Addr, h *DCCPHeader, payload []by
 		return 0, err
 	}
 	if src.Is4() {
-		ip := IPv4Header{Src: src, Dst: dst, Protocol: ProtoDCCP, TTL: DefaultTTL, DontFragment: true}
+		ip := IPv4Header{Src: src, Dst: dst, Protocol: IPProtoDCCP, TTL: DefaultTTL, DontFragment: true}
 		_, err = ip.Encode(b, n)
 	} else {
-		ip := IPv6Header{Src: src, Dst: dst, NextHeader: ProtoDCCP, HopLimit: DefaultTTL}
+		ip := IPv6Header{Src: src, Dst: dst, NextHeader: IPProtoDCCP, HopLimit: DefaultTTL}
 		_, err = ip.Encode(b, n)
 	}
 	if err != nil {

@@ -20,7 +20,7 @@ func TestEncodeDCCPPacket(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ip.Protocol != ProtoDCCP || ip.Src != fam.src || ip.Dst != fam.dst {
+		if ip.Protocol != IPProtoDCCP || ip.Src != fam.src || ip.Dst != fam.dst {
 			t.Errorf("IP header: proto %d %v -> %v", ip.Protocol, ip.Src, ip.Dst)
 		}
 		d, err := ParseDCCP(ip.Payload)
