@@ -58,42 +58,8 @@ func tcpCorpusSeeds(t *testing.T) map[string]map[string][]byte {
 		}
 	}
 	syn4 := v4["v4-syn"]
-	edit4 := func(f func(b []byte)) []byte {
-		b := append([]byte(nil), syn4...)
-		f(b)
-		b[10], b[11] = 0, 0
-		binary.BigEndian.PutUint16(b[10:], Checksum(b[:min(int(b[0]&0xf)*4, len(b))]))
-		return b
-	}
-	v4["v4-fragment-mf"] = edit4(func(b []byte) { b[6] = 0x20 })
-	v4["v4-fragment-offset"] = edit4(func(b []byte) { b[6], b[7] = 0, 0x10 })
-	v4["v4-bad-checksum"] = func() []byte { b := append([]byte(nil), syn4...); b[11]++; return b }()
-	v4["v4-ihl-15"] = edit4(func(b []byte) { b[0] = 0x4f })
-	v4["v4-ihl-6-options"] = edit4(func(b []byte) { b[0] = 0x46; b[20] = 1 }) // TCP ports become an option
-	v4["v4-padded"] = append(append([]byte(nil), syn4...), 0, 0, 0, 0, 0, 0)
-	v4["v4-truncated"] = syn4[:len(syn4)-1]
-
-	syn6 := v6["v6-syn"]
-	tcp6 := syn6[IPv6HeaderLen:]
-	ext := func(first uint8, hdrs ...[]byte) []byte {
-		b := append([]byte(nil), syn6[:IPv6HeaderLen]...)
-		b[6] = first
-		for _, h := range hdrs {
-			b = append(b, h...)
-		}
-		binary.BigEndian.PutUint16(b[4:], uint16(len(b)-IPv6HeaderLen))
-		return b
-	}
-	pad := func(next uint8) []byte { return []byte{next, 0, 1, 4, 0, 0, 0, 0} }
-	ah := []byte{6, 4, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
-	v6["v6-ext-chain"] = ext(0, pad(60), pad(43), pad(51), ah, tcp6)
-	v6["v6-fragment"] = ext(44, []byte{6, 0, 0, 0, 0, 0, 0, 7}, tcp6)
-	v6["v6-fragment-after-dstopts"] = ext(60, pad(44), []byte{6, 0, 0, 1, 0, 0, 0, 7}, tcp6)
-	v6["v6-esp"] = ext(50, make([]byte, 24))
-	v6["v6-no-next"] = ext(60, pad(IPProtoNoNext), []byte("ignored"))
-	v6["v6-hbh-not-first"] = ext(60, pad(0), pad(6), tcp6)
-	v6["v6-ext-overrun"] = ext(43, []byte{6, 9, 0, 0, 0, 0, 0, 0})
-	v6["v6-truncated"] = syn6[:len(syn6)-1]
+	tcpCorpusIPv4Rejects(v4, syn4)
+	tcpCorpusIPv6Shapes(v6, v6["v6-syn"])
 
 	junk := map[string][]byte{
 		"empty": {}, "one-byte": {0x45}, "zeros-60": make([]byte, 60),
@@ -129,4 +95,49 @@ func tcpCorpusSeeds(t *testing.T) map[string]map[string][]byte {
 	return map[string]map[string][]byte{
 		"FuzzIPv4": v4, "FuzzIPv6": v6, "FuzzIP": ip, "FuzzTCP": segs, "FuzzTCPOptions": opts,
 	}
+}
+
+// tcpCorpusIPv4Rejects adds edits of the IPv4 SYN syn4 to v4: fragments,
+// a bad checksum, odd IHLs, link padding and truncation.
+func tcpCorpusIPv4Rejects(v4 map[string][]byte, syn4 []byte) {
+	edit4 := func(f func(b []byte)) []byte {
+		b := append([]byte(nil), syn4...)
+		f(b)
+		b[10], b[11] = 0, 0
+		binary.BigEndian.PutUint16(b[10:], Checksum(b[:min(int(b[0]&0xf)*4, len(b))]))
+		return b
+	}
+	v4["v4-fragment-mf"] = edit4(func(b []byte) { b[6] = 0x20 })
+	v4["v4-fragment-offset"] = edit4(func(b []byte) { b[6], b[7] = 0, 0x10 })
+	v4["v4-bad-checksum"] = func() []byte { b := append([]byte(nil), syn4...); b[11]++; return b }()
+	v4["v4-ihl-15"] = edit4(func(b []byte) { b[0] = 0x4f })
+	v4["v4-ihl-6-options"] = edit4(func(b []byte) { b[0] = 0x46; b[20] = 1 }) // TCP ports become an option
+	v4["v4-padded"] = append(append([]byte(nil), syn4...), 0, 0, 0, 0, 0, 0)
+	v4["v4-truncated"] = syn4[:len(syn4)-1]
+}
+
+// tcpCorpusIPv6Shapes adds extension-header shapes around the IPv6 SYN's
+// segment to v6: a walkable chain, fragments, ESP, No Next Header, a
+// misplaced Hop-by-Hop, an overrun, and truncation.
+func tcpCorpusIPv6Shapes(v6 map[string][]byte, syn6 []byte) {
+	tcp6 := syn6[IPv6HeaderLen:]
+	ext := func(first uint8, hdrs ...[]byte) []byte {
+		b := append([]byte(nil), syn6[:IPv6HeaderLen]...)
+		b[6] = first
+		for _, h := range hdrs {
+			b = append(b, h...)
+		}
+		binary.BigEndian.PutUint16(b[4:], uint16(len(b)-IPv6HeaderLen))
+		return b
+	}
+	pad := func(next uint8) []byte { return []byte{next, 0, 1, 4, 0, 0, 0, 0} }
+	ah := []byte{6, 4, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	v6["v6-ext-chain"] = ext(0, pad(60), pad(43), pad(51), ah, tcp6)
+	v6["v6-fragment"] = ext(44, []byte{6, 0, 0, 0, 0, 0, 0, 7}, tcp6)
+	v6["v6-fragment-after-dstopts"] = ext(60, pad(44), []byte{6, 0, 0, 1, 0, 0, 0, 7}, tcp6)
+	v6["v6-esp"] = ext(50, make([]byte, 24))
+	v6["v6-no-next"] = ext(60, pad(IPProtoNoNext), []byte("ignored"))
+	v6["v6-hbh-not-first"] = ext(60, pad(0), pad(6), tcp6)
+	v6["v6-ext-overrun"] = ext(43, []byte{6, 9, 0, 0, 0, 0, 0, 0})
+	v6["v6-truncated"] = syn6[:len(syn6)-1]
 }

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -32,6 +33,15 @@ func TestTsharkAgreesTCP(t *testing.T) {
 	for i, c := range cases {
 		pkts[i] = c.build(t)
 	}
+	// One SYN whose window scale option (NOP, WS) is replaced by an
+	// experimental option (kind 253, RFC 6994) that only the iterator knows.
+	exp := cases[0]
+	exp.name = "v4-syn-experimental-option"
+	pkt := exp.build(t)
+	copy(pkt[len(pkt)-4:], "\xfd\x04\xaa\xbb")
+	TCP(pkt[IPv4MinLen:]).SetChecksum(exp.src, exp.dst)
+	exp.h.Options.HasWScale, exp.h.Options.WScale = false, 0
+	cases, pkts = append(cases, exp), append(pkts, pkt)
 	layers := tsharkLayers(t, tsharkWritePcap(t, pkts),
 		"tcp.check_checksum:TRUE", "ip.check_checksum:TRUE",
 		"tcp.relative_sequence_numbers:FALSE", "tcp.analyze_sequence_numbers:FALSE")
@@ -39,18 +49,22 @@ func TestTsharkAgreesTCP(t *testing.T) {
 		t.Fatalf("tshark read %d packets, wrote %d", len(layers), len(cases))
 	}
 	for i, c := range cases {
-		t.Run(c.name, func(t *testing.T) { tsharkCheckTCP(t, layers[i], c) })
+		t.Run(c.name, func(t *testing.T) { tsharkCheckTCP(t, layers[i], c, pkts[i]) })
 	}
 }
 
 // tsharkCheckTCP compares one packet's tshark fields with the case it was
 // built from.
-func tsharkCheckTCP(t *testing.T, l map[string]any, c tcpCase) {
+func tsharkCheckTCP(t *testing.T, l map[string]any, c tcpCase, pkt []byte) {
 	tcp, ok := l["tcp"]
 	if !ok {
 		t.Fatalf("tshark found no TCP layer; layers %v", tsharkKeys(l))
 	}
 	o := &c.h.Options
+	ipLen := IPv6HeaderLen
+	if c.src.Is4() {
+		ipLen = IPv4MinLen
+	}
 	want := map[string]string{
 		"tcp.srcport":           tsharkUint(c.h.SrcPort),
 		"tcp.dstport":           tsharkUint(c.h.DstPort),
@@ -59,7 +73,7 @@ func tsharkCheckTCP(t *testing.T, l map[string]any, c tcpCase) {
 		"tcp.window_size_value": tsharkUint(c.h.Window),
 		"tcp.urgent_pointer":    tsharkUint(c.h.Urgent),
 		"tcp.len":               strconv.Itoa(len(c.payload)),
-		"tcp.hdr_len":           strconv.Itoa(c.h.Len()),
+		"tcp.hdr_len":           strconv.Itoa(len(pkt) - ipLen - len(c.payload)),
 		"tcp.checksum.status":   "1", // Wireshark's PROTO_CHECKSUM_E_GOOD
 	}
 	if o.HasMSS {
@@ -81,6 +95,37 @@ func tsharkCheckTCP(t *testing.T, l map[string]any, c tcpCase) {
 	if f, err := strconv.ParseUint(flags, 0, 16); !ok || err != nil || TCPFlags(f&0xff) != c.h.Flags {
 		t.Errorf("tcp.flags: tshark reads %q, built %#02x (%v)", flags, uint8(c.h.Flags), c.h.Flags)
 	}
+	tsharkCheckSACK(t, tcp, o)
+	tsharkCheckIP(t, l, c)
+	tsharkCheckOptionKinds(t, tcp, pkt)
+}
+
+// tsharkCheckOptionKinds checks that TCPOptionIter yields the same option
+// kinds, NOPs and unknown kinds included, as tshark lists (compared as
+// sorted lists: the JSON does not keep the order across option types).
+func tsharkCheckOptionKinds(t *testing.T, tcp any, pkt []byte) {
+	p, err := ParseIP(pkt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ours []string
+	it := NewTCPOptionIter(TCP(p.Payload).Options())
+	for kind, _, ok := it.Next(); ok; kind, _, ok = it.Next() {
+		ours = append(ours, tsharkUint(kind))
+	}
+	theirs := tsharkFields(tcp, "tcp.option_kind")
+	slices.Sort(ours)
+	slices.Sort(theirs)
+	if it.Err() != nil || !slices.Equal(ours, theirs) {
+		t.Errorf("option kinds: iterator %v (err %v), tshark %v", ours, it.Err(), theirs)
+	}
+}
+
+// tsharkUint spells an unsigned number in decimal, as tshark prints it.
+func tsharkUint[T uint8 | uint16 | uint32](v T) string { return strconv.FormatUint(uint64(v), 10) }
+
+// tsharkCheckSACK checks which options tshark sees and the SACK edges.
+func tsharkCheckSACK(t *testing.T, tcp any, o *TCPOptions) {
 	for name, has := range map[string]bool{
 		"tcp.options.mss_val": o.HasMSS, "tcp.options.wscale.shift": o.HasWScale,
 		"tcp.options.sack_perm": o.SACKPermitted, "tcp.options.timestamp.tsval": o.HasTimestamp,
@@ -99,6 +144,10 @@ func tsharkCheckTCP(t *testing.T, l map[string]any, c tcpCase) {
 			t.Errorf("SACK block %d: tshark reads [%s, %s), built [%d, %d)", i, le[i], re[i], b.Left, b.Right)
 		}
 	}
+}
+
+// tsharkCheckIP checks the IP layer: addresses and a good IPv4 checksum.
+func tsharkCheckIP(t *testing.T, l map[string]any, c tcpCase) {
 	ipLayer, ipCheck := "ipv6", ""
 	if c.src.Is4() {
 		ipLayer, ipCheck = "ip", "ip.checksum.status"
@@ -119,6 +168,3 @@ func tsharkCheckTCP(t *testing.T, l map[string]any, c tcpCase) {
 		t.Errorf("%s.dst = %q, want %v", ipLayer, got, c.dst)
 	}
 }
-
-// tsharkUint spells an unsigned number in decimal, as tshark prints it.
-func tsharkUint[T uint8 | uint16 | uint32](v T) string { return strconv.FormatUint(uint64(v), 10) }
