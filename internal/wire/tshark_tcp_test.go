@@ -42,6 +42,10 @@ func TestTsharkAgreesTCP(t *testing.T) {
 	TCP(pkt[IPv4MinLen:]).SetChecksum(exp.src, exp.dst)
 	exp.h.Options.HasWScale, exp.h.Options.WScale = false, 0
 	cases, pkts = append(cases, exp), append(pkts, pkt)
+	// The hand-written golden SYN, whose checksums were computed outside Go.
+	golden := tcpCase{name: "v4-golden-syn", src: tcpTestSrc4, dst: tcpTestDst4, h: tcpGoldenHeader()}
+	cases = append(cases, golden)
+	pkts = append(pkts, append(append([]byte(nil), ipv4GoldenHeader...), tcpGoldenSYN...))
 	layers := tsharkLayers(t, tsharkWritePcap(t, pkts),
 		"tcp.check_checksum:TRUE", "ip.check_checksum:TRUE",
 		"tcp.relative_sequence_numbers:FALSE", "tcp.analyze_sequence_numbers:FALSE")
