@@ -45,12 +45,16 @@ type NewCCIDFunc func(now clock.Instant, id uint8, mps int, ackRatio int) (TxCCI
 // startCCIDs builds the CCIDs from the negotiated features (§10): the
 // CCID located at this end drives its sender, the peer's its receiver.
 func (c *Conn) startCCIDs(now clock.Instant) {
-	if c.tx != nil || c.cfg.NewCCID == nil {
+	if c.tx != nil || c.rx != nil {
 		return
 	}
+	mk := c.cfg.NewCCID
+	if mk == nil {
+		mk = DefaultCCIDs
+	}
 	ar := int(c.feat.remote[5])
-	c.tx, _ = c.cfg.NewCCID(now, uint8(c.feat.local[1]), c.MaxPayload(), int(c.feat.local[5]))
-	_, c.rx = c.cfg.NewCCID(now, uint8(c.feat.remote[1]), c.MaxPayload(), ar)
+	c.tx, _ = mk(now, uint8(c.feat.local[1]), c.MaxPayload(), int(c.feat.local[5]))
+	_, c.rx = mk(now, uint8(c.feat.remote[1]), c.MaxPayload(), ar)
 }
 
 // NoCCID is a NewCCIDFunc that disables congestion control: data goes

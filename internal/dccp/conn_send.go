@@ -149,7 +149,7 @@ func (c *Conn) fill(now clock.Instant, p *Packet, ackno seqnum.V48) {
 	if p.Type != wire.DCCPReset && p.Type != wire.DCCPSync && p.Type != wire.DCCPSyncAck {
 		c.feat.appendPending(o)
 	}
-	if p.Type == wire.DCCPRequest {
+	if p.Type == wire.DCCPRequest || len(p.Payload) > 0 && c.tx != nil {
 		o.HasTimestamp, o.Timestamp = true, tsUnits(now) // as Linux's Request (peer-facts)
 	}
 	if c.tsPending && hasAck { // §13.3: echo the last Timestamp once
@@ -160,7 +160,7 @@ func (c *Conn) fill(now clock.Instant, p *Packet, ackno seqnum.V48) {
 	if hasAck && c.sendsAckVector() && p.Type != wire.DCCPReset {
 		o.AckVector = c.avRx.encode(c.avBuf[:0], len(c.avBuf))
 	}
-	if hasAck && c.rx != nil && p.Type != wire.DCCPReset {
+	if hasAck && c.rx != nil && c.state >= Open && p.Type != wire.DCCPReset {
 		c.rx.AppendFeedback(now, o)
 	}
 	if c.tx != nil {

@@ -1,0 +1,257 @@
+// Package ccid3 is DCCP's TCP-Friendly Rate Control, CCID 3 (RFC 4342,
+// with TFRC from RFC 5348): the sender paces packets at a rate X computed
+// from the throughput equation; the receiver measures the loss event
+// rate and the receive rate and reports them once per round trip.
+//
+// Layer and rules: a pure state machine below internal/dccp; time is an
+// argument, nothing here reads a clock.
+package ccid3
+
+import (
+	"encoding/binary"
+	"math"
+	"time"
+
+	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/seqnum"
+)
+
+// CCID 3 option types (RFC 4342 §8).
+const (
+	OptLossEventRate = 192
+	OptLossIntervals = 193
+	OptReceiveRate   = 194
+)
+
+// TMBI is the maximum backoff interval, 64 s (RFC 5348 §4.3).
+const TMBI = 64 * time.Second
+
+// Equation is the TCP throughput equation of RFC 5348 §3.1, in bytes per
+// second: s the segment size in bytes, R the round-trip time, p the loss
+// event rate, with b = 1 and t_RTO = 4R as §3.1 recommends:
+//
+//	X = s / (R*sqrt(2*b*p/3) + t_RTO * (3*sqrt(3*b*p/8) * p * (1+32*p^2)))
+func Equation(s int, R time.Duration, p float64) float64 {
+	r := R.Seconds()
+	if p <= 0 || r <= 0 {
+		return math.Inf(1)
+	}
+	const b = 1.0
+	tRTO := 4 * r
+	den := r*math.Sqrt(2*b*p/3) + tRTO*(3*math.Sqrt(3*b*p/8)*p*(1+32*p*p))
+	return float64(s) / den
+}
+
+// weights of the average loss interval (RFC 5348 §5.4), n = 8.
+var weights = [8]float64{1, 1, 1, 1, 0.8, 0.6, 0.4, 0.2}
+
+// LossIntervals holds the most recent loss intervals, newest first:
+// I_0 is the open interval since the last loss event (RFC 5348 §5.4).
+type LossIntervals struct {
+	iv [9]float64
+	n  int
+}
+
+// Start records a new loss event: the open interval closes and a new
+// one of length 1 (the packet of the event) opens.
+func (l *LossIntervals) Start() {
+	copy(l.iv[1:], l.iv[:8])
+	l.iv[0] = 1
+	l.n = min(l.n+1, 9)
+}
+
+// Grow counts one more packet in the open interval.
+func (l *LossIntervals) Grow() {
+	if l.n > 0 {
+		l.iv[0]++
+	}
+}
+
+// Mean returns the average loss interval I_mean of RFC 5348 §5.4: the
+// weighted mean of the closed intervals, or of the newest intervals
+// including the open one if that is larger; zero before any loss.
+func (l *LossIntervals) Mean() float64 {
+	if l.n < 2 {
+		return 0
+	}
+	k := l.n - 1 // closed intervals
+	var tot0, tot1, wtot float64
+	for i := range min(k, 8) {
+		tot0 += l.iv[i] * weights[i]
+		tot1 += l.iv[i+1] * weights[i]
+		wtot += weights[i]
+	}
+	return max(tot0, tot1) / wtot
+}
+
+// P returns the loss event rate 1/I_mean, or zero before any loss.
+func (l *LossIntervals) P() float64 {
+	if m := l.Mean(); m > 0 {
+		return 1 / m
+	}
+	return 0
+}
+
+// Tx is the CCID 3 sender.
+type Tx struct {
+	s        int
+	x        float64 // allowed rate, bytes/s
+	xRecv    float64
+	p        float64
+	r        time.Duration
+	tNom     clock.Instant
+	nfb      clock.Instant // no-feedback timer (RFC 5348 §4.4)
+	tld      clock.Instant // time last doubled in slow start
+	start    clock.Instant
+	lastQRtt clock.Instant
+	ccval    uint8
+}
+
+// NewTx returns a sender of segments of s bytes. Before the first RTT
+// sample it sends one packet per second and arms the no-feedback timer
+// at 2 s (RFC 5348 §4.2).
+func NewTx(now clock.Instant, s int) *Tx {
+	return &Tx{s: s, x: float64(s), nfb: now.Add(2 * time.Second), start: now, lastQRtt: now}
+}
+
+// X returns the allowed sending rate in bytes per second.
+func (t *Tx) X() float64 { return t.x }
+
+// initialRate is RFC 5348 §4.2's W_init/R: min(4s, max(2s, 4380)) per RTT.
+func (t *Tx) initialRate() float64 {
+	return float64(min(4*t.s, max(2*t.s, 4380))) / t.r.Seconds()
+}
+
+// CanSend reports whether the next packet's nominal send time has come;
+// if not, when it will (RFC 5348 §4.6).
+func (t *Tx) CanSend(now clock.Instant) (bool, clock.Instant) {
+	if t.tNom == 0 || !now.Before(t.tNom) {
+		return true, 0
+	}
+	return false, t.tNom
+}
+
+// OnSent schedules the next packet s/X later and returns the CCVal, the
+// window counter advancing every quarter RTT (RFC 4342 §8.1).
+func (t *Tx) OnSent(now clock.Instant, data bool) uint8 {
+	if data {
+		if t.tNom == 0 || t.tNom.Before(now) {
+			t.tNom = now
+		}
+		t.tNom = t.tNom.Add(time.Duration(float64(t.s) / t.x * float64(time.Second)))
+	}
+	if t.r > 0 {
+		for q := t.r / 4; q > 0 && now.Sub(t.lastQRtt) >= q; t.lastQRtt = t.lastQRtt.Add(q) {
+			t.ccval = (t.ccval + 1) % 16
+		}
+	}
+	return t.ccval
+}
+
+// OnFeedback applies a receiver report (RFC 5348 §4.3): the RTT sample,
+// the loss event rate p and the receive rate in bytes/s.
+func (t *Tx) OnFeedback(now clock.Instant, rtt time.Duration, p, xRecv float64) {
+	if rtt > 0 {
+		if t.r == 0 {
+			t.r = rtt
+		} else {
+			t.r = time.Duration(0.9*float64(t.r) + 0.1*float64(rtt))
+		}
+	}
+	if t.r == 0 {
+		return
+	}
+	t.p, t.xRecv = p, xRecv
+	minRate := float64(t.s) / TMBI.Seconds()
+	if p > 0 {
+		t.x = max(min(Equation(t.s, t.r, p), 2*xRecv), minRate)
+	} else if now.Sub(t.tld) >= t.r { // slow start: double once per RTT
+		t.x = max(min(2*t.x, 2*xRecv), t.initialRate())
+		t.tld = now
+	}
+	t.nfb = now.Add(max(4*t.r, time.Duration(2*float64(t.s)/t.x*float64(time.Second))))
+}
+
+// NextDeadline returns the no-feedback timer.
+func (t *Tx) NextDeadline() clock.Instant { return t.nfb }
+
+// HandleTimer runs the no-feedback timer: the rate halves, to no less
+// than one packet per 64 s (RFC 5348 §4.4).
+func (t *Tx) HandleTimer(now clock.Instant) {
+	if t.nfb == 0 || now.Before(t.nfb) {
+		return
+	}
+	t.x = max(t.x/2, float64(t.s)/TMBI.Seconds())
+	iv := 2 * time.Second
+	if t.r > 0 {
+		iv = max(4*t.r, time.Duration(2*float64(t.s)/t.x*float64(time.Second)))
+	}
+	t.nfb = now.Add(iv)
+}
+
+// Rx is the CCID 3 receiver: loss intervals from sequence gaps, loss
+// events separated by at least one RTT as told by CCVal (RFC 4342 §10.2),
+// and feedback once per RTT or on a new loss event.
+type Rx struct {
+	li       LossIntervals
+	high     seqnum.V48
+	any      bool
+	lastEvCC uint8
+	bytes    int
+	since    clock.Instant
+	fbDue    clock.Instant
+	lastRate float64
+	buf      [8]byte
+	needFB   bool
+}
+
+// NewRx returns a receiver.
+func NewRx() *Rx { return &Rx{} }
+
+// OnData records a data packet and reports whether feedback is due now.
+func (r *Rx) OnData(now clock.Instant, seq seqnum.V48, ccval uint8, size int, rtt time.Duration) bool {
+	if r.since == 0 {
+		r.since = now
+	}
+	r.bytes += size
+	lossEvent := false
+	if r.any && r.high.Add(1).LessThan(seq) { // a gap: packets lost
+		if r.li.n == 0 || (ccval-r.lastEvCC)%16 > 4 { // a new loss event
+			r.li.Start()
+			r.lastEvCC = ccval
+			lossEvent = true
+		}
+	} else {
+		r.li.Grow()
+	}
+	if !r.any || r.high.LessThan(seq) {
+		r.high, r.any = seq, true
+	}
+	if r.fbDue == 0 {
+		r.fbDue = now.Add(max(rtt, time.Millisecond))
+	}
+	return lossEvent || !r.any
+}
+
+// P returns the loss event rate the receiver reports.
+func (r *Rx) P() float64 { return r.li.P() }
+
+// Feedback returns the Loss Event Rate and Receive Rate option values
+// (RFC 4342 §8.5, §8.3) and restarts the measurement.
+func (r *Rx) Feedback(now clock.Instant) (lossEventRate, receiveRate uint32) {
+	lossEventRate = math.MaxUint32 // no loss: 1/p is infinite
+	if m := r.li.Mean(); m > 0 {
+		lossEventRate = uint32(min(m, math.MaxUint32-1))
+	}
+	if el := now.Sub(r.since).Seconds(); el > 0 {
+		r.lastRate = float64(r.bytes) / el
+	}
+	r.bytes, r.since, r.fbDue = 0, now, 0
+	return lossEventRate, uint32(min(r.lastRate, math.MaxUint32))
+}
+
+// NextDeadline returns when feedback is due.
+func (r *Rx) NextDeadline() clock.Instant { return r.fbDue }
+
+// EncodeU32 encodes a 4-byte option value into b.
+func EncodeU32(b []byte, v uint32) []byte { return binary.BigEndian.AppendUint32(b, v) }
