@@ -134,7 +134,8 @@ func (v IPv6) Src() netip.Addr { return netip.AddrFrom16([16]byte(v[8:24])) }
 func (v IPv6) Dst() netip.Addr { return netip.AddrFrom16([16]byte(v[24:40])) }
 
 // Protocol returns the upper-layer protocol found after the extension
-// headers (IPProtoNoNext when there is none).
+// headers (IPProtoNoNext when there is none). It walks the headers on
+// every call; ParseIP walks them once and keeps the result.
 func (v IPv6) Protocol() uint8 {
 	p, _, err := v.walk()
 	if err != nil {
@@ -144,7 +145,7 @@ func (v IPv6) Protocol() uint8 {
 }
 
 // Payload returns the upper-layer payload after the extension headers
-// (empty for No Next Header).
+// (empty for No Next Header). Like Protocol, it walks the headers.
 func (v IPv6) Payload() []byte {
 	p, off, err := v.walk()
 	if err != nil || p == IPProtoNoNext {
