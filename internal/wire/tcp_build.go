@@ -164,8 +164,10 @@ func TCPPacketLen(src netip.Addr, h *TCPHeader, payloadLen int) int {
 // family picks the IP version (IPv4-mapped IPv6 addresses count as IPv4);
 // the IP header has TTL/Hop Limit DefaultTTL, no options, and for IPv4 DF
 // set with ID 0 (an atomic datagram, RFC 6864 §4.1). Both checksums are
-// filled in. It returns ErrNoSpace when b is shorter than TCPPacketLen and
-// ErrBadVersion when src and dst differ in family. It does not allocate.
+// filled in. payload may overlap b (copy moves it; a payload already in
+// place after the headers is not moved). It returns ErrNoSpace when b is
+// shorter than TCPPacketLen and ErrBadVersion when src and dst differ in
+// family or are invalid. It does not allocate.
 func EncodeTCPPacket(b []byte, src, dst netip.Addr, h *TCPHeader, payload []byte) (int, error) {
 	src, dst = src.Unmap(), dst.Unmap()
 	if src.Is4() != dst.Is4() || !src.IsValid() || !dst.IsValid() {
