@@ -1,0 +1,84 @@
+package ccid3
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/teardown-lab/teardown/clock"
+)
+
+func near(a, b, rel float64) bool { return math.Abs(a-b) <= rel*math.Abs(b) }
+
+// TestEquation checks X against values worked by hand from RFC 5348 §3.1
+// with b = 1 and t_RTO = 4R.
+func TestEquation(t *testing.T) {
+	// s=1460, R=0.1 s, p=0.01:
+	//   R*sqrt(2p/3)        = 0.1 * 0.08164966            = 0.008164966
+	//   3*sqrt(3p/8)        = 3 * 0.06123724              = 0.18371173
+	//   ... * p * (1+32p^2) = 0.18371173 * 0.01 * 1.0032  = 0.0018429961
+	//   ... * t_RTO (0.4)                                 = 0.00073719845
+	//   X = 1460 / (0.008164966 + 0.00073719845) = 1460 / 0.008902164 = 164005.1 B/s
+	// s=1000, R=0.05 s, p=0.1:
+	//   R*sqrt(2p/3)        = 0.05 * 0.25819889           = 0.012909944
+	//   3*sqrt(3p/8) * p * (1+32p^2) = 0.58094750 * 0.1 * 1.32 = 0.07668507
+	//   ... * t_RTO (0.2)                                 = 0.015337014
+	//   X = 1000 / 0.028246958 = 35402.0 B/s
+	cases := []struct {
+		s    int
+		R    time.Duration
+		p    float64
+		want float64
+	}{
+		{1460, 100 * time.Millisecond, 0.01, 164005.1},
+		{1000, 50 * time.Millisecond, 0.1, 35402.0},
+	}
+	for _, c := range cases {
+		if got := Equation(c.s, c.R, c.p); !near(got, c.want, 1e-5) {
+			t.Errorf("Equation(%d, %v, %v) = %.1f, want %.1f", c.s, c.R, c.p, got, c.want)
+		}
+	}
+	if !math.IsInf(Equation(1000, time.Second, 0), 1) {
+		t.Error("p = 0 must give no equation limit")
+	}
+}
+
+// TestLossIntervalsMean is RFC 5348 §5.4 on a hand-worked history.
+func TestLossIntervalsMean(t *testing.T) {
+	var l LossIntervals
+	if l.P() != 0 {
+		t.Fatal("no loss yet: p must be 0")
+	}
+	// closed intervals, oldest first 80, 70, ..., 10; then an open one of 5.
+	for _, n := range []int{80, 70, 60, 50, 40, 30, 20, 10, 5} {
+		l.Start()
+		for range n - 1 {
+			l.Grow()
+		}
+	}
+	// I_0..I_8 = 5,10,20,30,40,50,60,70,80; w = 1,1,1,1,.8,.6,.4,.2 (W_tot 6)
+	// I_tot0 = 5+10+20+30+32+30+24+14 = 165; I_tot1 = 10+20+30+40+40+36+28+16 = 220
+	// I_mean = max(165, 220)/6 = 36.667; p = 0.027273
+	if got := l.Mean(); !near(got, 220.0/6, 1e-9) {
+		t.Errorf("Mean = %v, want 36.667", got)
+	}
+}
+
+// TestTxNoFeedbackHalves checks RFC 5348 §4.4: without feedback the
+// rate halves when the timer (2 s initially) fires.
+func TestTxNoFeedbackHalves(t *testing.T) {
+	now := clock.Instant(1e18)
+	tx := NewTx(now, 1000)
+	x0 := tx.X()
+	if tx.NextDeadline() != now.Add(2*time.Second) {
+		t.Fatalf("no-feedback timer at %v, want 2 s", tx.NextDeadline().Sub(now))
+	}
+	tx.HandleTimer(now.Add(2 * time.Second))
+	if tx.X() != x0/2 {
+		t.Errorf("X after the no-feedback timer = %v, want %v", tx.X(), x0/2)
+	}
+	tx.OnFeedback(now.Add(3*time.Second), 100*time.Millisecond, 0.01, 1e6)
+	if want := Equation(1000, 100*time.Millisecond, 0.01); !near(tx.X(), want, 1e-9) {
+		t.Errorf("X after feedback with p=0.01 = %v, want the equation's %v (below 2*X_recv)", tx.X(), want)
+	}
+}
