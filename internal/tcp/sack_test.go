@@ -26,7 +26,9 @@ func newSACKFixture(t *testing.T, base seqnum.V32, sentSegs int) *sackFixture {
 func (f *sackFixture) s(i int) seqnum.V32 { return f.base.Add(seqnum.Size32((i - 1) * 1000)) }
 
 // blk is the SACK block covering segments i..j.
-func (f *sackFixture) blk(i, j int) wire.SACKBlock { return wire.SACKBlock{Left: f.s(i), Right: f.s(j + 1)} }
+func (f *sackFixture) blk(i, j int) wire.SACKBlock {
+	return wire.SACKBlock{Left: f.s(i), Right: f.s(j + 1)}
+}
 
 func (f *sackFixture) ack(una int, sndMaxSeg int, blocks ...wire.SACKBlock) ScoreboardUpdate {
 	return f.sb.Update(f.s(una), f.s(sndMaxSeg+1), blocks)
