@@ -46,6 +46,15 @@ func (a *ackVecRx) record(seq seqnum.V48) {
 	}
 }
 
+// received reports whether seq is recorded as received: a duplicate.
+func (a *ackVecRx) received(seq seqnum.V48) bool {
+	if a.n == 0 {
+		return false
+	}
+	back := a.head.Sub(seq)
+	return back >= 0 && back < int64(a.n) && a.st[a.idx(seq)] == wire.DCCPAckReceived
+}
+
 // trim forgets the state at and before seq: the peer acknowledged an Ack
 // Vector that covered it (§11.4.2).
 func (a *ackVecRx) trim(seq seqnum.V48) {

@@ -58,7 +58,7 @@ func (a *ccid3Tx) CanSend(now clock.Instant, size int) (bool, clock.Instant) {
 	return a.t.CanSend(now)
 }
 func (a *ccid3Tx) OnSent(now clock.Instant, seq seqnum.V48, size int, data bool) uint8 {
-	return a.t.OnSent(now, data)
+	return a.t.OnSent(now, data, size)
 }
 
 // OnPacket takes the receiver's Loss Event Rate and Receive Rate options

@@ -121,6 +121,7 @@ type Conn struct {
 	tsRecvAt  clock.Instant
 	tsPending bool
 
+	dup          bool // the packet being processed was seen before
 	appClosed    bool // the application called Close
 	closePending bool // Close waits for the send queue to drain
 	peerReset    wire.DCCPResetCode

@@ -158,6 +158,7 @@ func (c *Conn) stepOptions(now clock.Instant, p *Packet) bool {
 		return false
 	}
 	c.acceptOptions(now, p)
+	c.dup = c.avRx.received(p.Seq)
 	if p.Type != wire.DCCPReset && p.Type != wire.DCCPSync && p.Type != wire.DCCPSyncAck {
 		c.avRx.record(p.Seq)
 	}
@@ -267,6 +268,8 @@ func (c *Conn) stepData(now clock.Instant, p *Packet) {
 	}
 	c.counters.DataIn++
 	switch {
+	case c.dup: // a duplicated packet: deliver each datagram at most once
+		c.counters.Duplicates++
 	case c.appClosed: // data sent before the peer's Close may still arrive; ours is closed
 		c.counters.DiscardedAfterClose++
 	case !c.recvQ.push(p.Payload):

@@ -69,6 +69,7 @@ type Counters struct {
 	ResetsSent, ResetsIn     uint64
 	RecvQueueDrops           uint64 // datagrams dropped because the queue was full
 	DiscardedAfterClose      uint64 // datagrams that arrived after the app closed
+	Duplicates               uint64 // data packets received twice, dropped
 	OptionErrors             uint64
 	FeatureChanges, Confirms uint64
 }

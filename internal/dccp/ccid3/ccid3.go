@@ -105,6 +105,7 @@ type Tx struct {
 	start    clock.Instant
 	lastQRtt clock.Instant
 	ccval    uint8
+	sized    bool
 }
 
 // NewTx returns a sender of segments of s bytes. Before the first RTT
@@ -133,7 +134,18 @@ func (t *Tx) CanSend(now clock.Instant) (bool, clock.Instant) {
 
 // OnSent schedules the next packet s/X later and returns the CCVal, the
 // window counter advancing every quarter RTT (RFC 4342 §8.1).
-func (t *Tx) OnSent(now clock.Instant, data bool) uint8 {
+//
+// s follows the mean size of the data packets sent (RFC 5348 §4.1 lets
+// the sender estimate s so), so small datagrams are not judged by the
+// maximum packet size.
+func (t *Tx) OnSent(now clock.Instant, data bool, size int) uint8 {
+	if data && size > 0 {
+		if !t.sized {
+			t.s, t.sized = size, true
+		} else {
+			t.s = max(1, (9*t.s+size)/10)
+		}
+	}
 	if data {
 		if t.tNom == 0 || t.tNom.Before(now) {
 			t.tNom = now
