@@ -73,3 +73,51 @@ func NewReal() *Real {
 
 // Now returns the current time.
 func (r *Real) Now() Instant { return r.startUnix.Add(time.Since(r.start)) }
+
+// Timer runs a function at an Instant. Reset re-arms it (the zero Instant
+// disarms it); Stop disarms it. A timer may fire late, never early, and
+// at most once per arming; its function must tolerate a firing that a
+// concurrent Reset or Stop arrived too late to prevent.
+type Timer interface {
+	Reset(at Instant)
+	Stop()
+}
+
+// TimerClock is a Clock that can also make Timers: what a host needs to
+// run protocol cores. RealTimers is the wall-clock one; the simulator's
+// runner (package simrun) provides a virtual one.
+type TimerClock interface {
+	Clock
+	// NewTimer returns a disarmed Timer that calls fn when it fires. fn
+	// runs on a goroutine of the clock's choosing.
+	NewTimer(fn func()) Timer
+}
+
+// RealTimers is a TimerClock on the machine's monotonic clock.
+type RealTimers struct{ *Real }
+
+// NewRealTimers returns a TimerClock started now.
+func NewRealTimers() RealTimers { return RealTimers{NewReal()} }
+
+// NewTimer returns a disarmed wall-clock Timer.
+func (r RealTimers) NewTimer(fn func()) Timer {
+	t := &realTimer{clk: r.Real}
+	t.t = time.AfterFunc(time.Hour, fn)
+	t.t.Stop()
+	return t
+}
+
+type realTimer struct {
+	clk *Real
+	t   *time.Timer
+}
+
+func (t *realTimer) Reset(at Instant) {
+	if at.IsZero() {
+		t.t.Stop()
+		return
+	}
+	t.t.Reset(max(at.Sub(t.clk.Now()), 0))
+}
+
+func (t *realTimer) Stop() { t.t.Stop() }

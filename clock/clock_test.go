@@ -45,3 +45,23 @@ func TestRealIsMonotonicAndNonZero(t *testing.T) {
 		t.Fatalf("real clock reads %v, far from the wall clock", a.Time())
 	}
 }
+
+func TestRealTimerFiresAndStops(t *testing.T) {
+	c := NewRealTimers()
+	fired := make(chan struct{}, 2)
+	tm := c.NewTimer(func() { fired <- struct{}{} })
+	tm.Reset(c.Now()) // already due: fires promptly
+	select {
+	case <-fired:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a due timer did not fire")
+	}
+	tm.Reset(c.Now().Add(time.Hour))
+	tm.Stop()
+	tm.Reset(0) // zero disarms
+	select {
+	case <-fired:
+		t.Fatal("a stopped timer fired")
+	default:
+	}
+}

@@ -15,8 +15,9 @@
 //
 // # Model
 //
-// A Sim starts at Epoch (2026-01-01T00:00:00Z) so that the zero Instant
-// keeps meaning "not set" and captures have plausible dates. Events are
+// A Sim starts at Epoch (2000-01-01T00:00:00Z, where a testing/synctest
+// bubble's clock starts too) so that the zero Instant keeps meaning "not
+// set" and captures have plausible dates. Events are
 // kept in a binary heap ordered by time; events due at the same time run
 // in the order they were scheduled. Timers (Schedule, After, NewTimer) are
 // the only way to run code later; a Timer can be Reset or Stopped without

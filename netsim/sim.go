@@ -10,10 +10,12 @@ import (
 	"github.com/teardown-lab/teardown/link/pcap"
 )
 
-// Epoch is the virtual time a new Sim starts at: 2026-01-01T00:00:00Z.
+// Epoch is the virtual time a new Sim starts at: 2000-01-01T00:00:00Z.
 // Starting there rather than at zero keeps the zero Instant meaning "not
-// set" and gives captures plausible timestamps.
-const Epoch clock.Instant = 1767225600 * 1e9
+// set" and gives captures plausible timestamps; it is also the instant at
+// which a testing/synctest bubble's fake clock starts, so a Sim made in a
+// bubble reads the same time as time.Now there (see package simrun).
+const Epoch clock.Instant = 946684800 * 1e9
 
 // ErrEventLimit is returned by the Run methods when a run processed more
 // events than the limit set with SetMaxEvents: the usual sign of a
