@@ -53,7 +53,9 @@ func runScoreboardOps(t *testing.T, isn uint32, ops []byte) {
 			sb.Update(una, sndMax, blocks[:n])
 		case 3:
 			if sb.ShouldEnterRecovery(a % 5) {
-				sb.Sent(sb.EnterRecovery())
+				s := sb.EnterRecovery()
+				checkNextSeg(t, &sb, s, 0)
+				sb.Sent(s)
 			}
 		case 4: // the sender's transmit loop
 			for range a % 8 {

@@ -128,22 +128,32 @@ func (sb *Scoreboard) ShouldEnterRecovery(dupAcks int) bool {
 
 // EnterRecovery begins loss recovery (RFC 6675 §5 step 4): RecoveryPoint
 // becomes SND.MAX, and it returns the segment to retransmit first, the one
-// starting at SND.UNA (step 4.3). The sender also reduces cwnd (step 4.2,
-// package cc's OnCongestionEvent), sends the segment, reports it with
-// Sent, and then sends by Pipe and NextSeg (step 4.5).
+// starting at SND.UNA (step 4.3), or nothing (Len 0) when all is SACKed.
+// The sender also reduces cwnd (step 4.2, package cc's
+// OnCongestionEvent), sends the segment, reports it with Sent, and then
+// sends by Pipe and NextSeg (step 4.5).
 func (sb *Scoreboard) EnterRecovery() SACKSend {
 	sb.inRecovery = true
 	sb.recoveryPoint = sb.highData
 	sb.rescueUsed = false
 	sb.highRxt = sb.highRxt.Max(sb.highACK)
-	if sb.highACK == sb.highData {
+	// The first unSACKed segment: normally at SND.UNA, unless a peer
+	// SACKed data starting right at its own cumulative ACK.
+	var lo uint32
+	hi := sb.off(sb.highData)
+	if sb.n > 0 {
+		if hi = sb.off(sb.r[0].left); hi == 0 {
+			lo = sb.off(sb.r[0].right)
+			hi = sb.off(sb.highData)
+			if sb.n > 1 {
+				hi = sb.off(sb.r[1].left)
+			}
+		}
+	}
+	if lo >= hi {
 		return SACKSend{}
 	}
-	hole := sb.off(sb.highData)
-	if sb.n > 0 {
-		hole = sb.off(sb.r[0].left)
-	}
-	return SACKSend{Seq: sb.highACK, Len: min(int(hole), sb.smss), Rule: NextSegLost}
+	return SACKSend{Seq: sb.at(lo), Len: min(int(hi-lo), sb.smss), Rule: NextSegLost}
 }
 
 // InRecovery reports whether loss recovery is in progress.

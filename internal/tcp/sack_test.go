@@ -345,3 +345,39 @@ func TestScoreboard_RetransmitTimeout(t *testing.T) {
 		}
 	}
 }
+
+func TestScoreboard_EnterRecoveryWhenSNDUNAIsSACKed(t *testing.T) {
+	// A peer SACKs data starting at its own cumulative ACK (segment 1):
+	// the first retransmission is the first unSACKed segment, never empty.
+	f := newSACKFixture(t, 9000, 10)
+	f.ack(1, 10, f.blk(1, 2), f.blk(4, 9))
+	first := f.sb.EnterRecovery()
+	if first != (SACKSend{Seq: f.s(3), Len: 1000, Rule: NextSegLost}) {
+		t.Fatalf("EnterRecovery = %+v, want segment 3", first)
+	}
+}
+
+func BenchmarkScoreboardAck(b *testing.B) {
+	var sb Scoreboard
+	sb.Init(0, 1448)
+	b.ReportAllocs()
+	una, max := seqnum.V32(0), seqnum.V32(64*1448)
+	sb.Update(una, max, nil)
+	var blocks [3]wire.SACKBlock
+	for i := range b.N {
+		// a window of 64 segments with every 4th lost, SACKed a segment at a time
+		k := seqnum.V32(i%60+2) * 1448
+		if k%(4*1448) == 0 {
+			k += 1448
+		}
+		blocks[0] = wire.SACKBlock{Left: una + k, Right: una + k + 1448}
+		sb.Update(una, max, blocks[:1])
+		_ = sb.Pipe()
+		_ = sb.NextSeg(0)
+		if i%60 == 59 {
+			una += 60 * 1448
+			max += 60 * 1448
+			sb.Update(una, max, nil)
+		}
+	}
+}
