@@ -152,10 +152,10 @@ func (t *Tx) OnSent(now clock.Instant, data bool, size int) uint8 {
 		}
 		t.tNom = t.tNom.Add(time.Duration(float64(t.s) / t.x * float64(time.Second)))
 	}
-	if t.r > 0 {
-		for q := t.r / 4; q > 0 && now.Sub(t.lastQRtt) >= q; t.lastQRtt = t.lastQRtt.Add(q) {
-			t.ccval = (t.ccval + 1) % 16
-		}
+	if q := t.r / 4; q > 0 && now.Sub(t.lastQRtt) >= q {
+		k := now.Sub(t.lastQRtt) / q
+		t.ccval = uint8((int64(t.ccval) + int64(k)) % 16)
+		t.lastQRtt = t.lastQRtt.Add(k * q)
 	}
 	return t.ccval
 }
