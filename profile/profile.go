@@ -53,6 +53,14 @@ type Profile struct {
 	// that vanished meanwhile answers the eventual ACK with RST.
 	HoldFINWhileUnread bool
 
+	// FINBeforeResetReadsEOF decides what a read returns once the peer's
+	// FIN was received and an RST followed it (shutdown then close with
+	// unread data, the seed's fix): true returns end-of-stream, the
+	// error staying for writes (Linux: tcp_recvmsg tests SOCK_DONE, set by
+	// the FIN, before sk_err); false reports the reset (4.4BSD
+	// descendants return so_error first).
+	FINBeforeResetReadsEOF bool
+
 	// The listen backlog (SCENARIOS.md §3) and DCCP passive close (§2)
 	// issues add their fields here, for example:
 	//   SYNACKBeforeAccept bool // false: vos-legacy answers SYN only at accept()
@@ -68,6 +76,7 @@ var Linux = Profile{
 	RSTOnCloseWithUnread:         true,
 	RSTOnDataAfterClose:          true,
 	DeliverQueuedDataBeforeReset: true,
+	FINBeforeResetReadsEOF:       true,
 }
 
 // DiscardOnRST is Linux except that a received RST discards unread data.

@@ -38,6 +38,11 @@ func (c *Conn) Read(now clock.Instant, p []byte) (int, error) {
 		return n, nil
 	}
 	switch {
+	case c.finRcvd && c.prof.FINBeforeResetReadsEOF:
+		// Linux checks SOCK_DONE (set by the FIN) before sk_err in
+		// tcp_recvmsg: once the peer's FIN was received, a later RST
+		// leaves reads at end-of-stream.
+		return 0, io.EOF
 	case c.err != nil:
 		return 0, c.err
 	case c.finRcvd, c.readClosed:

@@ -1,0 +1,105 @@
+package stack
+
+import (
+	"errors"
+	"net/netip"
+
+	"github.com/teardown-lab/teardown/internal/tcp"
+	"github.com/teardown-lab/teardown/internal/wire"
+)
+
+// DeliverPackets is the stack's link.Receiver: it parses each packet,
+// drops (and counts) what is malformed or not for this host, and hands TCP
+// segments to their connection, to a listener, or answers them with RST.
+func (s *Stack) DeliverPackets(pkts [][]byte) {
+	s.pktsIn.Add(uint64(len(pkts)))
+	var seg tcp.Segment
+	for _, p := range pkts {
+		ip, err := wire.ParseIP(p)
+		if err != nil {
+			if errors.Is(err, wire.ErrFragment) {
+				s.drop(dropFragment)
+			} else {
+				s.drop(dropBadIP)
+			}
+			continue
+		}
+		if !s.hasAddr(ip.Dst) {
+			s.drop(dropNotOurs)
+			continue
+		}
+		switch ip.Protocol {
+		case wire.IPProtoTCP:
+			s.deliverTCP(&ip, &seg)
+		default:
+			s.drop(dropUnknownProto)
+		}
+	}
+}
+
+// deliverTCP handles one TCP segment: RFC 9293 §3.10.7's dispatch on the
+// connection's state begins here, at "which connection".
+func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment) {
+	t, err := wire.ParseTCP(ip.Payload)
+	if err != nil {
+		s.drop(dropBadTCP)
+		return
+	}
+	if !t.VerifyChecksum(ip.Src, ip.Dst) {
+		s.drop(dropBadChecksum)
+		return
+	}
+	seg.Seq, seg.Ack, seg.Flags, seg.Window = t.Seq(), t.Ack(), t.Flags(), t.Window()
+	if err := wire.ParseTCPOptions(t.Options(), &seg.Options); err != nil {
+		s.drop(dropBadOptions)
+		return
+	}
+	seg.Payload = t.Payload()
+	tuple := fourTuple{
+		local:  netip.AddrPortFrom(ip.Dst.Unmap(), t.DstPort()),
+		remote: netip.AddrPortFrom(ip.Src.Unmap(), t.SrcPort()),
+	}
+	s.mu.Lock()
+	ep := s.conns[tuple]
+	var l *TCPListener
+	if ep == nil {
+		l = s.listeners[tuple.local.Port()]
+	}
+	s.mu.Unlock()
+	switch {
+	case ep != nil:
+		ep.handleSegment(seg)
+	case l != nil:
+		l.handleSegment(tuple, seg)
+	default:
+		s.sendRSTFor(tuple, seg)
+	}
+}
+
+// sendRSTFor answers a segment that reached no connection (RFC 9293
+// §3.10.7.1): RST, unless the segment was itself an RST.
+func (s *Stack) sendRSTFor(tuple fourTuple, seg *tcp.Segment) {
+	rst, ok := tcp.RSTFor(seg)
+	if !ok {
+		return
+	}
+	s.rstNoConn.Add(1)
+	s.sendSegment(tuple, &rst)
+}
+
+// sendSegment encodes and writes one segment outside any connection (RSTs
+// for no connection, listener answers). It allocates its buffer; these
+// are not the data path.
+func (s *Stack) sendSegment(tuple fourTuple, seg *tcp.Segment) {
+	h := wire.TCPHeader{
+		SrcPort: tuple.local.Port(), DstPort: tuple.remote.Port(),
+		Seq: seg.Seq, Ack: seg.Ack, Flags: seg.Flags, Window: seg.Window, Options: seg.Options,
+	}
+	buf := make([]byte, wire.TCPPacketLen(tuple.local.Addr(), &h, len(seg.Payload)))
+	n, err := wire.EncodeTCPPacket(buf, tuple.local.Addr(), tuple.remote.Addr(), &h, seg.Payload)
+	if err != nil {
+		return
+	}
+	s.pktsOut.Add(1)
+	s.link.WritePackets([][]byte{buf[:n]}) //nolint:errcheck // a lost RST is like a lost packet
+}

@@ -1,0 +1,311 @@
+package stack
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/tcp"
+	"github.com/teardown-lab/teardown/link"
+	"github.com/teardown-lab/teardown/profile"
+)
+
+// Config describes a host.
+type Config struct {
+	// Name names the host in traces and errors ("client"); optional.
+	Name string
+	// Addrs are the host's IP addresses (IPv4 and/or IPv6); at least one.
+	Addrs []netip.Addr
+	// Link is the network interface. The stack attaches itself to it.
+	Link link.Endpoint
+	// Clock supplies time and timers; nil means the wall clock. Use
+	// simrun.Runner.Clock() to run in a simulator's virtual time.
+	Clock clock.TimerClock
+	// Scheduler is told when calls block and wake (simrun.Runner); nil for
+	// real use.
+	Scheduler Scheduler
+	// Profile selects behaviours that differ between real systems; the
+	// zero Profile means profile.Linux.
+	Profile profile.Profile
+	// TCP sets defaults for every TCP connection of the stack.
+	TCP TCPOptions
+	// Seed fixes the stack's random choices (ISN secret, ephemeral ports)
+	// so that simulated runs are reproducible; zero draws them from
+	// crypto/rand.
+	Seed uint64
+	// OnStateChange, if set, is called at every TCP state change of every
+	// connection, with the connection's endpoints (the lab draws from it).
+	// It runs with the connection locked: it must not call the stack.
+	OnStateChange func(now clock.Instant, local, remote netip.AddrPort, from, to, why string)
+}
+
+// TCPOptions are the tunables of TCP connections. Zero values mean the
+// defaults (Linux's where Linux has one).
+type TCPOptions struct {
+	// SendBuffer and ReceiveBuffer are the socket buffer sizes in bytes
+	// (default 256 KiB each).
+	SendBuffer, ReceiveBuffer int
+	// NoDelay disables Nagle's algorithm on new connections.
+	NoDelay bool
+	// NoSACK, NoTimestamps and NoWindowScaling turn the options off.
+	NoSACK, NoTimestamps, NoWindowScaling bool
+	// CongestionControl is "cubic" (default) or "newreno".
+	CongestionControl string
+	// MSL is the maximum segment lifetime; TIME-WAIT lasts 2*MSL
+	// (default 30 s, so 60 s as Linux).
+	MSL time.Duration
+	// DelayedACK is the delayed-ACK timeout (default 40 ms).
+	DelayedACK time.Duration
+	// RTOMin, RTOInitial and RTOMax bound the retransmission timeout
+	// (defaults 200 ms, 1 s, 120 s).
+	RTOMin, RTOInitial, RTOMax time.Duration
+	// SYNRetries and Retries limit retransmissions (defaults 6 and 15).
+	SYNRetries, Retries int
+	// UserTimeout gives up a connection whose data stays unacknowledged
+	// this long (RFC 5482); zero means only Retries.
+	UserTimeout time.Duration
+	// FinWait2Timeout ends an orphaned FIN-WAIT-2 (default 60 s).
+	FinWait2Timeout time.Duration
+}
+
+// Stats are a stack's counters.
+type Stats struct {
+	// PacketsIn and PacketsOut count IP packets received and sent.
+	PacketsIn, PacketsOut uint64
+	// Dropped counts received packets dropped before any connection saw
+	// them, by reason ("bad-ip", "fragment", "not-ours", "bad-tcp",
+	// "bad-checksum", "bad-options", "unknown-protocol").
+	Dropped map[string]uint64
+	// TCP sums the counters of every TCP connection, closed ones included.
+	TCP tcp.Counters
+	// RSTsForNoConnection counts RSTs sent for segments that matched no
+	// connection or listener (RFC 9293 §3.10.7.1).
+	RSTsForNoConnection uint64
+	// ConnsOpened counts connections created (active and passive).
+	ConnsOpened uint64
+}
+
+// dropReason indexes the stack-level drop counters.
+type dropReason int
+
+const (
+	dropBadIP dropReason = iota
+	dropFragment
+	dropNotOurs
+	dropBadTCP
+	dropBadChecksum
+	dropBadOptions
+	dropUnknownProto
+	numDrops
+)
+
+var dropNames = [numDrops]string{"bad-ip", "fragment", "not-ours", "bad-tcp", "bad-checksum", "bad-options", "unknown-protocol"}
+
+// Stack is a host running teardown's TCP over a link.
+type Stack struct {
+	name    string
+	addrs   []netip.Addr
+	link    link.Endpoint
+	mtu     int
+	clk     clock.TimerClock
+	sched   Scheduler
+	prof    profile.Profile
+	tcpOpts TCPOptions
+	isn     *tcp.ISNGenerator
+	onState func(now clock.Instant, local, remote netip.AddrPort, from, to, why string)
+
+	mu        sync.Mutex // guards the tables below and rng
+	rng       *mrand.Rand
+	conns     map[fourTuple]*TCPConn
+	listeners map[uint16]*TCPListener
+	closed    bool
+
+	pktsIn, pktsOut atomic.Uint64
+	drops           [numDrops]atomic.Uint64
+	rstNoConn       atomic.Uint64
+	opened          atomic.Uint64
+	statsMu         sync.Mutex
+	tcpDone         tcp.Counters // counters of connections already forgotten
+
+	// rstBuf is where RSTs for no connection are built (under mu).
+	rstBuf []byte
+}
+
+// fourTuple identifies a TCP connection from this host's side.
+type fourTuple struct {
+	local, remote netip.AddrPort
+}
+
+// New creates a stack and attaches it to cfg.Link.
+func New(cfg Config) (*Stack, error) {
+	if len(cfg.Addrs) == 0 {
+		return nil, errors.New("stack: Config.Addrs is empty: a host needs an address")
+	}
+	if cfg.Link == nil {
+		return nil, errors.New("stack: Config.Link is nil")
+	}
+	for _, a := range cfg.Addrs {
+		if !a.IsValid() {
+			return nil, fmt.Errorf("stack: invalid address %v", a)
+		}
+	}
+	mtu := cfg.Link.MTU()
+	if mtu < 576 {
+		return nil, fmt.Errorf("stack: link MTU %d is below IPv4's minimum of 576", mtu)
+	}
+	s := &Stack{
+		name:      cfg.Name,
+		addrs:     append([]netip.Addr(nil), cfg.Addrs...),
+		link:      cfg.Link,
+		mtu:       mtu,
+		clk:       cfg.Clock,
+		sched:     cfg.Scheduler,
+		prof:      cfg.Profile,
+		tcpOpts:   cfg.TCP,
+		onState:   cfg.OnStateChange,
+		conns:     make(map[fourTuple]*TCPConn),
+		listeners: make(map[uint16]*TCPListener),
+		rstBuf:    make([]byte, 120),
+	}
+	for i, a := range s.addrs {
+		s.addrs[i] = a.Unmap()
+	}
+	if s.clk == nil {
+		s.clk = clock.NewRealTimers()
+	}
+	if s.prof.Name == "" {
+		s.prof = profile.Linux
+	}
+	seed := cfg.Seed
+	if seed == 0 {
+		var b [8]byte
+		rand.Read(b[:])
+		seed = binary.LittleEndian.Uint64(b[:]) | 1
+	}
+	s.rng = mrand.New(mrand.NewPCG(seed, 0x7465617264776e)) // "teardwn"
+	var secret [32]byte
+	for i := 0; i < 32; i += 8 {
+		binary.LittleEndian.PutUint64(secret[i:], s.rng.Uint64())
+	}
+	s.isn = tcp.NewISNGenerator(secret)
+	cfg.Link.Attach(s)
+	return s, nil
+}
+
+// Name returns the host's name.
+func (s *Stack) Name() string { return s.name }
+
+// Addrs returns the host's addresses.
+func (s *Stack) Addrs() []netip.Addr { return append([]netip.Addr(nil), s.addrs...) }
+
+// Clock returns the clock the stack runs on.
+func (s *Stack) Clock() clock.TimerClock { return s.clk }
+
+// Profile returns the stack's profile.
+func (s *Stack) Profile() profile.Profile { return s.prof }
+
+func (s *Stack) hasAddr(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, x := range s.addrs {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// addrFor returns the stack's address of the same family as remote.
+func (s *Stack) addrFor(remote netip.Addr) (netip.Addr, bool) {
+	remote = remote.Unmap()
+	for _, a := range s.addrs {
+		if a.Is4() == remote.Is4() {
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+func (s *Stack) drop(r dropReason) { s.drops[r].Add(1) }
+
+// Stats returns the stack's counters.
+func (s *Stack) Stats() Stats {
+	st := Stats{
+		PacketsIn:           s.pktsIn.Load(),
+		PacketsOut:          s.pktsOut.Load(),
+		Dropped:             make(map[string]uint64),
+		RSTsForNoConnection: s.rstNoConn.Load(),
+		ConnsOpened:         s.opened.Load(),
+	}
+	for i := range s.drops {
+		if n := s.drops[i].Load(); n > 0 {
+			st.Dropped[dropNames[i]] = n
+		}
+	}
+	s.statsMu.Lock()
+	st.TCP = s.tcpDone
+	s.statsMu.Unlock()
+	s.mu.Lock()
+	eps := make([]*TCPConn, 0, len(s.conns))
+	for _, ep := range s.conns {
+		eps = append(eps, ep)
+	}
+	s.mu.Unlock()
+	for _, ep := range eps {
+		ep.mu.Lock()
+		addCounters(&st.TCP, ep.core.Counters())
+		ep.mu.Unlock()
+	}
+	return st
+}
+
+func addCounters(dst *tcp.Counters, c tcp.Counters) {
+	dst.SegsIn += c.SegsIn
+	dst.SegsOut += c.SegsOut
+	dst.BytesIn += c.BytesIn
+	dst.BytesOut += c.BytesOut
+	dst.Retransmits += c.Retransmits
+	dst.RTOs += c.RTOs
+	dst.FastRetransmits += c.FastRetransmits
+	dst.RSTsIn += c.RSTsIn
+	dst.RSTsOut += c.RSTsOut
+	dst.ChallengeACKs += c.ChallengeACKs
+	dst.DupACKsIn += c.DupACKsIn
+	for i := range c.Drops {
+		dst.Drops[i] += c.Drops[i]
+	}
+}
+
+// Close aborts every connection, closes every listener and detaches the
+// stack from its link (the link itself stays open: it is the caller's).
+func (s *Stack) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	ls := make([]*TCPListener, 0, len(s.listeners))
+	for _, l := range s.listeners {
+		ls = append(ls, l)
+	}
+	eps := make([]*TCPConn, 0, len(s.conns))
+	for _, ep := range s.conns {
+		eps = append(eps, ep)
+	}
+	s.mu.Unlock()
+	for _, l := range ls {
+		l.Close()
+	}
+	for _, ep := range eps {
+		ep.abort()
+	}
+	s.link.Attach(nil)
+	return nil
+}

@@ -1,0 +1,133 @@
+package stack
+
+import (
+	"io"
+	"os"
+	"time"
+
+	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/tcp"
+)
+
+var (
+	ioEOF       = io.EOF
+	errDeadline = os.ErrDeadlineExceeded
+)
+
+func expired(deadline, now clock.Instant) bool { return !deadline.IsZero() && !now.Before(deadline) }
+
+func instantOf(t time.Time) clock.Instant {
+	if t.IsZero() {
+		return 0
+	}
+	return clock.Instant(t.UnixNano())
+}
+
+// handleSegment runs a received segment through the core.
+func (c *TCPConn) handleSegment(seg *tcp.Segment) {
+	c.mu.Lock()
+	c.core.HandleSegment(c.s.clk.Now(), seg)
+	c.process()
+	c.mu.Unlock()
+}
+
+// onTimer is the connection's timer: the core's next deadline arrived.
+func (c *TCPConn) onTimer() {
+	c.mu.Lock()
+	c.armed = 0
+	c.core.HandleTimer(c.s.clk.Now())
+	c.process()
+	c.mu.Unlock()
+}
+
+// abort resets the connection (Stack.Close).
+func (c *TCPConn) abort() {
+	c.mu.Lock()
+	c.closed = true
+	c.core.Abort(c.s.clk.Now())
+	c.process()
+	c.readers.wakeAll(c.s.sched)
+	c.writers.wakeAll(c.s.sched)
+	c.opened.wakeAll(c.s.sched)
+	c.mu.Unlock()
+}
+
+// process runs after every call into the core, with c.mu held: it
+// collects the segments the core wants sent, wakes the goroutines its
+// events concern, re-arms the timer, forgets a connection that has ended,
+// and writes the packets out (releasing c.mu meanwhile).
+func (c *TCPConn) process() {
+	now := c.s.clk.Now()
+	for c.core.NextSegment(now, &c.seg) {
+		c.encode(&c.seg)
+	}
+	ev := c.core.TakeEvents()
+	sched := c.s.sched
+	const ended = tcp.EventReset | tcp.EventTimeout | tcp.EventClosed
+	if ev&(tcp.EventReadable|tcp.EventPeerFIN|ended) != 0 {
+		c.readers.wakeAll(sched)
+	}
+	if ev&(tcp.EventWritable|ended) != 0 {
+		c.writers.wakeAll(sched)
+	}
+	if ev&(tcp.EventEstablished|ended) != 0 {
+		c.opened.wakeAll(sched)
+	}
+	if ev&(tcp.EventAcked|tcp.EventTimeWait|ended) != 0 {
+		c.acked.wakeAll(sched)
+	}
+	if c.listener != nil && ev&(tcp.EventEstablished|ended) != 0 {
+		c.listener.connEvent(c, ev)
+	}
+	// Arm the timer lazily: only when the deadline comes earlier than the
+	// armed one. A firing for a deadline that moved later is harmless —
+	// the core does what is due and the timer is re-armed here.
+	if d := c.core.NextDeadline(); !d.IsZero() && (c.armed.IsZero() || d.Before(c.armed)) {
+		c.armed = d
+		c.timer.Reset(d)
+	}
+	if c.core.State() == tcp.Closed && !c.gone {
+		c.forget()
+	}
+	c.flush()
+}
+
+// forget removes an ended connection from the stack's table.
+func (c *TCPConn) forget() {
+	c.gone = true
+	c.timer.Stop()
+	c.armed = 0
+	s := c.s
+	s.mu.Lock()
+	if s.conns[c.tuple] == c {
+		delete(s.conns, c.tuple)
+	}
+	s.mu.Unlock()
+	s.statsMu.Lock()
+	addCounters(&s.tcpDone, c.core.Counters())
+	s.statsMu.Unlock()
+}
+
+// flush writes the queued packets. One goroutine at a time holds the
+// flushing role; others just queue. c.mu is released around the write so
+// that a link delivering synchronously may call back into this stack.
+func (c *TCPConn) flush() {
+	if c.flushing {
+		return
+	}
+	c.flushing = true
+	for len(c.outq) > 0 {
+		batch := c.outq
+		c.outq = c.spare[:0]
+		c.mu.Unlock()
+		c.s.pktsOut.Add(uint64(len(batch)))
+		c.s.link.WritePackets(batch) //nolint:errcheck // a packet the link refuses is a lost packet
+		c.mu.Lock()
+		for i, b := range batch {
+			c.free = append(c.free, b[:cap(b)])
+			batch[i] = nil
+		}
+		c.spare = batch[:0]
+	}
+	c.flushing = false
+}

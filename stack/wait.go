@@ -1,0 +1,86 @@
+package stack
+
+import (
+	"context"
+	"net"
+	"sync"
+)
+
+var netErrClosed = net.ErrClosed
+
+// Scheduler is told when a goroutine blocks in a stack call and when it is
+// about to be woken. simrun.Runner implements it: that is how a simulation
+// knows that every program is waiting for the network, the moment it may
+// advance virtual time. Real hosts leave it nil.
+type Scheduler interface {
+	// Park is called by a goroutine just before it blocks.
+	Park()
+	// Unpark is called by the waker just before it wakes a parked goroutine.
+	Unpark()
+}
+
+// waiter is one blocked call. Its channel is closed exactly once, by
+// whoever wakes it first (an event, a deadline, a context).
+type waiter struct {
+	ch    chan struct{}
+	woken bool
+}
+
+// waitq is the set of calls blocked on one condition of a connection. It
+// is guarded by the connection's lock.
+type waitq struct {
+	ws []*waiter
+}
+
+// add registers a new waiter; the caller holds the lock.
+func (q *waitq) add() *waiter {
+	w := &waiter{ch: make(chan struct{})}
+	q.ws = append(q.ws, w)
+	return w
+}
+
+// wakeAll wakes every waiter; the caller holds the lock.
+func (q *waitq) wakeAll(s Scheduler) {
+	for i, w := range q.ws {
+		wake(w, s)
+		q.ws[i] = nil
+	}
+	q.ws = q.ws[:0]
+}
+
+func wake(w *waiter, s Scheduler) {
+	if w.woken {
+		return
+	}
+	w.woken = true
+	if s != nil {
+		s.Unpark()
+	}
+	close(w.ch)
+}
+
+// block releases mu, waits until w is woken or ctx ends, and retakes mu.
+// It reports ctx's error if the context ended first.
+func block(mu *sync.Mutex, w *waiter, s Scheduler, ctx context.Context) error {
+	if s != nil {
+		s.Park()
+	}
+	mu.Unlock()
+	var err error
+	if ctx == nil {
+		<-w.ch
+	} else {
+		select {
+		case <-w.ch:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	mu.Lock()
+	if !w.woken {
+		// Woken by the context, not by the stack: count ourselves as
+		// running again.
+		wake(w, s)
+	}
+	return err
+}
