@@ -11,6 +11,8 @@
 # What it does, step by step (idempotent: a complete cache is left alone and
 # the script exits at once without touching apt; FORCE=1 rebuilds it):
 #
+#  0. Installs qemu-system-x86 with apt-get when qemu-system-x86_64 is
+#     missing and we are root (scripts/test.sh installs it too).
 #  1. Takes a lock on CACHE_DIR/.lock (flock) so that test processes running
 #     in parallel do not unpack the same cache twice.
 #  2. Finds the kernel package that linux-image-amd64 depends on (for
@@ -57,6 +59,19 @@ complete() {
     [[ -s "$out/modules/$m.ko" ]] || return 1
   done
 }
+
+# 0. The emulator.
+if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "vm-assets: qemu-system-x86_64 missing; run as root or apt-get install qemu-system-x86" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y -qq --no-install-recommends qemu-system-x86 >/dev/null; then
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends qemu-system-x86 >/dev/null
+  fi
+fi
 
 # 1. One unpacker at a time.
 exec 9>"$cache/.lock"
