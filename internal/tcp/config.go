@@ -39,7 +39,8 @@ type Config struct {
 	MSL time.Duration
 	// RTOInitial, RTOMin and RTOMax bound the retransmission timeout
 	// (RFC 6298 §2: 1 s initial; Linux uses a 200 ms minimum and a 120 s
-	// maximum). Defaults 1 s, 200 ms, 120 s.
+	// maximum). As on Linux, RTOMin bounds the variance term, so the RTO
+	// is at least SRTT + RTOMin. Defaults 1 s, 200 ms, 120 s.
 	RTOInitial, RTOMin, RTOMax time.Duration
 	// SYNRetries is how often a SYN or SYN-ACK is retransmitted before the
 	// open fails with ErrTimeout (Linux tcp_syn_retries). Default 6.

@@ -85,6 +85,18 @@ type Conn struct {
 	inRecovery bool
 	recover    seqnum.V32 // RFC 6582 "recover"
 	cc         cc.Algorithm
+	// lastDataSent is when a segment carrying data or FIN was last sent:
+	// a sender idle for longer than the RTO restarts from the restart
+	// window (RFC 5681 §4.1).
+	lastDataSent clock.Instant
+
+	// sb is the SACK scoreboard (RFC 6675), used when SACK was
+	// negotiated; without SACK, loss recovery is NewReno's (RFC 6582)
+	// with inRecovery and recover above. sackFirst is the retransmission
+	// that begins a SACK recovery (RFC 6675 §5 step 4.3), sent before
+	// anything else when rtxPending is set.
+	sb        Scoreboard
+	sackFirst SACKSend
 
 	events  Events
 	stats   Counters

@@ -64,13 +64,27 @@ func (c *Conn) checkACK(now clock.Instant, s *Segment) bool {
 }
 
 // processACK takes an acceptable ACK: new data acknowledged, RTT, the
-// congestion window, duplicate ACKs and the send window.
+// congestion window, duplicate ACKs, loss recovery and the send window.
+// With SACK the scoreboard sees every acceptable ACK first (RFC 6675 §5).
 func (c *Conn) processACK(now clock.Instant, s *Segment) {
+	flight := int(c.sndMax.Sub(c.sndUna))
+	cwndLimited := flight+c.sndMSS >= c.cc.CWnd()
+	var u ScoreboardUpdate
+	if c.sackOK {
+		u = c.sb.Update(s.Ack, c.sndMax, s.Options.SACKBlocks())
+	}
+	acked, dup := 0, false
 	if c.sndUna.LessThan(s.Ack) {
+		acked = int(s.Ack.Sub(c.sndUna))
 		c.newlyAcked(now, s)
-	} else if s.Ack == c.sndUna && len(s.Payload) == 0 && s.Flags&(wire.SYN|wire.FIN) == 0 &&
-		c.sndUna != c.sndMax && uint32(s.Window)<<c.sndShift == c.sndWnd {
-		c.duplicateACK(now)
+	} else if dup = c.isDuplicateACK(s, &u); dup {
+		c.stats.DupACKsIn++
+		c.dupAcks++
+	}
+	if c.sackOK {
+		c.sackAfterACK(now, &u, cwndLimited)
+	} else {
+		c.renoAfterACK(now, s, acked, dup, cwndLimited)
 	}
 	// RFC 9293 §3.10.7.4: update the window from the newest segment only.
 	if c.sndWL1.LessThan(s.Seq) || (c.sndWL1 == s.Seq && c.sndWL2.LessThanEq(s.Ack)) {
@@ -86,10 +100,24 @@ func (c *Conn) processACK(now clock.Instant, s *Segment) {
 	}
 }
 
-// newlyAcked handles an ACK that moves SND.UNA forward.
+// isDuplicateACK applies the definition of a duplicate ACK to an ACK that
+// did not move SND.UNA. With SACK it is RFC 6675 §2's: data is outstanding
+// and the ACK newly SACKs some. Without, RFC 5681 §2's: data outstanding,
+// no data, no SYN or FIN, ACK = SND.UNA and the window unchanged.
+func (c *Conn) isDuplicateACK(s *Segment, u *ScoreboardUpdate) bool {
+	if c.sndUna == c.sndMax {
+		return false
+	}
+	if c.sackOK {
+		return u.NewlySACKed > 0
+	}
+	return s.Ack == c.sndUna && len(s.Payload) == 0 && s.Flags&(wire.SYN|wire.FIN) == 0 &&
+		uint32(s.Window)<<c.sndShift == c.sndWnd
+}
+
+// newlyAcked handles an ACK that moves SND.UNA forward: the send buffer,
+// the RTT and the retransmission timer.
 func (c *Conn) newlyAcked(now clock.Instant, s *Segment) {
-	acked := int(s.Ack.Sub(c.sndUna))
-	inflight := int(c.sndMax.Sub(c.sndUna))
 	if d := s.Ack.Sub(c.sndBufSeq); d > 0 {
 		n := min(int(d), c.snd.len())
 		c.snd.discard(n)
@@ -116,17 +144,11 @@ func (c *Conn) newlyAcked(now clock.Instant, s *Segment) {
 	}
 	c.backoff = 0
 	c.rtxStart = 0
-	c.dupAcks = 0
-	c.cc.OnAck(now, cc.Ack{Acked: acked, SRTT: c.rto.srtt, CwndLimited: inflight+c.sndMSS >= c.cc.CWnd()})
-	if c.inRecovery {
-		if c.recover.LessThanEq(s.Ack) {
-			c.inRecovery = false // full ACK (RFC 6582 §3.2 step 3)
-			c.cc.OnRecoveryExit(now)
-		} else {
-			c.rtxPending = true // partial ACK: retransmit the next hole
-		}
-	}
-	// RFC 6298 §5.2 and §5.3.
+	c.dupAcks = 0 // a cumulative ACK (RFC 5681 §3.2, RFC 6675 §5)
+	// RFC 6298 §5.2 and §5.3: stop the timer when all is acknowledged,
+	// else restart it so that it expires one RTO from now. Restarting
+	// from the ACK, not from the oldest segment's send time, can only make
+	// it fire later than the oldest outstanding segment needs.
 	if c.sndUna == c.sndMax {
 		c.timers.rtx = 0
 	} else {
@@ -134,12 +156,25 @@ func (c *Conn) newlyAcked(now clock.Instant, s *Segment) {
 	}
 }
 
-// duplicateACK counts duplicate ACKs; the third starts fast retransmit
-// (RFC 5681 §3.2, RFC 6582 §3.2 step 2 with the "recover" check).
-func (c *Conn) duplicateACK(now clock.Instant) {
-	c.stats.DupACKsIn++
-	c.dupAcks++
-	if c.dupAcks != 3 || c.inRecovery || c.sndUna.LessThan(c.recover) {
+// renoAfterACK is the congestion response without SACK: window growth,
+// fast retransmit on the third duplicate ACK (RFC 5681 §3.2) and NewReno's
+// partial and full ACKs (RFC 6582 §3.2).
+func (c *Conn) renoAfterACK(now clock.Instant, s *Segment, acked int, dup, cwndLimited bool) {
+	if acked > 0 {
+		c.cc.OnAck(now, cc.Ack{Acked: acked, SRTT: c.rto.srtt, CwndLimited: cwndLimited})
+		if c.inRecovery {
+			if c.recover.LessThanEq(s.Ack) {
+				c.inRecovery = false // full ACK (RFC 6582 §3.2 step 3)
+				c.cc.OnRecoveryExit(now)
+			} else {
+				c.rtxPending = true // partial ACK: retransmit the next hole
+			}
+		}
+		return
+	}
+	// The third duplicate ACK starts fast retransmit, unless it follows a
+	// timeout whose data is not all acknowledged (RFC 6582 §3.2 step 2).
+	if !dup || c.dupAcks != 3 || c.inRecovery || c.sndUna.LessThan(c.recover) {
 		return
 	}
 	c.inRecovery = true
@@ -149,3 +184,4 @@ func (c *Conn) duplicateACK(now clock.Instant) {
 	c.stats.FastRetransmits++
 	c.rttTiming = false
 }
+

@@ -123,6 +123,11 @@ func (c *Conn) ackOurSYN(now clock.Instant, s *Segment) {
 	c.backoff = 0
 	c.rtxStart = 0
 	c.timers.rtx = 0
+	if c.sackOK {
+		// The send window starts at ISS+1 (RFC 6675 §3: the scoreboard
+		// covers the data after the SYN).
+		c.sb.Init(c.sndUna, c.sndMSS)
+	}
 }
 
 // establish enters ESTABLISHED, or FIN-WAIT-1 when the application closed

@@ -156,13 +156,32 @@ func (c *Conn) fillData(now clock.Instant, seg *Segment) bool {
 	}
 	if c.rtxPending {
 		c.rtxPending = false
-		if c.fillRetransmit(now, seg) {
+		if c.sackOK {
+			if c.sendRange(now, seg, c.sackFirst) {
+				return true
+			}
+		} else if c.fillRetransmit(now, seg) {
 			return true
 		}
 	}
+	if c.sackOK && c.sb.Recovering() {
+		return c.fillSACK(now, seg)
+	}
 	off := int(c.sndNxt.Sub(c.sndBufSeq))
 	avail := max(0, c.snd.len()-off)
+	if avail > 0 && c.sndUna == c.sndMax && c.lastDataSent != 0 && now.Sub(c.lastDataSent) > c.rto.rto {
+		// RFC 5681 §4.1: after an idle period longer than the RTO, start
+		// again from the restart window instead of sending a burst of a
+		// stale cwnd (Linux: tcp_slow_start_after_idle).
+		c.cc.OnRestartAfterIdle(now)
+		c.lastDataSent = now
+	}
 	inflight := int(c.sndNxt.Sub(c.sndUna))
+	if c.sackOK && c.sb.NumRanges() > 0 {
+		// RFC 6675 §5 step 3, limited transmit by pipe: SACKed data has
+		// left the network, so duplicate ACKs make room for new data.
+		inflight = c.sb.Pipe()
+	}
 	wndRoom := max(0, int(c.sndUna.Add(seqnum.Size32(c.sndWnd)).Sub(c.sndNxt)))
 	room := min(wndRoom, max(0, c.cc.CWnd()-inflight))
 	n := min(avail, c.sndMSS, room)
@@ -203,11 +222,15 @@ func (c *Conn) fillData(now clock.Instant, seg *Segment) bool {
 	} else if !c.tsOK && !c.rttTiming && n > 0 {
 		c.rttTiming, c.rttSeq, c.rttTime = true, c.sndNxt.Add(seqnum.Size32(n)), now
 	}
+	if c.sackOK {
+		c.sb.Sent(SACKSend{Seq: seg.Seq, Len: int(seg.Len()), Rule: NextSegNewData})
+	}
 	c.sndNxt = c.sndNxt.Add(seg.Len())
 	c.sndMax = c.sndMax.Max(c.sndNxt)
 	if c.timers.rtx == 0 {
 		c.timers.rtx = now.Add(c.rto.backedOff(c.backoff))
 	}
+	c.lastDataSent = now
 	c.stampACK(now, seg)
 	return true
 }
@@ -236,6 +259,7 @@ func (c *Conn) fillRetransmit(now clock.Instant, seg *Segment) bool {
 		c.rttTiming = false // Karn: this range is ambiguous now
 	}
 	c.timers.rtx = now.Add(c.rto.backedOff(c.backoff))
+	c.lastDataSent = now
 	c.stampACK(now, seg)
 	return true
 }

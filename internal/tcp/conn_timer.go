@@ -84,6 +84,10 @@ func (c *Conn) onRTO(now clock.Instant) {
 			return
 		}
 		c.cc.OnRetransmitTimeout(now, int(c.sndMax.Sub(c.sndUna)))
+		if c.sackOK {
+			c.sackOnRTO()
+			break
+		}
 		c.inRecovery = false
 		c.recover = c.sndMax
 		c.dupAcks = 0

@@ -241,8 +241,8 @@ func TestRTOEstimator(t *testing.T) {
 	for i := 0; i < 50; i++ {
 		e.sample(time.Millisecond)
 	}
-	if e.rto != 200*time.Millisecond {
-		t.Errorf("RTO for a 1 ms path = %v, want the 200 ms minimum", e.rto)
+	if want := e.srtt + 200*time.Millisecond; e.rto != want {
+		t.Errorf("RTO for a 1 ms path = %v, want SRTT + the 200 ms minimum = %v", e.rto, want)
 	}
 	if e.backedOff(20) != 120*time.Second {
 		t.Errorf("backed off RTO %v, want the 120 s maximum", e.backedOff(20))

@@ -96,6 +96,9 @@ type loop struct {
 	wire  []inFlight
 	pool  [][]byte
 	cfg   Config
+	// drop, when set, decides the fate of each segment instead of the
+	// seeded loss: from is the sending endpoint's index.
+	drop func(from int, s *Segment) bool
 }
 
 func newLoop(t testing.TB, seed uint64, loss float64, size int, cfg Config) *loop {
@@ -119,7 +122,11 @@ func (l *loop) step() bool {
 		}
 		var s Segment
 		for e.c.NextSegment(l.now, &s) {
-			if l.rng.Float64() < l.loss {
+			if l.drop != nil {
+				if l.drop(i, &s) {
+					continue
+				}
+			} else if l.rng.Float64() < l.loss {
 				continue
 			}
 			var buf []byte

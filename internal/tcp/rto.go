@@ -38,8 +38,14 @@ func (e *rtoEstimator) sample(r time.Duration) {
 		e.rttvar = e.rttvar - e.rttvar/4 + d/4
 		e.srtt = e.srtt - e.srtt/8 + r/8
 	}
-	// RTO <- SRTT + max(G, K*RTTVAR), K = 4, then clamped (§2.4, §2.5).
-	e.rto = e.clamp(e.srtt + max(clockGranularity, 4*e.rttvar))
+	// RTO <- SRTT + max(G, K*RTTVAR), K = 4 (§2.3), with the minimum
+	// applied to the variance term instead of to the sum (§2.4 leaves the
+	// minimum to the implementation): RTO >= SRTT + RTOMin. Linux does the
+	// same (its rttvar is floored at tcp_rto_min), and it keeps a peer that
+	// delays its ACKs by up to the 200 ms of RFC 9293 §3.8.6.3's common
+	// practice from meeting a timer that fires at exactly 200 ms: the
+	// delayed ACK arrives after RTT + delay <= SRTT + RTOMin.
+	e.rto = min(e.srtt+max(clockGranularity, 4*e.rttvar, e.min), e.max)
 }
 
 func (e *rtoEstimator) clamp(d time.Duration) time.Duration {

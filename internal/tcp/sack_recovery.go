@@ -159,6 +159,11 @@ func (sb *Scoreboard) EnterRecovery() SACKSend {
 // InRecovery reports whether loss recovery is in progress.
 func (sb *Scoreboard) InRecovery() bool { return sb.inRecovery }
 
+// Recovering reports whether the sender should send by Pipe and NextSeg:
+// during loss recovery (RFC 6675 §5), and after a retransmission timeout
+// until SND.UNA reaches the data outstanding at the timeout (§5.1).
+func (sb *Scoreboard) Recovering() bool { return sb.inRecovery || sb.rtoActive }
+
 // RecoveryPoint returns SND.MAX as it was when recovery (or the last
 // timeout) began; recovery ends when SND.UNA reaches it.
 func (sb *Scoreboard) RecoveryPoint() seqnum.V32 {
