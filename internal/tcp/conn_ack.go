@@ -184,4 +184,3 @@ func (c *Conn) renoAfterACK(now clock.Instant, s *Segment, acked int, dup, cwndL
 	c.stats.FastRetransmits++
 	c.rttTiming = false
 }
-
