@@ -25,17 +25,18 @@ type loopbackResult struct {
 
 const loopbackPort = 5001
 
-// probeLoopback connects two kernel DCCP sockets over 127.0.0.1.
-func probeLoopback(service uint32, timeout time.Duration) (res loopbackResult) {
-	if err := loopback(service, timeout, &res); err != nil {
+// probeLoopback connects two kernel DCCP sockets over 127.0.0.1; ccid 0
+// keeps the kernel's default.
+func probeLoopback(service uint32, ccid uint8, timeout time.Duration) (res loopbackResult) {
+	if err := loopback(service, ccid, timeout, &res); err != nil {
 		res.Err = err.Error()
 	}
 	return res
 }
 
-func loopback(service uint32, timeout time.Duration, res *loopbackResult) error {
-	addr := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), loopbackPort)
-	o := kdccp.Options{Service: service, Timeout: timeout}
+func loopback(service uint32, ccid uint8, timeout time.Duration, res *loopbackResult) error {
+	addr := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), loopbackPort+10+uint16(ccid))
+	o := kdccp.Options{Service: service, CCID: ccid, Timeout: timeout}
 	ln, err := kdccp.Listen(addr, o, 4)
 	if err != nil {
 		return err

@@ -11,7 +11,8 @@
 //   - loopback: a kernel listener on 127.0.0.1 and a kernel client with the
 //     same service code; the client sends datagrams that the server reads
 //     back one per read (DCCP keeps datagram boundaries), the server answers
-//     one, both close.
+//     one, both close. Once with the kernel's default CCID (2) and once with
+//     both sockets offering only CCID 3.
 //   - service: a client with another service code (connect fails with
 //     EBADRQC, Reset code 8, RFC 4340 §8.1.2) and a client of a port where
 //     nothing listens (ECONNREFUSED).
@@ -42,6 +43,7 @@ const reportPrefix = "dccpprobe-report "
 type report struct {
 	Kernel     string            `json:"kernel"`
 	Loopback   loopbackResult    `json:"loopback"`
+	CCID3      loopbackResult    `json:"ccid3"`
 	BadService dialResult        `json:"bad_service"`
 	NoListener dialResult        `json:"no_listener"`
 	TUN        tunResult         `json:"tun"`
@@ -63,7 +65,8 @@ func main() {
 		r.Kernel = string(b[:len(b)-1])
 	}
 	r.Sysctls = readSysctls()
-	r.Loopback = probeLoopback(uint32(*service), *timeout)
+	r.Loopback = probeLoopback(uint32(*service), 0, *timeout)
+	r.CCID3 = probeLoopback(uint32(*service), 3, *timeout)
 	r.BadService = probeBadService(uint32(*service), *timeout)
 	r.NoListener = probeNoListener(uint32(*service), *timeout)
 	r.TUN = probeTUN(uint32(*service), *timeout)

@@ -27,10 +27,11 @@ type tunResult struct {
 // dccpRequest is the part of a DCCP-Request (RFC 4340 §5.1, §5.2) the
 // probe decodes by hand, independently of internal/wire's DCCP code.
 type dccpRequest struct {
-	Src, Dst string // IPv4 address:port
-	Type     int    // packet type, 0 = Request
-	X        bool   // extended (48-bit) sequence numbers
-	Service  uint32
+	Src     string `json:"src"`  // IPv4 address:port
+	Dst     string `json:"dst"`  // IPv4 address:port
+	Type    int    `json:"type"` // packet type, 0 = Request
+	X       bool   `json:"x"`    // extended (48-bit) sequence numbers
+	Service uint32 `json:"service"`
 }
 
 var (
