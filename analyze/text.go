@@ -1,0 +1,87 @@
+package analyze
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// WriteText writes the report for people: a line about the capture, then
+// one block per connection with its endpoints, setup, ending, findings
+// (packet numbers and time since the first packet) and traffic.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "capture: %s, %d packets, %d connections\n", r.Format, r.Packets, len(r.Connections))
+	if s := r.Counts.String(); s != "" {
+		fmt.Fprintf(&b, "  %s\n", s)
+	}
+	for _, c := range r.Connections {
+		b.WriteByte('\n')
+		c.writeText(&b)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// String lists the non-zero counts ("3 bad checksums (kept), 1 fragment").
+func (c Counts) String() string {
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, what))
+		}
+	}
+	add(c.NotIP, "not IP")
+	add(c.Truncated, "truncated by the capture")
+	add(c.Fragments, "IP fragments (not analysed)")
+	add(c.BadIP, "bad IP headers")
+	add(c.OtherProtocol, "neither TCP nor DCCP")
+	add(c.BadTCP, "bad TCP headers")
+	add(c.BadDCCP, "bad DCCP headers")
+	if c.BadChecksum > 0 {
+		kept := c.BadChecksum - c.DroppedBadChecksum
+		parts = append(parts, fmt.Sprintf("%d bad checksums (%d kept: checksum offload on the capturing host leaves them unfinished; %d dropped)",
+			c.BadChecksum, kept, c.DroppedBadChecksum))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (c *Connection) writeText(b *strings.Builder) {
+	fmt.Fprintf(b, "connection %d  %s  client %s -> server %s", c.ID, c.Proto, c.Client, c.Server)
+	if c.RolesFrom != "handshake" {
+		fmt.Fprintf(b, " (roles guessed from ports)")
+	}
+	fmt.Fprintf(b, "\n  packets #%d..#%d (%d), %s to %s\n", c.FirstPacket, c.LastPacket, c.Packets, rel(c.StartNs), rel(c.EndNs))
+	fmt.Fprintf(b, "  setup:   %s: %s\n", c.Setup.Kind, c.Setup.Summary)
+	fmt.Fprintf(b, "  ending:  %s: %s\n", c.Ending.Kind, c.Ending.Summary)
+	if len(c.Findings) == 0 {
+		b.WriteString("  findings: none\n")
+	} else {
+		b.WriteString("  findings:\n")
+		for _, f := range c.Findings {
+			fmt.Fprintf(b, "    - %s at %s [%s]: %s\n", f.Kind, rel(f.TimeNs), pkts(f.Packets...), f.Summary)
+		}
+	}
+	fmt.Fprintf(b, "  traffic: client->server %s; server->client %s\n", c.ClientToServer, c.ServerToClient)
+}
+
+// String summarises one direction.
+func (d Direction) String() string {
+	s := fmt.Sprintf("%d packets, %d data bytes", d.Packets, d.DataBytes)
+	if d.Retransmissions > 0 {
+		s += fmt.Sprintf(", %d retransmitted", d.Retransmissions)
+	}
+	if d.ZeroWindows > 0 {
+		s += fmt.Sprintf(", %d zero windows", d.ZeroWindows)
+	}
+	if d.BadChecksums > 0 {
+		s += fmt.Sprintf(", %d bad checksums", d.BadChecksums)
+	}
+	return s
+}
+
+// rel formats a time since the first packet ("+0.000215s").
+func rel(ns int64) string {
+	return fmt.Sprintf("+%.6fs", time.Duration(ns).Seconds())
+}
