@@ -112,8 +112,8 @@ func rstUnread(t *testing.T, ns *netns.NS) int {
 			return
 		}
 		b := make([]byte, 1)
-		io.ReadFull(s, b) //nolint:errcheck // the client sees the outcome
-		s.Write([]byte("h"))    //nolint:errcheck
+		io.ReadFull(s, b)    //nolint:errcheck // the client sees the outcome
+		s.Write([]byte("h")) //nolint:errcheck
 		s.Close()
 	}()
 	c, err := dial(ns, ln.Addr().String())
