@@ -303,7 +303,7 @@ func (r *textRenderer) drawState(l []rune, row *row) {
 		r.emit(l)
 		return
 	}
-	r.side(l, row.host, left, core)
+	r.side(l, row.host, left, core, r.g.stateOpen+r.g.arrow+" "+s.To+r.g.stateClose)
 	r.emit(l)
 	l = r.line()
 	for h, n := range row.open {
