@@ -141,6 +141,13 @@ func (c *Conn) establish(now clock.Instant, why string) {
 
 // checkPAWS rejects a segment whose timestamp is older than TS.Recent
 // (RFC 7323 §5.3, done before the sequence check).
+//
+// A non-RST segment without a timestamp once timestamps were negotiated
+// passes. RFC 7323 §3.2 says such a segment SHOULD be dropped, but Linux
+// accepts it (it runs PAWS only on segments that carry the option), and so
+// do we: peers and middleboxes that strip the option from some segments
+// (keepalives, RSTs turned into ACKs) then keep working, as they do with
+// Linux. gVisor drops them.
 func (c *Conn) checkPAWS(now clock.Instant, s *Segment) bool {
 	if !c.tsOK || !s.Options.HasTimestamp || s.Flags&wire.RST != 0 {
 		return true
@@ -149,7 +156,7 @@ func (c *Conn) checkPAWS(now clock.Instant, s *Segment) bool {
 		return true
 	}
 	// §5.5: a TS.Recent idle for more than 24 days is invalid.
-	if now.Sub(c.tsRecentAt) > 24*24*3600e9 {
+	if now.Sub(c.tsRecentAt) > pawsIdle {
 		return true
 	}
 	c.stats.Drops[DropPAWS]++

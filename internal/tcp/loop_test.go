@@ -99,6 +99,14 @@ type loop struct {
 	// drop, when set, decides the fate of each segment instead of the
 	// seeded loss: from is the sending endpoint's index.
 	drop func(from int, s *Segment) bool
+	// cfgB, when set, configures the passive end instead of cfg.
+	cfgB *Config
+	// rate, when positive, is each direction's link rate in bytes per
+	// second: segments are serialized (headers counted as 52 bytes)
+	// before the delay, so a window's segments arrive spread out and
+	// draw one ACK per one or two segments, as on a real path.
+	rate float64
+	busy [2]clock.Instant
 }
 
 func newLoop(t testing.TB, seed uint64, loss float64, size int, cfg Config) *loop {
@@ -134,7 +142,12 @@ func (l *loop) step() bool {
 				buf, l.pool = l.pool[n-1][:0], l.pool[:n-1]
 			}
 			s.Payload = append(buf, s.Payload...)
-			l.wire = append(l.wire, inFlight{at: l.now.Add(l.delay), to: 1 - i, seg: s})
+			at := l.now
+			if l.rate > 0 {
+				l.busy[i] = max(l.now, l.busy[i]).Add(time.Duration(float64(len(s.Payload)+52) / l.rate * 1e9))
+				at = l.busy[i]
+			}
+			l.wire = append(l.wire, inFlight{at: at.Add(l.delay), to: 1 - i, seg: s})
 		}
 	}
 	next := clock.Instant(0)
@@ -175,7 +188,11 @@ func (l *loop) deliver(f inFlight) {
 	e := l.ep[f.to]
 	if e.c == nil {
 		if f.seg.Flags&(wire.SYN|wire.ACK|wire.RST) == wire.SYN {
-			e.c = NewPassive(l.now, l.cfg, remoteISS, &f.seg)
+			cfg := l.cfg
+			if l.cfgB != nil {
+				cfg = *l.cfgB
+			}
+			e.c = NewPassive(l.now, cfg, remoteISS, &f.seg)
 		}
 	} else {
 		e.c.HandleSegment(l.now, &f.seg)
@@ -194,15 +211,16 @@ func (l *loop) run(maxSteps int) {
 
 func (l *loop) check(seed uint64) {
 	l.t.Helper()
-	for _, e := range l.ep {
+	for i, e := range l.ep {
+		want := l.ep[1-i].total
 		if e.mismatch != "" {
 			l.t.Fatalf("seed %d: %s", seed, e.mismatch)
 		}
 		if e.c == nil {
 			l.t.Fatalf("seed %d: %s never opened", seed, e.name)
 		}
-		if e.rcvd != e.total || !e.eof {
-			l.t.Fatalf("seed %d: %s received %d of %d bytes (eof %v), state %v", seed, e.name, e.rcvd, e.total, e.eof, e.c.State())
+		if e.rcvd != want || !e.eof {
+			l.t.Fatalf("seed %d: %s received %d of %d bytes (eof %v), state %v", seed, e.name, e.rcvd, want, e.eof, e.c.State())
 		}
 		if st := e.c.State(); st != Closed {
 			l.t.Fatalf("seed %d: %s ended in %v, want CLOSED after TIME-WAIT", seed, e.name, st)
