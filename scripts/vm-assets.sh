@@ -20,7 +20,9 @@
 #     the modules too). If apt's lists know no such package, it runs
 #     `apt-get update` once (needs root).
 #  3. `apt-get download`s that package into a scratch directory inside the
-#     cache (nothing is installed on the host) and extracts with
+#     cache (nothing is installed on the host; when the download fails
+#     because the lists are stale, it runs `apt-get update` and tries once
+#     more) and extracts with
 #     `dpkg-deb --fsys-tarfile | tar` only boot/vmlinuz-* and the three
 #     modules.
 #  4. Decompresses modules shipped as .ko.xz / .ko.zst / .ko.gz (Debian 12
@@ -102,8 +104,19 @@ version=$(apt-cache policy "$pkg" | awk '/Candidate:/ { print $2; exit }')
 scratch=$(mktemp -d "$cache/.scratch.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 chmod 755 "$scratch" # apt's sandbox user may write here
-(cd "$scratch" && apt-get download -qq "$pkg" 2>&1 | grep -v 'unsandboxed' >&2 || true)
-deb=$(ls "$scratch"/*.deb 2>/dev/null | head -n1 || true)
+download() {
+  (cd "$scratch" && apt-get download -qq "$pkg" 2>&1 | grep -v 'unsandboxed' >&2 || true)
+  ls "$scratch"/*.deb 2>/dev/null | head -n1 || true
+}
+deb=$(download)
+if [[ -z "$deb" && $(id -u) -eq 0 ]]; then
+  # Stale lists name a version the mirror no longer has: refresh, retry.
+  echo "vm-assets: apt-get download $pkg failed; running apt-get update" >&2
+  apt-get update -qq
+  pkg=$(kernel_pkg || true)
+  version=$(apt-cache policy "$pkg" | awk '/Candidate:/ { print $2; exit }')
+  deb=$(download)
+fi
 if [[ -z "$deb" ]]; then
   echo "vm-assets: apt-get download $pkg produced no .deb" >&2
   exit 1
