@@ -75,7 +75,8 @@ func (c *dccpConn) ending() Ending {
 		return e
 	case r != nil && r.answered != 0 && r.code == wire.DCCPResetClosed:
 		closer := 1 - r.by
-		e := Ending{Kind: EndClose, By: c.name(closer), ResetCode: r.code.String(), Clean: true}
+		// Clean unless the Reset cut off data still in flight.
+		e := Ending{Kind: EndClose, By: c.name(closer), ResetCode: r.code.String(), Clean: len(c.findings) == 0}
 		if q := c.s[r.by].closeReqPkt; q != 0 && q < r.answered {
 			e.Packets = []int{q, r.answered, r.pkt}
 			e.Summary = fmt.Sprintf("%s's CloseReq %s, %s's Close %s, Reset (Closed) %s", c.name(r.by), pkts(q),

@@ -33,11 +33,15 @@ func tcpdumpPath(t *testing.T) string {
 
 // startCapture runs tcpdump on lo inside ns, writing every packet to file
 // as soon as it is seen (-U, --immediate-mode), and waits (bounded) until
-// it is listening. The returned function stops it with SIGINT and waits.
+// it is listening. In immediate mode libpcap's ring has one slot per
+// snapshot length: with the default 262144 bytes a 2 MB buffer holds
+// eight packets, and a burst on a busy machine is dropped by the kernel.
+// A small snapshot (-s 2048, more than these packets) and a 16 MB buffer
+// (-B) keep every packet. The returned function stops it with SIGINT and waits.
 func startCapture(t *testing.T, ns *netns.NS, file string) func() {
 	t.Helper()
 	cmd := exec.Command("ip", "netns", "exec", ns.Name(), tcpdumpPath(t),
-		"-i", "lo", "-U", "--immediate-mode", "-w", file, "tcp")
+		"-i", "lo", "-U", "--immediate-mode", "-s", "2048", "-B", "16384", "-w", file, "tcp")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -46,12 +50,14 @@ func startCapture(t *testing.T, ns *netns.NS, file string) func() {
 		t.Fatalf("start tcpdump: %v", err)
 	}
 	ready := make(chan bool, 1)
+	tail := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			if strings.Contains(sc.Text(), "listening on") {
 				ready <- true
-				io.Copy(io.Discard, stderr) //nolint:errcheck // drain until exit
+				rest, _ := io.ReadAll(stderr) // drain until exit
+				tail <- string(rest)
 				return
 			}
 		}
@@ -78,6 +84,7 @@ func startCapture(t *testing.T, ns *netns.NS, file string) func() {
 			cmd.Process.Kill() //nolint:errcheck
 			<-done
 		}
+		t.Logf("tcpdump: %s", strings.TrimSpace(<-tail))
 	}
 }
 

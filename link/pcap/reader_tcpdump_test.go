@@ -43,10 +43,12 @@ type tcpdumpRun struct {
 
 // startTcpdump runs tcpdump in ns with -U and --immediate-mode (every
 // packet reaches the file as soon as it is seen) and waits, for a bounded
-// time, until it says it is listening.
+// time, until it says it is listening. Immediate mode gives each packet a
+// ring slot of the snapshot length, so the default 262144 would fit eight
+// packets in tcpdump's 2 MB buffer and drop bursts: -s 2048 -B 16384.
 func startTcpdump(t *testing.T, tcpdump string, ns *netns.NS, file string, args ...string) *tcpdumpRun {
 	t.Helper()
-	all := append([]string{"netns", "exec", ns.Name(), tcpdump, "-U", "--immediate-mode", "-w", file}, args...)
+	all := append([]string{"netns", "exec", ns.Name(), tcpdump, "-U", "--immediate-mode", "-s", "2048", "-B", "16384", "-w", file}, args...)
 	cmd := exec.Command("ip", all...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
