@@ -11,10 +11,10 @@
 # What it does, step by step (idempotent: a complete cache is left alone and
 # the script exits at once without touching apt; FORCE=1 rebuilds it):
 #
-#  0. Installs qemu-system-x86 with apt-get when qemu-system-x86_64 is
-#     missing and we are root (scripts/test.sh installs it too).
 #  1. Takes a lock on CACHE_DIR/.lock (flock) so that test processes running
-#     in parallel do not unpack the same cache twice.
+#     in parallel do not unpack the same cache (or run apt-get) twice, then
+#     installs qemu-system-x86 with apt-get when qemu-system-x86_64 is
+#     missing and we are root (scripts/test.sh installs it too).
 #  2. Finds the kernel package that linux-image-amd64 depends on (for
 #     Debian 12: linux-image-6.1.0-N-amd64, the signed variant, which carries
 #     the modules too). If apt's lists know no such package, it runs
@@ -62,7 +62,11 @@ complete() {
   done
 }
 
-# 0. The emulator.
+# 1. One unpacker at a time.
+exec 9>"$cache/.lock"
+flock 9
+
+# 1b. The emulator.
 if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
   if [[ $(id -u) -ne 0 ]]; then
     echo "vm-assets: qemu-system-x86_64 missing; run as root or apt-get install qemu-system-x86" >&2
@@ -75,9 +79,6 @@ if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
   fi
 fi
 
-# 1. One unpacker at a time.
-exec 9>"$cache/.lock"
-flock 9
 if [[ "${FORCE:-0}" != 1 ]] && complete; then
   echo "vm-assets: ready in $out ($(cat "$out/PACKAGE"))"
   exit 0
