@@ -13,8 +13,9 @@
 #
 #  1. Takes a lock on CACHE_DIR/.lock (flock) so that test processes running
 #     in parallel do not unpack the same cache (or run apt-get) twice, then
-#     installs qemu-system-x86 with apt-get when qemu-system-x86_64 is
-#     missing and we are root (scripts/test.sh installs it too).
+#     installs qemu-system-x86 and xz-utils with apt-get when
+#     qemu-system-x86_64 or xz is missing and we are root (scripts/test.sh
+#     installs them too).
 #  2. Finds the kernel package that linux-image-amd64 depends on (for
 #     Debian 12: linux-image-6.1.0-N-amd64, the signed variant, which carries
 #     the modules too). If apt's lists know no such package, it runs
@@ -66,16 +67,19 @@ complete() {
 exec 9>"$cache/.lock"
 flock 9
 
-# 1b. The emulator.
-if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
+# 1b. The emulator, and xz for the kernel (xz-utils is only "standard").
+need=()
+command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
+command -v xz >/dev/null 2>&1 || need+=(xz-utils)
+if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
-    echo "vm-assets: qemu-system-x86_64 missing; run as root or apt-get install qemu-system-x86" >&2
+    echo "vm-assets: missing ${need[*]}; run as root or apt-get install ${need[*]}" >&2
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y -qq --no-install-recommends qemu-system-x86 >/dev/null; then
+  if ! apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; then
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends qemu-system-x86 >/dev/null
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   fi
 fi
 
