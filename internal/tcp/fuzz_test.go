@@ -23,11 +23,21 @@ func FuzzConnSegments(f *testing.F) {
 	f.Add([]byte{8, 0, byte(SYN), 3, 0, 0, 0, 2, 200})                         // SYN in TIME-WAIT, then time
 	f.Add([]byte{2, 0, byte(ACK), 40, 0, 30, 0, 0, byte(ACK), 1, 0, 30, 0})    // out of order, then the gap
 	f.Add([]byte{2, 1, 50, 1, 4, 2, 250, 2, 250, 0, byte(ACK), 0, 0xff, 0, 0}) // write, time, odd ACK
+	// SACK on: write 246 bytes, three duplicate ACKs newly SACKing above
+	// SND.UNA (recovery), a timeout, then an ACK of part of it.
+	f.Add([]byte{0x82, 1, 246, 0, byte(ACK), 0, 0, 200, 0x12, 0, byte(ACK), 0, 0, 200, 0x21,
+		0, byte(ACK), 0, 0, 200, 0x10, 2, 100, 0, byte(ACK), 0, 8, 200, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return
 		}
-		h := newHarness(t, fuzzStates[int(data[0])%len(fuzzStates)], func(c *Config) {
+		// The top bit of the first byte makes the peer offer SACK, so the
+		// scoreboard and SACK recovery run; segments then carry a fifth
+		// byte that describes one SACK block.
+		var peer wire.TCPOptions
+		sack := data[0]&0x80 != 0
+		peer.SACKPermitted = sack
+		h := newHarnessPeer(t, fuzzStates[int(data[0]&0x7f)%len(fuzzStates)], peer, func(c *Config) {
 			c.MSS, c.RecvBuffer, c.SendBuffer = 100, 400, 300
 			c.NoSACK, c.NoTimestamps = false, false
 		})
@@ -51,8 +61,15 @@ func FuzzConnSegments(f *testing.F) {
 				if data[1]&1 != 0 {
 					s.Options.HasTimestamp, s.Options.TSVal = true, uint32(data[2])<<8
 				}
-				h.c.HandleSegment(h.now, &s)
 				data = data[4:]
+				if sack && len(data) > 0 {
+					b := data[0]
+					left := s.Ack.Add(seqnum.Size32(b&0x0f) * 50)
+					s.Options.SACK[0] = wire.SACKBlock{Left: left, Right: left.Add(seqnum.Size32(b>>4)*50 + 1)}
+					s.Options.NumSACK = 1
+					data = data[1:]
+				}
+				h.c.HandleSegment(h.now, &s)
 			case 1: // an application call
 				if len(data) < 1 {
 					return
@@ -113,6 +130,15 @@ func checkInvariants(t *testing.T, h *harness) {
 		}
 		if c.ooo.r[0].left.LessThanEq(c.rcvNxt) {
 			t.Fatalf("out-of-order range %v starts at or before RCV.NXT %d", c.ooo.r[0], c.rcvNxt)
+		}
+	}
+	if c.sackOK && c.state >= Established && c.state != TimeWait && c.state != Closed {
+		if c.sb.highACK != c.sndUna || c.sndMax.LessThan(c.sb.highData) {
+			t.Fatalf("%v: scoreboard [%d, %d) out of step with SND.UNA %d, SND.MAX %d",
+				c.state, c.sb.highACK, c.sb.highData, c.sndUna, c.sndMax)
+		}
+		if p := c.sb.Pipe(); p < 0 || p > 2*int(c.sndMax.Sub(c.sndUna)) {
+			t.Fatalf("pipe %d outside [0, 2*flight %d]", p, c.sndMax.Sub(c.sndUna))
 		}
 	}
 	if c.state == Closed && c.NextDeadline() != 0 {

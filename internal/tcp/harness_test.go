@@ -90,6 +90,13 @@ func testConfig() Config {
 // a normal exchange. The sent segments of the way there are consumed.
 func newHarness(t *testing.T, state State, mods ...func(*Config)) *harness {
 	t.Helper()
+	return newHarnessPeer(t, state, wire.TCPOptions{}, mods...)
+}
+
+// newHarnessPeer is newHarness with a peer whose SYN or SYN-ACK carries
+// the options peerOpts (SACK-permitted, say), so that they are negotiated.
+func newHarnessPeer(t *testing.T, state State, peerOpts wire.TCPOptions, mods ...func(*Config)) *harness {
+	t.Helper()
 	cfg := testConfig()
 	for _, m := range mods {
 		m(&cfg)
@@ -101,7 +108,7 @@ func newHarness(t *testing.T, state State, mods ...func(*Config)) *harness {
 	}
 	switch state {
 	case SynReceived:
-		h.c = NewPassive(h.now, cfg, localISS, &Segment{Seq: remoteISS, Flags: SYN, Window: 8000})
+		h.c = NewPassive(h.now, cfg, localISS, &Segment{Seq: remoteISS, Flags: SYN, Window: 8000, Options: peerOpts})
 		h.wantSent("SYN-ACK", seg{flags: SYN | ACK, seq: localISS, ack: remoteISS + 1})
 		return h
 	}
@@ -110,7 +117,7 @@ func newHarness(t *testing.T, state State, mods ...func(*Config)) *harness {
 	if state == SynSent {
 		return h
 	}
-	h.recv(seg{flags: SYN | ACK, seq: remoteISS, ack: localISS + 1})
+	h.recvSeg(&Segment{Seq: remoteISS, Ack: localISS + 1, Flags: SYN | ACK, Window: 8000, Options: peerOpts})
 	h.wantSent("ACK of SYN-ACK", seg{flags: ACK, seq: localISS + 1, ack: remoteISS + 1})
 	switch state {
 	case Established:
