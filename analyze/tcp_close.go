@@ -41,7 +41,8 @@ func (c *tcpConn) onRST(p *pkt, d int, seg wire.TCP) {
 			"sending, then closed with data unread or got data after close", me, pkts(p.num), pkts(s.finPkt)),
 			s.finPkt, p.num)
 	}
-	if s.fin && len(peer.dataAfterPeerFIN) > 0 {
+	afterClose := s.fin && len(peer.dataAfterPeerFIN) > 0
+	if afterClose {
 		c.find(FindingRSTToDataAfterClose, p, fmt.Sprintf("%s sent data after %s's FIN %s, and %s "+
 			"answered with RST %s: data reaching an application that has closed is refused (RFC 2525 §2.17)",
 			them, me, pkts(s.finPkt), me, pkts(p.num)), append(append([]int{s.finPkt}, peer.dataAfterPeerFIN...), p.num)...)
@@ -50,7 +51,7 @@ func (c *tcpConn) onRST(p *pkt, d int, seg wire.TCP) {
 	if s.fin {
 		received = s.peerDataAtFIN // data after our FIN is the case above
 	}
-	if received > 0 || unacked > 0 {
+	if received > 0 || unacked > 0 && !afterClose {
 		c.find(FindingRSTUnreadData, p, c.unreadSummary(d, received, unacked, p.num),
 			append(append([]int(nil), peer.dataPkts...), p.num)...)
 	}
