@@ -70,7 +70,7 @@ func TestTCP_ClientClosedWithoutWaiting(t *testing.T) {
 func TestTCP_StallsAndRetransmissions(t *testing.T) {
 	s := newSynth(t)
 	s.handshake()
-	d1 := s.tcp(true, PA, 1001, 5001, 65535, "abcd")
+	s.tcp(true, PA, 1001, 5001, 65535, "abcd")
 	re := s.tcp(true, PA, 1001, 5001, 65535, "abcd")
 	z := s.tcp(false, A, 5001, 1005, 0, "")
 	s.tcp(false, A, 5001, 1005, 0, "")
@@ -88,7 +88,6 @@ func TestTCP_StallsAndRetransmissions(t *testing.T) {
 	if c.Ending.Kind != EndHalfClosed || c.Ending.By != "client" {
 		t.Errorf("ending %+v, want half-closed by the client", c.Ending)
 	}
-	_ = d1
 }
 
 // Three SYNs with one ISN are one unanswered connection with two retries;
@@ -149,17 +148,15 @@ func TestTCP_MidStreamAndSimultaneousOpen(t *testing.T) {
 func TestTCP_BadInputCounted(t *testing.T) {
 	s := newSynth(t)
 	s.handshake()
-	good := s.buf.Len()
 	s.tcp(true, PA, 1001, 5001, 65535, "hello")
 	raw := s.buf.Bytes()
-	raw[len(raw)-1] ^= 0xff // corrupt the payload: TCP checksum now wrong
+	raw[len(raw)-1] ^= 0xff                                         // corrupt the payload: TCP checksum now wrong
 	s.write([]byte{0x45, 0, 0})                                     // truncated IPv4
 	s.write([]byte("not an IP packet at all, just some bytes....")) // bad version
 	frag := make([]byte, 40)
 	frag[0], frag[3], frag[6], frag[9] = 0x45, 40, 0x20, 6 // MF set
 	frag[10], frag[11] = 0, 0
 	s.write(frag)
-	_ = good
 	kept := s.report(Options{})
 	if kept.Counts.BadChecksum < 1 || kept.Counts.DroppedBadChecksum != 0 || kept.Connections[0].ClientToServer.DataBytes != 5 {
 		t.Errorf("kept: counts %+v, data %d", kept.Counts, kept.Connections[0].ClientToServer.DataBytes)
