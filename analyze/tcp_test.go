@@ -1,11 +1,13 @@
 package analyze
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/link/pcap"
 )
 
 const (
@@ -220,5 +222,28 @@ func TestReport_Text(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// A capture cut by its snapshot length still counts the data the IP
+// header declares, and says how many packets were cut.
+func TestTCP_SnapLenCutCapture(t *testing.T) {
+	full := newSynth(t)
+	full.handshake()
+	full.tcp(true, PA, 1001, 5001, 65535, strings.Repeat("x", 1000))
+	full.tcp(false, A, 5001, 2001, 65535, "")
+	var cut bytes.Buffer
+	w, _ := pcap.NewWriter(&cut, 60) // 20 IP + 20 TCP + 20 bytes of payload
+	r, _ := pcap.NewReader(bytes.NewReader(full.buf.Bytes()))
+	for p, err := r.Next(); err == nil; p, err = r.Next() {
+		w.WritePacket(p.Time, p.IP) //nolint:errcheck
+	}
+	rep, err := Reader(&cut, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := only(t, rep)
+	if rep.Counts.Truncated != 1 || c.ClientToServer.DataBytes != 1000 || c.ClientToServer.BadChecksums != 0 {
+		t.Errorf("counts %+v, client data %d, bad sums %d", rep.Counts, c.ClientToServer.DataBytes, c.ClientToServer.BadChecksums)
 	}
 }
