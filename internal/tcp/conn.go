@@ -12,8 +12,10 @@ import (
 // Conn is one TCP connection: the state machine of RFC 9293 with its send
 // and receive buffers. It is not safe for concurrent use; the host
 // serializes calls. Its methods split by concern over conn_recv.go (SEGMENT
-// ARRIVES), conn_send.go (NextSegment), conn_close.go (the application's
-// close calls), conn_app.go (Read, Write) and conn_timer.go.
+// ARRIVES), conn_ack.go (ACK processing), conn_sack.go (SACK loss
+// recovery), conn_send.go (NextSegment), conn_close.go (the application's
+// close calls), conn_app.go (Read, Write), conn_timer.go and timewait.go
+// (reuse of a 4-tuple in TIME-WAIT).
 type Conn struct {
 	cfg   Config
 	prof  profile.Profile

@@ -167,6 +167,14 @@ func (c *Conn) fillData(now clock.Instant, seg *Segment) bool {
 	if c.sackOK && c.sb.Recovering() {
 		return c.fillSACK(now, seg)
 	}
+	return c.fillNew(now, seg)
+}
+
+// fillNew builds the next segment of data from SND.NXT (new data, or data
+// sent again after a timeout without SACK): within the send window and
+// the congestion window, subject to Nagle and sender silly window
+// avoidance.
+func (c *Conn) fillNew(now clock.Instant, seg *Segment) bool {
 	off := int(c.sndNxt.Sub(c.sndBufSeq))
 	avail := max(0, c.snd.len()-off)
 	if avail > 0 && c.sndUna == c.sndMax && c.lastDataSent != 0 && now.Sub(c.lastDataSent) > c.rto.rto {
