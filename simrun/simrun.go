@@ -43,8 +43,11 @@ type Runner struct {
 
 	mu      sync.Mutex
 	cond    *sync.Cond // signalled when running drops to zero or the inbox fills
-	running int        // goroutines started with Go that are not parked
-	parked  int        // goroutines started with Go that are parked
+	running int        // program goroutines that are running
+	parked  int        // program goroutines that are parked
+	serial  bool       // one program goroutine at a time (Run), not under Drive
+	gates   map[<-chan struct{}]*gate
+	ready   []*gate // parked goroutines woken, waiting for their turn
 	inbox   []post
 	arena   []byte // packet bytes of the posts in inbox
 	spare   []post
@@ -73,7 +76,7 @@ type post struct {
 
 // New returns a Runner for sim.
 func New(sim *netsim.Sim) *Runner {
-	r := &Runner{sim: sim, kick: make(chan struct{}, 1)}
+	r := &Runner{sim: sim, kick: make(chan struct{}, 1), serial: true}
 	r.cond = sync.NewCond(&r.mu)
 	r.now.Store(int64(sim.Now()))
 	return r
@@ -137,39 +140,171 @@ func (r *Runner) step() bool {
 	return true
 }
 
-// Go starts fn as a program goroutine that Run waits for.
-func (r *Runner) Go(fn func()) {
+// Go starts fn as a program goroutine and returns a Task another program
+// goroutine can wait on. Under Run, program goroutines take turns: one runs
+// at a time, in the order they were started or woken, so that a run does
+// not depend on how the Go scheduler interleaves them. They must block
+// only in calls that report to the Runner (a stack's sockets, Task.Wait):
+// a goroutine blocked on a plain channel looks busy forever.
+func (r *Runner) Go(fn func()) *Task {
+	t := &Task{r: r}
+	start := make(chan struct{})
 	r.mu.Lock()
-	r.running++
+	var g *gate
+	if r.serial {
+		// Start parked, in line behind those already ready.
+		g = r.gateFor(start)
+		r.parked++
+		r.enqueue1(g)
+	} else {
+		r.running++
+	}
 	r.mu.Unlock()
 	go func() {
-		defer func() {
-			r.mu.Lock()
-			r.running--
-			r.cond.Broadcast()
-			r.mu.Unlock()
-		}()
+		defer t.finish()
+		if g != nil {
+			<-g.ch
+		}
 		fn()
 	}()
+	return t
 }
 
-// Park is called by a goroutine about to block waiting for the network
-// (the stack calls it; see stack.Config.Scheduler).
-func (r *Runner) Park() {
+// Task is a program goroutine started with Runner.Go.
+type Task struct {
+	r        *Runner
+	mu       sync.Mutex
+	finished bool
+	waiters  []chan struct{}
+}
+
+func (t *Task) finish() {
+	r := t.r
+	t.mu.Lock()
+	t.finished = true
+	for _, w := range t.waiters {
+		r.Unpark(w)
+		close(w)
+	}
+	t.waiters = nil
+	t.mu.Unlock()
 	r.mu.Lock()
 	r.running--
-	r.parked++
 	r.cond.Broadcast()
 	r.mu.Unlock()
 }
 
-// Unpark is called by whoever wakes a parked goroutine, before waking it,
-// so that the driving loop waits for it to run.
-func (r *Runner) Unpark() {
+// Wait blocks until the task's function has returned; call it from
+// another program goroutine (it parks like a socket call does).
+func (t *Task) Wait() {
+	t.mu.Lock()
+	if t.finished {
+		t.mu.Unlock()
+		return
+	}
+	w := make(chan struct{})
+	t.waiters = append(t.waiters, w)
+	t.mu.Unlock()
+	t.r.Park(w, nil)
+}
+
+// gate is how a parked goroutine waits for its turn.
+type gate struct {
+	key    <-chan struct{}
+	ch     chan struct{} // closed when the goroutine may run
+	queued bool
+}
+
+// gateFor returns the gate of the goroutine waiting on ready; r.mu held.
+func (r *Runner) gateFor(ready <-chan struct{}) *gate {
+	g := r.gates[ready]
+	if g == nil {
+		if r.gates == nil {
+			r.gates = make(map[<-chan struct{}]*gate)
+		}
+		g = &gate{key: ready, ch: make(chan struct{})}
+		r.gates[ready] = g
+	}
+	return g
+}
+
+func (r *Runner) enqueue1(g *gate) {
+	if !g.queued {
+		g.queued = true
+		r.ready = append(r.ready, g)
+		r.cond.Broadcast()
+	}
+}
+
+// Park blocks the calling program goroutine until Unpark(ready) is called
+// and, under Run, until it is the goroutine's turn to run; or until cancel
+// is closed, which it reports (the stack passes a context's Done channel).
+// It implements stack.Scheduler.
+func (r *Runner) Park(ready, cancel <-chan struct{}) (canceled bool) {
 	r.mu.Lock()
-	r.running++
-	r.parked--
+	if !r.serial {
+		r.mu.Unlock()
+		select {
+		case <-ready:
+			return false
+		case <-cancel:
+			return true
+		}
+	}
+	g := r.gateFor(ready)
+	r.running--
+	r.parked++
+	r.cond.Broadcast()
 	r.mu.Unlock()
+	select {
+	case <-g.ch:
+		return false
+	case <-cancel:
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	select {
+	case <-g.ch: // granted meanwhile: the turn is ours anyway
+		return false
+	default:
+	}
+	// Resume out of turn: a wall-clock context has no place in a
+	// deterministic run, but it must not hang it either.
+	delete(r.gates, ready)
+	if g.queued {
+		for i, q := range r.ready {
+			if q == g {
+				r.ready = append(r.ready[:i], r.ready[i+1:]...)
+				break
+			}
+		}
+	}
+	r.parked--
+	r.running++
+	return true
+}
+
+// Unpark is called by whoever is about to wake the goroutine parked on
+// ready (before closing ready). Under Run the goroutine joins the queue
+// of goroutines waiting for their turn. It implements stack.Scheduler.
+func (r *Runner) Unpark(ready <-chan struct{}) {
+	r.mu.Lock()
+	if r.serial {
+		r.enqueue1(r.gateFor(ready))
+	}
+	r.mu.Unlock()
+}
+
+// grant lets the first ready goroutine run; r.mu held, running == 0.
+func (r *Runner) grant() {
+	g := r.ready[0]
+	copy(r.ready, r.ready[1:])
+	r.ready[len(r.ready)-1] = nil
+	r.ready = r.ready[:len(r.ready)-1]
+	delete(r.gates, g.key)
+	r.parked--
+	r.running++
+	close(g.ch)
 }
 
 // Run drives the simulation for goroutines started with Go: it waits until
@@ -184,6 +319,11 @@ func (r *Runner) Run(done func() bool) error {
 		for r.running > 0 {
 			r.cond.Wait()
 		}
+		if len(r.ready) > 0 {
+			r.grant()
+			r.mu.Unlock()
+			continue
+		}
 		parked := r.parked
 		r.mu.Unlock()
 		r.apply()
@@ -194,7 +334,7 @@ func (r *Runner) Run(done func() bool) error {
 			continue
 		}
 		r.mu.Lock()
-		idle := r.running == 0 && len(r.inbox) == 0
+		idle := r.running == 0 && len(r.inbox) == 0 && len(r.ready) == 0
 		r.mu.Unlock()
 		if !idle {
 			continue
@@ -216,6 +356,9 @@ func (r *Runner) Run(done func() bool) error {
 // returns when done reports true. The Sim's clock must have been created
 // to match the bubble's clock (netsim.Epoch is the bubble's start).
 func (r *Runner) Drive(wait func(), done func() bool) error {
+	r.mu.Lock()
+	r.serial = false
+	r.mu.Unlock()
 	if now := clock.Instant(time.Now().UnixNano()); r.sim.Now() > now {
 		return fmt.Errorf("simrun: the Sim's clock (%s) is ahead of the bubble's (%s): make the Sim inside the synctest bubble",
 			r.sim.Now().Time().Format(time.RFC3339), now.Time().Format(time.RFC3339))

@@ -54,7 +54,7 @@ func (m *mailbox) DeliverPackets(pkts [][]byte) {
 	}
 	if m.wait != nil {
 		if m.r != nil {
-			m.r.Unpark()
+			m.r.Unpark(m.wait)
 		}
 		close(m.wait)
 		m.wait = nil
@@ -66,11 +66,12 @@ func (m *mailbox) recv() uint32 {
 	for len(m.q) == 0 {
 		ch := make(chan struct{})
 		m.wait = ch
-		if m.r != nil {
-			m.r.Park()
-		}
 		m.mu.Unlock()
-		<-ch
+		if m.r != nil {
+			m.r.Park(ch, nil)
+		} else {
+			<-ch
+		}
 		m.mu.Lock()
 	}
 	v := m.q[0]

@@ -31,6 +31,7 @@ type simOpts struct {
 	clientProfile profile.Profile
 	serverProfile profile.Profile
 	tcp           stack.TCPOptions
+	mtu           int // 0 means 1500
 }
 
 func newSimNet(t *testing.T, seed uint64, o simOpts) *simNet {
@@ -41,6 +42,11 @@ func newSimNet(t *testing.T, seed uint64, o simOpts) *simNet {
 	sim := netsim.New(seed)
 	sim.SetMaxEvents(5_000_000)
 	ch, sh := sim.AddHost("client", clientAddr), sim.AddHost("server", serverAddr)
+	if o.mtu == 0 {
+		o.mtu = 1500
+	}
+	ch.SetMTU(o.mtu)
+	sh.SetMTU(o.mtu)
 	l := sim.Connect(ch, sh, o.link)
 	r := simrun.New(sim)
 	mk := func(name string, h *netsim.Host, addr netip.Addr, p profile.Profile, seed uint64) *stack.Stack {

@@ -90,6 +90,9 @@ type Stats struct {
 	RSTsForNoConnection uint64
 	// ConnsOpened counts connections created (active and passive).
 	ConnsOpened uint64
+	// EncodeFailed counts segments the stack could not encode into a
+	// packet (larger than the link MTU): always zero unless there is a bug.
+	EncodeFailed uint64
 }
 
 // dropReason indexes the stack-level drop counters.
@@ -130,6 +133,7 @@ type Stack struct {
 	pktsIn, pktsOut atomic.Uint64
 	drops           [numDrops]atomic.Uint64
 	rstNoConn       atomic.Uint64
+	txEncodeFailed  atomic.Uint64
 	opened          atomic.Uint64
 	statsMu         sync.Mutex
 	tcpDone         tcp.Counters // counters of connections already forgotten
@@ -242,6 +246,7 @@ func (s *Stack) Stats() Stats {
 		Dropped:             make(map[string]uint64),
 		RSTsForNoConnection: s.rstNoConn.Load(),
 		ConnsOpened:         s.opened.Load(),
+		EncodeFailed:        s.txEncodeFailed.Load(),
 	}
 	for i := range s.drops {
 		if n := s.drops[i].Load(); n > 0 {

@@ -371,6 +371,9 @@ func (c *TCPConn) encode(seg *tcp.Segment) {
 	}
 	n, err := wire.EncodeTCPPacket(buf[:cap(buf)], c.tuple.local.Addr(), c.tuple.remote.Addr(), &h, seg.Payload)
 	if err != nil {
+		// The core produced a segment that does not fit the link: a bug
+		// to see in the counters, not a silent loss.
+		c.s.txEncodeFailed.Add(1)
 		c.free = append(c.free, buf)
 		return
 	}

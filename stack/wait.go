@@ -13,10 +13,13 @@ var netErrClosed = net.ErrClosed
 // knows that every program is waiting for the network, the moment it may
 // advance virtual time. Real hosts leave it nil.
 type Scheduler interface {
-	// Park is called by a goroutine just before it blocks.
-	Park()
-	// Unpark is called by the waker just before it wakes a parked goroutine.
-	Unpark()
+	// Park blocks the calling goroutine until ready is closed and the
+	// scheduler lets it run, or until cancel is closed (it then reports
+	// true). A simulation runs one program goroutine at a time, in the
+	// order they were woken.
+	Park(ready, cancel <-chan struct{}) (canceled bool)
+	// Unpark is called by the waker just before it closes ready.
+	Unpark(ready <-chan struct{})
 }
 
 // waiter is one blocked call. Its channel is closed exactly once, by
@@ -54,7 +57,7 @@ func wake(w *waiter, s Scheduler) {
 	}
 	w.woken = true
 	if s != nil {
-		s.Unpark()
+		s.Unpark(w.ch)
 	}
 	close(w.ch)
 }
@@ -62,25 +65,27 @@ func wake(w *waiter, s Scheduler) {
 // block releases mu, waits until w is woken or ctx ends, and retakes mu.
 // It reports ctx's error if the context ended first.
 func block(mu *sync.Mutex, w *waiter, s Scheduler, ctx context.Context) error {
-	if s != nil {
-		s.Park()
+	var done <-chan struct{}
+	if ctx != nil {
+		done = ctx.Done()
 	}
 	mu.Unlock()
-	var err error
-	if ctx == nil {
-		<-w.ch
+	canceled := false
+	if s != nil {
+		canceled = s.Park(w.ch, done)
 	} else {
 		select {
 		case <-w.ch:
-		case <-ctx.Done():
-			err = ctx.Err()
+		case <-done:
+			canceled = true
 		}
 	}
 	mu.Lock()
-	if !w.woken {
-		// Woken by the context, not by the stack: count ourselves as
-		// running again.
-		wake(w, s)
+	if canceled && !w.woken {
+		// Resumed by the context, not by the stack: nobody may wake (and
+		// so count) this waiter any more.
+		w.woken = true
+		return ctx.Err()
 	}
-	return err
+	return nil
 }
