@@ -61,12 +61,26 @@ type Profile struct {
 	// descendants return so_error first).
 	FINBeforeResetReadsEOF bool
 
-	// The listen backlog (SCENARIOS.md §3) and DCCP passive close (§2)
-	// issues add their fields here, for example:
-	//   SYNACKBeforeAccept bool // false: vos-legacy answers SYN only at accept()
-	//   RSTOnBacklogFull bool   // true: vos-legacy resets instead of dropping
-	//   ResetConnInAcceptQueue  // linux keeps reset connections acceptable
-	//   DCCPPassiveCloseStates, DCCPCloseTieBreaker bool // false: rfc-naive
+	// DCCPPassiveCloseStates decides how a DCCP endpoint answers a Close
+	// or CloseReq while the application still has datagrams to read: true
+	// enters PASSIVE_CLOSE / PASSIVE_CLOSEREQ and confirms (Reset, or
+	// Close) only after the application has read what is queued and
+	// closed (Linux since 2.6.27, the seed 001_*); false answers at once
+	// and the queued datagrams are lost (RFC 4340 §8.3 read naively).
+	DCCPPassiveCloseStates bool
+
+	// DCCPCloseTieBreaker decides what a DCCP client in CLOSING does with a
+	// Close from the server (both ends closed at once): true answers with
+	// Reset so both finish within a round trip (Linux); false keeps
+	// retransmitting its own Close until the final timeout, > 64 s.
+	DCCPCloseTieBreaker bool
+
+	// DCCPAbortOnUnread decides what a DCCP close does while received
+	// datagrams are unread: true aborts with Reset code 2 "Aborted" (Linux,
+	// the DCCP analogue of RFC 2525 §2.17), false closes normally.
+	DCCPAbortOnUnread bool
+
+	// The listen-backlog issue (SCENARIOS.md §3) adds its fields here.
 }
 
 // Linux is the default profile: the Linux kernel's behaviour as observed on
@@ -77,6 +91,9 @@ var Linux = Profile{
 	RSTOnDataAfterClose:          true,
 	DeliverQueuedDataBeforeReset: true,
 	FINBeforeResetReadsEOF:       true,
+	DCCPPassiveCloseStates:       true,
+	DCCPCloseTieBreaker:          true,
+	DCCPAbortOnUnread:            true,
 }
 
 // DiscardOnRST is Linux except that a received RST discards unread data.
@@ -100,10 +117,14 @@ var VOS171 = with(Linux, "vos-17.1", func(p *Profile) { p.HoldFINWhileUnread = t
 // backlog".
 var VOSLegacy = with(Linux, "vos-legacy", nil)
 
-// RFCNaive is the DCCP behaviour that answers CloseReq/Close at once, with
-// no tie-breaker. Its TCP fields equal Linux's; the DCCP issue fills in the
-// rest.
-var RFCNaive = with(Linux, "rfc-naive", nil)
+// RFCNaive is the DCCP behaviour the seed 001_* shows to lose data and to
+// ping-pong: a Close or CloseReq is answered at once, and a client in
+// CLOSING does not break the tie of a simultaneous close. Its TCP fields
+// equal Linux's.
+var RFCNaive = with(Linux, "rfc-naive", func(p *Profile) {
+	p.DCCPPassiveCloseStates = false
+	p.DCCPCloseTieBreaker = false
+})
 
 func with(base Profile, name string, f func(*Profile)) Profile {
 	base.Name = name
