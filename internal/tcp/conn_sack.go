@@ -117,7 +117,7 @@ func (c *Conn) sendRange(now clock.Instant, seg *Segment, s SACKSend) bool {
 		return false
 	}
 	dataEnd := c.finSeq()
-	if n := int(end.Min(dataEnd).Sub(start)); n > 0 {
+	if n := min(int(end.Min(dataEnd).Sub(start)), c.payloadMSS()); n > 0 {
 		seg.Payload = c.snd.peek(off, n)
 	}
 	next := start.Add(seqnum.Size32(len(seg.Payload)))
@@ -138,6 +138,7 @@ func (c *Conn) sendRange(now clock.Instant, seg *Segment, s SACKSend) bool {
 	}
 	if start.LessThan(c.sndMax) {
 		c.stats.Retransmits++
+		c.stats.RetransmitBytes += uint64(len(seg.Payload))
 		if c.rttTiming && start.LessThan(c.rttSeq) {
 			c.rttTiming = false // Karn (RFC 6298 §3): the timed range is ambiguous now
 		}

@@ -89,6 +89,23 @@ func (c *Conn) fillACK(now clock.Instant, seg *Segment) bool {
 	return true
 }
 
+// payloadMSS is the most payload the next segment may carry: the send MSS
+// less the room the SACK blocks that stampACK will add take. RFC 9293
+// §3.7.1: the MSS counts data only, so options beyond those the MSS
+// already allows for (timestamps) shrink the data, or the packet would
+// outgrow the path MTU (Linux: tcp_current_mss).
+func (c *Conn) payloadMSS() int {
+	if !c.sackOK || c.ooo.empty() {
+		return c.sndMSS
+	}
+	maxSACK := wire.MaxSACKBlocks
+	if c.tsOK {
+		maxSACK = 3
+	}
+	blocks := min(c.ooo.n, maxSACK)
+	return max(c.sndMSS-(4+8*blocks), 1)
+}
+
 // stampACK adds what every segment after the handshake carries: the ACK,
 // the window, timestamps and SACK blocks. Sending it settles any ACK due.
 func (c *Conn) stampACK(now clock.Instant, seg *Segment) {
@@ -192,9 +209,10 @@ func (c *Conn) fillNew(now clock.Instant, seg *Segment) bool {
 	}
 	wndRoom := max(0, int(c.sndUna.Add(seqnum.Size32(c.sndWnd)).Sub(c.sndNxt)))
 	room := min(wndRoom, max(0, c.cc.CWnd()-inflight))
-	n := min(avail, c.sndMSS, room)
+	mss := c.payloadMSS()
+	n := min(avail, mss, room)
 	retransmitting := c.sndNxt.LessThan(c.sndMax)
-	if n > 0 && n < c.sndMSS && !retransmitting {
+	if n > 0 && n < mss && !retransmitting {
 		if n < avail {
 			// Window-limited: wait for room for a full segment or half the
 			// largest window the peer offered.
@@ -227,6 +245,7 @@ func (c *Conn) fillNew(now clock.Instant, seg *Segment) bool {
 	}
 	if retransmitting {
 		c.stats.Retransmits++
+		c.stats.RetransmitBytes += uint64(len(seg.Payload))
 	} else if !c.tsOK && !c.rttTiming && n > 0 {
 		c.rttTiming, c.rttSeq, c.rttTime = true, c.sndNxt.Add(seqnum.Size32(n)), now
 	}
@@ -250,7 +269,7 @@ func (c *Conn) fillRetransmit(now clock.Instant, seg *Segment) bool {
 	if off < 0 {
 		return false
 	}
-	seg.Payload = c.snd.peek(off, c.sndMSS)
+	seg.Payload = c.snd.peek(off, c.payloadMSS())
 	n := len(seg.Payload)
 	seg.Seq = c.sndUna
 	if c.finSent && c.sndUna.Add(seqnum.Size32(n)) == c.finSeq() {
@@ -260,6 +279,7 @@ func (c *Conn) fillRetransmit(now clock.Instant, seg *Segment) bool {
 		return false
 	}
 	c.stats.Retransmits++
+	c.stats.RetransmitBytes += uint64(n)
 	if end := c.sndUna.Add(seg.Len()); c.sndNxt.LessThan(end) {
 		c.sndNxt = end
 	}

@@ -139,6 +139,7 @@ type Counters struct {
 	SegsIn, SegsOut   uint64
 	BytesIn, BytesOut uint64 // payload bytes, BytesOut including retransmissions
 	Retransmits       uint64 // segments retransmitted (RTO, fast retransmit, SYN)
+	RetransmitBytes   uint64 // payload bytes in those segments
 	RTOs              uint64 // retransmission timeouts
 	FastRetransmits   uint64
 	RSTsIn, RSTsOut   uint64
