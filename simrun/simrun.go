@@ -208,6 +208,17 @@ func (t *Task) Wait() {
 	t.r.Park(w, nil)
 }
 
+// Sleep pauses the calling program goroutine for d of virtual time.
+func (r *Runner) Sleep(d time.Duration) {
+	ch := make(chan struct{})
+	t := r.sim.NewTimer(func() {
+		r.Unpark(ch)
+		close(ch)
+	})
+	r.enqueue(post{kind: postTimerReset, timer: t, at: r.Now().Add(d)})
+	r.Park(ch, nil)
+}
+
 // gate is how a parked goroutine waits for its turn.
 type gate struct {
 	key    <-chan struct{}

@@ -190,3 +190,23 @@ func TestDriveInSynctestBubble(t *testing.T) {
 		}
 	})
 }
+
+func TestSleepAdvancesVirtualTimeOnly(t *testing.T) {
+	r, _, _ := twoHosts(1, netsim.LinkConfig{})
+	start := r.Now()
+	var woke []time.Duration
+	r.Go(func() {
+		r.Sleep(2 * time.Second)
+		woke = append(woke, r.Now().Sub(start))
+	})
+	r.Go(func() {
+		r.Sleep(time.Second)
+		woke = append(woke, r.Now().Sub(start))
+	})
+	if err := r.Run(nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(woke) != 2 || woke[0] != time.Second || woke[1] != 2*time.Second {
+		t.Fatalf("woke at %v, want [1s 2s]", woke)
+	}
+}

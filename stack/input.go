@@ -61,13 +61,14 @@ func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment) {
 	}
 	s.mu.Lock()
 	ep := s.conns[tuple]
-	var l *TCPListener
-	if ep == nil {
-		l = s.listeners[tuple.local.Port()]
-	}
+	l := s.listeners[tuple.local.Port()]
 	s.mu.Unlock()
 	switch {
 	case ep != nil:
+		if iss, ok := ep.reincarnate(seg, l != nil); ok {
+			l.handleSYN(tuple, seg, iss)
+			return
+		}
 		ep.handleSegment(seg)
 	case l != nil:
 		l.handleSegment(tuple, seg)

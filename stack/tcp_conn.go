@@ -82,9 +82,21 @@ func (s *Stack) newConn(tuple fourTuple, mk func(cfg tcp.Config) *tcp.Conn) *TCP
 	return c
 }
 
+// DialOptions adjust DialTCPWith.
+type DialOptions struct {
+	// LocalPort binds the connection to this local port instead of an
+	// ephemeral one; the 4-tuple must not be in use (EADDRINUSE).
+	LocalPort uint16
+}
+
 // DialTCP opens a connection to remote and waits until it is established,
 // refused, timed out, or ctx ends (the attempt is then abandoned).
 func (s *Stack) DialTCP(ctx context.Context, remote netip.AddrPort) (*TCPConn, error) {
+	return s.DialTCPWith(ctx, remote, DialOptions{})
+}
+
+// DialTCPWith is DialTCP with options.
+func (s *Stack) DialTCPWith(ctx context.Context, remote netip.AddrPort, opts DialOptions) (*TCPConn, error) {
 	remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
 	if !remote.Addr().IsValid() || remote.Port() == 0 {
 		return nil, fmt.Errorf("stack: dial %v: %w", remote, ErrAddrNotAvailable)
@@ -98,12 +110,19 @@ func (s *Stack) DialTCP(ctx context.Context, remote netip.AddrPort) (*TCPConn, e
 		s.mu.Unlock()
 		return nil, ErrStackClosed
 	}
-	port, ok := s.pickPort(local, remote)
+	port, ok := opts.LocalPort, true
+	if port == 0 {
+		port, ok = s.pickPort(local, remote)
+	}
 	if !ok {
 		s.mu.Unlock()
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(remote), Err: ErrAddrNotAvailable}
 	}
 	tuple := fourTuple{netip.AddrPortFrom(local, port), remote}
+	if _, taken := s.conns[tuple]; taken {
+		s.mu.Unlock()
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(remote), Err: ErrAddrInUse}
+	}
 	now := s.clk.Now()
 	iss := s.isn.ISN(now, tuple.local, tuple.remote)
 	c := s.newConn(tuple, func(cfg tcp.Config) *tcp.Conn { return tcp.NewActive(now, cfg, iss) })

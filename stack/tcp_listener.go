@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sync"
 
+	"github.com/teardown-lab/teardown/internal/seqnum"
 	"github.com/teardown-lab/teardown/internal/tcp"
 	"github.com/teardown-lab/teardown/internal/wire"
 )
@@ -101,6 +102,12 @@ func (l *TCPListener) handleSegment(tuple fourTuple, seg *tcp.Segment) {
 	case !seg.Flags.Has(wire.SYN): // no SYN, no ACK: drop
 		return
 	}
+	l.handleSYN(tuple, seg, l.s.isn.ISN(l.s.clk.Now(), tuple.local, tuple.remote))
+}
+
+// handleSYN opens a passive connection for a SYN, with initial sequence
+// number iss, if the backlog has room.
+func (l *TCPListener) handleSYN(tuple fourTuple, seg *tcp.Segment, iss seqnum.V32) {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -116,7 +123,6 @@ func (l *TCPListener) handleSegment(tuple fourTuple, seg *tcp.Segment) {
 	}
 	s := l.s
 	now := s.clk.Now()
-	iss := s.isn.ISN(now, tuple.local, tuple.remote)
 	c := s.newConn(tuple, func(cfg tcp.Config) *tcp.Conn { return tcp.NewPassive(now, cfg, iss, seg) })
 	c.listener = l
 	l.synQueue[c] = struct{}{}

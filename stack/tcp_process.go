@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/seqnum"
 	"github.com/teardown-lab/teardown/internal/tcp"
+	"github.com/teardown-lab/teardown/internal/wire"
 )
 
 var (
@@ -29,6 +31,28 @@ func (c *TCPConn) handleSegment(seg *tcp.Segment) {
 	c.core.HandleSegment(c.s.clk.Now(), seg)
 	c.process()
 	c.mu.Unlock()
+}
+
+// reincarnate decides whether a SYN that reached a connection in
+// TIME-WAIT may open a new connection on the same 4-tuple (RFC 9293
+// §3.10.7.4, RFC 6191; Linux's rule, see tcp.Conn.AcceptsNewSYN). If so
+// the old connection is forgotten and the ISS for the new one returned.
+func (c *TCPConn) reincarnate(seg *tcp.Segment, listening bool) (seqnum.V32, bool) {
+	if !listening || seg.Flags&(wire.SYN|wire.ACK|wire.RST) != wire.SYN {
+		return 0, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.s.clk.Now()
+	if c.core.State() != tcp.TimeWait || !c.core.AcceptsNewSYN(now, seg) {
+		return 0, false
+	}
+	iss := c.core.NextIncarnationISS()
+	if fresh := c.s.isn.ISN(now, c.tuple.local, c.tuple.remote); iss.LessThan(fresh) {
+		iss = fresh
+	}
+	c.forget()
+	return iss, true
 }
 
 // onTimer is the connection's timer: the core's next deadline arrived.
