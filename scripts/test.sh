@@ -11,12 +11,17 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: tshark (independent decoder of our pcaps),
 # tcpdump (captures of the kernel's own traffic), librsvg2-bin (rsvg-convert
-# renders the lab's SVGs), iproute2 (network namespaces, veth, TUN).
+# renders the lab's SVGs), iproute2 (network namespaces, veth, TUN),
+# qemu-system-x86 and xz-utils (boot Debian 12's Linux 6.1, which still has
+# DCCP, for the interop tests; internal/vm), editcap from wireshark-common
+# (comes with tshark; pcapng conversion in the capture-reader tests).
 need_pkgs=()
 command -v tshark >/dev/null 2>&1 || need_pkgs+=(tshark)
 command -v tcpdump >/dev/null 2>&1 || need_pkgs+=(tcpdump)
 command -v rsvg-convert >/dev/null 2>&1 || need_pkgs+=(librsvg2-bin)
 command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
+command -v qemu-system-x86_64 >/dev/null 2>&1 || need_pkgs+=(qemu-system-x86)
+command -v xz >/dev/null 2>&1 || need_pkgs+=(xz-utils)
 
 if ((${#need_pkgs[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
@@ -31,6 +36,10 @@ if ((${#need_pkgs[@]})); then
 fi
 
 echo "test.sh: go $(go env GOVERSION), $(nproc) cores"
+
+# The Linux 6.1 kernel with DCCP for the VM tests is fetched by the tests
+# themselves (internal/vm runs scripts/vm-assets.sh: apt-get download into a
+# cache, never installed on this machine).
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [[ -n "$unformatted" ]]; then

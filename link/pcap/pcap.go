@@ -1,7 +1,3 @@
-// Package pcap writes packet captures that Wireshark, tshark and tcpdump
-// open: the classic pcap format with nanosecond timestamps (magic
-// 0xa1b23c4d) and link type LINKTYPE_RAW (101), whose records are bare IPv4
-// or IPv6 packets. A Tap records everything that crosses a link.Endpoint.
 package pcap
 
 import (
