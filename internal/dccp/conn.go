@@ -47,7 +47,9 @@ type Config struct {
 	// the client gives up. Default 6 (Linux's request_retries).
 	RequestRetries int
 	// CloseRetries is how many times Close or CloseReq is retransmitted
-	// before the final timeout. Default 10.
+	// before the final timeout. Default 15, Linux's retries2: with the
+	// backoff capped at 64 s (§8.3) the final timeout comes well after
+	// 64 s, as the seed describes for the simultaneous-close ping-pong.
 	CloseRetries int
 	// SyncInterval is the minimum time between Syncs sent in reply to
 	// invalid packets (§7.5.4 asks for rate limiting). Default 124 ms,
@@ -85,7 +87,7 @@ func (c *Config) setDefaults() {
 	defInt(&c.SendQueueLen, 5)
 	defInt(&c.RecvQueueLen, 64)
 	defInt(&c.RequestRetries, 6)
-	defInt(&c.CloseRetries, 10)
+	defInt(&c.CloseRetries, 15)
 	if c.SequenceWindow == 0 {
 		c.SequenceWindow = 100
 	}
@@ -157,7 +159,7 @@ func newServer(now clock.Instant, cfg Config, req *Packet) *Conn {
 	c.acceptOptions(now, req)
 	c.avRx.record(req.Seq)
 	c.out.response = true
-	c.timer.respond = now.Add(4 * 64 * time.Second)
+	c.timer.respond = now.Add(4 * c.cfg.MSL) // §8.1.3: give up after 4 MSL
 	return c
 }
 

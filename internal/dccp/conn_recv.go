@@ -98,13 +98,15 @@ func (c *Conn) stepSyncSeqnos(p *Packet) bool {
 }
 
 // stepCheckSeqnos is step 6: the sequence and acknowledgement validity
-// windows (§7.5.3). Close and CloseReq must be newer than anything seen
-// (LSWL = GSR + 1, LAWL = GAR). An invalid packet draws a Sync (§7.5.4),
-// rate-limited.
+// windows (§7.5.3). Close, CloseReq and Reset must be newer than anything
+// seen (LSWL = GSR + 1, LAWL = GAR; Reset is in that list too, §8.5 step
+// 6, so an old Reset cannot end the connection). A valid packet updates
+// GSR, and GAR unless it is a Sync. An invalid packet draws a Sync
+// (§7.5.4), rate-limited.
 func (c *Conn) stepCheckSeqnos(now clock.Instant, p *Packet) bool {
 	swl, swh := c.seqWindow()
 	awl, awh := c.ackWindow()
-	if p.Type == wire.DCCPClose || p.Type == wire.DCCPCloseReq {
+	if p.Type == wire.DCCPClose || p.Type == wire.DCCPCloseReq || p.Type == wire.DCCPReset {
 		swl, awl = c.gsr.Add(1), c.gar
 	}
 	hasAck := p.Type.HasAck()
@@ -112,7 +114,7 @@ func (c *Conn) stepCheckSeqnos(now clock.Instant, p *Packet) bool {
 		if c.gsr.LessThan(p.Seq) {
 			c.gsr = p.Seq
 		}
-		if hasAck && c.gar.LessThan(p.Ack) {
+		if hasAck && p.Type != wire.DCCPSync && c.gar.LessThan(p.Ack) {
 			c.gar = p.Ack
 		}
 		return true

@@ -161,8 +161,11 @@ func TestScenario_DCCPActiveClose(t *testing.T) {
 				if !slices.Contains(pr.states, fmt.Sprintf("server OPEN->%v (%s)", want, map[bool]string{false: "application closed, client asked to keep TIMEWAIT", true: "application closed, server keeps TIMEWAIT"}[serverTW])) {
 					t.Fatalf("server did not enter %v\n%s", want, pr.dump())
 				}
-				if len(closeAt) != 11 { // the first and CloseRetries=10 retransmissions
-					t.Fatalf("close packets at %v, want 11", closeAt)
+				if len(closeAt) != 16 { // the first and CloseRetries=15 retransmissions
+					t.Fatalf("close packets at %v, want 16", closeAt)
+				}
+				if last := closeAt[len(closeAt)-1]; last <= maxBackoff {
+					t.Errorf("last close packet at %v: the final timeout must come after 64 s (seed 001 §4.1)", last)
 				}
 				for i := 2; i < len(closeAt); i++ {
 					gap, prev := closeAt[i]-closeAt[i-1], closeAt[i-1]-closeAt[i-2]
