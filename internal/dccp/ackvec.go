@@ -5,8 +5,20 @@ import (
 	"github.com/teardown-lab/teardown/internal/wire"
 )
 
-// ackVecLen bounds how many sequence numbers the Ack Vector state covers.
+// ackVecLen bounds how many sequence numbers the Ack Vector state covers
+// (it also serves duplicate detection, so it stays wider than the
+// sequence window's backward reach, W/4).
 const ackVecLen = 1024
+
+// Limits of an emitted Ack Vector. §11.4.2 lets the receiver forget state
+// the sender no longer needs; rather than tracking acknowledgements of
+// acknowledgements, the vector reports at most ackVecSpan packets back
+// from its head in at most ackVecCells cells, so that it always fits the
+// header room of a full-sized data packet (HeaderRoom).
+const (
+	ackVecSpan  = 256
+	ackVecCells = 32
+)
 
 // ackVecRx is the receiver's Ack Vector state (RFC 4340 §11.4): one state
 // per sequence number, from head (the greatest received) backwards over n
@@ -71,11 +83,12 @@ func (a *ackVecRx) trim(seq seqnum.V48) {
 // newest first, and returns them with the acknowledgement number they
 // start at. It stops before maxCells.
 func (a *ackVecRx) encode(dst []byte, maxCells int) []byte {
-	i := 0
-	for i < a.n && len(dst) < maxCells {
+	i, n := 0, min(a.n, ackVecSpan)
+	maxCells = min(maxCells, ackVecCells)
+	for i < n && len(dst) < maxCells {
 		s := a.st[a.idx(a.head.Add(-int64(i)))]
 		run := 1
-		for i+run < a.n && run < wire.DCCPMaxRunLength+1 && a.st[a.idx(a.head.Add(-int64(i+run)))] == s {
+		for i+run < n && run < wire.DCCPMaxRunLength+1 && a.st[a.idx(a.head.Add(-int64(i+run)))] == s {
 			run++
 		}
 		dst = wire.AppendDCCPAckRun(dst, s, run)
