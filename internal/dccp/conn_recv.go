@@ -104,6 +104,12 @@ func (c *Conn) stepSyncSeqnos(p *Packet) bool {
 // GSR, and GAR unless it is a Sync. An invalid packet draws a Sync
 // (§7.5.4), rate-limited.
 func (c *Conn) stepCheckSeqnos(now clock.Instant, p *Packet) bool {
+	if c.state == Request {
+		// Step 4 validated P and set GSR = ISR = P.seqno from it; a Reset
+		// refusing the Request would fail LSWL = GSR + 1 (Linux, too,
+		// skips step 6 in REQUEST).
+		return true
+	}
 	swl, swh := c.seqWindow()
 	awl, awh := c.ackWindow()
 	if p.Type == wire.DCCPClose || p.Type == wire.DCCPCloseReq || p.Type == wire.DCCPReset {

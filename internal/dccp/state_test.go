@@ -203,3 +203,38 @@ func TestPartOpen_CloseReq(t *testing.T) {
 	}
 	_ = seqnum.V48(0)
 }
+
+// TestOpen_OldResetIgnored: §8.5 step 6 gives Reset the same bounds as
+// Close (LSWL = GSR + 1): a Reset not newer than GSR draws a Sync
+// acknowledging GSR and leaves the connection open.
+func TestOpen_OldResetIgnored(t *testing.T) {
+	s := newSingle(t, Linux())
+	r := s.from(wire.DCCPReset, 0)
+	r.ResetCode = wire.DCCPResetAborted
+	s.c.HandlePacket(t0, &r)
+	if s.c.State() != Open {
+		t.Fatalf("state %v, want OPEN: an old Reset must not end the connection", s.c.State())
+	}
+	s.wantSent("an old Reset draws a Sync (§8.5 step 6)", "Sync")
+}
+
+// TestRequest_Refused: a Reset acknowledging our Request ends the attempt
+// (§8.5 steps 4 and 9) although its sequence number is not newer than the
+// GSR step 4 just set from it; the reader sees the code.
+func TestRequest_Refused(t *testing.T) {
+	c := NewClient(t0, Config{ServiceCode: 42, ISS: 1})
+	var p Packet
+	c.NextPacket(t0, &p)
+	r, ok := ResetFor(&p, wire.DCCPResetNoConnection)
+	if !ok {
+		t.Fatal("a Request must be answerable")
+	}
+	c.HandlePacket(t0, &r)
+	if c.State() != TimeWait {
+		t.Fatalf("state %v, want TIMEWAIT after the refusing Reset", c.State())
+	}
+	var re *ResetError
+	if _, err := c.Read(t0, make([]byte, 1)); !errors.As(err, &re) || re.Code != wire.DCCPResetNoConnection {
+		t.Errorf("read: %v, want the No Connection reset", err)
+	}
+}
