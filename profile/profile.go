@@ -80,13 +80,69 @@ type Profile struct {
 	// the DCCP analogue of RFC 2525 §2.17), false closes normally.
 	DCCPAbortOnUnread bool
 
-	// The listen-backlog issue (SCENARIOS.md §3) adds its fields here.
+	// The listen backlog (SCENARIOS.md §3, the seed 003_*).
+
+	// SYNACKBeforeAccept decides when a listener answers a SYN: true at
+	// once, the connection then waiting established in the accept queue
+	// until accept() takes it (Linux, VOS 17.1, every modern stack); false
+	// only when accept() takes the SYN off the backlog, the SYN waiting
+	// unanswered until then (Stratus VOS STCP before 17.1).
+	SYNACKBeforeAccept bool
+
+	// RSTOnFullBacklog decides what a SYN finds when the backlog is full:
+	// true an RST (VOS before 17.1: the client's connect fails with
+	// ECONNREFUSED), false silence (Linux, VOS 17.1: the client
+	// retransmits its SYN with back-off, RFC 4987 §3.1).
+	RSTOnFullBacklog bool
+
+	// SeparateSYNQueue decides how the backlog is counted. True is Linux:
+	// half-open connections (the SYN queue) and established ones waiting
+	// for accept (the accept queue) are bounded separately, each by the
+	// backlog, and the accept queue is checked again when the final ACK of
+	// the handshake arrives: if it is full then, the ACK is dropped and
+	// the SYN-ACK retransmitted (or, with ListenOptions.AbortOnOverflow,
+	// answered with RST: Linux tcp_abort_on_overflow). False is VOS 17.1 as
+	// the seed describes it: one backlog counts both, and a SYN answered
+	// has its place reserved, so a final ACK always finds room.
+	SeparateSYNQueue bool
+
+	// AcceptQueueExtraSlot is Linux's off-by-one: the accept queue counts
+	// as full only when it holds more than the backlog (sk_acceptq_is_full
+	// compares with >), so listen(fd, n) lets n+1 connections wait. False:
+	// exactly backlog.
+	AcceptQueueExtraSlot bool
+
+	// SYNCookies decides what a SYN finds when the SYN queue is full but
+	// the accept queue is not: true a SYN cookie (RFC 4987 §3.6; Linux
+	// tcp_syncookies=1, its default), false silence. Only meaningful with
+	// SeparateSYNQueue; ListenOptions.NoSYNCookies turns them off per
+	// listener.
+	SYNCookies bool
+
+	// DupACKAtAccept makes accept() send a duplicate ACK for the
+	// connection it takes (VOS 17.1, the seed): with a FIN held by
+	// HoldFINWhileUnread it acknowledges the data and not the FIN, and a
+	// client whose socket is gone answers it with RST.
+	DupACKAtAccept bool
+
+	// AcceptReturnsReset decides what an RST does to a connection waiting
+	// in the accept queue: true leaves it there, accept() returns it and
+	// reads give the queued data, then "connection reset" (Linux: the
+	// child socket stays queued after tcp_reset); false removes it, so
+	// accept() never sees it (VOS 17.1: "the server application does not
+	// even see an indication that a connection was ever established").
+	AcceptReturnsReset bool
 }
 
 // Linux is the default profile: the Linux kernel's behaviour as observed on
 // these machines (notes/peer-facts.md).
 var Linux = Profile{
 	Name:                         "linux",
+	SYNACKBeforeAccept:           true,
+	SeparateSYNQueue:             true,
+	AcceptQueueExtraSlot:         true,
+	SYNCookies:                   true,
+	AcceptReturnsReset:           true,
 	RSTOnCloseWithUnread:         true,
 	RSTOnDataAfterClose:          true,
 	DeliverQueuedDataBeforeReset: true,
@@ -107,15 +163,32 @@ var NoRSTOnClose = with(Linux, "no-rst-on-close", func(p *Profile) { p.RSTOnClos
 var RFC1337 = with(Linux, "rfc1337", func(p *Profile) { p.IgnoreRSTInTimeWait = true })
 
 // VOS171 is Stratus VOS STCP from release 17.1 as the seed describes it:
-// the handshake completes before accept and a received FIN is held
-// unacknowledged while data is unread. Its backlog fields are filled in by
-// the listen-backlog issue.
-var VOS171 = with(Linux, "vos-17.1", func(p *Profile) { p.HoldFINWhileUnread = true })
+// the handshake completes before accept in one backlog (no separate SYN
+// queue, no SYN cookies) and a full backlog drops SYNs; a received FIN is
+// held unacknowledged while data is unread and accept sends a duplicate
+// ACK; an RST removes a queued connection; and an RST discards unread data
+// and is what reads report even after a FIN (the seed's "Returns reset
+// error" for data that was never read).
+var VOS171 = with(Linux, "vos-17.1", func(p *Profile) {
+	p.HoldFINWhileUnread = true
+	p.DeliverQueuedDataBeforeReset = false
+	p.FINBeforeResetReadsEOF = false
+	p.SeparateSYNQueue = false
+	p.AcceptQueueExtraSlot = false
+	p.SYNCookies = false
+	p.DupACKAtAccept = true
+	p.AcceptReturnsReset = false
+})
 
-// VOSLegacy is STCP before 17.1. Its TCP fields equal Linux's for now; the
-// listen-backlog issue adds "no SYN-ACK until accept" and "RST on a full
-// backlog".
-var VOSLegacy = with(Linux, "vos-legacy", nil)
+// VOSLegacy is STCP before 17.1: SYNs wait unanswered in the backlog until
+// accept() takes them, and a full backlog answers RST. Its other TCP
+// fields are VOS 17.1's (the seed describes no change in them); with no
+// connection before accept, the duplicate ACK at accept has nothing to do.
+var VOSLegacy = with(VOS171, "vos-legacy", func(p *Profile) {
+	p.SYNACKBeforeAccept = false
+	p.RSTOnFullBacklog = true
+	p.DupACKAtAccept = false
+})
 
 // RFCNaive is the DCCP behaviour the seed 001_* shows to lose data and to
 // ping-pong: a Close or CloseReq is answered at once, and a client in
