@@ -31,6 +31,8 @@ func (s *Stack) DeliverPackets(pkts [][]byte) {
 		switch ip.Protocol {
 		case wire.IPProtoTCP:
 			s.deliverTCP(&ip, &seg)
+		case wire.IPProtoDCCP:
+			s.deliverDCCP(&ip)
 		default:
 			s.drop(dropUnknownProto)
 		}

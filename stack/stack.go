@@ -140,6 +140,9 @@ type Stack struct {
 
 	// rstBuf is where RSTs for no connection are built (under mu).
 	rstBuf []byte
+
+	// dccp holds the DCCP connections and listeners (dccp_table.go).
+	dccp dccpTables
 }
 
 // fourTuple identifies a TCP connection from this host's side.
@@ -177,6 +180,7 @@ func New(cfg Config) (*Stack, error) {
 		conns:     make(map[fourTuple]*TCPConn),
 		listeners: make(map[uint16]*TCPListener),
 		rstBuf:    make([]byte, 120),
+		dccp:      newDCCPTables(),
 	}
 	for i, a := range s.addrs {
 		s.addrs[i] = a.Unmap()
