@@ -1,0 +1,71 @@
+package tcp
+
+import (
+	"bytes"
+	"testing"
+)
+
+// An idle ring holds no memory; writing allocates a small buffer first.
+func TestRingLazyAllocation(t *testing.T) {
+	r := newRing(256 << 10)
+	if r.cap() != 256<<10 || r.free() != 256<<10 {
+		t.Fatalf("cap %d free %d: the logical size must not depend on the allocation", r.cap(), r.free())
+	}
+	if len(r.buf) != 0 {
+		t.Fatalf("a new ring holds %d bytes; an idle connection must hold none", len(r.buf))
+	}
+	r.write([]byte("hello"))
+	if len(r.buf) != minRingAlloc {
+		t.Fatalf("after a 5-byte write the ring holds %d bytes, want %d", len(r.buf), minRingAlloc)
+	}
+}
+
+// Growing keeps queued and out-of-order bytes at their offsets, also when
+// the queue wraps around the old buffer.
+func TestRingGrowKeepsOffsets(t *testing.T) {
+	const size = 64 << 10
+	r := newRing(size)
+	var want []byte
+	next := byte(0)
+	fill := func(n int) []byte {
+		p := make([]byte, n)
+		for i := range p {
+			p[i] = next
+			next++
+		}
+		return p
+	}
+	// Wrap the first buffer: write 3 KiB, consume 2 KiB, write 2 KiB more.
+	p := fill(3 << 10)
+	r.write(p)
+	want = append(want, p...)
+	got := make([]byte, 2<<10)
+	r.read(got)
+	want = want[2<<10:]
+	p = fill(2 << 10)
+	r.write(p)
+	want = append(want, p...)
+	if r.head == 0 {
+		t.Fatal("the test needs a wrapped queue before growing")
+	}
+	// Out-of-order bytes stored 10 KiB past the queue force a grow.
+	gap := fill(10 << 10)
+	ooo := fill(1 << 10)
+	r.writeAt(r.len()+len(gap), ooo)
+	if len(r.buf) < r.len()+len(gap)+len(ooo) {
+		t.Fatalf("buffer %d bytes, too small for the out-of-order write", len(r.buf))
+	}
+	// Filling the gap then makes everything contiguous and in order.
+	r.writeAt(r.len(), gap)
+	r.grow(len(gap) + len(ooo))
+	want = append(append(want, gap...), ooo...)
+	out := make([]byte, r.len())
+	if n := r.read(out); n != len(want) || !bytes.Equal(out, want) {
+		t.Fatalf("read %d bytes, want %d in order", n, len(want))
+	}
+	// The buffer never grows past the logical size.
+	r.write(make([]byte, size))
+	if len(r.buf) != size || r.free() != 0 {
+		t.Fatalf("full ring: buffer %d free %d, want %d and 0", len(r.buf), r.free(), size)
+	}
+}
