@@ -23,6 +23,7 @@ type recorder struct {
 
 	inFlight map[string][]*trace.Packet // packet bytes → sent, not yet arrived
 	states   []stateRec                 // to name connections afterwards
+	errText  map[*trace.Call]string     // error words of failed sends
 	sent     map[string][]byte          // host → bytes its application sent
 	read     map[string][]byte          // host → bytes its application read
 	// live, if set, is told of every call as it completes (serve/dial).
@@ -38,7 +39,7 @@ type stateRec struct {
 
 func newRecorder(tr *trace.Trace, now func() clock.Instant) *recorder {
 	return &recorder{tr: tr, now: now, inFlight: map[string][]*trace.Packet{},
-		sent: map[string][]byte{}, read: map[string][]byte{}}
+		errText: map[*trace.Call]string{}, sent: map[string][]byte{}, read: map[string][]byte{}}
 }
 
 // freeze ends the recording: what happens while the lab tears the run down
@@ -72,7 +73,14 @@ func (r *recorder) end(c *trace.Call, start clock.Instant, res trace.Result, n i
 	switch c.Name {
 	case trace.CallSend:
 		r.sent[c.Host] = append(r.sent[c.Host], c.Detail[:n]...)
-		detail = c.Detail
+		if res == trace.ResultOK {
+			detail = c.Detail
+		} else {
+			// The diagram labels a send with its Detail: keep the data in
+			// Arg and the error's words for the verdict only.
+			r.errText[c] = detail
+			c.Arg, detail = quoteCut(c.Detail, 12), ""
+		}
 	case trace.CallRecv:
 		r.read[c.Host] = append(r.read[c.Host], detail...)
 	}

@@ -22,14 +22,17 @@ func verdict(tr *trace.Trace, rec *recorder) trace.Verdict {
 			c := e.Call
 			switch c.Result {
 			case trace.ResultReset, trace.ResultRefused, trace.ResultTimeout, trace.ResultError:
-				v.Errors = append(v.Errors, trace.HostError{Host: c.Host, Error: string(c.Name) + ": " + errText(c)})
+				v.Errors = append(v.Errors, trace.HostError{Host: c.Host, Error: string(c.Name) + ": " + errText(c, rec)})
 			}
 		}
 	}
 	return v
 }
 
-func errText(c *trace.Call) string {
+func errText(c *trace.Call, rec *recorder) string {
+	if t := rec.errText[c]; t != "" {
+		return t
+	}
 	if c.Detail != "" {
 		return c.Detail
 	}
