@@ -72,6 +72,9 @@ func (c *Conn) processACK(now clock.Instant, s *Segment) {
 	var u ScoreboardUpdate
 	if c.sackOK {
 		u = c.sb.Update(s.Ack, c.sndMax, s.Options.SACKBlocks())
+		if s.Options.NumSACK > 0 {
+			c.stats.SACKACKsIn++
+		}
 	}
 	acked, dup := 0, false
 	if c.sndUna.LessThan(s.Ack) {

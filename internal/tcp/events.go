@@ -145,5 +145,6 @@ type Counters struct {
 	RSTsIn, RSTsOut   uint64
 	ChallengeACKs     uint64
 	DupACKsIn         uint64
+	SACKACKsIn        uint64 // acceptable ACKs that carried SACK blocks (SACK in use)
 	Drops             [numDropReasons]uint64
 }
