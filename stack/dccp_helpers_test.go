@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -116,3 +117,7 @@ func writeN(t *testing.T, c *stack.DCCPConn, n int) {
 }
 
 func isEOF(err error) bool { return errors.Is(err, io.EOF) }
+
+func profileLinux() profile.Profile { return profile.Linux }
+
+func errDeadline() error { return os.ErrDeadlineExceeded }
