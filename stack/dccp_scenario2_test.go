@@ -250,7 +250,7 @@ func TestDCCPWriteLimits(t *testing.T) {
 		if _, err := c.Write(make([]byte, max)); err != nil {
 			t.Errorf("a datagram of the maximum size: %v", err)
 		}
-		n.run.Sleep(time.Second) // OPEN: CCID 2 runs (PARTOPEN sends freely)
+		n.run.Sleep(time.Second)    // OPEN: CCID 2 runs (PARTOPEN sends freely)
 		n.link.SetDown(netsim.Both) // nothing acknowledged: CCID 2's window fills
 		for range 100 {
 			if _, full = c.Write([]byte("x")); full != nil {
