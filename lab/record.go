@@ -82,7 +82,9 @@ func (r *recorder) end(c *trace.Call, start clock.Instant, res trace.Result, n i
 			c.Arg, detail = quoteCut(c.Detail, 12), ""
 		}
 	case trace.CallRecv:
-		r.read[c.Host] = append(r.read[c.Host], detail...)
+		if res == trace.ResultData {
+			r.read[c.Host] = append(r.read[c.Host], detail...)
+		}
 	}
 	if t == start {
 		c.Result, c.Bytes, c.Detail = res, n, detail

@@ -1,0 +1,242 @@
+package lab
+
+import (
+	"bytes"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/teardown-lab/teardown/internal/trace"
+)
+
+// every id SCENARIOS.md names, in its order.
+var scenarioIDs = []string{
+	"tcp-primes", "tcp-primes-six", "tcp-echo-one",
+	"dccp-close-unread", "dccp-closereq-unread", "dccp-active-close", "dccp-simultaneous-close",
+	"dccp-close-crosses-closereq", "dccp-abort-unread", "dccp-backlog-full",
+	"backlog-full", "backlog-nothing", "backlog-data", "backlog-fin", "backlog-data-fin",
+	"backlog-data-fin-gone", "backlog-fin-gone", "backlog-data-rst", "backlog-rst",
+}
+
+func TestEveryScenarioOfScenariosMdIsRegistered(t *testing.T) {
+	ids := IDs()
+	for _, id := range scenarioIDs {
+		if !slices.Contains(ids, id) {
+			t.Errorf("SCENARIOS.md names %s but the lab has no such scenario", id)
+		}
+	}
+	for _, s := range Scenarios() {
+		if s.Summary == "" || len(s.Variants) == 0 {
+			t.Errorf("%s: needs a summary and variants", s.ID)
+		}
+		for _, v := range s.Variants {
+			if v.Why == "" {
+				t.Errorf("%s/%s: no explanation", s.ID, v.Name)
+			}
+		}
+		if !s.Runnable() && s.Needs == "" {
+			t.Errorf("%s: not runnable but does not say what it needs", s.ID)
+		}
+	}
+}
+
+func TestListOrderIsStable(t *testing.T) {
+	a, b := IDs(), IDs()
+	if !slices.Equal(a, b) || a[0] != "tcp-primes" {
+		t.Fatalf("ids not stable or not in SCENARIOS.md order: %v / %v", a, b)
+	}
+}
+
+func TestUnknownNamesListTheValidOnes(t *testing.T) {
+	_, err := Run("tcp-nosuch", Options{})
+	if !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), "tcp-echo-one") {
+		t.Errorf("unknown id: %v; want ErrUnknown naming the valid ids", err)
+	}
+	_, err = Run("tcp-echo-one", Options{Variant: "bogus"})
+	if !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), "naive, shutdown, linger") {
+		t.Errorf("unknown variant: %v; want ErrUnknown naming the variants", err)
+	}
+	_, err = Run("tcp-echo-one", Options{Profile: "bsd"})
+	if !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), "discard-on-rst") {
+		t.Errorf("unknown profile: %v; want ErrUnknown naming the profiles", err)
+	}
+}
+
+func TestNotRunnableSaysWhatItNeeds(t *testing.T) {
+	for _, s := range Scenarios() {
+		if s.Runnable() {
+			continue
+		}
+		_, err := Run(s.ID, Options{})
+		if !errors.Is(err, ErrNotRunnable) || !strings.Contains(err.Error(), s.Needs) {
+			t.Errorf("%s: %v; want ErrNotRunnable naming %q", s.ID, err, s.Needs)
+		}
+	}
+}
+
+// run runs a scenario or fails the test.
+func run(t *testing.T, id, variant, prof string) *Result {
+	t.Helper()
+	res, err := Run(id, Options{Variant: variant, Profile: prof})
+	if err != nil {
+		t.Fatalf("%s/%s/%s: %v", id, variant, prof, err)
+	}
+	return res
+}
+
+// outcomes returns the results of host's calls of one name, in order,
+// with the data of each recv ("data:h", "reset", "eof").
+func outcomes(tr *trace.Trace, host string, name trace.CallName) []string {
+	var out []string
+	for _, e := range tr.Events {
+		if e.Kind == trace.KindCall && e.Host == host && e.Call.Name == name {
+			s := string(e.Call.Result)
+			if e.Call.Result == trace.ResultData {
+				s += ":" + e.Call.Detail
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// rsts counts the TCP segments with RST on the wire, by sender.
+func rsts(tr *trace.Trace) map[string]int {
+	n := map[string]int{}
+	for _, e := range tr.Events {
+		if e.Kind == trace.KindPacket && strings.Contains(e.Packet.Kind, "RST") {
+			n[e.Packet.From]++
+		}
+	}
+	return n
+}
+
+func TestEchoOneOutcomes(t *testing.T) {
+	naive := run(t, "tcp-echo-one", "naive", "").Trace
+	if got := outcomes(naive, "client", trace.CallRecv); !slices.Equal(got, []string{"data:h", "reset"}) {
+		t.Errorf("naive: client reads %v; want \"h\" then reset (RFC 2525 §2.17 RST, linux hands over the queued byte first)", got)
+	}
+	if naive.Verdict.LostBytes != 4 || !naive.Verdict.DataLost {
+		t.Errorf("naive: verdict %+v; want 4 bytes (\"ello\") never read", naive.Verdict)
+	}
+	if len(naive.Verdict.Errors) != 1 || naive.Verdict.Errors[0].Host != "client" ||
+		!strings.Contains(naive.Verdict.Errors[0].Error, "reset") {
+		t.Errorf("naive: errors %+v; want the client's reset", naive.Verdict.Errors)
+	}
+	shut := run(t, "tcp-echo-one", "shutdown", "").Trace
+	if got := outcomes(shut, "client", trace.CallRecv); !slices.Equal(got, []string{"data:h", "eof"}) {
+		t.Errorf("shutdown: client reads %v; want \"h\" then EOF (FIN before the RST)", got)
+	}
+	if rsts(shut)["server"] == 0 {
+		t.Errorf("shutdown: the close with unread data must still send RST after the FIN")
+	}
+	linger := run(t, "tcp-echo-one", "linger", "").Trace
+	if got := outcomes(linger, "client", trace.CallRecv); !slices.Equal(got, []string{"data:h", "eof"}) {
+		t.Errorf("linger: client reads %v; want \"h\" then EOF", got)
+	}
+	if n := rsts(linger); len(n) != 0 {
+		t.Errorf("linger: RSTs on the wire %v; the lingering close sends none", n)
+	}
+	if linger.Verdict.DataLost || len(linger.Verdict.Errors) != 0 {
+		t.Errorf("linger: verdict %+v; want nothing lost, no error", linger.Verdict)
+	}
+	norst := run(t, "tcp-echo-one", "naive", "no-rst-on-close").Trace
+	if got := outcomes(norst, "client", trace.CallRecv); !slices.Equal(got, []string{"data:h", "eof"}) || len(rsts(norst)) != 0 {
+		t.Errorf("no-rst-on-close: client reads %v, RSTs %v; want \"h\", EOF and no RST", got, rsts(norst))
+	}
+}
+
+func TestPrimesOutcomes(t *testing.T) {
+	linux := run(t, "tcp-primes", "naive", "").Trace
+	if got := outcomes(linux, "A", trace.CallRecv); !slices.Equal(got, []string{"data:ERROR\n", "reset"}) {
+		t.Errorf("linux: A reads %v; want ERROR then reset", got)
+	}
+	if linux.Verdict.LostBytes != 12 {
+		t.Errorf("linux: lost %d bytes; want the 12 bytes of three unread numbers", linux.Verdict.LostBytes)
+	}
+	discard := run(t, "tcp-primes", "naive", "discard-on-rst").Trace
+	if got := outcomes(discard, "A", trace.CallRecv); !slices.Equal(got, []string{"reset"}) {
+		t.Errorf("discard-on-rst: A reads %v; want only the reset: the RST discards ERROR", got)
+	}
+	if discard.Verdict.LostBytes != 12+len("ERROR\n") {
+		t.Errorf("discard-on-rst: lost %d bytes; want the numbers and ERROR", discard.Verdict.LostBytes)
+	}
+	if !strings.Contains(discard.Explanation, "discard-on-rst") {
+		t.Errorf("discard-on-rst: the explanation does not name the profile")
+	}
+	six := run(t, "tcp-primes-six", "naive", "").Trace
+	if got := outcomes(six, "A", trace.CallRecv); !slices.Equal(got, []string{"data:OK\n", "reset"}) || six.Verdict.LostBytes != 4 {
+		t.Errorf("six: A reads %v, lost %d; want OK then reset, the sixth number (4 bytes) unread", got, six.Verdict.LostBytes)
+	}
+	linger := run(t, "tcp-primes", "linger", "").Trace
+	if len(rsts(linger)) != 0 || linger.Verdict.DataLost {
+		t.Errorf("linger: RSTs %v, verdict %+v; want no RST and nothing lost", rsts(linger), linger.Verdict)
+	}
+}
+
+func TestAlsoCoveredOutcomes(t *testing.T) {
+	abort := run(t, "tcp-linger-zero", "abort", "").Trace
+	if got := outcomes(abort, "client", trace.CallRecv); !slices.Equal(got, []string{"data:bye", "reset"}) || abort.Verdict.DataLost {
+		t.Errorf("linger 0: client reads %v, verdict %+v; want bye, reset, nothing lost", got, abort.Verdict)
+	}
+	late := run(t, "tcp-data-after-close", "naive", "").Trace
+	if rsts(late)["server"] != 1 || late.Verdict.LostBytes != len("late") {
+		t.Errorf("data after close: RSTs %v, lost %d; want one RST from the server and \"late\" lost", rsts(late), late.Verdict.LostBytes)
+	}
+	if got := outcomes(late, "client", trace.CallSend); !slices.Equal(got, []string{"ok", "ok", "reset"}) {
+		t.Errorf("data after close: client's sends %v; want ok, ok, then the reset", got)
+	}
+	fixed := run(t, "tcp-data-after-close", "fixed", "").Trace
+	if len(rsts(fixed)) != 0 || fixed.Verdict.DataLost {
+		t.Errorf("data after close, fixed: RSTs %v verdict %+v", rsts(fixed), fixed.Verdict)
+	}
+	for _, v := range []string{"naive", "shutdown"} {
+		unsent := run(t, "tcp-close-unsent", v, "").Trace
+		got := 0
+		for _, e := range unsent.Events {
+			if e.Kind == trace.KindCall && e.Host == "client" && e.Call.Result == trace.ResultData {
+				got += e.Call.Bytes
+			}
+		}
+		if got >= len(bigReply) || got == 0 || outcomes(unsent, "client", trace.CallRecv)[len(outcomes(unsent, "client", trace.CallRecv))-1] != "reset" {
+			t.Errorf("close with unsent data, %s: client got %d of %d bytes, recvs %v; want part of the reply then reset",
+				v, got, len(bigReply), outcomes(unsent, "client", trace.CallRecv))
+		}
+	}
+	lingered := run(t, "tcp-close-unsent", "linger", "").Trace
+	if lingered.Verdict.DataLost || len(rsts(lingered)) != 0 {
+		t.Errorf("close with unsent data, linger: verdict %+v RSTs %v; want the whole reply", lingered.Verdict, rsts(lingered))
+	}
+	half := run(t, "tcp-rst-half-closed", "naive", "").Trace
+	if got := outcomes(half, "client", trace.CallRecv); !slices.Equal(got, []string{"data:h", "reset"}) {
+		t.Errorf("half-closed: client reads %v; want h then reset", got)
+	}
+}
+
+// Same arguments, same bytes: text, JSON and pcap.
+func TestRunIsDeterministic(t *testing.T) {
+	for _, id := range []string{"tcp-echo-one", "tcp-close-unsent", "tcp-primes"} {
+		a, b := run(t, id, "naive", ""), run(t, id, "naive", "")
+		if trace.Text(a.Trace, trace.TextOptions{}) != trace.Text(b.Trace, trace.TextOptions{}) {
+			t.Errorf("%s: two runs drew different diagrams", id)
+		}
+		var ja, jb bytes.Buffer
+		trace.WriteJSON(&ja, a.Trace)
+		trace.WriteJSON(&jb, b.Trace)
+		if !bytes.Equal(ja.Bytes(), jb.Bytes()) {
+			t.Errorf("%s: two runs wrote different JSON", id)
+		}
+		if !bytes.Equal(a.Pcap, b.Pcap) || len(a.Pcap) < 100 {
+			t.Errorf("%s: two runs wrote different pcaps (%d, %d bytes)", id, len(a.Pcap), len(b.Pcap))
+		}
+	}
+	a := run(t, "tcp-echo-one", "naive", "")
+	c, err := Run("tcp-echo-one", Options{Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(a.Pcap, c.Pcap) {
+		t.Errorf("seeds 1 and 2 gave the same pcap: the seed must reach the ISNs")
+	}
+}
