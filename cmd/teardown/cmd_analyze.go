@@ -1,0 +1,50 @@
+package main
+
+import (
+	"encoding/json"
+
+	"github.com/teardown-lab/teardown/analyze"
+)
+
+func init() {
+	register(&command{
+		name:  "analyze",
+		short: "say how each TCP and DCCP connection in a capture was set up and how it ended",
+		usage: "analyze FILE [--json] [--drop-bad-checksums]",
+		long: "Analyze reads a pcap or pcapng capture (ours, tcpdump's, Wireshark's) and reports, for each TCP " +
+			"and DCCP connection, its setup and its ending (FIN both ways, RST and by whom and in which state, " +
+			"timeout, still open), with findings: RST while the peer's data was unacknowledged or unread, data " +
+			"after FIN, a FIN never acknowledged, a client that closed without waiting for the server's FIN, " +
+			"DCCP Close/CloseReq ping-pong.\n\n" +
+			"Captures taken on the sending host carry unfinished checksums (checksum offload), so packets with " +
+			"bad checksums are analysed by default; --drop-bad-checksums drops them instead.",
+		run: runAnalyze,
+	})
+}
+
+func runAnalyze(e *env, args []string) error {
+	fs := newFlags(e, commands["analyze"])
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	drop := fs.Bool("drop-bad-checksums", false, "drop packets whose checksum does not verify")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("analyze takes one capture file")
+	}
+	rep, err := analyze.File(pos[0], analyze.Options{DropBadChecksums: *drop})
+	if err != nil && rep == nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if jerr := enc.Encode(rep); jerr != nil {
+			return jerr
+		}
+	} else if werr := rep.WriteText(e.stdout); werr != nil {
+		return werr
+	}
+	return err // a capture cut short: the partial report is printed, then the error
+}
