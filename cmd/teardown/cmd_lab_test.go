@@ -135,3 +135,22 @@ func TestRunAllSummarisesEveryVariantQuietly(t *testing.T) {
 		t.Errorf("summary lacks tcp-echo-one naive's 4 lost bytes:\n%s", out)
 	}
 }
+
+func TestServeAndDialOverSimAndUnavailableLinks(t *testing.T) {
+	code, out, errOut := runCLI("serve", "echo-one", "--link", "sim", "--variant", "shutdown")
+	if code != 0 || !strings.Contains(out, `recv(64) → data "h"`) || !strings.Contains(out, "recv(64) → eof") {
+		t.Errorf("serve echo-one --link sim --variant shutdown: exit %d, want the client's \"h\" then EOF:\n%s%s", code, out, errOut)
+	}
+	code, out, _ = runCLI("dial", "primes", "--link", "sim")
+	if code != 0 || !strings.Contains(out, `data "ERROR\n"`) {
+		t.Errorf("dial primes --link sim: exit %d, want B's ERROR in the transcript:\n%s", code, out)
+	}
+	code, _, errOut = runCLI("serve", "echo", "--link", "udp")
+	if code != 1 || !strings.Contains(errOut, "needs DCCP over UDP: not available yet") {
+		t.Errorf("--link udp: exit %d, %q", code, errOut)
+	}
+	code, _, errOut = runCLI("dial", "nosuch")
+	if code != 2 || !strings.Contains(errOut, "echo-one") {
+		t.Errorf("unknown app: exit %d, %q; want 2 naming the apps", code, errOut)
+	}
+}

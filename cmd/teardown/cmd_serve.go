@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"fmt"
+	"net/netip"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+
+	"github.com/teardown-lab/teardown/lab"
+	"github.com/teardown-lab/teardown/profile"
+	"github.com/teardown-lab/teardown/stack"
+)
+
+func init() {
+	for _, role := range []string{"serve", "dial"} {
+		c := &command{name: role}
+		if role == "serve" {
+			c.short = "run an app's server on our stack, for a real client (the kernel's nc, socat, Python)"
+			c.usage = "serve APP [--variant V] [--proto tcp|dccp] [--port N] [--link sim|tun|udp] [--tun NAME] [--net CIDR] [--count N]"
+			c.long = "Serve runs APP's server on teardown's own stack, in real time. With --link tun it creates a TUN " +
+				"device, gives the kernel the first host address of --net and our stack the second, and prints what to run " +
+				"on the kernel side (e.g. 'nc 10.7.0.2 7'). With --link sim the app's own client talks to it in process, " +
+				"on the simulator, and the diagram is printed. APP is one of " + strings.Join(lab.AppNames(), ", ") + "."
+		} else {
+			c.short = "run an app's client on our stack against a real server (the kernel's nc -l, socat)"
+			c.usage = "dial APP [--variant V] [--proto tcp|dccp] [--port N] [--link sim|tun|udp] [--tun NAME] [--net CIDR]"
+			c.long = "Dial runs APP's client on teardown's own stack, in real time, against a server on the kernel side " +
+				"of a TUN device (--link tun; it retries until the kernel's listener is up) or against the app's own " +
+				"server in process (--link sim). APP is one of " + strings.Join(lab.AppNames(), ", ") + "."
+		}
+		c.run = func(e *env, args []string) error { return runLive(e, c, args) }
+		register(c)
+	}
+}
+
+func runLive(e *env, c *command, args []string) error {
+	fs := newFlags(e, c)
+	variant := fs.String("variant", "naive", "how our side closes: "+strings.Join(lab.CloseVariants, ", "))
+	proto := fs.String("proto", "tcp", "tcp or dccp")
+	port := fs.Uint("port", 0, "the port (default: the app's: echo and echo-one 7, discard 9, primes 5000)")
+	link := fs.String("link", "sim", "sim, tun or udp")
+	tunName := fs.String("tun", "td0", "the TUN device's name (--link tun)")
+	netFlag := fs.String("net", "10.7.0.0/24", "the TUN link's network (--link tun)")
+	prof := fs.String("profile", "linux", "our stack's profile: "+strings.Join(profile.Names(), ", "))
+	count := fs.Int("count", 0, "serve: return after this many connections (0: until interrupted)")
+	fs.Uint("service", 0, "the DCCP service code (--proto dccp)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("%s takes one app (%s)", c.name, strings.Join(lab.AppNames(), ", "))
+	}
+	app, err := lab.LookupApp(pos[0])
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if !slices.Contains(lab.CloseVariants, *variant) {
+		return usageError("unknown variant %q (variants: %s)", *variant, strings.Join(lab.CloseVariants, ", "))
+	}
+	if *port > 65535 {
+		return usageError("--port %d out of range", *port)
+	}
+	switch *proto {
+	case "tcp":
+	case "dccp":
+		return fmt.Errorf("--proto dccp: %w: the apps are TCP only for now (stack.ListenDCCP exists; the lab's DCCP apps do not)", lab.ErrLinkUnavailable)
+	default:
+		return usageError("--proto %q: tcp or dccp", *proto)
+	}
+	cfg := lab.LiveConfig{App: app, Variant: *variant, Profile: *prof, Port: uint16(*port), Link: *link,
+		TunName: *tunName, Count: *count, Out: e.stdout}
+	switch *link {
+	case "sim":
+	case "tun":
+		p, err := netip.ParsePrefix(*netFlag)
+		if err != nil {
+			return usageError("--net %q: %v", *netFlag, err)
+		}
+		cfg.Net = p
+	case "udp":
+		return fmt.Errorf("--link udp: needs DCCP over UDP: %w", lab.ErrLinkUnavailable)
+	default:
+		return usageError("--link %q: sim, tun or udp", *link)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if c.name == "serve" {
+		err = lab.Serve(ctx, cfg)
+	} else {
+		err = lab.Dial(ctx, cfg)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, stack.ErrListenerClosed) {
+		return nil
+	}
+	return err
+}
