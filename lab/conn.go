@@ -78,11 +78,70 @@ func (h *Host) Dial(addr netip.AddrPort) *Conn {
 	return &Conn{h: h, c: tc}
 }
 
-// Conn is a recorded TCP socket: every call is drawn with its result.
+// DCCPListener is a recorded listening DCCP socket.
+type DCCPListener struct {
+	h *Host
+	l *stack.DCCPListener
+}
+
+// ListenDCCP opens a listening DCCP socket on port (not drawn).
+func (h *Host) ListenDCCP(port uint16, opts stack.DCCPListenOptions) (*DCCPListener, error) {
+	l, err := h.st.ListenDCCP(port, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &DCCPListener{h: h, l: l}, nil
+}
+
+// Accept waits for a DCCP connection; nil if accept failed (recorded).
+func (l *DCCPListener) Accept() *Conn {
+	c, t := l.h.rec.begin(l.h.Name, trace.CallAccept, "", "")
+	dc, err := l.l.AcceptDCCP()
+	res, detail := classify(err)
+	l.h.rec.end(c, t, res, 0, detail)
+	if err != nil {
+		return nil
+	}
+	return &Conn{h: l.h, d: dc}
+}
+
+// DialDCCP connects with DCCP; nil if connect failed (recorded).
+func (h *Host) DialDCCP(addr netip.AddrPort, opts stack.DCCPOptions) *Conn {
+	c, t := h.rec.begin(h.Name, trace.CallConnect, "", "")
+	dc, err := h.st.DialDCCP(context.Background(), addr, opts)
+	res, detail := classify(err)
+	h.rec.end(c, t, res, 0, detail)
+	if err != nil {
+		return nil
+	}
+	return &Conn{h: h, d: dc}
+}
+
+// Conn is a recorded TCP or DCCP socket: every call is drawn with its
+// result. The TCP-only calls (Shutdown, GracefulClose) are errors on DCCP.
 type Conn struct {
 	h *Host
 	c *stack.TCPConn
+	d *stack.DCCPConn
 }
+
+// sock is what TCP and DCCP connections share.
+type sock interface {
+	Read([]byte) (int, error)
+	Write([]byte) (int, error)
+	Close() error
+	SetReadDeadline(time.Time) error
+}
+
+func (c *Conn) sock() sock {
+	if c.d != nil {
+		return c.d
+	}
+	return c.c
+}
+
+// errNotTCP is returned by TCP-only calls on a DCCP connection.
+var errNotTCP = errors.New("lab: not a TCP connection")
 
 // TCP returns the underlying connection, for calls the lab does not record.
 func (c *Conn) TCP() *stack.TCPConn { return c.c }
@@ -90,7 +149,7 @@ func (c *Conn) TCP() *stack.TCPConn { return c.c }
 // Send writes data (send()).
 func (c *Conn) Send(data string) error {
 	call, t := c.h.rec.begin(c.h.Name, trace.CallSend, "", data)
-	n, err := c.c.Write([]byte(data))
+	n, err := c.sock().Write([]byte(data))
 	res, detail := classify(err)
 	if err != nil && n > 0 {
 		res = trace.ResultError
@@ -107,7 +166,7 @@ func (c *Conn) Send(data string) error {
 func (c *Conn) Recv(n int) (string, error) {
 	call, t := c.h.rec.begin(c.h.Name, trace.CallRecv, strconv.Itoa(n), "")
 	buf := make([]byte, n)
-	m, err := c.c.Read(buf)
+	m, err := c.sock().Read(buf)
 	res, detail := classify(err)
 	if m > 0 {
 		res, detail = trace.ResultData, string(buf[:m])
@@ -118,8 +177,8 @@ func (c *Conn) Recv(n int) (string, error) {
 
 // RecvTimeout is Recv with a read deadline d from now.
 func (c *Conn) RecvTimeout(n int, d time.Duration) (string, error) {
-	c.c.SetReadDeadline(c.h.st.Clock().Now().Add(d).Time())
-	defer c.c.SetReadDeadline(time.Time{})
+	c.sock().SetReadDeadline(c.h.st.Clock().Now().Add(d).Time())
+	defer c.sock().SetReadDeadline(time.Time{})
 	return c.Recv(n)
 }
 
@@ -127,7 +186,10 @@ func (c *Conn) RecvTimeout(n int, d time.Duration) (string, error) {
 // follows the queued data.
 func (c *Conn) Shutdown() error {
 	call, t := c.h.rec.begin(c.h.Name, trace.CallShutdown, "write", "")
-	err := c.c.CloseWrite()
+	err := errNotTCP
+	if c.c != nil {
+		err = c.c.CloseWrite()
+	}
 	res, detail := classify(err)
 	c.h.rec.end(call, t, res, 0, detail)
 	return err
@@ -136,7 +198,7 @@ func (c *Conn) Shutdown() error {
 // Close closes the socket (close()).
 func (c *Conn) Close() error {
 	call, t := c.h.rec.begin(c.h.Name, trace.CallClose, "", "")
-	err := c.c.Close()
+	err := c.sock().Close()
 	res, detail := classify(err)
 	c.h.rec.end(call, t, res, 0, detail)
 	return err
@@ -144,9 +206,14 @@ func (c *Conn) Close() error {
 
 // Abort closes with SO_LINGER set to zero: RST, queued data discarded.
 func (c *Conn) Abort() error {
-	c.c.SetLinger(0)
 	call, t := c.h.rec.begin(c.h.Name, trace.CallClose, "linger=0", "")
-	err := c.c.Close()
+	var err error
+	if c.d != nil {
+		err = c.d.Abort()
+	} else {
+		c.c.SetLinger(0)
+		err = c.c.Close()
+	}
 	res, detail := classify(err)
 	c.h.rec.end(call, t, res, 0, detail)
 	return err
@@ -155,6 +222,9 @@ func (c *Conn) Abort() error {
 // GracefulClose closes and waits until the peer acknowledged everything
 // and closed its side too (stack.TCPConn.GracefulClose), within d.
 func (c *Conn) GracefulClose(d time.Duration) (stack.CloseReport, error) {
+	if c.c == nil {
+		return stack.CloseReport{}, errNotTCP
+	}
 	call, t := c.h.rec.begin(c.h.Name, trace.CallGracefulClose, "", "")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

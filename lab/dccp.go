@@ -1,11 +1,14 @@
 package lab
 
-// DCCP (SCENARIOS.md §2, seed 001_*). The DCCP core exists in
-// internal/dccp; until stack/ exposes it (stack.DialDCCP and
-// stack.ListenDCCP) these scenarios are registered with their text and
-// refuse to run.
+import (
+	"fmt"
+	"time"
 
-const dccpNeeds = "DCCP in stack/ (stack.DialDCCP and stack.ListenDCCP)"
+	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/stack"
+)
+
+// DCCP (SCENARIOS.md §2, seed 001_*), on stack.DialDCCP/ListenDCCP.
 
 func dccpVariants(naive, fixed string) []Variant {
 	return []Variant{
@@ -28,7 +31,7 @@ func init() {
 			Variants: dccpVariants(
 				`RFC 4340 §8.3: the server asks with CloseReq and the client keeps TIMEWAIT, or the closer sends Close and keeps TIMEWAIT itself.`,
 				`CloseReq and Close are retransmitted with backoff until answered; the server-timewait option makes the server send Close.`)},
-		{ID: "dccp-simultaneous-close", Summary: "both ends send Close at once and wait in CLOSING for a Reset",
+		{ID: "dccp-simultaneous-close", Settle: 3 * time.Minute, Summary: "both ends send Close at once and wait in CLOSING for a Reset",
 			Variants: dccpVariants(
 				`Each end waits in CLOSING for a Reset neither sends: Close packets ping-pong until the final timeout, more than 64 s.`,
 				`The tie-breaker: the client, on a Close received in CLOSING, answers Reset; both finish within a round trip (DCCPCloseTieBreaker).`)},
@@ -45,8 +48,106 @@ func init() {
 				`Where TCP drops the SYN in silence, DCCP answers Reset code 9 "Too Busy" (RFC 4340 §5.6).`,
 				`The same: the client's connect fails at once.`)},
 	} {
-		s.Group, s.Client, s.Server, s.Needs = "dccp", "client", "server", dccpNeeds
+		s.Group, s.Client, s.Server = "dccp", "client", "server"
 		s.Profiles = []string{"linux", "rfc-naive"}
+		s.program = dccpPrograms[s.ID]
+		if s.Settle == 0 {
+			s.Settle = 10 * time.Second
+		}
 		register(s)
+	}
+}
+
+const dccpPort = 5001
+
+// busy is how long a DCCP client's application is busy before reading:
+// the server's datagrams and its Close or CloseReq have arrived by then.
+const busy = time.Second
+
+// dccpPrograms are the scenarios' applications, by id.
+var dccpPrograms = map[string]func(p *Program){
+	"dccp-close-unread":    dccpCloseUnread(true),
+	"dccp-closereq-unread": dccpCloseUnread(false),
+	"dccp-active-close": func(p *Program) {
+		dccpPair(p, stack.DCCPListenOptions{ServerTimewait: p.Variant == "fixed"},
+			func(c *Conn) { c.Close() },
+			func(c *Conn) { readAll(c, 512); c.Close() })
+	},
+	"dccp-simultaneous-close":     dccpBothClose(true),
+	"dccp-close-crosses-closereq": dccpBothClose(false),
+	"dccp-abort-unread": func(p *Program) {
+		dccpPair(p, stack.DCCPListenOptions{},
+			func(c *Conn) { sendN(c, 3); readAll(c, 512); c.Close() },
+			func(c *Conn) {
+				c.h.Sleep(busy)
+				if p.Variant == "fixed" {
+					for range 3 {
+						c.Recv(512)
+					}
+				}
+				c.Close()
+			})
+	},
+	"dccp-backlog-full": func(p *Program) {
+		l, err := p.Server.ListenDCCP(dccpPort, stack.DCCPListenOptions{Backlog: 1})
+		if err != nil {
+			panic("lab: listen: " + err.Error())
+		}
+		_ = l // the server application is slow: it never calls accept
+		p.Go(func() {
+			p.Client.DialDCCP(p.ServerAddrPort(dccpPort), stack.DCCPOptions{})
+			p.Client.DialDCCP(p.ServerAddrPort(dccpPort), stack.DCCPOptions{})
+		})
+	},
+}
+
+// dccpPair runs server and client functions over one DCCP connection.
+func dccpPair(p *Program, lo stack.DCCPListenOptions, server, client func(c *Conn)) {
+	l, err := p.Server.ListenDCCP(dccpPort, lo)
+	if err != nil {
+		panic("lab: listen: " + err.Error())
+	}
+	p.Go(func() {
+		if c := l.Accept(); c != nil {
+			server(c)
+		}
+	})
+	p.Go(func() {
+		if c := p.Client.DialDCCP(p.ServerAddrPort(dccpPort), stack.DCCPOptions{}); c != nil {
+			client(c)
+		}
+	})
+}
+
+func sendN(c *Conn, n int) {
+	for i := range n {
+		c.Send(fmt.Sprintf("datagram %d", i+1))
+	}
+}
+
+// dccpCloseUnread: the server sends five datagrams and closes (with Close
+// when it holds TIMEWAIT itself, else CloseReq) while the client is busy.
+func dccpCloseUnread(serverTimewait bool) func(p *Program) {
+	return func(p *Program) {
+		dccpPair(p, stack.DCCPListenOptions{ServerTimewait: serverTimewait},
+			func(c *Conn) { sendN(c, 5); c.Close() },
+			func(c *Conn) { c.h.Sleep(busy); readAll(c, 512); c.Close() })
+	}
+}
+
+// dccpBothClose: both applications close at the same instant, one second
+// into the run.
+func dccpBothClose(serverTimewait bool) func(p *Program) {
+	return func(p *Program) {
+		at := p.r.Now().Add(busy)
+		dccpPair(p, stack.DCCPListenOptions{ServerTimewait: serverTimewait},
+			func(c *Conn) { sleepUntil(c.h, p, at); c.Close() },
+			func(c *Conn) { sleepUntil(c.h, p, at); c.Close() })
+	}
+}
+
+func sleepUntil(h *Host, p *Program, at clock.Instant) {
+	if d := at.Sub(p.r.Now()); d > 0 {
+		h.Sleep(d)
 	}
 }

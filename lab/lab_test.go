@@ -240,3 +240,33 @@ func TestRunIsDeterministic(t *testing.T) {
 		t.Errorf("seeds 1 and 2 gave the same pcap: the seed must reach the ISNs")
 	}
 }
+
+func TestDCCPOutcomes(t *testing.T) {
+	naive := run(t, "dccp-close-unread", "naive", "").Trace
+	if got := outcomes(naive, "client", trace.CallRecv); !slices.Equal(got, []string{"eof"}) || naive.Verdict.LostBytes != 50 {
+		t.Errorf("close-unread naive: client reads %v, lost %d; want only EOF: the Reset erased 5 datagrams (50 bytes)", got, naive.Verdict.LostBytes)
+	}
+	fixed := run(t, "dccp-close-unread", "fixed", "").Trace
+	if got := outcomes(fixed, "client", trace.CallRecv); len(got) != 6 || got[5] != "eof" || fixed.Verdict.DataLost {
+		t.Errorf("close-unread fixed: client reads %v; want five datagrams then EOF (PASSIVE_CLOSE)", got)
+	}
+	closes := func(tr *trace.Trace) int {
+		n := 0
+		for _, e := range tr.Events {
+			if e.Kind == trace.KindPacket && e.Packet.Kind == "Close" {
+				n++
+			}
+		}
+		return n
+	}
+	pingpong := run(t, "dccp-simultaneous-close", "naive", "").Trace
+	tie := run(t, "dccp-simultaneous-close", "fixed", "").Trace
+	if closes(pingpong) < 10 || closes(tie) != 2 {
+		t.Errorf("simultaneous close: %d Close packets without the tie-breaker (want a ping-pong), %d with it (want 2)",
+			closes(pingpong), closes(tie))
+	}
+	abort := run(t, "dccp-abort-unread", "naive", "").Trace
+	if len(abort.Verdict.Errors) != 1 || abort.Verdict.Errors[0].Host != "server" {
+		t.Errorf("abort-unread: errors %+v; want the server's read reset once", abort.Verdict.Errors)
+	}
+}

@@ -52,7 +52,7 @@ func tsharkRead(t *testing.T, pcapBytes []byte) []tsharkPacket {
 		t.Fatal(err)
 	}
 	fields := []string{"frame.time_epoch", "ip.src", "ip.dst", "tcp.flags", "tcp.seq_raw", "tcp.ack_raw", "tcp.len",
-		"dccp.type", "dccp.seq", "dccp.ack"}
+		"dccp.type", "dccp.seq_raw", "dccp.ack_raw", "data.len"}
 	args := []string{"-r", path, "-T", "json", "-o", "tcp.relative_sequence_numbers:FALSE"}
 	for _, f := range fields {
 		args = append(args, "-e", f)
@@ -90,7 +90,11 @@ func tsharkRead(t *testing.T, pcapBytes []byte) []tsharkPacket {
 		flags, _ := strconv.ParseUint(get("tcp.flags"), 0, 16)
 		tp.kind = flagKind(flags)
 		if get("dccp.type") != "" {
-			tp.kind, tp.seq, tp.ack = "dccp type "+get("dccp.type"), u("dccp.seq"), u("dccp.ack")
+			types := []string{"Request", "Response", "Data", "Ack", "DataAck", "CloseReq", "Close", "Reset", "Sync", "SyncAck"}
+			tp.kind, tp.seq, tp.ack, tp.len = "dccp type "+get("dccp.type"), u("dccp.seq_raw"), u("dccp.ack_raw"), int(u("data.len"))
+			if n := int(u("dccp.type")); n < len(types) {
+				tp.kind = types[n]
+			}
 		}
 		res = append(res, tp)
 	}

@@ -18,7 +18,9 @@ func verdict(tr *trace.Trace, rec *recorder) trace.Verdict {
 	}
 	v.DataLost = v.LostBytes > 0
 	for _, e := range tr.Events {
-		if e.Kind == trace.KindReturn || (e.Kind == trace.KindCall && e.Call.Result != trace.ResultBlocked) {
+		// A call's KindCall event holds its final result (Return updates
+		// the same *Call): count each call once.
+		if e.Kind == trace.KindCall && e.Call.Result != trace.ResultBlocked {
 			c := e.Call
 			switch c.Result {
 			case trace.ResultReset, trace.ResultRefused, trace.ResultTimeout, trace.ResultError:
