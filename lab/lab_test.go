@@ -270,3 +270,28 @@ func TestDCCPOutcomes(t *testing.T) {
 		t.Errorf("abort-unread: errors %+v; want the server's read reset once", abort.Verdict.Errors)
 	}
 }
+
+// The seed's table (vos-17.1) and Linux's differences, row by row.
+func TestBacklogRows(t *testing.T) {
+	for _, c := range []struct {
+		id, prof string
+		accept   string
+		reads    []string
+	}{
+		{"backlog-nothing", "vos-17.1", "ok", []string{"blocked"}},
+		{"backlog-data", "vos-17.1", "ok", []string{"data:hello", "blocked"}},
+		{"backlog-fin", "vos-17.1", "ok", []string{"eof"}},
+		{"backlog-data-fin", "vos-17.1", "ok", []string{"data:hello", "eof"}},
+		{"backlog-data-rst", "vos-17.1", "blocked", nil},
+		{"backlog-rst", "vos-17.1", "blocked", nil},
+		{"backlog-data-rst", "linux", "ok", []string{"data:hello", "reset"}},
+		{"backlog-rst", "linux", "ok", []string{"reset"}},
+	} {
+		tr := run(t, c.id, c.prof, "").Trace
+		acc := outcomes(tr, "server", trace.CallAccept)
+		reads := outcomes(tr, "server", trace.CallRecv)
+		if len(acc) != 1 || acc[0] != c.accept || !slices.Equal(reads, c.reads) {
+			t.Errorf("%s under %s: accept %v, reads %v; want accept %s, reads %v", c.id, c.prof, acc, reads, c.accept, c.reads)
+		}
+	}
+}
