@@ -1,0 +1,72 @@
+package suite
+
+import (
+	"fmt"
+	"testing"
+)
+
+// The measures as Go benchmarks, one sub-benchmark per stack, so that
+// `go test -bench . -count 5 ./suite` feeds benchstat. Each reports its
+// figure as a custom metric; ns/op is one whole measure.
+
+var stacks = []string{Ours, GVisor, Kernel}
+
+func BenchmarkBulk(b *testing.B) {
+	for _, mtu := range []int{1500, 65535} {
+		for _, s := range stacks {
+			if s == Kernel && mtu != 1500 {
+				continue
+			}
+			b.Run(fmt.Sprintf("mtu=%d/stack=%s", mtu, s), func(b *testing.B) {
+				const n = 64 << 20
+				b.SetBytes(n)
+				var rtx, bytes float64
+				for b.Loop() {
+					r, err := Bulk(s, mtu, n)
+					if err != nil {
+						b.Fatal(err)
+					}
+					rtx += float64(r.Retransmits)
+					bytes += float64(r.Bytes)
+				}
+				if s != Kernel {
+					b.ReportMetric(rtx*float64(1<<30)/bytes, "rtx/GiB")
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkChurn(b *testing.B) {
+	for _, conc := range []int{1, 64} {
+		for _, s := range stacks {
+			b.Run(fmt.Sprintf("conc=%d/stack=%s", conc, s), func(b *testing.B) {
+				var sum float64
+				for b.Loop() {
+					v, err := Churn(s, conc, 300e6)
+					if err != nil {
+						b.Fatal(err)
+					}
+					sum += v
+				}
+				b.ReportMetric(sum/float64(b.N), "conn/s")
+			})
+		}
+	}
+}
+
+func BenchmarkMemoryPerConn(b *testing.B) {
+	for _, s := range []string{Ours, GVisor} {
+		b.Run("stack="+s, func(b *testing.B) {
+			var sum float64
+			for b.Loop() {
+				v, err := Memory(s, 10000)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sum += v
+			}
+			b.ReportMetric(sum/float64(b.N), "B/conn")
+		})
+	}
+}

@@ -1,0 +1,158 @@
+package suite
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
+	gvtcp "gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+
+	"github.com/teardown-lab/teardown/bench/gvlink"
+	"github.com/teardown-lab/teardown/link/pipe"
+	"github.com/teardown-lab/teardown/stack"
+)
+
+// Stack names, as in the JSON columns.
+const (
+	Ours   = "ours"
+	GVisor = "gvisor"
+	Kernel = "kernel"
+)
+
+// BufferSize is the send and receive buffer of every connection of ours
+// and gVisor's (the kernel keeps its own autotuned sizes).
+const BufferSize = 1 << 20
+
+// timeWait is TIME-WAIT's length for ours and gVisor in the churn runs,
+// short so that ephemeral ports come back within a run (the kernel keeps
+// its 60 s).
+const timeWait = 2 * time.Second
+
+var (
+	clientAddr = netip.MustParseAddr("10.7.0.1")
+	serverAddr = netip.MustParseAddr("10.7.0.2")
+)
+
+// Pair is a client host and a server host joined by an in-memory link.
+type Pair interface {
+	Listen(port uint16) (net.Listener, error)
+	Dial(ctx context.Context, port uint16) (net.Conn, error)
+	// Retransmits sums the segments both hosts retransmitted.
+	Retransmits() uint64
+	Close()
+}
+
+// NewPair builds the named stack's pair over a link of the given MTU.
+func NewPair(name string, mtu int) (Pair, error) {
+	switch name {
+	case Ours:
+		return newOurs(mtu)
+	case GVisor:
+		return newGVisor(mtu)
+	case Kernel:
+		return kernelPair{}, nil
+	}
+	return nil, fmt.Errorf("suite: unknown stack %q", name)
+}
+
+type oursPair struct{ client, server *stack.Stack }
+
+func newOurs(mtu int) (*oursPair, error) {
+	a, b := pipe.New(mtu)
+	opts := stack.TCPOptions{SendBuffer: BufferSize, ReceiveBuffer: BufferSize, MSL: timeWait / 2}
+	c, err := stack.New(stack.Config{Name: "client", Addrs: []netip.Addr{clientAddr}, Link: a, TCP: opts})
+	if err != nil {
+		return nil, err
+	}
+	s, err := stack.New(stack.Config{Name: "server", Addrs: []netip.Addr{serverAddr}, Link: b, TCP: opts})
+	if err != nil {
+		return nil, err
+	}
+	return &oursPair{c, s}, nil
+}
+
+func (p *oursPair) Listen(port uint16) (net.Listener, error) {
+	return p.server.ListenTCP(port, stack.ListenOptions{Backlog: 4096})
+}
+
+func (p *oursPair) Dial(ctx context.Context, port uint16) (net.Conn, error) {
+	return p.client.DialTCP(ctx, netip.AddrPortFrom(serverAddr, port))
+}
+
+func (p *oursPair) Retransmits() uint64 {
+	return p.client.Stats().TCP.Retransmits + p.server.Stats().TCP.Retransmits
+}
+
+func (p *oursPair) Close() { p.client.Close(); p.server.Close() }
+
+type gvPair struct{ client, server *gvstack.Stack }
+
+func newGVisor(mtu int) (*gvPair, error) {
+	a, b := gvlink.Pair(mtu)
+	opts := func(addr netip.Addr) gvlink.StackOptions {
+		return gvlink.StackOptions{Addr: addr, SendBuffer: BufferSize, ReceiveBuffer: BufferSize}
+	}
+	c, err := gvlink.NewStack(a, opts(clientAddr))
+	if err != nil {
+		return nil, err
+	}
+	s, err := gvlink.NewStack(b, opts(serverAddr))
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range []*gvstack.Stack{c, s} {
+		tw := tcpip.TCPTimeWaitTimeoutOption(timeWait)
+		if err := st.SetTransportProtocolOption(gvtcp.ProtocolNumber, &tw); err != nil {
+			return nil, fmt.Errorf("suite: gVisor TIME-WAIT: %v", err)
+		}
+	}
+	return &gvPair{c, s}, nil
+}
+
+func (p *gvPair) Listen(port uint16) (net.Listener, error) {
+	return gonet.ListenTCP(p.server, gvlink.FullAddr(netip.AddrPortFrom(serverAddr, port)), ipv4.ProtocolNumber)
+}
+
+func (p *gvPair) Dial(ctx context.Context, port uint16) (net.Conn, error) {
+	return gonet.DialContextTCP(ctx, p.client, gvlink.FullAddr(netip.AddrPortFrom(serverAddr, port)), ipv4.ProtocolNumber)
+}
+
+func (p *gvPair) Retransmits() uint64 {
+	return p.client.Stats().TCP.Retransmits.Value() + p.server.Stats().TCP.Retransmits.Value()
+}
+
+func (p *gvPair) Close() {
+	p.client.Close()
+	p.server.Close()
+	p.client.Wait()
+	p.server.Wait()
+}
+
+// kernelPair is Linux over 127.0.0.1; port 0 listens on any free port.
+type kernelPair struct{}
+
+func (kernelPair) Listen(uint16) (net.Listener, error) { return net.Listen("tcp4", "127.0.0.1:0") }
+
+func (kernelPair) Dial(context.Context, uint16) (net.Conn, error) {
+	return nil, fmt.Errorf("suite: the kernel pair dials its listener's address (use dialer)")
+}
+
+func (kernelPair) Retransmits() uint64 { return 0 }
+func (kernelPair) Close()              {}
+
+// dialer returns how to dial l on p: the kernel's listener has its own
+// port, the in-memory stacks use the one they were given.
+func dialer(p Pair, l net.Listener, port uint16) func(ctx context.Context) (net.Conn, error) {
+	if _, ok := p.(kernelPair); ok {
+		addr := l.Addr().String()
+		var d net.Dialer
+		return func(ctx context.Context) (net.Conn, error) { return d.DialContext(ctx, "tcp4", addr) }
+	}
+	return func(ctx context.Context) (net.Conn, error) { return p.Dial(ctx, port) }
+}
