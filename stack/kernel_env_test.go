@@ -225,4 +225,6 @@ func (e *kernelEnv) rstsOnWire(t testing.TB) (fromUs, fromKernel int, segs int) 
 	}
 }
 
-func (e *kernelEnv) String() string { return fmt.Sprintf("ns %s, kernel %v, ours %v", e.ns.Name(), e.kernel, e.ours) }
+func (e *kernelEnv) String() string {
+	return fmt.Sprintf("ns %s, kernel %v, ours %v", e.ns.Name(), e.kernel, e.ours)
+}
