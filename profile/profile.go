@@ -61,6 +61,13 @@ type Profile struct {
 	// descendants return so_error first).
 	FINBeforeResetReadsEOF bool
 
+	// ReadErrorOnce decides what reads return after one of them reported
+	// the error that ended the connection (a reset, a timeout): true
+	// end-of-stream (Linux: sock_error() clears sk_err as it reports it,
+	// and the socket is shut down, so the next recv returns 0 — observed
+	// by TestBacklogKernelJudge); false the same error again.
+	ReadErrorOnce bool
+
 	// DCCPPassiveCloseStates decides how a DCCP endpoint answers a Close
 	// or CloseReq while the application still has datagrams to read: true
 	// enters PASSIVE_CLOSE / PASSIVE_CLOSEREQ and confirms (Reset, or
@@ -119,10 +126,12 @@ type Profile struct {
 	// listener.
 	SYNCookies bool
 
-	// DupACKAtAccept makes accept() send a duplicate ACK for the
-	// connection it takes (VOS 17.1, the seed): with a FIN held by
-	// HoldFINWhileUnread it acknowledges the data and not the FIN, and a
-	// client whose socket is gone answers it with RST.
+	// DupACKAtAccept makes accept() send a duplicate ACK for a connection
+	// whose FIN it holds unacknowledged (HoldFINWhileUnread): VOS 17.1 as
+	// the seed describes it, "acknowledging the data but not the FIN"; a
+	// client whose socket is gone answers it with RST. A connection whose
+	// FIN was acknowledged gets none: the seed's FIN-then-gone row reads
+	// EOF, and only a write draws the RST.
 	DupACKAtAccept bool
 
 	// AcceptReturnsReset decides what an RST does to a connection waiting
@@ -147,6 +156,7 @@ var Linux = Profile{
 	RSTOnDataAfterClose:          true,
 	DeliverQueuedDataBeforeReset: true,
 	FINBeforeResetReadsEOF:       true,
+	ReadErrorOnce:                true,
 	DCCPPassiveCloseStates:       true,
 	DCCPCloseTieBreaker:          true,
 	DCCPAbortOnUnread:            true,
@@ -173,6 +183,7 @@ var VOS171 = with(Linux, "vos-17.1", func(p *Profile) {
 	p.HoldFINWhileUnread = true
 	p.DeliverQueuedDataBeforeReset = false
 	p.FINBeforeResetReadsEOF = false
+	p.ReadErrorOnce = false
 	p.SeparateSYNQueue = false
 	p.AcceptQueueExtraSlot = false
 	p.SYNCookies = false

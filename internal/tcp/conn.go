@@ -65,6 +65,7 @@ type Conn struct {
 	appClosed  bool  // full close (Close) was called
 	readClosed bool  // CloseRead or Close was called
 	err        error // terminal error for Read and Write
+	errRead    bool  // a Read reported err (profile.ReadErrorOnce)
 
 	// Pending output.
 	synPending, ackNow, rtxPending bool

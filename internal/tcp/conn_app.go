@@ -43,7 +43,12 @@ func (c *Conn) Read(now clock.Instant, p []byte) (int, error) {
 		// tcp_recvmsg: once the peer's FIN was received, a later RST
 		// leaves reads at end-of-stream.
 		return 0, io.EOF
+	case c.err != nil && c.errRead && c.prof.ReadErrorOnce:
+		// Linux reports sk_err once (sock_error clears it); the socket
+		// is shut down, so later reads return end-of-stream.
+		return 0, io.EOF
 	case c.err != nil:
+		c.errRead = true
 		return 0, c.err
 	case c.finRcvd, c.readClosed:
 		return 0, io.EOF

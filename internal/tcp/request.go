@@ -112,6 +112,10 @@ func NewFromRequest(now clock.Instant, cfg Config, r *Request) *Conn {
 	return c
 }
 
+// HoldingFIN reports whether a FIN of the peer has arrived but is not
+// acknowledged yet (held by HoldFINWhileUnread, or beyond a gap).
+func (c *Conn) HoldingFIN() bool { return c.hasRcvFin && !c.finRcvd }
+
 // QueueACK makes the next NextSegment an ACK even though nothing new needs
 // acknowledging: the duplicate ACK Stratus VOS 17.1 sends when accept()
 // takes a connection off the backlog (profile.Profile.DupACKAtAccept).
