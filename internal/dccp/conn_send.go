@@ -69,7 +69,10 @@ func (c *Conn) NextPacket(now clock.Instant, p *Packet) bool {
 	if c.nextData(now, p) {
 		return true
 	}
-	if c.out.ack || c.tsPending && c.state >= PartOpen {
+	// A Timestamp to echo rides on the next acknowledgement (§13.3); it
+	// does not call for one of its own, or every timestamped data packet
+	// would be acknowledged alone, defeating the Ack Ratio (RFC 4341 §6.1).
+	if c.out.ack {
 		p.Type = wire.DCCPAck
 		c.fill(now, p, c.gsr)
 		return true
