@@ -94,7 +94,9 @@ func (c *Call) carriesData() bool {
 // label is "recv(1)", "send("hello")", "close()".
 func (c *Call) label(ascii bool) string {
 	arg := c.Arg
-	if c.Name == CallSend && c.Detail != "" {
+	// A send's data is in Detail while the send succeeded (or blocks);
+	// once it failed, Detail is the error and the data, if any, is in Arg.
+	if c.Name == CallSend && c.Detail != "" && (c.Result == ResultOK || c.Result == ResultBlocked) {
 		arg = quote(c.Detail, ascii, 12)
 	}
 	return string(c.Name) + "(" + arg + ")"

@@ -210,3 +210,19 @@ func TestRender_Robust(t *testing.T) {
 		t.Errorf("a host missing from Hosts should get its own column:\n%s", out)
 	}
 }
+
+// A failed send shows the data it tried to send (Arg) and the error
+// (Detail), not the error as if it were the data.
+func TestFailedSendLabelShowsDataNotError(t *testing.T) {
+	c := Call{Name: CallSend, Arg: `"OK"`, Result: ResultReset, Detail: "connection reset by peer"}
+	if got := c.label(true); got != `send("OK")` {
+		t.Errorf("label = %s, want send(\"OK\")", got)
+	}
+	if got := c.outcome(true); got != "reset: connection reset by peer" {
+		t.Errorf("outcome = %s", got)
+	}
+	ok := Call{Name: CallSend, Result: ResultOK, Bytes: 5, Detail: "hello"}
+	if got := ok.label(true); got != `send("hello")` {
+		t.Errorf("label = %s, want send(\"hello\")", got)
+	}
+}
