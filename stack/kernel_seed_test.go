@@ -96,8 +96,11 @@ func TestKernelSeedOurServer(t *testing.T) {
 			t.Logf("%s: kernel client read %q then %v; %d segments, RSTs from us %d, from the kernel %d", sc.variant, data, rerr, segs, fromUs, fromKernel)
 			switch sc.variant {
 			case "naive":
-				if fromUs != 1 {
-					t.Errorf("our server sent %d RSTs, want 1 (close with unread data)", fromUs)
+				// The close with unread data sends one RST; a kernel ACK
+				// still in flight then reaches no connection and is
+				// answered with another (RFC 9293 §3.10.7.1), as Linux does.
+				if fromUs == 0 || fromKernel != 0 {
+					t.Errorf("our server sent %d RSTs (want at least 1: close with unread data), the kernel client %d (want 0)", fromUs, fromKernel)
 				}
 			case "shutdown": // the FIN, then the RST for the unread "ello", as Linux
 				if fromUs == 0 || fromKernel != 0 {
@@ -173,8 +176,8 @@ func TestKernelSeedKernelServer(t *testing.T) {
 			t.Logf("%s: our client read %q then %v; %d segments, RSTs from us %d, from the kernel %d", sc.variant, data, rerr, segs, fromUs, fromKernel)
 			switch sc.variant {
 			case "naive":
-				if fromKernel != 1 {
-					t.Errorf("the kernel sent %d RSTs, want 1 (close with unread data)", fromKernel)
+				if fromKernel == 0 || fromUs != 0 {
+					t.Errorf("the kernel server sent %d RSTs (want at least 1: close with unread data), our client %d (want 0)", fromKernel, fromUs)
 				}
 			case "shutdown":
 				if fromKernel == 0 || fromUs != 0 {
