@@ -193,7 +193,7 @@ func (l *TCPListener) AcceptTCP() (*TCPConn, error) {
 func (l *TCPListener) handOver(c *TCPConn) {
 	c.mu.Lock()
 	c.listener = nil
-	if l.prof.DupACKAtAccept {
+	if l.prof.DupACKAtAccept && c.core.HoldingFIN() {
 		c.core.QueueACK()
 		c.process()
 	}
