@@ -208,5 +208,3 @@ func TestBacklogKernelJudge(t *testing.T) {
 		t.Errorf("kernel, fast reader: %+v, want %+v", got, want)
 	}
 }
-
-
