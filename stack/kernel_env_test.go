@@ -15,6 +15,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/teardown-lab/teardown/clock"
@@ -223,6 +224,22 @@ func (e *kernelEnv) rstsOnWire(t testing.TB) (fromUs, fromKernel int, segs int) 
 			}
 		}
 	}
+}
+
+// logLink logs the kernel's drops on the TUN device (packets it could not
+// queue to us) and our stack's drops.
+func (e *kernelEnv) logLink(t testing.TB) {
+	t.Helper()
+	var txDropped uint64
+	e.ns.Do(func() error { //nolint:errcheck // diagnostics only
+		l, err := netlink.LinkByName(e.dev.Name())
+		if err == nil && l.Attrs().Statistics != nil {
+			txDropped = l.Attrs().Statistics.TxDropped
+		}
+		return err
+	})
+	s := e.st.Stats()
+	t.Logf("kernel dropped %d packets queued to the TUN device; our stack dropped %v, TCP drops %v", txDropped, s.Dropped, s.TCP.Drops)
 }
 
 func (e *kernelEnv) String() string {

@@ -169,6 +169,7 @@ func TestKernelBulkOurClient(t *testing.T) {
 			t.Logf("%d MiB each way in %v", bulkSize>>20, time.Since(start))
 			checkOptionsInUse(t, ours, k, lossy)
 			e.logFaults(t)
+			e.logLink(t)
 		})
 	}
 }
@@ -217,6 +218,7 @@ func TestKernelBulkOurServer(t *testing.T) {
 			t.Logf("%d MiB each way in %v", bulkSize>>20, time.Since(start))
 			checkOptionsInUse(t, ours, k, lossy)
 			e.logFaults(t)
+			e.logLink(t)
 		})
 	}
 }
