@@ -148,6 +148,12 @@ func (c *Conn) windowField() uint16 {
 	// Round up so that the right edge does not move left; the ring has one
 	// scale unit of slack for it.
 	f := (int64(wnd) + 1<<c.rcvShift - 1) >> c.rcvShift
+	// Rounded-up edges must not creep past the ring: RCV.NXT moves by
+	// amounts that are not whole units, and each round-up would add to
+	// the last until the peer may send over unread data.
+	if room := int64(readSeq.Add(seqnum.Size32(c.rcv.cap())).Sub(c.rcvNxt)); f<<c.rcvShift > room {
+		f = room >> c.rcvShift
+	}
 	if f > 65535 {
 		f = 65535
 	}
