@@ -6,8 +6,48 @@ import (
 	"github.com/teardown-lab/teardown/internal/wire"
 )
 
-// numFeatures bounds the feature numbers this core knows (1-9, §6.4).
-const numFeatures = 10
+// featSendLossEventRate is CCID 3's Send Loss Event Rate feature (RFC
+// 4342 §8.4): a server-priority feature whose only sensible value is 1
+// (the receiver sends Loss Event Rate options, which ours always does).
+// Linux 6.1 sends Mandatory Change L and Change R of it when CCID 3 is
+// offered; not knowing it would answer with Reset (Mandatory Error).
+const featSendLossEventRate wire.DCCPFeature = 192
+
+// numFeatures bounds the feature slots this core knows: the features 1-9
+// of RFC 4340 §6.4 at their own numbers, and slotSendLossEventRate.
+const (
+	slotSendLossEventRate = 10
+	numFeatures           = 11
+)
+
+// slot returns the slot of feature f, or -1 for a feature this core does
+// not know.
+func slot(f wire.DCCPFeature) int {
+	switch {
+	case f >= 1 && f <= 9:
+		return int(f)
+	case f == featSendLossEventRate:
+		return slotSendLossEventRate
+	}
+	return -1
+}
+
+// featureOf is slot's inverse.
+func featureOf(i int) wire.DCCPFeature {
+	if i == slotSendLossEventRate {
+		return featSendLossEventRate
+	}
+	return wire.DCCPFeature(i)
+}
+
+// kind is the reconciliation rule of a known feature (RFC 4340 §6.3;
+// RFC 4342 §8.4 for Send Loss Event Rate, server-priority).
+func kind(f wire.DCCPFeature) wire.DCCPFeatureKind {
+	if f == featSendLossEventRate {
+		return wire.DCCPServerPriority
+	}
+	return f.Kind()
+}
 
 // featureSet is the feature negotiation state of one end (RFC 4340 §6).
 // A feature "located at" an end is called local here (changed by our
@@ -47,6 +87,7 @@ func (fs *featureSet) init(server bool, cfg *Config) {
 		wire.DCCPFeatSendNDPCount:      {0, 1},
 		wire.DCCPFeatMinChecksumCov:    {0},
 		wire.DCCPFeatCheckDataChecksum: {0, 1},
+		slotSendLossEventRate:          {1, 0},
 	}
 	fs.local[wire.DCCPFeatSequenceWindow] = cfg.SequenceWindow
 }
@@ -68,25 +109,27 @@ func (fs *featureSet) offerClient(cfg *Config) {
 
 // changeValues returns what our Change of f offers.
 func (fs *featureSet) changeValues(f wire.DCCPFeature, buf []byte) []byte {
+	i := slot(f)
 	switch f {
 	case wire.DCCPFeatAllowShortSeqnos:
 		return append(buf, 0)
 	case wire.DCCPFeatECNIncapable:
 		return append(buf, 1)
 	case wire.DCCPFeatSequenceWindow:
-		v := fs.local[f]
+		v := fs.local[i]
 		return append(buf, byte(v>>40), byte(v>>32), byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
 	}
-	return append(buf, fs.prefs[f]...)
+	return append(buf, fs.prefs[i]...)
 }
 
 // appendPending adds our unconfirmed Changes and owed Confirms to o.
 func (fs *featureSet) appendPending(o *Options) {
 	var buf [MaxFeatureValues]byte
-	for f := wire.DCCPFeature(1); f < numFeatures; f++ {
+	for s := 1; s < numFeatures; s++ {
+		f := featureOf(s)
 		for i, t := range [2]wire.DCCPOptionType{wire.DCCPOptChangeL, wire.DCCPOptChangeR} {
-			if fs.change[f][i] {
-				o.AddFeature(t, f, fs.mandatory[f][i], fs.changeValues(f, buf[:0]))
+			if fs.change[s][i] {
+				o.AddFeature(t, f, fs.mandatory[s][i], fs.changeValues(f, buf[:0]))
 			}
 		}
 	}
@@ -148,18 +191,19 @@ func (fs *featureSet) onChange(fo *FeatureOption) wire.DCCPResetCode {
 	if peerLocated {
 		confirm = wire.DCCPOptConfirmR
 	}
-	if f == 0 || f >= numFeatures { // unknown: empty Confirm (§6.6.7)
+	si := slot(f)
+	if si < 0 { // unknown: empty Confirm (§6.6.7)
 		if fo.Mandatory {
 			return wire.DCCPResetMandatoryError
 		}
 		fs.confirms.AddFeature(confirm, f, false, nil)
 		return 0
 	}
-	val := &fs.local[f]
+	val := &fs.local[si]
 	if peerLocated {
-		val = &fs.remote[f]
+		val = &fs.remote[si]
 	}
-	if f.Kind() == wire.DCCPNonNegotiable { // §6.3.2: the location decides
+	if kind(f) == wire.DCCPNonNegotiable { // §6.3.2: the location decides
 		if peerLocated {
 			*val = fo.nn()
 		}
@@ -167,7 +211,7 @@ func (fs *featureSet) onChange(fo *FeatureOption) wire.DCCPResetCode {
 		fs.confirms.AddFeature(confirm, f, false, fs.nnBytes(f, *val, b[:0]))
 		return 0
 	}
-	server, client := fs.prefs[f], fo.Vals()
+	server, client := fs.prefs[si], fo.Vals()
 	if !fs.isServer {
 		server, client = client, server
 	}
@@ -180,7 +224,7 @@ func (fs *featureSet) onChange(fo *FeatureOption) wire.DCCPResetCode {
 	}
 	*val = uint64(v)
 	var b [MaxFeatureValues]byte
-	vals := append(append(b[:0], v), fs.prefs[f]...)
+	vals := append(append(b[:0], v), fs.prefs[si]...)
 	fs.confirms.AddFeature(confirm, f, false, vals[:min(len(vals), MaxFeatureValues)])
 	return 0
 }
@@ -198,21 +242,22 @@ func (fs *featureSet) nnBytes(f wire.DCCPFeature, v uint64, b []byte) []byte {
 // Confirm L our Change R (§6.2). A Confirm we did not ask for is ignored.
 func (fs *featureSet) onConfirm(fo *FeatureOption) wire.DCCPResetCode {
 	f := fo.Feature
-	if f == 0 || f >= numFeatures {
+	si := slot(f)
+	if si < 0 {
 		return 0
 	}
-	idx, val := 0, &fs.local[f]
+	idx, val := 0, &fs.local[si]
 	if fo.Type == wire.DCCPOptConfirmL {
-		idx, val = 1, &fs.remote[f]
+		idx, val = 1, &fs.remote[si]
 	}
-	if !fs.change[f][idx] {
+	if !fs.change[si][idx] {
 		return 0
 	}
-	fs.change[f][idx] = false
+	fs.change[si][idx] = false
 	if fo.N == 0 { // empty Confirm: the peer does not know f (§6.6.7)
 		return 0
 	}
-	if f.Kind() == wire.DCCPNonNegotiable {
+	if kind(f) == wire.DCCPNonNegotiable {
 		*val = fo.nn()
 		return 0
 	}

@@ -196,3 +196,34 @@ func TestRequest_Retransmit(t *testing.T) {
 		t.Errorf("read after give-up: %v, want ErrTimeout", err)
 	}
 }
+
+// TestRespond_LinuxCCID3Request: Linux 6.1 offering only CCID 3 adds
+// Mandatory Change L and Change R of Send Loss Event Rate (feature 192,
+// RFC 4342 §8.4) = 1, observed in the VM; the server must confirm both
+// with 1 instead of answering Reset (Mandatory Error).
+func TestRespond_LinuxCCID3Request(t *testing.T) {
+	l := &Listener{ServiceCodes: []uint32{42}, Config: Config{Behaviour: Linux(), NewCCID: NoCCID, CCID: 3}}
+	req := Packet{Type: wire.DCCPRequest, X: true, Seq: 777, ServiceCode: 42}
+	o := &req.Options
+	o.AddFeature(wire.DCCPOptChangeL, wire.DCCPFeatCCID, false, []byte{3})
+	o.AddFeature(wire.DCCPOptChangeR, wire.DCCPFeatCCID, false, []byte{3})
+	o.AddFeature(wire.DCCPOptChangeR, featSendLossEventRate, true, []byte{1})
+	o.AddFeature(wire.DCCPOptChangeL, featSendLossEventRate, true, []byte{1})
+	c, r, reply := l.HandlePacket(t0, &req, 9000, 0)
+	if c == nil || reply {
+		t.Fatalf("Request refused with %v", r.ResetCode)
+	}
+	var p Packet
+	if !c.NextPacket(t0, &p) || p.Type != wire.DCCPResponse {
+		t.Fatal("no Response")
+	}
+	confirmed := map[wire.DCCPOptionType]byte{}
+	for _, f := range p.Options.Features[:p.Options.NFeatures] {
+		if f.Feature == featSendLossEventRate && f.N > 0 {
+			confirmed[f.Type] = f.Values[0]
+		}
+	}
+	if confirmed[wire.DCCPOptConfirmL] != 1 || confirmed[wire.DCCPOptConfirmR] != 1 {
+		t.Errorf("Send Loss Event Rate confirms %v, want Confirm L and Confirm R of 1", confirmed)
+	}
+}

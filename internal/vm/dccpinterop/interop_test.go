@@ -1,0 +1,134 @@
+//go:build linux
+
+package dccpinterop
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/teardown-lab/teardown/internal/vm"
+	"github.com/teardown-lab/teardown/internal/vm/kdccp"
+	"github.com/teardown-lab/teardown/link/tun"
+	"github.com/teardown-lab/teardown/stack"
+)
+
+const resultPrefix = "INTEROP|"
+
+var (
+	tunPrefix  = netip.MustParsePrefix("10.77.0.1/24")
+	kernelAddr = netip.MustParseAddr("10.77.0.1")
+	ourAddr    = netip.MustParseAddr("10.77.0.2")
+)
+
+// TestLinuxDCCP boots the VM and runs TestInVM inside it; every case's
+// result line must say ok. The table is logged for docs/dccp.md.
+func TestLinuxDCCP(t *testing.T) {
+	if os.Getenv("TEARDOWN_IN_VM") != "" {
+		t.Skip("in the VM: TestInVM runs the cases")
+	}
+	if testing.Short() {
+		t.Skip("SKIP: -short: the interop test boots qemu")
+	}
+	if err := vm.Available(); err != nil {
+		t.Skipf("SKIP (Linux DCCP interop cannot run here): %v", err)
+	}
+	if _, err := vm.Assets(""); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	bin, err := vm.BuildTest(ctx, "./internal/vm/dccpinterop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := vm.Boot(ctx, vm.Config{
+		Binary:  bin,
+		Args:    []string{"-test.run=^TestInVM$", "-test.v"},
+		Env:     []string{"TEARDOWN_IN_VM=1"},
+		Modules: []string{"dccp", "dccp_ipv4", "tun"},
+		Timeout: 5 * time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table strings.Builder
+	table.WriteString("| case | result | detail |\n|---|---|---|\n")
+	n := 0
+	sc := bufio.NewScanner(bytes.NewReader(res.Output))
+	for sc.Scan() {
+		line := sc.Text()
+		i := strings.Index(line, resultPrefix)
+		if i < 0 {
+			continue
+		}
+		f := strings.SplitN(line[i+len(resultPrefix):], "|", 3)
+		if len(f) != 3 {
+			continue
+		}
+		n++
+		fmt.Fprintf(&table, "| %s | %s | %s |\n", f[0], f[1], f[2])
+		if f[1] != "ok" {
+			t.Errorf("%s: %s", f[0], f[2])
+		}
+	}
+	t.Logf("interop table:\n%s", table.String())
+	if res.ExitStatus != 0 || n == 0 {
+		t.Fatalf("the in-VM test failed (exit %d, %d results):\n%s", res.ExitStatus, n, res.Output)
+	}
+}
+
+// env is the in-VM setup: a TUN device with the kernel at 10.77.0.1 and
+// our stack at 10.77.0.2.
+type env struct {
+	t   *testing.T
+	dev *tun.Device
+	s   *stack.Stack
+}
+
+// TestInVM runs every interop case inside the VM.
+func TestInVM(t *testing.T) {
+	if os.Getenv("TEARDOWN_IN_VM") == "" {
+		t.Skip("runs only inside the VM (TestLinuxDCCP boots it)")
+	}
+	dev, err := tun.Open(tun.Config{Name: "td0", KernelAddr: tunPrefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	s, err := stack.New(stack.Config{Name: "teardown", Addrs: []netip.Addr{ourAddr}, Link: traceEndpoint{dev}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, dev: dev, s: s}
+	port := uint16(6000)
+	for _, c := range cases {
+		port++
+		tracing.Store(c.trace)
+		detail, err := c.run(e, port)
+		result := "ok"
+		if err != nil {
+			result, detail = "FAIL", err.Error()
+			t.Errorf("%s: %v", c.name, err)
+		}
+		fmt.Printf("%s%s|%s|%s\n", resultPrefix, c.name, result, detail)
+	}
+}
+
+type interopCase struct {
+	name  string
+	run   func(e *env, port uint16) (detail string, err error)
+	trace bool // print the case's packets
+}
+
+// kopts are the kernel socket options of a case.
+func kopts(ccid uint8) kdccp.Options {
+	return kdccp.Options{Service: 42, CCID: ccid, Timeout: 10 * time.Second}
+}
+
+func deadline() time.Time { return time.Now().Add(10 * time.Second) }
