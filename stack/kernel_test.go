@@ -165,7 +165,7 @@ func TestKernelBulkOurClient(t *testing.T) {
 			}
 			defer k.Close()
 			start := time.Now()
-			kernelExchange(t, ours, k, bulkSize, 60*time.Second)
+			kernelExchange(t, ours, k, bulkSize, 90*time.Second)
 			t.Logf("%d MiB each way in %v", bulkSize>>20, time.Since(start))
 			checkOptionsInUse(t, ours, k, lossy)
 			e.logFaults(t)
@@ -214,7 +214,7 @@ func TestKernelBulkOurServer(t *testing.T) {
 			}
 			defer ours.Close()
 			start := time.Now()
-			kernelExchange(t, ours, k, bulkSize, 60*time.Second)
+			kernelExchange(t, ours, k, bulkSize, 90*time.Second)
 			t.Logf("%d MiB each way in %v", bulkSize>>20, time.Since(start))
 			checkOptionsInUse(t, ours, k, lossy)
 			e.logFaults(t)

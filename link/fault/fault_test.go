@@ -359,3 +359,29 @@ func (nullEndpoint) MTU() int                             { return 1500 }
 func (nullEndpoint) WritePackets(p [][]byte) (int, error) { return len(p), nil }
 func (nullEndpoint) Attach(link.Receiver)                 {}
 func (nullEndpoint) Close() error                         { return nil }
+
+// Received packets wait out the In latency before reaching the Receiver,
+// and a receiver attached through a pipe sees them in order.
+func TestInLatencyDelaysDelivery(t *testing.T) {
+	clk := newFakeClock()
+	a, b := pipe.New(1500)
+	e := mustNew(t, a, Config{Clock: clk, In: Faults{Latency: 2 * time.Millisecond}})
+	var got [][]byte
+	e.Attach(link.ReceiverFunc(func(p [][]byte) {
+		for _, x := range p {
+			got = append(got, bytes.Clone(x))
+		}
+	}))
+	b.WritePackets([][]byte{pkt(1), pkt(2)})
+	clk.advance(time.Millisecond)
+	if len(got) != 0 {
+		t.Fatalf("delivered before the latency: %q", got)
+	}
+	clk.advance(time.Millisecond)
+	if len(got) != 2 || !bytes.Equal(got[0], pkt(1)) || !bytes.Equal(got[1], pkt(2)) {
+		t.Fatalf("after the latency got %q, want packets 1 and 2 in order", got)
+	}
+	if s := e.Stats(); s.In.Delayed != 2 || s.Out.Packets != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+}
