@@ -217,6 +217,10 @@ func (c *Conn) setState(now clock.Instant, s State, why string) {
 	case PartOpen:
 		c.timer.rtx = 0
 		c.events |= EventWritable
+		// The Response confirmed the features: data sent in PARTOPEN
+		// is already under congestion control (RFC 4340 §10; a client
+		// writing at once would otherwise burst its whole queue).
+		c.startCCIDs(now)
 	case PassiveClose, PassiveCloseReq:
 		c.events |= EventReadable // end-of-stream becomes readable after the queue
 	case TimeWait:
