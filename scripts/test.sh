@@ -51,3 +51,8 @@ fi
 go vet ./...
 # go test runs the committed fuzz corpora (testdata/fuzz) as regression tests.
 go test -race -timeout 45m "$@" ./...
+
+# bench/ is a separate module (it brings in gVisor's netstack, which the
+# library must not depend on): the gVisor interop tests and the suite's
+# unit tests run here.
+(cd bench && go vet ./... && go test -race -timeout 20m "$@" ./...)
