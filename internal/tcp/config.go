@@ -70,6 +70,11 @@ type Config struct {
 	// CongestionControl names the congestion controller of package cc:
 	// "cubic" (the default, as Linux) or "newreno".
 	CongestionControl string
+	// NoRACK turns off RACK-TLP (RFC 8985: time-based loss detection and
+	// the Tail Loss Probe), leaving loss detection to RFC 6675's duplicate
+	// ACK threshold and the retransmission timer. RACK-TLP needs SACK and
+	// is on by default, as on Linux.
+	NoRACK bool
 
 	// Profile selects the behaviours that differ between systems. The zero
 	// Profile (no Name) means profile.Linux.

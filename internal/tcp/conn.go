@@ -100,6 +100,15 @@ type Conn struct {
 	// anything else when rtxPending is set.
 	sb        Scoreboard
 	sackFirst SACKSend
+	// rack is RACK's state (RFC 8985 §6, conn_rack.go); rtxKind says
+	// whether timers.rtx is the RTO, the probe timeout or RACK's
+	// reordering timer. A Tail Loss Probe episode (§7) runs while
+	// tlpActive, until SND.UNA reaches tlpEnd; tlpRtx says the probe was
+	// a retransmission, tlpPending that it is due to be sent.
+	rack                          rack
+	tlpEnd                        seqnum.V32
+	rtxKind                       uint8
+	tlpActive, tlpRtx, tlpPending bool
 
 	events  Events
 	stats   Counters

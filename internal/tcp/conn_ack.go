@@ -85,7 +85,8 @@ func (c *Conn) processACK(now clock.Instant, s *Segment) {
 		c.dupAcks++
 	}
 	if c.sackOK {
-		c.sackAfterACK(now, &u, cwndLimited)
+		c.sackAfterACK(now, s, &u, cwndLimited, acked > 0)
+		c.tlpAfterACK(now, flight, &u)
 	} else {
 		c.renoAfterACK(now, s, acked, dup, cwndLimited)
 	}
@@ -155,7 +156,7 @@ func (c *Conn) newlyAcked(now clock.Instant, s *Segment) {
 	if c.sndUna == c.sndMax {
 		c.timers.rtx = 0
 	} else {
-		c.timers.rtx = now.Add(c.rto.backedOff(0))
+		c.armRTO(now)
 	}
 }
 

@@ -25,15 +25,23 @@ import (
 // ACK reaches the recovery point, and begins on the DupThresh'th duplicate
 // ACK or when the first unacknowledged segment is deemed lost (§5 steps 1
 // and 2).
-func (c *Conn) sackAfterACK(now clock.Instant, u *ScoreboardUpdate, cwndLimited bool) {
+func (c *Conn) sackAfterACK(now clock.Instant, s *Segment, u *ScoreboardUpdate, cwndLimited, advanced bool) {
 	if u.Delivered > 0 {
 		c.cc.OnAck(now, cc.Ack{Acked: u.Delivered, SRTT: c.rto.srtt, CwndLimited: cwndLimited})
 	}
 	if u.RecoveryDone {
 		c.cc.OnRecoveryExit(now)
+		c.rack.recoveryDone()
 	}
-	if c.sb.ShouldEnterRecovery(c.dupAcks) {
-		c.sackEnterRecovery(now)
+	rackLost := 0
+	if c.rackOn() {
+		rackLost = c.rackAfterACK(now, s, u, advanced)
+	}
+	switch {
+	case c.sb.ShouldEnterRecovery(c.dupAcks):
+		c.sackEnterRecovery(now, false)
+	case rackLost > 0 && !c.sb.Recovering() && c.sndUna != c.sndMax:
+		c.sackEnterRecovery(now, true) // RFC 8985 §6.2: RACK found the loss
 	}
 }
 
@@ -41,10 +49,14 @@ func (c *Conn) sackAfterACK(now clock.Instant, u *ScoreboardUpdate, cwndLimited 
 // 4.2), the segment at SND.UNA is retransmitted first (step 4.3; it goes
 // out from fillData through sackFirst), then the sender continues by pipe
 // (step 4.5, fillSACK).
-func (c *Conn) sackEnterRecovery(now clock.Instant) {
+//
+// When RACK began the recovery (byRACK), the segments it deemed lost go
+// first instead of the one at SND.UNA, which may still be within the
+// reordering window.
+func (c *Conn) sackEnterRecovery(now clock.Instant, byRACK bool) {
 	c.cc.OnCongestionEvent(now, int(c.sndMax.Sub(c.sndUna)))
 	c.stats.FastRetransmits++
-	if s := c.sb.EnterRecovery(); s.Len > 0 {
+	if s := c.sb.EnterRecovery(); s.Len > 0 && !byRACK {
 		c.sackFirst, c.rtxPending = s, true
 	}
 }
@@ -60,17 +72,19 @@ func (c *Conn) sackOnRTO() {
 	c.sb.Update(c.sndUna, c.sndMax, nil) // SND.MAX may have grown since the last ACK
 	c.sb.OnRetransmitTimeout(c.backoff <= 1)
 	c.dupAcks = 0
+	c.rack.reset() // RFC 8985 §6.3: the scoreboard resends everything
+	c.tlpActive, c.tlpPending = false, false
 }
 
 // fillSACK sends by RFC 6675 §5 step (C) during recovery and after a
 // timeout: while cwnd - pipe >= 1 SMSS, one segment chosen by NextSeg. It
 // reports false when nothing may be sent now.
 func (c *Conn) fillSACK(now clock.Instant, seg *Segment) bool {
-	if c.cc.CWnd()-c.sb.Pipe() < c.sndMSS {
+	if c.cc.CWnd()-c.pipe() < c.sndMSS {
 		return false
 	}
 	avail, newData := c.sackNewData()
-	s := c.sb.NextSeg(newData)
+	s := c.rackNextSeg(newData)
 	switch s.Rule {
 	case NextSegNone:
 		return false
@@ -136,7 +150,9 @@ func (c *Conn) sendRange(now clock.Instant, seg *Segment, s SACKSend) bool {
 	if n == 0 {
 		return false
 	}
-	if start.LessThan(c.sndMax) {
+	rtx := start.LessThan(c.sndMax)
+	c.rackSent(now, start, n, rtx)
+	if rtx {
 		c.stats.Retransmits++
 		c.stats.RetransmitBytes += uint64(len(seg.Payload))
 		if c.rttTiming && start.LessThan(c.rttSeq) {
@@ -146,17 +162,15 @@ func (c *Conn) sendRange(now clock.Instant, seg *Segment, s SACKSend) bool {
 			// The oldest outstanding segment was sent again: the timer
 			// counts from now (as Linux does when it retransmits the
 			// head), so that it cannot expire before this copy's ACK.
-			c.timers.rtx = now.Add(c.rto.backedOff(c.backoff))
+			c.armRTO(now)
 		}
 	} else if !c.tsOK && !c.rttTiming && len(seg.Payload) > 0 {
 		c.rttTiming, c.rttSeq, c.rttTime = true, start.Add(n), now
 	}
 	c.sndMax = c.sndMax.Max(start.Add(n))
 	c.sndNxt = c.sndMax
-	if c.timers.rtx == 0 {
-		c.timers.rtx = now.Add(c.rto.backedOff(c.backoff))
-	}
 	c.sb.Sent(SACKSend{Seq: start, Len: int(n), Rule: s.Rule})
+	c.armAfterSend(now, !rtx && !c.tlpActive)
 	c.lastDataSent = now
 	c.stampACK(now, seg)
 	return true

@@ -72,7 +72,7 @@ func (c *Conn) fillSYN(now clock.Instant, seg *Segment) {
 	c.sndNxt = c.iss.Add(1)
 	c.sndMax = c.sndNxt
 	if c.timers.rtx == 0 {
-		c.timers.rtx = now.Add(c.rto.backedOff(c.backoff))
+		c.armRTO(now)
 	}
 }
 
@@ -177,6 +177,12 @@ func (c *Conn) fillData(now clock.Instant, seg *Segment) bool {
 	if !c.canSend() {
 		return false
 	}
+	if c.tlpPending {
+		c.tlpPending = false
+		if c.fillTLP(now, seg) {
+			return true
+		}
+	}
 	if c.rtxPending {
 		c.rtxPending = false
 		if c.sackOK {
@@ -211,7 +217,7 @@ func (c *Conn) fillNew(now clock.Instant, seg *Segment) bool {
 	if c.sackOK && c.sb.NumRanges() > 0 {
 		// RFC 6675 §5 step 3, limited transmit by pipe: SACKed data has
 		// left the network, so duplicate ACKs make room for new data.
-		inflight = c.sb.Pipe()
+		inflight = c.pipe()
 	}
 	wndRoom := max(0, int(c.sndUna.Add(seqnum.Size32(c.sndWnd)).Sub(c.sndNxt)))
 	room := min(wndRoom, max(0, c.cc.CWnd()-inflight))
@@ -258,11 +264,10 @@ func (c *Conn) fillNew(now clock.Instant, seg *Segment) bool {
 	if c.sackOK {
 		c.sb.Sent(SACKSend{Seq: seg.Seq, Len: int(seg.Len()), Rule: NextSegNewData})
 	}
+	c.rackSent(now, seg.Seq, seg.Len(), retransmitting)
 	c.sndNxt = c.sndNxt.Add(seg.Len())
 	c.sndMax = c.sndMax.Max(c.sndNxt)
-	if c.timers.rtx == 0 {
-		c.timers.rtx = now.Add(c.rto.backedOff(c.backoff))
-	}
+	c.armAfterSend(now, !retransmitting)
 	c.lastDataSent = now
 	c.stampACK(now, seg)
 	return true
@@ -292,7 +297,7 @@ func (c *Conn) fillRetransmit(now clock.Instant, seg *Segment) bool {
 	if c.rttTiming && c.sndUna.LessThan(c.rttSeq) {
 		c.rttTiming = false // Karn: this range is ambiguous now
 	}
-	c.timers.rtx = now.Add(c.rto.backedOff(c.backoff))
+	c.armRTO(now)
 	c.lastDataSent = now
 	c.stampACK(now, seg)
 	return true

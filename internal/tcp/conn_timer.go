@@ -40,7 +40,14 @@ func (c *Conn) HandleTimer(now clock.Instant) {
 	}
 	if due(t.rtx, now) {
 		t.rtx = 0
-		c.onRTO(now)
+		switch c.rtxKind {
+		case rtxTimerPTO:
+			c.onPTO(now)
+		case rtxTimerREO:
+			c.onReorderTimeout(now)
+		default:
+			c.onRTO(now)
+		}
 		if c.state == Closed {
 			return
 		}
@@ -93,7 +100,7 @@ func (c *Conn) onRTO(now clock.Instant) {
 		c.dupAcks = 0
 		c.sndNxt = c.sndUna
 	}
-	c.timers.rtx = now.Add(c.rto.backedOff(c.backoff))
+	c.armRTO(now)
 }
 
 // timeout gives the connection up (RFC 9293 §3.8.3 R2; RFC 5482). Like

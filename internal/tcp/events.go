@@ -146,5 +146,7 @@ type Counters struct {
 	ChallengeACKs     uint64
 	DupACKsIn         uint64
 	SACKACKsIn        uint64 // acceptable ACKs that carried SACK blocks (SACK in use)
+	TLPs              uint64 // tail loss probe timeouts (RFC 8985 §7)
+	RACKLost          uint64 // segments RACK deemed lost (RFC 8985 §6.2)
 	Drops             [numDropReasons]uint64
 }

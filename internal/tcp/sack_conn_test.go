@@ -14,8 +14,20 @@ import (
 // initial window of 10 segments.
 func newSACKHarness(t *testing.T) *harness {
 	t.Helper()
+	return newSACKHarnessWith(t, false)
+}
+
+// newSACKHarnessRFC6675 is newSACKHarness with RACK-TLP off: loss
+// detection by RFC 6675's duplicate ACK threshold and the RTO alone.
+func newSACKHarnessRFC6675(t *testing.T) *harness {
+	t.Helper()
+	return newSACKHarnessWith(t, true)
+}
+
+func newSACKHarnessWith(t *testing.T, noRACK bool) *harness {
+	t.Helper()
 	cfg := testConfig()
-	cfg.NoSACK, cfg.NoDelay = false, true
+	cfg.NoSACK, cfg.NoDelay, cfg.NoRACK = false, true, noRACK
 	h := &harness{t: t, now: startTime, cfg: cfg}
 	h.app = appDriver{h}
 	h.c = NewActive(h.now, cfg, localISS)
@@ -103,7 +115,7 @@ func TestSACK_TwoHolesOneRecovery(t *testing.T) {
 }
 
 func TestSACK_RescueRetransmissionOfTheTail(t *testing.T) {
-	h := newSACKHarness(t)
+	h := newSACKHarnessRFC6675(t)
 	h.app.Write(strings.Repeat("x", 8000)) // nothing more to send: the tail matters
 	h.sentSegs()
 	var rtx []int
@@ -125,7 +137,7 @@ func TestSACK_RescueRetransmissionOfTheTail(t *testing.T) {
 }
 
 func TestSACK_TimeoutSkipsSACKedData(t *testing.T) {
-	h := newSACKHarness(t)
+	h := newSACKHarnessRFC6675(t)
 	h.app.Write(strings.Repeat("x", 8000))
 	h.sentSegs()
 	h.sackACK(1, 3, 4) // only segment 3 arrived: too little to start recovery
@@ -153,7 +165,7 @@ func TestSACK_TimeoutSkipsSACKedData(t *testing.T) {
 }
 
 func TestSACK_FINRetransmittedAfterTimeout(t *testing.T) {
-	h := newSACKHarness(t)
+	h := newSACKHarnessRFC6675(t)
 	h.app.Write(strings.Repeat("x", 2000))
 	h.app.CloseWrite()
 	got := h.drain()

@@ -27,9 +27,16 @@ const (
 	// NextSegRescue is the one rescue retransmission per recovery of the
 	// highest unSACKed data, when nothing else is possible (rule 4).
 	NextSegRescue
+	// NextSegRACK retransmits data RACK deemed lost (RFC 8985 §6.2),
+	// which may lie below HighRxt (a lost retransmission) or above holes
+	// not yet resent; it moves HighRxt only where it continues it.
+	NextSegRACK
+	// NextSegProbe is a Tail Loss Probe's retransmission of the last
+	// segment sent (RFC 8985 §7.3); it leaves HighRxt alone.
+	NextSegProbe
 )
 
-var nextSegRuleNames = [...]string{"none", "lost", "new-data", "unsacked", "rescue"}
+var nextSegRuleNames = [...]string{"none", "lost", "new-data", "unsacked", "rescue", "rack", "probe"}
 
 // String returns the rule's name: "none", "lost", "new-data", "unsacked"
 // or "rescue".
@@ -257,7 +264,57 @@ func (sb *Scoreboard) Sent(s SACKSend) {
 		}
 	case NextSegRescue:
 		sb.rescueUsed = true
+	case NextSegRACK:
+		if s.Seq.LessThanEq(sb.highRxt) && sb.highRxt.LessThan(end) {
+			sb.highRxt = end
+		}
 	}
+}
+
+// allSACKed reports whether every octet of [lo, hi) has been SACKed.
+func (sb *Scoreboard) allSACKed(lo, hi seqnum.V32) bool {
+	_, n := sb.firstUnSACKed(lo, hi)
+	return n == 0
+}
+
+// firstUnSACKed returns the first run of octets of [lo, hi) that is not
+// SACKed, and its length (0: none).
+func (sb *Scoreboard) firstUnSACKed(lo, hi seqnum.V32) (seqnum.V32, int) {
+	l, h := sb.off(lo), sb.off(hi)
+	if sb.off(sb.highData) < h {
+		h = sb.off(sb.highData)
+	}
+	for k := 0; k < sb.n && l < h; k++ {
+		rl, rr := sb.off(sb.r[k].left), sb.off(sb.r[k].right)
+		if rr <= l {
+			continue
+		}
+		if l < rl {
+			return sb.at(l), int(min(rl, h) - l)
+		}
+		l = rr
+	}
+	if l < h {
+		return sb.at(l), int(h - l)
+	}
+	return lo, 0
+}
+
+// pipeOf returns how many bytes Pipe counts for [lo, hi): its unSACKed
+// octets once when not deemed lost, and once more when retransmitted.
+func (sb *Scoreboard) pipeOf(lo, hi seqnum.V32) int {
+	lost, rxt := sb.lostBound(), sb.off(sb.highRxt)
+	n := 0
+	for l := lo.Max(sb.highACK); l.LessThan(hi); {
+		seq, k := sb.firstUnSACKed(l, hi)
+		if k == 0 {
+			break
+		}
+		a, b := sb.off(seq), sb.off(seq)+uint32(k)
+		n += overlap(a, b, lost, sb.off(sb.highData)) + overlap(a, b, 0, rxt)
+		l = seq.Add(seqnum.Size32(k))
+	}
+	return n
 }
 
 // OnRetransmitTimeout applies RFC 6675 §5.1 when the retransmission timer

@@ -1,0 +1,325 @@
+package tcp
+
+import (
+	"time"
+
+	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/seqnum"
+)
+
+// This file is RACK, the time-based loss detection of RFC 8985 §6: the
+// sender remembers when it sent each segment, and deems a segment lost when
+// a segment sent sufficiently later (a reordering window, RACK.reo_wnd) has
+// been delivered. Unlike RFC 6675's IsLost it detects lost
+// retransmissions, and losses in a flight too short for three duplicate
+// ACKs. conn_rack.go wires it into the connection, together with the Tail
+// Loss Probe (RFC 8985 §7).
+//
+// The send times live in a ring of records, one per transmission, in
+// transmission order (RFC 8985 §6.1 keeps them "in the order of
+// transmission"). The ring grows by doubling while a window grows (no
+// allocation per segment once it has room) up to rackMaxSegs records; a
+// record that would not fit forgets the oldest, whose loss is then left to
+// RFC 6675 and the retransmission timer.
+
+// rackMaxSegs bounds the ring: records of this many transmissions at most.
+const rackMaxSegs = 1 << 14
+
+// rackSeg flags.
+const (
+	rackRtx  uint8 = 1 << iota // a retransmission
+	rackLost                   // deemed lost, not yet retransmitted
+	rackDead                   // delivered or superseded by a retransmission
+)
+
+// rackSeg is one transmission of [seq, end) at xmit (RFC 8985 §6.1's
+// Segment.xmit_ts, Segment.end_seq and Segment.lost).
+type rackSeg struct {
+	seq, end seqnum.V32
+	xmit     clock.Instant
+	flags    uint8
+}
+
+// rack is the sender's RACK state (RFC 8985 §6.1).
+type rack struct {
+	segs    []rackSeg // ring, power-of-two length, nil until the first send
+	head, n int
+
+	xmitTS clock.Instant // RACK.xmit_ts: latest send time of a delivered segment
+	endSeq seqnum.V32    // RACK.end_seq
+	rtt    time.Duration // RACK.rtt
+	minRTT time.Duration // RACK.min_RTT (lowest sample seen; zero: none)
+	fack   seqnum.V32    // highest end of a delivered segment (§6.2 step 3)
+
+	reorderingSeen bool  // RACK.reordering_seen
+	reoWndMult     uint8 // RACK.reo_wnd_mult, 1 once initialised
+	reoWndPersist  uint8 // RACK.reo_wnd_persist
+	dsackRound     seqnum.V32
+	dsackSeen      bool
+	nLost          int // records marked lost and not retransmitted
+	nRtx           int // live retransmission records
+}
+
+// at returns the i-th live record slot counted from the head.
+func (r *rack) at(i int) *rackSeg { return &r.segs[(r.head+i)&(len(r.segs)-1)] }
+
+// sent records one transmission of [seq, end) at now (RFC 8985 §6.1). A
+// retransmission supersedes what older records hold of the same range.
+func (r *rack) sent(seq, end seqnum.V32, now clock.Instant, rtx bool) {
+	if !seq.LessThan(end) {
+		return
+	}
+	if rtx {
+		r.supersede(seq, end)
+	}
+	if r.n == len(r.segs) {
+		if len(r.segs) < rackMaxSegs {
+			r.grow()
+		} else {
+			r.popHead()
+		}
+	}
+	f := uint8(0)
+	if rtx {
+		f = rackRtx
+		r.nRtx++
+	}
+	*r.at(r.n) = rackSeg{seq: seq, end: end, xmit: now, flags: f}
+	r.n++
+}
+
+func (r *rack) grow() {
+	size := max(16, 2*len(r.segs))
+	segs := make([]rackSeg, size)
+	for i := 0; i < r.n; i++ {
+		segs[i] = *r.at(i)
+	}
+	r.segs, r.head = segs, 0
+}
+
+// popHead drops the oldest record.
+func (r *rack) popHead() {
+	r.kill(r.at(0))
+	r.head = (r.head + 1) & (len(r.segs) - 1)
+	r.n--
+}
+
+// kill marks a record dead, keeping the counts.
+func (r *rack) kill(s *rackSeg) {
+	if s.flags&rackDead != 0 {
+		return
+	}
+	if s.flags&rackLost != 0 {
+		r.nLost--
+	}
+	if s.flags&rackRtx != 0 {
+		r.nRtx--
+	}
+	s.flags = rackDead
+}
+
+// supersede trims [seq, end) out of the live records: that range has been
+// sent again and its new record alone speaks for it.
+func (r *rack) supersede(seq, end seqnum.V32) {
+	for i := 0; i < r.n; i++ {
+		s := r.at(i)
+		if s.flags&rackDead != 0 || !s.seq.LessThan(end) || !seq.LessThan(s.end) {
+			continue
+		}
+		switch {
+		case seq.LessThanEq(s.seq) && s.end.LessThanEq(end):
+			r.kill(s)
+		case seq.LessThanEq(s.seq): // the front was resent
+			s.seq = end
+		case s.end.LessThanEq(end): // the back was resent
+			s.end = seq
+		default: // the middle: the record cannot hold two pieces
+			r.kill(s)
+		}
+	}
+}
+
+// reset forgets every record (RFC 8985 §6.3: after a timeout every
+// outstanding segment is lost, and the scoreboard resends them).
+func (r *rack) reset() {
+	r.head, r.n, r.nLost, r.nRtx = 0, 0, 0, 0
+}
+
+// sentAfter is RFC 8985 §6.2's RACK_sent_after: t1 later than t2, or at
+// the same time and higher in sequence.
+func sentAfter(t1 clock.Instant, seq1 seqnum.V32, t2 clock.Instant, seq2 seqnum.V32) bool {
+	return t1 > t2 || (t1 == t2 && seq2.LessThan(seq1))
+}
+
+// rackACK is what one ACK tells RACK.
+type rackACK struct {
+	now    clock.Instant
+	sndUna seqnum.V32
+	sb     *Scoreboard // nil without SACK
+	// tsEcr is the ACK's timestamp echo when hasEcr; tsOffset turns a send
+	// time into the TSval it carried (Conn.tsNow).
+	tsEcr    uint32
+	hasEcr   bool
+	tsOffset uint32
+	dsack    bool
+}
+
+// onACK is RFC 8985 §6.2 steps 1-3 for one ACK: every record this ACK
+// newly delivers (cumulatively, or wholly SACKed) updates RACK.min_RTT,
+// RACK.rtt, RACK.xmit_ts and RACK.end_seq, and is dropped; a delivered
+// segment below one delivered before, never retransmitted, shows
+// reordering.
+func (r *rack) onACK(a *rackACK) {
+	for r.n > 0 && (r.at(0).flags&rackDead != 0 || r.at(0).end.LessThanEq(a.sndUna)) {
+		s := r.at(0)
+		if s.flags&rackDead == 0 {
+			r.delivered(a, s)
+		}
+		r.popHead()
+	}
+	if a.dsack && (!r.dsackSeen || r.dsackRound.LessThan(a.sndUna)) {
+		// §6.2 step 4: widen the window once per round trip of DSACKs.
+		r.dsackSeen, r.dsackRound = true, r.fack
+		r.reoWndMult = min(r.mult()+1, 64)
+		r.reoWndPersist = 16
+	}
+	if r.nRtx == 0 && (a.sb == nil || a.sb.NumRanges() == 0) {
+		return // in order: nothing below the head was delivered
+	}
+	for i := 1; i < r.n; i++ {
+		s := r.at(i)
+		if s.flags&rackDead != 0 {
+			continue
+		}
+		if s.end.LessThanEq(a.sndUna) || (a.sb != nil && a.sb.allSACKed(s.seq.Max(a.sndUna), s.end)) {
+			r.delivered(a, s)
+			r.kill(s)
+		}
+	}
+}
+
+// delivered is RFC 8985 §6.2 steps 2 and 3 for one delivered record.
+func (r *rack) delivered(a *rackACK, s *rackSeg) {
+	rtt := a.now.Sub(s.xmit)
+	if s.flags&rackRtx != 0 {
+		// Step 2: a retransmitted segment's ACK may be the original's.
+		if a.hasEcr && int32(a.tsEcr-(uint32(int64(s.xmit)/1e6)+a.tsOffset)) < 0 {
+			return
+		}
+		if rtt < r.minRTT {
+			return
+		}
+	}
+	if r.minRTT == 0 || rtt < r.minRTT {
+		r.minRTT = max(rtt, time.Microsecond)
+	}
+	r.rtt = rtt
+	if sentAfter(s.xmit, s.end, r.xmitTS, r.endSeq) {
+		r.xmitTS, r.endSeq = s.xmit, s.end
+	}
+	// Step 3: reordering.
+	if s.flags&rackRtx == 0 && s.end.LessThan(r.fack) {
+		r.reorderingSeen = true
+	}
+	r.fack = r.fack.Max(s.end)
+}
+
+func (r *rack) mult() uint8 { return max(r.reoWndMult, 1) }
+
+// recoveryDone counts a finished loss recovery toward the decay of a
+// widened reordering window (RFC 8985 §6.2 step 4).
+func (r *rack) recoveryDone() {
+	if r.reoWndPersist > 0 {
+		r.reoWndPersist--
+		if r.reoWndPersist == 0 {
+			r.reoWndMult = 1
+		}
+	}
+}
+
+// reoWnd is RFC 8985 §6.2 step 4's RACK_update_reo_wnd: zero while no
+// reordering was seen and either recovery is under way or DupThresh
+// segments' worth is SACKed; else min_RTT/4 times the multiplier, at most
+// SRTT.
+func (r *rack) reoWnd(recovering bool, sackedSegs int, srtt time.Duration) time.Duration {
+	if !r.reorderingSeen && (recovering || sackedSegs >= sackDupThresh) {
+		return 0
+	}
+	return min(time.Duration(r.mult())*r.minRTT/4, srtt)
+}
+
+// detectLoss is RFC 8985 §6.2 step 5 (RACK_detect_loss): every live
+// record sent before the most recently delivered one, and longer ago than
+// RACK.rtt + reoWnd, is lost. It returns how many records it newly marked,
+// and how long until the next one of the rest would be (zero: none), for
+// the reordering timer (§6.2 step 6).
+func (r *rack) detectLoss(now clock.Instant, reoWnd time.Duration) (lost int, timeout time.Duration) {
+	if r.xmitTS == 0 {
+		return 0, 0
+	}
+	for i := 0; i < r.n; i++ {
+		s := r.at(i)
+		if !sentAfter(r.xmitTS, r.endSeq, s.xmit, s.end) {
+			break // sent after the newest delivered: all the rest too
+		}
+		if s.flags&(rackDead|rackLost) != 0 {
+			continue
+		}
+		remaining := s.xmit.Add(r.rtt + reoWnd).Sub(now)
+		if remaining <= 0 {
+			s.flags |= rackLost
+			r.nLost++
+			lost++
+		} else {
+			timeout = max(timeout, remaining)
+		}
+	}
+	return lost, timeout
+}
+
+// nextLost returns up to smss bytes of the oldest record deemed lost that
+// are neither acknowledged nor SACKed, for retransmission. Records whose
+// bytes all arrived meanwhile are dropped on the way.
+func (r *rack) nextLost(sndUna seqnum.V32, sb *Scoreboard, smss int) (SACKSend, bool) {
+	for i := 0; i < r.n && r.nLost > 0; i++ {
+		s := r.at(i)
+		if s.flags&rackLost == 0 || s.flags&rackDead != 0 {
+			continue
+		}
+		if seq, n := sb.firstUnSACKed(s.seq.Max(sndUna), s.end); n > 0 {
+			return SACKSend{Seq: seq, Len: min(n, smss), Rule: NextSegRACK}, true
+		}
+		r.kill(s)
+	}
+	return SACKSend{}, false
+}
+
+// lostInPipe returns how many bytes RFC 6675's Pipe counts for records
+// RACK deems lost and that were not sent again: the sender subtracts them,
+// as the data has left the network (RFC 8985 §6.2: lost segments are no
+// longer in flight).
+func (r *rack) lostInPipe(sb *Scoreboard) int {
+	n := 0
+	for i := 0; i < r.n && r.nLost > 0; i++ {
+		s := r.at(i)
+		if s.flags&rackLost != 0 && s.flags&rackDead == 0 {
+			n += sb.pipeOf(s.seq, s.end)
+		}
+	}
+	return n
+}
+
+// inFlightRtx reports whether a live, not lost retransmission covers
+// seq: RFC 6675's NextSeg would otherwise resend what RACK resent already.
+func (r *rack) inFlightRtx(seq seqnum.V32) bool {
+	if r.nRtx == 0 {
+		return false
+	}
+	for i := 0; i < r.n; i++ {
+		s := r.at(i)
+		if s.flags&(rackRtx|rackLost|rackDead) == rackRtx && s.seq.LessThanEq(seq) && seq.LessThan(s.end) {
+			return true
+		}
+	}
+	return false
+}
