@@ -11,10 +11,13 @@ import (
 // sinkLink is a link that swallows what the stack sends.
 type sinkLink struct{ sent int }
 
-func (s *sinkLink) MTU() int                                { return 1500 }
-func (s *sinkLink) WritePackets(pkts [][]byte) (int, error) { s.sent += len(pkts); return len(pkts), nil }
-func (s *sinkLink) Attach(link.Receiver)                    {}
-func (s *sinkLink) Close() error                            { return nil }
+func (s *sinkLink) MTU() int { return 1500 }
+func (s *sinkLink) WritePackets(pkts [][]byte) (int, error) {
+	s.sent += len(pkts)
+	return len(pkts), nil
+}
+func (s *sinkLink) Attach(link.Receiver) {}
+func (s *sinkLink) Close() error         { return nil }
 
 // fullListener returns a stack whose listener (backlog 16) has a full SYN
 // queue of spoofed requests, and a function delivering the i-th further
