@@ -46,3 +46,18 @@ func TestProfilesDifferFromLinuxInOneField(t *testing.T) {
 		t.Errorf("linux profile = %+v, want RST on close with unread, data before reset, RST ends TIME-WAIT", Linux)
 	}
 }
+
+// The listen-backlog fields of the three profiles SCENARIOS.md §3 compares.
+func TestBacklogFields(t *testing.T) {
+	if !Linux.SYNACKBeforeAccept || !Linux.SeparateSYNQueue || !Linux.AcceptQueueExtraSlot || !Linux.SYNCookies ||
+		!Linux.AcceptReturnsReset || Linux.RSTOnFullBacklog || Linux.DupACKAtAccept || !Linux.ReadErrorOnce {
+		t.Errorf("linux backlog fields: %+v", Linux)
+	}
+	if !VOS171.SYNACKBeforeAccept || VOS171.SeparateSYNQueue || VOS171.SYNCookies || VOS171.AcceptReturnsReset ||
+		!VOS171.DupACKAtAccept || VOS171.RSTOnFullBacklog || VOS171.DeliverQueuedDataBeforeReset {
+		t.Errorf("vos-17.1 backlog fields: %+v", VOS171)
+	}
+	if VOSLegacy.SYNACKBeforeAccept || !VOSLegacy.RSTOnFullBacklog {
+		t.Errorf("vos-legacy backlog fields: %+v", VOSLegacy)
+	}
+}
