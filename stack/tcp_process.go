@@ -58,6 +58,12 @@ func (c *TCPConn) reincarnate(seg *tcp.Segment, listening bool) (seqnum.V32, boo
 // onTimer is the connection's timer: the core's next deadline arrived.
 func (c *TCPConn) onTimer() {
 	c.mu.Lock()
+	if c.gone {
+		// Forgotten (closed, vanished, reincarnated) while this firing
+		// was on its way: nothing of it may reach the wire.
+		c.mu.Unlock()
+		return
+	}
 	c.armed = 0
 	c.core.HandleTimer(c.s.clk.Now())
 	c.process()
