@@ -50,13 +50,17 @@ func (c *Conn) sackAfterACK(now clock.Instant, s *Segment, u *ScoreboardUpdate, 
 // out from fillData through sackFirst), then the sender continues by pipe
 // (step 4.5, fillSACK).
 //
-// When RACK began the recovery (byRACK), the segments it deemed lost go
-// first instead of the one at SND.UNA, which may still be within the
+// When RACK began the recovery (byRACK), the first segment it deemed lost
+// goes first instead of the one at SND.UNA, which may still be within the
 // reordering window.
 func (c *Conn) sackEnterRecovery(now clock.Instant, byRACK bool) {
 	c.cc.OnCongestionEvent(now, int(c.sndMax.Sub(c.sndUna)))
 	c.stats.FastRetransmits++
-	if s := c.sb.EnterRecovery(); s.Len > 0 && !byRACK {
+	s := c.sb.EnterRecovery()
+	if byRACK {
+		s, _ = c.rack.nextLost(c.sndUna, &c.sb, c.payloadMSS())
+	}
+	if s.Len > 0 {
 		c.sackFirst, c.rtxPending = s, true
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/teardown-lab/teardown/internal/seqnum"
 	"github.com/teardown-lab/teardown/internal/wire"
@@ -14,17 +15,19 @@ import (
 // initial window of 10 segments.
 func newSACKHarness(t *testing.T) *harness {
 	t.Helper()
-	return newSACKHarnessWith(t, false)
+	return newSACKHarnessWith(t, false, 0)
 }
 
 // newSACKHarnessRFC6675 is newSACKHarness with RACK-TLP off: loss
 // detection by RFC 6675's duplicate ACK threshold and the RTO alone.
 func newSACKHarnessRFC6675(t *testing.T) *harness {
 	t.Helper()
-	return newSACKHarnessWith(t, true)
+	return newSACKHarnessWith(t, true, 0)
 }
 
-func newSACKHarnessWith(t *testing.T, noRACK bool) *harness {
+// newSACKHarnessWith is newSACKHarness with RACK-TLP off when noRACK, and
+// a handshake that takes rtt (the first RTT sample).
+func newSACKHarnessWith(t *testing.T, noRACK bool, rtt time.Duration) *harness {
 	t.Helper()
 	cfg := testConfig()
 	cfg.NoSACK, cfg.NoDelay, cfg.NoRACK = false, true, noRACK
@@ -32,6 +35,7 @@ func newSACKHarnessWith(t *testing.T, noRACK bool) *harness {
 	h.app = appDriver{h}
 	h.c = NewActive(h.now, cfg, localISS)
 	h.drain()
+	h.advance(rtt)
 	h.recvSeg(&Segment{Seq: remoteISS, Ack: localISS + 1, Flags: SYN | ACK, Window: 8000,
 		Options: wire.TCPOptions{HasMSS: true, MSS: 1000, SACKPermitted: true}})
 	h.wantSent("ACK of SYN-ACK", seg{flags: ACK, seq: localISS + 1, ack: remoteISS + 1})

@@ -66,19 +66,23 @@ func TestLoop_SACKRecoveryRetransmitsOnlyTheLost(t *testing.T) {
 	}
 }
 
-// The same transfers, lossy, with and without SACK: every byte arrives
-// once and in order either way, and SACK resends less in total.
+// The same transfers, lossy, with SACK (RACK-TLP on, RFC 8985), with SACK
+// alone (RFC 6675 and the RTO) and without SACK (NewReno): every byte
+// arrives once and in order each way, SACK resends less in total than
+// NewReno, and RACK-TLP needs far fewer timeouts than SACK alone.
 func TestLoop_SACKFewerRetransmitsThanNewReno(t *testing.T) {
 	seeds := uint64(100)
 	if testing.Short() {
 		seeds = 20
 	}
-	var total [2]Counters
-	for i, noSACK := range []bool{false, true} {
+	const rack, sackOnly, newReno = 0, 1, 2
+	var total [3]Counters
+	for i := range total {
 		for seed := uint64(1); seed <= seeds; seed++ {
 			cfg := DefaultConfig()
 			cfg.RecvBuffer, cfg.SendBuffer = 64<<10, 64<<10
-			cfg.NoSACK = noSACK
+			cfg.NoSACK = i == newReno
+			cfg.NoRACK = i == sackOnly
 			l := newLoop(t, seed, 0.05, 256<<10, cfg)
 			l.rate = 12.5e6 // 100 Mbit/s, so that ACKs come spread out
 			l.run(5_000_000)
@@ -89,19 +93,28 @@ func TestLoop_SACKFewerRetransmitsThanNewReno(t *testing.T) {
 				total[i].RetransmitBytes += c.RetransmitBytes
 				total[i].RTOs += c.RTOs
 				total[i].FastRetransmits += c.FastRetransmits
+				total[i].TLPs += c.TLPs
 			}
 		}
 	}
-	t.Logf("%d seeds, 5%% loss, 256 KiB each way: SACK %d retransmits, %d bytes (%d RTOs, %d recoveries); NewReno %d retransmits, %d bytes (%d RTOs, %d recoveries)",
-		seeds, total[0].Retransmits, total[0].RetransmitBytes, total[0].RTOs, total[0].FastRetransmits,
-		total[1].Retransmits, total[1].RetransmitBytes, total[1].RTOs, total[1].FastRetransmits)
+	for i, name := range []string{"SACK+RACK-TLP", "SACK alone", "NewReno"} {
+		t.Logf("%d seeds, 5%% loss, 256 KiB each way: %s: %d retransmits, %d bytes, %d RTOs, %d recoveries, %d probes",
+			seeds, name, total[i].Retransmits, total[i].RetransmitBytes, total[i].RTOs, total[i].FastRetransmits, total[i].TLPs)
+	}
 	// Bytes, not segments: segments that carry SACK blocks carry less data
 	// (the MSS counts options too), so SACK sends more, smaller segments.
-	if total[0].RetransmitBytes >= total[1].RetransmitBytes {
-		t.Errorf("SACK retransmitted %d bytes, NewReno %d: want fewer with SACK", total[0].RetransmitBytes, total[1].RetransmitBytes)
+	for _, i := range []int{rack, sackOnly} {
+		if total[i].RetransmitBytes >= total[newReno].RetransmitBytes {
+			t.Errorf("SACK (%d) retransmitted %d bytes, NewReno %d: want fewer with SACK", i, total[i].RetransmitBytes, total[newReno].RetransmitBytes)
+		}
+		if total[i].RTOs >= total[newReno].RTOs {
+			t.Errorf("SACK (%d) needed %d timeouts, NewReno %d: want fewer with SACK", i, total[i].RTOs, total[newReno].RTOs)
+		}
 	}
-	if total[0].RTOs >= total[1].RTOs {
-		t.Errorf("SACK needed %d timeouts, NewReno %d: want fewer with SACK", total[0].RTOs, total[1].RTOs)
+	// RACK detects lost retransmissions and the probe repairs lost tails,
+	// the two sources of the timeouts SACK alone still needs.
+	if 2*total[rack].RTOs >= total[sackOnly].RTOs {
+		t.Errorf("RACK-TLP needed %d timeouts, SACK alone %d: want fewer than half", total[rack].RTOs, total[sackOnly].RTOs)
 	}
 }
 
