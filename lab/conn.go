@@ -42,7 +42,13 @@ type Listener struct {
 // Listen opens a listening socket on port. Listening is set up before a
 // scenario starts and is not drawn.
 func (h *Host) Listen(port uint16, backlog int) (*Listener, error) {
-	l, err := h.st.ListenTCP(port, stack.ListenOptions{Backlog: backlog})
+	return h.ListenWith(port, stack.ListenOptions{Backlog: backlog})
+}
+
+// ListenWith is Listen with every listener option (backlog,
+// abort-on-overflow, SYN cookies).
+func (h *Host) ListenWith(port uint16, opts stack.ListenOptions) (*Listener, error) {
+	l, err := h.st.ListenTCP(port, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -218,6 +224,20 @@ func (c *Conn) Abort() error {
 	c.h.rec.end(call, t, res, 0, detail)
 	return err
 }
+
+// Vanish makes the socket disappear without a trace, as a process killed
+// with its host's memory of the connection (stack.TCPConn.Vanish): nothing
+// is sent, and the host answers later segments with RST. It is drawn as a
+// note, since no socket call does this.
+func (c *Conn) Vanish() {
+	c.h.rec.note(c.h.Name, "socket vanishes")
+	if c.c != nil {
+		c.c.Vanish()
+	}
+}
+
+// isEOF reports whether err is the end of the peer's stream.
+func isEOF(err error) bool { return errors.Is(err, io.EOF) }
 
 // GracefulClose closes and waits until the peer acknowledged everything
 // and closed its side too (stack.TCPConn.GracefulClose), within d.

@@ -286,6 +286,13 @@ func TestBacklogRows(t *testing.T) {
 		{"backlog-rst", "vos-17.1", "blocked", nil},
 		{"backlog-data-rst", "linux", "ok", []string{"data:hello", "reset"}},
 		{"backlog-rst", "linux", "ok", []string{"reset"}},
+		// The "gone" rows: the slow reader (the seed's table), the fast
+		// reader, and linux, which acknowledged the FIN long ago.
+		{"backlog-data-fin-gone", "vos-17.1", "ok", []string{"reset", "reset"}},
+		{"backlog-data-fin-gone", "fast-reader", "ok", []string{"data:hello", "reset"}},
+		{"backlog-data-fin-gone", "linux", "ok", []string{"data:hello", "eof"}},
+		{"backlog-fin-gone", "vos-17.1", "ok", []string{"eof", "reset"}},
+		{"backlog-fin-gone", "linux", "ok", []string{"eof", "eof"}},
 	} {
 		tr := run(t, c.id, c.prof, "").Trace
 		acc := outcomes(tr, "server", trace.CallAccept)
@@ -293,5 +300,76 @@ func TestBacklogRows(t *testing.T) {
 		if len(acc) != 1 || acc[0] != c.accept || !slices.Equal(reads, c.reads) {
 			t.Errorf("%s under %s: accept %v, reads %v; want accept %s, reads %v", c.id, c.prof, acc, reads, c.accept, c.reads)
 		}
+	}
+}
+
+// backlog-data-fin-gone: under vos-17.1 the held FIN is retransmitted
+// until the client vanishes, and the RST comes from the client's host.
+// backlog-fin-gone: the server's write after EOF draws the RST.
+func TestBacklogGoneWire(t *testing.T) {
+	slow := run(t, "backlog-data-fin-gone", "vos-17.1", "").Trace
+	fins := 0
+	for _, e := range slow.Events {
+		if e.Kind == trace.KindPacket && e.Packet.From == "client" && strings.Contains(e.Packet.Kind, "FIN") {
+			fins++
+		}
+	}
+	if fins < 2 || rsts(slow)["client"] == 0 || rsts(slow)["server"] != 0 {
+		t.Errorf("vos-17.1: %d FINs from the client (want it retransmitted), RSTs %v (want from the client only)", fins, rsts(slow))
+	}
+	if slow.Verdict.LostBytes != len("hello") {
+		t.Errorf("vos-17.1 slow reader: lost %d bytes, want \"hello\"", slow.Verdict.LostBytes)
+	}
+	if n := rsts(run(t, "backlog-data-fin-gone", "linux", "").Trace); len(n) != 0 {
+		t.Errorf("linux: RSTs %v, want none (nothing is sent to the vanished client)", n)
+	}
+	for _, v := range []string{"vos-17.1", "linux"} {
+		fin := run(t, "backlog-fin-gone", v, "").Trace
+		if rsts(fin)["client"] != 1 || fin.Verdict.LostBytes != len("late") {
+			t.Errorf("backlog-fin-gone %s: RSTs %v, lost %d; want one RST from the client's host for \"late\"",
+				v, rsts(fin), fin.Verdict.LostBytes)
+		}
+	}
+}
+
+// backlog-full: what each profile does to the connections beyond the
+// backlog, on the wire and at connect().
+func TestBacklogFull(t *testing.T) {
+	count := func(tr *trace.Trace, from, kind string) int {
+		n := 0
+		for _, e := range tr.Events {
+			if e.Kind == trace.KindPacket && e.Packet.From == from && e.Packet.Kind == kind {
+				n++
+			}
+		}
+		return n
+	}
+	linux := run(t, "backlog-full", "linux", "").Trace
+	if got := outcomes(linux, "client", trace.CallConnect); !slices.Equal(got, []string{"ok", "ok", "ok", "ok", "ok"}) {
+		t.Errorf("linux: connects %v, want all five through in the end", got)
+	}
+	if count(linux, "client", "SYN") < 6 || count(linux, "server", "SYN|ACK") < 6 || len(rsts(linux)) != 0 {
+		t.Errorf("linux: %d SYNs, %d SYN-ACKs, RSTs %v; want a SYN and a SYN-ACK retransmitted, no RST",
+			count(linux, "client", "SYN"), count(linux, "server", "SYN|ACK"), rsts(linux))
+	}
+	abort := run(t, "backlog-full", "abort-on-overflow", "").Trace
+	if rsts(abort)["server"] != 1 || !slices.Contains(outcomes(abort, "client", trace.CallRecv), "reset") {
+		t.Errorf("abort-on-overflow: RSTs %v, client reads %v; want one RST and a reset client",
+			rsts(abort), outcomes(abort, "client", trace.CallRecv))
+	}
+	vos := run(t, "backlog-full", "vos-17.1", "").Trace
+	if count(vos, "client", "SYN") < 6 || len(rsts(vos)) != 0 {
+		t.Errorf("vos-17.1: %d SYNs, RSTs %v; want retransmitted SYNs, no RST", count(vos, "client", "SYN"), rsts(vos))
+	}
+	legacy := run(t, "backlog-full", "vos-legacy", "").Trace
+	got := outcomes(legacy, "client", trace.CallConnect)
+	refused := 0
+	for _, r := range got {
+		if r == "refused" {
+			refused++
+		}
+	}
+	if refused != 3 || rsts(legacy)["server"] != 3 {
+		t.Errorf("vos-legacy: connects %v, RSTs %v; want three refused by RST", got, rsts(legacy))
 	}
 }
