@@ -40,12 +40,14 @@ func exchange(n *simNet, up, down []byte) error {
 	}
 	errs := make(chan error, 2)
 	var srvRep, cliRep stack.CloseReport
+	var srvConn, cliConn *stack.TCPConn
 	n.run.Go(func() {
 		c, err := l.AcceptTCP()
 		if err != nil {
 			errs <- fmt.Errorf("accept: %w", err)
 			return
 		}
+		srvConn = c
 		// Send while receiving, from a second program goroutine.
 		var werr error
 		writer := n.run.Go(func() {
@@ -76,6 +78,7 @@ func exchange(n *simNet, up, down []byte) error {
 			errs <- fmt.Errorf("dial: %w", err)
 			return
 		}
+		cliConn = c
 		var werr error
 		writer := n.run.Go(func() {
 			_, werr = c.Write(up)
@@ -115,6 +118,12 @@ func exchange(n *simNet, up, down []byte) error {
 	for who, r := range map[string]stack.CloseReport{"server": srvRep, "client": cliRep} {
 		if r.Ending != stack.EndGraceful || !r.FINSent || !r.FINAcked || !r.FINReceived || r.RSTSent || r.RSTReceived {
 			return fmt.Errorf("%s's close was not FIN both ways: %v", who, r)
+		}
+	}
+	// The run ends when no event is left, so TIME-WAIT has passed too.
+	for who, c := range map[string]*stack.TCPConn{"server": srvConn, "client": cliConn} {
+		if st := c.State(); st != "CLOSED" {
+			return fmt.Errorf("%s's connection ended in %s, want CLOSED after TIME-WAIT", who, st)
 		}
 	}
 	return nil
