@@ -72,7 +72,14 @@ type Conn struct {
 	probePending, keepalivePending bool
 	rstPending                     bool
 	rst                            Segment
-	delackSegs                     int // in-order segments received since the last ACK
+	// Receiver ACK policy (conn_delack.go): rcvMSS estimates the peer's
+	// segment size, quickAcks counts ACKs still to send at once, pushed
+	// says a short segment (the end of a burst) awaits its ACK, and
+	// lastDataRcvd is when in-order data last arrived.
+	lastDataRcvd clock.Instant
+	rcvMSS       uint16
+	quickAcks    uint8
+	pushed       bool
 
 	timers     timers
 	rto        rtoEstimator

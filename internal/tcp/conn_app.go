@@ -70,6 +70,13 @@ func (c *Conn) afterRead(now clock.Instant, old int) {
 	if !c.state.synchronized() || c.state == TimeWait || c.finRcvd {
 		return
 	}
+	if c.pushed && c.rcv.len() == 0 && c.timers.delack != 0 {
+		// The reader took the end of a burst: ACK it now rather than
+		// when the delayed-ACK timer fires (Linux tcp_cleanup_rbuf with
+		// ICSK_ACK_PUSHED), so that the sender's probe timeout (RFC
+		// 8985 §7.2, 2*SRTT) does not expire first.
+		c.ackNow = true
+	}
 	potential := c.cfg.RecvBuffer - c.rcv.len()
 	if (old < c.cfg.MSS && potential >= c.cfg.MSS) || (old <= c.cfg.RecvBuffer/2 && potential >= 2*old && potential-old >= c.cfg.MSS) {
 		c.ackNow = true

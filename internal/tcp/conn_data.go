@@ -44,9 +44,8 @@ func (c *Conn) processText(now clock.Instant, s *Segment) {
 }
 
 // appendInOrder queues data that starts at RCV.NXT, pulls in whatever
-// out-of-order data it joins, and schedules the ACK (RFC 9293 §3.8.6.3:
-// every second full-sized segment, or within the delayed-ACK time;
-// at once when a gap was filled, RFC 5681 §4.2).
+// out-of-order data it joins, and schedules the ACK (scheduleACK; at once
+// when a gap was filled, RFC 5681 §4.2).
 func (c *Conn) appendInOrder(now clock.Instant, s *Segment) {
 	n := len(s.Payload)
 	c.rcv.writeAt(c.rcv.len(), s.Payload)
@@ -64,12 +63,7 @@ func (c *Conn) appendInOrder(now clock.Instant, s *Segment) {
 	} else {
 		c.events |= EventReadable
 	}
-	c.delackSegs++
-	if c.delackSegs >= 2 {
-		c.ackNow = true
-	} else if c.timers.delack == 0 {
-		c.timers.delack = now.Add(c.cfg.DelayedACK)
-	}
+	c.scheduleACK(now, n)
 	if c.hasRcvFin && c.rcvFin == c.rcvNxt {
 		c.hasRcvFin = false
 		c.consumeFIN(now)

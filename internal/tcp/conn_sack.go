@@ -100,7 +100,9 @@ func (c *Conn) fillSACK(now clock.Instant, seg *Segment) bool {
 		// retransmitted, and for data sent after recovery began, which
 		// is not the flight the rescue is about (RFC 6675 §4 rule 4 asks
 		// for the rescue with SHOULD; Linux has none).
-		if avail > 0 || s.Seq.LessThan(c.sb.HighRxt()) || !s.End().LessThanEq(c.sb.RecoveryPoint()) {
+		// With RACK-TLP on, the Tail Loss Probe (RFC 8985 §7) guards the
+		// tail instead, and only once the tail is overdue.
+		if c.rackOn() || avail > 0 || s.Seq.LessThan(c.sb.HighRxt()) || !s.End().LessThanEq(c.sb.RecoveryPoint()) {
 			return false
 		}
 	}

@@ -122,8 +122,8 @@ func (c *Conn) stampACK(now clock.Instant, seg *Segment) {
 	if c.sackOK && !c.ooo.empty() {
 		c.ooo.sackBlocks(&seg.Options, maxSACK)
 	}
+	c.ackSent()
 	c.ackNow = false
-	c.delackSegs = 0
 	c.timers.delack = 0
 	c.lastAckSent = c.rcvNxt
 }

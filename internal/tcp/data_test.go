@@ -6,21 +6,82 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teardown-lab/teardown/internal/seqnum"
 	"github.com/teardown-lab/teardown/internal/wire"
 )
+
+// useQuickACKs receives one-byte segments from seq on until one is not
+// acknowledged at once: quick ACK mode is over. It returns the next seq.
+func (h *harness) useQuickACKs(seq seqnum.V32) seqnum.V32 {
+	h.t.Helper()
+	for i := 0; ; i++ {
+		if i > maxQuickAcks {
+			h.t.Fatalf("more than %d quick ACKs", maxQuickAcks)
+		}
+		h.recv(seg{flags: ACK | PSH, seq: seq, ack: localISS + 1, payload: "q"})
+		seq++
+		if len(h.drain()) == 0 {
+			return seq
+		}
+	}
+}
 
 func TestEstablished_DelayedACK(t *testing.T) {
 	h := newHarness(t, Established)
 	h.recv(seg{flags: ACK | PSH, seq: remoteISS + 1, ack: localISS + 1, payload: "a"})
-	h.wantNothingMore() // RFC 9293 §3.8.6.3: the ACK may wait
+	h.wantSent("quick ACK mode at the first data (Linux tcp_event_data_recv)",
+		seg{flags: ACK, seq: localISS + 1, ack: remoteISS + 2})
+	seq := h.useQuickACKs(remoteISS + 2)
+	// RFC 9293 §3.8.6.3: the ACK may wait.
 	if d := h.c.NextDeadline().Sub(h.now); d != 40*time.Millisecond {
 		t.Fatalf("delayed-ACK deadline in %v, want 40 ms", d)
 	}
 	h.advance(40 * time.Millisecond)
-	h.wantSent("delayed ACK timer", seg{flags: ACK, seq: localISS + 1, ack: remoteISS + 2})
-	h.recv(seg{flags: ACK, seq: remoteISS + 2, ack: localISS + 1, payload: "b"})
-	h.recv(seg{flags: ACK, seq: remoteISS + 3, ack: localISS + 1, payload: "c"})
-	h.wantSent("every second segment is acked at once", seg{flags: ACK, seq: localISS + 1, ack: remoteISS + 4})
+	h.wantSent("delayed ACK timer", seg{flags: ACK, seq: localISS + 1, ack: seq})
+	h.recv(seg{flags: ACK, seq: seq, ack: localISS + 1, payload: "b"})
+	h.recv(seg{flags: ACK, seq: seq + 1, ack: localISS + 1, payload: "c"})
+	h.wantSent("more than one full-sized segment unacknowledged: at once", seg{flags: ACK, seq: localISS + 1, ack: seq + 2})
+}
+
+// After the peer was silent for longer than the RTO, quick ACK mode
+// begins again (Linux tcp_event_data_recv): a sender restarting from its
+// restart window must not wait for a delayed ACK.
+func TestEstablished_QuickACKAfterIdle(t *testing.T) {
+	h := newHarness(t, Established)
+	seq := h.useQuickACKs(remoteISS + 1)
+	h.advance(40 * time.Millisecond)
+	h.drain()
+	h.advance(h.c.RTO() + time.Millisecond)
+	h.recv(seg{flags: ACK | PSH, seq: seq, ack: localISS + 1, payload: "x"})
+	h.wantSent("idle longer than the RTO: quick ACK", seg{flags: ACK, seq: localISS + 1, ack: seq + 1})
+}
+
+// The short segment that ends a burst is acknowledged as soon as the
+// application has read the queue empty (Linux tcp_cleanup_rbuf with
+// ICSK_ACK_PUSHED), not 40 ms later: a Linux sender would otherwise send
+// a tail loss probe after 2*SRTT (RFC 8985 §7.2).
+func TestEstablished_PushedTailACKedWhenRead(t *testing.T) {
+	h := newHarness(t, Established, func(c *Config) { c.RecvBuffer = 64000 })
+	full := strings.Repeat("f", 1000)
+	seq := remoteISS + 1
+	for i := 0; ; i++ { // one full-sized segment at a time, until quick ACK mode ends
+		if i > maxQuickAcks {
+			t.Fatalf("more than %d quick ACKs", maxQuickAcks)
+		}
+		h.recv(seg{flags: ACK, seq: seq, ack: localISS + 1, payload: full})
+		seq += 1000
+		if len(h.drain()) == 0 {
+			break
+		}
+	}
+	h.advance(40 * time.Millisecond)
+	h.wantSent("delayed ACK", seg{flags: ACK, seq: localISS + 1, ack: seq})
+	h.recv(seg{flags: ACK | PSH, seq: seq, ack: localISS + 1, payload: "end"})
+	h.wantNothingMore() // a short segment alone: the ACK may wait...
+	if _, err := h.app.Read(64000); err != nil {
+		t.Fatal(err)
+	}
+	h.wantSent("...until the reader empties the queue", seg{flags: ACK, seq: localISS + 1, ack: seq + 3})
 }
 
 func TestEstablished_OutOfOrderReassembly(t *testing.T) {

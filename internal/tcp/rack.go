@@ -33,10 +33,15 @@ const (
 )
 
 // rackSeg is one transmission of [seq, end) at xmit (RFC 8985 §6.1's
-// Segment.xmit_ts, Segment.end_seq and Segment.lost).
+// Segment.xmit_ts, Segment.end_seq and Segment.lost). tx numbers the
+// transmissions in the order they left: RFC 8985 §6.2's RACK_sent_after
+// breaks ties between equal send times by sequence number, which is wrong
+// for a retransmission sent in the same instant after new data; tx is
+// exact.
 type rackSeg struct {
 	seq, end seqnum.V32
 	xmit     clock.Instant
+	tx       uint32
 	flags    uint8
 }
 
@@ -46,7 +51,8 @@ type rack struct {
 	head, n int
 
 	xmitTS clock.Instant // RACK.xmit_ts: latest send time of a delivered segment
-	endSeq seqnum.V32    // RACK.end_seq
+	xmitTx uint32        // its transmission number (stands for RACK.end_seq)
+	txNext uint32        // the next transmission's number
 	rtt    time.Duration // RACK.rtt
 	minRTT time.Duration // RACK.min_RTT (lowest sample seen; zero: none)
 	fack   seqnum.V32    // highest end of a delivered segment (§6.2 step 3)
@@ -84,7 +90,8 @@ func (r *rack) sent(seq, end seqnum.V32, now clock.Instant, rtx bool) {
 		f = rackRtx
 		r.nRtx++
 	}
-	*r.at(r.n) = rackSeg{seq: seq, end: end, xmit: now, flags: f}
+	*r.at(r.n) = rackSeg{seq: seq, end: end, xmit: now, tx: r.txNext, flags: f}
+	r.txNext++
 	r.n++
 }
 
@@ -145,11 +152,8 @@ func (r *rack) reset() {
 	r.head, r.n, r.nLost, r.nRtx = 0, 0, 0, 0
 }
 
-// sentAfter is RFC 8985 §6.2's RACK_sent_after: t1 later than t2, or at
-// the same time and higher in sequence.
-func sentAfter(t1 clock.Instant, seq1 seqnum.V32, t2 clock.Instant, seq2 seqnum.V32) bool {
-	return t1 > t2 || (t1 == t2 && seq2.LessThan(seq1))
-}
+// sentAfter is RFC 8985 §6.2's RACK_sent_after, by transmission number.
+func sentAfter(tx1, tx2 uint32) bool { return int32(tx1-tx2) > 0 }
 
 // rackACK is what one ACK tells RACK.
 type rackACK struct {
@@ -186,7 +190,7 @@ func (r *rack) onACK(a *rackACK) {
 	if r.nRtx == 0 && (a.sb == nil || a.sb.NumRanges() == 0) {
 		return // in order: nothing below the head was delivered
 	}
-	for i := 1; i < r.n; i++ {
+	for i := 0; i < r.n; i++ {
 		s := r.at(i)
 		if s.flags&rackDead != 0 {
 			continue
@@ -214,8 +218,8 @@ func (r *rack) delivered(a *rackACK, s *rackSeg) {
 		r.minRTT = max(rtt, time.Microsecond)
 	}
 	r.rtt = rtt
-	if sentAfter(s.xmit, s.end, r.xmitTS, r.endSeq) {
-		r.xmitTS, r.endSeq = s.xmit, s.end
+	if r.xmitTS == 0 || sentAfter(s.tx, r.xmitTx) {
+		r.xmitTS, r.xmitTx = s.xmit, s.tx
 	}
 	// Step 3: reordering.
 	if s.flags&rackRtx == 0 && s.end.LessThan(r.fack) {
@@ -259,7 +263,7 @@ func (r *rack) detectLoss(now clock.Instant, reoWnd time.Duration) (lost int, ti
 	}
 	for i := 0; i < r.n; i++ {
 		s := r.at(i)
-		if !sentAfter(r.xmitTS, r.endSeq, s.xmit, s.end) {
+		if !sentAfter(r.xmitTx, s.tx) {
 			break // sent after the newest delivered: all the rest too
 		}
 		if s.flags&(rackDead|rackLost) != 0 {

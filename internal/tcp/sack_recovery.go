@@ -29,7 +29,8 @@ const (
 	NextSegRescue
 	// NextSegRACK retransmits data RACK deemed lost (RFC 8985 §6.2),
 	// which may lie below HighRxt (a lost retransmission) or above holes
-	// not yet resent; it moves HighRxt only where it continues it.
+	// not yet resent; it moves HighRxt only where it continues it (only
+	// SACKed data lies between).
 	NextSegRACK
 	// NextSegProbe is a Tail Loss Probe's retransmission of the last
 	// segment sent (RFC 8985 §7.3); it leaves HighRxt alone.
@@ -265,7 +266,9 @@ func (sb *Scoreboard) Sent(s SACKSend) {
 	case NextSegRescue:
 		sb.rescueUsed = true
 	case NextSegRACK:
-		if s.Seq.LessThanEq(sb.highRxt) && sb.highRxt.LessThan(end) {
+		// HighRxt moves when the retransmission continues it: nothing
+		// between HighRxt and s.Seq waits to be resent (all SACKed).
+		if sb.highRxt.LessThan(end) && (s.Seq.LessThanEq(sb.highRxt) || sb.allSACKed(sb.highRxt, s.Seq)) {
 			sb.highRxt = end
 		}
 	}

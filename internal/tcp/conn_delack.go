@@ -1,0 +1,53 @@
+package tcp
+
+import "github.com/teardown-lab/teardown/clock"
+
+// This file is the receiver's choice between an immediate and a delayed
+// ACK for in-order data. RFC 9293 §3.8.6.3 (and RFC 5681 §4.2) asks for an
+// ACK for at least every second full-sized segment and within 0.5 s;
+// within that, we follow Linux (tcp_event_data_recv, __tcp_ack_snd_check,
+// tcp_cleanup_rbuf), whose senders expect it: their tail loss probe fires
+// after 2*SRTT (RFC 8985 §7.2), far sooner than a 40 ms delayed ACK.
+//
+//   - Quick ACK mode: at the first data of a connection and after the peer
+//     was idle for longer than the RTO, the next ACKs go out at once (up
+//     to 16, or half the receive buffer in segments), so that a sender in
+//     slow start is not held back.
+//   - More than one full-sized segment unacknowledged: ACK at once (Linux
+//     counts bytes, rcv_nxt - rcv_wup > rcv_mss).
+//   - A segment shorter than the peer's usual size marks the end of a
+//     burst ("pushed"): once the application has read the queue empty, the
+//     ACK goes out (afterRead), instead of waiting for the timer.
+//   - Otherwise the ACK waits up to Config.DelayedACK.
+
+// maxQuickAcks is Linux's TCP_MAX_QUICKACKS.
+const maxQuickAcks = 16
+
+// scheduleACK decides when to ACK n in-order bytes just received.
+func (c *Conn) scheduleACK(now clock.Instant, n int) {
+	switch {
+	case n > int(c.rcvMSS):
+		c.rcvMSS = uint16(min(n, 65535)) // Linux tcp_measure_rcv_mss
+	case n < int(c.rcvMSS):
+		c.pushed = true
+	}
+	if c.lastDataRcvd == 0 || now.Sub(c.lastDataRcvd) > c.rto.rto {
+		segs := c.cfg.RecvBuffer / (2 * max(int(c.rcvMSS), 1))
+		c.quickAcks = uint8(max(2, min(segs, maxQuickAcks)))
+	}
+	c.lastDataRcvd = now
+	if c.quickAcks > 0 || int(c.rcvNxt.Sub(c.lastAckSent)) > int(c.rcvMSS) {
+		c.ackNow = true
+	} else if c.timers.delack == 0 {
+		c.timers.delack = now.Add(c.cfg.DelayedACK)
+	}
+}
+
+// ackSent updates the ACK policy for an ACK about to leave: it uses up a
+// quick ACK when it acknowledges new data.
+func (c *Conn) ackSent() {
+	if c.rcvNxt != c.lastAckSent && c.quickAcks > 0 {
+		c.quickAcks--
+	}
+	c.pushed = false
+}
