@@ -217,9 +217,13 @@ func TestTUNSYNFloodWithCookies(t *testing.T) {
 	if r.exchanged != tunFloodClients {
 		t.Errorf("%d of %d kernel clients completed their exchange under the flood, want all", r.exchanged, tunFloodClients)
 	}
-	if r.listener.CookiesValidated < tunFloodClients || r.listener.CookiesSent < uint64(r.flood.sent)/2 {
-		t.Errorf("cookies sent %d, validated %d: want the flood answered with cookies and every client let in by one",
-			r.listener.CookiesSent, r.listener.CookiesValidated)
+	// Every SYN after the 16 that filled the queue (the clients' among
+	// them) was answered with a cookie; none dropped. (How many of the
+	// flood's SYNs reached us depends on the machine's load: the kernel
+	// drops what the TUN queue cannot hold, logged above.)
+	l := r.listener
+	if l.CookiesValidated != tunFloodClients || l.SYNsDropped != 0 || l.CookiesSent != l.SYNsReceived-16 || l.SYNsReceived <= 16+tunFloodClients {
+		t.Errorf("listener %+v: want every SYN after the first 16 answered with a cookie, each client let in by one", l)
 	}
 	if r.listener.SYNQueue != 16 {
 		t.Errorf("SYN queue %d at the end, want 16 (held by spoofed requests)", r.listener.SYNQueue)
@@ -241,7 +245,7 @@ func TestTUNSYNFloodWithoutCookiesLocksOut(t *testing.T) {
 	// full) took the slots; every later one, the clients' included, was
 	// dropped.
 	if r.listener.SYNQueue != 16 || r.listener.CookiesSent != 0 ||
-		r.listener.SYNsDropped != r.listener.SYNsReceived-16 || r.listener.SYNsReceived < uint64(r.flood.sent)/2 {
+		r.listener.SYNsDropped != r.listener.SYNsReceived-16 || r.listener.SYNsReceived <= 16+tunFloodClients {
 		t.Errorf("listener %+v: want a full SYN queue, no cookie, every SYN after the first 16 dropped", r.listener)
 	}
 }
