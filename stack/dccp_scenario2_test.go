@@ -12,6 +12,7 @@ import (
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/wire"
 	"github.com/teardown-lab/teardown/netsim"
+	"github.com/teardown-lab/teardown/profile"
 	"github.com/teardown-lab/teardown/stack"
 )
 
@@ -178,7 +179,13 @@ func TestDCCPAbortUnread(t *testing.T) {
 // Request with Reset (Too Busy): the dialer fails at once with EUSERS,
 // where TCP would drop the SYN in silence.
 func TestDCCPBacklogFull(t *testing.T) {
-	n := newDCCPNet(t, 6, profileLinux(), netsim.LinkConfig{})
+	for _, p := range dccpProfiles {
+		t.Run(p.Name, func(t *testing.T) { backlogFull(t, p) })
+	}
+}
+
+func backlogFull(t *testing.T, p profile.Profile) {
+	n := newDCCPNet(t, 6, p, netsim.LinkConfig{})
 	l := n.listen(stack.DCCPListenOptions{Backlog: 1})
 	var first, second error
 	var failedAt clock.Instant
