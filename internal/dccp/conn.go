@@ -253,9 +253,12 @@ func (c *Conn) ended(now clock.Instant) {
 }
 
 // ackWindow returns AWL and AWH (§7.5.1): the acknowledgement numbers
-// that may validly arrive.
+// that may validly arrive. Its width W' is this end's own Sequence Window
+// (the feature located here, set to how many packets we may have in
+// flight; §7.5.2 — Linux: "Ack validity window depends on local Sequence
+// Window value").
 func (c *Conn) ackWindow() (awl, awh seqnum.V48) {
-	w := c.feat.remote[wire.DCCPFeatSequenceWindow]
+	w := c.feat.local[wire.DCCPFeatSequenceWindow]
 	awh = c.gss
 	awl = c.gss.Add(1 - int64(w))
 	if c.iss.InRange(awl, awh) {
@@ -265,9 +268,12 @@ func (c *Conn) ackWindow() (awl, awh seqnum.V48) {
 }
 
 // seqWindow returns SWL and SWH (§7.5.1): the sequence numbers that may
-// validly arrive.
+// validly arrive. Its width W is the peer's Sequence Window (the feature
+// located at the sender, which knows how many packets it may have in
+// flight; §7.5.2 — Linux: "Sequence validity window depends on remote
+// Sequence Window").
 func (c *Conn) seqWindow() (swl, swh seqnum.V48) {
-	w := int64(c.feat.local[wire.DCCPFeatSequenceWindow])
+	w := int64(c.feat.remote[wire.DCCPFeatSequenceWindow])
 	swl = c.gsr.Add(1 - w/4)       // GSR + 1 - floor(W/4)
 	swh = c.gsr.Add((3*w + 3) / 4) // GSR + ceil(3W/4)
 	if c.isr.InRange(swl, c.gsr) { // max(GSR + 1 - floor(W/4), ISR)

@@ -238,3 +238,42 @@ func TestRequest_Refused(t *testing.T) {
 		t.Errorf("read: %v, want the No Connection reset", err)
 	}
 }
+
+// TestOpen_WindowWidths: §7.5.1-7.5.2. The sequence validity window for
+// the peer's packets has the width of the peer's Sequence Window (W, the
+// feature located at the sender); the acknowledgement window has ours
+// (W'). Here W = 400 and W' = 100.
+func TestOpen_WindowWidths(t *testing.T) {
+	s := newSingle(t, Linux())
+	s.c.feat.remote[wire.DCCPFeatSequenceWindow] = 400
+	for _, c := range []struct {
+		off  int64
+		sync bool
+	}{{300, false}, {301, true}, {-99, false}, {-100, true}} { // SWH = GSR+ceil(3W/4), SWL = GSR+1-floor(W/4)
+		s.c.out.lastSync = 0
+		p := s.from(wire.DCCPData, c.off)
+		s.c.HandlePacket(t0, &p)
+		if got := s.c.out.sync; got != c.sync {
+			t.Errorf("Data at GSR%+d with W=400: Sync %v, want %v", c.off, got, c.sync)
+		}
+		s.wantSent("drain", describeAll(s.c)...)
+	}
+	// AWL = GSS + 1 - W' once GSS is W' past ISS.
+	for range 150 {
+		s.c.Write(t0, []byte("x"))
+		s.wantSent("drain", describeAll(s.c)...)
+	}
+	for _, c := range []struct {
+		back int64
+		ok   bool
+	}{{99, true}, {100, false}} {
+		s.c.out.lastSync = 0
+		p := s.from(wire.DCCPAck, 1)
+		p.Ack = s.c.GSS().Add(-c.back)
+		s.c.HandlePacket(t0, &p)
+		if got := !s.c.out.sync; got != c.ok {
+			t.Errorf("Ack of GSS-%d with W'=100: valid %v, want %v", c.back, got, c.ok)
+		}
+		s.wantSent("drain", describeAll(s.c)...)
+	}
+}
