@@ -212,10 +212,11 @@ func (c *Conn) setState(now clock.Instant, s State, why string) {
 	c.events |= EventState
 	switch s {
 	case Open:
-		c.timer.partOpen, c.timer.respond = 0, 0
+		c.timer.partOpen, c.timer.respond, c.timer.partOpenEnd = 0, 0, 0
 		c.startCCIDs(now)
 	case PartOpen:
 		c.timer.rtx = 0
+		c.timer.partOpenEnd = now.Add(4 * c.cfg.MSL) // §8.1.5
 		c.events |= EventWritable
 		// The Response confirmed the features: data sent in PARTOPEN
 		// is already under congestion control (RFC 4340 §10; a client

@@ -27,6 +27,9 @@ type timers struct {
 	partOpenCount    int
 
 	respond  clock.Instant // a server gives up waiting in RESPOND
+	// partOpenEnd: a client still in PARTOPEN after 4 MSL resets the
+	// connection with Reset (Aborted) (§8.1.5).
+	partOpenEnd clock.Instant
 	timeWait clock.Instant // 2 MSL (§8.3)
 	delack   clock.Instant
 	txRetry  clock.Instant // the CCID's next chance to send
@@ -38,6 +41,7 @@ func (c *Conn) NextDeadline() clock.Instant {
 	t := c.timer
 	d := clock.Earliest(t.rtx, t.partOpen)
 	d = clock.Earliest(d, t.respond)
+	d = clock.Earliest(d, t.partOpenEnd)
 	d = clock.Earliest(d, t.timeWait)
 	d = clock.Earliest(d, t.delack)
 	if c.sendQ.len() > 0 {
@@ -65,6 +69,11 @@ func (c *Conn) HandleTimer(now clock.Instant) {
 	if due(t.respond, now) {
 		c.setEnd(GaveUp, 0)
 		c.setState(now, Closed, "no Ack for the Response")
+		return
+	}
+	if due(t.partOpenEnd, now) {
+		c.setEnd(GaveUp, wire.DCCPResetAborted)
+		c.sendReset(now, wire.DCCPResetAborted, "still in PARTOPEN after 4 MSL", c.gsr)
 		return
 	}
 	if due(t.rtx, now) {

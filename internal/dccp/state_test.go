@@ -277,3 +277,29 @@ func TestOpen_WindowWidths(t *testing.T) {
 		s.wantSent("drain", describeAll(s.c)...)
 	}
 }
+
+// TestPartOpen_GivesUpAfter4MSL: §8.1.5, a client that stays in PARTOPEN
+// (the server never answers its Ack) resets with Reset (Aborted) after 4
+// MSL.
+func TestPartOpen_GivesUpAfter4MSL(t *testing.T) {
+	c := NewClient(t0, Config{ServiceCode: 42, ISS: 1, MSL: time.Second, NewCCID: NoCCID})
+	var p Packet
+	c.NextPacket(t0, &p)
+	resp := Packet{Type: wire.DCCPResponse, X: true, Seq: 500, Ack: p.Seq, ServiceCode: 42}
+	c.HandlePacket(t0, &resp)
+	if c.State() != PartOpen {
+		t.Fatalf("state %v, want PARTOPEN", c.State())
+	}
+	now := t0
+	var last Packet
+	for c.State() == PartOpen && now.Sub(t0) < time.Minute {
+		now = c.NextDeadline()
+		c.HandleTimer(now)
+		for c.NextPacket(now, &p) {
+			last = p
+		}
+	}
+	if c.State() != Closed || now.Sub(t0) != 4*time.Second || last.Type != wire.DCCPReset || last.ResetCode != wire.DCCPResetAborted {
+		t.Errorf("state %v after %v, last packet %v %v; want Reset (Aborted) and CLOSED at 4 MSL", c.State(), now.Sub(t0), last.Type, last.ResetCode)
+	}
+}
