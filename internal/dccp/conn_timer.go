@@ -26,13 +26,13 @@ type timers struct {
 	partOpenInterval time.Duration
 	partOpenCount    int
 
-	respond  clock.Instant // a server gives up waiting in RESPOND
+	respond clock.Instant // a server gives up waiting in RESPOND
 	// partOpenEnd: a client still in PARTOPEN after 4 MSL resets the
 	// connection with Reset (Aborted) (§8.1.5).
 	partOpenEnd clock.Instant
-	timeWait clock.Instant // 2 MSL (§8.3)
-	delack   clock.Instant
-	txRetry  clock.Instant // the CCID's next chance to send
+	timeWait    clock.Instant // 2 MSL (§8.3)
+	delack      clock.Instant
+	txRetry     clock.Instant // the CCID's next chance to send
 }
 
 // NextDeadline returns when HandleTimer must next run, or zero if no
