@@ -225,8 +225,9 @@ func TestTUNSYNFloodWithCookies(t *testing.T) {
 	if l.CookiesValidated != tunFloodClients || l.SYNsDropped != 0 || l.CookiesSent != l.SYNsReceived-16 || l.SYNsReceived <= 16+tunFloodClients {
 		t.Errorf("listener %+v: want every SYN after the first 16 answered with a cookie, each client let in by one", l)
 	}
-	if r.listener.SYNQueue != 16 {
-		t.Errorf("SYN queue %d at the end, want 16 (held by spoofed requests)", r.listener.SYNQueue)
+	if r.listener.SYNQueue != 16 || r.listener.RequestsReset != 0 {
+		t.Errorf("SYN queue %d at the end, %d requests reset: want 16 held by spoofed requests nobody answers",
+			r.listener.SYNQueue, r.listener.RequestsReset)
 	}
 }
 
@@ -244,7 +245,7 @@ func TestTUNSYNFloodWithoutCookiesLocksOut(t *testing.T) {
 	// The first 16 SYNs (spoofed: the clients start once the queue is
 	// full) took the slots; every later one, the clients' included, was
 	// dropped.
-	if r.listener.SYNQueue != 16 || r.listener.CookiesSent != 0 ||
+	if r.listener.SYNQueue != 16 || r.listener.CookiesSent != 0 || r.listener.RequestsReset != 0 ||
 		r.listener.SYNsDropped != r.listener.SYNsReceived-16 || r.listener.SYNsReceived <= 16+tunFloodClients {
 		t.Errorf("listener %+v: want a full SYN queue, no cookie, every SYN after the first 16 dropped", r.listener)
 	}
