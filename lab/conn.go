@@ -273,6 +273,11 @@ func classify(err error) (trace.Result, string) {
 		return trace.ResultReset, syscall.ECONNRESET.Error()
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return trace.ResultRefused, syscall.ECONNREFUSED.Error()
+	case errors.Is(err, syscall.EUSERS):
+		// A DCCP Reset code 9 (Too Busy, RFC 4340 §5.6) answering a
+		// Request: the peer refused the connection; Linux's errno for it
+		// is EUSERS, kept in the detail.
+		return trace.ResultRefused, syscall.EUSERS.Error() + " (Reset: Too Busy)"
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.Canceled):
 		return trace.ResultTimeout, "i/o timeout"
 	case errors.Is(err, syscall.ETIMEDOUT):

@@ -29,8 +29,15 @@ func init() {
 				`PASSIVE_CLOSEREQ holds the Close until the application has drained the queue and closed.`)},
 		{ID: "dccp-active-close", Summary: "CLOSEREQ and CLOSING are separate states; Close and CloseReq are retransmitted until answered",
 			Variants: dccpVariants(
-				`RFC 4340 §8.3: the server asks with CloseReq and the client keeps TIMEWAIT, or the closer sends Close and keeps TIMEWAIT itself.`,
-				`CloseReq and Close are retransmitted with backoff until answered; the server-timewait option makes the server send Close.`)},
+				`The server's application closes and, without the server-timewait option, asks the client to close with `+
+					`CloseReq (RFC 4340 §8.3), entering CLOSEREQ, a state of its own. The link from the server loses `+
+					`everything for 3 s: the CloseReq is retransmitted with exponential backoff until answered (RFC 4340 §8.3; `+
+					`here after 400 ms, 0.8 s, 1.6 s and 3.2 s). The one that gets through is answered with Close, the `+
+					`server's Reset ends it, and the client, which was asked to close, keeps TIMEWAIT.`,
+				`With the server-timewait option (DCCPListenOptions.ServerTimewait) the server sends Close itself and `+
+					`enters CLOSING, a different state from CLOSEREQ (RFC 4340 §8.3). The lost Closes are retransmitted `+
+					`with the same backoff until answered. The client, in PASSIVE_CLOSE, lets its application read to `+
+					`end-of-stream before it answers with Reset (DCCPPassiveCloseStates); the server keeps TIMEWAIT.`)},
 		{ID: "dccp-simultaneous-close", Settle: 3 * time.Minute, Summary: "both ends send Close at once and wait in CLOSING for a Reset",
 			Variants: dccpVariants(
 				`Each end waits in CLOSING for a Reset neither sends: Close packets ping-pong until the final timeout, more than 64 s.`,
@@ -45,8 +52,11 @@ func init() {
 				`Only the passive-close states protect the reader.`)},
 		{ID: "dccp-backlog-full", Summary: "a full DCCP backlog answers a Request with Reset code 9 (Too Busy)",
 			Variants: dccpVariants(
-				`Where TCP drops the SYN in silence, DCCP answers Reset code 9 "Too Busy" (RFC 4340 §5.6).`,
-				`The same: the client's connect fails at once.`)},
+				`Where TCP drops the SYN in silence, a DCCP listener whose backlog is full answers the Request with `+
+					`Reset code 9 "Too Busy" (RFC 4340 §5.6): the second connect is refused at once, without `+
+					`retransmission. Linux reports it as EUSERS ("too many users"; net/dccp/input.c maps Reset codes to `+
+					`errnos), not ECONNREFUSED, so the lab records a refusal whose error is EUSERS.`,
+				`The same under linux: Too Busy is the protocol's answer, not a bug; the client should retry later.`)},
 	} {
 		s.Group, s.Client, s.Server = "dccp", "client", "server"
 		s.Profiles = []string{"linux", "rfc-naive"}
@@ -60,6 +70,13 @@ func init() {
 
 const dccpPort = 5001
 
+// dccp-active-close: the server closes closeAt into the run, and the link
+// from the server loses everything for lossFor from then on.
+const (
+	closeAt = 100 * time.Millisecond
+	lossFor = 3 * time.Second
+)
+
 // busy is how long a DCCP client's application is busy before reading:
 // the server's datagrams and its Close or CloseReq have arrived by then.
 const busy = time.Second
@@ -69,8 +86,16 @@ var dccpPrograms = map[string]func(p *Program){
 	"dccp-close-unread":    dccpCloseUnread(true),
 	"dccp-closereq-unread": dccpCloseUnread(false),
 	"dccp-active-close": func(p *Program) {
+		// The server's first close packets are lost, so that its
+		// retransmission with backoff shows.
+		start := p.r.Now()
+		p.loseFrom("server", closeAt, lossFor)
 		dccpPair(p, stack.DCCPListenOptions{ServerTimewait: p.Variant == "fixed"},
-			func(c *Conn) { c.Close() },
+			func(c *Conn) {
+				sleepUntil(c.h, p, start.Add(closeAt))
+				p.Note("", fmt.Sprintf("the link from server to client loses everything for %v", lossFor))
+				c.Close()
+			},
 			func(c *Conn) { readAll(c, 512); c.Close() })
 	},
 	"dccp-simultaneous-close":     dccpBothClose(true),

@@ -373,3 +373,46 @@ func TestBacklogFull(t *testing.T) {
 		t.Errorf("vos-legacy: connects %v, RSTs %v; want three refused by RST", got, rsts(legacy))
 	}
 }
+
+// dccp-active-close: the server's close packets are lost for 3 s and
+// retransmitted with doubling intervals until one gets through.
+func TestDCCPActiveCloseBackoff(t *testing.T) {
+	for v, kind := range map[string]string{"naive": "CloseReq", "fixed": "Close"} {
+		tr := run(t, "dccp-active-close", v, "").Trace
+		var sent []int64
+		lost, arrived := 0, 0
+		for _, e := range tr.Events {
+			if e.Kind == trace.KindPacket && e.Packet.From == "server" && e.Packet.Kind == kind {
+				sent = append(sent, int64(e.T))
+				if e.Packet.Dropped {
+					lost++
+				} else {
+					arrived++
+				}
+			}
+		}
+		if lost < 3 || arrived != 1 {
+			t.Fatalf("%s: %d %s lost, %d arrived; want several lost, then one through", v, lost, kind, arrived)
+		}
+		for i := 2; i < len(sent); i++ {
+			if a, b := sent[i-1]-sent[i-2], sent[i]-sent[i-1]; b != 2*a {
+				t.Errorf("%s: %s intervals %d then %d ns; want exponential backoff (doubling)", v, kind, a, b)
+			}
+		}
+		if got := outcomes(tr, "client", trace.CallRecv); !slices.Equal(got, []string{"eof"}) {
+			t.Errorf("%s: client reads %v, want EOF once the close gets through", v, got)
+		}
+	}
+}
+
+// dccp-backlog-full: Reset (Too Busy) refuses the second connect; Linux's
+// errno for it is EUSERS, and the lab records a refusal.
+func TestDCCPBacklogFullRefused(t *testing.T) {
+	tr := run(t, "dccp-backlog-full", "fixed", "").Trace
+	if got := outcomes(tr, "client", trace.CallConnect); !slices.Equal(got, []string{"ok", "refused"}) {
+		t.Errorf("connects %v; want ok, then refused", got)
+	}
+	if len(tr.Verdict.Errors) != 1 || !strings.Contains(tr.Verdict.Errors[0].Error, "too many users") {
+		t.Errorf("errors %+v; want the EUSERS of the Too Busy reset", tr.Verdict.Errors)
+	}
+}

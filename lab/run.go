@@ -71,6 +71,8 @@ type Program struct {
 	Client, Server *Host
 
 	r         *simrun.Runner
+	sim       *netsim.Sim
+	nodes     map[string]*netsim.Host
 	rec       *recorder
 	mu        sync.Mutex
 	remaining int
@@ -95,6 +97,20 @@ func (p *Program) Go(fn func()) {
 
 // Note draws a remark across the diagram (host "") or at a host.
 func (p *Program) Note(host, text string) { p.rec.note(host, text) }
+
+// loseFrom drops every packet host sends in [at, at+d) of simulated
+// time from the start of the run (netsim.Sim.Partition, one direction),
+// to show retransmission. Call it while setting the scenario up.
+func (p *Program) loseFrom(host string, at, d time.Duration) {
+	other := p.Client.Name
+	if host == other {
+		other = p.Server.Name
+	}
+	start := p.r.Now().Add(at)
+	if err := p.sim.Partition(p.nodes[host], p.nodes[other], start, start.Add(d), netsim.AtoB); err != nil {
+		panic("lab: partition: " + err.Error())
+	}
+}
 
 // ServerAddrPort is the server's address with port.
 func (p *Program) ServerAddrPort(port uint16) netip.AddrPort {
@@ -147,7 +163,8 @@ func runScenario(sc *Scenario, v Variant, prof profile.Profile, opt Options) (*R
 		Hosts: []string{sc.Client, sc.Server}, Start: sim.Now()}
 	rec := newRecorder(tr, r.Now)
 	sim.Observe(rec.packet)
-	p := &Program{Variant: v.Name, Profile: prof, r: r, rec: rec}
+	p := &Program{Variant: v.Name, Profile: prof, r: r, sim: sim, rec: rec,
+		nodes: map[string]*netsim.Host{sc.Client: ch, sc.Server: sh}}
 	var stacks []*stack.Stack
 	for i, h := range []*netsim.Host{ch, sh} {
 		name, addr := []string{sc.Client, sc.Server}[i], []netip.Addr{ClientAddr, ServerAddr}[i]
