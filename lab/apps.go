@@ -46,7 +46,9 @@ func closeAs(c *Conn, variant string) {
 		c.Shutdown()
 		c.Close()
 	case "linger":
-		c.Shutdown()
+		if c.d == nil { // DCCP has no half-close: drain, then close
+			c.Shutdown()
+		}
 		for {
 			if _, err := c.RecvTimeout(512, lingerTimeout); err != nil {
 				break

@@ -12,7 +12,9 @@ import (
 
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/trace"
+	"github.com/teardown-lab/teardown/link"
 	"github.com/teardown-lab/teardown/link/tun"
+	"github.com/teardown-lab/teardown/profile"
 	"github.com/teardown-lab/teardown/stack"
 )
 
@@ -25,8 +27,20 @@ type LiveConfig struct {
 	Profile string
 	// Port is the app's port; 0 means App.Port.
 	Port uint16
-	// Link is "sim" (both ends in process, on the simulator) or "tun".
+	// Proto is "tcp" (the default) or "dccp".
+	Proto string
+	// Service is the DCCP service code (RFC 4340 §8.1.2): the client's
+	// Request carries it and the server accepts only it; 0 on the server
+	// accepts any.
+	Service uint32
+	// Link is "sim" (both ends in process, on the simulator), "tun" or
+	// "udp" (DCCP over UDP, RFC 6773).
 	Link string
+	// UDPLocal is the UDP address our stack binds on the udp link (its IP
+	// is the stack's address); UDPPeer is the peer's UDP address (dial:
+	// whom to call; serve: where replies go, by default the peer's IP at
+	// udp.Port).
+	UDPLocal, UDPPeer netip.AddrPort
 	// TunName and Net configure the TUN link: the kernel gets the first
 	// host address of Net, our stack the second.
 	TunName string
@@ -45,9 +59,13 @@ type LiveConfig struct {
 // drive yet.
 var ErrLinkUnavailable = errors.New("not available yet")
 
-// liveHost builds our stack on a TUN device and a recording host whose
-// calls are printed as they complete.
+// liveHost builds our stack on the configured link (TUN, or UDP for
+// DCCP) and a recording host whose calls are printed as they complete. It
+// returns the host, its cleanup, and the peer's address.
 func liveHost(cfg *LiveConfig) (*Host, func(), netip.Addr, error) {
+	if cfg.Link == "udp" {
+		return udpHost(cfg)
+	}
 	kernel, ours, ok := tun.HostAddrs(cfg.Net)
 	if !ok {
 		return nil, nil, netip.Addr{}, fmt.Errorf("--net %s has fewer than two host addresses", cfg.Net)
@@ -61,10 +79,23 @@ func liveHost(cfg *LiveConfig) (*Host, func(), netip.Addr, error) {
 		dev.Close()
 		return nil, nil, netip.Addr{}, err
 	}
+	h, closeAll, err := recordingHost(cfg, ours, dev, prof)
+	if err != nil {
+		return nil, nil, netip.Addr{}, err
+	}
+	return h, closeAll, kernel, nil
+}
+
+// recordingHost makes our stack on dev with address ours, and a host that
+// prints each call as it completes. Cleanup closes the stack, then dev.
+func recordingHost(cfg *LiveConfig, ours netip.Addr, dev interface {
+	link.Endpoint
+	Close() error
+}, prof profile.Profile) (*Host, func(), error) {
 	st, err := stack.New(stack.Config{Name: "teardown", Addrs: []netip.Addr{ours}, Link: dev, Profile: prof})
 	if err != nil {
 		dev.Close()
-		return nil, nil, netip.Addr{}, err
+		return nil, nil, err
 	}
 	wall := clock.NewReal()
 	start := wall.Now()
@@ -78,7 +109,7 @@ func liveHost(cfg *LiveConfig) (*Host, func(), netip.Addr, error) {
 		st.Close()
 		dev.Close()
 	}
-	return h, closeAll, kernel, nil
+	return h, closeAll, nil
 }
 
 // callLine is one transcript line: `recv(1) -> data "h"`.
@@ -106,6 +137,9 @@ func Serve(ctx context.Context, cfg LiveConfig) error {
 	}
 	if cfg.Link == "sim" {
 		return simPair(cfg, "serve")
+	}
+	if cfg.Proto == "dccp" {
+		return serveDCCP(ctx, cfg)
 	}
 	h, closeAll, _, err := liveHost(&cfg)
 	if err != nil {
@@ -143,6 +177,9 @@ func Dial(ctx context.Context, cfg LiveConfig) error {
 	}
 	if cfg.Link == "sim" {
 		return simPair(cfg, "dial")
+	}
+	if cfg.Proto == "dccp" {
+		return dialDCCP(ctx, cfg)
 	}
 	h, closeAll, kernel, err := liveHost(&cfg)
 	if err != nil {
@@ -190,6 +227,9 @@ func simPair(cfg LiveConfig, role string) error {
 		app.Server = func(c *Conn, _ string) { srv(c, "naive") }
 	}
 	sc.program = appScenario(&app, nil)
+	if cfg.Proto == "dccp" {
+		sc.program = appScenarioDCCP(&app, cfg.Service)
+	}
 	prof, err := lookupProfile(cfg.Profile, "")
 	if err != nil {
 		return err

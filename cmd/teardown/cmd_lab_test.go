@@ -136,7 +136,7 @@ func TestRunAllSummarisesEveryVariantQuietly(t *testing.T) {
 	}
 }
 
-func TestServeAndDialOverSimAndUnavailableLinks(t *testing.T) {
+func TestServeAndDialOverSimAndBadFlags(t *testing.T) {
 	code, out, errOut := runCLI("serve", "echo-one", "--link", "sim", "--variant", "shutdown")
 	if code != 0 || !strings.Contains(out, `recv(64) → data "h"`) || !strings.Contains(out, "recv(64) → eof") {
 		t.Errorf("serve echo-one --link sim --variant shutdown: exit %d, want the client's \"h\" then EOF:\n%s%s", code, out, errOut)
@@ -146,8 +146,17 @@ func TestServeAndDialOverSimAndUnavailableLinks(t *testing.T) {
 		t.Errorf("dial primes --link sim: exit %d, want B's ERROR in the transcript:\n%s", code, out)
 	}
 	code, _, errOut = runCLI("serve", "echo", "--link", "udp")
-	if code != 1 || !strings.Contains(errOut, "needs DCCP over UDP: not available yet") {
-		t.Errorf("--link udp: exit %d, %q", code, errOut)
+	if code != 2 || !strings.Contains(errOut, "--proto dccp") {
+		t.Errorf("--link udp without --proto dccp: exit %d, %q; want a usage error", code, errOut)
+	}
+	code, out, errOut = runCLI("serve", "echo-one", "--proto", "dccp", "--service", "42")
+	if code != 0 || !strings.Contains(out, "Request") || !strings.Contains(out, `recv(1)    → data "h"`) ||
+		!strings.Contains(out, `recv(64)       → data "h"`) {
+		t.Errorf("serve echo-one --proto dccp: exit %d, want a DCCP handshake and \"h\" both ways:\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = runCLI("dial", "echo", "--proto", "dccp", "--variant", "shutdown")
+	if code != 2 || !strings.Contains(errOut, "naive, linger") {
+		t.Errorf("dccp --variant shutdown: exit %d, %q; want a usage error naming naive, linger", code, errOut)
 	}
 	code, _, errOut = runCLI("dial", "nosuch")
 	if code != 2 || !strings.Contains(errOut, "echo-one") {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"fmt"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -21,17 +20,22 @@ func init() {
 		c := &command{name: role}
 		if role == "serve" {
 			c.short = "run an app's server on our stack, for a real client (the kernel's nc, socat, Python)"
-			c.usage = "serve APP [--variant V] [--proto tcp|dccp] [--port N] [--link sim|tun|udp] [--tun NAME] [--net CIDR] [--count N]"
+			c.usage = "serve APP [--variant V] [--proto tcp|dccp] [--service N] [--port N] [--link sim|tun|udp] [--tun NAME] [--net CIDR] [--local ADDR:PORT] [--peer ADDR:PORT] [--count N]"
 			c.long = "Serve runs APP's server on teardown's own stack, in real time. With --link tun it creates a TUN " +
 				"device, gives the kernel the first host address of --net and our stack the second, and prints what to run " +
 				"on the kernel side (e.g. 'nc 10.7.0.2 7'). With --link sim the app's own client talks to it in process, " +
-				"on the simulator, and the diagram is printed. APP is one of " + strings.Join(lab.AppNames(), ", ") + "."
+				"on the simulator, and the diagram is printed. With --proto dccp the apps are datagram apps (variants naive " +
+				"and linger; --service sets the service code) and --link udp carries DCCP in UDP (RFC 6773) from " +
+				"--local (default 127.0.0.1:6511), so 'teardown dial APP --proto dccp --link udp' in another terminal " +
+				"is the client. APP is one of " + strings.Join(lab.AppNames(), ", ") + "."
 		} else {
 			c.short = "run an app's client on our stack against a real server (the kernel's nc -l, socat)"
-			c.usage = "dial APP [--variant V] [--proto tcp|dccp] [--port N] [--link sim|tun|udp] [--tun NAME] [--net CIDR]"
+			c.usage = "dial APP [--variant V] [--proto tcp|dccp] [--service N] [--port N] [--link sim|tun|udp] [--tun NAME] [--net CIDR] [--local ADDR:PORT] [--peer ADDR:PORT]"
 			c.long = "Dial runs APP's client on teardown's own stack, in real time, against a server on the kernel side " +
 				"of a TUN device (--link tun; it retries until the kernel's listener is up) or against the app's own " +
-				"server in process (--link sim). APP is one of " + strings.Join(lab.AppNames(), ", ") + "."
+				"server in process (--link sim). With --proto dccp --link udp it calls a DCCP-UDP peer (--peer, default " +
+				"127.0.0.1:6511, e.g. 'teardown serve APP --proto dccp --link udp') from --local (default 127.0.0.2:6511). " +
+				"APP is one of " + strings.Join(lab.AppNames(), ", ") + "."
 		}
 		c.run = func(e *env, args []string) error { return runLive(e, c, args) }
 		register(c)
@@ -48,7 +52,11 @@ func runLive(e *env, c *command, args []string) error {
 	netFlag := fs.String("net", "10.7.0.0/24", "the TUN link's network (--link tun)")
 	prof := fs.String("profile", "linux", "our stack's profile: "+strings.Join(profile.Names(), ", "))
 	count := fs.Int("count", 0, "serve: return after this many connections (0: until interrupted)")
-	fs.Uint("service", 0, "the DCCP service code (--proto dccp)")
+	service := fs.Uint("service", 0, "the DCCP service code (--proto dccp; serve: 0 accepts any)")
+	local := fs.String("local", "", "--link udp: our UDP address (default serve "+lab.DefaultUDPServer.String()+
+		", dial "+lab.DefaultUDPClient.String()+")")
+	peer := fs.String("peer", "", "--link udp: the peer's UDP address (default dial "+lab.DefaultUDPServer.String()+
+		"; serve: the caller's IP at port 6511)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -60,21 +68,25 @@ func runLive(e *env, c *command, args []string) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	if !slices.Contains(lab.CloseVariants, *variant) {
-		return usageError("unknown variant %q (variants: %s)", *variant, strings.Join(lab.CloseVariants, ", "))
+	variants := lab.CloseVariants
+	switch *proto {
+	case "tcp":
+	case "dccp":
+		variants = lab.DCCPVariants
+	default:
+		return usageError("--proto %q: tcp or dccp", *proto)
+	}
+	if !slices.Contains(variants, *variant) {
+		return usageError("unknown variant %q for %s (variants: %s)", *variant, *proto, strings.Join(variants, ", "))
 	}
 	if *port > 65535 {
 		return usageError("--port %d out of range", *port)
 	}
-	switch *proto {
-	case "tcp":
-	case "dccp":
-		return fmt.Errorf("--proto dccp: %w: the apps are TCP only for now (stack.ListenDCCP exists; the lab's DCCP apps do not)", lab.ErrLinkUnavailable)
-	default:
-		return usageError("--proto %q: tcp or dccp", *proto)
+	if *service > 1<<32-1 {
+		return usageError("--service %d out of range (32 bits)", *service)
 	}
 	cfg := lab.LiveConfig{App: app, Variant: *variant, Profile: *prof, Port: uint16(*port), Link: *link,
-		TunName: *tunName, Count: *count, Out: e.stdout}
+		Proto: *proto, Service: uint32(*service), TunName: *tunName, Count: *count, Out: e.stdout}
 	switch *link {
 	case "sim":
 	case "tun":
@@ -84,7 +96,12 @@ func runLive(e *env, c *command, args []string) error {
 		}
 		cfg.Net = p
 	case "udp":
-		return fmt.Errorf("--link udp: needs DCCP over UDP: %w", lab.ErrLinkUnavailable)
+		if *proto != "dccp" {
+			return usageError("--link udp carries DCCP only (DCCP-UDP, RFC 6773): add --proto dccp")
+		}
+		if cfg.UDPLocal, cfg.UDPPeer, err = udpAddrs(c.name, *local, *peer); err != nil {
+			return err
+		}
 	default:
 		return usageError("--link %q: sim, tun or udp", *link)
 	}
@@ -99,4 +116,25 @@ func runLive(e *env, c *command, args []string) error {
 		return nil
 	}
 	return err
+}
+
+// udpAddrs resolves --local and --peer for the udp link, with the
+// defaults that let two teardown processes on one machine talk.
+func udpAddrs(role, local, peer string) (netip.AddrPort, netip.AddrPort, error) {
+	l, p := lab.DefaultUDPServer, netip.AddrPort{}
+	if role == "dial" {
+		l, p = lab.DefaultUDPClient, lab.DefaultUDPServer
+	}
+	var err error
+	if local != "" {
+		if l, err = netip.ParseAddrPort(local); err != nil {
+			return l, p, usageError("--local %q: %v", local, err)
+		}
+	}
+	if peer != "" {
+		if p, err = netip.ParseAddrPort(peer); err != nil {
+			return l, p, usageError("--peer %q: %v", peer, err)
+		}
+	}
+	return l, p, nil
 }
