@@ -205,8 +205,10 @@ func backlogFull(p *Program) {
 	for _, d := range backlogFullStarts {
 		p.Go(func() {
 			p.Client.Sleep(d)
-			if c := p.Client.Dial(p.ServerAddrPort(80)); c != nil && p.Variant == "abort-on-overflow" {
-				c.RecvTimeout(64, 5*time.Second) // a reset connection learns it here
+			// Each client waits for the server's answer: EOF once the
+			// server accepted and closed, or the reset of abort-on-overflow.
+			if c := p.Client.Dial(p.ServerAddrPort(80)); c != nil {
+				c.Recv(64)
 			}
 		})
 	}
@@ -215,9 +217,11 @@ func backlogFull(p *Program) {
 		st := l.l.Stats()
 		p.Note("server", fmt.Sprintf("at 2 s: accept queue %d, SYN queue %d", st.AcceptQueue, st.SYNQueue))
 		for range backlogFullStarts {
-			if l.Accept() == nil {
+			c := l.Accept()
+			if c == nil {
 				return
 			}
+			c.Close()
 		}
 	})
 }

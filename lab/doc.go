@@ -23,10 +23,12 @@
 // explanation names the rule that decided the outcome and what the fixed
 // variant changes.
 //
-// Scenarios whose stack support is not there yet (DCCP in stack/, the
-// listen-backlog profiles) are registered with their text and a Needs
-// sentence; Run refuses them with ErrNotRunnable instead of faking output.
+// Every scenario of SCENARIOS.md runs. A scenario whose support is
+// missing may be registered with its text and a Needs sentence; Run then
+// refuses it with ErrNotRunnable instead of faking output.
 //
-// The same applications also run against real peers (Serve, Dial): over a
-// TUN device with the kernel on the other side, or in process.
+// The same applications also run against real peers (Serve, Dial), over
+// TCP or DCCP: over a TUN device with the kernel on the other side, over
+// DCCP-UDP (RFC 6773) to another teardown process, or in process on the
+// simulator.
 package lab

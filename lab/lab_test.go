@@ -41,6 +41,22 @@ func TestEveryScenarioOfScenariosMdIsRegistered(t *testing.T) {
 	}
 }
 
+// Every scenario SCENARIOS.md names runs, in every variant.
+func TestEveryScenarioRuns(t *testing.T) {
+	for _, id := range scenarioIDs {
+		s, err := Lookup(id)
+		if err != nil || !s.Runnable() {
+			t.Errorf("%s: not runnable (%v)", id, err)
+			continue
+		}
+		for _, v := range s.VariantNames() {
+			if _, err := Run(id, Options{Variant: v}); err != nil {
+				t.Errorf("%s/%s: %v", id, v, err)
+			}
+		}
+	}
+}
+
 func TestListOrderIsStable(t *testing.T) {
 	a, b := IDs(), IDs()
 	if !slices.Equal(a, b) || a[0] != "tcp-primes" {

@@ -29,6 +29,9 @@ func TestListNamesEveryScenarioWithVariants(t *testing.T) {
 			t.Errorf("list does not mark %s as not runnable", s.ID)
 		}
 	}
+	if strings.Contains(out, "not runnable") {
+		t.Errorf("list marks scenarios as not runnable:\n%s", out)
+	}
 	if _, again, _ := runCLI("list"); again != out {
 		t.Errorf("list output is not stable")
 	}
@@ -130,6 +133,14 @@ func TestRunAllSummarisesEveryVariantQuietly(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != n+1 || !strings.HasPrefix(lines[0], "SCENARIO") {
 		t.Fatalf("%d lines for %d variants:\n%s", len(lines), n, out)
+	}
+	for _, s := range lab.Scenarios() {
+		if !strings.Contains(out, s.ID+" ") {
+			t.Errorf("run all does not list %s", s.ID)
+		}
+	}
+	if strings.Contains(out, "not runnable") {
+		t.Errorf("run all reports scenarios that cannot run:\n%s", out)
 	}
 	if !strings.Contains(out, "tcp-echo-one  ") || !strings.Contains(out, "4 bytes") {
 		t.Errorf("summary lacks tcp-echo-one naive's 4 lost bytes:\n%s", out)
