@@ -291,8 +291,9 @@ func addCounters(dst *tcp.Counters, c tcp.Counters) {
 	}
 }
 
-// Close aborts every connection, closes every listener and detaches the
-// stack from its link (the link itself stays open: it is the caller's).
+// Close aborts every connection (TCP and DCCP), closes every listener and
+// detaches the stack from its link (the link itself stays open: it is the
+// caller's).
 func (s *Stack) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -315,6 +316,7 @@ func (s *Stack) Close() error {
 	for _, ep := range eps {
 		ep.abort()
 	}
+	s.CloseDCCP()
 	s.link.Attach(nil)
 	return nil
 }
