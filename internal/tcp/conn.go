@@ -6,7 +6,6 @@ import (
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/seqnum"
 	"github.com/teardown-lab/teardown/internal/tcp/cc"
-	"github.com/teardown-lab/teardown/profile"
 )
 
 // Conn is one TCP connection: the state machine of RFC 9293 with its send
@@ -17,8 +16,7 @@ import (
 // close calls), conn_app.go (Read, Write), conn_timer.go and timewait.go
 // (reuse of a 4-tuple in TIME-WAIT).
 type Conn struct {
-	cfg   Config
-	prof  profile.Profile
+	cfg   Config // cfg.Profile: the behaviours that differ between systems
 	state State
 	// passive: opened by NewPassive (an RST in SYN-RECEIVED then means the
 	// peer is gone, not that we were refused).
@@ -55,7 +53,7 @@ type Conn struct {
 	// rcv holds in-order unread bytes, then out-of-order bytes (tracked by
 	// ooo) at their places.
 	rcv ring
-	ooo reassembly
+	ooo *reassembly // nil until data first arrives out of order
 	// rcvFin is the sequence number of a FIN seen beyond RCV.NXT (out of
 	// order, or held by HoldFINWhileUnread); hasRcvFin says it is set.
 	rcvFin    seqnum.V32
@@ -70,8 +68,8 @@ type Conn struct {
 	// Pending output.
 	synPending, ackNow, rtxPending bool
 	probePending, keepalivePending bool
-	rstPending                     bool
-	rst                            Segment
+	rstPending, rstWithACK         bool
+	rstSeq, rstAck                 seqnum.V32 // the pending RST (queueRST)
 	// Receiver ACK policy (conn_delack.go): rcvMSS estimates the peer's
 	// segment size, quickAcks counts ACKs still to send at once, pushed
 	// says a short segment (the end of a burst) awaits its ACK, and
@@ -100,19 +98,21 @@ type Conn struct {
 	// window (RFC 5681 §4.1).
 	lastDataSent clock.Instant
 
-	// sb is the SACK scoreboard (RFC 6675), used when SACK was
+	// lr.sb is the SACK scoreboard (RFC 6675), used when SACK was
 	// negotiated; without SACK, loss recovery is NewReno's (RFC 6582)
-	// with inRecovery and recover above. sackFirst is the retransmission
+	// with inRecovery and recover above. lr.sackFirst is the retransmission
 	// that begins a SACK recovery (RFC 6675 §5 step 4.3), sent before
 	// anything else when rtxPending is set.
-	sb        Scoreboard
-	sackFirst SACKSend
-	// rack is RACK's state (RFC 8985 §6, conn_rack.go); rtxKind says
-	// whether timers.rtx is the RTO, the probe timeout or RACK's
-	// reordering timer. A Tail Loss Probe episode (§7) runs while
+	//
+	// lr holds them, with RACK's state (RFC 8985 §6, conn_rack.go): it
+	// is allocated when the first data segment leaves with SACK in use,
+	// so that an idle connection or a pure receiver carries none of it.
+	//
+	// rtxKind says whether timers.rtx is the RTO, the probe timeout or
+	// RACK's reordering timer. A Tail Loss Probe episode (§7) runs while
 	// tlpActive, until SND.UNA reaches tlpEnd; tlpRtx says the probe was
 	// a retransmission, tlpPending that it is due to be sent.
-	rack                          rack
+	lr                            *lossRecovery
 	tlpEnd                        seqnum.V32
 	rtxKind                       uint8
 	tlpActive, tlpRtx, tlpPending bool
@@ -121,6 +121,27 @@ type Conn struct {
 	stats   Counters
 	summary Summary
 }
+
+// lossRecovery is the sender's SACK-based loss recovery state.
+type lossRecovery struct {
+	sb        Scoreboard
+	rack      rack
+	sackFirst SACKSend
+}
+
+// recovery returns the loss recovery state, allocating it (with the
+// scoreboard's window starting at SND.UNA) on first use.
+func (c *Conn) recovery() *lossRecovery {
+	if c.lr == nil {
+		c.lr = new(lossRecovery)
+		c.lr.sb.Init(c.sndUna, c.sndMSS)
+	}
+	return c.lr
+}
+
+// recovering reports whether SACK loss recovery (RFC 6675 §5) or the
+// retransmission after a timeout (§5.1) is under way.
+func (c *Conn) recovering() bool { return c.lr != nil && c.lr.sb.Recovering() }
 
 // timers holds the connection's deadlines; zero means disarmed.
 type timers struct {
@@ -131,7 +152,6 @@ func newConn(now clock.Instant, cfg Config, iss seqnum.V32) *Conn {
 	cfg.setDefaults()
 	c := &Conn{
 		cfg:       cfg,
-		prof:      cfg.Profile,
 		opened:    now,
 		iss:       iss,
 		sndUna:    iss,

@@ -70,8 +70,9 @@ func (c *Conn) processACK(now clock.Instant, s *Segment) {
 	flight := int(c.sndMax.Sub(c.sndUna))
 	cwndLimited := flight+c.sndMSS >= c.cc.CWnd()
 	var u ScoreboardUpdate
-	if c.sackOK {
-		u = c.sb.Update(s.Ack, c.sndMax, s.Options.SACKBlocks())
+	sack := c.sackOK && c.lr != nil // nil: no data was ever sent
+	if sack {
+		u = c.lr.sb.Update(s.Ack, c.sndMax, s.Options.SACKBlocks())
 		if s.Options.NumSACK > 0 {
 			c.stats.SACKACKsIn++
 		}
@@ -84,10 +85,11 @@ func (c *Conn) processACK(now clock.Instant, s *Segment) {
 		c.stats.DupACKsIn++
 		c.dupAcks++
 	}
-	if c.sackOK {
+	switch {
+	case sack:
 		c.sackAfterACK(now, s, &u, cwndLimited, acked > 0)
 		c.tlpAfterACK(now, flight, &u)
-	} else {
+	case !c.sackOK:
 		c.renoAfterACK(now, s, acked, dup, cwndLimited)
 	}
 	// RFC 9293 §3.10.7.4: update the window from the newest segment only.

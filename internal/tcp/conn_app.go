@@ -38,12 +38,12 @@ func (c *Conn) Read(now clock.Instant, p []byte) (int, error) {
 		return n, nil
 	}
 	switch {
-	case c.finRcvd && c.prof.FINBeforeResetReadsEOF:
+	case c.finRcvd && c.cfg.Profile.FINBeforeResetReadsEOF:
 		// Linux checks SOCK_DONE (set by the FIN) before sk_err in
 		// tcp_recvmsg: once the peer's FIN was received, a later RST
 		// leaves reads at end-of-stream.
 		return 0, io.EOF
-	case c.err != nil && c.errRead && c.prof.ReadErrorOnce:
+	case c.err != nil && c.errRead && c.cfg.Profile.ReadErrorOnce:
 		// Linux reports sk_err once (sock_error clears it); the socket
 		// is shut down, so later reads return end-of-stream.
 		return 0, io.EOF

@@ -37,7 +37,7 @@ func (c *Conn) CloseWrite(now clock.Instant) error {
 // RST rules apply only to a full close.
 func (c *Conn) CloseRead(now clock.Instant) {
 	c.readClosed = true
-	if c.prof.DiscardAfterShutdownRead {
+	if c.cfg.Profile.DiscardAfterShutdownRead {
 		c.summary.UnreadDiscarded += c.rcv.len()
 		c.rcv.discard(c.rcv.len())
 	}
@@ -70,7 +70,7 @@ func (c *Conn) Close(now clock.Instant) {
 	c.summary.UnreadDiscarded += unread
 	c.rcv.discard(unread)
 	c.ooo.clear()
-	if unread > 0 && c.prof.RSTOnCloseWithUnread {
+	if unread > 0 && c.cfg.Profile.RSTOnCloseWithUnread {
 		c.abortRST(now, "close with "+itoa(unread)+" unread bytes: RFC 2525 §2.17")
 		return
 	}
@@ -120,7 +120,7 @@ func (c *Conn) reset(now clock.Instant, err error, e Ending, why string) {
 		c.events |= EventReset
 		c.summary.RSTReceived = true
 	}
-	if !c.prof.DeliverQueuedDataBeforeReset || c.appClosed {
+	if !c.cfg.Profile.DeliverQueuedDataBeforeReset || c.appClosed {
 		c.summary.UnreadDiscarded += c.rcv.len()
 		c.rcv.discard(c.rcv.len())
 	}

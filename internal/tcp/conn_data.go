@@ -21,7 +21,7 @@ func (c *Conn) processText(now clock.Instant, s *Segment) {
 		c.stats.Drops[DropAfterClose]++
 		return
 	}
-	if c.appClosed && c.prof.RSTOnDataAfterClose {
+	if c.appClosed && c.cfg.Profile.RSTOnDataAfterClose {
 		// RFC 2525 §2.17 and RFC 9293 §3.10.7.4: new data after the
 		// application closed cannot be delivered; tell the peer at once.
 		c.summary.UnreadDiscarded += len(s.Payload)
@@ -36,6 +36,9 @@ func (c *Conn) processText(now clock.Instant, s *Segment) {
 	// once so the sender sees the gap (RFC 5681 §4.2, RFC 2018 §4).
 	c.ackNow = true
 	end := s.Seq.Add(seqnum.Size32(len(s.Payload)))
+	if c.ooo == nil {
+		c.ooo = new(reassembly)
+	}
 	if !c.ooo.add(s.Seq, end) {
 		c.stats.Drops[DropOutOfOrderFull]++
 		return
@@ -57,7 +60,7 @@ func (c *Conn) appendInOrder(now clock.Instant, s *Segment) {
 		c.rcvNxt = next
 		c.ackNow = true
 	}
-	if c.readClosed && c.prof.DiscardAfterShutdownRead {
+	if c.readClosed && c.cfg.Profile.DiscardAfterShutdownRead {
 		c.summary.UnreadDiscarded += c.rcv.len()
 		c.rcv.discard(c.rcv.len())
 	} else {
@@ -93,7 +96,7 @@ func (c *Conn) checkFIN(now clock.Instant, s *Segment) {
 // step eight. Under HoldFINWhileUnread it waits until the reader has
 // drained the queue (Read calls it again).
 func (c *Conn) consumeFIN(now clock.Instant) {
-	if c.prof.HoldFINWhileUnread && c.rcv.len() > 0 {
+	if c.cfg.Profile.HoldFINWhileUnread && c.rcv.len() > 0 {
 		c.rcvFin, c.hasRcvFin = c.rcvNxt, true
 		c.ackNow = true
 		return

@@ -26,7 +26,7 @@ const (
 const wcDelAckT = 200 * time.Millisecond
 
 // rackOn reports whether RACK-TLP is in use.
-func (c *Conn) rackOn() bool { return c.sackOK && !c.cfg.NoRACK }
+func (c *Conn) rackOn() bool { return c.sackOK && !c.cfg.NoRACK && c.lr != nil }
 
 // armRTO (re)starts the retransmission timer at the current back-off.
 func (c *Conn) armRTO(now clock.Instant) {
@@ -54,7 +54,7 @@ func (c *Conn) armAfterSend(now clock.Instant, newData bool) {
 // least the clock granularity and never later than the RTO would fire.
 func (c *Conn) schedulePTO(now clock.Instant) bool {
 	if !c.rackOn() || c.tlpActive || c.backoff > 0 || c.sndUna == c.sndMax || !c.canSend() ||
-		c.sb.Recovering() || c.sb.NumRanges() > 0 || (c.rtxKind == rtxTimerREO && c.timers.rtx != 0) {
+		c.recovering() || c.lr.sb.NumRanges() > 0 || (c.rtxKind == rtxTimerREO && c.timers.rtx != 0) {
 		return false
 	}
 	pto := time.Second
@@ -128,10 +128,10 @@ func (c *Conn) tlpAfterACK(now clock.Instant, flight int, u *ScoreboardUpdate) {
 // else a probe timeout after an ACK that moved SND.UNA (§7.2). It returns
 // how many segments RACK newly deemed lost.
 func (c *Conn) rackAfterACK(now clock.Instant, s *Segment, u *ScoreboardUpdate, advanced bool) int {
-	a := rackACK{now: now, sndUna: c.sndUna, sb: &c.sb, tsOffset: c.tsOffset, dsack: u.DSACK,
+	a := rackACK{now: now, sndUna: c.sndUna, sb: &c.lr.sb, tsOffset: c.tsOffset, dsack: u.DSACK,
 		tsEcr: s.Options.TSEcr, hasEcr: c.tsOK && s.Options.HasTimestamp && s.Options.TSEcr != 0}
-	c.rack.onACK(&a)
-	lost, timeout := c.rack.detectLoss(now, c.reoWnd())
+	c.lr.rack.onACK(&a)
+	lost, timeout := c.lr.rack.detectLoss(now, c.reoWnd())
 	c.stats.RACKLost += uint64(lost)
 	switch {
 	case timeout > 0 && c.sndUna != c.sndMax:
@@ -147,16 +147,16 @@ func (c *Conn) rackAfterACK(now clock.Instant, s *Segment, u *ScoreboardUpdate, 
 
 // reoWnd is RACK's reordering window now (RFC 8985 §6.2 step 4).
 func (c *Conn) reoWnd() time.Duration {
-	return c.rack.reoWnd(c.sb.Recovering(), c.sb.SACKedBytes()/max(c.sndMSS, 1), c.rto.srtt)
+	return c.lr.rack.reoWnd(c.lr.sb.Recovering(), c.lr.sb.SACKedBytes()/max(c.sndMSS, 1), c.rto.srtt)
 }
 
 // onReorderTimeout is RACK's reordering timer (RFC 8985 §6.2 step 6 and
 // §6.3): segments whose window has passed are lost, and recovery begins.
 func (c *Conn) onReorderTimeout(now clock.Instant) {
 	c.armRTO(now)
-	lost, timeout := c.rack.detectLoss(now, c.reoWnd())
+	lost, timeout := c.lr.rack.detectLoss(now, c.reoWnd())
 	c.stats.RACKLost += uint64(lost)
-	if lost > 0 && !c.sb.Recovering() {
+	if lost > 0 && !c.lr.sb.Recovering() {
 		c.sackEnterRecovery(now, true)
 	}
 	if timeout > 0 {
@@ -167,9 +167,9 @@ func (c *Conn) onReorderTimeout(now clock.Instant) {
 
 // pipe is RFC 6675's Pipe less what RACK knows has left the network.
 func (c *Conn) pipe() int {
-	p := c.sb.Pipe()
-	if c.rack.nLost > 0 {
-		p -= c.rack.lostInPipe(&c.sb)
+	p := c.lr.sb.Pipe()
+	if c.lr.rack.nLost > 0 {
+		p -= c.lr.rack.lostInPipe(&c.lr.sb)
 	}
 	return max(p, 0)
 }
@@ -180,16 +180,16 @@ func (c *Conn) pipe() int {
 // as sent by NextSeg's rule, so HighRxt passes them).
 func (c *Conn) rackNextSeg(newData int) SACKSend {
 	if c.rackOn() {
-		if s, ok := c.rack.nextLost(c.sndUna, &c.sb, c.payloadMSS()); ok {
+		if s, ok := c.lr.rack.nextLost(c.sndUna, &c.lr.sb, c.payloadMSS()); ok {
 			return s
 		}
 	}
 	for range 64 {
-		s := c.sb.NextSeg(newData)
-		if (s.Rule != NextSegLost && s.Rule != NextSegUnSACKed) || !c.rack.inFlightRtx(s.Seq) {
+		s := c.lr.sb.NextSeg(newData)
+		if (s.Rule != NextSegLost && s.Rule != NextSegUnSACKed) || !c.lr.rack.inFlightRtx(s.Seq) {
 			return s
 		}
-		c.sb.Sent(s)
+		c.lr.sb.Sent(s)
 	}
 	return SACKSend{}
 }
@@ -197,6 +197,6 @@ func (c *Conn) rackNextSeg(newData int) SACKSend {
 // rackSent records a data segment for RACK (RFC 8985 §6.1).
 func (c *Conn) rackSent(now clock.Instant, seq seqnum.V32, n seqnum.Size32, rtx bool) {
 	if c.rackOn() {
-		c.rack.sent(seq, seq.Add(n), now, rtx)
+		c.lr.rack.sent(seq, seq.Add(n), now, rtx)
 	}
 }

@@ -126,10 +126,11 @@ func (c *Conn) ackOurSYN(now clock.Instant, s *Segment) {
 	c.backoff = 0
 	c.rtxStart = 0
 	c.timers.rtx = 0
-	if c.sackOK {
+	if c.lr != nil {
 		// The send window starts at ISS+1 (RFC 6675 §3: the scoreboard
-		// covers the data after the SYN).
-		c.sb.Init(c.sndUna, c.sndMSS)
+		// covers the data after the SYN). Normally it is allocated later,
+		// with the first data sent (recovery).
+		c.lr.sb.Init(c.sndUna, c.sndMSS)
 	}
 }
 
@@ -278,7 +279,7 @@ func (c *Conn) checkRST(now clock.Instant, s *Segment) bool {
 			c.reset(now, ErrConnRefused, EndRefused, "rcvd RST in SYN-RECEIVED (active open): refused")
 		}
 	case TimeWait:
-		if c.prof.IgnoreRSTInTimeWait {
+		if c.cfg.Profile.IgnoreRSTInTimeWait {
 			// RFC 1337 §3 R1: TIME-WAIT assassination is refused.
 			return false
 		}

@@ -31,16 +31,16 @@ func (c *Conn) sackAfterACK(now clock.Instant, s *Segment, u *ScoreboardUpdate, 
 	}
 	if u.RecoveryDone {
 		c.cc.OnRecoveryExit(now)
-		c.rack.recoveryDone()
+		c.lr.rack.recoveryDone()
 	}
 	rackLost := 0
 	if c.rackOn() {
 		rackLost = c.rackAfterACK(now, s, u, advanced)
 	}
 	switch {
-	case c.sb.ShouldEnterRecovery(c.dupAcks):
+	case c.lr.sb.ShouldEnterRecovery(c.dupAcks):
 		c.sackEnterRecovery(now, false)
-	case rackLost > 0 && !c.sb.Recovering() && c.sndUna != c.sndMax:
+	case rackLost > 0 && !c.lr.sb.Recovering() && c.sndUna != c.sndMax:
 		c.sackEnterRecovery(now, true) // RFC 8985 §6.2: RACK found the loss
 	}
 }
@@ -56,12 +56,12 @@ func (c *Conn) sackAfterACK(now clock.Instant, s *Segment, u *ScoreboardUpdate, 
 func (c *Conn) sackEnterRecovery(now clock.Instant, byRACK bool) {
 	c.cc.OnCongestionEvent(now, int(c.sndMax.Sub(c.sndUna)))
 	c.stats.FastRetransmits++
-	s := c.sb.EnterRecovery()
+	s := c.lr.sb.EnterRecovery()
 	if byRACK {
-		s, _ = c.rack.nextLost(c.sndUna, &c.sb, c.payloadMSS())
+		s, _ = c.lr.rack.nextLost(c.sndUna, &c.lr.sb, c.payloadMSS())
 	}
 	if s.Len > 0 {
-		c.sackFirst, c.rtxPending = s, true
+		c.lr.sackFirst, c.rtxPending = s, true
 	}
 }
 
@@ -73,10 +73,11 @@ func (c *Conn) sackEnterRecovery(now clock.Instant, byRACK bool) {
 // forgets it, so that a peer that reneged (RFC 2018 §8) still gets every
 // byte again.
 func (c *Conn) sackOnRTO() {
-	c.sb.Update(c.sndUna, c.sndMax, nil) // SND.MAX may have grown since the last ACK
-	c.sb.OnRetransmitTimeout(c.backoff <= 1)
+	c.recovery()
+	c.lr.sb.Update(c.sndUna, c.sndMax, nil) // SND.MAX may have grown since the last ACK
+	c.lr.sb.OnRetransmitTimeout(c.backoff <= 1)
 	c.dupAcks = 0
-	c.rack.reset() // RFC 8985 §6.3: the scoreboard resends everything
+	c.lr.rack.reset() // RFC 8985 §6.3: the scoreboard resends everything
 	c.tlpActive, c.tlpPending = false, false
 }
 
@@ -102,7 +103,7 @@ func (c *Conn) fillSACK(now clock.Instant, seg *Segment) bool {
 		// for the rescue with SHOULD; Linux has none).
 		// With RACK-TLP on, the Tail Loss Probe (RFC 8985 §7) guards the
 		// tail instead, and only once the tail is overdue.
-		if c.rackOn() || avail > 0 || s.Seq.LessThan(c.sb.HighRxt()) || !s.End().LessThanEq(c.sb.RecoveryPoint()) {
+		if c.rackOn() || avail > 0 || s.Seq.LessThan(c.lr.sb.HighRxt()) || !s.End().LessThanEq(c.lr.sb.RecoveryPoint()) {
 			return false
 		}
 	}
@@ -175,7 +176,7 @@ func (c *Conn) sendRange(now clock.Instant, seg *Segment, s SACKSend) bool {
 	}
 	c.sndMax = c.sndMax.Max(start.Add(n))
 	c.sndNxt = c.sndMax
-	c.sb.Sent(SACKSend{Seq: start, Len: int(n), Rule: s.Rule})
+	c.recovery().sb.Sent(SACKSend{Seq: start, Len: int(n), Rule: s.Rule})
 	c.armAfterSend(now, !rtx && !c.tlpActive)
 	c.lastDataSent = now
 	c.stampACK(now, seg)

@@ -15,7 +15,11 @@ func (c *Conn) NextSegment(now clock.Instant, seg *Segment) bool {
 	var ok bool
 	switch {
 	case c.rstPending:
-		*seg = c.rst
+		seg.Seq, seg.Flags = c.rstSeq, wire.RST
+		if c.rstWithACK {
+			seg.Flags |= wire.ACK
+			seg.Ack = c.rstAck
+		}
 		c.rstPending = false
 		c.stats.RSTsOut++
 		ok = true
@@ -134,7 +138,7 @@ func (c *Conn) stampACK(now clock.Instant, seg *Segment) {
 func (c *Conn) windowField() uint16 {
 	readSeq := c.rcvNxt.Add(-seqnum.Size32(c.rcv.len()))
 	edge := readSeq.Add(seqnum.Size32(c.cfg.RecvBuffer))
-	if c.readClosed && c.prof.DiscardAfterShutdownRead {
+	if c.readClosed && c.cfg.Profile.DiscardAfterShutdownRead {
 		edge = c.rcvNxt.Add(seqnum.Size32(c.cfg.RecvBuffer))
 	}
 	step := min(c.cfg.RecvBuffer/2, c.cfg.MSS)
@@ -186,14 +190,14 @@ func (c *Conn) fillData(now clock.Instant, seg *Segment) bool {
 	if c.rtxPending {
 		c.rtxPending = false
 		if c.sackOK {
-			if c.sendRange(now, seg, c.sackFirst) {
+			if c.sendRange(now, seg, c.lr.sackFirst) {
 				return true
 			}
 		} else if c.fillRetransmit(now, seg) {
 			return true
 		}
 	}
-	if c.sackOK && c.sb.Recovering() {
+	if c.sackOK && c.recovering() {
 		return c.fillSACK(now, seg)
 	}
 	return c.fillNew(now, seg)
@@ -214,7 +218,7 @@ func (c *Conn) fillNew(now clock.Instant, seg *Segment) bool {
 		c.lastDataSent = now
 	}
 	inflight := int(c.sndNxt.Sub(c.sndUna))
-	if c.sackOK && c.sb.NumRanges() > 0 {
+	if c.lr != nil && c.lr.sb.NumRanges() > 0 {
 		// RFC 6675 §5 step 3, limited transmit by pipe: SACKed data has
 		// left the network, so duplicate ACKs make room for new data.
 		inflight = c.pipe()
@@ -262,7 +266,7 @@ func (c *Conn) fillNew(now clock.Instant, seg *Segment) bool {
 		c.rttTiming, c.rttSeq, c.rttTime = true, c.sndNxt.Add(seqnum.Size32(n)), now
 	}
 	if c.sackOK {
-		c.sb.Sent(SACKSend{Seq: seg.Seq, Len: int(seg.Len()), Rule: NextSegNewData})
+		c.recovery().sb.Sent(SACKSend{Seq: seg.Seq, Len: int(seg.Len()), Rule: NextSegNewData})
 	}
 	c.rackSent(now, seg.Seq, seg.Len(), retransmitting)
 	c.sndNxt = c.sndNxt.Add(seg.Len())
@@ -318,10 +322,6 @@ func (c *Conn) fillProbe(now clock.Instant, seg *Segment) bool {
 
 // queueRST schedules an RST. withACK adds ACK=ack (RST,ACK).
 func (c *Conn) queueRST(seq, ack seqnum.V32, withACK bool) {
-	c.rst = Segment{Seq: seq, Flags: wire.RST}
-	if withACK {
-		c.rst.Flags |= wire.ACK
-		c.rst.Ack = ack
-	}
+	c.rstSeq, c.rstAck, c.rstWithACK = seq, ack, withACK
 	c.rstPending = true
 }

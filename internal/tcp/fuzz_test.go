@@ -132,12 +132,12 @@ func checkInvariants(t *testing.T, h *harness) {
 			t.Fatalf("out-of-order range %v starts at or before RCV.NXT %d", c.ooo.r[0], c.rcvNxt)
 		}
 	}
-	if c.sackOK && c.state >= Established && c.state != TimeWait && c.state != Closed {
-		if c.sb.highACK != c.sndUna || c.sndMax.LessThan(c.sb.highData) {
+	if c.lr != nil && c.state >= Established && c.state != TimeWait && c.state != Closed {
+		if c.lr.sb.highACK != c.sndUna || c.sndMax.LessThan(c.lr.sb.highData) {
 			t.Fatalf("%v: scoreboard [%d, %d) out of step with SND.UNA %d, SND.MAX %d",
-				c.state, c.sb.highACK, c.sb.highData, c.sndUna, c.sndMax)
+				c.state, c.lr.sb.highACK, c.lr.sb.highData, c.sndUna, c.sndMax)
 		}
-		if p := c.sb.Pipe(); p < 0 || p > 2*int(c.sndMax.Sub(c.sndUna)) {
+		if p := c.lr.sb.Pipe(); p < 0 || p > 2*int(c.sndMax.Sub(c.sndUna)) {
 			t.Fatalf("pipe %d outside [0, 2*flight %d]", p, c.sndMax.Sub(c.sndUna))
 		}
 	}

@@ -79,7 +79,7 @@ func TestEstablished_RACKDetectsLostRetransmission(t *testing.T) {
 			t.Errorf("counters %+v: want RACK losses and no timeout", c)
 		}
 		h.sackACKWnd(top+1, 16000)
-		if h.c.sb.Recovering() {
+		if h.c.lr.sb.Recovering() {
 			t.Error("still recovering after the ACK of everything sent")
 		}
 	}
@@ -135,7 +135,7 @@ func TestEstablished_ReorderingWithinRACKWindowNoRetransmit(t *testing.T) {
 			if c := h.c.Counters(); c.Retransmits != 0 || c.RACKLost != 0 || c.RTOs != 0 {
 				t.Errorf("counters %+v: want no retransmission for reordering within the window", c)
 			}
-			if !h.c.rack.reorderingSeen {
+			if !h.c.lr.rack.reorderingSeen {
 				t.Error("RACK did not note the reordering (RFC 8985 §6.2 step 3)")
 			}
 			continue

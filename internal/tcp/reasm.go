@@ -27,7 +27,7 @@ type reassembly struct {
 	clock uint64
 }
 
-func (q *reassembly) empty() bool { return q.n == 0 }
+func (q *reassembly) empty() bool { return q == nil || q.n == 0 }
 
 // add records [left, right); it reports false (and records nothing) when
 // the range would need more than maxOOORanges ranges.
@@ -112,4 +112,8 @@ func (q *reassembly) sackBlocks(o *wire.TCPOptions, max int) {
 	}
 }
 
-func (q *reassembly) clear() { q.n = 0 }
+func (q *reassembly) clear() {
+	if q != nil {
+		q.n = 0
+	}
+}

@@ -94,7 +94,7 @@ func TestSACK_ThreeDupACKsRetransmitOnlyTheHole(t *testing.T) {
 	if c := h.c.Counters(); c.Retransmits != 1 || c.FastRetransmits != 1 || c.RTOs != 0 {
 		t.Errorf("counters %+v: want 1 retransmission from 1 recovery, no timeout", c)
 	}
-	if h.c.sb.InRecovery() {
+	if h.c.lr.sb.InRecovery() {
 		t.Error("still in recovery after the ACK of the recovery point")
 	}
 }
@@ -163,7 +163,7 @@ func TestSACK_TimeoutSkipsSACKedData(t *testing.T) {
 	if c := h.c.Counters(); c.Retransmits != 7 || c.RTOs != 1 {
 		t.Errorf("counters %+v: want 7 retransmissions, 1 timeout", c)
 	}
-	if h.c.sb.Recovering() {
+	if h.c.lr.sb.Recovering() {
 		t.Error("still recovering after everything was acknowledged")
 	}
 }
