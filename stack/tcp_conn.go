@@ -42,7 +42,6 @@ type TCPConn struct {
 	lingerOn bool
 	closed   bool // the application called Close
 	gone     bool // removed from the stack's table
-	seg      tcp.Segment
 }
 
 func (s *Stack) tcpConfig(local netip.Addr) tcp.Config {
@@ -385,7 +384,7 @@ func (c *TCPConn) encode(seg *tcp.Segment) {
 	if n := len(c.free); n > 0 {
 		buf = c.free[n-1]
 		c.free = c.free[:n-1]
-	} else {
+	} else if buf = getPacketBuf(c.s.mtu); buf == nil {
 		buf = make([]byte, c.s.mtu)
 	}
 	n, err := wire.EncodeTCPPacket(buf[:cap(buf)], c.tuple.local.Addr(), c.tuple.remote.Addr(), &h, seg.Payload)

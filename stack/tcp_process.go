@@ -3,6 +3,7 @@ package stack
 import (
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/teardown-lab/teardown/clock"
@@ -88,8 +89,9 @@ func (c *TCPConn) abort() {
 // and writes the packets out (releasing c.mu meanwhile).
 func (c *TCPConn) process() {
 	now := c.s.clk.Now()
-	for c.core.NextSegment(now, &c.seg) {
-		c.encode(&c.seg)
+	var seg tcp.Segment // on the goroutine's stack: neither call keeps it
+	for c.core.NextSegment(now, &seg) {
+		c.encode(&seg)
 	}
 	ev := c.core.TakeEvents()
 	sched := c.s.sched
@@ -160,4 +162,54 @@ func (c *TCPConn) flush() {
 		c.spare = batch[:0]
 	}
 	c.flushing = false
+	if len(c.free) > 0 && c.core.Unacked() == 0 && c.core.NextDeadline().IsZero() {
+		// Quiet: nothing to send and no timer. Hand the packet buffers
+		// to the shared cache instead of keeping one MTU each per idle
+		// connection; a busy connection keeps its own free list.
+		putPacketBufs(c.free)
+		clear(c.free)
+		c.free = c.free[:0]
+	}
+}
+
+// packetBufs caches packet buffers handed back by quiet connections, for
+// any connection of any stack in the process to take. It holds at most
+// packetBufsMax bytes; the rest is left to the garbage collector.
+var packetBufs struct {
+	mu    sync.Mutex
+	bufs  [][]byte
+	bytes int
+}
+
+const packetBufsMax = 1 << 20
+
+func putPacketBufs(bufs [][]byte) {
+	p := &packetBufs
+	p.mu.Lock()
+	for _, b := range bufs {
+		if p.bytes+cap(b) > packetBufsMax {
+			break
+		}
+		p.bufs = append(p.bufs, b[:cap(b)])
+		p.bytes += cap(b)
+	}
+	p.mu.Unlock()
+}
+
+// getPacketBuf returns a cached buffer of at least size bytes, or nil.
+// Smaller ones met on the way (from a stack with a smaller MTU) are dropped.
+func getPacketBuf(size int) []byte {
+	p := &packetBufs
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for n := len(p.bufs); n > 0; n-- {
+		b := p.bufs[n-1]
+		p.bufs[n-1] = nil
+		p.bufs = p.bufs[:n-1]
+		p.bytes -= cap(b)
+		if cap(b) >= size {
+			return b
+		}
+	}
+	return nil
 }
