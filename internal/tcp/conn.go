@@ -12,9 +12,10 @@ import (
 // and receive buffers. It is not safe for concurrent use; the host
 // serializes calls. Its methods split by concern over conn_recv.go (SEGMENT
 // ARRIVES), conn_ack.go (ACK processing), conn_sack.go (SACK loss
-// recovery), conn_send.go (NextSegment), conn_close.go (the application's
-// close calls), conn_app.go (Read, Write), conn_timer.go and timewait.go
-// (reuse of a 4-tuple in TIME-WAIT).
+// recovery), conn_rack.go (RACK-TLP), conn_send.go (NextSegment),
+// conn_delack.go (when to ACK), conn_close.go (the application's close
+// calls), conn_app.go (Read, Write), conn_timer.go and timewait.go (reuse
+// of a 4-tuple in TIME-WAIT).
 type Conn struct {
 	cfg   Config // cfg.Profile: the behaviours that differ between systems
 	state State

@@ -2,7 +2,9 @@
 // connection (RFC 9293), with the options of RFC 7323 (window scaling,
 // timestamps, PAWS) and RFC 2018 (SACK), retransmission per RFC 6298,
 // loss recovery by the SACK scoreboard of RFC 6675 (NewReno, RFC 6582,
-// when the peer does not do SACK), congestion control from package cc,
+// when the peer does not do SACK) with RACK-TLP's time-based loss
+// detection and tail loss probe (RFC 8985), a receiver that ACKs as Linux
+// does (quick ACK mode, delayed ACKs), congestion control from package cc,
 // the RFC 5961 hardening, and the close semantics of RFC 2525 §2.17 that
 // the teardown scenarios are about.
 //
