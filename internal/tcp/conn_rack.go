@@ -25,6 +25,16 @@ const (
 // a probe waits for when a single segment is in flight.
 const wcDelAckT = 200 * time.Millisecond
 
+// ptoSlack is added to 2*SRTT (Linux adds TCP_TIMEOUT_MIN, 2 ms), and
+// ptoMin is the least PTO (Linux's first TLP used 10 ms): on a path of
+// microseconds, as between two stacks in one process, 2*SRTT is shorter
+// than a goroutine may wait for a core, and a probe that goes out before
+// the ACK is a spurious retransmission.
+const (
+	ptoSlack = 2 * time.Millisecond
+	ptoMin   = 10 * time.Millisecond
+)
+
 // rackOn reports whether RACK-TLP is in use.
 func (c *Conn) rackOn() bool { return c.sackOK && !c.cfg.NoRACK && c.lr != nil }
 
@@ -49,9 +59,9 @@ func (c *Conn) armAfterSend(now clock.Instant, newData bool) {
 // schedulePTO arms the probe timeout (RFC 8985 §7.2) and reports whether
 // it did: not during fast or RTO recovery, not while data is SACKed (RACK
 // watches it), not while a probe is outstanding or the reordering timer
-// runs, and not after a timeout without progress. PTO = 2*SRTT (plus
-// WCDelAckT for a single segment in flight; 1 s before an RTT sample), at
-// least the clock granularity and never later than the RTO would fire.
+// runs, and not after a timeout without progress. PTO = 2*SRTT + ptoSlack
+// (plus WCDelAckT for a single segment in flight; 1 s before an RTT
+// sample), at least ptoMin and never later than the RTO would fire.
 func (c *Conn) schedulePTO(now clock.Instant) bool {
 	if !c.rackOn() || c.tlpActive || c.backoff > 0 || c.sndUna == c.sndMax || !c.canSend() ||
 		c.recovering() || c.lr.sb.NumRanges() > 0 || (c.rtxKind == rtxTimerREO && c.timers.rtx != 0) {
@@ -59,11 +69,11 @@ func (c *Conn) schedulePTO(now clock.Instant) bool {
 	}
 	pto := time.Second
 	if c.rto.hasSample {
-		pto = 2 * c.rto.srtt
+		pto = 2*c.rto.srtt + ptoSlack
 		if int(c.sndMax.Sub(c.sndUna)) <= c.sndMSS {
 			pto += wcDelAckT
 		}
-		pto = max(pto, clockGranularity)
+		pto = max(pto, ptoMin)
 	}
 	if rto := c.rto.backedOff(0); rto <= pto {
 		c.armRTO(now)
