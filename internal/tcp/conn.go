@@ -60,6 +60,10 @@ type Conn struct {
 	rcvFin    seqnum.V32
 	hasRcvFin bool
 	finRcvd   bool // the peer's FIN was consumed
+	// hasDSACK says the next ACK reports the duplicate [dsackL, dsackR)
+	// in a D-SACK block (RFC 2883).
+	hasDSACK       bool
+	dsackL, dsackR seqnum.V32
 
 	appClosed  bool  // full close (Close) was called
 	readClosed bool  // CloseRead or Close was called

@@ -1,6 +1,10 @@
 package tcp
 
-import "github.com/teardown-lab/teardown/clock"
+import (
+	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/seqnum"
+	"github.com/teardown-lab/teardown/internal/wire"
+)
 
 // This file is the receiver's choice between an immediate and a delayed
 // ACK for in-order data. RFC 9293 §3.8.6.3 (and RFC 5681 §4.2) asks for an
@@ -50,4 +54,36 @@ func (c *Conn) ackSent() {
 		c.quickAcks--
 	}
 	c.pushed = false
+}
+
+// noteDSACK records that the duplicate data [l, r) arrived, to report it
+// in a D-SACK block (RFC 2883 §4) on the ACK sent at once: the sender
+// learns that its retransmission was spurious, and RACK widens its
+// reordering window (RFC 8985 §6.2 step 4). Only the latest duplicate is
+// reported.
+func (c *Conn) noteDSACK(l, r seqnum.V32) {
+	if !c.sackOK {
+		return
+	}
+	c.hasDSACK, c.dsackL, c.dsackR = true, l, r
+	c.ackNow = true
+}
+
+// sackOption fills the SACK option: the D-SACK block first when one is
+// due (RFC 2883 §4: "the first SACK block"), then the out-of-order ranges,
+// most recent first (RFC 2018 §4), at most max blocks in all.
+func (c *Conn) sackOption(o *wire.TCPOptions, max int) {
+	o.NumSACK = 0
+	if c.hasDSACK {
+		max--
+	}
+	if !c.ooo.empty() {
+		c.ooo.sackBlocks(o, max)
+	}
+	if c.hasDSACK {
+		copy(o.SACK[1:], o.SACK[:o.NumSACK])
+		o.SACK[0] = wire.SACKBlock{Left: c.dsackL, Right: c.dsackR}
+		o.NumSACK++
+		c.hasDSACK = false
+	}
 }

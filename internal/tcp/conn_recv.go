@@ -210,6 +210,9 @@ func (c *Conn) checkSequence(now clock.Instant, s *Segment) bool {
 	}
 	if !ok {
 		c.stats.Drops[DropNotAcceptable]++
+		if end := s.Seq.Add(seqnum.Size32(len(s.Payload))); len(s.Payload) > 0 && end.LessThanEq(c.rcvNxt) {
+			c.noteDSACK(s.Seq, end)
+		}
 		if s.Flags&wire.RST == 0 {
 			c.ackNow = true
 			if c.state == TimeWait && s.Flags&wire.FIN != 0 && s.Seq.Add(n) == c.rcvNxt {
@@ -241,6 +244,9 @@ func (c *Conn) trim(s *Segment) {
 			d--
 		}
 		cut := min(int(d), len(s.Payload))
+		if cut > 0 {
+			c.noteDSACK(s.Seq, s.Seq.Add(seqnum.Size32(cut)))
+		}
 		s.Payload = s.Payload[cut:]
 		s.Seq = s.Seq.Add(seqnum.Size32(cut))
 		if int(d) > cut { // even the FIN was old

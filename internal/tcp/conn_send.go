@@ -99,14 +99,21 @@ func (c *Conn) fillACK(now clock.Instant, seg *Segment) bool {
 // already allows for (timestamps) shrink the data, or the packet would
 // outgrow the path MTU (Linux: tcp_current_mss).
 func (c *Conn) payloadMSS() int {
-	if !c.sackOK || c.ooo.empty() {
+	if !c.sackOK || (c.ooo.empty() && !c.hasDSACK) {
 		return c.sndMSS
 	}
 	maxSACK := wire.MaxSACKBlocks
 	if c.tsOK {
 		maxSACK = 3
 	}
-	blocks := min(c.ooo.n, maxSACK)
+	blocks := 0
+	if !c.ooo.empty() {
+		blocks = c.ooo.n
+	}
+	if c.hasDSACK {
+		blocks++
+	}
+	blocks = min(blocks, maxSACK)
 	return max(c.sndMSS-(4+8*blocks), 1)
 }
 
@@ -123,8 +130,8 @@ func (c *Conn) stampACK(now clock.Instant, seg *Segment) {
 		seg.Options.TSEcr = c.tsRecent
 		maxSACK = 3
 	}
-	if c.sackOK && !c.ooo.empty() {
-		c.ooo.sackBlocks(&seg.Options, maxSACK)
+	if c.sackOK && (c.hasDSACK || !c.ooo.empty()) {
+		c.sackOption(&seg.Options, maxSACK)
 	}
 	c.ackSent()
 	c.ackNow = false

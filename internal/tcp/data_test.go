@@ -115,6 +115,40 @@ func TestEstablished_SACKBlocksMostRecentFirst(t *testing.T) {
 	}
 }
 
+// A duplicate segment is answered at once with a D-SACK block first
+// (RFC 2883 §4), the out-of-order ranges after it; a segment that is
+// partly new reports only its old part; the block is sent once.
+func TestEstablished_DuplicateDataDrawsDSACK(t *testing.T) {
+	h := newHarness(t, Established, func(c *Config) { c.NoSACK = false })
+	h.c.sackOK = true // the harness peer offered no SACK-permitted; pretend it did
+	h.recv(seg{flags: ACK, seq: remoteISS + 1, ack: localISS + 1, payload: "abc"})
+	h.drain()
+	h.recv(seg{flags: ACK, seq: remoteISS + 11, ack: localISS + 1, payload: "xx"}) // out of order
+	h.drain()
+	h.recv(seg{flags: ACK, seq: remoteISS + 1, ack: localISS + 1, payload: "abc"}) // a duplicate
+	got := h.drain()
+	if len(got) != 1 {
+		t.Fatalf("sent %v, want one ACK at once", fmtSegs(got))
+	}
+	want := []wire.SACKBlock{{Left: remoteISS + 1, Right: remoteISS + 4}, {Left: remoteISS + 11, Right: remoteISS + 13}}
+	if o := got[0].Options; o.NumSACK != 2 || o.SACK[0] != want[0] || o.SACK[1] != want[1] || got[0].Ack != remoteISS+4 {
+		t.Fatalf("ack %d, SACK blocks %v: want ack %d, %v (D-SACK first)", got[0].Ack, o.SACKBlocks(), remoteISS+4, want)
+	}
+	h.recv(seg{flags: ACK, seq: remoteISS + 3, ack: localISS + 1, payload: "cdefghij"}) // "c" is old, the rest fills the gap
+	got = h.drain()
+	want = []wire.SACKBlock{{Left: remoteISS + 3, Right: remoteISS + 4}}
+	if len(got) != 1 || got[0].Options.NumSACK != 1 || got[0].Options.SACK[0] != want[0] || got[0].Ack != remoteISS+13 {
+		t.Fatalf("sent %v (SACK %v): want one ACK of %d with the D-SACK block %v only", fmtSegs(got), got[0].Options.SACKBlocks(), remoteISS+13, want)
+	}
+	h.recv(seg{flags: ACK, seq: remoteISS + 13, ack: localISS + 1, payload: "z"})
+	h.advance(time.Second)
+	for _, s := range h.drain() {
+		if s.Options.NumSACK != 0 {
+			t.Fatalf("SACK blocks %v on a later ACK: the D-SACK block goes once", s.Options.SACKBlocks())
+		}
+	}
+}
+
 func TestEstablished_Nagle(t *testing.T) {
 	h := newHarness(t, Established)
 	h.app.Write("a")
