@@ -140,6 +140,12 @@ func checkInvariants(t *testing.T, h *harness) {
 		if p := c.lr.sb.Pipe(); p < 0 || p > 2*int(c.sndMax.Sub(c.sndUna)) {
 			t.Fatalf("pipe %d outside [0, 2*flight %d]", p, c.sndMax.Sub(c.sndUna))
 		}
+		if r := &c.lr.rack; r.nLost < 0 || r.nRtx < 0 || r.nLost > r.n || r.nRtx > r.n || r.n > len(r.segs) {
+			t.Fatalf("RACK counts out of step: %d records (ring %d), %d lost, %d retransmissions", r.n, len(r.segs), r.nLost, r.nRtx)
+		}
+		if p := c.pipe(); p < 0 || p > c.lr.sb.Pipe() {
+			t.Fatalf("pipe less RACK's losses %d outside [0, %d]", p, c.lr.sb.Pipe())
+		}
 	}
 	if c.state == Closed && c.NextDeadline() != 0 {
 		t.Fatalf("CLOSED with a deadline armed")
