@@ -156,6 +156,14 @@ func Run(cfg Config, progress io.Writer) ([]Row, error) {
 		vals[key{m, s}] = append(vals[key{m, s}], v)
 	}
 	all := []string{Ours, GVisor, Kernel}
+	// Memory first, one run per stack (it is deterministic enough): taken
+	// after the churn runs, its heap delta would also count the churn
+	// connections whose TIME-WAIT ends during the measure.
+	for _, s := range all {
+		say("memory-per-conn %s (%d connections)", s, cfg.MemConns)
+		v, err := Memory(s, cfg.MemConns)
+		add("memory-per-conn", s, v, err)
+	}
 	for run := range cfg.Runs {
 		for _, mtu := range []int{1500, 65535} {
 			m := fmt.Sprintf("bulk-%d", mtu)
@@ -182,12 +190,6 @@ func Run(cfg Config, progress io.Writer) ([]Row, error) {
 				add(m, s, v, err)
 			}
 		}
-	}
-	// Memory is deterministic enough for one run per stack.
-	for _, s := range all {
-		say("memory-per-conn %s (%d connections)", s, cfg.MemConns)
-		v, err := Memory(s, cfg.MemConns)
-		add("memory-per-conn", s, v, err)
 	}
 	rows := []Row{
 		{Measure: "bulk-1500", Unit: "Gbit/s"},
