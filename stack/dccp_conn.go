@@ -70,8 +70,7 @@ type DCCPConn struct {
 
 	readers, writers, opened, ended waitq
 
-	readDeadline, writeDeadline clock.Instant
-	rdTimer, wrTimer            clock.Timer
+	readDeadline, writeDeadline deadline
 
 	listener       *DCCPListener // until accepted
 	queueFullError bool
@@ -283,7 +282,7 @@ func (c *DCCPConn) Read(p []byte) (int, error) {
 		case !errors.Is(err, dccp.ErrWouldBlock):
 			return 0, c.opError("read", mapDCCPError(err))
 		}
-		if expired(c.readDeadline, c.s.clk.Now()) {
+		if c.readDeadline.expired(c.s.clk.Now()) {
 			return 0, c.opError("read", errDeadline)
 		}
 		block(&c.mu, c.readers.add(), c.s.sched, nil) //nolint:errcheck // no context
@@ -315,7 +314,7 @@ func (c *DCCPConn) Write(p []byte) (int, error) {
 		default:
 			return 0, c.opError("write", mapDCCPError(err))
 		}
-		if expired(c.writeDeadline, c.s.clk.Now()) {
+		if c.writeDeadline.expired(c.s.clk.Now()) {
 			return 0, c.opError("write", errDeadline)
 		}
 		block(&c.mu, c.writers.add(), c.s.sched, nil) //nolint:errcheck // no context
@@ -390,9 +389,7 @@ func (c *DCCPConn) SetDeadline(t time.Time) error {
 func (c *DCCPConn) SetReadDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.readDeadline = instantOf(t)
-	c.rdTimer = c.armDeadline(c.rdTimer, c.readDeadline, &c.readers)
-	c.readers.wakeAll(c.s.sched)
+	c.readDeadline.set(c.s, &c.mu, &c.readers, t)
 	return nil
 }
 
@@ -400,26 +397,6 @@ func (c *DCCPConn) SetReadDeadline(t time.Time) error {
 func (c *DCCPConn) SetWriteDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.writeDeadline = instantOf(t)
-	c.wrTimer = c.armDeadline(c.wrTimer, c.writeDeadline, &c.writers)
-	c.writers.wakeAll(c.s.sched)
+	c.writeDeadline.set(c.s, &c.mu, &c.writers, t)
 	return nil
-}
-
-func (c *DCCPConn) armDeadline(t clock.Timer, at clock.Instant, q *waitq) clock.Timer {
-	if at.IsZero() {
-		if t != nil {
-			t.Stop()
-		}
-		return t
-	}
-	if t == nil {
-		t = c.s.clk.NewTimer(func() {
-			c.mu.Lock()
-			q.wakeAll(c.s.sched)
-			c.mu.Unlock()
-		})
-	}
-	t.Reset(at)
-	return t
 }

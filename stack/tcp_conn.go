@@ -34,8 +34,7 @@ type TCPConn struct {
 
 	readers, writers, opened, acked waitq
 
-	readDeadline, writeDeadline clock.Instant
-	rdTimer, wrTimer            clock.Timer
+	readDeadline, writeDeadline deadline
 
 	listener *TCPListener // passive connections until they are accepted
 	linger   time.Duration
@@ -197,7 +196,7 @@ func (c *TCPConn) Read(p []byte) (int, error) {
 			}
 			return n, nil
 		}
-		if expired(c.readDeadline, c.s.clk.Now()) {
+		if c.readDeadline.expired(c.s.clk.Now()) {
 			return 0, c.opError("read", errDeadline)
 		}
 		block(&c.mu, c.readers.add(), c.s.sched, nil) //nolint:errcheck // no context
@@ -222,7 +221,7 @@ func (c *TCPConn) Write(p []byte) (int, error) {
 		if written == len(p) {
 			return written, nil
 		}
-		if expired(c.writeDeadline, c.s.clk.Now()) {
+		if c.writeDeadline.expired(c.s.clk.Now()) {
 			return written, c.opError("write", errDeadline)
 		}
 		if n == 0 {
@@ -333,9 +332,7 @@ func (c *TCPConn) SetDeadline(t time.Time) error {
 func (c *TCPConn) SetReadDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.readDeadline = instantOf(t)
-	c.rdTimer = c.armDeadline(c.rdTimer, c.readDeadline, &c.readers)
-	c.readers.wakeAll(c.s.sched)
+	c.readDeadline.set(c.s, &c.mu, &c.readers, t)
 	return nil
 }
 
@@ -343,28 +340,8 @@ func (c *TCPConn) SetReadDeadline(t time.Time) error {
 func (c *TCPConn) SetWriteDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.writeDeadline = instantOf(t)
-	c.wrTimer = c.armDeadline(c.wrTimer, c.writeDeadline, &c.writers)
-	c.writers.wakeAll(c.s.sched)
+	c.writeDeadline.set(c.s, &c.mu, &c.writers, t)
 	return nil
-}
-
-func (c *TCPConn) armDeadline(t clock.Timer, at clock.Instant, q *waitq) clock.Timer {
-	if at.IsZero() {
-		if t != nil {
-			t.Stop()
-		}
-		return t
-	}
-	if t == nil {
-		t = c.s.clk.NewTimer(func() {
-			c.mu.Lock()
-			q.wakeAll(c.s.sched)
-			c.mu.Unlock()
-		})
-	}
-	t.Reset(at)
-	return t
 }
 
 // Stats returns the connection's counters.
