@@ -81,13 +81,10 @@ func (q *synQueue) remove(e *halfOpen) {
 func (q *synQueue) clear() { q.init(len(q.slots)) }
 
 // outQueue holds the packets a listener sends (SYN-ACKs, RSTs) until they
-// are written with the listener's lock released: a link that delivers
-// synchronously may call back into the stack. Its buffers are reused.
+// are written with the listener's lock released (see txQueue).
 type outQueue struct {
-	s        *Stack
-	q, spare [][]byte
-	free     [][]byte
-	flushing bool
+	s *Stack
+	txQueue
 }
 
 func (o *outQueue) init(s *Stack) { o.s = s }
@@ -99,45 +96,21 @@ func (o *outQueue) emit(tuple fourTuple, seg *tcp.Segment) bool {
 		SrcPort: tuple.local.Port(), DstPort: tuple.remote.Port(),
 		Seq: seg.Seq, Ack: seg.Ack, Flags: seg.Flags, Window: seg.Window, Options: seg.Options,
 	}
-	var buf []byte
-	if n := len(o.free); n > 0 {
-		buf = o.free[n-1]
-		o.free = o.free[:n-1]
-	} else {
-		buf = make([]byte, o.s.mtu)
-	}
+	buf := o.take(o.s.mtu)
 	n, err := wire.EncodeTCPPacket(buf[:cap(buf)], tuple.local.Addr(), tuple.remote.Addr(), &h, seg.Payload)
 	if err != nil {
 		o.s.txEncodeFailed.Add(1)
-		o.free = append(o.free, buf)
+		o.giveBack(buf)
 		return false
 	}
-	o.q = append(o.q, buf[:n])
+	o.push(buf, n)
 	return true
 }
 
 // flush writes the queued packets; call it without mu held. One caller at
 // a time writes, the others leave their packets to it.
 func (o *outQueue) flush(mu *sync.Mutex) {
-	s := o.s
 	mu.Lock()
 	defer mu.Unlock()
-	if o.flushing {
-		return
-	}
-	o.flushing = true
-	for len(o.q) > 0 {
-		batch := o.q
-		o.q = o.spare[:0]
-		mu.Unlock()
-		s.pktsOut.Add(uint64(len(batch)))
-		s.link.WritePackets(batch) //nolint:errcheck // a refused packet is a lost packet
-		mu.Lock()
-		for i, b := range batch {
-			o.free = append(o.free, b[:cap(b)])
-			batch[i] = nil
-		}
-		o.spare = batch[:0]
-	}
-	o.flushing = false
+	o.writeOut(o.s, mu)
 }

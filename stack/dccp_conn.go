@@ -65,8 +65,7 @@ type DCCPConn struct {
 	timer clock.Timer
 	armed clock.Instant
 
-	outq, spare, free [][]byte
-	flushing          bool
+	txQueue
 
 	readers, writers, opened, ended waitq
 

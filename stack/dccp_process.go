@@ -74,46 +74,21 @@ func (c *DCCPConn) forget() {
 	t.mu.Unlock()
 }
 
-// flush writes the queued packets; see TCPConn.flush.
-func (c *DCCPConn) flush() {
-	if c.flushing {
-		return
-	}
-	c.flushing = true
-	for len(c.outq) > 0 {
-		batch := c.outq
-		c.outq = c.spare[:0]
-		c.mu.Unlock()
-		c.s.pktsOut.Add(uint64(len(batch)))
-		c.s.link.WritePackets(batch) //nolint:errcheck // a packet the link refuses is a lost packet
-		c.mu.Lock()
-		for i, b := range batch {
-			c.free = append(c.free, b[:cap(b)])
-			batch[i] = nil
-		}
-		c.spare = batch[:0]
-	}
-	c.flushing = false
-}
+// flush writes the queued packets (see txQueue).
+func (c *DCCPConn) flush() { c.writeOut(c.s, &c.mu) }
 
 // encode writes p as an IP packet into a buffer from the free list.
 func (c *DCCPConn) encode(p *dccp.Packet) {
 	h := p.Header(c.tuple.local.Port(), c.tuple.remote.Port())
 	h.Options = p.AppendOptions(c.optBuf[:0])
 	c.optBuf = h.Options[:0]
-	var buf []byte
-	if n := len(c.free); n > 0 {
-		buf = c.free[n-1]
-		c.free = c.free[:n-1]
-	} else {
-		buf = make([]byte, c.s.mtu)
-	}
+	buf := c.take(c.s.mtu)
 	n, err := wire.EncodeDCCPPacket(buf[:cap(buf)], c.tuple.local.Addr(), c.tuple.remote.Addr(), &h, p.Payload)
 	if err != nil {
 		// Larger than the link MTU: a bug to see in the counters.
 		c.s.txEncodeFailed.Add(1)
-		c.free = append(c.free, buf)
+		c.giveBack(buf)
 		return
 	}
-	c.outq = append(c.outq, buf[:n])
+	c.push(buf, n)
 }

@@ -26,11 +26,8 @@ type TCPConn struct {
 	timer clock.Timer
 	armed clock.Instant
 
-	// Output: segments are encoded into outq under mu and written to the
-	// link by whoever holds the flushing role, with mu released.
-	outq, spare [][]byte
-	free        [][]byte
-	flushing    bool
+	// Output: segments encoded under mu, written with mu released.
+	txQueue
 
 	readers, writers, opened, acked waitq
 
@@ -357,20 +354,14 @@ func (c *TCPConn) encode(seg *tcp.Segment) {
 		SrcPort: c.tuple.local.Port(), DstPort: c.tuple.remote.Port(),
 		Seq: seg.Seq, Ack: seg.Ack, Flags: seg.Flags, Window: seg.Window, Options: seg.Options,
 	}
-	var buf []byte
-	if n := len(c.free); n > 0 {
-		buf = c.free[n-1]
-		c.free = c.free[:n-1]
-	} else if buf = getPacketBuf(c.s.mtu); buf == nil {
-		buf = make([]byte, c.s.mtu)
-	}
+	buf := c.take(c.s.mtu)
 	n, err := wire.EncodeTCPPacket(buf[:cap(buf)], c.tuple.local.Addr(), c.tuple.remote.Addr(), &h, seg.Payload)
 	if err != nil {
 		// The core produced a segment that does not fit the link: a bug
 		// to see in the counters, not a silent loss.
 		c.s.txEncodeFailed.Add(1)
-		c.free = append(c.free, buf)
+		c.giveBack(buf)
 		return
 	}
-	c.outq = append(c.outq, buf[:n])
+	c.push(buf, n)
 }

@@ -140,35 +140,13 @@ func (c *TCPConn) forget() {
 	s.statsMu.Unlock()
 }
 
-// flush writes the queued packets. One goroutine at a time holds the
-// flushing role; others just queue. c.mu is released around the write so
-// that a link delivering synchronously may call back into this stack.
+// flush writes the queued packets (see txQueue). A quiet connection —
+// nothing unacknowledged, no timer — then hands its packet buffers to the
+// shared cache instead of keeping one MTU each while idle.
 func (c *TCPConn) flush() {
-	if c.flushing {
-		return
-	}
-	c.flushing = true
-	for len(c.outq) > 0 {
-		batch := c.outq
-		c.outq = c.spare[:0]
-		c.mu.Unlock()
-		c.s.pktsOut.Add(uint64(len(batch)))
-		c.s.link.WritePackets(batch) //nolint:errcheck // a packet the link refuses is a lost packet
-		c.mu.Lock()
-		for i, b := range batch {
-			c.free = append(c.free, b[:cap(b)])
-			batch[i] = nil
-		}
-		c.spare = batch[:0]
-	}
-	c.flushing = false
-	if len(c.free) > 0 && c.core.Unacked() == 0 && c.core.NextDeadline().IsZero() {
-		// Quiet: nothing to send and no timer. Hand the packet buffers
-		// to the shared cache instead of keeping one MTU each per idle
-		// connection; a busy connection keeps its own free list.
-		putPacketBufs(c.free)
-		clear(c.free)
-		c.free = c.free[:0]
+	c.writeOut(c.s, &c.mu)
+	if !c.writing && c.core.Unacked() == 0 && c.core.NextDeadline().IsZero() {
+		c.releaseBufs()
 	}
 }
 
