@@ -268,27 +268,10 @@ func (s *Stack) Stats() Stats {
 	s.mu.Unlock()
 	for _, ep := range eps {
 		ep.mu.Lock()
-		addCounters(&st.TCP, ep.core.Counters())
+		st.TCP.Add(ep.core.Counters())
 		ep.mu.Unlock()
 	}
 	return st
-}
-
-func addCounters(dst *tcp.Counters, c tcp.Counters) {
-	dst.SegsIn += c.SegsIn
-	dst.SegsOut += c.SegsOut
-	dst.BytesIn += c.BytesIn
-	dst.BytesOut += c.BytesOut
-	dst.Retransmits += c.Retransmits
-	dst.RTOs += c.RTOs
-	dst.FastRetransmits += c.FastRetransmits
-	dst.RSTsIn += c.RSTsIn
-	dst.RSTsOut += c.RSTsOut
-	dst.ChallengeACKs += c.ChallengeACKs
-	dst.DupACKsIn += c.DupACKsIn
-	for i := range c.Drops {
-		dst.Drops[i] += c.Drops[i]
-	}
 }
 
 // Close aborts every connection (TCP and DCCP), closes every listener and

@@ -136,7 +136,7 @@ func (c *TCPConn) forget() {
 	}
 	s.mu.Unlock()
 	s.statsMu.Lock()
-	addCounters(&s.tcpDone, c.core.Counters())
+	s.tcpDone.Add(c.core.Counters())
 	s.statsMu.Unlock()
 }
 

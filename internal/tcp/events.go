@@ -150,3 +150,25 @@ type Counters struct {
 	RACKLost          uint64 // segments RACK deemed lost (RFC 8985 §6.2)
 	Drops             [numDropReasons]uint64
 }
+
+// Add adds o's counts to c (a stack sums its connections).
+func (c *Counters) Add(o Counters) {
+	c.SegsIn += o.SegsIn
+	c.SegsOut += o.SegsOut
+	c.BytesIn += o.BytesIn
+	c.BytesOut += o.BytesOut
+	c.Retransmits += o.Retransmits
+	c.RetransmitBytes += o.RetransmitBytes
+	c.RTOs += o.RTOs
+	c.FastRetransmits += o.FastRetransmits
+	c.RSTsIn += o.RSTsIn
+	c.RSTsOut += o.RSTsOut
+	c.ChallengeACKs += o.ChallengeACKs
+	c.DupACKsIn += o.DupACKsIn
+	c.SACKACKsIn += o.SACKACKsIn
+	c.TLPs += o.TLPs
+	c.RACKLost += o.RACKLost
+	for i := range o.Drops {
+		c.Drops[i] += o.Drops[i]
+	}
+}
