@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"testing"
 )
@@ -32,28 +33,74 @@ func TestSumIsSplittable(t *testing.T) {
 // A reference implementation, one 16-bit word at a time, agrees with the
 // wide loop on every length.
 func TestSumMatchesWordAtATime(t *testing.T) {
-	ref := func(b []byte) uint16 {
-		var s uint32
-		for i := 0; i+1 < len(b); i += 2 {
-			s += uint32(b[i])<<8 | uint32(b[i+1])
-		}
-		if len(b)%2 == 1 {
-			s += uint32(b[len(b)-1]) << 8
-		}
-		for s>>16 != 0 {
-			s = s&0xffff + s>>16
-		}
-		return ^uint16(s)
-	}
 	b := make([]byte, 300)
 	for i := range b {
 		b[i] = byte(255 - i*13)
 	}
 	for n := 0; n <= len(b); n++ {
-		if got, want := Checksum(b[:n]), ref(b[:n]); got != want {
+		if got, want := Checksum(b[:n]), refChecksum(b[:n]); got != want {
 			t.Fatalf("len %d: %#04x, want %#04x", n, got, want)
 		}
 	}
+}
+
+// The add-with-carry loop for long buffers agrees with the reference on
+// long random, all-ones and all-zero data, at every alignment and split:
+// the carries out of the 64-bit words (all-ones data carries on every
+// add) are where such a loop goes wrong.
+func TestSumLongBuffers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	fill := map[string]func(b []byte){
+		"random": func(b []byte) {
+			for i := range b {
+				b[i] = byte(rng.Uint32())
+			}
+		},
+		"ones": func(b []byte) {
+			for i := range b {
+				b[i] = 0xff
+			}
+		},
+		"zeros": func(b []byte) { clear(b) },
+		"mostly-ones": func(b []byte) {
+			for i := range b {
+				b[i] = 0xff
+			}
+			b[len(b)/2] = 0xfe
+		},
+	}
+	buf := make([]byte, 70016)
+	for name, f := range fill {
+		for _, n := range []int{63, 64, 65, 71, 72, 127, 128, 1448, 1500, 9001, 65535, 65536, 69999} {
+			for _, off := range []int{0, 1, 2, 3, 7} {
+				b := buf[off : off+n]
+				f(b)
+				want := refChecksum(b)
+				if got := Checksum(b); got != want {
+					t.Fatalf("%s len %d off %d: %#04x, want %#04x", name, n, off, got, want)
+				}
+				cut := (n / 3) &^ 1
+				if got := Fold(Sum(Sum(0, b[:cut]), b[cut:])); got != want {
+					t.Fatalf("%s len %d off %d split %d: %#04x, want %#04x", name, n, off, cut, got, want)
+				}
+			}
+		}
+	}
+}
+
+// refChecksum is RFC 1071's checksum one 16-bit word at a time.
+func refChecksum(b []byte) uint16 {
+	var s uint32
+	for i := 0; i+1 < len(b); i += 2 {
+		s += uint32(b[i])<<8 | uint32(b[i+1])
+	}
+	if len(b)%2 == 1 {
+		s += uint32(b[len(b)-1]) << 8
+	}
+	for s>>16 != 0 {
+		s = s&0xffff + s>>16
+	}
+	return ^uint16(s)
 }
 
 func TestPseudoHeaderLayouts(t *testing.T) {
@@ -72,8 +119,14 @@ func TestPseudoHeaderLayouts(t *testing.T) {
 	}
 }
 
-func BenchmarkChecksum1500(b *testing.B) {
-	buf := make([]byte, 1500)
+func BenchmarkChecksum1500(b *testing.B)  { benchChecksum(b, 1500) }
+func BenchmarkChecksum65535(b *testing.B) { benchChecksum(b, 65535) }
+
+func benchChecksum(b *testing.B, n int) {
+	buf := make([]byte, n)
+	for i := range buf {
+		buf[i] = byte(i * 31)
+	}
 	b.SetBytes(int64(len(buf)))
 	b.ReportAllocs()
 	for b.Loop() {
