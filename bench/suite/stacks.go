@@ -9,6 +9,7 @@ import (
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
+	"gvisor.dev/gvisor/pkg/tcpip/link/channel"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
 	gvtcp "gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
@@ -23,6 +24,9 @@ const (
 	Ours   = "ours"
 	GVisor = "gvisor"
 	Kernel = "kernel"
+	// GVisorPumped is gVisor over PumpedPair (a goroutine per direction)
+	// instead of the writer-drained Pair.
+	GVisorPumped = "gvisor-pumped"
 )
 
 // BufferSize is the send and receive buffer of every connection of ours
@@ -54,7 +58,9 @@ func NewPair(name string, mtu int) (Pair, error) {
 	case Ours:
 		return newOurs(mtu)
 	case GVisor:
-		return newGVisor(mtu)
+		return newGVisor(mtu, false)
+	case GVisorPumped:
+		return newGVisor(mtu, true)
 	case Kernel:
 		return kernelPair{}, nil
 	}
@@ -64,7 +70,7 @@ func NewPair(name string, mtu int) (Pair, error) {
 type oursPair struct{ client, server *stack.Stack }
 
 func newOurs(mtu int) (*oursPair, error) {
-	a, b := pipe.New(mtu)
+	a, b := pipe.New(mtu, pipe.ShareBuffers())
 	opts := stack.TCPOptions{SendBuffer: BufferSize, ReceiveBuffer: BufferSize, MSL: timeWait / 2}
 	c, err := stack.New(stack.Config{Name: "client", Addrs: []netip.Addr{clientAddr}, Link: a, TCP: opts})
 	if err != nil {
@@ -91,19 +97,31 @@ func (p *oursPair) Retransmits() uint64 {
 
 func (p *oursPair) Close() { p.client.Close(); p.server.Close() }
 
-type gvPair struct{ client, server *gvstack.Stack }
+type gvPair struct {
+	client, server *gvstack.Stack
+	stop           func()
+}
 
-func newGVisor(mtu int) (*gvPair, error) {
-	a, b := gvlink.Pair(mtu)
+func newGVisor(mtu int, pumped bool) (*gvPair, error) {
+	var a, b *channel.Endpoint
+	stop := func() {}
+	if pumped {
+		a, b, stop = gvlink.PumpedPair(mtu)
+	} else {
+		a, b = gvlink.Pair(mtu)
+	}
 	opts := func(addr netip.Addr) gvlink.StackOptions {
 		return gvlink.StackOptions{Addr: addr, SendBuffer: BufferSize, ReceiveBuffer: BufferSize}
 	}
 	c, err := gvlink.NewStack(a, opts(clientAddr))
 	if err != nil {
+		stop()
 		return nil, err
 	}
 	s, err := gvlink.NewStack(b, opts(serverAddr))
 	if err != nil {
+		c.Close()
+		stop()
 		return nil, err
 	}
 	for _, st := range []*gvstack.Stack{c, s} {
@@ -112,7 +130,7 @@ func newGVisor(mtu int) (*gvPair, error) {
 			return nil, fmt.Errorf("suite: gVisor TIME-WAIT: %v", err)
 		}
 	}
-	return &gvPair{c, s}, nil
+	return &gvPair{c, s, stop}, nil
 }
 
 func (p *gvPair) Listen(port uint16) (net.Listener, error) {
@@ -132,6 +150,7 @@ func (p *gvPair) Close() {
 	p.server.Close()
 	p.client.Wait()
 	p.server.Wait()
+	p.stop()
 }
 
 // kernelPair is Linux over 127.0.0.1; port 0 listens on any free port.

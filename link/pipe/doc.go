@@ -29,5 +29,8 @@
 // not change the writer's buffers. The copies live in a scratch buffer
 // that is reused by the next write as soon as DeliverPackets returns, so a
 // Receiver that keeps a slice will see it overwritten by later packets; it
-// must copy what it keeps, as the link.Receiver contract says.
+// must copy what it keeps, as the link.Receiver contract says. With the
+// ShareBuffers option the Receiver gets the writer's own slices instead
+// (one copy fewer, for benchmarks and other trusted pairs) and must not
+// write to them.
 package pipe

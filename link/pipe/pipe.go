@@ -14,6 +14,7 @@ type Endpoint struct {
 	peer   *Endpoint
 	recv   atomic.Pointer[receiver]
 	closed atomic.Bool
+	share  bool // see ShareBuffers
 
 	delivered atomic.Uint64
 	dropped   atomic.Uint64
@@ -26,15 +27,28 @@ var _ link.Endpoint = (*Endpoint)(nil)
 
 // New returns the two ends of a pipe whose MTU is mtu bytes. It panics if
 // mtu is not positive.
-func New(mtu int) (*Endpoint, *Endpoint) {
+func New(mtu int, opts ...Option) (*Endpoint, *Endpoint) {
 	if mtu <= 0 {
 		panic("pipe: MTU must be positive")
 	}
 	a := &Endpoint{mtu: mtu}
-	b := &Endpoint{mtu: mtu, peer: a}
+	for _, o := range opts {
+		o(a)
+	}
+	b := &Endpoint{mtu: mtu, peer: a, share: a.share}
 	a.peer = b
 	return a, b
 }
+
+// Option changes how a pipe made by New behaves.
+type Option func(*Endpoint)
+
+// ShareBuffers makes both ends hand the writer's own packet slices to the
+// peer's Receiver instead of copies: one copy fewer per packet, as when
+// two in-process stacks share reference-counted buffers. The Receiver must
+// then treat the packets as read-only (it sees, and would change, the
+// writer's buffers); teardown's stack does.
+func ShareBuffers() Option { return func(e *Endpoint) { e.share = true } }
 
 // Stats counts the packets an end has received.
 type Stats struct {
@@ -101,9 +115,13 @@ func (e *Endpoint) deliver(pkts [][]byte) {
 		e.dropped.Add(uint64(len(pkts)))
 		return
 	}
-	sc := scratchPool.Get().(*scratch)
-	box.r.DeliverPackets(sc.fill(pkts))
-	scratchPool.Put(sc)
+	if e.share {
+		box.r.DeliverPackets(pkts)
+	} else {
+		sc := scratchPool.Get().(*scratch)
+		box.r.DeliverPackets(sc.fill(pkts))
+		scratchPool.Put(sc)
+	}
 	e.delivered.Add(uint64(len(pkts)))
 }
 

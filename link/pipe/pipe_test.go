@@ -78,6 +78,27 @@ func TestPipe_ReceiverGetsCopiesNotTheWritersBuffers(t *testing.T) {
 	}
 }
 
+func TestPipe_ShareBuffersLendsTheWritersSlices(t *testing.T) {
+	a, b := New(1500, ShareBuffers())
+	sent := [][]byte{packet(1, 60), packet(2, 1500)}
+	var got [][]byte
+	b.Attach(link.ReceiverFunc(func(pkts [][]byte) { got = append(got, pkts...) }))
+	if n, err := a.WritePackets(sent); n != 2 || err != nil {
+		t.Fatalf("WritePackets = %d, %v", n, err)
+	}
+	if len(got) != 2 || &got[0][0] != &sent[0][0] || &got[1][0] != &sent[1][0] {
+		t.Fatal("the receiver did not get the writer's own slices")
+	}
+	// The other direction shares too.
+	var back [][]byte
+	a.Attach(link.ReceiverFunc(func(pkts [][]byte) { back = append(back, pkts...) }))
+	reply := packet(3, 40)
+	b.WritePackets([][]byte{reply})
+	if len(back) != 1 || &back[0][0] != &reply[0] {
+		t.Fatal("the reverse direction copied")
+	}
+}
+
 func TestPipe_CloseMakesWritesFailAndDropsArrivals(t *testing.T) {
 	a, b := New(1500)
 	cb := &collector{}
