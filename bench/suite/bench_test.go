@@ -9,7 +9,7 @@ import (
 // `go test -bench . -count 5 ./suite` feeds benchstat. Each reports its
 // figure as a custom metric; ns/op is one whole measure.
 
-var stacks = []string{Ours, GVisor, GVisorPumped, Kernel}
+var stacks = []string{Ours, GVisor, GVisorDrained, Kernel}
 
 func BenchmarkBulk(b *testing.B) {
 	for _, mtu := range []int{1500, 65535} {

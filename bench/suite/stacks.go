@@ -24,9 +24,11 @@ const (
 	Ours   = "ours"
 	GVisor = "gvisor"
 	Kernel = "kernel"
-	// GVisorPumped is gVisor over PumpedPair (a goroutine per direction)
-	// instead of the writer-drained Pair.
-	GVisorPumped = "gvisor-pumped"
+	// GVisorDrained is gVisor over gvlink.Pair, drained by the writing
+	// goroutine, instead of GVisor's gvlink.PumpedPair (a goroutine per
+	// direction, the reference link model, and the faster of the
+	// two for gVisor in bulk and churn).
+	GVisorDrained = "gvisor-drained"
 )
 
 // BufferSize is the send and receive buffer of every connection of ours
@@ -58,9 +60,9 @@ func NewPair(name string, mtu int) (Pair, error) {
 	case Ours:
 		return newOurs(mtu)
 	case GVisor:
-		return newGVisor(mtu, false)
-	case GVisorPumped:
 		return newGVisor(mtu, true)
+	case GVisorDrained:
+		return newGVisor(mtu, false)
 	case Kernel:
 		return kernelPair{}, nil
 	}
