@@ -4,11 +4,17 @@
 // Usage:
 //
 //	teardown-bench [--quick] [--json]
+//	teardown-bench --dccp [--quick]
 //
 // --quick takes fewer and shorter runs (under a minute on 2 cores);
 // --json prints one JSON array of {"measure","unit","ours","gvisor",
 // "kernel","ratio"} instead of the Markdown table. Progress goes to
 // stderr only when stderr is a terminal.
+//
+// --dccp runs only the DCCP measures instead (suite.RunDCCP: CCID 2 and
+// CCID 3 throughput of ours over link/pipe against our TCP over the same
+// link for the same time) and prints their own Markdown table; they are
+// never part of the JSON array.
 package main
 
 import (
@@ -23,6 +29,7 @@ import (
 func main() {
 	quick := flag.Bool("quick", false, "fewer, shorter runs (under a minute)")
 	asJSON := flag.Bool("json", false, "print a JSON array instead of a table")
+	dccp := flag.Bool("dccp", false, "run only the DCCP measures (CCID 2, CCID 3 vs our TCP) and print their table")
 	flag.Parse()
 	cfg := suite.Full
 	if *quick {
@@ -31,6 +38,19 @@ func main() {
 	var progress io.Writer
 	if isTerminal(os.Stderr) {
 		progress = os.Stderr
+	}
+	if *dccp {
+		if *asJSON {
+			fmt.Fprintln(os.Stderr, "teardown-bench: --dccp prints a table only (the JSON array is the six TCP measures)")
+			os.Exit(2)
+		}
+		rows, err := suite.RunDCCP(cfg, progress)
+		suite.WriteDCCPTable(os.Stdout, rows)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "teardown-bench:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	rows, err := suite.Run(cfg, progress)
 	if *asJSON {
