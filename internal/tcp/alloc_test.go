@@ -62,6 +62,9 @@ func (p *pair) round(t testing.TB) {
 }
 
 func TestSteadyStateZeroAlloc(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool (ring blocks) drops items at random under the race detector; scripts/test.sh runs the allocation tests again without -race")
+	}
 	p := newPair(t)
 	p.round(t)
 	if n := testing.AllocsPerRun(200, func() { p.round(t) }); n != 0 {

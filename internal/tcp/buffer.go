@@ -1,22 +1,61 @@
 package tcp
 
+import (
+	"math/bits"
+	"sync"
+)
+
 // ring is a byte ring buffer of a fixed logical size. The n bytes from
 // head are "the queue"; the receive side also stores out-of-order bytes
 // beyond them with writeAt.
 //
-// Its memory is allocated lazily and grows by doubling up to size, so an
-// idle connection holds no buffer at all and a connection that only ever
-// queues a few bytes holds a small one; once a bulk transfer has grown it
-// to full size it no longer allocates.
+// Its memory is taken lazily and grows by doubling up to size, so an idle
+// connection holds no buffer at all and a connection that only ever
+// queues a few bytes holds a small one. The memory comes in power-of-two
+// blocks from pools shared by every connection, and goes back to them
+// whenever the ring is empty (release): short connections reuse each
+// other's blocks instead of allocating and zeroing new ones, and a bulk
+// transfer that has grown its ring to full size no longer allocates.
 type ring struct {
+	blk  *ringBlock // where buf comes from; nil when buf is nil
 	buf  []byte
 	head int // index of the first queued byte
 	n    int // queued bytes
 	size int // logical capacity: buf grows up to this
+	hint int // len(buf) when it was last released: the next take's size
 }
 
-// minRingAlloc is the first allocation of a ring that is written to.
-const minRingAlloc = 4 << 10
+// minRingAlloc is the smallest block a ring takes.
+const minRingAlloc = 1 << 10
+
+// ringBlock is a pooled buffer whose capacity is a power of two.
+type ringBlock struct{ b []byte }
+
+// ringPools holds free blocks by size class (capacity 1<<class).
+var ringPools [bits.UintSize]sync.Pool
+
+// takeBlock returns a block of at least n bytes (n > 0).
+func takeBlock(n int) *ringBlock {
+	class := bits.Len(uint(n - 1))
+	if v := ringPools[class].Get(); v != nil {
+		return v.(*ringBlock)
+	}
+	return &ringBlock{b: make([]byte, 1<<class)}
+}
+
+// putBlock returns a block to its pool.
+func putBlock(b *ringBlock) { ringPools[bits.Len(uint(cap(b.b)-1))].Put(b) }
+
+// release gives the ring's memory back to the pools; the caller makes
+// sure nothing is stored (no queued and no out-of-order bytes).
+func (r *ring) release() {
+	if r.blk == nil {
+		return
+	}
+	r.hint = len(r.buf)
+	putBlock(r.blk)
+	r.blk, r.buf, r.head = nil, nil, 0
+}
 
 func newRing(size int) ring { return ring{size: size} }
 
@@ -31,15 +70,19 @@ func (r *ring) reserve(need int) {
 	if need <= len(r.buf) {
 		return
 	}
-	c := max(len(r.buf)*2, minRingAlloc)
+	c := max(len(r.buf)*2, r.hint, minRingAlloc)
 	for c < need {
 		c *= 2
 	}
 	c = min(c, r.size)
-	nb := make([]byte, c)
-	k := copy(nb, r.buf[r.head:])
-	copy(nb[k:], r.buf[:r.head])
-	r.buf, r.head = nb, 0
+	blk := takeBlock(c)
+	nb := blk.b[:c]
+	if r.blk != nil {
+		k := copy(nb, r.buf[r.head:])
+		copy(nb[k:], r.buf[:r.head])
+		putBlock(r.blk)
+	}
+	r.blk, r.buf, r.head = blk, nb, 0
 }
 
 // idx maps an offset from head to an index of buf.

@@ -69,3 +69,45 @@ func TestRingGrowKeepsOffsets(t *testing.T) {
 		t.Fatalf("full ring: buffer %d free %d, want %d and 0", len(r.buf), r.free(), size)
 	}
 }
+
+// An emptied ring gives its block back; the next write takes one of the
+// size it had (so a bulk transfer does not grow from the smallest block
+// again), and queued bytes survive a grow into a block from the pools.
+func TestRingReleaseAndReuse(t *testing.T) {
+	r := newRing(1 << 20)
+	r.write(make([]byte, 100<<10))
+	if got := len(r.buf); got != 128<<10 {
+		t.Fatalf("after 100 KiB the ring holds %d bytes, want 128 KiB", got)
+	}
+	r.discard(r.len())
+	r.release()
+	if r.blk != nil || r.buf != nil || r.head != 0 {
+		t.Fatal("release kept the block")
+	}
+	r.write([]byte("x"))
+	if got := len(r.buf); got != 128<<10 {
+		t.Fatalf("after release a 1-byte write takes %d bytes, want the former 128 KiB", got)
+	}
+	// Releasing twice, or an empty ring, is harmless.
+	r.discard(1)
+	r.release()
+	r.release()
+	// A ring whose size is not a power of two uses a block's prefix.
+	odd := newRing(3000)
+	odd.write(make([]byte, 2500))
+	if len(odd.buf) != 3000 || cap(odd.blk.b) != 4096 {
+		t.Fatalf("ring of 3000: buf %d of block %d, want 3000 of 4096", len(odd.buf), cap(odd.blk.b))
+	}
+}
+
+// takeBlock's sizes are powers of two covering the request.
+func TestTakeBlockSizes(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 1000, 1024, 1025, 65535, 1 << 20, 1<<20 + 1} {
+		b := takeBlock(n)
+		c := cap(b.b)
+		if c < n || c&(c-1) != 0 || (c > 1 && c/2 >= n) {
+			t.Fatalf("takeBlock(%d) has capacity %d", n, c)
+		}
+		putBlock(b)
+	}
+}

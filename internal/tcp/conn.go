@@ -233,8 +233,23 @@ func (c *Conn) setState(now clock.Instant, s State, why string) {
 		c.events |= EventClosed | EventReadable | EventWritable
 		c.end(now, EndGraceful, "closed")
 	}
+	if s == TimeWait || s == Closed {
+		c.tidyBuffers()
+	}
 	if c.cfg.OnStateChange != nil {
 		c.cfg.OnStateChange(now, from, s, why)
+	}
+}
+
+// tidyBuffers hands an empty ring's memory back to the shared pools: the
+// receive ring once everything was read and nothing waits out of order,
+// the send ring once everything was acknowledged.
+func (c *Conn) tidyBuffers() {
+	if c.rcv.len() == 0 && c.ooo.empty() {
+		c.rcv.release()
+	}
+	if c.snd.len() == 0 {
+		c.snd.release()
 	}
 }
 

@@ -129,6 +129,7 @@ func (c *Conn) newlyAcked(now clock.Instant, s *Segment) {
 		c.snd.discard(n)
 		c.sndBufSeq = c.sndBufSeq.Add(seqnum.Size32(n))
 		c.events |= EventWritable
+		c.tidyBuffers()
 	}
 	c.sndUna = s.Ack
 	if c.sndNxt.LessThan(c.sndUna) {

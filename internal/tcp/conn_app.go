@@ -35,6 +35,7 @@ func (c *Conn) Read(now clock.Instant, p []byte) (int, error) {
 		before := int(c.rcvWnd())
 		n := c.rcv.read(p)
 		c.afterRead(now, before)
+		c.tidyBuffers()
 		return n, nil
 	}
 	switch {

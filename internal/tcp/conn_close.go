@@ -95,6 +95,7 @@ func (c *Conn) Abort(now clock.Instant) {
 	}
 	c.summary.UnreadDiscarded += c.rcv.len()
 	c.rcv.discard(c.rcv.len())
+	c.tidyBuffers()
 	c.abortRST(now, "abort (linger 0)")
 	c.err = ErrAborted
 }
