@@ -213,6 +213,9 @@ type Rx struct {
 	since    clock.Instant
 	fbDue    clock.Instant
 	lastRate float64
+	lastCC   uint8 // window counter of the newest data packet
+	fbCC     uint8 // lastCC when the last feedback went out
+	fbSent   bool
 	buf      [8]byte
 	needFB   bool
 }
@@ -236,13 +239,23 @@ func (r *Rx) OnData(now clock.Instant, seq seqnum.V48, ccval uint8, size int, rt
 	} else {
 		r.li.Grow()
 	}
-	if !r.any || r.high.LessThan(seq) {
-		r.high, r.any = seq, true
+	first := !r.any
+	if first || r.high.LessThan(seq) {
+		r.high, r.any, r.lastCC = seq, true, ccval
 	}
 	if r.fbDue == 0 {
 		r.fbDue = now.Add(max(rtt, time.Millisecond))
 	}
-	return lossEvent || !r.any
+	// RFC 4342 §10.3: the window counter tells the receiver when to send
+	// feedback. Once the newest packet's counter is 4 or more past the one
+	// the last feedback covered, a round trip of the sender's has passed.
+	// The receiver's own RTT estimate (the fallback timer above) cannot
+	// do: a receiver that sends no data never measures one, and feedback
+	// paced by its initial guess makes a sender on a shorter path halve
+	// its rate at each no-feedback timeout in between (RFC 5348 §4.4). The
+	// first data packet draws feedback too (RFC 5348 §6.3).
+	periodic := r.fbSent && (r.lastCC-r.fbCC)%16 >= 4
+	return lossEvent || first || periodic
 }
 
 // P returns the loss event rate the receiver reports.
@@ -259,6 +272,7 @@ func (r *Rx) Feedback(now clock.Instant) (lossEventRate, receiveRate uint32) {
 		r.lastRate = float64(r.bytes) / el
 	}
 	r.bytes, r.since, r.fbDue = 0, now, 0
+	r.fbCC, r.fbSent = r.lastCC, true
 	return lossEventRate, uint32(min(r.lastRate, math.MaxUint32))
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/seqnum"
 )
 
 func near(a, b, rel float64) bool { return math.Abs(a-b) <= rel*math.Abs(b) }
@@ -80,5 +81,43 @@ func TestTxNoFeedbackHalves(t *testing.T) {
 	tx.OnFeedback(now.Add(3*time.Second), 100*time.Millisecond, 0.01, 1e6)
 	if want := Equation(1000, 100*time.Millisecond, 0.01); !near(tx.X(), want, 1e-9) {
 		t.Errorf("X after feedback with p=0.01 = %v, want the equation's %v (below 2*X_recv)", tx.X(), want)
+	}
+}
+
+// TestRxFeedbackEveryRoundOfWindowCounter checks RFC 4342 §10.3: feedback
+// is due once the newest packet's window counter is 4 past the one the
+// last feedback covered, even when the receiver's own RTT estimate (here
+// a stale 200 ms) would wait longer; the first packet draws feedback
+// (RFC 5348 §6.3), and a late packet with an old counter does not.
+func TestRxFeedbackEveryRoundOfWindowCounter(t *testing.T) {
+	now := clock.Instant(1e18)
+	r := NewRx()
+	const stale = 200 * time.Millisecond
+	seq := seqnum.V48(100)
+	data := func(ccval uint8) bool {
+		seq = seq.Add(1)
+		now = now.Add(10 * time.Microsecond)
+		return r.OnData(now, seq, ccval, 1000, stale)
+	}
+	if !data(0) {
+		t.Fatal("the first data packet must draw feedback")
+	}
+	r.Feedback(now)
+	for round, cc := 0, uint8(0); round < 6; round++ { // crosses the counter's wrap at 16
+		for k := 1; k <= 3; k++ {
+			if data((cc + uint8(k)) % 16) {
+				t.Fatalf("round %d: feedback due %d quarter-RTTs after the last", round, k)
+			}
+		}
+		cc = (cc + 4) % 16
+		if !data(cc) {
+			t.Fatalf("round %d: no feedback once the counter moved 4 (to %d)", round, cc)
+		}
+		r.Feedback(now)
+	}
+	// A reordered packet from before the last feedback: an older sequence
+	// number whose counter is far behind.
+	if r.OnData(now, seq.Add(-10), 9, 1000, stale) {
+		t.Error("a late packet with an old window counter drew feedback")
 	}
 }
