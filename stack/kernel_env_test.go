@@ -44,6 +44,8 @@ type envOpts struct {
 	faults  *fault.Config // nil: no fault wrapper
 	capture bool          // record our link in a pcap (lockedBuffer)
 	tcp     stack.TCPOptions
+	// offload and splitGSO set tun.Config.Offload and SplitGSO.
+	offload, splitGSO bool
 }
 
 // lockedBuffer is a bytes.Buffer safe for the pcap writer and a reader.
@@ -85,7 +87,8 @@ func newKernelEnv(t testing.TB, o envOpts) *kernelEnv {
 	e := &kernelEnv{ns: ns, kernel: k, ours: ours}
 	if err := ns.Do(func() error {
 		var err error
-		e.dev, err = tun.Open(tun.Config{Name: "tdk0", KernelAddr: netip.PrefixFrom(k, prefix.Bits())})
+		e.dev, err = tun.Open(tun.Config{Name: "tdk0", KernelAddr: netip.PrefixFrom(k, prefix.Bits()),
+			Offload: o.offload, SplitGSO: o.splitGSO})
 		return err
 	}); err != nil {
 		t.Fatal(err)

@@ -1,16 +1,5 @@
 //go:build linux
 
-// Package tun is a link.Endpoint over a Linux TUN device: the kernel on one
-// side, a teardown stack on the other, IP packets in between.
-//
-// Open creates the device (or attaches to an existing one of that name),
-// configures it through netlink (address, MTU, up) and starts one reader
-// goroutine that drains the device in batches: every wake-up reads packets
-// until the device is empty and hands them to the Receiver in one call.
-// Writing needs no goroutine.
-//
-// Creating a TUN device needs CAP_NET_ADMIN (root). Tests create their
-// devices inside a network namespace of their own (internal/netns).
 package tun
 
 import (
@@ -38,14 +27,44 @@ type Config struct {
 	// own address on this link, and its prefix is routed through the
 	// device. The stack on our side uses another address of the prefix.
 	KernelAddr netip.Prefix
-	// BatchSize is the most packets delivered in one call; 0 means 64.
+	// BatchSize is the most packets read per delivery; 0 means 64.
 	BatchSize int
+	// Offload opens the device with IFF_VNET_HDR and enables the
+	// kernel's checksum and TCP segmentation offloads (TUN_F_CSUM,
+	// TUN_F_TSO4, TUN_F_TSO6). WritePackets then coalesces runs of TCP
+	// segments of one flow into GSO super-packets (one write each), and
+	// reads take up to 64 KiB TCP super-packets from the kernel. Open
+	// fails with an error naming the ioctl if the kernel refuses (there
+	// is no silent fallback: a caller that wants one retries without).
+	// Without Offload the device carries plain IP packets, one per
+	// read or write. Offload needs a little-endian host.
+	Offload bool
+	// SplitGSO, with Offload, cuts each TCP super-packet the kernel
+	// hands over into segments of its gso_size (at most the MTU) before
+	// delivery, as a device without receive coalescing would. By
+	// default the super-packet is delivered whole: one large segment,
+	// which a TCP receiver takes like any other (it is faster).
+	SplitGSO bool
 }
 
-// Stats counts what crossed the device.
+// Stats counts what crossed the device. Packets and bytes are counted
+// as they cross it: a GSO super-packet is one packet, its bytes are IP
+// bytes (the vnet header is not counted).
 type Stats struct {
 	PacketsIn, PacketsOut uint64
 	BytesIn, BytesOut     uint64
+	// GSOPacketsOut counts the super-packets WritePackets made, and
+	// GSOSegmentsOut the segments they carried (also counted in
+	// PacketsOut as one each super-packet; the rest went alone).
+	GSOPacketsOut, GSOSegmentsOut uint64
+	// GSOPacketsIn counts the TCP super-packets the kernel handed over,
+	// GSOSegmentsIn the gso_size segments they stood for.
+	GSOPacketsIn, GSOSegmentsIn uint64
+	// BadVnetHeaders counts reads dropped for a malformed vnet header
+	// (truncated, unknown flags or GSO type, checksum position outside
+	// the packet); BadGSOPackets those whose GSO packet was not one
+	// well-formed TCP segment of the announced IP version.
+	BadVnetHeaders, BadGSOPackets uint64
 	// ReadErrors counts failed reads other than "no packet ready".
 	ReadErrors uint64
 	// DroppedNoReceiver counts packets read while no Receiver was attached.
@@ -70,6 +89,11 @@ type Device struct {
 	pktsIn, pktsOut, bytesIn, bytesOut, readErrs, noRecv atomic.Uint64
 
 	batch int
+
+	// Offload state (offload_linux.go).
+	offload, splitGSO bool
+	txPool            sync.Pool // *txScratch
+	off               offloadCounters
 }
 
 const ifnamsiz = 16
@@ -104,9 +128,18 @@ func Open(cfg Config) (*Device, error) {
 	var req ifreq
 	copy(req.name[:], cfg.Name)
 	req.flags = unix.IFF_TUN | unix.IFF_NO_PI
+	if cfg.Offload {
+		req.flags |= unix.IFF_VNET_HDR
+	}
 	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.TUNSETIFF, uintptr(unsafe.Pointer(&req))); e != 0 {
 		unix.Close(fd)
 		return nil, fmt.Errorf("tun: TUNSETIFF %s: %w", cfg.Name, e)
+	}
+	if cfg.Offload {
+		if err := enableOffloads(fd, cfg.Name); err != nil {
+			unix.Close(fd)
+			return nil, err
+		}
 	}
 	if err := configure(cfg); err != nil {
 		unix.Close(fd)
@@ -118,7 +151,8 @@ func Open(cfg Config) (*Device, error) {
 		f.Close()
 		return nil, fmt.Errorf("tun: %w", err)
 	}
-	d := &Device{name: cfg.Name, mtu: cfg.MTU, file: f, rc: rc, done: make(chan struct{}), batch: cfg.BatchSize}
+	d := &Device{name: cfg.Name, mtu: cfg.MTU, file: f, rc: rc, done: make(chan struct{}), batch: cfg.BatchSize,
+		offload: cfg.Offload, splitGSO: cfg.SplitGSO}
 	go d.readLoop()
 	return d, nil
 }
@@ -157,11 +191,15 @@ func (d *Device) Attach(r link.Receiver) {
 	d.mu.Unlock()
 }
 
-// WritePackets writes each packet to the device (one write(2) per packet,
-// which is what a TUN device without offloads accepts).
+// WritePackets writes each packet to the device: one write(2) per packet,
+// which is what a TUN device accepts. With Config.Offload, runs of TCP
+// segments of one flow go as one GSO super-packet (writeOffload).
 func (d *Device) WritePackets(pkts [][]byte) (int, error) {
 	if d.closed.Load() {
 		return 0, link.ErrClosed
+	}
+	if d.offload {
+		return d.writeOffload(pkts)
 	}
 	n := 0
 	for _, p := range pkts {
@@ -193,9 +231,15 @@ func (d *Device) WritePackets(pkts [][]byte) (int, error) {
 // is empty (or the batch is full) and deliver the batch in one call.
 func (d *Device) readLoop() {
 	defer close(d.done)
+	size, skip := d.mtu, 0
+	var rx *rxOffload
+	if d.offload {
+		size, skip = vnetHdrLen+gsoMaxLen, vnetHdrLen
+		rx = newRxOffload(d.splitGSO, &d.off)
+	}
 	bufs := make([][]byte, d.batch)
 	for i := range bufs {
-		bufs[i] = make([]byte, d.mtu)
+		bufs[i] = make([]byte, size)
 	}
 	batch := make([][]byte, 0, d.batch)
 	for {
@@ -226,17 +270,20 @@ func (d *Device) readLoop() {
 			continue
 		}
 		for _, p := range batch {
-			d.bytesIn.Add(uint64(len(p)))
+			d.bytesIn.Add(uint64(max(len(p)-skip, 0)))
 		}
 		d.pktsIn.Add(uint64(len(batch)))
 		d.mu.Lock()
 		r := d.recv
 		d.mu.Unlock()
-		if r == nil {
+		switch {
+		case r == nil:
 			d.noRecv.Add(uint64(len(batch)))
-			continue
+		case rx != nil:
+			deliverOffload(r, rx, batch)
+		default:
+			r.DeliverPackets(batch)
 		}
-		r.DeliverPackets(batch)
 	}
 }
 
@@ -246,6 +293,9 @@ func (d *Device) Stats() Stats {
 		PacketsIn: d.pktsIn.Load(), PacketsOut: d.pktsOut.Load(),
 		BytesIn: d.bytesIn.Load(), BytesOut: d.bytesOut.Load(),
 		ReadErrors: d.readErrs.Load(), DroppedNoReceiver: d.noRecv.Load(),
+		GSOPacketsOut: d.off.gsoOut.Load(), GSOSegmentsOut: d.off.gsoSegsOut.Load(),
+		GSOPacketsIn: d.off.gsoIn.Load(), GSOSegmentsIn: d.off.gsoSegsIn.Load(),
+		BadVnetHeaders: d.off.badVnet.Load(), BadGSOPackets: d.off.badGSO.Load(),
 	}
 }
 

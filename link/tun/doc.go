@@ -1,0 +1,19 @@
+// Package tun is a link.Endpoint over a Linux TUN device: the kernel on one
+// side, a teardown stack on the other, IP packets in between.
+//
+// Open creates the device (or attaches to an existing one of that name),
+// configures it through netlink (address, MTU, up) and starts one reader
+// goroutine that drains the device in batches: every wake-up reads packets
+// until the device is empty and hands them to the Receiver in one call.
+// Writing needs no goroutine.
+//
+// Creating a TUN device needs CAP_NET_ADMIN (root). Tests create their
+// devices inside a network namespace of their own (internal/netns).
+//
+// With Config.Offload the device also speaks the kernel's offloads
+// (virtio_net_hdr before each packet, TUN_F_CSUM, TUN_F_TSO4/6): TCP
+// segments of one flow that our stack writes in one batch cross the device
+// as one GSO super-packet of up to 64 KiB, the kernel hands us its TCP
+// data in such super-packets too, and checksums are left to whoever
+// reads the packet last. See offload_linux.go.
+package tun

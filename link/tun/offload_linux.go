@@ -1,0 +1,159 @@
+//go:build linux
+
+package tun
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/teardown-lab/teardown/link"
+)
+
+// This file is the device side of Config.Offload: the ioctls that turn
+// the offloads on, and the write path that coalesces and writes with
+// writev(2) so that neither the vnet header nor the payloads are copied
+// into a buffer of ours (the kernel copies them once, into its skb).
+
+// enableOffloads sets the vnet header size and the offloads on fd, a TUN
+// device opened with IFF_VNET_HDR.
+func enableOffloads(fd int, name string) error {
+	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
+		return fmt.Errorf("tun: offloads on %s: the vnet header would be big-endian on this host; only little-endian hosts are supported", name)
+	}
+	sz := int32(vnetHdrLen)
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.TUNSETVNETHDRSZ, uintptr(unsafe.Pointer(&sz))); e != 0 {
+		return fmt.Errorf("tun: TUNSETVNETHDRSZ %d on %s: %w", sz, name, e)
+	}
+	const offloads = unix.TUN_F_CSUM | unix.TUN_F_TSO4 | unix.TUN_F_TSO6
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.TUNSETOFFLOAD, offloads); e != 0 {
+		return fmt.Errorf("tun: TUNSETOFFLOAD CSUM|TSO4|TSO6 on %s (kernel refused the offloads): %w", name, e)
+	}
+	return nil
+}
+
+// txScratch is one writer's room: the headers of a super-packet and the
+// writev vector. Devices keep them in a sync.Pool, so concurrent writers
+// never share one.
+type txScratch struct {
+	hdr [gsoHdrMax]byte
+	iov [maxGSOSegments + 1]unix.Iovec
+}
+
+// zeroVnetHdr is the vnet header of a packet that goes alone: no GSO, no
+// checksum to complete. writev only reads it.
+var zeroVnetHdr [vnetHdrLen]byte
+
+// writeOffload is WritePackets on an offloading device: each run that
+// gsoRun accepts goes as one super-packet, everything else alone behind
+// an all-zero vnet header.
+func (d *Device) writeOffload(pkts [][]byte) (int, error) {
+	sc, _ := d.txPool.Get().(*txScratch)
+	if sc == nil {
+		sc = new(txScratch)
+	}
+	defer d.txPool.Put(sc)
+	n := 0
+	for n < len(pkts) {
+		run := gsoRun(pkts[n:])
+		for k := range run {
+			if len(pkts[n+k]) > d.mtu {
+				if k == 0 {
+					return n, fmt.Errorf("%w: %d bytes, MTU %d", link.ErrTooBig, len(pkts[n]), d.mtu)
+				}
+				run = k // send the packets before it, then fail on it
+				break
+			}
+		}
+		iov := sc.iov[:0]
+		bytes := 0
+		if run == 1 {
+			iov = appendIovec(iov, zeroVnetHdr[:])
+			iov = appendIovec(iov, pkts[n])
+			bytes = len(pkts[n])
+		} else {
+			h := gsoHeader(sc.hdr[:], pkts[n:n+run])
+			hl := h - vnetHdrLen
+			iov = appendIovec(iov, sc.hdr[:h])
+			bytes = hl
+			for _, p := range pkts[n : n+run] {
+				iov = appendIovec(iov, p[hl:])
+				bytes += len(p) - hl
+			}
+		}
+		err := d.writev(iov)
+		clear(iov) // drop the pointers to the caller's buffers
+		if err != nil {
+			if d.closed.Load() {
+				return n, link.ErrClosed
+			}
+			return n, fmt.Errorf("tun: write %s: %w", d.name, err)
+		}
+		if run > 1 {
+			d.off.gsoOut.Add(1)
+			d.off.gsoSegsOut.Add(uint64(run))
+		}
+		d.pktsOut.Add(1)
+		d.bytesOut.Add(uint64(bytes))
+		n += run
+	}
+	return n, nil
+}
+
+// appendIovec appends b to the vector, unless it is empty.
+func appendIovec(iov []unix.Iovec, b []byte) []unix.Iovec {
+	if len(b) == 0 {
+		return iov
+	}
+	v := unix.Iovec{Base: &b[0]}
+	v.SetLen(len(b))
+	return append(iov, v)
+}
+
+// writev writes one packet gathered from iov to the device.
+func (d *Device) writev(iov []unix.Iovec) error {
+	if len(iov) == 0 {
+		return errors.New("empty packet")
+	}
+	var werr error
+	err := d.rc.Write(func(fd uintptr) bool {
+		for {
+			_, _, e := unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+			switch e {
+			case 0:
+				werr = nil
+				return true
+			case unix.EINTR:
+				continue
+			case unix.EAGAIN:
+				return false
+			default:
+				werr = e
+				return true
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return werr
+}
+
+// deliverOffload hands the packets of batch, reads of an offloading
+// device, to r: in one call, or more when split segments fill the arena.
+func deliverOffload(r link.Receiver, rx *rxOffload, batch [][]byte) {
+	for _, b := range batch {
+		if !rx.add(b) {
+			r.DeliverPackets(rx.out)
+			rx.reset()
+			rx.add(b)
+		}
+	}
+	if len(rx.out) > 0 {
+		r.DeliverPackets(rx.out)
+	}
+	rx.reset()
+}
