@@ -47,16 +47,6 @@ func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment) {
 		s.drop(dropBadTCP)
 		return
 	}
-	if !t.VerifyChecksum(ip.Src, ip.Dst) {
-		s.drop(dropBadChecksum)
-		return
-	}
-	seg.Seq, seg.Ack, seg.Flags, seg.Window = t.Seq(), t.Ack(), t.Flags(), t.Window()
-	if err := wire.ParseTCPOptions(t.Options(), &seg.Options); err != nil {
-		s.drop(dropBadOptions)
-		return
-	}
-	seg.Payload = t.Payload()
 	tuple := fourTuple{
 		local:  netip.AddrPortFrom(ip.Dst.Unmap(), t.DstPort()),
 		remote: netip.AddrPortFrom(ip.Src.Unmap(), t.SrcPort()),
@@ -65,6 +55,12 @@ func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment) {
 	ep := s.conns[tuple]
 	l := s.listeners[tuple.local.Port()]
 	s.mu.Unlock()
+	if ep != nil && ep.deferSegment(ip.Src, ip.Dst, ip.Payload, len(t.Payload())) {
+		return // the connection's reader verifies and processes it
+	}
+	if !s.tcpSegment(ip.Src, ip.Dst, t, seg) {
+		return
+	}
 	switch {
 	case ep != nil:
 		if iss, ok := ep.reincarnate(seg, l != nil); ok {

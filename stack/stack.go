@@ -93,6 +93,10 @@ type Stats struct {
 	// EncodeFailed counts segments the stack could not encode into a
 	// packet (larger than the link MTU): always zero unless there is a bug.
 	EncodeFailed uint64
+	// SegmentsDeferred counts TCP segments handed to the goroutine inside
+	// Read or Write on their connection for processing (tcp_defer.go),
+	// instead of being processed by the goroutine that delivered them.
+	SegmentsDeferred uint64
 }
 
 // dropReason indexes the stack-level drop counters.
@@ -133,6 +137,7 @@ type Stack struct {
 	pktsIn, pktsOut atomic.Uint64
 	drops           [numDrops]atomic.Uint64
 	rstNoConn       atomic.Uint64
+	segsDeferred    atomic.Uint64
 	txEncodeFailed  atomic.Uint64
 	opened          atomic.Uint64
 	statsMu         sync.Mutex
@@ -249,6 +254,7 @@ func (s *Stack) Stats() Stats {
 		PacketsOut:          s.pktsOut.Load(),
 		Dropped:             make(map[string]uint64),
 		RSTsForNoConnection: s.rstNoConn.Load(),
+		SegmentsDeferred:    s.segsDeferred.Load(),
 		ConnsOpened:         s.opened.Load(),
 		EncodeFailed:        s.txEncodeFailed.Load(),
 	}

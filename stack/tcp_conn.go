@@ -38,6 +38,11 @@ type TCPConn struct {
 	lingerOn bool
 	closed   bool // the application called Close
 	gone     bool // removed from the stack's table
+
+	// Goroutines inside Read and Write, and the segments waiting for
+	// them (tcp_defer.go); rx is nil until a segment first waits.
+	inRead, inWrite int32
+	rx              *deferredSegs
 }
 
 func (s *Stack) tcpConfig(local netip.Addr) tcp.Config {
@@ -181,7 +186,10 @@ func (c *TCPConn) Read(p []byte) (int, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.inRead++
+	defer c.leave(&c.inRead)
 	for {
+		c.runDeferred()
 		n, err := c.core.Read(c.s.clk.Now(), p)
 		if n > 0 || err != nil {
 			c.process()
@@ -206,7 +214,10 @@ func (c *TCPConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	written := 0
+	c.inWrite++
+	defer c.leave(&c.inWrite)
 	for {
+		c.runDeferred()
 		n, err := c.core.Write(c.s.clk.Now(), p[written:])
 		written += n
 		if n > 0 {
@@ -232,6 +243,7 @@ func (c *TCPConn) Write(p []byte) (int, error) {
 func (c *TCPConn) CloseWrite() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.runDeferred()
 	err := c.core.CloseWrite(c.s.clk.Now())
 	c.process()
 	if err != nil {
@@ -245,6 +257,7 @@ func (c *TCPConn) CloseWrite() error {
 func (c *TCPConn) CloseRead() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.runDeferred()
 	c.core.CloseRead(c.s.clk.Now())
 	c.process()
 	return nil
@@ -290,6 +303,9 @@ func (c *TCPConn) Close() error {
 		return nil
 	}
 	c.closed = true
+	// Data that arrived before Close decides between FIN and RST (RFC
+	// 2525 §2.17), also when it still waits for the reader (tcp_defer.go).
+	c.runDeferred()
 	now := c.s.clk.Now()
 	if c.lingerOn && c.linger == 0 {
 		c.core.Abort(now)

@@ -29,6 +29,7 @@ func instantOf(t time.Time) clock.Instant {
 // handleSegment runs a received segment through the core.
 func (c *TCPConn) handleSegment(seg *tcp.Segment) {
 	c.mu.Lock()
+	c.runDeferred()
 	c.core.HandleSegment(c.s.clk.Now(), seg)
 	c.process()
 	c.mu.Unlock()
@@ -66,6 +67,7 @@ func (c *TCPConn) onTimer() {
 		return
 	}
 	c.armed = 0
+	c.runDeferred()
 	c.core.HandleTimer(c.s.clk.Now())
 	c.process()
 	c.mu.Unlock()
@@ -127,6 +129,7 @@ func (c *TCPConn) process() {
 // forget removes an ended connection from the stack's table.
 func (c *TCPConn) forget() {
 	c.gone = true
+	c.dropDeferred()
 	c.timer.Stop()
 	c.armed = 0
 	s := c.s

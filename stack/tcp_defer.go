@@ -1,0 +1,158 @@
+package stack
+
+import (
+	"net/netip"
+	"sync"
+
+	"github.com/teardown-lab/teardown/internal/tcp"
+	"github.com/teardown-lab/teardown/internal/wire"
+)
+
+// Deferred segments move the processing of a connection's segments onto
+// the goroutines that use the connection. A segment that carries data for
+// a connection on which a goroutine is inside Read, or a bare ACK for one
+// on which a goroutine is inside Write, is not processed by the goroutine
+// that delivered it (for the in-process pipe, the peer's sending
+// goroutine): it is copied to the connection's queue and that goroutine
+// is woken if it waits; it verifies the checksum and runs the segment
+// through the core before it goes on, and at the latest before it
+// returns. Segments that arrive meanwhile queue behind, so order is kept
+// and they are taken as one batch. So the receiving work (checksum, copy
+// into the receive buffer) lands on the reader and the sending work that
+// an ACK releases (new segments, their checksums) on the writer, instead
+// of all of it on whichever goroutine delivered the packet: two
+// goroutines share a transfer's work. Linux does the same with its socket
+// backlog while a process owns the socket (tcp_v4_rcv → tcp_add_backlog,
+// processed at release_sock); the name "backlog" is kept here for the
+// listen backlog.
+//
+// Only real-time stacks defer: under a Scheduler (simrun) every segment
+// is processed where it arrives, so that simulations stay deterministic.
+
+// deferredMax bounds the bytes a connection's queue holds; a segment that
+// would overflow it makes the delivering goroutine process the queue and
+// then the segment itself (nothing is dropped).
+const deferredMax = 1 << 20
+
+// deferredSegs is a connection's queue of raw TCP segments (header and
+// payload).
+type deferredSegs struct {
+	blk  *[]byte // from deferredBlocks while segments are queued
+	used int
+	pkts []deferredSeg
+}
+
+// deferredSeg is one queued segment: its addresses (for the pseudo-header)
+// and where it lies in the block.
+type deferredSeg struct {
+	src, dst netip.Addr
+	off, n   int
+}
+
+// deferredBlocks lends the queues their memory, so that a connection holds
+// a block only while segments wait in it.
+var deferredBlocks = sync.Pool{New: func() any { b := make([]byte, deferredMax); return &b }}
+
+// leave ends a Read or Write call (n is c.inRead or c.inWrite), c.mu
+// held: segments queued for it are processed before it returns, so that
+// none is left waiting for a goroutine that has gone (Linux's
+// release_sock). Segments arriving after it return are processed where
+// they arrive again.
+func (c *TCPConn) leave(n *int32) {
+	c.runDeferred()
+	*n--
+}
+
+// deferSegment queues the TCP segment raw (from src to dst, payload bytes
+// of data) for c's reader or writer to process if one is inside Read or
+// Write, and reports whether it did.
+func (c *TCPConn) deferSegment(src, dst netip.Addr, raw []byte, payload int) bool {
+	if c.s.sched != nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gone {
+		return false
+	}
+	queued := c.rx != nil && len(c.rx.pkts) > 0
+	var wake *waitq
+	switch {
+	case payload > 0 && c.inRead > 0:
+		wake = &c.readers
+	case payload == 0 && c.inWrite > 0:
+		wake = &c.writers
+	case !queued:
+		return false
+	}
+	if c.rx == nil {
+		c.rx = new(deferredSegs)
+	}
+	rx := c.rx
+	if rx.used+len(raw) > deferredMax {
+		c.runDeferred()
+		return false
+	}
+	if rx.blk == nil {
+		rx.blk = deferredBlocks.Get().(*[]byte)
+	}
+	copy((*rx.blk)[rx.used:], raw)
+	rx.pkts = append(rx.pkts, deferredSeg{src: src, dst: dst, off: rx.used, n: len(raw)})
+	rx.used += len(raw)
+	c.s.segsDeferred.Add(1)
+	if wake != nil {
+		wake.wakeAll(nil)
+	}
+	return true
+}
+
+// runDeferred runs the queued segments through the core, in order, then
+// processes the outcome; c.mu held. Segments queued while process has
+// released the lock are taken in the next round.
+func (c *TCPConn) runDeferred() {
+	rx := c.rx
+	if rx == nil {
+		return
+	}
+	for len(rx.pkts) > 0 {
+		now := c.s.clk.Now()
+		var seg tcp.Segment
+		for _, p := range rx.pkts {
+			t, err := wire.ParseTCP((*rx.blk)[p.off : p.off+p.n])
+			if err == nil && c.s.tcpSegment(p.src, p.dst, t, &seg) {
+				c.core.HandleSegment(now, &seg)
+			}
+		}
+		rx.pkts = rx.pkts[:0]
+		rx.used = 0
+		deferredBlocks.Put(rx.blk)
+		rx.blk = nil
+		c.process()
+	}
+}
+
+// dropDeferred forgets queued segments (the connection is gone).
+func (c *TCPConn) dropDeferred() {
+	if rx := c.rx; rx != nil && rx.blk != nil {
+		rx.pkts = rx.pkts[:0]
+		rx.used = 0
+		deferredBlocks.Put(rx.blk)
+		rx.blk = nil
+	}
+}
+
+// tcpSegment verifies the checksum of TCP segment t (from src to dst) and
+// decodes it into seg, counting what it drops.
+func (s *Stack) tcpSegment(src, dst netip.Addr, t wire.TCP, seg *tcp.Segment) bool {
+	if !t.VerifyChecksum(src, dst) {
+		s.drop(dropBadChecksum)
+		return false
+	}
+	seg.Seq, seg.Ack, seg.Flags, seg.Window = t.Seq(), t.Ack(), t.Flags(), t.Window()
+	if err := wire.ParseTCPOptions(t.Options(), &seg.Options); err != nil {
+		s.drop(dropBadOptions)
+		return false
+	}
+	seg.Payload = t.Payload()
+	return true
+}
