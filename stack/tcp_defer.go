@@ -2,8 +2,8 @@ package stack
 
 import (
 	"net/netip"
-	"sync"
 
+	"github.com/teardown-lab/teardown/internal/bufpool"
 	"github.com/teardown-lab/teardown/internal/tcp"
 	"github.com/teardown-lab/teardown/internal/wire"
 )
@@ -37,7 +37,7 @@ const deferredMax = 1 << 20
 // deferredSegs is a connection's queue of raw TCP segments (header and
 // payload).
 type deferredSegs struct {
-	blk  *[]byte // from deferredBlocks while segments are queued
+	blk  *bufpool.Block // lent while segments are queued; grows by doubling
 	used int
 	pkts []deferredSeg
 }
@@ -48,10 +48,6 @@ type deferredSeg struct {
 	src, dst netip.Addr
 	off, n   int
 }
-
-// deferredBlocks lends the queues their memory, so that a connection holds
-// a block only while segments wait in it.
-var deferredBlocks = sync.Pool{New: func() any { b := make([]byte, deferredMax); return &b }}
 
 // leave ends a Read or Write call (n is c.inRead or c.inWrite), c.mu
 // held: segments queued for it are processed before it returns, so that
@@ -93,10 +89,8 @@ func (c *TCPConn) deferSegment(src, dst netip.Addr, raw []byte, payload int) boo
 		c.runDeferred()
 		return false
 	}
-	if rx.blk == nil {
-		rx.blk = deferredBlocks.Get().(*[]byte)
-	}
-	copy((*rx.blk)[rx.used:], raw)
+	rx.reserve(len(raw))
+	copy(rx.blk.B[rx.used:], raw)
 	rx.pkts = append(rx.pkts, deferredSeg{src: src, dst: dst, off: rx.used, n: len(raw)})
 	rx.used += len(raw)
 	c.s.segsDeferred.Add(1)
@@ -118,25 +112,45 @@ func (c *TCPConn) runDeferred() {
 		now := c.s.clk.Now()
 		var seg tcp.Segment
 		for _, p := range rx.pkts {
-			t, err := wire.ParseTCP((*rx.blk)[p.off : p.off+p.n])
+			t, err := wire.ParseTCP(rx.blk.B[p.off : p.off+p.n])
 			if err == nil && c.s.tcpSegment(p.src, p.dst, t, &seg) {
 				c.core.HandleSegment(now, &seg)
 			}
 		}
-		rx.pkts = rx.pkts[:0]
-		rx.used = 0
-		deferredBlocks.Put(rx.blk)
-		rx.blk = nil
+		rx.clear()
 		c.process()
 	}
 }
 
 // dropDeferred forgets queued segments (the connection is gone).
 func (c *TCPConn) dropDeferred() {
-	if rx := c.rx; rx != nil && rx.blk != nil {
-		rx.pkts = rx.pkts[:0]
-		rx.used = 0
-		deferredBlocks.Put(rx.blk)
+	if c.rx != nil {
+		c.rx.clear()
+	}
+}
+
+// reserve makes room for n more bytes: the queue's memory comes from the
+// shared pools, the smallest block that holds the first segment, doubled
+// (and copied) as segments pile up.
+func (rx *deferredSegs) reserve(n int) {
+	need := rx.used + n
+	if rx.blk != nil && need <= len(rx.blk.B) {
+		return
+	}
+	blk := bufpool.Take(max(need, 2048))
+	if rx.blk != nil {
+		copy(blk.B, rx.blk.B[:rx.used])
+		bufpool.Put(rx.blk)
+	}
+	rx.blk = blk
+}
+
+// clear empties the queue and gives its memory back.
+func (rx *deferredSegs) clear() {
+	rx.pkts = rx.pkts[:0]
+	rx.used = 0
+	if rx.blk != nil {
+		bufpool.Put(rx.blk)
 		rx.blk = nil
 	}
 }

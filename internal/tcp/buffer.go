@@ -1,9 +1,6 @@
 package tcp
 
-import (
-	"math/bits"
-	"sync"
-)
+import "github.com/teardown-lab/teardown/internal/bufpool"
 
 // ring is a byte ring buffer of a fixed logical size. The n bytes from
 // head are "the queue"; the receive side also stores out-of-order bytes
@@ -17,7 +14,7 @@ import (
 // other's blocks instead of allocating and zeroing new ones, and a bulk
 // transfer that has grown its ring to full size no longer allocates.
 type ring struct {
-	blk  *ringBlock // where buf comes from; nil when buf is nil
+	blk  *bufpool.Block // where buf comes from; nil when buf is nil
 	buf  []byte
 	head int // index of the first queued byte
 	n    int // queued bytes
@@ -28,24 +25,6 @@ type ring struct {
 // minRingAlloc is the smallest block a ring takes.
 const minRingAlloc = 1 << 10
 
-// ringBlock is a pooled buffer whose capacity is a power of two.
-type ringBlock struct{ b []byte }
-
-// ringPools holds free blocks by size class (capacity 1<<class).
-var ringPools [bits.UintSize]sync.Pool
-
-// takeBlock returns a block of at least n bytes (n > 0).
-func takeBlock(n int) *ringBlock {
-	class := bits.Len(uint(n - 1))
-	if v := ringPools[class].Get(); v != nil {
-		return v.(*ringBlock)
-	}
-	return &ringBlock{b: make([]byte, 1<<class)}
-}
-
-// putBlock returns a block to its pool.
-func putBlock(b *ringBlock) { ringPools[bits.Len(uint(cap(b.b)-1))].Put(b) }
-
 // release gives the ring's memory back to the pools; the caller makes
 // sure nothing is stored (no queued and no out-of-order bytes).
 func (r *ring) release() {
@@ -53,7 +32,7 @@ func (r *ring) release() {
 		return
 	}
 	r.hint = len(r.buf)
-	putBlock(r.blk)
+	bufpool.Put(r.blk)
 	r.blk, r.buf, r.head = nil, nil, 0
 }
 
@@ -75,12 +54,12 @@ func (r *ring) reserve(need int) {
 		c *= 2
 	}
 	c = min(c, r.size)
-	blk := takeBlock(c)
-	nb := blk.b[:c]
+	blk := bufpool.Take(c)
+	nb := blk.B[:c]
 	if r.blk != nil {
 		k := copy(nb, r.buf[r.head:])
 		copy(nb[k:], r.buf[:r.head])
-		putBlock(r.blk)
+		bufpool.Put(r.blk)
 	}
 	r.blk, r.buf, r.head = blk, nb, 0
 }

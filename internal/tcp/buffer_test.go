@@ -95,19 +95,7 @@ func TestRingReleaseAndReuse(t *testing.T) {
 	// A ring whose size is not a power of two uses a block's prefix.
 	odd := newRing(3000)
 	odd.write(make([]byte, 2500))
-	if len(odd.buf) != 3000 || cap(odd.blk.b) != 4096 {
-		t.Fatalf("ring of 3000: buf %d of block %d, want 3000 of 4096", len(odd.buf), cap(odd.blk.b))
-	}
-}
-
-// takeBlock's sizes are powers of two covering the request.
-func TestTakeBlockSizes(t *testing.T) {
-	for _, n := range []int{1, 2, 3, 1000, 1024, 1025, 65535, 1 << 20, 1<<20 + 1} {
-		b := takeBlock(n)
-		c := cap(b.b)
-		if c < n || c&(c-1) != 0 || (c > 1 && c/2 >= n) {
-			t.Fatalf("takeBlock(%d) has capacity %d", n, c)
-		}
-		putBlock(b)
+	if len(odd.buf) != 3000 || cap(odd.blk.B) != 4096 {
+		t.Fatalf("ring of 3000: buf %d of block %d, want 3000 of 4096", len(odd.buf), cap(odd.blk.B))
 	}
 }
