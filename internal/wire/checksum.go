@@ -46,11 +46,30 @@ func Sum(acc uint64, b []byte) uint64 {
 }
 
 // sumWords is the one's-complement sum of b, whose length is a multiple of
-// 8, taken as little-endian 64-bit words: an add-with-carry chain, eight
-// words per iteration, and the last carry added back (end-around carry).
-// This is the hot loop of every packet's checksum (about 2.5 times the
-// speed of the 32-bit-halves loop on amd64).
+// 8, taken as little-endian words: with AVX2 where the CPU has it
+// (checksum_amd64.s, about 2.5 times faster again), else by sumWordsGo.
+// This is the hot loop of every packet's checksum.
 func sumWords(b []byte) uint64 {
+	if !useAVX2 || len(b) < 64 {
+		return sumWordsGo(b)
+	}
+	var s, c uint64
+	for len(b) >= 64 {
+		// sumAVX2 adds 16-bit words in 32-bit lanes: bounded chunks keep
+		// the lanes from overflowing.
+		n := min(len(b), avx2Chunk) &^ 63
+		s, c = bits.Add64(s, sumAVX2(b[:n]), c)
+		b = b[n:]
+	}
+	s, c = bits.Add64(s, sumWordsGo(b), c)
+	s, c = bits.Add64(s, 0, c)
+	return s + c
+}
+
+// sumWordsGo is sumWords in portable Go: an add-with-carry chain over
+// 64-bit words, eight per iteration, and the last carry added back
+// (end-around carry); about 2.5 times the speed of adding 32-bit halves.
+func sumWordsGo(b []byte) uint64 {
 	var s, c uint64
 	for len(b) >= 64 {
 		s, c = bits.Add64(s, binary.LittleEndian.Uint64(b[0:]), c)

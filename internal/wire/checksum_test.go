@@ -49,6 +49,18 @@ func TestSumMatchesWordAtATime(t *testing.T) {
 // the carries out of the 64-bit words (all-ones data carries on every
 // add) are where such a loop goes wrong.
 func TestSumLongBuffers(t *testing.T) {
+	modes := []bool{false}
+	if useAVX2 {
+		modes = append(modes, true) // and the AVX2 loop, on this CPU
+	}
+	defer func(v bool) { useAVX2 = v }(useAVX2)
+	for _, avx := range modes {
+		useAVX2 = avx
+		testSumLongBuffers(t, avx)
+	}
+}
+
+func testSumLongBuffers(t *testing.T, avx bool) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	fill := map[string]func(b []byte){
 		"random": func(b []byte) {
@@ -69,19 +81,22 @@ func TestSumLongBuffers(t *testing.T) {
 			b[len(b)/2] = 0xfe
 		},
 	}
-	buf := make([]byte, 70016)
+	// Lengths around the loops' strides, packet sizes, and buffers longer
+	// than one AVX2 chunk (whose 32-bit lanes must not overflow).
+	lengths := []int{63, 64, 65, 71, 72, 127, 128, 1448, 1500, 9001, 65535, 65536, 69999, avx2Chunk + 64, 2*avx2Chunk + 77}
+	buf := make([]byte, 2*avx2Chunk+77+16)
 	for name, f := range fill {
-		for _, n := range []int{63, 64, 65, 71, 72, 127, 128, 1448, 1500, 9001, 65535, 65536, 69999} {
+		for _, n := range lengths {
 			for _, off := range []int{0, 1, 2, 3, 7} {
 				b := buf[off : off+n]
 				f(b)
 				want := refChecksum(b)
 				if got := Checksum(b); got != want {
-					t.Fatalf("%s len %d off %d: %#04x, want %#04x", name, n, off, got, want)
+					t.Fatalf("avx2=%v %s len %d off %d: %#04x, want %#04x", avx, name, n, off, got, want)
 				}
 				cut := (n / 3) &^ 1
 				if got := Fold(Sum(Sum(0, b[:cut]), b[cut:])); got != want {
-					t.Fatalf("%s len %d off %d split %d: %#04x, want %#04x", name, n, off, cut, got, want)
+					t.Fatalf("avx2=%v %s len %d off %d split %d: %#04x, want %#04x", avx, name, n, off, cut, got, want)
 				}
 			}
 		}
@@ -90,12 +105,12 @@ func TestSumLongBuffers(t *testing.T) {
 
 // refChecksum is RFC 1071's checksum one 16-bit word at a time.
 func refChecksum(b []byte) uint16 {
-	var s uint32
+	var s uint64
 	for i := 0; i+1 < len(b); i += 2 {
-		s += uint32(b[i])<<8 | uint32(b[i+1])
+		s += uint64(b[i])<<8 | uint64(b[i+1])
 	}
 	if len(b)%2 == 1 {
-		s += uint32(b[len(b)-1]) << 8
+		s += uint64(b[len(b)-1]) << 8
 	}
 	for s>>16 != 0 {
 		s = s&0xffff + s>>16
