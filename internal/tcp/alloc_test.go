@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"testing"
+	"unsafe"
 )
 
 // pair is two established Conns wired back to back with immediate
@@ -81,5 +82,14 @@ func BenchmarkBulkTransfer(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		p.round(b)
+	}
+}
+
+// A Conn is the bulk of an idle connection's memory (BENCHMARKS.md,
+// memory-per-conn); it must stay within the runtime's 1 KiB size class:
+// past it the next class is 1152 bytes, 128 more per connection.
+func TestConnFitsTheOneKiBSizeClass(t *testing.T) {
+	if n := unsafe.Sizeof(Conn{}); n > 1024 {
+		t.Fatalf("tcp.Conn is %d bytes, over the 1024-byte size class", n)
 	}
 }

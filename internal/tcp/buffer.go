@@ -16,10 +16,12 @@ import "github.com/teardown-lab/teardown/internal/bufpool"
 type ring struct {
 	blk  *bufpool.Block // where buf comes from; nil when buf is nil
 	buf  []byte
-	head int // index of the first queued byte
-	n    int // queued bytes
-	size int // logical capacity: buf grows up to this
-	hint int // len(buf) when it was last released: the next take's size
+	// 32-bit offsets keep tcp.Conn, which holds two rings, within its
+	// allocation size class; buffers are far below 2 GiB.
+	head int32 // index of the first queued byte
+	n    int32 // queued bytes
+	size int32 // logical capacity: buf grows up to this
+	hint int32 // len(buf) when it was last released: the next take's size
 }
 
 // minRingAlloc is the smallest block a ring takes.
@@ -31,16 +33,16 @@ func (r *ring) release() {
 	if r.blk == nil {
 		return
 	}
-	r.hint = len(r.buf)
+	r.hint = int32(len(r.buf))
 	bufpool.Put(r.blk)
 	r.blk, r.buf, r.head = nil, nil, 0
 }
 
-func newRing(size int) ring { return ring{size: size} }
+func newRing(size int) ring { return ring{size: int32(size)} }
 
-func (r *ring) len() int  { return r.n }
-func (r *ring) cap() int  { return r.size }
-func (r *ring) free() int { return r.size - r.n }
+func (r *ring) len() int  { return int(r.n) }
+func (r *ring) cap() int  { return int(r.size) }
+func (r *ring) free() int { return int(r.size - r.n) }
 
 // reserve makes buf hold at least need bytes from head (need <= size),
 // moving the stored bytes, queued and out-of-order, to a new buffer with
@@ -49,11 +51,11 @@ func (r *ring) reserve(need int) {
 	if need <= len(r.buf) {
 		return
 	}
-	c := max(len(r.buf)*2, r.hint, minRingAlloc)
+	c := max(len(r.buf)*2, int(r.hint), minRingAlloc)
 	for c < need {
 		c *= 2
 	}
-	c = min(c, r.size)
+	c = min(c, int(r.size))
 	blk := bufpool.Take(c)
 	nb := blk.B[:c]
 	if r.blk != nil {
@@ -66,7 +68,7 @@ func (r *ring) reserve(need int) {
 
 // idx maps an offset from head to an index of buf.
 func (r *ring) idx(off int) int {
-	i := r.head + off
+	i := int(r.head) + off
 	if i >= len(r.buf) {
 		i -= len(r.buf)
 	}
@@ -79,8 +81,8 @@ func (r *ring) write(p []byte) int {
 	if n == 0 {
 		return 0
 	}
-	r.writeAt(r.n, p[:n])
-	r.n += n
+	r.writeAt(int(r.n), p[:n])
+	r.n += int32(n)
 	return n
 }
 
@@ -102,10 +104,10 @@ func (r *ring) writeAt(off int, p []byte) {
 // peek returns the longest contiguous run of at most max queued bytes from
 // offset off (shorter where the ring wraps).
 func (r *ring) peek(off, max int) []byte {
-	if off >= r.n {
+	if off >= int(r.n) {
 		return nil
 	}
-	n := min(max, r.n-off)
+	n := min(max, int(r.n)-off)
 	i := r.idx(off)
 	end := min(i+n, len(r.buf))
 	return r.buf[i:end]
@@ -124,10 +126,10 @@ func (r *ring) read(p []byte) int {
 
 // discard drops n bytes from the front of the queue.
 func (r *ring) discard(n int) {
-	n = min(n, r.n)
-	r.head = r.idx(n)
-	r.n -= n
+	n = min(n, int(r.n))
+	r.head = int32(r.idx(n))
+	r.n -= int32(n)
 }
 
 // grow extends the queue by n bytes already stored beyond it with writeAt.
-func (r *ring) grow(n int) { r.n += n }
+func (r *ring) grow(n int) { r.n += int32(n) }
