@@ -4,7 +4,6 @@ package tun
 
 import (
 	"bytes"
-	"encoding/binary"
 	"net"
 	"net/netip"
 	"sync"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/teardown-lab/teardown/internal/netns"
-	"github.com/teardown-lab/teardown/internal/wire"
 	"github.com/teardown-lab/teardown/link"
 )
 
@@ -53,25 +51,6 @@ func TestOpenRejectsBadConfig(t *testing.T) {
 	if _, err := Open(Config{Name: "td0", MTU: 100}); err == nil {
 		t.Error("MTU 100 accepted")
 	}
-}
-
-// udpPacket builds an IPv4/UDP packet by hand (the UDP checksum is left 0,
-// which IPv4 allows).
-func udpPacket(src, dst netip.AddrPort, payload []byte) []byte {
-	p := make([]byte, 28+len(payload))
-	p[0] = 0x45
-	binary.BigEndian.PutUint16(p[2:], uint16(len(p)))
-	p[8] = 64
-	p[9] = 17
-	s, d := src.Addr().As4(), dst.Addr().As4()
-	copy(p[12:], s[:])
-	copy(p[16:], d[:])
-	binary.BigEndian.PutUint16(p[10:], wire.Checksum(p[:20]))
-	binary.BigEndian.PutUint16(p[20:], src.Port())
-	binary.BigEndian.PutUint16(p[22:], dst.Port())
-	binary.BigEndian.PutUint16(p[24:], uint16(8+len(payload)))
-	copy(p[28:], payload)
-	return p
 }
 
 // The kernel and the device exchange packets both ways: a kernel UDP socket
