@@ -13,13 +13,14 @@ func init() {
 	register(&command{
 		name:  "bench",
 		short: "measure our TCP against gVisor's netstack and the kernel's loopback",
-		usage: "bench [--quick] [--json]",
+		usage: "bench [--quick] [--json | --dccp]",
 		long: "Bench runs the benchmark suite of the bench module (bench/, a separate Go module so that " +
 			"gVisor stays out of teardown's dependencies): bulk throughput at MTU 1500 and 65535, connection " +
 			"churn sequential and 64 concurrent, heap per idle connection and retransmissions per GiB, for " +
 			"our stack, gVisor's netstack and the Linux kernel over 127.0.0.1, and prints a Markdown table " +
 			"(min / median / max) or, with --json, one JSON array of {measure, unit, ours, gvisor, kernel, " +
-			"ratio}. --quick finishes within a minute.\n\n" +
+			"ratio}. --quick finishes within a minute. --dccp runs the DCCP measures instead (CCID 2 and " +
+			"CCID 3 over the same in-memory link, against our TCP) and prints their table.\n\n" +
 			"It runs the teardown-bench binary named by $TEARDOWN_BENCH or found on $PATH, else " +
 			"`go run ./cmd/teardown-bench` in the bench directory of the work tree this command is run from " +
 			"(which needs the Go toolchain).",
@@ -31,8 +32,12 @@ func runBench(e *env, args []string) error {
 	fs := newFlags(e, commands["bench"])
 	quick := fs.Bool("quick", false, "fewer, shorter runs (under a minute)")
 	asJSON := fs.Bool("json", false, "print one JSON array instead of the table")
+	dccp := fs.Bool("dccp", false, "run the DCCP measures (CCID 2, CCID 3 against our TCP) instead")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *dccp && *asJSON {
+		return usageError("--dccp prints a table only: the JSON array holds the six TCP measures")
 	}
 	if fs.NArg() != 0 {
 		return usageError("bench takes no arguments")
@@ -43,6 +48,9 @@ func runBench(e *env, args []string) error {
 	}
 	if *asJSON {
 		pass = append(pass, "--json")
+	}
+	if *dccp {
+		pass = append(pass, "--dccp")
 	}
 	cmd, err := benchCommand(pass)
 	if err != nil {

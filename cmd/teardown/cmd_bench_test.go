@@ -31,3 +31,20 @@ func TestBenchExplainsMissingModule(t *testing.T) {
 		t.Errorf("benchCommand error %v, want an explanation naming bench/go.mod and teardown-bench", err)
 	}
 }
+
+// The flags reach the suite's binary; --dccp with --json is refused
+// before anything runs.
+func TestBenchPassesItsFlagsOn(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "fake-bench")
+	os.WriteFile(script, []byte("#!/bin/sh\necho \"args: $*\"\n"), 0o755)
+	t.Setenv("TEARDOWN_BENCH", script)
+	code, out, errOut := runCLI("bench", "--quick", "--dccp")
+	if code != 0 || strings.TrimSpace(out) != "args: --quick --dccp" {
+		t.Fatalf("bench --quick --dccp: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	code, out, errOut = runCLI("bench", "--dccp", "--json")
+	if code == 0 || out != "" || !strings.Contains(errOut, "--dccp") {
+		t.Fatalf("bench --dccp --json: exit %d, stdout %q, stderr %q; want a usage error", code, out, errOut)
+	}
+}
