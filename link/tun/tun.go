@@ -53,9 +53,8 @@ type Config struct {
 type Stats struct {
 	PacketsIn, PacketsOut uint64
 	BytesIn, BytesOut     uint64
-	// GSOPacketsOut counts the super-packets WritePackets made, and
-	// GSOSegmentsOut the segments they carried (also counted in
-	// PacketsOut as one each super-packet; the rest went alone).
+	// GSOPacketsOut counts the super-packets WritePackets made (each is
+	// one of PacketsOut) and GSOSegmentsOut the segments they carried.
 	GSOPacketsOut, GSOSegmentsOut uint64
 	// GSOPacketsIn counts the TCP super-packets the kernel handed over,
 	// GSOSegmentsIn the gso_size segments they stood for.
