@@ -97,7 +97,7 @@ func (o *outQueue) emit(tuple fourTuple, seg *tcp.Segment) bool {
 		Seq: seg.Seq, Ack: seg.Ack, Flags: seg.Flags, Window: seg.Window, Options: seg.Options,
 	}
 	buf := o.take(o.s.mtu)
-	n, err := wire.EncodeTCPPacket(buf[:cap(buf)], tuple.local.Addr(), tuple.remote.Addr(), &h, seg.Payload)
+	n, err := wire.EncodeTCPPacket(buf.B[:o.s.mtu], tuple.local.Addr(), tuple.remote.Addr(), &h, seg.Payload)
 	if err != nil {
 		o.s.txEncodeFailed.Add(1)
 		o.giveBack(buf)

@@ -12,10 +12,7 @@ func (c *TCPConn) Vanish() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true
-	for _, b := range c.outq { // packets not yet written never leave
-		c.free = append(c.free, b[:cap(b)])
-	}
-	c.outq = c.outq[:0]
+	c.dropQueued() // packets not yet written never leave
 	if !c.gone {
 		c.forget()
 	}

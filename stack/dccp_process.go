@@ -83,7 +83,7 @@ func (c *DCCPConn) encode(p *dccp.Packet) {
 	h.Options = p.AppendOptions(c.optBuf[:0])
 	c.optBuf = h.Options[:0]
 	buf := c.take(c.s.mtu)
-	n, err := wire.EncodeDCCPPacket(buf[:cap(buf)], c.tuple.local.Addr(), c.tuple.remote.Addr(), &h, p.Payload)
+	n, err := wire.EncodeDCCPPacket(buf.B[:c.s.mtu], c.tuple.local.Addr(), c.tuple.remote.Addr(), &h, p.Payload)
 	if err != nil {
 		// Larger than the link MTU: a bug to see in the counters.
 		c.s.txEncodeFailed.Add(1)

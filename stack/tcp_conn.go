@@ -371,7 +371,7 @@ func (c *TCPConn) encode(seg *tcp.Segment) {
 		Seq: seg.Seq, Ack: seg.Ack, Flags: seg.Flags, Window: seg.Window, Options: seg.Options,
 	}
 	buf := c.take(c.s.mtu)
-	n, err := wire.EncodeTCPPacket(buf[:cap(buf)], c.tuple.local.Addr(), c.tuple.remote.Addr(), &h, seg.Payload)
+	n, err := wire.EncodeTCPPacket(buf.B[:c.s.mtu], c.tuple.local.Addr(), c.tuple.remote.Addr(), &h, seg.Payload)
 	if err != nil {
 		// The core produced a segment that does not fit the link: a bug
 		// to see in the counters, not a silent loss.

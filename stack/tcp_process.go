@@ -3,7 +3,6 @@ package stack
 import (
 	"io"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/teardown-lab/teardown/clock"
@@ -144,53 +143,11 @@ func (c *TCPConn) forget() {
 }
 
 // flush writes the queued packets (see txQueue). A quiet connection —
-// nothing unacknowledged, no timer — then hands its packet buffers to the
-// shared cache instead of keeping one MTU each while idle.
+// nothing unacknowledged, no timer — then hands its packet buffers back to
+// the shared pools instead of keeping one MTU each while idle.
 func (c *TCPConn) flush() {
 	c.writeOut(c.s, &c.mu)
 	if !c.writing && c.core.Unacked() == 0 && c.core.NextDeadline().IsZero() {
 		c.releaseBufs()
 	}
-}
-
-// packetBufs caches packet buffers handed back by quiet connections, for
-// any connection of any stack in the process to take. It holds at most
-// packetBufsMax bytes; the rest is left to the garbage collector.
-var packetBufs struct {
-	mu    sync.Mutex
-	bufs  [][]byte
-	bytes int
-}
-
-const packetBufsMax = 1 << 20
-
-func putPacketBufs(bufs [][]byte) {
-	p := &packetBufs
-	p.mu.Lock()
-	for _, b := range bufs {
-		if p.bytes+cap(b) > packetBufsMax {
-			break
-		}
-		p.bufs = append(p.bufs, b[:cap(b)])
-		p.bytes += cap(b)
-	}
-	p.mu.Unlock()
-}
-
-// getPacketBuf returns a cached buffer of at least size bytes, or nil.
-// Smaller ones met on the way (from a stack with a smaller MTU) are dropped.
-func getPacketBuf(size int) []byte {
-	p := &packetBufs
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for n := len(p.bufs); n > 0; n-- {
-		b := p.bufs[n-1]
-		p.bufs[n-1] = nil
-		p.bufs = p.bufs[:n-1]
-		p.bytes -= cap(b)
-		if cap(b) >= size {
-			return b
-		}
-	}
-	return nil
 }

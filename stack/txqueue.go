@@ -1,6 +1,10 @@
 package stack
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/teardown-lab/teardown/internal/bufpool"
+)
 
 // txQueue is a socket's outgoing packets. Packets are encoded into
 // buffers from take and queued with push under the socket's lock; writeOut
@@ -8,31 +12,40 @@ import "sync"
 // just queue, and the lock is released around the write so that a link
 // that delivers synchronously may call back into this stack while order
 // is kept.
+//
+// The buffers are blocks from bufpool: a socket keeps the ones it has
+// used while it is busy and gives them back to the shared pools when it
+// goes quiet (releaseBufs), so an idle socket holds none.
 type txQueue struct {
-	outq, spare [][]byte
-	free        [][]byte
-	writing     bool
+	outq, spare      [][]byte         // the packets, as the link takes them
+	outBlk, spareBlk []*bufpool.Block // their buffers, in the same order
+	free             []*bufpool.Block
+	writing          bool
 }
 
-// take returns a buffer of at least mtu bytes: from the socket's free
-// list, the shared cache, or new.
-func (q *txQueue) take(mtu int) []byte {
+// take returns a buffer for one packet: its B holds at least mtu bytes;
+// the packet must be encoded into B[:mtu], so that one larger than the
+// link's MTU fails to encode rather than being refused by the link.
+func (q *txQueue) take(mtu int) *bufpool.Block {
 	if n := len(q.free); n > 0 {
 		b := q.free[n-1]
 		q.free = q.free[:n-1]
-		return b
+		if len(b.B) >= mtu {
+			return b
+		}
+		bufpool.Put(b)
 	}
-	if b := getPacketBuf(mtu); b != nil {
-		return b
-	}
-	return make([]byte, mtu)
+	return bufpool.Take(mtu)
 }
 
-// push queues the first n bytes of buf, a buffer from take.
-func (q *txQueue) push(buf []byte, n int) { q.outq = append(q.outq, buf[:n]) }
+// push queues the first n bytes of b, a buffer from take.
+func (q *txQueue) push(b *bufpool.Block, n int) {
+	q.outq = append(q.outq, b.B[:n])
+	q.outBlk = append(q.outBlk, b)
+}
 
 // giveBack returns an unused buffer from take.
-func (q *txQueue) giveBack(buf []byte) { q.free = append(q.free, buf[:cap(buf)]) }
+func (q *txQueue) giveBack(b *bufpool.Block) { q.free = append(q.free, b) }
 
 // writeOut writes the queued packets to s's link; mu is the socket's lock,
 // held by the caller and released around each write.
@@ -42,28 +55,34 @@ func (q *txQueue) writeOut(s *Stack, mu *sync.Mutex) {
 	}
 	q.writing = true
 	for len(q.outq) > 0 {
-		batch := q.outq
-		q.outq = q.spare[:0]
+		batch, blks := q.outq, q.outBlk
+		q.outq, q.outBlk = q.spare[:0], q.spareBlk[:0]
 		mu.Unlock()
 		s.pktsOut.Add(uint64(len(batch)))
 		s.link.WritePackets(batch) //nolint:errcheck // a packet the link refuses is a lost packet
 		mu.Lock()
-		for i, b := range batch {
-			q.free = append(q.free, b[:cap(b)])
-			batch[i] = nil
-		}
-		q.spare = batch[:0]
+		q.free = append(q.free, blks...)
+		clear(batch)
+		clear(blks)
+		q.spare, q.spareBlk = batch[:0], blks[:0]
 	}
 	q.writing = false
 }
 
-// releaseBufs hands the free buffers to the shared cache (a quiet socket
-// need not keep one MTU-sized buffer each).
+// dropQueued forgets the packets not yet written.
+func (q *txQueue) dropQueued() {
+	q.free = append(q.free, q.outBlk...)
+	clear(q.outq)
+	clear(q.outBlk)
+	q.outq, q.outBlk = q.outq[:0], q.outBlk[:0]
+}
+
+// releaseBufs hands the free buffers back to the shared pools (a quiet
+// socket need not keep one MTU-sized buffer each).
 func (q *txQueue) releaseBufs() {
-	if len(q.free) == 0 {
-		return
+	for i, b := range q.free {
+		bufpool.Put(b)
+		q.free[i] = nil
 	}
-	putPacketBufs(q.free)
-	clear(q.free)
 	q.free = q.free[:0]
 }
