@@ -14,8 +14,8 @@ import "github.com/teardown-lab/teardown/internal/bufpool"
 // other's blocks instead of allocating and zeroing new ones, and a bulk
 // transfer that has grown its ring to full size no longer allocates.
 type ring struct {
-	blk  *bufpool.Block // where buf comes from; nil when buf is nil
-	buf  []byte
+	blk *bufpool.Block // where buf comes from; nil when buf is nil
+	buf []byte
 	// 32-bit offsets keep tcp.Conn, which holds two rings, within its
 	// allocation size class; buffers are far below 2 GiB.
 	head int32 // index of the first queued byte
