@@ -55,6 +55,7 @@ func (c *Conn) startCCIDs(now clock.Instant) {
 	ar := int(c.feat.remote[5])
 	c.tx, _ = mk(now, uint8(c.feat.local[1]), c.MaxPayload(), int(c.feat.local[5]))
 	_, c.rx = mk(now, uint8(c.feat.remote[1]), c.MaxPayload(), ar)
+	c.adaptSeqWindow()
 }
 
 // NoCCID is a NewCCIDFunc that disables congestion control: data goes

@@ -40,6 +40,11 @@ func (a *ccid2Tx) OnPacket(now clock.Instant, p *Packet, hasAck bool, rtt time.D
 func (a *ccid2Tx) NextDeadline() clock.Instant   { return a.t.NextDeadline() }
 func (a *ccid2Tx) HandleTimer(now clock.Instant) { a.t.HandleTimer(now) }
 
+// Window and SetWindowLimit make CCID 2 a windowedTx: its cwnd follows
+// the Sequence Windows (seqwindow.go).
+func (a *ccid2Tx) Window() float64          { return a.t.Cwnd() }
+func (a *ccid2Tx) SetWindowLimit(n float64) { a.t.SetLimit(n) }
+
 type ccid2Rx struct{ r *ccid2.Rx }
 
 func (a *ccid2Rx) OnPacket(now clock.Instant, p *Packet, rtt time.Duration) bool {

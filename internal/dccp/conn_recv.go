@@ -173,6 +173,7 @@ func (c *Conn) stepOptions(now clock.Instant, p *Packet) bool {
 	hasAck := p.Type.HasAck()
 	if hasAck && c.tx != nil {
 		c.tx.OnPacket(now, p, true, c.srtt)
+		c.adaptSeqWindow()
 	}
 	if c.rx != nil && c.rx.OnPacket(now, p, c.srtt) {
 		c.out.ack = true

@@ -62,6 +62,10 @@ type featureSet struct {
 	// Confirm; it is resent on every packet until then (§6.6.3).
 	change    [numFeatures][2]bool
 	mandatory [numFeatures][2]bool
+	// nnOffer is the value our pending Change L of an NN feature offers;
+	// the feature keeps its old value until the Confirm echoes this one
+	// (§6.6.1; §6.3.2: the Confirm carries the value).
+	nnOffer [numFeatures]uint64
 	// confirms are the Confirms owed for Changes received, sent once on
 	// the next packet (the peer resends its Change if it is lost).
 	confirms Options
@@ -104,7 +108,23 @@ func (fs *featureSet) offerClient(cfg *Config) {
 	fs.mandatory[wire.DCCPFeatECNIncapable][0] = true
 	if cfg.SequenceWindow != featureDefaults[wire.DCCPFeatSequenceWindow] {
 		fs.change[wire.DCCPFeatSequenceWindow][0] = true
+		fs.nnOffer[wire.DCCPFeatSequenceWindow] = cfg.SequenceWindow
 	}
+}
+
+// changeLocalNN asks the peer to accept value v of our NN feature f (a
+// Change L, §6.3.2), as RFC 4340 §7.5.2 asks endpoints to do with the
+// Sequence Window as the connection progresses. The Change is resent on
+// every packet until confirmed; a newer value replaces an unconfirmed
+// one. It reports whether a new Change is now pending.
+func (fs *featureSet) changeLocalNN(f wire.DCCPFeature, v uint64) bool {
+	i := slot(f)
+	pending := fs.change[i][0]
+	if (pending && fs.nnOffer[i] == v) || (!pending && fs.local[i] == v) {
+		return false
+	}
+	fs.change[i][0], fs.mandatory[i][0], fs.nnOffer[i] = true, false, v
+	return true
 }
 
 // changeValues returns what our Change of f offers.
@@ -116,7 +136,7 @@ func (fs *featureSet) changeValues(f wire.DCCPFeature, buf []byte) []byte {
 	case wire.DCCPFeatECNIncapable:
 		return append(buf, 1)
 	case wire.DCCPFeatSequenceWindow:
-		v := fs.local[i]
+		v := fs.nnOffer[i]
 		return append(buf, byte(v>>40), byte(v>>32), byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
 	}
 	return append(buf, fs.prefs[i]...)
@@ -204,6 +224,16 @@ func (fs *featureSet) onChange(fo *FeatureOption) wire.DCCPResetCode {
 		val = &fs.remote[si]
 	}
 	if kind(f) == wire.DCCPNonNegotiable { // §6.3.2: the location decides
+		if peerLocated && f == wire.DCCPFeatSequenceWindow && !validSeqWindow(fo) {
+			// §7.5.2 bounds it to [Wmin, Wmax]; a window of 0 would make
+			// every packet of the peer invalid. Like an unknown value
+			// (Linux answers so): an empty Confirm, or Reset if Mandatory.
+			if fo.Mandatory {
+				return wire.DCCPResetMandatoryError
+			}
+			fs.confirms.AddFeature(confirm, f, false, nil)
+			return 0
+		}
 		if peerLocated {
 			*val = fo.nn()
 		}
@@ -227,6 +257,13 @@ func (fs *featureSet) onChange(fo *FeatureOption) wire.DCCPResetCode {
 	vals := append(append(b[:0], v), fs.prefs[si]...)
 	fs.confirms.AddFeature(confirm, f, false, vals[:min(len(vals), MaxFeatureValues)])
 	return 0
+}
+
+// validSeqWindow reports whether a Sequence Window option holds a value
+// within §7.5.2's bounds, in at most the feature's 6 bytes.
+func validSeqWindow(fo *FeatureOption) bool {
+	v := fo.nn()
+	return fo.N > 0 && fo.N <= 6 && v >= minSeqWindow && v <= maxSeqWindow
 }
 
 // nnBytes encodes an NN value in the feature's width.
@@ -253,12 +290,16 @@ func (fs *featureSet) onConfirm(fo *FeatureOption) wire.DCCPResetCode {
 	if !fs.change[si][idx] {
 		return 0
 	}
-	fs.change[si][idx] = false
-	if fo.N == 0 { // empty Confirm: the peer does not know f (§6.6.7)
+	if kind(f) == wire.DCCPNonNegotiable && fo.N > 0 {
+		// The Confirm of an older Change (the value changed again within
+		// a round trip) does not end the newer one.
+		if v := fo.nn(); v == fs.nnOffer[si] {
+			fs.change[si][idx], *val = false, v
+		}
 		return 0
 	}
-	if kind(f) == wire.DCCPNonNegotiable {
-		*val = fo.nn()
+	fs.change[si][idx] = false
+	if fo.N == 0 { // empty Confirm: the peer does not know f (§6.6.7)
 		return 0
 	}
 	chosen := fo.Values[0]

@@ -20,7 +20,12 @@ import (
 const NumDupAck = 3
 
 // histLen bounds the sent packets remembered.
-const histLen = 512
+const histLen = 1024
+
+// MaxCwnd is the largest congestion window, in packets: half the history,
+// so that every packet in flight, and the acknowledgements sent between
+// them, stay remembered until they are settled.
+const MaxCwnd = histLen / 2
 
 // sent is one remembered packet.
 type sent struct {
@@ -30,18 +35,31 @@ type sent struct {
 	acked, lost bool
 }
 
+// settled reports whether h no longer needs watching: acknowledged,
+// declared lost, or not a data packet.
+func (h *sent) settled() bool { return !h.data || h.acked || h.lost }
+
 // Tx is the sender half of CCID 2.
 type Tx struct {
 	cwnd, ssthresh float64 // packets (RFC 4341 §5)
+	limit          float64 // ceiling of cwnd (SetLimit)
 	pipe           int     // data packets outstanding
 	hist           [histLen]sent
-	high           seqnum.V48 // highest sequence number sent
-	recover        seqnum.V48 // losses up to here belong to the last reduction
-	srtt, rttvar   time.Duration
-	rto            time.Duration
-	rtoAt          clock.Instant
-	any            bool
-	rs             []wire.DCCPAckRange
+	// low is the oldest packet not yet settled: everything before it is
+	// acknowledged or lost, so acknowledgement and loss scans start there
+	// and each packet is visited a bounded number of times.
+	low, high seqnum.V48 // high: highest sequence number sent
+	// top holds the NumDupAck highest sequence numbers acknowledged,
+	// highest first; a packet below top[NumDupAck-1] that is still
+	// unacknowledged has NumDupAck acknowledged packets after it.
+	top          [NumDupAck]seqnum.V48
+	ntop         int
+	recover      seqnum.V48 // losses up to here belong to the last reduction
+	srtt, rttvar time.Duration
+	rto          time.Duration
+	rtoAt        clock.Instant
+	any          bool
+	rs           []wire.DCCPAckRange
 }
 
 // NewTx returns a sender with the initial window of RFC 4341 §5 (as
@@ -51,7 +69,7 @@ func NewTx(mps int) *Tx {
 	if mps > 0 {
 		w = min(4, max(2, float64(4380/mps)))
 	}
-	return &Tx{cwnd: w, ssthresh: 1 << 20, rto: time.Second, rs: make([]wire.DCCPAckRange, 0, 64)}
+	return &Tx{cwnd: w, ssthresh: 1 << 20, limit: MaxCwnd, rto: time.Second, rs: make([]wire.DCCPAckRange, 0, 64)}
 }
 
 // Cwnd returns the congestion window in packets.
@@ -60,17 +78,35 @@ func (t *Tx) Cwnd() float64 { return t.cwnd }
 // Pipe returns the data packets outstanding.
 func (t *Tx) Pipe() int { return t.pipe }
 
+// SetLimit bounds the congestion window to n packets (at most MaxCwnd).
+// The connection passes its Sequence Window: RFC 4340 §7.5.2 forbids
+// persistently sending more than Sequence Window packets per round trip,
+// and acknowledgements of packets further back than the Sequence Window
+// fall outside the acknowledgement validity window (§7.5.1) and are
+// dropped (§8.5 step 6). Linux's CCID 2 grows cwnd only while it is
+// below the local Sequence Window, likewise.
+func (t *Tx) SetLimit(n float64) {
+	t.limit = max(1, min(n, MaxCwnd))
+	t.cwnd = min(t.cwnd, t.limit)
+}
+
 // CanSend reports whether a data packet may go out: pipe < cwnd.
 func (t *Tx) CanSend(now clock.Instant) bool { return float64(t.pipe) < t.cwnd }
 
 // OnSent records a sent packet.
 func (t *Tx) OnSent(now clock.Instant, seq seqnum.V48, data bool) {
 	h := &t.hist[uint64(seq)%histLen]
-	if h.valid && h.data && !h.acked && !h.lost {
+	if h.valid && !h.settled() {
 		t.pipe-- // pushed out of the history: forget it
 	}
 	*h = sent{seq: seq, at: now, data: data, valid: true}
+	if !t.any {
+		t.low = seq
+	}
 	t.high, t.any = seq, true
+	if oldest := seq.Add(1 - histLen); t.low.LessThan(oldest) {
+		t.low = oldest
+	}
 	if data {
 		t.pipe++
 		if t.rtoAt == 0 {
@@ -89,8 +125,14 @@ func (t *Tx) lookup(seq seqnum.V48) *sent {
 }
 
 // OnAck processes an acknowledgement: ackno alone, or with the Ack
-// Vector cells that came with it (RFC 4341 §6).
+// Vector cells that came with it (RFC 4341 §6). Only the part of each
+// acknowledged range from the oldest unsettled packet to the highest sent
+// is visited: what lies below is already settled, what lies above was
+// never sent.
 func (t *Tx) OnAck(now clock.Instant, ackno seqnum.V48, vec wire.DCCPAckVector) {
+	if !t.any {
+		return
+	}
 	t.rs = t.rs[:0]
 	if len(vec) > 0 {
 		t.rs = vec.Ranges(ackno, t.rs)
@@ -102,19 +144,29 @@ func (t *Tx) OnAck(now clock.Instant, ackno seqnum.V48, vec wire.DCCPAckVector) 
 		if r.State != wire.DCCPAckReceived && r.State != wire.DCCPAckReceivedECN {
 			continue
 		}
-		for s := r.Low; ; s = s.Add(1) {
-			if h := t.lookup(s); h != nil && !h.acked {
-				h.acked = true
-				if h.data && !h.lost {
-					t.pipe--
-					newly++
-				}
-				if s == ackno {
-					t.sampleRTT(now.Sub(h.at))
-				}
+		lo, hi := r.Low, r.High
+		if lo.LessThan(t.low) {
+			lo = t.low
+		}
+		if t.high.LessThan(hi) {
+			hi = t.high
+		}
+		if hi.Sub(lo) >= histLen { // not for a sane vector: low is within the history
+			lo = hi.Add(1 - histLen)
+		}
+		for s := lo; s.LessThanEq(hi); s = s.Add(1) {
+			h := t.lookup(s)
+			if h == nil || h.acked {
+				continue
 			}
-			if s == r.High || r.High.Sub(r.Low) > histLen {
-				break
+			h.acked = true
+			t.noteAcked(s)
+			if h.data && !h.lost {
+				t.pipe--
+				newly++
+			}
+			if s == ackno {
+				t.sampleRTT(now.Sub(h.at))
 			}
 		}
 	}
@@ -128,8 +180,22 @@ func (t *Tx) OnAck(now clock.Instant, ackno seqnum.V48, vec wire.DCCPAckVector) 
 	}
 }
 
+// noteAcked keeps s among the NumDupAck highest acknowledged numbers.
+func (t *Tx) noteAcked(s seqnum.V48) {
+	i := t.ntop
+	for i > 0 && t.top[i-1].LessThan(s) {
+		i--
+	}
+	if i >= NumDupAck {
+		return
+	}
+	copy(t.top[i+1:], t.top[i:NumDupAck-1])
+	t.top[i] = s
+	t.ntop = min(t.ntop+1, NumDupAck)
+}
+
 // grow opens the window: +1 per acknowledged packet in slow start, +1
-// per window in congestion avoidance (RFC 4341 §5).
+// per window in congestion avoidance (RFC 4341 §5), up to the limit.
 func (t *Tx) grow(n int) {
 	for range n {
 		if t.cwnd < t.ssthresh {
@@ -138,26 +204,22 @@ func (t *Tx) grow(n int) {
 			t.cwnd += 1 / t.cwnd
 		}
 	}
+	t.cwnd = min(t.cwnd, t.limit)
 }
 
 // detectLoss declares lost every unacknowledged data packet with at
 // least NumDupAck acknowledged packets after it, and halves the window
-// once per window of data (RFC 4341 §5).
+// once per window of data (RFC 4341 §5). Those are the unsettled packets
+// below the NumDupAck-th highest acknowledged number; after the scan the
+// oldest unsettled packet moves up past everything settled.
 func (t *Tx) detectLoss() {
-	if !t.any {
-		return
-	}
-	acked := 0
-	for i := int64(0); i < histLen; i++ {
-		h := t.lookup(t.high.Add(-i))
-		if h == nil {
-			continue
-		}
-		if h.acked {
-			acked++
-			continue
-		}
-		if acked >= NumDupAck && h.data && !h.lost {
+	if t.ntop == NumDupAck {
+		bound := t.top[NumDupAck-1]
+		for s := t.low; s.LessThan(bound); s = s.Add(1) {
+			h := t.lookup(s)
+			if h == nil || h.settled() {
+				continue
+			}
 			h.lost = true
 			t.pipe--
 			if t.recover.LessThan(h.seq) {
@@ -166,6 +228,12 @@ func (t *Tx) detectLoss() {
 				t.recover = t.high
 			}
 		}
+	}
+	for t.low.LessThanEq(t.high) {
+		if h := t.lookup(t.low); h != nil && !h.settled() {
+			break
+		}
+		t.low = t.low.Add(1)
 	}
 }
 
@@ -193,12 +261,12 @@ func (t *Tx) HandleTimer(now clock.Instant) {
 	if t.rtoAt == 0 || now.Before(t.rtoAt) {
 		return
 	}
-	for i := range t.hist {
-		if h := &t.hist[i]; h.valid && h.data && !h.acked {
+	for s := t.low; s.LessThanEq(t.high); s = s.Add(1) {
+		if h := t.lookup(s); h != nil && !h.settled() {
 			h.lost = true
 		}
 	}
-	t.pipe = 0
+	t.low, t.pipe = t.high.Add(1), 0
 	t.ssthresh = max(t.cwnd/2, 2)
 	t.cwnd = 1
 	t.rto = min(2*t.rto, 64*time.Second)
