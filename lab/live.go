@@ -45,6 +45,9 @@ type LiveConfig struct {
 	// host address of Net, our stack the second.
 	TunName string
 	Net     netip.Prefix
+	// TunOffload opens the TUN device with the kernel's offloads (large
+	// TCP segments cross it whole; see tun.Config.Offload).
+	TunOffload bool
 	// Count is how many connections Serve handles before returning; 0
 	// means until ctx ends.
 	Count int
@@ -70,7 +73,8 @@ func liveHost(cfg *LiveConfig) (*Host, func(), netip.Addr, error) {
 	if !ok {
 		return nil, nil, netip.Addr{}, fmt.Errorf("--net %s has fewer than two host addresses", cfg.Net)
 	}
-	dev, err := tun.Open(tun.Config{Name: cfg.TunName, MTU: mtu, KernelAddr: netip.PrefixFrom(kernel, cfg.Net.Bits())})
+	dev, err := tun.Open(tun.Config{Name: cfg.TunName, MTU: mtu, KernelAddr: netip.PrefixFrom(kernel, cfg.Net.Bits()),
+		Offload: cfg.TunOffload})
 	if err != nil {
 		return nil, nil, netip.Addr{}, err
 	}

@@ -156,6 +156,10 @@ func TestServeAndDialOverSimAndBadFlags(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `data "ERROR\n"`) {
 		t.Errorf("dial primes --link sim: exit %d, want B's ERROR in the transcript:\n%s", code, out)
 	}
+	code, _, errOut = runCLI("serve", "echo", "--offload")
+	if code != 2 || !strings.Contains(errOut, "--link tun") {
+		t.Errorf("--offload without --link tun: exit %d, %q; want a usage error", code, errOut)
+	}
 	code, _, errOut = runCLI("serve", "echo", "--link", "udp")
 	if code != 2 || !strings.Contains(errOut, "--proto dccp") {
 		t.Errorf("--link udp without --proto dccp: exit %d, %q; want a usage error", code, errOut)

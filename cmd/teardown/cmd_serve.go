@@ -50,6 +50,7 @@ func runLive(e *env, c *command, args []string) error {
 	link := fs.String("link", "sim", "sim, tun or udp")
 	tunName := fs.String("tun", "td0", "the TUN device's name (--link tun)")
 	netFlag := fs.String("net", "10.7.0.0/24", "the TUN link's network (--link tun)")
+	offload := fs.Bool("offload", false, "--link tun: use the kernel's TUN offloads (TSO/GSO, checksums): large segments cross whole")
 	prof := fs.String("profile", "linux", "our stack's profile: "+strings.Join(profile.Names(), ", "))
 	count := fs.Int("count", 0, "serve: return after this many connections (0: until interrupted)")
 	service := fs.Uint("service", 0, "the DCCP service code (--proto dccp; serve: 0 accepts any)")
@@ -86,7 +87,10 @@ func runLive(e *env, c *command, args []string) error {
 		return usageError("--service %d out of range (32 bits)", *service)
 	}
 	cfg := lab.LiveConfig{App: app, Variant: *variant, Profile: *prof, Port: uint16(*port), Link: *link,
-		Proto: *proto, Service: uint32(*service), TunName: *tunName, Count: *count, Out: e.stdout}
+		Proto: *proto, Service: uint32(*service), TunName: *tunName, TunOffload: *offload, Count: *count, Out: e.stdout}
+	if *offload && *link != "tun" {
+		return usageError("--offload applies to --link tun only")
+	}
 	switch *link {
 	case "sim":
 	case "tun":

@@ -18,7 +18,8 @@ import (
 // The seed's experiment with the kernel as the client: "teardown serve
 // echo-one --link tun" answered by a kernel socket that sends "hello".
 // Naive: the kernel reads "h" and then ECONNRESET (our close with unread
-// data sends RST, RFC 2525 §2.17). Linger: "h" and then EOF.
+// data sends RST, RFC 2525 §2.17). Linger: "h" and then EOF. The same
+// with the device's offloads on (--offload).
 func TestServeEchoOneOverTUNToKernelClient(t *testing.T) {
 	if err := netns.Available(); err != nil {
 		t.Skip("SKIPPING: " + err.Error())
@@ -26,8 +27,13 @@ func TestServeEchoOneOverTUNToKernelClient(t *testing.T) {
 	for _, c := range []struct {
 		variant string
 		wantErr error
-	}{{"naive", syscall.ECONNRESET}, {"linger", io.EOF}} {
-		t.Run(c.variant, func(t *testing.T) {
+		offload bool
+	}{{"naive", syscall.ECONNRESET, false}, {"linger", io.EOF, false}, {"naive", syscall.ECONNRESET, true}} {
+		name := c.variant
+		if c.offload {
+			name += "-offload"
+		}
+		t.Run(name, func(t *testing.T) {
 			ns, err := netns.New("tdserve")
 			if err != nil {
 				t.Fatal(err)
@@ -37,9 +43,13 @@ func TestServeEchoOneOverTUNToKernelClient(t *testing.T) {
 			done := make(chan int, 1)
 			go func() {
 				code := -1
+				args := []string{"serve", "echo-one", "--variant", c.variant, "--link", "tun",
+					"--tun", "td0", "--net", "10.7.0.0/24", "--count", "1"}
+				if c.offload {
+					args = append(args, "--offload")
+				}
 				ns.Do(func() error { //nolint:errcheck // the exit code says it
-					code = run([]string{"serve", "echo-one", "--variant", c.variant, "--link", "tun",
-						"--tun", "td0", "--net", "10.7.0.0/24", "--count", "1"}, &out, &errOut)
+					code = run(args, &out, &errOut)
 					return nil
 				})
 				done <- code
