@@ -9,8 +9,9 @@ import (
 )
 
 // Deferred segments move the processing of a connection's segments onto
-// the goroutines that use the connection. A segment that carries data for
-// a connection on which a goroutine is inside Read, or a bare ACK for one
+// the goroutines that use the connection. A segment that carries data (up
+// to deferMaxPayload) for a connection on which a goroutine is inside
+// Read, or a bare ACK for one
 // on which a goroutine is inside Write, is not processed by the goroutine
 // that delivered it (for the in-process pipe, the peer's sending
 // goroutine): it is copied to the connection's queue and that goroutine
@@ -28,6 +29,14 @@ import (
 //
 // Only real-time stacks defer: under a Scheduler (simrun) every segment
 // is processed where it arrives, so that simulations stay deterministic.
+
+// deferMaxPayload is the largest data segment handed to a reader. Above
+// it the copy into the queue costs about what the processing it moves
+// saves (a 64 KiB segment's checksum and copy into the receive buffer run
+// at memory speed), and the delivering goroutine does better to process
+// it at once: measured over the pipe, MTU 65535 went from 3.1 to 3.5-3.9
+// GB/s with large segments processed inline, MTU 1500 is unchanged.
+const deferMaxPayload = 16 << 10
 
 // deferredMax bounds the bytes a connection's queue holds; a segment that
 // would overflow it makes the delivering goroutine process the queue and
@@ -74,7 +83,7 @@ func (c *TCPConn) deferSegment(src, dst netip.Addr, raw []byte, payload int) boo
 	queued := c.rx != nil && len(c.rx.pkts) > 0
 	var wake *waitq
 	switch {
-	case payload > 0 && c.inRead > 0:
+	case payload > 0 && payload <= deferMaxPayload && c.inRead > 0:
 		wake = &c.readers
 	case payload == 0 && c.inWrite > 0:
 		wake = &c.writers
