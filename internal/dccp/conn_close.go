@@ -23,7 +23,9 @@ func (c *Conn) stepCloseReq(now clock.Instant, p *Packet) bool {
 		c.out.close = true
 	case !c.state.beforeCloseReq():
 		// PASSIVE_CLOSEREQ or PASSIVE_CLOSE: the answer waits for the app.
-	case c.cfg.Behaviour.PassiveCloseStates:
+	case c.cfg.Behaviour.PassiveCloseStates && !c.appClosed:
+		// PASSIVE_CLOSEREQ waits for the application's Close; one that
+		// already came (waiting for the send queue) is answered at once.
 		c.setState(now, PassiveCloseReq, "CloseReq received, unread data is kept")
 	default:
 		c.startClosing(now, Closing, "CloseReq answered at once")
@@ -52,7 +54,11 @@ func (c *Conn) stepClose(now clock.Instant, p *Packet) bool {
 	case CloseReq:
 		c.finalReset(now, "Close answers our CloseReq")
 	default:
-		if b.PassiveCloseStates {
+		// PASSIVE_CLOSE waits for the application's Close; if it already
+		// came (its Close waits for the send queue to drain, which no
+		// longer happens once the peer closed) there is nothing to wait
+		// for: the queued datagrams are discarded unsent.
+		if b.PassiveCloseStates && !c.appClosed {
 			c.setState(now, PassiveClose, "Close received, unread data is kept")
 		} else {
 			c.finalReset(now, "Close answered at once")
