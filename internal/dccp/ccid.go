@@ -16,7 +16,10 @@ type TxCCID interface {
 	// OnSent records a sent packet and returns the CCVal it carries.
 	OnSent(now clock.Instant, seq seqnum.V48, size int, data bool) uint8
 	// OnPacket processes the acknowledgement information of a received
-	// packet: its Ack (when hasAck), Ack Vector and CCID options.
+	// packet: its Ack (when hasAck), Ack Vector and CCID options. rtt is
+	// the round-trip sample this packet gave (the echo of one of our
+	// Timestamps less the peer's Elapsed Time, §13.3), or zero: a CCID
+	// keeps its own estimate from samples (RFC 5348 §4.3).
 	OnPacket(now clock.Instant, p *Packet, hasAck bool, rtt time.Duration)
 	// NextDeadline returns the CCID's next timer, or zero.
 	NextDeadline() clock.Instant

@@ -118,8 +118,10 @@ type Conn struct {
 
 	sendQ, recvQ datagramQueue
 
-	srtt      time.Duration
-	tsRecv    uint32 // last Timestamp received (§13.1), echoed once
+	srtt      time.Duration // smoothed RTT; InitialRTT until rttValid
+	rttValid  bool          // srtt holds at least one sample
+	rttSample time.Duration // the sample the packet being processed gave, or 0
+	tsRecv    uint32        // last Timestamp received (§13.1), echoed once
 	tsRecvAt  clock.Instant
 	tsPending bool
 

@@ -172,7 +172,7 @@ func (c *Conn) stepOptions(now clock.Instant, p *Packet) bool {
 	}
 	hasAck := p.Type.HasAck()
 	if hasAck && c.tx != nil {
-		c.tx.OnPacket(now, p, true, c.srtt)
+		c.tx.OnPacket(now, p, true, c.rttSample)
 		c.adaptSeqWindow()
 	}
 	if c.rx != nil && c.rx.OnPacket(now, p, c.srtt) {
@@ -182,22 +182,49 @@ func (c *Conn) stepOptions(now clock.Instant, p *Packet) bool {
 }
 
 // acceptOptions takes the timing options of a valid packet: a Timestamp
-// to echo (§13.3) and an echo of ours, which gives an RTT sample.
+// to echo (§13.3) and an echo of ours, which gives an RTT sample
+// (c.rttSample, zero when the packet gave none).
 func (c *Conn) acceptOptions(now clock.Instant, p *Packet) {
 	o := &p.Options
+	c.rttSample = 0
 	if o.HasTimestamp {
 		c.tsRecv, c.tsRecvAt, c.tsPending = o.Timestamp, now, true
 	}
 	if o.HasEcho {
-		sent := tsUnits(now) - o.Echo.Echo // 10 µs units, wrapping
-		rtt := time.Duration(sent) * 10 * time.Microsecond
-		if o.Echo.ElapsedLen > 0 {
-			rtt -= time.Duration(o.Echo.Elapsed) * 10 * time.Microsecond
-		}
-		if rtt > 0 && rtt < time.Minute {
-			c.srtt = (7*c.srtt + rtt) / 8 // RFC 6298 §2 gain 1/8
-		}
+		c.takeRTTSample(now, &o.Echo)
 	}
+}
+
+// tsUnit is the Timestamp unit, 10 µs (§13.1): the granularity of every
+// RTT sample.
+const tsUnit = 10 * time.Microsecond
+
+// takeRTTSample derives an RTT sample from the echo of one of our
+// Timestamps less the Elapsed Time the peer held it (§13.3) and feeds the
+// connection's estimate. Both times count whole units, so a sample may
+// round to zero, or to one unit below zero: it means "under one unit" and
+// counts as one unit (a path faster than the clock's granularity is
+// still a path; dropping those samples left a zero-delay path with the
+// 200 ms guess for ever). An echo from the future (a wrapped difference)
+// or a sample over a minute is not an RTT and is dropped. The first
+// sample sets the estimate (RFC 6298 §2.2: SRTT <- R); later ones are
+// averaged in with gain 1/8 (§2.3).
+func (c *Conn) takeRTTSample(now clock.Instant, e *wire.DCCPTimestampEcho) {
+	units := int64(tsUnits(now) - e.Echo) // 10 µs units, wrapping
+	if e.ElapsedLen > 0 {
+		units -= int64(e.Elapsed)
+	}
+	rtt := time.Duration(units) * tsUnit
+	if rtt < -tsUnit || rtt >= time.Minute {
+		return
+	}
+	rtt = max(rtt, tsUnit)
+	c.rttSample = rtt
+	if !c.rttValid {
+		c.srtt, c.rttValid = rtt, true
+		return
+	}
+	c.srtt = (7*c.srtt + rtt) / 8
 }
 
 // tsUnits converts an Instant to Timestamp units of 10 µs (§13.1).

@@ -100,6 +100,7 @@ type Tx struct {
 	p        float64
 	r        time.Duration
 	tNom     clock.Instant
+	lastData clock.Instant // when the last data packet was sent
 	nfb      clock.Instant // no-feedback timer (RFC 5348 §4.4)
 	tld      clock.Instant // time last doubled in slow start
 	start    clock.Instant
@@ -117,6 +118,10 @@ func NewTx(now clock.Instant, s int) *Tx {
 
 // X returns the allowed sending rate in bytes per second.
 func (t *Tx) X() float64 { return t.x }
+
+// R returns the sender's round-trip time estimate (zero before the first
+// sample).
+func (t *Tx) R() time.Duration { return t.r }
 
 // initialRate is RFC 5348 §4.2's W_init/R: min(4s, max(2s, 4380)) per RTT.
 func (t *Tx) initialRate() float64 {
@@ -150,15 +155,29 @@ func (t *Tx) OnSent(now clock.Instant, data bool, size int) uint8 {
 		if t.tNom == 0 || t.tNom.Before(now) {
 			t.tNom = now
 		}
-		t.tNom = t.tNom.Add(time.Duration(float64(t.s) / t.x * float64(time.Second)))
+		t.tNom = t.tNom.Add(t.ipi())
+		t.lastData = now
 	}
 	if q := t.r / 4; q > 0 && now.Sub(t.lastQRtt) >= q {
+		// RFC 4342 §8.1: the counter moves by at most 5 between two
+		// packets, and after a longer silence its time base restarts.
+		// Moving it by the full count would wrap it modulo 16: after 16
+		// quarter RTTs of silence the receiver would see no change and
+		// not send the feedback a round trip calls for (§10.3).
 		k := now.Sub(t.lastQRtt) / q
+		if k > 5 {
+			k, t.lastQRtt = 5, now
+		} else {
+			t.lastQRtt = t.lastQRtt.Add(k * q)
+		}
 		t.ccval = uint8((int64(t.ccval) + int64(k)) % 16)
-		t.lastQRtt = t.lastQRtt.Add(k * q)
 	}
 	return t.ccval
 }
+
+// ipi is the inter-packet interval at the current rate, s/X (RFC 5348
+// §4.6).
+func (t *Tx) ipi() time.Duration { return time.Duration(float64(t.s) / t.x * float64(time.Second)) }
 
 // OnFeedback applies a receiver report (RFC 5348 §4.3): the RTT sample,
 // the loss event rate p and the receive rate in bytes/s.
@@ -181,7 +200,29 @@ func (t *Tx) OnFeedback(now clock.Instant, rtt time.Duration, p, xRecv float64) 
 		t.x = max(min(2*t.x, 2*xRecv), t.initialRate())
 		t.tld = now
 	}
-	t.nfb = now.Add(max(4*t.r, time.Duration(2*float64(t.s)/t.x*float64(time.Second))))
+	t.nfb = now.Add(t.noFeedbackInterval())
+	// The next packet is due one interval at the new rate after the last
+	// one (RFC 5348 §4.6 spaces packets by s/X for the current X): the
+	// interval scheduled at the initial one packet per second (§4.2)
+	// would otherwise hold the sender for a second after the first
+	// feedback raised X.
+	if next := t.lastData.Add(t.ipi()); t.tNom != 0 && next.Before(t.tNom) {
+		t.tNom = next
+	}
+}
+
+// MinNoFeedback is the shortest no-feedback interval. RFC 5348 §4.3
+// gives max(4R, 2s/X); on a path of a few microseconds 4R is shorter than
+// the wait of the receiver's feedback for a CPU, and each expiry halves X
+// (§4.4). Linux bounds 4R below by TCP's minimum RTO (tcp_rto_min, 200
+// ms) for the same reason ("rate halving on networks with very low
+// RTTs"); so does this sender.
+const MinNoFeedback = 200 * time.Millisecond
+
+// noFeedbackInterval is max(4R, MinNoFeedback, 2s/X) (RFC 5348 §4.3 step
+// 4, with the floor above).
+func (t *Tx) noFeedbackInterval() time.Duration {
+	return max(4*t.r, MinNoFeedback, 2*t.ipi())
 }
 
 // NextDeadline returns the no-feedback timer.
@@ -196,7 +237,7 @@ func (t *Tx) HandleTimer(now clock.Instant) {
 	t.x = max(t.x/2, float64(t.s)/TMBI.Seconds())
 	iv := 2 * time.Second
 	if t.r > 0 {
-		iv = max(4*t.r, time.Duration(2*float64(t.s)/t.x*float64(time.Second)))
+		iv = t.noFeedbackInterval()
 	}
 	t.nfb = now.Add(iv)
 }
