@@ -107,11 +107,12 @@ func (a *ccid3Rx) OnPacket(now clock.Instant, p *Packet, rtt time.Duration) bool
 	return false
 }
 func (a *ccid3Rx) AppendFeedback(now clock.Instant, o *Options) {
+	if !a.rx.Pending() {
+		return
+	}
 	ler, rr := a.rx.Feedback(now)
 	o.AddCCID(ccid3.OptLossEventRate, ccid3.EncodeU32(a.ler[:0], ler))
 	o.AddCCID(ccid3.OptReceiveRate, ccid3.EncodeU32(a.rrb[:0], rr))
 }
-func (a *ccid3Rx) NextDeadline() clock.Instant { return a.rx.NextDeadline() }
-func (a *ccid3Rx) HandleTimer(now clock.Instant) bool {
-	return due(a.rx.NextDeadline(), now)
-}
+func (a *ccid3Rx) NextDeadline() clock.Instant        { return a.rx.NextDeadline() }
+func (a *ccid3Rx) HandleTimer(now clock.Instant) bool { return a.rx.HandleTimer(now) }

@@ -259,6 +259,7 @@ type Rx struct {
 	fbSent   bool
 	buf      [8]byte
 	needFB   bool
+	newData  bool // a data packet arrived since the last feedback
 }
 
 // NewRx returns a receiver.
@@ -270,6 +271,7 @@ func (r *Rx) OnData(now clock.Instant, seq seqnum.V48, ccval uint8, size int, rt
 		r.since = now
 	}
 	r.bytes += size
+	r.newData = true
 	lossEvent := false
 	if r.any && r.high.Add(1).LessThan(seq) { // a gap: packets lost
 		if r.li.n == 0 || (ccval-r.lastEvCC)%16 > 4 { // a new loss event
@@ -299,6 +301,23 @@ func (r *Rx) OnData(now clock.Instant, seq seqnum.V48, ccval uint8, size int, rt
 	return lossEvent || first || periodic
 }
 
+// Pending reports whether data arrived since the last feedback. RFC 5348
+// §6.2: with no data packet received since the last feedback, no
+// feedback is sent (its receive rate, measured over an interval without
+// data, would read 0, and the sender's X = min(X_calc, 2 X_recv) would
+// fall to its minimum).
+func (r *Rx) Pending() bool { return r.newData }
+
+// HandleTimer reports whether the feedback timer has fired with data to
+// report, and disarms it.
+func (r *Rx) HandleTimer(now clock.Instant) bool {
+	if r.fbDue == 0 || now.Before(r.fbDue) {
+		return false
+	}
+	r.fbDue = 0
+	return r.newData
+}
+
 // P returns the loss event rate the receiver reports.
 func (r *Rx) P() float64 { return r.li.P() }
 
@@ -312,7 +331,7 @@ func (r *Rx) Feedback(now clock.Instant) (lossEventRate, receiveRate uint32) {
 	if el := now.Sub(r.since).Seconds(); el > 0 {
 		r.lastRate = float64(r.bytes) / el
 	}
-	r.bytes, r.since, r.fbDue = 0, now, 0
+	r.bytes, r.since, r.fbDue, r.newData = 0, now, 0, false
 	r.fbCC, r.fbSent = r.lastCC, true
 	return lossEventRate, uint32(min(r.lastRate, math.MaxUint32))
 }

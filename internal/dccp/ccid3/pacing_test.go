@@ -67,3 +67,34 @@ func TestNoFeedbackFloor(t *testing.T) {
 		t.Errorf("R = 100 ms: no-feedback timer in %v, want 4R = 400ms", got)
 	}
 }
+
+// TestRxNoFeedbackWithoutData: RFC 5348 §6.2, no feedback when no data
+// packet arrived since the last one (its receive rate would read 0 and
+// hold the sender at its minimum rate); an empty datagram is data too;
+// the feedback timer fires once and disarms.
+func TestRxNoFeedbackWithoutData(t *testing.T) {
+	now := clock.Instant(1e18)
+	r := NewRx()
+	if r.Pending() {
+		t.Fatal("pending before any data")
+	}
+	r.OnData(now, 1, 0, 1000, time.Millisecond)
+	if !r.Pending() {
+		t.Fatal("not pending after a data packet")
+	}
+	r.Feedback(now.Add(time.Millisecond))
+	if r.Pending() {
+		t.Error("pending right after feedback")
+	}
+	r.OnData(now.Add(2*time.Millisecond), 2, 0, 0, time.Millisecond)
+	if !r.Pending() {
+		t.Error("an empty datagram is not counted as data")
+	}
+	due := r.NextDeadline()
+	if due == 0 || !r.HandleTimer(due) {
+		t.Fatalf("timer at %v did not ask for feedback", due)
+	}
+	if r.NextDeadline() != 0 || r.HandleTimer(due) {
+		t.Error("the timer stays armed after firing")
+	}
+}
