@@ -82,6 +82,14 @@ func (c *Conn) sendReset(now clock.Instant, code wire.DCCPResetCode, why string,
 	c.setState(now, Closed, why)
 }
 
+// minCloseRTO bounds the first Close/CloseReq retransmission below. §8.3
+// asks for two RTTs; with SRTT from real samples (a few µs on a local
+// path) that is shorter than a peer's scheduling delay, and the Close
+// went out again before the peer's crossing Close or final Reset could
+// arrive. 200 ms is RFC 4340 §3.4's default RTT and Linux's minimum TCP
+// RTO; Linux's DCCP waits longer still (DCCP_TIMEOUT_INIT, 3 s).
+const minCloseRTO = 200 * time.Millisecond
+
 // startClosing sends Close (to state Closing) or CloseReq (to CloseReq)
 // and arms its retransmission timer: first after two round-trip times,
 // then backing off exponentially to at most 64 s (§8.3), until the final
@@ -95,7 +103,7 @@ func (c *Conn) startClosing(now clock.Instant, s State, why string) {
 	c.setState(now, s, why)
 	c.timer.rtxStart = now
 	c.timer.rtxCount = 0
-	c.timer.rtxInterval = max(2*c.srtt, 10*time.Millisecond)
+	c.timer.rtxInterval = max(2*c.srtt, minCloseRTO)
 	c.timer.rtx = now.Add(c.timer.rtxInterval)
 }
 
