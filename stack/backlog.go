@@ -84,16 +84,16 @@ func (l *TCPListener) synLocked(now clock.Instant, tuple fourTuple, seg *tcp.Seg
 			l.refuse(tuple, seg)
 			return
 		}
-		req, tsVal := l.jar.Make(now, &cfg, tuple.local, tuple.remote, seg)
+		req, tsVal := l.jar.Make(now, cfg, tuple.local, tuple.remote, seg)
 		var out tcp.Segment
-		req.FillSYNACK(&cfg, tsVal, &out)
+		req.FillSYNACK(cfg, tsVal, &out)
 		if l.out.emit(tuple, &out) {
 			l.stats.CookiesSent++
 			l.lastCookie = now
 		}
 		return
 	}
-	req := tcp.NewRequest(&cfg, iss, l.jar.TSOffset(tuple.local, tuple.remote), seg)
+	req := tcp.NewRequest(cfg, iss, l.jar.TSOffset(tuple.local, tuple.remote), seg)
 	e := l.syn.add(tuple, req)
 	if l.prof.SYNACKBeforeAccept {
 		l.sendSYNACK(now, e, false)
@@ -133,7 +133,7 @@ func (l *TCPListener) rst(tuple fourTuple, seg *tcp.Segment) {
 func (l *TCPListener) sendSYNACK(now clock.Instant, e *halfOpen, byTimer bool) {
 	cfg := l.s.tcpConfig(e.tuple.local.Addr())
 	var out tcp.Segment
-	e.req.FillSYNACK(&cfg, e.req.SYNACKTSVal(now), &out)
+	e.req.FillSYNACK(cfg, e.req.SYNACKTSVal(now), &out)
 	if !l.out.emit(e.tuple, &out) {
 		return
 	}

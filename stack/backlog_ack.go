@@ -84,7 +84,7 @@ func (l *TCPListener) handleBareACK(tuple fourTuple, seg *tcp.Segment) {
 		return
 	}
 	cfg := l.s.tcpConfig(tuple.local.Addr())
-	req, ok := l.jar.Check(now, &cfg, tuple.local, tuple.remote, seg)
+	req, ok := l.jar.Check(now, cfg, tuple.local, tuple.remote, seg)
 	switch {
 	case !ok:
 		l.stats.CookiesRejected++
@@ -115,7 +115,7 @@ func (l *TCPListener) establish(tuple fourTuple, req *tcp.Request, seg *tcp.Segm
 		s.mu.Unlock()
 		return
 	}
-	c := s.newConn(tuple, func(cfg tcp.Config) *tcp.Conn { return tcp.NewFromRequest(now, cfg, req) })
+	c := s.newConn(tuple, func(cfg *tcp.Config) *tcp.Conn { return tcp.NewFromRequest(now, cfg, req) })
 	s.conns[tuple] = c
 	s.mu.Unlock()
 

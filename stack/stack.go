@@ -125,8 +125,10 @@ type Stack struct {
 	sched   Scheduler
 	prof    profile.Profile
 	tcpOpts TCPOptions
-	isn     *tcp.ISNGenerator
-	onState func(now clock.Instant, local, remote netip.AddrPort, from, to, why string)
+	// tcpCfg4 and tcpCfg6 are the connections' shared configurations.
+	tcpCfg4, tcpCfg6 *tcp.Config
+	isn              *tcp.ISNGenerator
+	onState          func(now clock.Instant, local, remote netip.AddrPort, from, to, why string)
 
 	mu        sync.Mutex // guards the tables below and rng
 	rng       *mrand.Rand
@@ -196,6 +198,7 @@ func New(cfg Config) (*Stack, error) {
 	if s.prof.Name == "" {
 		s.prof = profile.Linux
 	}
+	s.tcpCfg4, s.tcpCfg6 = s.buildTCPConfig(true), s.buildTCPConfig(false)
 	seed := cfg.Seed
 	if seed == 0 {
 		var b [8]byte

@@ -45,11 +45,22 @@ type TCPConn struct {
 	rx              *deferredSegs
 }
 
-func (s *Stack) tcpConfig(local netip.Addr) tcp.Config {
+// tcpConfig is the connection configuration for a local address: one
+// shared tcp.Config per address family (tcp.Config.Share), built once.
+func (s *Stack) tcpConfig(local netip.Addr) *tcp.Config {
+	if local.Is4() {
+		return s.tcpCfg4
+	}
+	return s.tcpCfg6
+}
+
+// buildTCPConfig makes the connection configuration of an address family
+// from the stack's options.
+func (s *Stack) buildTCPConfig(v4 bool) *tcp.Config {
 	o := s.tcpOpts
 	hdr := 40
 	peerMSS := 536
-	if !local.Is4() {
+	if !v4 {
 		hdr = 60
 		peerMSS = 1220
 	}
@@ -62,19 +73,23 @@ func (s *Stack) tcpConfig(local netip.Addr) tcp.Config {
 		SYNRetries: o.SYNRetries, Retries: o.Retries, UserTimeout: o.UserTimeout,
 		FinWait2Timeout: o.FinWait2Timeout, CongestionControl: o.CongestionControl,
 		Profile: s.prof,
-	}
+	}.Share()
 }
 
 // newConn makes the socket for tuple around a core built by mk (which
 // receives the config with the trace hook set). The caller registers it.
-func (s *Stack) newConn(tuple fourTuple, mk func(cfg tcp.Config) *tcp.Conn) *TCPConn {
+func (s *Stack) newConn(tuple fourTuple, mk func(cfg *tcp.Config) *tcp.Conn) *TCPConn {
 	c := &TCPConn{s: s, tuple: tuple}
 	cfg := s.tcpConfig(tuple.local.Addr())
 	if s.onState != nil {
+		// The trace hook names the connection: this one gets a Config
+		// of its own (the lab's hosts; a plain host shares one).
+		own := *cfg
 		hook := s.onState
-		cfg.OnStateChange = func(now clock.Instant, from, to tcp.State, why string) {
+		own.OnStateChange = func(now clock.Instant, from, to tcp.State, why string) {
 			hook(now, tuple.local, tuple.remote, from.String(), to.String(), why)
 		}
+		cfg = &own
 	}
 	c.core = mk(cfg)
 	c.timer = s.clk.NewTimer(c.onTimer)
@@ -125,7 +140,7 @@ func (s *Stack) DialTCPWith(ctx context.Context, remote netip.AddrPort, opts Dia
 	}
 	now := s.clk.Now()
 	iss := s.isn.ISN(now, tuple.local, tuple.remote)
-	c := s.newConn(tuple, func(cfg tcp.Config) *tcp.Conn { return tcp.NewActive(now, cfg, iss) })
+	c := s.newConn(tuple, func(cfg *tcp.Config) *tcp.Conn { return tcp.NewActive(now, cfg, iss) })
 	s.conns[tuple] = c
 	s.mu.Unlock()
 

@@ -17,11 +17,20 @@ import (
 // used while it is busy and gives them back to the shared pools when it
 // goes quiet (releaseBufs), so an idle socket holds none.
 type txQueue struct {
-	outq, spare      [][]byte         // the packets, as the link takes them
-	outBlk, spareBlk []*bufpool.Block // their buffers, in the same order
-	free             []*bufpool.Block
-	writing          bool
+	outq, spare []txPacket
+	free        []*bufpool.Block
+	writing     bool
 }
+
+// txPacket is a queued packet: the first n bytes of its buffer.
+type txPacket struct {
+	blk *bufpool.Block
+	n   int
+}
+
+// batches lends writeOut the [][]byte the link takes, so that a socket
+// needs no field for it.
+var batches = sync.Pool{New: func() any { return new([][]byte) }}
 
 // take returns a buffer for one packet: its B holds at least mtu bytes;
 // the packet must be encoded into B[:mtu], so that one larger than the
@@ -39,10 +48,7 @@ func (q *txQueue) take(mtu int) *bufpool.Block {
 }
 
 // push queues the first n bytes of b, a buffer from take.
-func (q *txQueue) push(b *bufpool.Block, n int) {
-	q.outq = append(q.outq, b.B[:n])
-	q.outBlk = append(q.outBlk, b)
-}
+func (q *txQueue) push(b *bufpool.Block, n int) { q.outq = append(q.outq, txPacket{b, n}) }
 
 // giveBack returns an unused buffer from take.
 func (q *txQueue) giveBack(b *bufpool.Block) { q.free = append(q.free, b) }
@@ -55,34 +61,47 @@ func (q *txQueue) writeOut(s *Stack, mu *sync.Mutex) {
 	}
 	q.writing = true
 	for len(q.outq) > 0 {
-		batch, blks := q.outq, q.outBlk
-		q.outq, q.outBlk = q.spare[:0], q.spareBlk[:0]
+		queued := q.outq
+		q.outq = q.spare[:0]
+		bp := batches.Get().(*[][]byte)
+		batch := (*bp)[:0]
+		for _, p := range queued {
+			batch = append(batch, p.blk.B[:p.n])
+		}
 		mu.Unlock()
 		s.pktsOut.Add(uint64(len(batch)))
 		s.link.WritePackets(batch) //nolint:errcheck // a packet the link refuses is a lost packet
 		mu.Lock()
-		q.free = append(q.free, blks...)
 		clear(batch)
-		clear(blks)
-		q.spare, q.spareBlk = batch[:0], blks[:0]
+		*bp = batch[:0]
+		batches.Put(bp)
+		for i, p := range queued {
+			q.free = append(q.free, p.blk)
+			queued[i] = txPacket{}
+		}
+		q.spare = queued[:0]
 	}
 	q.writing = false
 }
 
 // dropQueued forgets the packets not yet written.
 func (q *txQueue) dropQueued() {
-	q.free = append(q.free, q.outBlk...)
-	clear(q.outq)
-	clear(q.outBlk)
-	q.outq, q.outBlk = q.outq[:0], q.outBlk[:0]
+	for i, p := range q.outq {
+		q.free = append(q.free, p.blk)
+		q.outq[i] = txPacket{}
+	}
+	q.outq = q.outq[:0]
 }
 
-// releaseBufs hands the free buffers back to the shared pools (a quiet
-// socket need not keep one MTU-sized buffer each).
+// releaseBufs hands the free buffers back to the shared pools, and drops
+// the queue's own small slices, so that a quiet socket holds none of it
+// (idle connections are what a host has most of).
 func (q *txQueue) releaseBufs() {
-	for i, b := range q.free {
+	for _, b := range q.free {
 		bufpool.Put(b)
-		q.free[i] = nil
 	}
-	q.free = q.free[:0]
+	q.free = nil
+	if len(q.outq) == 0 && !q.writing {
+		q.outq, q.spare = nil, nil
+	}
 }

@@ -96,7 +96,7 @@ func TestFinWait2_DataAfterShutdownWriteIsDelivered(t *testing.T) {
 func TestEstablished_AbortLingerZero(t *testing.T) {
 	h := newHarness(t, Established)
 	h.app.Write("queued")
-	h.c.cfg.NoDelay = true
+	h.c.noDelay = true
 	h.wantSent("data", seg{flags: PSH | ACK, seq: localISS + 1, ack: remoteISS + 1, payload: "queued"})
 	h.c.sndWnd = 0 // let the next write stay unsent
 	h.app.Write("unsent")

@@ -18,12 +18,17 @@ import (
 // calls), conn_app.go (Read, Write), conn_timer.go and timewait.go (reuse
 // of a 4-tuple in TIME-WAIT).
 type Conn struct {
-	cfg   Config // cfg.Profile: the behaviours that differ between systems
+	cfg   *Config // shared (Config.Share) or its own; cfg.Profile: what differs between systems
 	state State
 	// passive: opened by NewPassive (an RST in SYN-RECEIVED then means the
 	// peer is gone, not that we were refused).
 	passive bool
-	opened  clock.Instant
+	// The window scale shifts (RFC 7323 §2) and the TSval offset (§5.4)
+	// sit with the small fields above: packed so, a Conn fits the
+	// 768-byte allocation size class (TestConnFitsItsSizeClass).
+	sndShift, rcvShift uint8
+	tsOffset           uint32
+	opened             clock.Instant
 
 	// Send sequence space (RFC 9293 §3.3.1). sndMax is the highest
 	// sequence number sent plus one: SND.NXT goes back to SND.UNA after a
@@ -31,8 +36,7 @@ type Conn struct {
 	iss, sndUna, sndNxt, sndMax seqnum.V32
 	sndWnd, maxSndWnd           uint32 // scaled; MAX.SND.WND of RFC 5961 §5.2
 	sndWL1, sndWL2              seqnum.V32
-	sndShift, rcvShift          uint8 // window scale shifts (RFC 7323 §2)
-	sndMSS                      int   // effective send MSS, options excluded
+	sndMSS                      int // effective send MSS, options excluded
 
 	// Receive sequence space. rcvAdv is the right edge of the window last
 	// advertised; it never moves left (RFC 9293 §3.8.6.2.2).
@@ -43,7 +47,6 @@ type Conn struct {
 	wsOK, sackOK, tsOK bool
 	tsRecent           uint32 // TS.Recent (RFC 7323 §4.3)
 	tsRecentAt         clock.Instant
-	tsOffset           uint32
 
 	// snd holds data written but not yet acknowledged; its first byte has
 	// sequence number sndBufSeq. The FIN, once queued, follows its last
@@ -65,6 +68,8 @@ type Conn struct {
 	// in a D-SACK block (RFC 2883).
 	hasDSACK       bool
 	dsackL, dsackR seqnum.V32
+
+	noDelay, keepAlive bool // TCP_NODELAY, SO_KEEPALIVE: from cfg, then set per connection
 
 	appClosed  bool  // full close (Close) was called
 	readClosed bool  // CloseRead or Close was called
@@ -179,10 +184,16 @@ type timers struct {
 	rtx, persist, delack, keepalive, timeWait, finWait2 clock.Instant
 }
 
-func newConn(now clock.Instant, cfg Config, iss seqnum.V32) *Conn {
-	cfg.setDefaults()
+func newConn(now clock.Instant, cfg *Config, iss seqnum.V32) *Conn {
+	if !cfg.shared {
+		own := *cfg
+		own.setDefaults()
+		cfg = &own
+	}
 	c := &Conn{
 		cfg:       cfg,
+		noDelay:   cfg.NoDelay,
+		keepAlive: cfg.KeepAlive,
 		opened:    now,
 		iss:       iss,
 		sndUna:    iss,
@@ -204,8 +215,9 @@ func newConn(now clock.Instant, cfg Config, iss seqnum.V32) *Conn {
 
 // NewActive opens a connection actively (RFC 9293 §3.10.1 OPEN): the Conn
 // starts in SYN-SENT and its first NextSegment is the SYN. iss comes from
-// an ISNGenerator.
-func NewActive(now clock.Instant, cfg Config, iss seqnum.V32) *Conn {
+// an ISNGenerator. The Conn keeps cfg if it comes from Config.Share, else
+// a copy.
+func NewActive(now clock.Instant, cfg *Config, iss seqnum.V32) *Conn {
 	c := newConn(now, cfg, iss)
 	c.synPending = true
 	c.setState(now, SynSent, "active open")
@@ -215,8 +227,8 @@ func NewActive(now clock.Instant, cfg Config, iss seqnum.V32) *Conn {
 // NewPassive opens a connection from a SYN that reached a listener (RFC
 // 9293 §3.10.7.2): the Conn starts in SYN-RECEIVED and its first
 // NextSegment is the SYN-ACK. The caller checked that syn carries SYN and
-// neither ACK nor RST.
-func NewPassive(now clock.Instant, cfg Config, iss seqnum.V32, syn *Segment) *Conn {
+// neither ACK nor RST. cfg is kept or copied as for NewActive.
+func NewPassive(now clock.Instant, cfg *Config, iss seqnum.V32, syn *Segment) *Conn {
 	c := newConn(now, cfg, iss)
 	c.passive = true
 	c.stats.SegsIn++
@@ -372,11 +384,11 @@ func (c *Conn) Negotiated() (windowScaling, sack, timestamps bool) {
 }
 
 // SetNoDelay turns Nagle's algorithm off (true) or on, as TCP_NODELAY.
-func (c *Conn) SetNoDelay(on bool) { c.cfg.NoDelay = on }
+func (c *Conn) SetNoDelay(on bool) { c.noDelay = on }
 
 // SetKeepAlive turns keepalive probes on or off (RFC 9293 §3.8.4).
 func (c *Conn) SetKeepAlive(now clock.Instant, on bool) {
-	c.cfg.KeepAlive = on
+	c.keepAlive = on
 	c.kaProbes = 0
 	c.timers.keepalive = 0
 	c.armKeepalive(now)

@@ -242,7 +242,7 @@ func (c *Conn) fillNew(now clock.Instant, seg *Segment) bool {
 			if n < int(c.maxSndWnd/2) {
 				n = 0
 			}
-		} else if !c.cfg.NoDelay && c.sndUna != c.sndNxt && !c.finQueued {
+		} else if !c.noDelay && c.sndUna != c.sndNxt && !c.finQueued {
 			n = 0 // Nagle: a small segment waits while data is unacknowledged
 		}
 	}

@@ -112,7 +112,7 @@ func (c *Conn) timeout(now clock.Instant, why string) {
 
 // armKeepalive arms the idle timer in ESTABLISHED when keepalive is on.
 func (c *Conn) armKeepalive(now clock.Instant) {
-	if c.cfg.KeepAlive && c.state == Established && c.timers.keepalive == 0 {
+	if c.keepAlive && c.state == Established && c.timers.keepalive == 0 {
 		c.timers.keepalive = now.Add(c.cfg.KeepAliveIdle)
 	}
 }
@@ -120,7 +120,7 @@ func (c *Conn) armKeepalive(now clock.Instant) {
 // onKeepalive sends a keepalive probe or, after KeepAliveCount unanswered
 // ones, gives up with RST as Linux does.
 func (c *Conn) onKeepalive(now clock.Instant) {
-	if !c.cfg.KeepAlive || (c.state != Established && c.state != CloseWait) {
+	if !c.keepAlive || (c.state != Established && c.state != CloseWait) {
 		c.timers.keepalive = 0
 		return
 	}

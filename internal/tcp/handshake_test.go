@@ -146,7 +146,7 @@ func TestSynReceived_RSTPassiveOpenIsGone(t *testing.T) {
 
 func TestHandshake_OptionNegotiation(t *testing.T) {
 	cfg := DefaultConfig() // MSS 1460, 256 KiB buffers, WS/SACK/TS on
-	a := NewActive(startTime, cfg, localISS)
+	a := NewActive(startTime, &cfg, localISS)
 	var syn Segment
 	if !a.NextSegment(startTime, &syn) {
 		t.Fatal("no SYN")
@@ -156,7 +156,7 @@ func TestHandshake_OptionNegotiation(t *testing.T) {
 		t.Fatalf("SYN options = %+v, want MSS 1460, WS 3 (256 KiB >> 3 fits 16 bits), SACK-perm, TS", o)
 	}
 	// The peer offers MSS 1400, WS 7, SACK-perm and TS.
-	b := NewPassive(startTime, cfg, remoteISS, &Segment{Seq: localISS, Flags: wire.SYN, Window: 65535,
+	b := NewPassive(startTime, &cfg, remoteISS, &Segment{Seq: localISS, Flags: wire.SYN, Window: 65535,
 		Options: wire.TCPOptions{HasMSS: true, MSS: 1400, HasWScale: true, WScale: 7, SACKPermitted: true,
 			HasTimestamp: true, TSVal: 77}})
 	var sa Segment
@@ -172,7 +172,7 @@ func TestHandshake_OptionNegotiation(t *testing.T) {
 		t.Errorf("send MSS = %d, want 1388 (peer's 1400 minus the timestamps option)", got)
 	}
 	// A peer without options: no WS, SACK or TS in our SYN-ACK; MSS default 536.
-	c := NewPassive(startTime, cfg, remoteISS, &Segment{Seq: localISS, Flags: wire.SYN, Window: 65535})
+	c := NewPassive(startTime, &cfg, remoteISS, &Segment{Seq: localISS, Flags: wire.SYN, Window: 65535})
 	c.NextSegment(startTime, &sa)
 	if sa.Options.HasWScale || sa.Options.SACKPermitted || sa.Options.HasTimestamp {
 		t.Errorf("SYN-ACK to a bare SYN offers %+v, want only MSS", sa.Options)
@@ -184,7 +184,7 @@ func TestHandshake_OptionNegotiation(t *testing.T) {
 
 func TestHandshake_WindowScaleClamp(t *testing.T) {
 	cfg := DefaultConfig()
-	b := NewPassive(startTime, cfg, remoteISS, &Segment{Seq: localISS, Flags: wire.SYN, Window: 65535,
+	b := NewPassive(startTime, &cfg, remoteISS, &Segment{Seq: localISS, Flags: wire.SYN, Window: 65535,
 		Options: wire.TCPOptions{HasWScale: true, WScale: 20}})
 	var sa Segment
 	b.NextSegment(startTime, &sa)

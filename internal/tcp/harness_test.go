@@ -108,11 +108,11 @@ func newHarnessPeer(t *testing.T, state State, peerOpts wire.TCPOptions, mods ..
 	}
 	switch state {
 	case SynReceived:
-		h.c = NewPassive(h.now, cfg, localISS, &Segment{Seq: remoteISS, Flags: SYN, Window: 8000, Options: peerOpts})
+		h.c = NewPassive(h.now, &cfg, localISS, &Segment{Seq: remoteISS, Flags: SYN, Window: 8000, Options: peerOpts})
 		h.wantSent("SYN-ACK", seg{flags: SYN | ACK, seq: localISS, ack: remoteISS + 1})
 		return h
 	}
-	h.c = NewActive(h.now, cfg, localISS)
+	h.c = NewActive(h.now, &cfg, localISS)
 	h.wantSent("SYN", seg{flags: SYN, seq: localISS})
 	if state == SynSent {
 		return h

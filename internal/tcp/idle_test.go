@@ -20,10 +20,10 @@ func newIdlePair(t *testing.T) *idlePair {
 	cfg := DefaultConfig()
 	cfg.NoDelay = true
 	p := &idlePair{now: startTime, buf: make([]byte, 256<<10)}
-	p.a = NewActive(p.now, cfg, localISS)
+	p.a = NewActive(p.now, &cfg, localISS)
 	var s Segment
 	p.a.NextSegment(p.now, &s)
-	p.b = NewPassive(p.now, cfg, remoteISS, &s)
+	p.b = NewPassive(p.now, &cfg, remoteISS, &s)
 	p.shuttle()
 	if p.a.State() != Established {
 		t.Fatalf("pair not established: %v", p.a.State())

@@ -116,7 +116,7 @@ func newLoop(t testing.TB, seed uint64, loss float64, size int, cfg Config) *loo
 		l.ep[i] = &endpoint{name: []string{"A", "B"}[i], seed: uint64(i), total: size,
 			readBuf: make([]byte, 3000), wrBuf: make([]byte, 7000)}
 	}
-	l.ep[0].c = NewActive(l.now, cfg, localISS)
+	l.ep[0].c = NewActive(l.now, &cfg, localISS)
 	return l
 }
 
@@ -192,7 +192,7 @@ func (l *loop) deliver(f inFlight) {
 			if l.cfgB != nil {
 				cfg = *l.cfgB
 			}
-			e.c = NewPassive(l.now, cfg, remoteISS, &f.seg)
+			e.c = NewPassive(l.now, &cfg, remoteISS, &f.seg)
 		}
 	} else {
 		e.c.HandleSegment(l.now, &f.seg)

@@ -84,7 +84,7 @@ func (r *Request) SYNACKTSVal(now clock.Instant) uint32 {
 // ESTABLISHED and processes any data or FIN the segment carries (RFC 9293
 // §3.10.7.4, SYN-RECEIVED, fifth check). A request rebuilt from a SYN
 // cookie (CookieJar.Check) is made the same way.
-func NewFromRequest(now clock.Instant, cfg Config, r *Request) *Conn {
+func NewFromRequest(now clock.Instant, cfg *Config, r *Request) *Conn {
 	c := newConn(now, cfg, r.ISS)
 	c.passive = true
 	c.tsOffset = r.TSOffset

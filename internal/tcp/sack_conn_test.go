@@ -33,7 +33,7 @@ func newSACKHarnessWith(t *testing.T, noRACK bool, rtt time.Duration) *harness {
 	cfg.NoSACK, cfg.NoDelay, cfg.NoRACK = false, true, noRACK
 	h := &harness{t: t, now: startTime, cfg: cfg}
 	h.app = appDriver{h}
-	h.c = NewActive(h.now, cfg, localISS)
+	h.c = NewActive(h.now, &cfg, localISS)
 	h.drain()
 	h.advance(rtt)
 	h.recvSeg(&Segment{Seq: remoteISS, Ack: localISS + 1, Flags: SYN | ACK, Window: 8000,

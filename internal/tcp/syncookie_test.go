@@ -108,7 +108,7 @@ func FuzzCookieCheck(f *testing.F) {
 		a.Options.HasTimestamp, a.Options.TSEcr = ts, tsecr
 		r, ok := j.Check(ckT0.Add(time.Duration(dt)), &cfg, ckLocal, ckRemote, a)
 		if ok {
-			c := NewFromRequest(ckT0, cfg, &r)
+			c := NewFromRequest(ckT0, &cfg, &r)
 			c.HandleSegment(ckT0, a)
 			if r.PeerWScale > 14 {
 				t.Fatalf("accepted window scale %d", r.PeerWScale)
