@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"slices"
 	"time"
 )
@@ -172,6 +173,7 @@ func Run(cfg Config, progress io.Writer) ([]Row, error) {
 					continue // loopback has one MTU: reported once, in the 1500 row
 				}
 				say("run %d/%d: %s %s", run+1, cfg.Runs, m, s)
+				settle()
 				r, err := Bulk(s, mtu, cfg.BulkBytes)
 				add(m, s, r.Gbps(), err)
 				if s != Kernel && err == nil {
@@ -186,6 +188,7 @@ func Run(cfg Config, progress io.Writer) ([]Row, error) {
 			}
 			for _, s := range all {
 				say("run %d/%d: %s %s", run+1, cfg.Runs, m, s)
+				settle()
 				v, err := Churn(s, conc, cfg.ChurnTime)
 				add(m, s, v, err)
 			}
@@ -207,3 +210,8 @@ func Run(cfg Config, progress io.Writer) ([]Row, error) {
 	}
 	return rows, errors.Join(errs...)
 }
+
+// settle starts each figure from a collected heap, so that one stack's
+// garbage (10,000 closed connections after the memory measure, a churn
+// run's) is not collected on the next one's time.
+func settle() { runtime.GC() }
