@@ -66,3 +66,8 @@ func (c *Conn) startCCIDs(now clock.Instant) {
 func NoCCID(now clock.Instant, id uint8, mps int, ackRatio int) (TxCCID, RxCCID) {
 	return nil, nil
 }
+
+// ackRatioRx is a receiving CCID that acknowledges every Ack Ratio data
+// packets (CCID 2, RFC 4341 §6.1): it follows the peer's Change L(Ack
+// Ratio) (RFC 4340 §11.3).
+type ackRatioRx interface{ setAckRatio(n uint64) }

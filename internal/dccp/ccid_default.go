@@ -53,6 +53,7 @@ func (a *ccid2Rx) OnPacket(now clock.Instant, p *Packet, rtt time.Duration) bool
 	}
 	return false
 }
+func (a *ccid2Rx) setAckRatio(n uint64) { a.r.SetAckRatio(int(min(n, maxAckRatio))) }
 func (a *ccid2Rx) AppendFeedback(now clock.Instant, o *Options) { a.r.OnAckSent() }
 func (a *ccid2Rx) NextDeadline() clock.Instant                  { return a.r.NextDeadline() }
 func (a *ccid2Rx) HandleTimer(now clock.Instant) bool           { return a.r.HandleTimer(now) }
@@ -102,7 +103,7 @@ type ccid3Rx struct {
 
 func (a *ccid3Rx) OnPacket(now clock.Instant, p *Packet, rtt time.Duration) bool {
 	if p.Type == wire.DCCPData || p.Type == wire.DCCPDataAck {
-		return a.rx.OnData(now, p.Seq, p.CCVal, len(p.Payload), rtt)
+		return a.rx.OnData(now, p.Seq, p.CCVal, len(p.Payload), p.Options.NDPCount, rtt)
 	}
 	return false
 }
@@ -113,6 +114,13 @@ func (a *ccid3Rx) AppendFeedback(now clock.Instant, o *Options) {
 	ler, rr := a.rx.Feedback(now)
 	o.AddCCID(ccid3.OptLossEventRate, ccid3.EncodeU32(a.ler[:0], ler))
 	o.AddCCID(ccid3.OptReceiveRate, ccid3.EncodeU32(a.rrb[:0], rr))
+}
+// lossCounter is a receiving CCID that counts loss events (Counters.LossEvents).
+type lossCounter interface{ lossEvents() uint64 }
+
+func (a *ccid3Rx) lossEvents() uint64 {
+	ev, _ := a.rx.LossEvents()
+	return ev
 }
 func (a *ccid3Rx) NextDeadline() clock.Instant        { return a.rx.NextDeadline() }
 func (a *ccid3Rx) HandleTimer(now clock.Instant) bool { return a.rx.HandleTimer(now) }

@@ -125,9 +125,10 @@ type Conn struct {
 	tsRecvAt  clock.Instant
 	tsPending bool
 
-	dup          bool // the packet being processed was seen before
-	appClosed    bool // the application called Close
-	closePending bool // Close waits for the send queue to drain
+	ndpRun       uint64 // non-data packets sent since the last data packet (§7.7)
+	dup          bool   // the packet being processed was seen before
+	appClosed    bool   // the application called Close
+	closePending bool   // Close waits for the send queue to drain
 	peerReset    wire.DCCPResetCode
 	gotReset     bool
 	events       Events

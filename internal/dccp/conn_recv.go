@@ -165,6 +165,10 @@ func (c *Conn) stepOptions(now clock.Instant, p *Packet) bool {
 		c.sendReset(now, code, "option processing failed", c.gsr)
 		return false
 	}
+	if ar, ok := c.rx.(ackRatioRx); ok && p.Options.NFeatures > 0 {
+		// §11.3: the sender's Change L(Ack Ratio) takes effect at once.
+		ar.setAckRatio(c.feat.remote[wire.DCCPFeatAckRatio])
+	}
 	c.acceptOptions(now, p)
 	c.dup = c.avRx.received(p.Seq)
 	if p.Type != wire.DCCPReset && p.Type != wire.DCCPSync && p.Type != wire.DCCPSyncAck {
@@ -175,8 +179,13 @@ func (c *Conn) stepOptions(now clock.Instant, p *Packet) bool {
 		c.tx.OnPacket(now, p, true, c.rttSample)
 		c.adaptSeqWindow()
 	}
-	if c.rx != nil && c.rx.OnPacket(now, p, c.srtt) {
-		c.out.ack = true
+	if c.rx != nil {
+		if c.rx.OnPacket(now, p, c.srtt) {
+			c.out.ack = true
+		}
+		if lc, ok := c.rx.(lossCounter); ok {
+			c.counters.LossEvents = lc.lossEvents()
+		}
 	}
 	return true
 }

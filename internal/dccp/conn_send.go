@@ -115,6 +115,9 @@ func (c *Conn) nextData(now clock.Instant, p *Packet) bool {
 	if c.sendQ.len() == 0 || (c.state != Open && c.state != PartOpen) {
 		return false
 	}
+	if c.seqGated(now) {
+		return false
+	}
 	size := len(c.sendQ.front())
 	if c.tx != nil {
 		ok, retry := c.tx.CanSend(now, size)
@@ -166,8 +169,29 @@ func (c *Conn) fill(now clock.Instant, p *Packet, ackno seqnum.V48) {
 	if hasAck && c.rx != nil && c.state >= Open && p.Type != wire.DCCPReset {
 		c.rx.AppendFeedback(now, o)
 	}
+	c.appendNDPCount(p)
 	if c.tx != nil {
 		p.CCVal = c.tx.OnSent(now, p.Seq, len(p.Payload), len(p.Payload) > 0)
+	}
+}
+
+// appendNDPCount adds the NDP Count option and counts p in the run of
+// non-data packets (RFC 4340 §7.7): with Send NDP Count = 1 (the feature
+// located here, §7.7.2) every packet that follows a non-data packet
+// carries the length of that run. Request, Response, Data and DataAck
+// are data packets; the others (Ack, Sync, SyncAck, Close, CloseReq,
+// Reset) are not. The receiver's CCID tells from it which gaps in the
+// sequence numbers lost data (§7.7.1; CCID 3's loss intervals, RFC 4342
+// §6.1).
+func (c *Conn) appendNDPCount(p *Packet) {
+	if c.feat.local[wire.DCCPFeatSendNDPCount] == 1 && c.ndpRun > 0 {
+		p.Options.HasNDPCount, p.Options.NDPCount = true, c.ndpRun
+	}
+	switch p.Type {
+	case wire.DCCPRequest, wire.DCCPResponse, wire.DCCPData, wire.DCCPDataAck:
+		c.ndpRun = 0
+	default:
+		c.ndpRun = min(c.ndpRun+1, 1<<48-1) // the option holds 6 bytes
 	}
 }
 

@@ -33,6 +33,7 @@ type timers struct {
 	timeWait    clock.Instant // 2 MSL (§8.3)
 	delack      clock.Instant
 	txRetry     clock.Instant // the CCID's next chance to send
+	seqProbe    clock.Instant // a data packet goes out despite seqGated
 }
 
 // NextDeadline returns when HandleTimer must next run, or zero if no

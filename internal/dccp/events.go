@@ -72,6 +72,14 @@ type Counters struct {
 	Duplicates               uint64 // data packets received twice, dropped
 	OptionErrors             uint64
 	FeatureChanges, Confirms uint64
+	// LossEvents counts the loss events the receiving CCID detected (CCID
+	// 3, RFC 5348 §5.2; gaps left by non-data packets do not count,
+	// RFC 4340 §7.7.1).
+	LossEvents uint64
+	// SeqWindowStalls counts the times a data packet waited because the
+	// packets unacknowledged filled the Sequence Window (§7.5.1);
+	// SeqWindowProbes the packets sent anyway after the probe interval.
+	SeqWindowStalls, SeqWindowProbes uint64
 }
 
 // How says how a connection ended.

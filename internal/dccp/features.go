@@ -106,9 +106,25 @@ func (fs *featureSet) offerClient(cfg *Config) {
 	fs.mandatory[wire.DCCPFeatAllowShortSeqnos][0] = true
 	fs.change[wire.DCCPFeatECNIncapable][0] = true
 	fs.mandatory[wire.DCCPFeatECNIncapable][0] = true
+	if cfg.CCID == 3 {
+		fs.askNDPCount()
+	}
 	if cfg.SequenceWindow != featureDefaults[wire.DCCPFeatSequenceWindow] {
 		fs.change[wire.DCCPFeatSequenceWindow][0] = true
 		fs.nnOffer[wire.DCCPFeatSequenceWindow] = cfg.SequenceWindow
+	}
+}
+
+// askNDPCount asks the peer to send NDP Count options (Change R(Send NDP
+// Count, 1), RFC 4340 §7.7.2): a CCID 3 receiver needs them to tell the
+// gaps left by non-data packets from lost data (RFC 4340 §7.7.1, RFC
+// 4342 §6.1; Linux asks so too when CCID 3 is offered). The client asks
+// when it prefers CCID 3, the server when the client's sender will run
+// CCID 3 and has not offered it. Not Mandatory: a peer that refuses
+// leaves the receiver counting every gap, as before.
+func (fs *featureSet) askNDPCount() {
+	if fs.remote[wire.DCCPFeatSendNDPCount] != 1 {
+		fs.change[wire.DCCPFeatSendNDPCount][1] = true
 	}
 }
 
@@ -133,11 +149,11 @@ func (fs *featureSet) changeValues(f wire.DCCPFeature, buf []byte) []byte {
 	switch f {
 	case wire.DCCPFeatAllowShortSeqnos:
 		return append(buf, 0)
-	case wire.DCCPFeatECNIncapable:
+	case wire.DCCPFeatECNIncapable, wire.DCCPFeatSendNDPCount:
 		return append(buf, 1)
-	case wire.DCCPFeatSequenceWindow:
-		v := fs.nnOffer[i]
-		return append(buf, byte(v>>40), byte(v>>32), byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+	}
+	if kind(f) == wire.DCCPNonNegotiable {
+		return fs.nnBytes(f, fs.nnOffer[i], buf)
 	}
 	return append(buf, fs.prefs[i]...)
 }

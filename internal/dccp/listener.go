@@ -55,5 +55,8 @@ func (l *Listener) HandlePacket(now clock.Instant, p *Packet, iss seqnum.V48, pe
 		r, reply = ResetFor(p, code)
 		return nil, r, reply
 	}
+	if c.feat.remote[wire.DCCPFeatCCID] == 3 {
+		c.feat.askNDPCount()
+	}
 	return c, Packet{}, false
 }

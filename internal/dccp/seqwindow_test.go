@@ -18,6 +18,12 @@ import (
 // server read, in order.
 func bulk(t *testing.T, id uint8, n int, mod func(*Config)) (*pair, []string) {
 	t.Helper()
+	return bulkWith(t, id, n, mod, nil)
+}
+
+// bulkWith is bulk with a hook run every 2 ms on the writer's turn.
+func bulkWith(t *testing.T, id uint8, n int, mod func(*Config), hook func(pr *pair, now clock.Instant)) (*pair, []string) {
+	t.Helper()
 	pr := newPair(t, Linux(), 20*time.Millisecond, func(c *Config) {
 		c.NewCCID, c.CCID = nil, id
 		c.SendQueueLen, c.RecvQueueLen = 1000, 4000
@@ -44,6 +50,9 @@ func bulk(t *testing.T, id uint8, n int, mod func(*Config)) (*pair, []string) {
 		pr.at(start+d, func(now clock.Instant) {
 			for next < n && pr.conn[0].Write(now, fmt.Appendf(nil, "%d", next)) == nil {
 				next++
+			}
+			if hook != nil {
+				hook(pr, now)
 			}
 			m, _ := readAll(pr.conn[1], now)
 			got = append(got, m...)

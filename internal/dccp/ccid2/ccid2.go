@@ -287,6 +287,14 @@ func NewRx(ackRatio int, delay time.Duration) *Rx {
 	return &Rx{ratio: max(ackRatio, 1), delay: delay}
 }
 
+// SetAckRatio adopts a new Ack Ratio, changed by the sender with Change
+// L(Ack Ratio) (RFC 4340 §11.3: the receiver acknowledges at least every
+// Ack Ratio data packets). Zero counts as 1.
+func (r *Rx) SetAckRatio(n int) { r.ratio = max(n, 1) }
+
+// AckRatio returns the Ack Ratio in force.
+func (r *Rx) AckRatio() int { return r.ratio }
+
 // OnData records a received data packet and reports whether an
 // acknowledgement is due now.
 func (r *Rx) OnData(now clock.Instant) bool {

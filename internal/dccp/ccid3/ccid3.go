@@ -128,13 +128,22 @@ func (t *Tx) initialRate() float64 {
 	return float64(min(4*t.s, max(2*t.s, 4380))) / t.r.Seconds()
 }
 
-// CanSend reports whether the next packet's nominal send time has come;
-// if not, when it will (RFC 5348 §4.6).
+// TGran is the scheduling granularity the sender assumes (t_gran of RFC
+// 5348 §4.6): a host wakes its timers this late, or later on a busy CPU.
+const TGran = time.Millisecond
+
+// CanSend reports whether the next packet's nominal send time has come,
+// within t_delta = min(t_ipi/2, t_gran/2) (RFC 5348 §4.6); if not, when
+// it will.
 func (t *Tx) CanSend(now clock.Instant) (bool, clock.Instant) {
-	if t.tNom == 0 || !now.Before(t.tNom) {
+	if t.tNom == 0 {
 		return true, 0
 	}
-	return false, t.tNom
+	due := t.tNom.Add(-min(t.ipi()/2, TGran/2))
+	if !now.Before(due) {
+		return true, 0
+	}
+	return false, due
 }
 
 // OnSent schedules the next packet s/X later and returns the CCVal, the
@@ -152,8 +161,15 @@ func (t *Tx) OnSent(now clock.Instant, data bool, size int) uint8 {
 		}
 	}
 	if data {
-		if t.tNom == 0 || t.tNom.Before(now) {
+		// t_nom advances by t_ipi from the previous nominal time (RFC
+		// 5348 §4.6), so a timer that fires late does not lower the
+		// rate: the packets due meanwhile may follow at once. The credit
+		// is bounded by t_gran (an idle sender gets no burst beyond it).
+		switch floor := now.Add(-TGran); {
+		case t.tNom == 0:
 			t.tNom = now
+		case t.tNom.Before(floor):
+			t.tNom = floor
 		}
 		t.tNom = t.tNom.Add(t.ipi())
 		t.lastData = now
@@ -260,21 +276,47 @@ type Rx struct {
 	buf      [8]byte
 	needFB   bool
 	newData  bool // a data packet arrived since the last feedback
+	// lossGaps counts gaps that lost data; lossEvents the loss events
+	// they started (RFC 5348 §5.2).
+	lossGaps, lossEvents uint64
 }
+
+// DataLost reports whether data packets were lost between s1, the
+// newest data packet received, and s2, the data packet just received,
+// whose NDP Count is ndp (RFC 4340 §7.7.1): the sequence numbers between
+// them belong to data packets only beyond the ndp non-data packets sent
+// just before s2. Non-data packets (Acks, Syncs, Closes) take sequence
+// numbers too; their gaps are not data loss (RFC 4342 §6.1: loss
+// intervals count lost data packets). A packet older than s1 (reordered)
+// leaves no gap.
+func DataLost(s1, s2 seqnum.V48, ndp uint64) bool {
+	if !s1.LessThan(s2) {
+		return false
+	}
+	return uint64(s2.Sub(s1))-1 > ndp
+}
+
+// LossEvents returns the loss events recorded and the gaps in the data
+// sequence that lost data (several gaps may make one event).
+func (r *Rx) LossEvents() (events, gaps uint64) { return r.lossEvents, r.lossGaps }
 
 // NewRx returns a receiver.
 func NewRx() *Rx { return &Rx{} }
 
 // OnData records a data packet and reports whether feedback is due now.
-func (r *Rx) OnData(now clock.Instant, seq seqnum.V48, ccval uint8, size int, rtt time.Duration) bool {
+// ndp is the packet's NDP Count (RFC 4340 §7.7; zero without the
+// option): how many non-data packets the sender sent just before it.
+func (r *Rx) OnData(now clock.Instant, seq seqnum.V48, ccval uint8, size int, ndp uint64, rtt time.Duration) bool {
 	if r.since == 0 {
 		r.since = now
 	}
 	r.bytes += size
 	r.newData = true
 	lossEvent := false
-	if r.any && r.high.Add(1).LessThan(seq) { // a gap: packets lost
+	if r.any && DataLost(r.high, seq, ndp) {
+		r.lossGaps++
 		if r.li.n == 0 || (ccval-r.lastEvCC)%16 > 4 { // a new loss event
+			r.lossEvents++
 			r.li.Start()
 			r.lastEvCC = ccval
 			lossEvent = true

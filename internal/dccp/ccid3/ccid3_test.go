@@ -97,7 +97,7 @@ func TestRxFeedbackEveryRoundOfWindowCounter(t *testing.T) {
 	data := func(ccval uint8) bool {
 		seq = seq.Add(1)
 		now = now.Add(10 * time.Microsecond)
-		return r.OnData(now, seq, ccval, 1000, stale)
+		return r.OnData(now, seq, ccval, 1000, 0, stale)
 	}
 	if !data(0) {
 		t.Fatal("the first data packet must draw feedback")
@@ -117,7 +117,50 @@ func TestRxFeedbackEveryRoundOfWindowCounter(t *testing.T) {
 	}
 	// A reordered packet from before the last feedback: an older sequence
 	// number whose counter is far behind.
-	if r.OnData(now, seq.Add(-10), 9, 1000, stale) {
+	if r.OnData(now, seq.Add(-10), 9, 1000, 0, stale) {
 		t.Error("a late packet with an old window counter drew feedback")
+	}
+}
+
+// TestRxNonDataGapsAreNotLoss is RFC 4340 §7.7.1 with RFC 4342 §6.1: a
+// gap in the sequence numbers of data packets is data loss only beyond
+// the NDP Count of the packet after it. Gaps filled by the non-data
+// packets it counts leave p at 0; a gap one packet wider than its NDP
+// Count starts a loss event; a reordered packet leaves no gap.
+func TestRxNonDataGapsAreNotLoss(t *testing.T) {
+	now := clock.Instant(1e18)
+	r := NewRx()
+	seq := seqnum.V48(1 << 47) // crosses nothing, but far from zero
+	data := func(skip, ndp uint64, ccval uint8) {
+		seq = seq.Add(int64(skip) + 1)
+		now = now.Add(10 * time.Microsecond)
+		r.OnData(now, seq, ccval, 1000, ndp, time.Millisecond)
+	}
+	data(0, 0, 0)
+	for i := range 200 {
+		data(uint64(i%3), uint64(i%3), uint8(i/20%16)) // 0, 1 or 2 non-data packets between
+	}
+	if ev, gaps := r.LossEvents(); ev != 0 || gaps != 0 || r.P() != 0 {
+		t.Fatalf("gaps filled by non-data packets: %d loss events, %d gaps, p = %g; want none", ev, gaps, r.P())
+	}
+	data(3, 2, 0) // three missing, two of them non-data: one data packet lost
+	if ev, gaps := r.LossEvents(); ev != 1 || gaps != 1 {
+		t.Fatalf("one data packet lost: %d loss events, %d gaps; want 1, 1", ev, gaps)
+	}
+	r.OnData(now, seq.Add(-1), 0, 1000, 0, time.Millisecond) // late arrival of an older one
+	if ev, gaps := r.LossEvents(); ev != 1 || gaps != 1 {
+		t.Fatalf("a reordered packet counted as a gap: %d events, %d gaps", ev, gaps)
+	}
+	for _, c := range []struct {
+		s1, s2 seqnum.V48
+		ndp    uint64
+		lost   bool
+	}{
+		{10, 11, 0, false}, {10, 12, 0, true}, {10, 12, 1, false}, {10, 15, 4, false},
+		{10, 15, 3, true}, {seqnum.Mask48, 1, 1, false}, {seqnum.Mask48, 1, 0, true}, {12, 10, 0, false},
+	} {
+		if got := DataLost(c.s1, c.s2, c.ndp); got != c.lost {
+			t.Errorf("DataLost(%d, %d, ndp %d) = %v, want %v", c.s1, c.s2, c.ndp, got, c.lost)
+		}
 	}
 }

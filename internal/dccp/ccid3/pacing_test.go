@@ -15,8 +15,9 @@ func TestFirstFeedbackReschedulesNextPacket(t *testing.T) {
 	now := clock.Instant(1e18)
 	tx := NewTx(now, 1000)
 	tx.OnSent(now, true, 1000)
-	if ok, at := tx.CanSend(now.Add(time.Millisecond)); ok || at != now.Add(time.Second) {
-		t.Fatalf("before feedback: CanSend %v, next at %v; want the second packet a second later", ok, at.Sub(now))
+	// A second later, less t_delta = min(t_ipi/2, t_gran/2) (§4.6).
+	if ok, at := tx.CanSend(now.Add(time.Millisecond)); ok || at != now.Add(time.Second-TGran/2) {
+		t.Fatalf("before feedback: CanSend %v, next at %v; want the second packet a second (less t_delta) later", ok, at.Sub(now))
 	}
 	fb := now.Add(2 * time.Millisecond)
 	tx.OnFeedback(fb, time.Millisecond, 0, 1e6)
@@ -78,7 +79,7 @@ func TestRxNoFeedbackWithoutData(t *testing.T) {
 	if r.Pending() {
 		t.Fatal("pending before any data")
 	}
-	r.OnData(now, 1, 0, 1000, time.Millisecond)
+	r.OnData(now, 1, 0, 1000, 0, time.Millisecond)
 	if !r.Pending() {
 		t.Fatal("not pending after a data packet")
 	}
@@ -86,7 +87,7 @@ func TestRxNoFeedbackWithoutData(t *testing.T) {
 	if r.Pending() {
 		t.Error("pending right after feedback")
 	}
-	r.OnData(now.Add(2*time.Millisecond), 2, 0, 0, time.Millisecond)
+	r.OnData(now.Add(2*time.Millisecond), 2, 0, 0, 0, time.Millisecond)
 	if !r.Pending() {
 		t.Error("an empty datagram is not counted as data")
 	}
@@ -96,5 +97,32 @@ func TestRxNoFeedbackWithoutData(t *testing.T) {
 	}
 	if r.NextDeadline() != 0 || r.HandleTimer(due) {
 		t.Error("the timer stays armed after firing")
+	}
+}
+
+// TestPacingCreditWithinGranularity: RFC 5348 §4.6. t_nom advances by
+// t_ipi from the previous nominal time, so a sender woken late may send
+// the packets due meanwhile at once, but no more than t_gran's worth: at
+// 10 µs per packet, a wake-up 5 ms late lets about t_gran/t_ipi = 100
+// packets go (plus t_delta's), not 500.
+func TestPacingCreditWithinGranularity(t *testing.T) {
+	now := clock.Instant(1e18)
+	tx := NewTx(now, 1000)
+	tx.OnFeedback(now, time.Millisecond, 0, 1e8)
+	tx.x = 1e8 // 1000 B per 10 µs
+	tx.OnSent(now, true, 1000)
+	late := now.Add(5 * time.Millisecond)
+	n := 0
+	for ; n < 1000; n++ {
+		if ok, _ := tx.CanSend(late); !ok {
+			break
+		}
+		tx.OnSent(late, true, 1000)
+	}
+	if n < 90 || n > 110 {
+		t.Errorf("a wake-up 5 ms late sent %d packets at once, want about t_gran/t_ipi = 100", n)
+	}
+	if ok, at := tx.CanSend(late); ok || at.Sub(late) > 10*time.Microsecond {
+		t.Errorf("after the credit: CanSend %v, next at +%v; want a wait of at most t_ipi", ok, at.Sub(late))
 	}
 }
