@@ -53,7 +53,7 @@ func (a *ccid2Rx) OnPacket(now clock.Instant, p *Packet, rtt time.Duration) bool
 	}
 	return false
 }
-func (a *ccid2Rx) setAckRatio(n uint64) { a.r.SetAckRatio(int(min(n, maxAckRatio))) }
+func (a *ccid2Rx) setAckRatio(n uint64)                         { a.r.SetAckRatio(int(min(n, maxAckRatio))) }
 func (a *ccid2Rx) AppendFeedback(now clock.Instant, o *Options) { a.r.OnAckSent() }
 func (a *ccid2Rx) NextDeadline() clock.Instant                  { return a.r.NextDeadline() }
 func (a *ccid2Rx) HandleTimer(now clock.Instant) bool           { return a.r.HandleTimer(now) }
@@ -115,6 +115,7 @@ func (a *ccid3Rx) AppendFeedback(now clock.Instant, o *Options) {
 	o.AddCCID(ccid3.OptLossEventRate, ccid3.EncodeU32(a.ler[:0], ler))
 	o.AddCCID(ccid3.OptReceiveRate, ccid3.EncodeU32(a.rrb[:0], rr))
 }
+
 // lossCounter is a receiving CCID that counts loss events (Counters.LossEvents).
 type lossCounter interface{ lossEvents() uint64 }
 
