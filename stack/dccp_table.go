@@ -106,21 +106,16 @@ func (s *Stack) dccpISS() seqnum.V48 {
 // pickDCCPPort returns a free ephemeral DCCP port towards remote. The
 // caller holds s.dccp.mu.
 func (s *Stack) pickDCCPPort(local netip.Addr, remote netip.AddrPort) (uint16, bool) {
-	n := ephemeralLast - ephemeralFirst + 1
 	s.mu.Lock()
-	start := s.rng.IntN(n)
+	start := s.ephemeralStart()
 	s.mu.Unlock()
-	for i := range n {
-		p := uint16(ephemeralFirst + (start+i)%n)
+	return s.searchEphemeral(start, func(p uint16) bool {
 		if _, ok := s.dccp.listeners[p]; ok {
-			continue
+			return true
 		}
-		if _, ok := s.dccp.conns[fourTuple{netip.AddrPortFrom(local, p), remote}]; ok {
-			continue
-		}
-		return p, true
-	}
-	return 0, false
+		_, ok := s.dccp.conns[fourTuple{netip.AddrPortFrom(local, p), remote}]
+		return ok
+	})
 }
 
 // CloseDCCP aborts every DCCP connection and closes every DCCP listener

@@ -36,6 +36,13 @@ type Config struct {
 	Profile profile.Profile
 	// TCP sets defaults for every TCP connection of the stack.
 	TCP TCPOptions
+	// EphemeralPorts is the range, first and last included, that the local
+	// ports of outgoing connections and of listeners on port 0 are drawn
+	// from; the zero value means Linux's default, 32768–60999
+	// (net.ipv4.ip_local_port_range). A host that opens connections faster
+	// than the range divided by TIME-WAIT's length runs out
+	// (EADDRNOTAVAIL), as Linux does.
+	EphemeralPorts [2]uint16
 	// Seed fixes the stack's random choices (ISN secret, ephemeral ports)
 	// so that simulated runs are reproducible; zero draws them from
 	// crypto/rand.
@@ -125,6 +132,8 @@ type Stack struct {
 	sched   Scheduler
 	prof    profile.Profile
 	tcpOpts TCPOptions
+	// ephemeral is Config.EphemeralPorts, defaults applied.
+	ephemeral [2]uint16
 	// tcpCfg4 and tcpCfg6 are the connections' shared configurations.
 	tcpCfg4, tcpCfg6 *tcp.Config
 	isn              *tcp.ISNGenerator
@@ -170,6 +179,13 @@ func New(cfg Config) (*Stack, error) {
 			return nil, fmt.Errorf("stack: invalid address %v", a)
 		}
 	}
+	eph := cfg.EphemeralPorts
+	if eph == [2]uint16{} {
+		eph = [2]uint16{ephemeralFirst, ephemeralLast}
+	}
+	if eph[0] == 0 || eph[0] > eph[1] {
+		return nil, fmt.Errorf("stack: EphemeralPorts %d–%d is not a range of ports", eph[0], eph[1])
+	}
 	mtu := cfg.Link.MTU()
 	if mtu < 576 {
 		return nil, fmt.Errorf("stack: link MTU %d is below IPv4's minimum of 576", mtu)
@@ -183,6 +199,7 @@ func New(cfg Config) (*Stack, error) {
 		sched:     cfg.Scheduler,
 		prof:      cfg.Profile,
 		tcpOpts:   cfg.TCP,
+		ephemeral: eph,
 		onState:   cfg.OnStateChange,
 		conns:     make(map[fourTuple]*TCPConn),
 		listeners: make(map[uint16]*TCPListener),

@@ -98,18 +98,14 @@ func (s *Stack) ListenTCP(port uint16, opts ListenOptions) (*TCPListener, error)
 		return nil, ErrStackClosed
 	}
 	if port == 0 {
-		n := ephemeralLast - ephemeralFirst + 1
-		start := s.rng.IntN(n)
-		for i := range n {
-			p := uint16(ephemeralFirst + (start+i)%n)
-			if _, ok := s.listeners[p]; !ok {
-				port = p
-				break
-			}
-		}
-		if port == 0 {
+		p, ok := s.searchEphemeral(s.ephemeralStart(), func(p uint16) bool {
+			_, ok := s.listeners[p]
+			return ok
+		})
+		if !ok {
 			return nil, ErrAddrNotAvailable
 		}
+		port = p
 	}
 	if _, ok := s.listeners[port]; ok {
 		return nil, &net.OpError{Op: "listen", Net: "tcp", Addr: &net.TCPAddr{Port: int(port)}, Err: ErrAddrInUse}

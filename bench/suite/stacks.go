@@ -36,9 +36,15 @@ const (
 const BufferSize = 1 << 20
 
 // timeWait is TIME-WAIT's length for ours and gVisor in the churn runs,
-// short so that ephemeral ports come back within a run (the kernel keeps
-// its 60 s).
-const timeWait = 2 * time.Second
+// and ephemeralPorts their range of local ports: short and wide, so that
+// ports come back within a run — a client opening c connections a second
+// holds c × timeWait ports in TIME-WAIT, here at most 49,536 (above
+// 49,000 conn/s a run would fail with EADDRNOTAVAIL). The kernel keeps
+// its 60 s and its own range, and reuses TIME-WAIT ports on loopback
+// (tcp_tw_reuse = 2).
+const timeWait = time.Second
+
+var ephemeralPorts = [2]uint16{16000, 65535} // gVisor's default range
 
 var (
 	clientAddr = netip.MustParseAddr("10.7.0.1")
@@ -74,7 +80,7 @@ type oursPair struct{ client, server *stack.Stack }
 func newOurs(mtu int) (*oursPair, error) {
 	a, b := pipe.New(mtu, pipe.ShareBuffers())
 	opts := stack.TCPOptions{SendBuffer: BufferSize, ReceiveBuffer: BufferSize, MSL: timeWait / 2}
-	c, err := stack.New(stack.Config{Name: "client", Addrs: []netip.Addr{clientAddr}, Link: a, TCP: opts})
+	c, err := stack.New(stack.Config{Name: "client", Addrs: []netip.Addr{clientAddr}, Link: a, TCP: opts, EphemeralPorts: ephemeralPorts})
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +136,9 @@ func newGVisor(mtu int, pumped bool) (*gvPair, error) {
 		tw := tcpip.TCPTimeWaitTimeoutOption(timeWait)
 		if err := st.SetTransportProtocolOption(gvtcp.ProtocolNumber, &tw); err != nil {
 			return nil, fmt.Errorf("suite: gVisor TIME-WAIT: %v", err)
+		}
+		if err := st.SetPortRange(ephemeralPorts[0], ephemeralPorts[1]); err != nil {
+			return nil, fmt.Errorf("suite: gVisor port range: %v", err)
 		}
 	}
 	return &gvPair{c, s, stop}, nil
