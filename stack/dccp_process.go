@@ -70,7 +70,7 @@ func (c *DCCPConn) forget() {
 	if t.conns[c.tuple] == c {
 		delete(t.conns, c.tuple)
 	}
-	addDCCPCounters(&t.done, c.core.Counters())
+	t.done.Add(c.core.Counters())
 	t.mu.Unlock()
 }
 

@@ -70,29 +70,10 @@ func (s *Stack) DCCPStats() DCCPStats {
 	t.mu.Unlock()
 	for _, c := range cs {
 		c.mu.Lock()
-		addDCCPCounters(&st.Conns, c.core.Counters())
+		st.Conns.Add(c.core.Counters())
 		c.mu.Unlock()
 	}
 	return st
-}
-
-func addDCCPCounters(dst *dccp.Counters, c dccp.Counters) {
-	dst.PacketsIn += c.PacketsIn
-	dst.PacketsOut += c.PacketsOut
-	dst.DataIn += c.DataIn
-	dst.DataOut += c.DataOut
-	dst.Retransmits += c.Retransmits
-	dst.SyncsSent += c.SyncsSent
-	dst.InvalidSeq += c.InvalidSeq
-	dst.Unexpected += c.Unexpected
-	dst.ResetsSent += c.ResetsSent
-	dst.ResetsIn += c.ResetsIn
-	dst.RecvQueueDrops += c.RecvQueueDrops
-	dst.DiscardedAfterClose += c.DiscardedAfterClose
-	dst.Duplicates += c.Duplicates
-	dst.OptionErrors += c.OptionErrors
-	dst.FeatureChanges += c.FeatureChanges
-	dst.Confirms += c.Confirms
 }
 
 // dccpISS draws an initial sequence number (RFC 4340 §7.2: unpredictable;

@@ -82,6 +82,31 @@ type Counters struct {
 	SeqWindowStalls, SeqWindowProbes uint64
 }
 
+// Add adds o's counts to c (a host's sum over its connections). A new
+// field must be added here too: TestCountersAddSumsEveryField fails
+// otherwise.
+func (c *Counters) Add(o Counters) {
+	c.PacketsIn += o.PacketsIn
+	c.PacketsOut += o.PacketsOut
+	c.DataIn += o.DataIn
+	c.DataOut += o.DataOut
+	c.Retransmits += o.Retransmits
+	c.SyncsSent += o.SyncsSent
+	c.InvalidSeq += o.InvalidSeq
+	c.Unexpected += o.Unexpected
+	c.ResetsSent += o.ResetsSent
+	c.ResetsIn += o.ResetsIn
+	c.RecvQueueDrops += o.RecvQueueDrops
+	c.DiscardedAfterClose += o.DiscardedAfterClose
+	c.Duplicates += o.Duplicates
+	c.OptionErrors += o.OptionErrors
+	c.FeatureChanges += o.FeatureChanges
+	c.Confirms += o.Confirms
+	c.LossEvents += o.LossEvents
+	c.SeqWindowStalls += o.SeqWindowStalls
+	c.SeqWindowProbes += o.SeqWindowProbes
+}
+
 // How says how a connection ended.
 type How uint8
 
