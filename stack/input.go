@@ -55,7 +55,7 @@ func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment) {
 	ep := s.conns[tuple]
 	l := s.listeners[tuple.local.Port()]
 	s.mu.Unlock()
-	if ep != nil && ep.deferSegment(ip.Src, ip.Dst, ip.Payload, len(t.Payload())) {
+	if ep != nil && ep.deferSegment(ip.Src, ip.Dst, ip.Payload, len(t.Payload()), t.Flags().Has(wire.SYN)) {
 		return // the connection's reader verifies and processes it
 	}
 	if !s.tcpSegment(ip.Src, ip.Dst, t, seg) {

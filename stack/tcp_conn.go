@@ -261,6 +261,10 @@ func (c *TCPConn) CloseWrite() error {
 	c.runDeferred()
 	err := c.core.CloseWrite(c.s.clk.Now())
 	c.process()
+	// A Write blocked on a full send buffer can never complete now: wake
+	// it to fail with EPIPE, as Linux does (inet_shutdown wakes the
+	// socket's waiters).
+	c.writers.wakeAll(c.s.sched)
 	if err != nil {
 		return c.opError("shutdown", mapTCPError(err))
 	}

@@ -69,9 +69,9 @@ func (c *TCPConn) leave(n *int32) {
 }
 
 // deferSegment queues the TCP segment raw (from src to dst, payload bytes
-// of data) for c's reader or writer to process if one is inside Read or
-// Write, and reports whether it did.
-func (c *TCPConn) deferSegment(src, dst netip.Addr, raw []byte, payload int) bool {
+// of data, syn if it carries SYN) for c's reader or writer to process if
+// one is inside Read or Write, and reports whether it did.
+func (c *TCPConn) deferSegment(src, dst netip.Addr, raw []byte, payload int, syn bool) bool {
 	if c.s.sched != nil {
 		return false
 	}
@@ -81,6 +81,15 @@ func (c *TCPConn) deferSegment(src, dst netip.Addr, raw []byte, payload int) boo
 		return false
 	}
 	queued := c.rx != nil && len(c.rx.pkts) > 0
+	if syn {
+		// A SYN may reincarnate a connection in TIME-WAIT (deliverTCP's
+		// reincarnate, with the listener): it is never deferred; what
+		// waits is processed first, to keep the order.
+		if queued {
+			c.runDeferred()
+		}
+		return false
+	}
 	var wake *waitq
 	switch {
 	case payload > 0 && payload <= deferMaxPayload && c.inRead > 0:

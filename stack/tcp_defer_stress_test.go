@@ -222,12 +222,12 @@ func stressConn(k stressKind, id int, c, s *TCPConn, report func(string, ...any)
 			close(wdone)
 		})
 		goDo(func() {
-			// The server reads only once CloseWrite returned: the space
-			// its reading frees wakes the blocked Write, which CloseWrite
-			// itself does not (see TestShutdownWakesBlockedCalls).
+			// The server reads only once the Write returned: CloseWrite
+			// itself must wake it (TestShutdownWakesBlockedCalls), not the
+			// space the server's reading would free.
 			<-closed
-			got, err := readOdd(s, seed+5)
 			<-wdone
+			got, err := readOdd(s, seed+5)
 			// Exactly what Write took, then the FIN.
 			checkAll("server recv after CloseWrite", got, up[:written], err)
 		})

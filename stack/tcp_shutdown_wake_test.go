@@ -3,7 +3,6 @@ package stack
 import (
 	"errors"
 	"io"
-	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -19,9 +18,6 @@ import (
 // TestDeferredSegmentsStress (a Write blocked for ever after CloseWrite);
 // CloseRead already wakes its Read (the core raises EventReadable).
 func TestShutdownWakesBlockedCalls(t *testing.T) {
-	if os.Getenv("TEARDOWN_KNOWN_BUGS") == "" {
-		t.Skip("known bug: CloseWrite does not wake a blocked Write (tcp_conn.go); TEARDOWN_KNOWN_BUGS=1 runs it")
-	}
 	client, server := stressStacks(t, true, 1500)
 	t.Cleanup(func() { client.Close(); server.Close() })
 	c, s := connect(t, client, server)

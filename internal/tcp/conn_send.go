@@ -196,7 +196,7 @@ func (c *Conn) fillData(now clock.Instant, seg *Segment) bool {
 	}
 	if c.rtxPending {
 		c.rtxPending = false
-		if c.sackOK {
+		if c.sackOK && c.lr != nil { // lr is nil until data was sent
 			if c.sendRange(now, seg, c.lr.sackFirst) {
 				return true
 			}
