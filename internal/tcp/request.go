@@ -56,8 +56,12 @@ func NewRequest(cfg *Config, iss seqnum.V32, tsOffset uint32, syn *Segment) Requ
 // RFC 2018 the SYN offered. tsVal is the TSval to send; SYNACKTSVal
 // computes the ordinary one.
 func (r *Request) FillSYNACK(cfg *Config, tsVal uint32, seg *Segment) {
-	d := *cfg
-	d.setDefaults()
+	d := cfg
+	if !cfg.shared { // a shared Config has its defaults already
+		own := *cfg
+		own.setDefaults()
+		d = &own
+	}
 	*seg = Segment{Seq: r.ISS, Ack: r.IRS.Add(1), Flags: wire.SYN | wire.ACK}
 	o := &seg.Options
 	o.HasMSS, o.MSS = true, uint16(d.MSS)
