@@ -202,7 +202,6 @@ func Memory(name string, n int) (float64, error) {
 	dial := dialer(p, l, benchPort)
 	clients := make([]net.Conn, 0, n+1)
 	servers := make([]net.Conn, 0, n+1)
-	var base int64
 	accepted := make(chan net.Conn, 64)
 	go func() {
 		for {
@@ -216,23 +215,30 @@ func Memory(name string, n int) (float64, error) {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	// One connection first, kept open and outside the measure: what a stack
-	// sets up once, on its first connection (a listener's SYN queue, its
-	// tables), is not the cost of a connection.
-	for range n + 1 {
-		if len(clients) == 1 && len(servers) == 1 {
-			base = heapAfterGC()
-		}
+	open := func() error {
 		c, err := dial(ctx)
 		if err != nil {
-			return 0, fmt.Errorf("dial: %w", err)
+			return fmt.Errorf("dial: %w", err)
 		}
 		clients = append(clients, c)
 		select {
 		case s := <-accepted:
 			servers = append(servers, s)
+			return nil
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return ctx.Err()
+		}
+	}
+	// One connection first, kept open and outside the measure: what a stack
+	// sets up once, on its first connection (a listener's SYN queue, its
+	// tables), is not the cost of a connection.
+	if err := open(); err != nil {
+		return 0, err
+	}
+	base := heapAfterGC()
+	for range n {
+		if err := open(); err != nil {
+			return 0, err
 		}
 	}
 	// Let the last ACKs settle, then measure with everything idle.
