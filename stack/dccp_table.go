@@ -1,7 +1,9 @@
 package stack
 
 import (
+	"maps"
 	"net/netip"
+	"slices"
 	"sync"
 
 	"github.com/teardown-lab/teardown/internal/dccp"
@@ -104,14 +106,8 @@ func (s *Stack) pickDCCPPort(local netip.Addr, remote netip.AddrPort) (uint16, b
 func (s *Stack) CloseDCCP() {
 	t := &s.dccp
 	t.mu.Lock()
-	ls := make([]*DCCPListener, 0, len(t.listeners))
-	for _, l := range t.listeners {
-		ls = append(ls, l)
-	}
-	cs := make([]*DCCPConn, 0, len(t.conns))
-	for _, c := range t.conns {
-		cs = append(cs, c)
-	}
+	ls := slices.Collect(maps.Values(t.listeners))
+	cs := slices.Collect(maps.Values(t.conns))
 	t.mu.Unlock()
 	for _, l := range ls {
 		l.Close()

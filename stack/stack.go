@@ -5,8 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	mrand "math/rand/v2"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -310,14 +312,8 @@ func (s *Stack) Close() error {
 		return nil
 	}
 	s.closed = true
-	ls := make([]*TCPListener, 0, len(s.listeners))
-	for _, l := range s.listeners {
-		ls = append(ls, l)
-	}
-	eps := make([]*TCPConn, 0, len(s.conns))
-	for _, ep := range s.conns {
-		eps = append(eps, ep)
-	}
+	ls := slices.Collect(maps.Values(s.listeners))
+	eps := slices.Collect(maps.Values(s.conns))
 	s.mu.Unlock()
 	for _, l := range ls {
 		l.Close()
