@@ -81,14 +81,13 @@ func kernelSend(s *kdccp.Socket, n int64) (sent int64, err error) {
 	return sent, s.Close()
 }
 
-// dccpToLinux: our client sends to a kernel DCCP server.
-func dccpToLinux(e *env, port uint16, ccid uint8, n int64) (throughputResult, error) {
-	addr := netip.AddrPortFrom(kernelAddr, port)
+// kernelSink listens with a kernel DCCP socket at addr and counts what the
+// first connection it accepts receives.
+func kernelSink(addr netip.AddrPort, ccid uint8) (*kdccp.Socket, <-chan counted, error) {
 	l, err := kdccp.Listen(addr, kopt(ccid), 4)
 	if err != nil {
-		return throughputResult{}, err
+		return nil, nil, err
 	}
-	defer l.Close()
 	got := make(chan counted, 1)
 	go func() {
 		s, _, err := l.Accept()
@@ -99,6 +98,17 @@ func dccpToLinux(e *env, port uint16, ccid uint8, n int64) (throughputResult, er
 		defer s.Close()
 		got <- kernelCount(s)
 	}()
+	return l, got, nil
+}
+
+// dccpToLinux: our client sends to a kernel DCCP server.
+func dccpToLinux(e *env, port uint16, ccid uint8, n int64) (throughputResult, error) {
+	addr := netip.AddrPortFrom(kernelAddr, port)
+	l, got, err := kernelSink(addr, ccid)
+	if err != nil {
+		return throughputResult{}, err
+	}
+	defer l.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c, err := e.s.DialDCCP(ctx, addr, stack.DCCPOptions{Service: 42, CCID: int(ccid), SendQueueLen: throughputQueue, RecvQueueLen: throughputQueue})
@@ -187,21 +197,11 @@ func dccpFromLinux(e *env, port uint16, ccid uint8, n int64) (throughputResult, 
 // to 1500 by TestThroughputInVM), the kernel's own figure.
 func dccpLinuxLoopback(port uint16, ccid uint8, n int64) (throughputResult, error) {
 	addr := netip.AddrPortFrom(loopback, port)
-	l, err := kdccp.Listen(addr, kopt(ccid), 4)
+	l, got, err := kernelSink(addr, ccid)
 	if err != nil {
 		return throughputResult{}, err
 	}
 	defer l.Close()
-	got := make(chan counted, 1)
-	go func() {
-		s, _, err := l.Accept()
-		if err != nil {
-			got <- counted{err: err}
-			return
-		}
-		defer s.Close()
-		got <- kernelCount(s)
-	}()
 	k, err := kdccp.Dial(addr, kopt(ccid))
 	if err != nil {
 		return throughputResult{}, err
