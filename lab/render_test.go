@@ -182,29 +182,6 @@ func TestJSONAgreesWithTsharkTextAndSVG(t *testing.T) {
 	})
 }
 
-func TestTerminalDiagramGolden(t *testing.T) {
-	for _, c := range []struct{ id, variant string }{
-		{"tcp-echo-one", "naive"}, {"tcp-echo-one", "linger"}, {"tcp-primes", "naive"},
-	} {
-		t.Run(c.id+"-"+c.variant, func(t *testing.T) {
-			got := trace.Text(run(t, c.id, c.variant, "").Trace, trace.TextOptions{})
-			path := filepath.Join("testdata", c.id+"-"+c.variant+".golden")
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./lab -run Golden -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("diagram differs from %s (rerun with -update if the change is intended):\n%s", path, got)
-			}
-		})
-	}
-}
-
 // The SVG of a real run renders with rsvg-convert into a PNG that is not
 // blank.
 func TestSVGRendersWithRsvg(t *testing.T) {
