@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/teardown-lab/teardown/internal/replay"
 	"github.com/teardown-lab/teardown/internal/trace"
 )
 
@@ -73,6 +74,7 @@ func goldenCases() []goldenCase {
 func TestGolden(t *testing.T) {
 	for _, c := range goldenCases() {
 		t.Run(c.testName(), func(t *testing.T) {
+			replay.OnFailure(t)
 			res := run(t, c.id, c.variant, c.profile)
 			var js bytes.Buffer
 			if err := trace.WriteJSON(&js, res.Trace); err != nil {

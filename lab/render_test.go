@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/teardown-lab/teardown/internal/replay"
 	"github.com/teardown-lab/teardown/internal/trace"
 	"github.com/teardown-lab/teardown/netsim"
 )
@@ -26,7 +27,10 @@ func eachRun(t *testing.T, fn func(t *testing.T, res *Result)) {
 			continue
 		}
 		for _, v := range s.Variants {
-			t.Run(s.ID+"/"+v.Name, func(t *testing.T) { fn(t, run(t, s.ID, v.Name, "")) })
+			t.Run(s.ID+"/"+v.Name, func(t *testing.T) {
+				replay.OnFailure(t)
+				fn(t, run(t, s.ID, v.Name, ""))
+			})
 		}
 	}
 }
