@@ -19,17 +19,21 @@ func TestAckVecEncode(t *testing.T) {
 		a.record(s)
 	}
 	got := a.encode(nil, 16)
-	want := []byte{0<<6 | 1, 3<<6 | 1, 0<<6 | 2}
+	// A cell is the state in the top two bits and the run length less
+	// one below.
+	cell := func(st wire.DCCPAckState, more byte) byte { return byte(st)<<6 | more }
+	rcvd, lost := wire.DCCPAckReceived, wire.DCCPAckNotReceived
+	want := []byte{cell(rcvd, 1), cell(lost, 1), cell(rcvd, 2)}
 	if !slices.Equal(got, want) {
 		t.Fatalf("cells %08b, want %08b", got, want)
 	}
 	a.record(14) // a late arrival fills part of the gap
-	want = []byte{0<<6 | 2, 3<<6 | 0, 0<<6 | 2}
+	want = []byte{cell(rcvd, 2), cell(lost, 0), cell(rcvd, 2)}
 	if got := a.encode(nil, 16); !slices.Equal(got, want) {
 		t.Errorf("after 14: cells %08b, want %08b", got, want)
 	}
 	a.trim(12) // peer acknowledged a vector reaching 12
-	want = []byte{0<<6 | 2, 3<<6 | 0}
+	want = []byte{cell(rcvd, 2), cell(lost, 0)}
 	if got := a.encode(nil, 16); !slices.Equal(got, want) {
 		t.Errorf("after trim: cells %08b, want %08b", got, want)
 	}
