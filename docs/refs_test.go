@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -48,9 +49,9 @@ func exists(root, dir, ref string) bool {
 	return false
 }
 
-// refs returns the repository paths text refers to: Markdown files named
-// anywhere, Markdown link targets, and backticked paths under a top-level
-// entry of the repository.
+// refs returns the repository paths text refers to, each once: Markdown
+// files named anywhere, Markdown link targets, and backticked paths under
+// a top-level entry of the repository.
 func refs(text string, top map[string]bool) []string {
 	var out []string
 	for _, m := range mdName.FindAllString(text, -1) {
@@ -70,7 +71,8 @@ func refs(text string, top map[string]bool) []string {
 			out = append(out, strings.TrimSuffix(p, "/"))
 		}
 	}
-	return out
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // TestReferences_PointAtFilesTheRepoHas reads every .go and .md file of

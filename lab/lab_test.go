@@ -19,7 +19,7 @@ var scenarioIDs = []string{
 	"backlog-data-fin-gone", "backlog-fin-gone", "backlog-data-rst", "backlog-rst",
 }
 
-func TestEveryScenarioOfScenariosMdIsRegistered(t *testing.T) {
+func TestEveryScenarioOfTheCatalogueIsRegistered(t *testing.T) {
 	ids := IDs()
 	for _, id := range scenarioIDs {
 		if !slices.Contains(ids, id) {
