@@ -1,4 +1,4 @@
-// Package lab replays the teardown scenarios of SCENARIOS.md on a
+// Package lab replays the teardown scenarios of docs/scenarios.md on a
 // deterministic simulated network, records what happened and judges it.
 //
 // A Scenario is code: two hosts (a client that dials and a server that
@@ -23,7 +23,7 @@
 // explanation names the rule that decided the outcome and what the fixed
 // variant changes.
 //
-// Every scenario of SCENARIOS.md runs. A scenario whose support is
+// Every scenario of docs/scenarios.md runs. A scenario whose support is
 // missing may be registered with its text and a Needs sentence; Run then
 // refuses it with ErrNotRunnable instead of faking output.
 //

@@ -10,7 +10,7 @@ import (
 	"github.com/teardown-lab/teardown/internal/trace"
 )
 
-// every id SCENARIOS.md names, in its order.
+// every id docs/scenarios.md names, in its order.
 var scenarioIDs = []string{
 	"tcp-primes", "tcp-primes-six", "tcp-echo-one",
 	"dccp-close-unread", "dccp-closereq-unread", "dccp-active-close", "dccp-simultaneous-close",
@@ -19,11 +19,11 @@ var scenarioIDs = []string{
 	"backlog-data-fin-gone", "backlog-fin-gone", "backlog-data-rst", "backlog-rst",
 }
 
-func TestEveryScenarioOfScenariosMdIsRegistered(t *testing.T) {
+func TestEveryScenarioOfTheCatalogueIsRegistered(t *testing.T) {
 	ids := IDs()
 	for _, id := range scenarioIDs {
 		if !slices.Contains(ids, id) {
-			t.Errorf("SCENARIOS.md names %s but the lab has no such scenario", id)
+			t.Errorf("docs/scenarios.md names %s but the lab has no such scenario", id)
 		}
 	}
 	for _, s := range Scenarios() {
@@ -41,7 +41,7 @@ func TestEveryScenarioOfScenariosMdIsRegistered(t *testing.T) {
 	}
 }
 
-// Every scenario SCENARIOS.md names runs, in every variant.
+// Every scenario docs/scenarios.md names runs, in every variant.
 func TestEveryScenarioRuns(t *testing.T) {
 	for _, id := range scenarioIDs {
 		s, err := Lookup(id)
@@ -60,7 +60,7 @@ func TestEveryScenarioRuns(t *testing.T) {
 func TestListOrderIsStable(t *testing.T) {
 	a, b := IDs(), IDs()
 	if !slices.Equal(a, b) || a[0] != "tcp-primes" {
-		t.Fatalf("ids not stable or not in SCENARIOS.md order: %v / %v", a, b)
+		t.Fatalf("ids not stable or not in docs/scenarios.md order: %v / %v", a, b)
 	}
 }
 

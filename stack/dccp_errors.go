@@ -12,7 +12,7 @@ import (
 // Errors of DCCP sockets, beyond those TCP shares (ErrConnReset,
 // ErrConnRefused, ErrTimedOut, ErrNotConnected). Each unwraps to the errno
 // Linux's DCCP reports in the same situation (net/dccp maps Reset codes to
-// errnos; peer-facts.md lists what was observed).
+// errnos; docs/peer-facts.md lists what was observed).
 var (
 	// ErrBadServiceCode: the server has no listener for the service code
 	// (Reset code 8, Bad Service Code; EBADRQC).
