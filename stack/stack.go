@@ -93,7 +93,7 @@ type Stats struct {
 	// "bad-checksum", "bad-options", "unknown-protocol").
 	Dropped map[string]uint64
 	// TCP sums the counters of every TCP connection, closed ones included.
-	TCP tcp.Counters
+	TCP TCPCounters
 	// RSTsForNoConnection counts RSTs sent for segments that matched no
 	// connection or listener (RFC 9293 §3.10.7.1).
 	RSTsForNoConnection uint64
@@ -286,7 +286,7 @@ func (s *Stack) Stats() Stats {
 		}
 	}
 	s.statsMu.Lock()
-	st.TCP = s.tcpDone
+	sum := s.tcpDone
 	s.statsMu.Unlock()
 	s.mu.Lock()
 	eps := make([]*TCPConn, 0, len(s.conns))
@@ -296,9 +296,10 @@ func (s *Stack) Stats() Stats {
 	s.mu.Unlock()
 	for _, ep := range eps {
 		ep.mu.Lock()
-		st.TCP.Add(ep.core.Counters())
+		sum.Add(ep.core.Counters())
 		ep.mu.Unlock()
 	}
+	st.TCP = TCPCounters(sum)
 	return st
 }
 
