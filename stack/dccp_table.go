@@ -103,9 +103,9 @@ func (s *Stack) pickDCCPPort(local netip.Addr, remote netip.AddrPort) (uint16, b
 	})
 }
 
-// CloseDCCP aborts every DCCP connection and closes every DCCP listener
-// (Stack.Close's share for DCCP).
-func (s *Stack) CloseDCCP() {
+// closeDCCP aborts every DCCP connection and closes every DCCP listener
+// (Close's share for DCCP).
+func (s *Stack) closeDCCP() {
 	t := &s.dccp
 	t.mu.Lock()
 	ls := slices.Collect(maps.Values(t.listeners))

@@ -230,7 +230,7 @@ func New(cfg Config) (*Stack, error) {
 		binary.LittleEndian.PutUint64(secret[i:], s.rng.Uint64())
 	}
 	s.isn = tcp.NewISNGenerator(secret)
-	cfg.Link.Attach(s)
+	cfg.Link.Attach((*receiver)(s))
 	return s, nil
 }
 
@@ -303,9 +303,22 @@ func (s *Stack) Stats() Stats {
 	return st
 }
 
-// Close aborts every connection (TCP and DCCP), closes every listener and
-// detaches the stack from its link (the link itself stays open: it is the
-// caller's).
+// Close ends everything the stack has, then detaches it from its link (the
+// link itself stays open: it is the caller's). A second Close does
+// nothing.
+//
+// TCP: every listener closes as TCPListener.Close does (connections not
+// yet accepted are reset, half-open ones forgotten), and every connection
+// is aborted as Close after SetLinger(0) does: an RST in every state that
+// has a peer, while a connection in SYN-SENT or TIME-WAIT just ends; both
+// queues are discarded.
+//
+// DCCP: every listener closes as DCCPListener.Close does (connections not
+// yet accepted are reset), and every connection that has not ended is
+// aborted as DCCPConn.Abort does: Reset(Aborted), both queues discarded; a
+// connection already in TIMEWAIT or CLOSED is left as it is.
+//
+// Calls blocked on any of these connections and listeners return.
 func (s *Stack) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -322,7 +335,7 @@ func (s *Stack) Close() error {
 	for _, ep := range eps {
 		ep.abort()
 	}
-	s.CloseDCCP()
+	s.closeDCCP()
 	s.link.Attach(nil)
 	return nil
 }
