@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/teardown-lab/teardown/internal/replay"
-	"github.com/teardown-lab/teardown/internal/trace"
 )
 
 // goldenDir holds one directory per scenario; in it, for each variant
@@ -77,12 +76,12 @@ func TestGolden(t *testing.T) {
 			replay.OnFailure(t)
 			res := run(t, c.id, c.variant, c.profile)
 			var js bytes.Buffer
-			if err := trace.WriteJSON(&js, res.Trace); err != nil {
+			if err := res.WriteJSON(&js); err != nil {
 				t.Fatal(err)
 			}
 			sum := sha256.Sum256(res.Pcap)
 			got := map[string][]byte{
-				".txt":         []byte(trace.Text(res.Trace, trace.TextOptions{})),
+				".txt":         []byte(res.Text(TextOptions{})),
 				".json":        js.Bytes(),
 				".pcap.sha256": []byte(hex.EncodeToString(sum[:]) + "\n"),
 			}

@@ -18,7 +18,7 @@ import (
 	"github.com/teardown-lab/teardown/netsim"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+var update = flag.Bool("update", false, "rewrite the goldens under testdata/golden from the current output")
 
 // eachRun runs fn for every runnable scenario in every variant.
 func eachRun(t *testing.T, fn func(t *testing.T, res *Result)) {
@@ -138,7 +138,7 @@ func epochNs(t *testing.T, s string) int64 {
 func TestJSONAgreesWithTsharkTextAndSVG(t *testing.T) {
 	eachRun(t, func(t *testing.T, res *Result) {
 		var js bytes.Buffer
-		if err := trace.WriteJSON(&js, res.Trace); err != nil {
+		if err := res.WriteJSON(&js); err != nil {
 			t.Fatal(err)
 		}
 		rep, err := trace.ReadJSON(&js)
@@ -161,8 +161,8 @@ func TestJSONAgreesWithTsharkTextAndSVG(t *testing.T) {
 				t.Errorf("packet %d: tshark %s, JSON %s", i+1, got, want)
 			}
 		}
-		text := trace.Text(res.Trace, trace.TextOptions{Width: 120, RawSeq: true})
-		svg := string(trace.SVG(res.Trace, trace.SVGOptions{}))
+		text := res.Text(TextOptions{Width: 120, RawSeq: true})
+		svg := string(res.SVG(SVGOptions{}))
 		for _, w := range sent {
 			label := w.Kind + " seq=" + strconv.FormatUint(w.Seq, 10)
 			if w.Dropped {
@@ -180,7 +180,7 @@ func TestJSONAgreesWithTsharkTextAndSVG(t *testing.T) {
 				t.Errorf("the SVG does not draw %s", w.Kind)
 			}
 		}
-		if rep.Verdict.DataLost != res.Trace.Verdict.DataLost || !strings.Contains(text, "Verdict") {
+		if rep.Verdict.DataLost != res.Verdict().DataLost || !strings.Contains(text, "Verdict") {
 			t.Errorf("JSON verdict %+v, text without a verdict section", rep.Verdict)
 		}
 	})
@@ -194,7 +194,7 @@ func TestSVGRendersWithRsvg(t *testing.T) {
 		t.Skip("SKIPPING: rsvg-convert not found: apt-get install librsvg2-bin (CI does)")
 	}
 	for _, id := range []string{"tcp-echo-one", "tcp-close-unsent"} {
-		svg := trace.SVG(run(t, id, "naive", "").Trace, trace.SVGOptions{})
+		svg := run(t, id, "naive", "").SVG(SVGOptions{})
 		cmd := exec.Command(bin, "--format", "png")
 		cmd.Stdin = bytes.NewReader(svg)
 		var stderr bytes.Buffer
