@@ -60,10 +60,8 @@ func (c *DCCPConn) coreDeadline() clock.Instant { return c.core.NextDeadline() }
 func (c *DCCPConn) coreEnded() bool             { return c.core.State() == dccp.Closed }
 func (c *DCCPConn) coreState() string           { return c.core.State().String() }
 
-// coreIdle is false: a DCCP connection keeps its packet buffers while it
-// lives, as it always has (idle DCCP connections are not what a host has
-// many of).
-func (c *DCCPConn) coreIdle() bool { return false }
+// coreIdle: no timer pending means nothing to retransmit or pace.
+func (c *DCCPConn) coreIdle() bool { return c.core.NextDeadline().IsZero() }
 
 // retire takes the connection out of the stack's DCCP table and keeps
 // its counters.
