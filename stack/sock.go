@@ -96,15 +96,22 @@ func (c *sock) init(s *Stack, tuple fourTuple, p protocol) {
 // arrived before this call.
 func (c *sock) lock() {
 	c.mu.Lock()
-	c.runDeferred()
+	if c.pending() {
+		c.runDeferred()
+	}
 }
 
 // unlock runs the segments queued while the lock was let go (process
 // writing to the link), then releases the connection.
 func (c *sock) unlock() {
-	c.runDeferred()
+	if c.pending() {
+		c.runDeferred()
+	}
 	c.mu.Unlock()
 }
+
+// pending reports whether packets wait in the deferred queue.
+func (c *sock) pending() bool { return c.rx != nil && len(c.rx.pkts) > 0 }
 
 // unlockFrom ends a Read or Write (n is inRead or inWrite): the packets
 // queued for it are run before it leaves, so that none is left waiting
@@ -120,7 +127,7 @@ func (c *sock) unlockFrom(n *int32) {
 // while process had the lock released, it runs them instead of blocking:
 // they may be what the caller is waiting for, so it looks again.
 func (c *sock) wait(q *waitq, ctx context.Context) error {
-	if c.rx != nil && len(c.rx.pkts) > 0 {
+	if c.pending() {
 		c.runDeferred()
 		return nil
 	}
