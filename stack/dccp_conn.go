@@ -155,23 +155,19 @@ func (s *Stack) DialDCCP(ctx context.Context, remote netip.AddrPort, opts DCCPOp
 	t.conns[tuple] = c
 	t.mu.Unlock()
 
-	c.lock()
-	defer c.unlock()
-	c.process()
-	for {
-		st := c.core.State()
+	err := c.handshake(ctx, func() (bool, error) {
 		switch {
 		case c.core.Done():
-			return nil, c.opError("dial", c.endError())
-		case st >= dccp.PartOpen:
-			return c, nil
+			return true, c.endError()
+		case c.core.State() >= dccp.PartOpen:
+			return true, nil
 		}
-		if err := c.wait(&c.opened, ctx); err != nil {
-			c.core.Abort(s.clk.Now())
-			c.process()
-			return nil, c.opError("dial", err)
-		}
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return c, nil
 }
 
 // endError says why a connection ended, for calls that cannot return

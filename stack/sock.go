@@ -154,6 +154,29 @@ func (c *sock) waitWrite() error {
 	return c.wait(&c.writers, nil)
 }
 
+// handshake runs a new connection's first output and waits, for Dial,
+// until done reports the handshake's outcome (with the lock held): nil
+// once the connection is open, or why it failed. If ctx ends first the
+// attempt is abandoned: the core aborts it.
+func (c *sock) handshake(ctx context.Context, done func() (bool, error)) error {
+	c.lock()
+	defer c.unlock()
+	c.process()
+	for {
+		if ok, err := done(); ok {
+			if err != nil {
+				return c.opError("dial", err)
+			}
+			return nil
+		}
+		if err := c.wait(&c.opened, ctx); err != nil {
+			c.proto.coreAbort(c.s.clk.Now())
+			c.process()
+			return c.opError("dial", err)
+		}
+	}
+}
+
 // wakeups say which of a socket's wait queues an outcome concerns.
 type wakeups uint8
 

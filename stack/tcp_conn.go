@@ -120,26 +120,22 @@ func (s *Stack) DialTCPWith(ctx context.Context, remote netip.AddrPort, opts Dia
 	s.conns[tuple] = c
 	s.mu.Unlock()
 
-	c.lock()
-	defer c.unlock()
-	c.process()
-	for {
+	err := c.handshake(ctx, func() (bool, error) {
 		switch st := c.core.State(); {
 		case st == tcp.Established || st == tcp.CloseWait:
-			return c, nil
+			return true, nil
 		case c.core.Err() != nil || st == tcp.Closed:
-			err := mapTCPError(c.core.Err())
-			if err == nil {
-				err = ErrNotConnected
+			if err := mapTCPError(c.core.Err()); err != nil {
+				return true, err
 			}
-			return nil, c.opError("dial", err)
+			return true, ErrNotConnected
 		}
-		if err := c.wait(&c.opened, ctx); err != nil {
-			c.core.Abort(s.clk.Now())
-			c.process()
-			return nil, c.opError("dial", err)
-		}
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return c, nil
 }
 
 // netAddr is an endpoint as a *net.TCPAddr.
