@@ -103,7 +103,7 @@ type Stats struct {
 	// packet (larger than the link MTU): always zero unless there is a bug.
 	EncodeFailed uint64
 	// SegmentsDeferred counts TCP segments handed to the goroutine inside
-	// Read or Write on their connection for processing (tcp_defer.go),
+	// Read or Write on their connection for processing (sock_defer.go),
 	// instead of being processed by the goroutine that delivered them.
 	SegmentsDeferred uint64
 }
