@@ -7,7 +7,6 @@ import (
 
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/tcp"
-	"github.com/teardown-lab/teardown/profile"
 )
 
 // ListenOptions configure a listener.
@@ -63,28 +62,21 @@ type ListenStats struct {
 }
 
 // TCPListener accepts TCP connections on a port of every address of the
-// stack. It implements net.Listener. Its SYN queue holds small half-open
-// records (tcp.Request), never connections: a tcp.Conn is made when the
+// stack. It implements net.Listener. The backlog is its core, a
+// tcp.Listener: its SYN queue holds small half-open records
+// (tcp.Request), never connections; a tcp.Conn is made when the
 // handshake completes (backlog.go).
 type TCPListener struct {
-	s       *Stack
-	port    uint16
-	backlog int
-	opts    ListenOptions
-	prof    profile.Profile
-	jar     *tcp.CookieJar
+	s    *Stack
+	port uint16
 
-	mu         sync.Mutex
-	syn        synQueue
-	building   []*TCPConn // handshake done, Conn being made (place reserved)
-	acceptQ    []*TCPConn // established, waiting for Accept
-	acceptors  waitq
-	timer      clock.Timer
-	armed      clock.Instant
-	lastCookie clock.Instant // last SYN cookie sent (0: never)
-	closed     bool
-	stats      ListenStats
-	out        outQueue
+	mu        sync.Mutex
+	core      *tcp.Listener[*TCPConn]
+	acceptors waitq
+	timer     clock.Timer
+	armed     clock.Instant
+	closed    bool
+	out       outQueue
 }
 
 // ListenTCP listens on port (0 picks a free ephemeral port).
@@ -114,15 +106,27 @@ func (s *Stack) ListenTCP(port uint16, opts ListenOptions) (*TCPListener, error)
 	for i := range key {
 		key[i] = byte(s.rng.Uint32())
 	}
-	l := &TCPListener{
-		s: s, port: port, backlog: opts.Backlog, opts: opts, prof: s.prof,
-		jar: tcp.NewCookieJar(key),
-	}
-	l.syn.init(opts.Backlog)
+	l := &TCPListener{s: s, port: port, core: tcp.NewListener[*TCPConn](listenConfig(s, opts, key))}
 	l.out.init(s)
 	l.timer = s.clk.NewTimer(l.onTimer)
 	s.listeners[port] = l
 	return l, nil
+}
+
+// listenConfig is the backlog's configuration: the listener's options and
+// the rules of the stack's profile.
+func listenConfig(s *Stack, opts ListenOptions, key [32]byte) tcp.ListenConfig {
+	p := &s.prof
+	return tcp.ListenConfig{
+		Backlog: opts.Backlog, Conn4: s.tcpCfg4, Conn6: s.tcpCfg6, CookieSecret: key,
+		SYNACKBeforeAccept:   p.SYNACKBeforeAccept,
+		RSTOnFullBacklog:     p.RSTOnFullBacklog,
+		SeparateSYNQueue:     p.SeparateSYNQueue,
+		AcceptQueueExtraSlot: p.AcceptQueueExtraSlot,
+		SYNCookies:           p.SYNCookies && !opts.NoSYNCookies,
+		AcceptReturnsReset:   p.AcceptReturnsReset,
+		AbortOnOverflow:      opts.AbortOnOverflow,
+	}
 }
 
 // Port returns the port the listener is bound to.
@@ -138,10 +142,7 @@ func (l *TCPListener) Addr() net.Addr {
 func (l *TCPListener) Stats() ListenStats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	st := l.stats
-	st.SYNQueue = l.syn.used
-	st.AcceptQueue = len(l.acceptQ)
-	return st
+	return ListenStats(l.core.Stats())
 }
 
 // Accept waits for and returns the next connection (net.Listener).
@@ -163,78 +164,31 @@ func (l *TCPListener) AcceptTCP() (*TCPConn, error) {
 			l.mu.Unlock()
 			return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: ErrListenerClosed}
 		}
-		if len(l.acceptQ) > 0 {
-			c := l.acceptQ[0]
-			l.removeQueued(0)
-			l.stats.Accepted++
+		if c, ok := l.core.Accept(l.s.clk.Now()); ok {
 			l.mu.Unlock()
 			l.handOver(c)
 			return c, nil
 		}
-		if !l.prof.SYNACKBeforeAccept {
-			l.answerOldest()
-		}
+		l.collect() // the SYN-ACK Accept may have answered with
 		l.mu.Unlock()
 		l.out.flush(&l.mu)
 		l.mu.Lock()
-		if l.closed || len(l.acceptQ) > 0 {
+		if l.closed || l.core.Ready() {
 			continue
 		}
 		block(&l.mu, l.acceptors.add(), l.s.sched, nil) //nolint:errcheck // no context
 	}
 }
 
-// handOver detaches an accepted connection from the listener and, under
-// DupACKAtAccept, sends the duplicate ACK VOS 17.1 sends at accept.
+// handOver detaches an accepted connection from the listener and tells
+// its core (DupACKAtAccept's duplicate ACK).
 func (l *TCPListener) handOver(c *TCPConn) {
 	c.mu.Lock()
 	c.listener = nil
-	if l.prof.DupACKAtAccept && c.core.HoldingFIN() {
-		c.core.QueueACK()
+	if c.core.Accepted() {
 		c.process()
 	}
 	c.mu.Unlock()
-}
-
-// removeQueued removes acceptQ[i], keeping the order.
-func (l *TCPListener) removeQueued(i int) {
-	copy(l.acceptQ[i:], l.acceptQ[i+1:])
-	l.acceptQ[len(l.acceptQ)-1] = nil
-	l.acceptQ = l.acceptQ[:len(l.acceptQ)-1]
-}
-
-// connEvent is called (with c.mu held) when a connection of the listener
-// is established, or ends, before Accept took it.
-func (l *TCPListener) connEvent(c *TCPConn, ev tcp.Events) {
-	const ended = tcp.EventReset | tcp.EventTimeout | tcp.EventClosed
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for i, b := range l.building {
-		if b != c {
-			continue
-		}
-		l.building = append(l.building[:i], l.building[i+1:]...)
-		if ev&tcp.EventEstablished != 0 && !l.closed {
-			l.acceptQ = append(l.acceptQ, c)
-			l.acceptors.wakeAll(l.s.sched)
-			return
-		}
-		c.listener = nil
-		return
-	}
-	if ev&ended == 0 || l.prof.AcceptReturnsReset {
-		return
-	}
-	// VOS 17.1: "the reset effectively removes the socket from the
-	// backlog queue so the accept does not see it".
-	for i, q := range l.acceptQ {
-		if q == c {
-			l.removeQueued(i)
-			l.stats.QueuedResets++
-			c.listener = nil
-			return
-		}
-	}
 }
 
 // Close stops listening. Connections not yet accepted are reset, as Linux
@@ -247,9 +201,7 @@ func (l *TCPListener) Close() error {
 		return nil
 	}
 	l.closed = true
-	pending := l.acceptQ
-	l.acceptQ = nil
-	l.syn.clear()
+	pending := l.core.Close()
 	l.timer.Stop()
 	l.acceptors.wakeAll(l.s.sched)
 	l.mu.Unlock()
