@@ -3,7 +3,6 @@ package stack
 import (
 	"net"
 	"net/netip"
-	"sync"
 
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/tcp"
@@ -62,21 +61,18 @@ type ListenStats struct {
 }
 
 // TCPListener accepts TCP connections on a port of every address of the
-// stack. It implements net.Listener. The backlog is its core, a
-// tcp.Listener: its SYN queue holds small half-open records
-// (tcp.Request), never connections; a tcp.Conn is made when the
-// handshake completes (backlog.go).
+// stack. It implements net.Listener, with SetDeadline as
+// net.TCPListener's. Its backlog is a tcp.Listener: the SYN queue holds
+// small half-open records (tcp.Request), never connections; a tcp.Conn is
+// made when the handshake completes (backlog.go).
 type TCPListener struct {
-	s    *Stack
-	port uint16
+	listenShell[*TCPConn]
 
-	mu        sync.Mutex
-	core      *tcp.Listener[*TCPConn]
-	acceptors waitq
-	timer     clock.Timer
-	armed     clock.Instant
-	closed    bool
-	out       outQueue
+	// Guarded by the shell's mu.
+	core  *tcp.Listener[*TCPConn]
+	timer clock.Timer
+	armed clock.Instant
+	out   outQueue
 }
 
 // ListenTCP listens on port (0 picks a free ephemeral port).
@@ -106,12 +102,15 @@ func (s *Stack) ListenTCP(port uint16, opts ListenOptions) (*TCPListener, error)
 	for i := range key {
 		key[i] = byte(s.rng.Uint32())
 	}
-	l := &TCPListener{s: s, port: port, core: tcp.NewListener[*TCPConn](listenConfig(s, opts, key))}
+	l := &TCPListener{core: tcp.NewListener[*TCPConn](listenConfig(s, opts, key))}
+	l.init(s, port, "tcp", tcpAddr, l)
 	l.out.init(s)
 	l.timer = s.clk.NewTimer(l.onTimer)
 	s.listeners[port] = l
 	return l, nil
 }
+
+func tcpAddr(ap netip.AddrPort) net.Addr { return net.TCPAddrFromAddrPort(ap) }
 
 // listenConfig is the backlog's configuration: the listener's options and
 // the rules of the stack's profile.
@@ -129,15 +128,6 @@ func listenConfig(s *Stack, opts ListenOptions, key [32]byte) tcp.ListenConfig {
 	}
 }
 
-// Port returns the port the listener is bound to.
-func (l *TCPListener) Port() uint16 { return l.port }
-
-// Addr returns the listener's address: the stack's first address and the
-// port (it accepts on every address of the stack).
-func (l *TCPListener) Addr() net.Addr {
-	return net.TCPAddrFromAddrPort(netip.AddrPortFrom(l.s.addrs[0], l.port))
-}
-
 // Stats returns the listener's counters.
 func (l *TCPListener) Stats() ListenStats {
 	l.mu.Lock()
@@ -145,39 +135,20 @@ func (l *TCPListener) Stats() ListenStats {
 	return ListenStats(l.core.Stats())
 }
 
-// Accept waits for and returns the next connection (net.Listener).
-func (l *TCPListener) Accept() (net.Conn, error) {
-	c, err := l.AcceptTCP()
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
 // AcceptTCP waits for and returns the next connection. Under a profile
 // without SYNACKBeforeAccept it is Accept that answers the oldest queued
 // SYN, and it returns once that handshake completes.
-func (l *TCPListener) AcceptTCP() (*TCPConn, error) {
-	l.mu.Lock()
-	for {
-		if l.closed {
-			l.mu.Unlock()
-			return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: ErrListenerClosed}
-		}
-		if c, ok := l.core.Accept(l.s.clk.Now()); ok {
-			l.mu.Unlock()
-			l.handOver(c)
-			return c, nil
-		}
-		l.collect() // the SYN-ACK Accept may have answered with
-		l.mu.Unlock()
-		l.out.flush(&l.mu)
-		l.mu.Lock()
-		if l.closed || l.core.Ready() {
-			continue
-		}
-		block(&l.mu, l.acceptors.add(), l.s.sched, nil) //nolint:errcheck // no context
-	}
+func (l *TCPListener) AcceptTCP() (*TCPConn, error) { return l.accept() }
+
+// The protocol part of the shell (listenProto).
+
+func (l *TCPListener) take(now clock.Instant) (*TCPConn, bool) { return l.core.Accept(now) }
+
+// waiting sends the SYN-ACK with which Accept may have answered a SYN.
+func (l *TCPListener) waiting() bool {
+	l.collect()
+	l.out.writeOut(l.s, &l.mu)
+	return l.closed || l.core.Ready()
 }
 
 // handOver detaches an accepted connection from the listener and tells
@@ -191,28 +162,16 @@ func (l *TCPListener) handOver(c *TCPConn) {
 	c.mu.Unlock()
 }
 
-// Close stops listening. Connections not yet accepted are reset, as Linux
-// does when a listening socket closes with a non-empty queue; half-open
-// ones are forgotten.
-func (l *TCPListener) Close() error {
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
-		return nil
-	}
-	l.closed = true
-	pending := l.core.Close()
+func (l *TCPListener) shut() []*TCPConn {
 	l.timer.Stop()
-	l.acceptors.wakeAll(l.s.sched)
-	l.mu.Unlock()
+	return l.core.Close()
+}
+
+func (l *TCPListener) unregister() {
 	s := l.s
 	s.mu.Lock()
 	if s.listeners[l.port] == l {
 		delete(s.listeners, l.port)
 	}
 	s.mu.Unlock()
-	for _, c := range pending {
-		c.abort()
-	}
-	return nil
 }
