@@ -27,7 +27,8 @@ type ListenOptions struct {
 }
 
 // ListenStats are a listener's counters, and the lengths of its queues
-// at the time Stats was called.
+// at the time Stats was called. (It is converted from tcp.ListenStats:
+// the two keep the same fields in the same order.)
 type ListenStats struct {
 	// SYNsReceived counts SYNs that reached the listener (retransmitted
 	// ones for a queued request included).

@@ -90,7 +90,9 @@ const (
 	ListenRequestGone
 )
 
-// ListenStats are a Listener's counters, and its queue lengths.
+// ListenStats are a Listener's counters, and its queue lengths. Each is
+// documented on stack.ListenStats, which is converted from this type: the
+// two keep the same fields in the same order.
 type ListenStats struct {
 	SYNsReceived, SYNsDropped, RSTsSent            uint64
 	SYNACKsSent, SYNACKRetransmits                 uint64
