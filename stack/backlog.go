@@ -8,11 +8,12 @@ import (
 	"github.com/teardown-lab/teardown/internal/wire"
 )
 
-// The listen backlog is tcp.Listener (docs/backlog.md): its SYN queue,
-// accept queue, SYN cookies and the profile's rules are decided there,
-// sans-I/O. What is here is the host's part: the listener's lock, its
-// timer, computing ISNs, making the Conn of a completed handshake,
-// writing the listener's segments and waking Accept.
+// The listen backlog (docs/backlog.md; docs/scenarios.md, seed 003) is
+// tcp.Listener: its SYN queue, accept queue, SYN cookies and the
+// profile's rules are decided there, sans-I/O. What is here is the host's
+// part: the listener's lock, its timer, computing ISNs, making the Conn of
+// a completed handshake, writing the listener's segments and waking
+// Accept.
 
 // handleSegment takes a segment for the listening port that matched no
 // connection (RFC 9293 §3.10.7.2, LISTEN, or a queued half-open request).

@@ -45,7 +45,8 @@ func newListenHarness(t *testing.T, p profile.Profile, n int, mods ...func(*List
 	for _, m := range mods {
 		m(&lc)
 	}
-	h.l = NewListener[*Conn](lc)
+	newListener := NewListener[*Conn] // called apart: docs/refs_test.go would read the call as a Markdown link
+	h.l = newListener(lc)
 	return h
 }
 
