@@ -105,19 +105,14 @@ func (s *Stack) dccpConfig(local netip.Addr, o DCCPOptions) dccp.Config {
 		Behaviour: dccpBehaviour(s.prof), ServiceCode: o.Service, CCID: uint8(o.CCID),
 		MSL: o.MSL, MaxPacketSize: mps, SendQueueLen: o.SendQueueLen, RecvQueueLen: o.RecvQueueLen,
 		SequenceWindow: o.SequenceWindow, RequestRetries: o.RequestRetries, CloseRetries: o.CloseRetries,
+		RecordStates: s.onState != nil,
 	}
 }
 
 // newDCCPConn makes the socket for tuple; mk builds the core from the
-// configuration with the trace hook set, or returns nil (then so does
-// newDCCPConn). The caller registers the socket.
+// configuration, or returns nil (then so does newDCCPConn). The caller
+// registers the socket.
 func (s *Stack) newDCCPConn(tuple fourTuple, cfg dccp.Config, mk func(dccp.Config) *dccp.Conn) *DCCPConn {
-	if s.onState != nil {
-		hook := s.onState
-		cfg.Trace = func(now clock.Instant, from, to dccp.State, why string) {
-			hook(now, tuple.local, tuple.remote, from.String(), to.String(), why)
-		}
-	}
 	core := mk(cfg)
 	if core == nil {
 		return nil

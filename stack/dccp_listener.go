@@ -120,7 +120,6 @@ func (l *DCCPListener) handlePacket(tuple fourTuple, p *dccp.Packet) {
 	})
 	l.core.Config.ServerTimewait = o.ServerTimewait
 	c := s.newDCCPConn(tuple, l.core.Config, func(cfg dccp.Config) *dccp.Conn {
-		l.core.Config = cfg // with the trace hook
 		core, r, reply := l.core.HandlePacket(s.clk.Now(), p, s.dccpISS(), len(l.acceptQ)+len(l.handshaking))
 		if reply {
 			l.refused(tuple, &r)

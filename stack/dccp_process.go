@@ -33,6 +33,9 @@ func (c *DCCPConn) process() {
 		c.encode(&c.pkt)
 	}
 	ev := c.core.TakeEvents()
+	if ev&dccp.EventState != 0 && c.s.onState != nil {
+		c.reportStates()
+	}
 	sched := c.s.sched
 	const change = dccp.EventState | dccp.EventClosed
 	if ev&(dccp.EventReadable|change) != 0 {

@@ -72,26 +72,15 @@ func (s *Stack) buildTCPConfig(v4 bool) *tcp.Config {
 		RTOInitial: o.RTOInitial, RTOMin: o.RTOMin, RTOMax: o.RTOMax,
 		SYNRetries: o.SYNRetries, Retries: o.Retries, UserTimeout: o.UserTimeout,
 		FinWait2Timeout: o.FinWait2Timeout, CongestionControl: o.CongestionControl,
-		Profile: s.prof,
+		Profile: s.prof, RecordStates: s.onState != nil,
 	}.Share()
 }
 
 // newConn makes the socket for tuple around a core built by mk (which
-// receives the config with the trace hook set). The caller registers it.
+// receives the stack's shared config). The caller registers it.
 func (s *Stack) newConn(tuple fourTuple, mk func(cfg *tcp.Config) *tcp.Conn) *TCPConn {
 	c := &TCPConn{s: s, tuple: tuple}
-	cfg := s.tcpConfig(tuple.local.Addr())
-	if s.onState != nil {
-		// The trace hook names the connection: this one gets a Config
-		// of its own (the lab's hosts; a plain host shares one).
-		own := *cfg
-		hook := s.onState
-		own.OnStateChange = func(now clock.Instant, from, to tcp.State, why string) {
-			hook(now, tuple.local, tuple.remote, from.String(), to.String(), why)
-		}
-		cfg = &own
-	}
-	c.core = mk(cfg)
+	c.core = mk(s.tcpConfig(tuple.local.Addr()))
 	c.timer = s.clk.NewTimer(c.onTimer)
 	s.opened.Add(1)
 	return c

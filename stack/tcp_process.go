@@ -95,6 +95,9 @@ func (c *TCPConn) process() {
 		c.encode(&seg)
 	}
 	ev := c.core.TakeEvents()
+	if ev&tcp.EventState != 0 && c.s.onState != nil {
+		c.reportStates()
+	}
 	sched := c.s.sched
 	const ended = tcp.EventReset | tcp.EventTimeout | tcp.EventClosed
 	if ev&(tcp.EventReadable|tcp.EventPeerFIN|ended) != 0 {

@@ -8,10 +8,6 @@ import (
 	"github.com/teardown-lab/teardown/internal/wire"
 )
 
-// TraceFunc receives every state change of a Conn; why names the event
-// that caused it.
-type TraceFunc func(now clock.Instant, from, to State, why string)
-
 // Config configures a Conn. The zero value of every field but Behaviour
 // means its documented default; the zero Behaviour is RFCNaive without
 // a name, so callers normally set Linux().
@@ -61,8 +57,11 @@ type Config struct {
 	// NewCCID builds the congestion control when the connection opens;
 	// nil means DefaultCCIDs (CCID 2 and 3). NoCCID disables it.
 	NewCCID NewCCIDFunc
-	// Trace, if set, is called on every state change.
-	Trace TraceFunc
+	// RecordStates makes the Conn keep its state changes, with their time
+	// and reason, until the host takes them (TakeStateChanges); the lab
+	// draws its diagrams from them. Without it EventState alone says that
+	// the state changed.
+	RecordStates bool
 }
 
 func (c *Config) setDefaults() {
@@ -132,6 +131,7 @@ type Conn struct {
 	peerReset    wire.DCCPResetCode
 	gotReset     bool
 	events       Events
+	changes      []StateChange // not yet taken (Config.RecordStates)
 	counters     Counters
 	summary      Summary
 
@@ -205,7 +205,8 @@ func (c *Conn) SRTT() time.Duration { return c.srtt }
 func (c *Conn) Done() bool { return c.state == Closed || c.state == TimeWait }
 
 // setState changes state, runs the entry actions of the new state and
-// reports the change to the trace hook.
+// reports the change (EventState, and the change itself under
+// Config.RecordStates).
 func (c *Conn) setState(now clock.Instant, s State, why string) {
 	from := c.state
 	if from == s {
@@ -234,8 +235,8 @@ func (c *Conn) setState(now clock.Instant, s State, why string) {
 		c.timer = timers{}
 		c.ended(now)
 	}
-	if c.cfg.Trace != nil {
-		c.cfg.Trace(now, from, s, why)
+	if c.cfg.RecordStates {
+		c.changes = append(c.changes, StateChange{At: now, From: from, To: s, Why: why})
 	}
 }
 

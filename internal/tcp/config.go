@@ -3,7 +3,6 @@ package tcp
 import (
 	"time"
 
-	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/profile"
 )
 
@@ -80,10 +79,12 @@ type Config struct {
 	// Profile (no Name) means profile.Linux.
 	Profile profile.Profile
 
-	// OnStateChange, when set, is called by every state change with the
-	// old and new state and a short reason ("rcvd SYN,ACK"); the lab draws
-	// from it. It must not call back into the Conn.
-	OnStateChange func(now clock.Instant, from, to State, why string)
+	// RecordStates makes every Conn keep its state changes, with their time
+	// and reason, until the host takes them (TakeStateChanges); the lab
+	// draws its diagrams from them. Without it EventState alone says that
+	// the state changed. Being data, not a hook, it leaves the Config
+	// shareable.
+	RecordStates bool
 
 	// shared marks a Config from Share: connections keep a pointer to it
 	// instead of a copy of their own.
@@ -108,6 +109,10 @@ func (c Config) Share() *Config {
 	c.shared = true
 	return &c
 }
+
+// Config returns the Config c runs with: the shared one it was made from
+// (Config.Share), or its own copy.
+func (c *Conn) Config() *Config { return c.cfg }
 
 func (c *Config) setDefaults() {
 	def := func(p *time.Duration, d time.Duration) {

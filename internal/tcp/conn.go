@@ -71,10 +71,11 @@ type Conn struct {
 
 	noDelay, keepAlive bool // TCP_NODELAY, SO_KEEPALIVE: from cfg, then set per connection
 
-	appClosed  bool  // full close (Close) was called
-	readClosed bool  // CloseRead or Close was called
-	err        error // terminal error for Read and Write
-	errRead    bool  // a Read reported err (profile.ReadErrorOnce)
+	appClosed  bool   // full close (Close) was called
+	readClosed bool   // CloseRead or Close was called
+	events     Events // since the last TakeEvents (packed here, in padding)
+	err        error  // terminal error for Read and Write
+	errRead    bool   // a Read reported err (profile.ReadErrorOnce)
 
 	// Pending output.
 	synPending, ackNow, rtxPending bool
@@ -128,7 +129,10 @@ type Conn struct {
 	rtxKind                       uint8
 	tlpActive, tlpRtx, tlpPending bool
 
-	events  Events
+	// changes holds the state changes not yet taken (Config.RecordStates);
+	// nil until the first.
+	changes *[]StateChange
+
 	stats   Counters
 	summary Summary
 }
@@ -244,7 +248,8 @@ func NewPassive(now clock.Instant, cfg *Config, iss seqnum.V32, syn *Segment) *C
 }
 
 // setState is the one place the state changes: it runs the entry actions
-// (timers, events, the summary) and calls the trace hook.
+// (timers, events, the summary) and reports the change (EventState, and
+// the change itself under Config.RecordStates).
 func (c *Conn) setState(now clock.Instant, s State, why string) {
 	from := c.state
 	if from == s {
@@ -277,8 +282,9 @@ func (c *Conn) setState(now clock.Instant, s State, why string) {
 		c.tidyBuffers()
 		c.releaseRecovery()
 	}
-	if c.cfg.OnStateChange != nil {
-		c.cfg.OnStateChange(now, from, s, why)
+	c.events |= EventState
+	if c.cfg.RecordStates {
+		c.recordState(StateChange{At: now, From: from, To: s, Why: why})
 	}
 }
 
