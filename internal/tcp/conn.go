@@ -265,10 +265,7 @@ func (c *Conn) setState(now clock.Instant, s State, why string) {
 			c.timers.finWait2 = now.Add(c.cfg.FinWait2Timeout)
 		}
 	case TimeWait:
-		c.timers = timers{timeWait: now.Add(2 * c.cfg.MSL)}
-		c.rtxPending, c.probePending, c.keepalivePending = false, false, false
-		c.events |= EventTimeWait | EventReadable | EventWritable
-		c.end(now, EndGraceful, "FIN exchanged both ways; TIME-WAIT")
+		c.enterTimeWait(now)
 	case Closed:
 		c.timers = timers{}
 		c.synPending, c.ackNow, c.rtxPending = false, false, false
