@@ -11,7 +11,6 @@ import (
 
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/dccp"
-	"github.com/teardown-lab/teardown/profile"
 )
 
 // DCCPOptions configure a DCCP connection (DialDCCP). Zero values mean
@@ -38,9 +37,9 @@ type DCCPOptions struct {
 	// MaxPacketSize is the largest DCCP packet, header included (the MPS
 	// of §14); default the link MTU less the IP header.
 	MaxPacketSize int
-	// MSL is the maximum segment lifetime; TIMEWAIT lasts 2 MSL (§8.3).
-	// Default 30 s, so TIMEWAIT lasts 60 s like Linux's DCCP_TIMEWAIT_LEN
-	// (the RFC's MSL is 2 minutes).
+	// MSL is the maximum segment lifetime; TIMEWAIT lasts 2 MSL (RFC 4340
+	// §8.3). Default 30 s, so TIMEWAIT lasts 60 s like Linux's
+	// DCCP_TIMEWAIT_LEN (the RFC's MSL is 2 minutes: a 4-minute TIMEWAIT).
 	MSL time.Duration
 	// RequestRetries and CloseRetries bound the Request and the
 	// Close/CloseReq retransmissions (defaults 6 and 15, Linux's
@@ -79,16 +78,6 @@ type DCCPConn struct {
 	read, written  uint64
 }
 
-// dccpBehaviour maps a profile's DCCP fields to the core's Behaviour.
-func dccpBehaviour(p profile.Profile) dccp.Behaviour {
-	return dccp.Behaviour{
-		Name:               p.Name,
-		PassiveCloseStates: p.DCCPPassiveCloseStates,
-		TieBreaker:         p.DCCPCloseTieBreaker,
-		AbortOnUnread:      p.DCCPAbortOnUnread,
-	}
-}
-
 // dccpConfig builds the core's configuration for a connection from local.
 func (s *Stack) dccpConfig(local netip.Addr, o DCCPOptions) dccp.Config {
 	mps := o.MaxPacketSize
@@ -98,11 +87,8 @@ func (s *Stack) dccpConfig(local netip.Addr, o DCCPOptions) dccp.Config {
 			mps = s.mtu - 40
 		}
 	}
-	if o.MSL == 0 {
-		o.MSL = 30 * time.Second
-	}
 	return dccp.Config{
-		Behaviour: dccpBehaviour(s.prof), ServiceCode: o.Service, CCID: uint8(o.CCID),
+		Profile: s.prof, ServiceCode: o.Service, CCID: uint8(o.CCID),
 		MSL: o.MSL, MaxPacketSize: mps, SendQueueLen: o.SendQueueLen, RecvQueueLen: o.RecvQueueLen,
 		SequenceWindow: o.SequenceWindow, RequestRetries: o.RequestRetries, CloseRetries: o.CloseRetries,
 		RecordStates: s.onState != nil,

@@ -67,9 +67,6 @@ type DCCPListener struct {
 
 // ListenDCCP listens for DCCP on port (0 picks a free ephemeral port).
 func (s *Stack) ListenDCCP(port uint16, opts DCCPListenOptions) (*DCCPListener, error) {
-	if opts.Backlog <= 0 {
-		opts.Backlog = 16
-	}
 	t := &s.dccp
 	t.mu.Lock()
 	defer t.mu.Unlock()

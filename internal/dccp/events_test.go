@@ -1,11 +1,15 @@
 package dccp
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/teardown-lab/teardown/profile"
+)
 
 // A state change leaves the core as an output: EventState, and under
 // RecordStates the change itself with its time and reason, taken once.
 func TestClosed_ConnectReportsStateChange(t *testing.T) {
-	c := NewClient(t0, Config{Behaviour: Linux(), ISS: 1000, NewCCID: NoCCID, RecordStates: true})
+	c := NewClient(t0, Config{Profile: profile.Linux, ISS: 1000, NewCCID: NoCCID, RecordStates: true})
 	if c.TakeEvents()&EventState == 0 {
 		t.Error("connecting moved the state without EventState")
 	}
@@ -22,7 +26,7 @@ func TestClosed_ConnectReportsStateChange(t *testing.T) {
 // Without RecordStates the Conn keeps no changes, but still says that the
 // state changed.
 func TestClosed_ConnectWithoutRecordStates(t *testing.T) {
-	c := NewClient(t0, Config{Behaviour: Linux(), ISS: 1000, NewCCID: NoCCID})
+	c := NewClient(t0, Config{Profile: profile.Linux, ISS: 1000, NewCCID: NoCCID})
 	if c.TakeEvents()&EventState == 0 {
 		t.Error("connecting moved the state without EventState")
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/seqnum"
 	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/profile"
 )
 
 // t0 is the start of protocol time in the tests.
@@ -61,10 +62,10 @@ type pair struct {
 
 var sideName = [2]string{"client", "server"}
 
-func newPair(t testing.TB, b Behaviour, delay time.Duration, mod func(*Config)) *pair {
+func newPair(t testing.TB, b profile.Profile, delay time.Duration, mod func(*Config)) *pair {
 	pr := &pair{t: t, now: t0, delay: delay}
 	mk := func(side int, iss seqnum.V48) Config {
-		cfg := Config{Behaviour: b, ISS: iss, ServiceCode: 42, NewCCID: NoCCID, RecordStates: true}
+		cfg := Config{Profile: b, ISS: iss, ServiceCode: 42, NewCCID: NoCCID, RecordStates: true}
 		if mod != nil {
 			mod(&cfg)
 		}
