@@ -153,19 +153,11 @@ func (l *TCPListener) sendSYNACK(now clock.Instant, e *halfOpen, byTimer bool) {
 	l.arm(e.deadline)
 }
 
-func (l *TCPListener) rtoInitial() time.Duration {
-	if d := l.s.tcpOpts.RTOInitial; d > 0 {
-		return d
-	}
-	return time.Second
-}
+// rtoInitial and rtoMax are the connections' (tcp.Config's defaults
+// filled in by Share; the same for both address families).
+func (l *TCPListener) rtoInitial() time.Duration { return l.s.tcpCfg4.RTOInitial }
 
-func (l *TCPListener) rtoMax() time.Duration {
-	if d := l.s.tcpOpts.RTOMax; d > 0 {
-		return d
-	}
-	return 120 * time.Second
-}
+func (l *TCPListener) rtoMax() time.Duration { return l.s.tcpCfg4.RTOMax }
 
 // arm makes the listener's timer fire no later than at.
 func (l *TCPListener) arm(at clock.Instant) {

@@ -59,10 +59,10 @@ func (s *Stack) tcpConfig(local netip.Addr) *tcp.Config {
 func (s *Stack) buildTCPConfig(v4 bool) *tcp.Config {
 	o := s.tcpOpts
 	hdr := 40
-	peerMSS := 536
+	peerMSS := tcp.PeerDefaultMSS4
 	if !v4 {
 		hdr = 60
-		peerMSS = 1220
+		peerMSS = tcp.PeerDefaultMSS6
 	}
 	return tcp.Config{
 		MSS: s.mtu - hdr, PeerDefaultMSS: peerMSS,

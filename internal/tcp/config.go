@@ -15,7 +15,7 @@ type Config struct {
 	// Default 1460 (Ethernet MTU, IPv4).
 	MSS int
 	// PeerDefaultMSS is the send MSS assumed when the peer's SYN carries no
-	// MSS option: 536 for IPv4, 1220 for IPv6 (RFC 9293 §3.7.1). Default 536.
+	// MSS option: PeerDefaultMSS4 or PeerDefaultMSS6. Default the IPv4 one.
 	PeerDefaultMSS int
 	// RecvBuffer and SendBuffer are the receive and send buffer sizes in
 	// bytes. Default 256 KiB each.
@@ -91,6 +91,14 @@ type Config struct {
 	shared bool
 }
 
+// The send MSS a peer's SYN without an MSS option implies (RFC 9293
+// §3.7.1): the least datagram every IPv4 host takes (576 bytes) or IPv6's
+// minimum MTU (1280, RFC 8200 §5), less the IP and TCP headers.
+const (
+	PeerDefaultMSS4 = 536
+	PeerDefaultMSS6 = 1220
+)
+
 // DefaultConfig returns a Config with every default filled in.
 func DefaultConfig() Config {
 	var c Config
@@ -126,7 +134,7 @@ func (c *Config) setDefaults() {
 		}
 	}
 	defInt(&c.MSS, 1460)
-	defInt(&c.PeerDefaultMSS, 536)
+	defInt(&c.PeerDefaultMSS, PeerDefaultMSS4)
 	defInt(&c.RecvBuffer, 256<<10)
 	defInt(&c.SendBuffer, 256<<10)
 	defInt(&c.SYNRetries, 6)
