@@ -8,7 +8,7 @@ import (
 	"github.com/teardown-lab/teardown/stack"
 )
 
-// DCCP (SCENARIOS.md §2, seed 001_*), on stack.DialDCCP/ListenDCCP.
+// DCCP (docs/scenarios.md, seed 001), on stack.DialDCCP/ListenDCCP.
 
 func dccpVariants(naive, fixed string) []Variant {
 	return []Variant{

@@ -134,7 +134,7 @@ func epochNs(t *testing.T, s string) int64 {
 func TestJSONAgreesWithTsharkTextAndSVG(t *testing.T) {
 	eachRun(t, func(t *testing.T, res *Result) {
 		var js bytes.Buffer
-		if err := trace.WriteJSON(&js, res.Trace); err != nil {
+		if err := res.WriteJSON(&js); err != nil {
 			t.Fatal(err)
 		}
 		rep, err := trace.ReadJSON(&js)
@@ -157,8 +157,8 @@ func TestJSONAgreesWithTsharkTextAndSVG(t *testing.T) {
 				t.Errorf("packet %d: tshark %s, JSON %s", i+1, got, want)
 			}
 		}
-		text := trace.Text(res.Trace, trace.TextOptions{Width: 120, RawSeq: true})
-		svg := string(trace.SVG(res.Trace, trace.SVGOptions{}))
+		text := res.Text(TextOptions{Width: 120, RawSeq: true})
+		svg := string(res.SVG(SVGOptions{}))
 		for _, w := range sent {
 			label := w.Kind + " seq=" + strconv.FormatUint(w.Seq, 10)
 			if w.Dropped {
@@ -176,7 +176,7 @@ func TestJSONAgreesWithTsharkTextAndSVG(t *testing.T) {
 				t.Errorf("the SVG does not draw %s", w.Kind)
 			}
 		}
-		if rep.Verdict.DataLost != res.Trace.Verdict.DataLost || !strings.Contains(text, "Verdict") {
+		if rep.Verdict.DataLost != res.Verdict().DataLost || !strings.Contains(text, "Verdict") {
 			t.Errorf("JSON verdict %+v, text without a verdict section", rep.Verdict)
 		}
 	})
@@ -187,7 +187,7 @@ func TestTerminalDiagramGolden(t *testing.T) {
 		{"tcp-echo-one", "naive"}, {"tcp-echo-one", "linger"}, {"tcp-primes", "naive"},
 	} {
 		t.Run(c.id+"-"+c.variant, func(t *testing.T) {
-			got := trace.Text(run(t, c.id, c.variant, "").Trace, trace.TextOptions{})
+			got := run(t, c.id, c.variant, "").Text(TextOptions{})
 			path := filepath.Join("testdata", c.id+"-"+c.variant+".golden")
 			if *update {
 				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
@@ -213,7 +213,7 @@ func TestSVGRendersWithRsvg(t *testing.T) {
 		t.Skip("SKIPPING: rsvg-convert not found: apt-get install librsvg2-bin (CI does)")
 	}
 	for _, id := range []string{"tcp-echo-one", "tcp-close-unsent"} {
-		svg := trace.SVG(run(t, id, "naive", "").Trace, trace.SVGOptions{})
+		svg := run(t, id, "naive", "").SVG(SVGOptions{})
 		cmd := exec.Command(bin, "--format", "png")
 		cmd.Stdin = bytes.NewReader(svg)
 		var stderr bytes.Buffer

@@ -176,7 +176,7 @@ func (c *DCCPConn) endError() error {
 	sum := c.core.Summary()
 	switch sum.How {
 	case dccp.ResetReceived:
-		return &DCCPResetError{Code: sum.Code}
+		return &DCCPResetError{Code: DCCPResetCode(sum.Code)}
 	case dccp.GaveUp:
 		return ErrTimedOut
 	case dccp.ResetSent:
@@ -235,10 +235,10 @@ func (c *DCCPConn) ServiceCode() uint32 {
 }
 
 // Stats returns the connection's counters.
-func (c *DCCPConn) Stats() dccp.Counters {
+func (c *DCCPConn) Stats() DCCPCounters {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.core.Counters()
+	return DCCPCounters(c.core.Counters())
 }
 
 // Read reads one datagram into p (the rest of a longer datagram is

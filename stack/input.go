@@ -8,10 +8,17 @@ import (
 	"github.com/teardown-lab/teardown/internal/wire"
 )
 
-// DeliverPackets is the stack's link.Receiver: it parses each packet,
-// drops (and counts) what is malformed or not for this host, and hands TCP
-// segments to their connection, to a listener, or answers them with RST.
-func (s *Stack) DeliverPackets(pkts [][]byte) {
+// receiver is the stack as its link sees it: New attaches it, so that
+// DeliverPackets, which only the link calls, stays off Stack's methods.
+type receiver Stack
+
+// DeliverPackets is link.Receiver's method.
+func (r *receiver) DeliverPackets(pkts [][]byte) { (*Stack)(r).deliverPackets(pkts) }
+
+// deliverPackets parses each packet, drops (and counts) what is malformed
+// or not for this host, and hands TCP and DCCP segments to their
+// connection, to a listener, or answers them with a reset.
+func (s *Stack) deliverPackets(pkts [][]byte) {
 	s.pktsIn.Add(uint64(len(pkts)))
 	var seg tcp.Segment
 	for _, p := range pkts {

@@ -366,10 +366,10 @@ func (c *TCPConn) SetWriteDeadline(t time.Time) error {
 }
 
 // Stats returns the connection's counters.
-func (c *TCPConn) Stats() tcp.Counters {
+func (c *TCPConn) Stats() TCPCounters {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.core.Counters()
+	return TCPCounters(c.core.Counters())
 }
 
 // encode writes seg as a packet into a buffer from the free list.

@@ -15,7 +15,7 @@ type Listener struct {
 	// for another draws Reset(Bad Service Code). Empty accepts any.
 	ServiceCodes []uint32
 	// Backlog bounds the connections not yet accepted; beyond it a
-	// Request draws Reset(Too Busy), as Linux answers (peer-facts).
+	// Request draws Reset(Too Busy), as Linux answers (docs/peer-facts.md).
 	// Zero or less means 16; the host passes its user's value through,
 	// so that the default lives here only.
 	Backlog int

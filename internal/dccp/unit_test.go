@@ -71,7 +71,7 @@ func TestServerPriority(t *testing.T) {
 	}
 }
 
-// linuxRequest is the Request of a Linux 6.1 client (peer-facts).
+// linuxRequest is the Request of a Linux 6.1 client (docs/peer-facts.md).
 func linuxRequest() Packet {
 	p := Packet{Type: wire.DCCPRequest, X: true, Seq: 777, ServiceCode: 42}
 	o := &p.Options
@@ -84,7 +84,7 @@ func linuxRequest() Packet {
 }
 
 // TestRespond_LinuxRequest: our Response acknowledges the Request's own
-// sequence number and confirms every Change (peer-facts: ack = seq+1
+// sequence number and confirms every Change (docs/peer-facts.md: ack = seq+1
 // draws Reset 4, a missing Confirm draws Reset 2).
 func TestRespond_LinuxRequest(t *testing.T) {
 	l := &Listener{ServiceCodes: []uint32{42}, Config: Config{Profile: profile.Linux, NewCCID: NoCCID}}

@@ -1,8 +1,8 @@
 //go:build linux
 
-// Command vminit is the init (PID 1) of the VMs that internal/vm boots.
+// Package vminit is the init (PID 1) of the VMs that internal/vm boots.
 //
-// It mounts /proc, /sys, /dev (devtmpfs) and /tmp, loads the kernel
+// Main mounts /proc, /sys, /dev (devtmpfs) and /tmp, loads the kernel
 // modules the job asks for with finit_module(2), makes sure /dev/net/tun
 // exists, brings the loopback interface up, runs the job with its standard
 // output and error on the second serial port, prints the job's exit status
@@ -10,9 +10,13 @@
 // a guest.MarkerError line and powers off too: the host never has to wait
 // for its timeout to learn that the guest gave up.
 //
-// It is built as a static binary (CGO_ENABLED=0) by internal/vm; it is not
-// meant to run anywhere else.
-package main
+// Its command, internal/vm/cmd/vminit, is built as a static binary
+// (CGO_ENABLED=0, tag vmguest) by internal/vm for the guest's initramfs;
+// without the tag it does not build, so go install ./... leaves it out. It
+// is not meant to run anywhere else: started as any process but PID 1 it
+// refuses, before touching anything, because on a host its mounts would
+// hide /dev and its last act would power the machine off.
+package vminit
 
 import (
 	"encoding/json"
@@ -29,7 +33,14 @@ import (
 	"github.com/teardown-lab/teardown/internal/vm/guest"
 )
 
-func main() {
+// Main is the init's whole life: it checks that it is PID 1, prepares the
+// machine, runs the job and powers off. It returns only by exiting with
+// status 2 when it is not PID 1.
+func Main() {
+	if err := requirePID1(os.Getpid()); err != nil {
+		fmt.Fprintln(os.Stderr, "vminit:", err)
+		os.Exit(2)
+	}
 	fmt.Printf("\n%s%s\n", guest.MarkerStart, uptime())
 	status, err := run()
 	if err != nil {
@@ -38,6 +49,16 @@ func main() {
 		fmt.Printf("\n%s%d\n", guest.MarkerExit, status)
 	}
 	powerOff()
+}
+
+// requirePID1 returns an error unless pid is 1: only the init of a VM
+// may mount over /dev and power the machine off.
+func requirePID1(pid int) error {
+	if pid != 1 {
+		return fmt.Errorf("refusing to run as PID %d: vminit is the init (PID 1) of the VMs internal/vm boots; "+
+			"anywhere else it would mount over /dev and power the machine off", pid)
+	}
+	return nil
 }
 
 // run prepares the machine and runs the job; it returns the job's status.

@@ -1,8 +1,10 @@
 //go:build linux
 
-// Command dccpprobe exercises the Linux kernel's DCCP sockets and a TUN
-// device from inside an internal/vm VM, and prints what it saw as one JSON
-// line, so that a test on the host can assert it.
+// Package dccpprobe is a job for an internal/vm VM: it exercises the
+// Linux kernel's DCCP sockets and a TUN device from inside the VM, and
+// prints what it saw as one JSON line, so that a test on the host can
+// assert it. Its command, internal/vm/cmd/dccpprobe, builds only with the
+// vmguest tag (BuildStatic sets it), so that go install ./... leaves it out:
 //
 //	dccpprobe [-service 42] [-timeout 10s]
 //
@@ -20,10 +22,10 @@
 //     it reaches a kernel UDP socket, and a kernel DCCP client's Request to
 //     an address behind the device comes out of it.
 //
-// The last line of its output is ReportPrefix followed by the JSON Report.
+// The last line of its output is reportPrefix followed by the JSON Report.
 // It exits 0 when every probe ran, even if one saw something unexpected:
 // judging is the test's job.
-package main
+package dccpprobe
 
 import (
 	"encoding/json"
@@ -56,7 +58,8 @@ type dialResult struct {
 	Err   string `json:"err"`
 }
 
-func main() {
+// Main runs the probes with the command line's flags and prints the report.
+func Main() {
 	service := flag.Uint("service", 42, "service code of the loopback listener")
 	timeout := flag.Duration("timeout", 10*time.Second, "bound on every blocking call")
 	flag.Parse()
