@@ -27,10 +27,15 @@ func (c *Conn) enterTimeWait(now clock.Instant) {
 }
 
 // restartTimeWait (re)arms TIME-WAIT's one timer: 2*MSL from now (RFC 9293
-// §3.10.7.4 eighth, TIME-WAIT: a retransmitted FIN restarts it). Its
-// expiry closes the connection (HandleTimer).
+// §3.10.7.4 eighth, TIME-WAIT: a retransmitted FIN restarts it).
 func (c *Conn) restartTimeWait(now clock.Instant) {
 	c.timers.timeWait = now.Add(2 * c.cfg.MSL)
+}
+
+// endTimeWait runs when the timer expires (HandleTimer): the connection is
+// CLOSED and the host forgets it.
+func (c *Conn) endTimeWait(now clock.Instant) {
+	c.setState(now, Closed, "2*MSL elapsed in TIME-WAIT")
 }
 
 // timeWaitFIN handles an unacceptable segment s in TIME-WAIT: a
