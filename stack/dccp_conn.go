@@ -8,9 +8,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/dccp"
-	"github.com/teardown-lab/teardown/profile"
 )
 
 // DCCPOptions configure a DCCP connection (DialDCCP). Zero values mean
@@ -37,9 +35,9 @@ type DCCPOptions struct {
 	// MaxPacketSize is the largest DCCP packet, header included (the MPS
 	// of §14); default the link MTU less the IP header.
 	MaxPacketSize int
-	// MSL is the maximum segment lifetime; TIMEWAIT lasts 2 MSL (§8.3).
-	// Default 30 s, so TIMEWAIT lasts 60 s like Linux's DCCP_TIMEWAIT_LEN
-	// (the RFC's MSL is 2 minutes).
+	// MSL is the maximum segment lifetime; TIMEWAIT lasts 2 MSL (RFC 4340
+	// §8.3). Default 30 s, so TIMEWAIT lasts 60 s like Linux's
+	// DCCP_TIMEWAIT_LEN (the RFC's MSL is 2 minutes: a 4-minute TIMEWAIT).
 	MSL time.Duration
 	// RequestRetries and CloseRetries bound the Request and the
 	// Close/CloseReq retransmissions (defaults 6 and 15, Linux's
@@ -65,16 +63,6 @@ type DCCPConn struct {
 	read, written  uint64
 }
 
-// dccpBehaviour maps a profile's DCCP fields to the core's Behaviour.
-func dccpBehaviour(p profile.Profile) dccp.Behaviour {
-	return dccp.Behaviour{
-		Name:               p.Name,
-		PassiveCloseStates: p.DCCPPassiveCloseStates,
-		TieBreaker:         p.DCCPCloseTieBreaker,
-		AbortOnUnread:      p.DCCPAbortOnUnread,
-	}
-}
-
 // dccpConfig builds the core's configuration for a connection from local.
 func (s *Stack) dccpConfig(local netip.Addr, o DCCPOptions) dccp.Config {
 	mps := o.MaxPacketSize
@@ -84,26 +72,18 @@ func (s *Stack) dccpConfig(local netip.Addr, o DCCPOptions) dccp.Config {
 			mps = s.mtu - 40
 		}
 	}
-	if o.MSL == 0 {
-		o.MSL = 30 * time.Second
-	}
 	return dccp.Config{
-		Behaviour: dccpBehaviour(s.prof), ServiceCode: o.Service, CCID: uint8(o.CCID),
+		Profile: s.prof, ServiceCode: o.Service, CCID: uint8(o.CCID),
 		MSL: o.MSL, MaxPacketSize: mps, SendQueueLen: o.SendQueueLen, RecvQueueLen: o.RecvQueueLen,
 		SequenceWindow: o.SequenceWindow, RequestRetries: o.RequestRetries, CloseRetries: o.CloseRetries,
+		RecordStates: s.onState != nil,
 	}
 }
 
 // newDCCPConn makes the socket for tuple; mk builds the core from the
-// configuration with the trace hook set, or returns nil (then so does
-// newDCCPConn). The caller registers the socket.
+// configuration, or returns nil (then so does newDCCPConn). The caller
+// registers the socket.
 func (s *Stack) newDCCPConn(tuple fourTuple, cfg dccp.Config, mk func(dccp.Config) *dccp.Conn) *DCCPConn {
-	if s.onState != nil {
-		hook := s.onState
-		cfg.Trace = func(now clock.Instant, from, to dccp.State, why string) {
-			hook(now, tuple.local, tuple.remote, from.String(), to.String(), why)
-		}
-	}
 	core := mk(cfg)
 	if core == nil {
 		return nil

@@ -65,9 +65,6 @@ type DCCPListener struct {
 
 // ListenDCCP listens for DCCP on port (0 picks a free ephemeral port).
 func (s *Stack) ListenDCCP(port uint16, opts DCCPListenOptions) (*DCCPListener, error) {
-	if opts.Backlog <= 0 {
-		opts.Backlog = 16
-	}
 	t := &s.dccp
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -113,7 +110,6 @@ func (l *DCCPListener) handlePacket(tuple fourTuple, p *dccp.Packet) {
 	})
 	l.core.Config.ServerTimewait = o.ServerTimewait
 	c := s.newDCCPConn(tuple, l.core.Config, func(cfg dccp.Config) *dccp.Conn {
-		l.core.Config = cfg // with the trace hook
 		core, r, reply := l.core.HandlePacket(s.clk.Now(), p, s.dccpISS(), len(l.acceptQ)+len(l.handshaking))
 		if reply {
 			l.refused(tuple, &r)

@@ -25,6 +25,9 @@ func (c *DCCPConn) coreOutput(now clock.Instant) {
 		c.queueDCCP(c.s, c.tuple, &c.pkt, &c.optBuf)
 	}
 	ev := c.core.TakeEvents()
+	if ev&dccp.EventState != 0 && c.s.onState != nil {
+		c.reportStates()
+	}
 	const change = dccp.EventState | dccp.EventClosed
 	var w wakeups
 	if ev&(dccp.EventReadable|change) != 0 {

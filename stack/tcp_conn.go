@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/tcp"
 )
 
@@ -37,10 +36,10 @@ func (s *Stack) tcpConfig(local netip.Addr) *tcp.Config {
 func (s *Stack) buildTCPConfig(v4 bool) *tcp.Config {
 	o := s.tcpOpts
 	hdr := 40
-	peerMSS := 536
+	peerMSS := tcp.PeerDefaultMSS4
 	if !v4 {
 		hdr = 60
-		peerMSS = 1220
+		peerMSS = tcp.PeerDefaultMSS6
 	}
 	return tcp.Config{
 		MSS: s.mtu - hdr, PeerDefaultMSS: peerMSS,
@@ -50,25 +49,14 @@ func (s *Stack) buildTCPConfig(v4 bool) *tcp.Config {
 		RTOInitial: o.RTOInitial, RTOMin: o.RTOMin, RTOMax: o.RTOMax,
 		SYNRetries: o.SYNRetries, Retries: o.Retries, UserTimeout: o.UserTimeout,
 		FinWait2Timeout: o.FinWait2Timeout, CongestionControl: o.CongestionControl,
-		Profile: s.prof,
+		Profile: s.prof, RecordStates: s.onState != nil,
 	}.Share()
 }
 
 // newConn makes the socket for tuple around a core built by mk (which
-// receives the config with the trace hook set). The caller registers it.
+// receives the stack's shared config). The caller registers it.
 func (s *Stack) newConn(tuple fourTuple, mk func(cfg *tcp.Config) *tcp.Conn) *TCPConn {
-	cfg := s.tcpConfig(tuple.local.Addr())
-	if s.onState != nil {
-		// The trace hook names the connection: this one gets a Config
-		// of its own (the lab's hosts; a plain host shares one).
-		own := *cfg
-		hook := s.onState
-		own.OnStateChange = func(now clock.Instant, from, to tcp.State, why string) {
-			hook(now, tuple.local, tuple.remote, from.String(), to.String(), why)
-		}
-		cfg = &own
-	}
-	c := &TCPConn{core: mk(cfg)}
+	c := &TCPConn{core: mk(s.tcpConfig(tuple.local.Addr()))}
 	c.init(s, tuple, c)
 	return c
 }

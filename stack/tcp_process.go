@@ -34,26 +34,22 @@ func (c *TCPConn) handleSegment(seg *tcp.Segment) {
 	c.unlock()
 }
 
-// reincarnate decides whether a SYN that reached a connection in
-// TIME-WAIT may open a new connection on the same 4-tuple (RFC 9293
-// §3.10.7.4, RFC 6191; Linux's rule, see tcp.Conn.AcceptsNewSYN). If so
-// the old connection is forgotten and the ISS for the new one returned.
+// reincarnate asks the core whether a SYN that reached a listening port
+// opens a new connection on this one's 4-tuple (tcp.Conn.Reincarnate
+// decides, in TIME-WAIT). If so the old connection is forgotten and the
+// ISS for the new one returned.
 func (c *TCPConn) reincarnate(seg *tcp.Segment, listening bool) (seqnum.V32, bool) {
 	if !listening || seg.Flags&(wire.SYN|wire.ACK|wire.RST) != wire.SYN {
-		return 0, false
+		return 0, false // not a candidate: no need to lock
 	}
 	c.lock()
 	defer c.unlock()
 	now := c.s.clk.Now()
-	if c.core.State() != tcp.TimeWait || !c.core.AcceptsNewSYN(now, seg) {
-		return 0, false
+	iss, ok := c.core.Reincarnate(now, seg, c.s.isn.ISN(now, c.tuple.local, c.tuple.remote))
+	if ok {
+		c.forget()
 	}
-	iss := c.core.NextIncarnationISS()
-	if fresh := c.s.isn.ISN(now, c.tuple.local, c.tuple.remote); iss.LessThan(fresh) {
-		iss = fresh
-	}
-	c.forget()
-	return iss, true
+	return iss, ok
 }
 
 // The TCP side of the shell (protocol, sock.go).
@@ -67,6 +63,9 @@ func (c *TCPConn) coreOutput(now clock.Instant) {
 		c.queueTCP(c.s, c.tuple, &seg)
 	}
 	ev := c.core.TakeEvents()
+	if ev&tcp.EventState != 0 && c.s.onState != nil {
+		c.reportStates()
+	}
 	const ended = tcp.EventReset | tcp.EventTimeout | tcp.EventClosed
 	var w wakeups
 	if ev&(tcp.EventReadable|tcp.EventPeerFIN|ended) != 0 {

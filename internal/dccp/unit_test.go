@@ -8,6 +8,7 @@ import (
 
 	"github.com/teardown-lab/teardown/internal/seqnum"
 	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/profile"
 )
 
 // TestAckVecEncode: received 10, 11, 12, (13, 14 missing), 15, 16: from
@@ -90,7 +91,7 @@ func linuxRequest() Packet {
 // sequence number and confirms every Change (docs/peer-facts.md: ack = seq+1
 // draws Reset 4, a missing Confirm draws Reset 2).
 func TestRespond_LinuxRequest(t *testing.T) {
-	l := &Listener{ServiceCodes: []uint32{42}, Config: Config{Behaviour: Linux(), NewCCID: NoCCID}}
+	l := &Listener{ServiceCodes: []uint32{42}, Config: Config{Profile: profile.Linux, NewCCID: NoCCID}}
 	req := linuxRequest()
 	c, _, reply := l.HandlePacket(t0, &req, 9000, 0)
 	if c == nil || reply {
@@ -206,7 +207,7 @@ func TestRequest_Retransmit(t *testing.T) {
 // RFC 4342 §8.4) = 1, observed in the VM; the server must confirm both
 // with 1 instead of answering Reset (Mandatory Error).
 func TestRespond_LinuxCCID3Request(t *testing.T) {
-	l := &Listener{ServiceCodes: []uint32{42}, Config: Config{Behaviour: Linux(), NewCCID: NoCCID, CCID: 3}}
+	l := &Listener{ServiceCodes: []uint32{42}, Config: Config{Profile: profile.Linux, NewCCID: NoCCID, CCID: 3}}
 	req := Packet{Type: wire.DCCPRequest, X: true, Seq: 777, ServiceCode: 42}
 	o := &req.Options
 	o.AddFeature(wire.DCCPOptChangeL, wire.DCCPFeatCCID, false, []byte{3})

@@ -72,10 +72,11 @@ type Conn struct {
 
 	noDelay, keepAlive bool // TCP_NODELAY, SO_KEEPALIVE: from cfg, then set per connection
 
-	appClosed  bool  // full close (Close) was called
-	readClosed bool  // CloseRead or Close was called
-	err        error // terminal error for Read and Write
-	errRead    bool  // a Read reported err (profile.ReadErrorOnce)
+	appClosed  bool   // full close (Close) was called
+	readClosed bool   // CloseRead or Close was called
+	events     Events // since the last TakeEvents (packed here, in padding)
+	err        error  // terminal error for Read and Write
+	errRead    bool   // a Read reported err (profile.ReadErrorOnce)
 
 	// Pending output.
 	synPending, ackNow, rtxPending bool
@@ -129,7 +130,10 @@ type Conn struct {
 	rtxKind                       uint8
 	tlpActive, tlpRtx, tlpPending bool
 
-	events  Events
+	// changes holds the state changes not yet taken (Config.RecordStates);
+	// nil until the first.
+	changes *[]StateChange
+
 	stats   Counters
 	summary Summary
 }
@@ -245,7 +249,8 @@ func NewPassive(now clock.Instant, cfg *Config, iss seqnum.V32, syn *Segment) *C
 }
 
 // setState is the one place the state changes: it runs the entry actions
-// (timers, events, the summary) and calls the trace hook.
+// (timers, events, the summary) and reports the change (EventState, and
+// the change itself under Config.RecordStates).
 func (c *Conn) setState(now clock.Instant, s State, why string) {
 	from := c.state
 	if from == s {
@@ -261,10 +266,7 @@ func (c *Conn) setState(now clock.Instant, s State, why string) {
 			c.timers.finWait2 = now.Add(c.cfg.FinWait2Timeout)
 		}
 	case TimeWait:
-		c.timers = timers{timeWait: now.Add(2 * c.cfg.MSL)}
-		c.rtxPending, c.probePending, c.keepalivePending = false, false, false
-		c.events |= EventTimeWait | EventReadable | EventWritable
-		c.end(now, EndGraceful, "FIN exchanged both ways; TIME-WAIT")
+		c.enterTimeWait(now)
 	case Closed:
 		c.timers = timers{}
 		c.synPending, c.ackNow, c.rtxPending = false, false, false
@@ -278,8 +280,9 @@ func (c *Conn) setState(now clock.Instant, s State, why string) {
 		c.tidyBuffers()
 		c.releaseRecovery()
 	}
-	if c.cfg.OnStateChange != nil {
-		c.cfg.OnStateChange(now, from, s, why)
+	c.events |= EventState
+	if c.cfg.RecordStates {
+		c.recordState(StateChange{At: now, From: from, To: s, Why: why})
 	}
 }
 

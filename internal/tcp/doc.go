@@ -15,7 +15,8 @@
 // Write, Read, CloseWrite, CloseRead, Close and Abort. The output is pulled:
 // the host calls NextSegment until it returns false and encodes each
 // Segment with package wire, then re-arms its single timer at
-// NextDeadline, and TakeEvents tells it which blocked goroutines to wake.
+// NextDeadline, and TakeEvents tells it which blocked goroutines to wake;
+// TakeStateChanges gives the state changes for a trace (Config.RecordStates).
 // Headers are never seen here: a Segment is the decoded meaning of one.
 //
 // Segments for which no connection exists are the host's business; RSTFor

@@ -31,12 +31,10 @@ const (
 	cookieMaxAge = 2 // minutes a cookie stays valid (Linux MAX_SYNCOOKIE_AGE)
 	cookiePeriod = 60 * time.Second
 	// tsOptBits is the part of the TSval that carries the options.
-	tsOptBits   = 6
-	tsOptMask   = 1<<tsOptBits - 1
-	tsNoWScale  = 0xf
-	tsSACKBit   = 1 << 4
-	cookieV4MSS = 536
-	cookieV6MSS = 1220
+	tsOptBits  = 6
+	tsOptMask  = 1<<tsOptBits - 1
+	tsNoWScale = 0xf
+	tsSACKBit  = 1 << 4
 )
 
 // The MSS values a cookie can encode (Linux's tables): the largest not
@@ -92,9 +90,9 @@ func cookieTable(local netip.AddrPort) *[4]uint16 {
 func (j *CookieJar) Make(now clock.Instant, cfg *Config, local, remote netip.AddrPort, syn *Segment) (Request, uint32) {
 	r := NewRequest(cfg, 0, j.TSOffset(local, remote), syn)
 	tab := cookieTable(local)
-	peer := uint16(cookieV4MSS)
+	peer := uint16(PeerDefaultMSS4)
 	if !local.Addr().Is4() {
-		peer = cookieV6MSS
+		peer = PeerDefaultMSS6
 	}
 	if r.PeerMSS != 0 {
 		peer = r.PeerMSS
