@@ -1,8 +1,10 @@
 package tcp
 
 import (
+	"math"
 	"time"
 
+	"github.com/teardown-lab/teardown/internal/wire"
 	"github.com/teardown-lab/teardown/profile"
 )
 
@@ -152,8 +154,8 @@ func (c *Config) setDefaults() {
 	if c.Profile.Name == "" {
 		c.Profile = profile.Linux
 	}
-	if c.MSS > 65535 {
-		c.MSS = 65535
+	if c.MSS > math.MaxUint16 {
+		c.MSS = math.MaxUint16
 	}
 	if c.RecvBuffer < 2*c.MSS {
 		c.RecvBuffer = 2 * c.MSS
@@ -167,7 +169,7 @@ func (c *Config) setDefaults() {
 // that lets the receive buffer be advertised, at most 14 (§2.3).
 func (c *Config) windowShift() uint8 {
 	var s uint8
-	for s < 14 && c.RecvBuffer>>s > 65535 {
+	for s < 14 && c.RecvBuffer>>s > wire.TCPMaxWindow {
 		s++
 	}
 	return s

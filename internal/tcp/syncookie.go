@@ -56,7 +56,7 @@ func NewCookieJar(secret [32]byte) *CookieJar { return &CookieJar{key: secret} }
 // hash is the keyed hash of a 4-tuple, a tag (1: H1, 2: H2, 3: the TSval
 // offset) and the minute count. It does not allocate.
 func (j *CookieJar) hash(tag byte, local, remote netip.AddrPort, count uint32) uint32 {
-	var buf [32 + 1 + 2*18 + 4]byte
+	var buf [32 + 1 + 2*addrPortLen + 4]byte
 	n := copy(buf[:], j.key[:])
 	buf[n] = tag
 	n++
