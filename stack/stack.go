@@ -49,7 +49,7 @@ type Config struct {
 	// so that simulated runs are reproducible; zero draws them from
 	// crypto/rand.
 	Seed uint64
-	// OnStateChange, if set, is called at every TCP state change of every
+	// OnStateChange, if set, is called at every TCP and DCCP state change of every
 	// connection, with the connection's endpoints (the lab draws from it).
 	// It runs with the connection locked: it must not call the stack.
 	OnStateChange func(now clock.Instant, local, remote netip.AddrPort, from, to, why string)
