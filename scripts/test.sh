@@ -49,13 +49,36 @@ if [[ -n "$unformatted" ]]; then
 fi
 
 go vet ./...
+(cd bench && go vet ./...)
+
+# Every go test pass goes through scripts/testsummary.go (-json): a line per
+# package as it finishes, a heartbeat naming what still runs, and at the end
+# the skipped tests with their reasons and the failures with their output.
+# A failing pass does not stop the others; the script fails at the end.
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+go build -o "$logs/testsummary" scripts/testsummary.go
+status=0
+passes=()
+# gotest LABEL DIR ARGS...: one go test pass in DIR, summarised under LABEL.
+gotest() {
+  local label=$1 dir=$2
+  shift 2
+  passes+=("$label=$logs/$label.json")
+  if ! (cd "$dir" && go test -json "$@" 2>&1) | "$logs/testsummary" -label "$label" -log "$logs/$label.json"; then
+    status=1
+  fi
+}
+
 # go test runs the committed fuzz corpora (testdata/fuzz) as regression tests.
-go test -race -timeout 45m "$@" ./...
+gotest race . -race -timeout 45m "$@" ./...
 # The race detector makes sync.Pool drop items at random, so the tests that
 # count allocations skip under -race; run them once more without it.
-go test -count 1 -run 'Alloc' "$@" ./...
-
+gotest alloc . -count 1 -run 'Alloc' "$@" ./...
 # bench/ is a separate module (it brings in gVisor's netstack, which the
 # library must not depend on): the gVisor interop tests and the suite's
 # unit tests run here.
-(cd bench && go vet ./... && go test -race -timeout 20m "$@" ./...)
+gotest bench bench -race -timeout 20m "$@" ./...
+
+"$logs/testsummary" -report "${passes[@]}" || status=1
+exit "$status"
