@@ -23,7 +23,9 @@ func stream(t *testing.T, evs ...Event) []string {
 	return lines
 }
 
-func out(pkg, test, s string) Event { return Event{Action: "output", Package: pkg, Test: test, Output: s + "\n"} }
+func out(pkg, test, s string) Event {
+	return Event{Action: "output", Package: pkg, Test: test, Output: s + "\n"}
+}
 func end(pkg, test, action string, secs float64) Event {
 	return Event{Action: action, Package: pkg, Test: test, Elapsed: secs}
 }
