@@ -41,6 +41,7 @@ echo "test.sh: go $(go env GOVERSION), $(nproc) cores"
 # themselves (internal/vm runs scripts/vm-assets.sh: apt-get download into a
 # cache, never installed on this machine).
 
+echo "test.sh: gofmt, go vet (a cold build cache makes this the first few minutes)"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [[ -n "$unformatted" ]]; then
   echo "test.sh: gofmt would change:" >&2
