@@ -59,6 +59,7 @@ go vet ./...
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 go build -o "$logs/testsummary" scripts/testsummary.go
+strip="$(go list -m)/"
 status=0
 passes=()
 # gotest LABEL DIR ARGS...: one go test pass in DIR, summarised under LABEL.
@@ -66,7 +67,7 @@ gotest() {
   local label=$1 dir=$2
   shift 2
   passes+=("$label=$logs/$label.json")
-  if ! (cd "$dir" && go test -json "$@" 2>&1) | "$logs/testsummary" -label "$label" -log "$logs/$label.json"; then
+  if ! (cd "$dir" && go test -json "$@" 2>&1) | "$logs/testsummary" -label "$label" -log "$logs/$label.json" -strip "$strip"; then
     status=1
   fi
 }
@@ -81,5 +82,5 @@ gotest alloc . -count 1 -run 'Alloc' "$@" ./...
 # unit tests run here.
 gotest bench bench -race -timeout 20m "$@" ./...
 
-"$logs/testsummary" -report "${passes[@]}" || status=1
+"$logs/testsummary" -report -strip "$strip" "${passes[@]}" || status=1
 exit "$status"

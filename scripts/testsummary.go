@@ -30,14 +30,15 @@ func main() {
 	logPath := flag.String("log", "", "save the event stream to this file")
 	heartbeat := flag.Duration("heartbeat", time.Minute, "say what is still running after this long without a line (0: never)")
 	report := flag.Bool("report", false, "print the summary of the saved streams LABEL=FILE ...")
+	strip := flag.String("strip", "", "cut this prefix (the module path and a slash) from package paths shown")
 	flag.Parse()
 	if *report {
-		os.Exit(runReport(flag.Args()))
+		os.Exit(runReport(flag.Args(), *strip))
 	}
-	os.Exit(runProgress(*label, *logPath, *heartbeat))
+	os.Exit(runProgress(*label, *logPath, *strip, *heartbeat))
 }
 
-func runReport(args []string) int {
+func runReport(args []string, strip string) int {
 	var passes []*testsummary.Pass
 	for _, a := range args {
 		label, path, ok := strings.Cut(a, "=")
@@ -50,7 +51,7 @@ func runReport(args []string) int {
 			fmt.Fprintf(os.Stderr, "testsummary: %v\n", err)
 			return 2
 		}
-		p, err := testsummary.ReadPass(label, f)
+		p, err := testsummary.ReadPass(label, strip, f)
 		f.Close()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "testsummary: reading %s: %v\n", path, err)
@@ -64,7 +65,7 @@ func runReport(args []string) int {
 	return 0
 }
 
-func runProgress(label, logPath string, heartbeat time.Duration) int {
+func runProgress(label, logPath, strip string, heartbeat time.Duration) int {
 	var log *os.File
 	if logPath != "" {
 		var err error
@@ -84,6 +85,7 @@ func runProgress(label, logPath string, heartbeat time.Duration) int {
 		close(lines)
 	}()
 	p := testsummary.NewPass(label, time.Now())
+	p.Strip = strip
 	quiet := time.Now()
 	tick := time.NewTicker(max(heartbeat, time.Second))
 	defer tick.Stop()

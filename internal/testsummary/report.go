@@ -12,8 +12,9 @@ import (
 const maxLines = 150
 
 // ReadPass reads a whole saved stream (the log written while the pass ran).
-func ReadPass(label string, r io.Reader) (*Pass, error) {
+func ReadPass(label, strip string, r io.Reader) (*Pass, error) {
 	p := NewPass(label, zeroTime)
+	p.Strip = strip
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 	for sc.Scan() {
@@ -57,10 +58,10 @@ func Report(w io.Writer, passes []*Pass) (failed bool) {
 				case t.Action == "skip" && ran[k.Path+"\x00"+t.Name]:
 					covered++
 				case t.Action == "skip":
-					skips = append(skips, fmt.Sprintf("  %-5s %s %s\n%s", p.Label, k.Path, t.Name,
+					skips = append(skips, fmt.Sprintf("  %-5s %s %s\n%s", p.Label, p.name(k.Path), t.Name,
 						indent(reason(t.Output), "        ")))
 				case t.Action == "fail" && !(len(t.Output) == 0 && hasFailedChild(k, t.Name)):
-					fails = append(fails, fmt.Sprintf("--- FAIL %-5s %s %s\n%s", p.Label, k.Path, t.Name,
+					fails = append(fails, fmt.Sprintf("--- FAIL %-5s %s %s\n%s", p.Label, p.name(k.Path), t.Name,
 						indent(capped(t.Output), "    ")))
 				}
 			}
@@ -68,7 +69,7 @@ func Report(w io.Writer, passes []*Pass) (failed bool) {
 				// Nothing to blame a test for: a build failure, a panic outside
 				// any test, a timeout, a race report after the tests.
 				fails = append(fails, fmt.Sprintf("--- FAIL %-5s %s (the package, no failing test)\n%s",
-					p.Label, k.Path, indent(capped(k.Output), "    ")))
+					p.Label, p.name(k.Path), indent(capped(k.Output), "    ")))
 			}
 		}
 		if len(p.Packages) == 0 && len(p.Stray) > 0 {

@@ -68,6 +68,17 @@ type Pass struct {
 	build    map[string][]string // build output by import path
 	Stray    []string            // lines of the stream that were not JSON events
 	Start    time.Time
+	// Strip is cut from the front of package paths when they are shown
+	// (the module path, so that lines stay short).
+	Strip string
+}
+
+// name is how package path is shown.
+func (p *Pass) name(path string) string {
+	if s := strings.TrimPrefix(path, p.Strip); s != "" {
+		return s
+	}
+	return path
 }
 
 // NewPass returns an empty pass called label (e.g. "race", "alloc").
@@ -168,14 +179,14 @@ func (p *Pass) Progress(k *Package, now time.Time) string {
 	if k.Action == "fail" {
 		status = "FAIL"
 	}
-	counts := fmt.Sprintf("%d tests", pass+fail+skip)
+	counts := plural(pass+fail+skip, "test")
 	if skip > 0 {
 		counts += fmt.Sprintf(", %d skipped", skip)
 	}
 	if fail > 0 {
 		counts += fmt.Sprintf(", %d failed", fail)
 	}
-	return fmt.Sprintf("[%s] %-5s %s %-46s %7.1fs  %s", clock(now.Sub(p.Start)), p.Label, status, k.Path,
+	return fmt.Sprintf("[%s] %-5s %s %-32s %7.1fs  %s", clock(now.Sub(p.Start)), p.Label, status, p.name(k.Path),
 		k.Elapsed.Seconds(), counts)
 }
 
@@ -185,7 +196,7 @@ func (p *Pass) Running(now time.Time) string {
 	var names []string
 	for _, path := range p.order {
 		if k := p.Packages[path]; k.Started && k.Action == "" {
-			names = append(names, path)
+			names = append(names, p.name(path))
 		}
 	}
 	what := "building or waiting for the first package"
@@ -204,6 +215,13 @@ func (p *Pass) Failed() bool {
 		}
 	}
 	return len(p.Packages) == 0 && len(p.Stray) > 0
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // clock formats d as minutes and seconds, e.g. " 3m07s".

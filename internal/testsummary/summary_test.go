@@ -144,12 +144,26 @@ func TestReport_CleanRunSaysPass(t *testing.T) {
 // When go test cannot start (a bad flag, no module), its message is all
 // there is: the pass fails and the report shows the message.
 func TestReport_NoEventsButMessagesIsAFailure(t *testing.T) {
-	p, err := ReadPass("race", strings.NewReader("flag provided but not defined: -bogus\n"))
+	p, err := ReadPass("race", "", strings.NewReader("flag provided but not defined: -bogus\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b strings.Builder
 	if !Report(&b, []*Pass{p}) || !strings.Contains(b.String(), "-bogus") {
 		t.Errorf("report of a go test that did not start:\n%s", b.String())
+	}
+}
+
+func TestPass_StripShortensPackagePaths(t *testing.T) {
+	p := NewPass("race", time.Time{})
+	p.Strip = "example.com/m/"
+	var line string
+	for _, l := range stream(t, end(modA, "TestOK", "pass", 0), end(modA, "", "pass", 0.1)) {
+		if k := p.Line(l); k != nil {
+			line = p.Progress(k, time.Time{})
+		}
+	}
+	if !strings.Contains(line, " a ") || strings.Contains(line, "example.com") || !strings.HasSuffix(line, "  1 test") {
+		t.Errorf("progress line %q: want the path without the module and \"1 test\"", line)
 	}
 }
