@@ -40,6 +40,7 @@ type Package struct {
 	Action  string // pass, fail or skip ("" while running)
 	Elapsed time.Duration
 	Started bool
+	Cached  bool // go test reused the result of an earlier run
 	Tests   map[string]*Test
 	order   []string
 	Output  []string // package-level lines: panics, timeouts, "FAIL" lines
@@ -128,6 +129,9 @@ func (p *Pass) Event(e Event) *Package {
 			k.Started = true
 		case "output":
 			k.Output = append(k.Output, strings.TrimRight(e.Output, "\n"))
+			if strings.HasPrefix(e.Output, "ok ") && strings.Contains(e.Output, "(cached)") {
+				k.Cached = true
+			}
 		case "pass", "fail", "skip":
 			k.Action, k.Elapsed = e.Action, time.Duration(e.Elapsed*float64(time.Second))
 			if e.FailedBuild != "" {
@@ -186,8 +190,11 @@ func (p *Pass) Progress(k *Package, now time.Time) string {
 	if fail > 0 {
 		counts += fmt.Sprintf(", %d failed", fail)
 	}
-	return fmt.Sprintf("[%s] %-5s %s %-32s %7.1fs  %s", clock(now.Sub(p.Start)), p.Label, status, p.name(k.Path),
-		k.Elapsed.Seconds(), counts)
+	took := fmt.Sprintf("%7.1fs", k.Elapsed.Seconds())
+	if k.Cached {
+		took = "(cached)"
+	}
+	return fmt.Sprintf("[%s] %-5s %s %-32s %8s  %s", clock(now.Sub(p.Start)), p.Label, status, p.name(k.Path), took, counts)
 }
 
 // Running is the heartbeat line printed when nothing finished for a while:

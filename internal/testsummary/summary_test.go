@@ -167,3 +167,18 @@ func TestPass_StripShortensPackagePaths(t *testing.T) {
 		t.Errorf("progress line %q: want the path without the module and \"1 test\"", line)
 	}
 }
+
+// A result go test took from its cache says so instead of a duration.
+func TestPass_CachedResultSaysCached(t *testing.T) {
+	p := NewPass("race", time.Time{})
+	var line string
+	for _, l := range stream(t, end(modA, "TestOK", "pass", 0), out(modA, "", "ok  \texample.com/m/a\t(cached)"),
+		end(modA, "", "pass", 0)) {
+		if k := p.Line(l); k != nil {
+			line = p.Progress(k, time.Time{})
+		}
+	}
+	if !strings.Contains(line, "(cached)") || strings.Contains(line, "0.0s") {
+		t.Errorf("progress line %q: want (cached) instead of a duration", line)
+	}
+}
