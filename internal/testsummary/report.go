@@ -76,14 +76,14 @@ func Report(w io.Writer, passes []*Pass) (failed bool) {
 			fails = append(fails, fmt.Sprintf("--- FAIL %-5s go test did not run\n%s", p.Label,
 				indent(capped(p.Stray), "    ")))
 		}
-		fmt.Fprintf(w, "%-5s %d packages with tests: %d passed, %d skipped, %d failed\n", p.Label, pkgs, pass, skip, fail)
+		fmt.Fprintf(w, "%-5s %s with tests: %d passed, %d skipped, %d failed\n", p.Label, plural(pkgs, "package"), pass, skip, fail)
 		failed = failed || p.Failed()
 	}
 	if covered > 0 {
-		fmt.Fprintf(w, "(%d tests skipped in one pass ran in another, e.g. the allocation tests under -race)\n", covered)
+		fmt.Fprintf(w, "(%s skipped in one pass ran in another, e.g. the allocation tests under -race)\n", plural(covered, "test"))
 	}
 	if len(skips) > 0 {
-		fmt.Fprintf(w, "\nSKIPPED: %d tests did not run:\n", len(skips))
+		fmt.Fprintf(w, "\nSKIPPED: %s did not run:\n", plural(len(skips), "test"))
 		fmt.Fprint(w, strings.Join(skips, ""))
 	}
 	if len(fails) > 0 {
@@ -94,7 +94,7 @@ func Report(w io.Writer, passes []*Pass) (failed bool) {
 	case failed:
 		fmt.Fprintln(w, "\nFAIL")
 	case len(skips) > 0:
-		fmt.Fprintf(w, "\nPASS, with %d tests skipped (see above)\n", len(skips))
+		fmt.Fprintf(w, "\nPASS, with %s skipped (see above)\n", plural(len(skips), "test"))
 	default:
 		fmt.Fprintln(w, "\nPASS, nothing skipped")
 	}

@@ -111,9 +111,9 @@ func TestReport_SkipsWithReasonsAndFailuresWithOutput(t *testing.T) {
 	}
 	rep := b.String()
 	for _, want := range []string{
-		"SKIPPED: 1 tests did not run",
+		"SKIPPED: 1 test did not run",
 		"TestTUN\n        tun_test.go:24: SKIPPING TUN TEST: need root\n",
-		"(1 tests skipped in one pass ran in another",
+		"(1 test skipped in one pass ran in another",
 		"--- FAIL race  " + modA + " TestParent/seed=7\n    x_test.go:9: got 3 RSTs, want 2\n",
 		modB + " (the package, no failing test)\n    b.go:3:1: syntax error\n",
 		"race  2 packages with tests: 1 passed, 2 skipped, 2 failed",
