@@ -6,7 +6,7 @@ import (
 	"github.com/teardown-lab/teardown/internal/wire"
 )
 
-// The naive simultaneous close of SCENARIOS.md §2: both ends in CLOSING,
+// The naive simultaneous close (docs/scenarios.md, dccp-simultaneous-close): both ends in CLOSING,
 // each retransmitting Close and waiting for a Reset that never comes.
 func TestDCCP_ClosePingPong(t *testing.T) {
 	s := newSynth(t)

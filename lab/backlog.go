@@ -7,7 +7,7 @@ import (
 	"github.com/teardown-lab/teardown/stack"
 )
 
-// The listen backlog (SCENARIOS.md §3, seed 003_*): what accept() and the
+// The listen backlog (docs/scenarios.md, seed 003): what accept() and the
 // reads return when the client acts while its connection waits in the
 // backlog, and what a full backlog does to new connections. The stack's
 // behaviours are profile fields (docs/backlog.md); the variants here are

@@ -1,4 +1,4 @@
-// Package lab replays the teardown scenarios of SCENARIOS.md on a
+// Package lab replays the teardown scenarios of docs/scenarios.md on a
 // deterministic simulated network, records what happened and judges it.
 //
 // A Scenario is code: two hosts (a client that dials and a server that
@@ -7,7 +7,7 @@
 // and the profiles that change how the stacks behave. Run builds a netsim
 // network with one stack per host, runs the applications with
 // simrun.Runner.Go (one goroutine at a time, in wake order, so the same
-// arguments always give the same run), and fills an internal/trace Trace:
+// arguments always give the same run), and records in its Result:
 //
 //   - every application call with its start, its end and its result, as
 //     the JSON contract spells them (send, recv, close, ...; ok, data, eof,
@@ -23,7 +23,7 @@
 // explanation names the rule that decided the outcome and what the fixed
 // variant changes.
 //
-// Every scenario of SCENARIOS.md runs. A scenario whose support is
+// Every scenario of docs/scenarios.md runs. A scenario whose support is
 // missing may be registered with its text and a Needs sentence; Run then
 // refuses it with ErrNotRunnable instead of faking output.
 //

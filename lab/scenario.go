@@ -11,11 +11,11 @@ import (
 	"github.com/teardown-lab/teardown/stack"
 )
 
-// Scenario is one teardown scenario of SCENARIOS.md, as code.
+// Scenario is one teardown scenario of docs/scenarios.md, as code.
 type Scenario struct {
 	// ID is the name the CLI, the tests and the docs use ("tcp-echo-one").
 	ID string
-	// Group is the SCENARIOS.md section: "tcp-close", "dccp" or "backlog".
+	// Group is the docs/scenarios.md group: "tcp-close", "dccp" or "backlog".
 	Group string
 	// Summary is one line for "teardown list".
 	Summary string
@@ -109,11 +109,11 @@ func register(s *Scenario) {
 	registry = append(registry, s)
 }
 
-// groupOrder is the order of SCENARIOS.md's sections.
+// groupOrder is the order of docs/scenarios.md's groups.
 var groupOrder = []string{"tcp-close", "dccp", "backlog"}
 
 // Scenarios returns every registered scenario in a stable order: by
-// SCENARIOS.md section, then in the order the section lists them.
+// docs/scenarios.md group, then in the order the group lists them.
 func Scenarios() []*Scenario {
 	out := slices.Clone(registry)
 	slices.SortStableFunc(out, func(a, b *Scenario) int {

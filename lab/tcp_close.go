@@ -2,7 +2,7 @@ package lab
 
 import "github.com/teardown-lab/teardown/stack"
 
-// The TCP close group (SCENARIOS.md §1, seed 000_*): closing with unread
+// The TCP close group (docs/scenarios.md, seed 000): closing with unread
 // data, and the fixes.
 
 // appScenario returns a program that runs app's server on the server host

@@ -2,8 +2,9 @@ package lab
 
 import "strings"
 
-// The "also covered" cases of SCENARIOS.md §1: SO_LINGER 0, data after
-// close, close with unsent data queued, RST to a half-closed peer.
+// The rest of the TCP close group (docs/scenarios.md, seed 000): SO_LINGER
+// 0, data after close, close with unsent data queued, RST to a half-closed
+// peer.
 
 func registerMoreClose() {
 	register(&Scenario{

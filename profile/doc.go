@@ -2,7 +2,7 @@
 // differ, so that a teardown stack can be told to behave like one of them.
 //
 // A Profile is plain data: the protocol cores read one field at the point
-// where the behaviour is decided (ARCHITECTURE.md, "Profiles are data"),
+// where the behaviour is decided (docs/ARCHITECTURE.md, "Profiles are data"),
 // never an "if os == ..." elsewhere. The named profiles are the ones the
-// scenarios of SCENARIOS.md compare; Linux is the default.
+// scenarios of docs/scenarios.md compare; Linux is the default.
 package profile

@@ -87,7 +87,7 @@ type Profile struct {
 	// the DCCP analogue of RFC 2525 §2.17), false closes normally.
 	DCCPAbortOnUnread bool
 
-	// The listen backlog (SCENARIOS.md §3, the seed 003_*).
+	// The listen backlog (docs/scenarios.md, seed 003).
 
 	// SYNACKBeforeAccept decides when a listener answers a SYN: true at
 	// once, the connection then waiting established in the accept queue
@@ -144,7 +144,7 @@ type Profile struct {
 }
 
 // Linux is the default profile: the Linux kernel's behaviour as observed on
-// these machines (notes/peer-facts.md).
+// these machines (docs/peer-facts.md).
 var Linux = Profile{
 	Name:                         "linux",
 	SYNACKBeforeAccept:           true,

@@ -16,7 +16,7 @@ func TestByNameRoundTrip(t *testing.T) {
 		}
 	}
 	if len(Names()) != 7 {
-		t.Errorf("Names() = %v, want the 7 profiles of SCENARIOS.md", Names())
+		t.Errorf("Names() = %v, want the 7 profiles of docs/scenarios.md", Names())
 	}
 }
 
@@ -47,7 +47,8 @@ func TestProfilesDifferFromLinuxInOneField(t *testing.T) {
 	}
 }
 
-// The listen-backlog fields of the three profiles SCENARIOS.md §3 compares.
+// The listen-backlog fields of the three profiles the backlog scenarios
+// compare (docs/scenarios.md, seed 003).
 func TestBacklogFields(t *testing.T) {
 	if !Linux.SYNACKBeforeAccept || !Linux.SeparateSYNQueue || !Linux.AcceptQueueExtraSlot || !Linux.SYNCookies ||
 		!Linux.AcceptReturnsReset || Linux.RSTOnFullBacklog || Linux.DupACKAtAccept || !Linux.ReadErrorOnce {

@@ -16,7 +16,9 @@
 //     Unpark), and Drive lets testing/synctest say when the bubble is idle.
 //
 // Virtual time never advances while a program runs, so a program sees the
-// network exactly as the seed dictates: same seed, same run.
+// network exactly as the seed dictates; under Run the program goroutines
+// also take turns in a fixed order, so the same seed gives the same run,
+// byte for byte.
 package simrun
 
 import (
@@ -42,10 +44,11 @@ type Runner struct {
 	now atomic.Int64 // mirror of the virtual clock, readable from any goroutine
 
 	mu      sync.Mutex
-	cond    *sync.Cond // signalled when running drops to zero or the inbox fills
-	running int        // program goroutines that are running
-	parked  int        // program goroutines that are parked
-	serial  bool       // one program goroutine at a time (Run), not under Drive
+	cond    *sync.Cond    // signalled when running drops to zero or the inbox fills
+	running int           // program goroutines that are running
+	parked  int           // program goroutines that are parked
+	serial  bool          // one program goroutine at a time (Run); false once Drive starts
+	driven  chan struct{} // closed when Drive starts: no turns to wait for any more
 	gates   map[<-chan struct{}]*gate
 	ready   []*gate // parked goroutines woken, waiting for their turn
 	inbox   []post
@@ -76,7 +79,7 @@ type post struct {
 
 // New returns a Runner for sim.
 func New(sim *netsim.Sim) *Runner {
-	r := &Runner{sim: sim, kick: make(chan struct{}, 1), serial: true}
+	r := &Runner{sim: sim, kick: make(chan struct{}, 1), serial: true, driven: make(chan struct{})}
 	r.cond = sync.NewCond(&r.mu)
 	r.now.Store(int64(sim.Now()))
 	return r
@@ -145,7 +148,9 @@ func (r *Runner) step() bool {
 // at a time, in the order they were started or woken, so that a run does
 // not depend on how the Go scheduler interleaves them. They must block
 // only in calls that report to the Runner (a stack's sockets, Task.Wait):
-// a goroutine blocked on a plain channel looks busy forever.
+// a goroutine blocked on a plain channel looks busy forever. Under Drive
+// there are no turns: fn runs at once, or when Drive starts if Go was
+// called before.
 func (r *Runner) Go(fn func()) *Task {
 	t := &Task{r: r}
 	start := make(chan struct{})
@@ -163,7 +168,10 @@ func (r *Runner) Go(fn func()) *Task {
 	go func() {
 		defer t.finish()
 		if g != nil {
-			<-g.ch
+			select {
+			case <-g.ch:
+			case <-r.driven:
+			}
 		}
 		fn()
 	}()
@@ -250,17 +258,13 @@ func (r *Runner) enqueue1(g *gate) {
 // Park blocks the calling program goroutine until Unpark(ready) is called
 // and, under Run, until it is the goroutine's turn to run; or until cancel
 // is closed, which it reports (the stack passes a context's Done channel).
-// It implements stack.Scheduler.
+// A goroutine waiting for its turn when Drive starts waits for ready
+// alone from then on. It implements stack.Scheduler.
 func (r *Runner) Park(ready, cancel <-chan struct{}) (canceled bool) {
 	r.mu.Lock()
 	if !r.serial {
 		r.mu.Unlock()
-		select {
-		case <-ready:
-			return false
-		case <-cancel:
-			return true
-		}
+		return waitReady(ready, cancel)
 	}
 	g := r.gateFor(ready)
 	r.running--
@@ -270,6 +274,8 @@ func (r *Runner) Park(ready, cancel <-chan struct{}) (canceled bool) {
 	select {
 	case <-g.ch:
 		return false
+	case <-r.driven:
+		return waitReady(ready, cancel)
 	case <-cancel:
 	}
 	r.mu.Lock()
@@ -293,6 +299,16 @@ func (r *Runner) Park(ready, cancel <-chan struct{}) (canceled bool) {
 	r.parked--
 	r.running++
 	return true
+}
+
+// waitReady is Park without turns, as under Drive.
+func waitReady(ready, cancel <-chan struct{}) (canceled bool) {
+	select {
+	case <-ready:
+		return false
+	case <-cancel:
+		return true
+	}
 }
 
 // Unpark is called by whoever is about to wake the goroutine parked on
@@ -323,8 +339,15 @@ func (r *Runner) grant() {
 // event, until done reports true (checked whenever everything is idle), or
 // every goroutine has returned and no event is left. If goroutines remain
 // parked with no event to wake them it returns ErrDeadlock. A nil done
-// waits for the goroutines and the events to run out.
+// waits for the goroutines and the events to run out. A Runner that Drive
+// has driven cannot Run: its goroutines no longer take turns.
 func (r *Runner) Run(done func() bool) error {
+	r.mu.Lock()
+	driven := !r.serial
+	r.mu.Unlock()
+	if driven {
+		return errors.New("simrun: Run after Drive: a Runner is driven by one or the other")
+	}
 	for {
 		r.mu.Lock()
 		for r.running > 0 {
@@ -355,57 +378,5 @@ func (r *Runner) Run(done func() bool) error {
 				r.Now().Time().Format(time.RFC3339Nano), r.sim.Seed())
 		}
 		return nil
-	}
-}
-
-// Drive runs the simulation inside a testing/synctest bubble, for programs
-// whose goroutines the Runner does not know (net/http's, say). Pass
-// synctest.Wait as wait: the loop lets the bubble settle, moves the
-// virtual clock to the bubble's fake time, applies what the programs
-// posted, and runs the events that are due; when none is, it sleeps (in
-// fake time) until the next one or until a program posts something. It
-// returns when done reports true. The Sim's clock must have been created
-// to match the bubble's clock (netsim.Epoch is the bubble's start).
-func (r *Runner) Drive(wait func(), done func() bool) error {
-	r.mu.Lock()
-	r.serial = false
-	r.mu.Unlock()
-	if now := clock.Instant(time.Now().UnixNano()); r.sim.Now() > now {
-		return fmt.Errorf("simrun: the Sim's clock (%s) is ahead of the bubble's (%s): make the Sim inside the synctest bubble",
-			r.sim.Now().Time().Format(time.RFC3339), now.Time().Format(time.RFC3339))
-	}
-	for {
-		wait()
-		now := clock.Instant(time.Now().UnixNano())
-		if next := r.sim.NextEvent(); !next.IsZero() && next <= now {
-			r.apply()
-			r.step()
-			continue
-		}
-		if now > r.sim.Now() {
-			r.sim.RunUntil(now) //nolint:errcheck // no event is due before now: this only moves the clock
-			r.now.Store(int64(now))
-		}
-		r.apply()
-		if done() {
-			return nil
-		}
-		next := r.sim.NextEvent()
-		if !next.IsZero() && next <= r.sim.Now() {
-			continue
-		}
-		var t *time.Timer
-		var tc <-chan time.Time
-		if !next.IsZero() {
-			t = time.NewTimer(next.Sub(r.sim.Now()))
-			tc = t.C
-		}
-		select {
-		case <-tc:
-		case <-r.kick:
-		}
-		if t != nil {
-			t.Stop()
-		}
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/teardown-lab/teardown/internal/wire"
 )
 
-// The listen backlog (SCENARIOS.md §3): a SYN queue of half-open requests
+// The listen backlog (docs/scenarios.md, seed 003): a SYN queue of half-open requests
 // and an accept queue of established connections, with the behaviours of
 // profile.Profile that real systems differ on.
 

@@ -5,7 +5,6 @@ import (
 
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/tcp"
-	"github.com/teardown-lab/teardown/internal/wire"
 )
 
 // halfOpen is one entry of a listener's SYN queue: a SYN answered (or, in
@@ -92,19 +91,7 @@ func (o *outQueue) init(s *Stack) { o.s = s }
 // emit encodes seg from tuple.local to tuple.remote into a buffer and
 // queues it. The caller holds the listener's lock.
 func (o *outQueue) emit(tuple fourTuple, seg *tcp.Segment) bool {
-	h := wire.TCPHeader{
-		SrcPort: tuple.local.Port(), DstPort: tuple.remote.Port(),
-		Seq: seg.Seq, Ack: seg.Ack, Flags: seg.Flags, Window: seg.Window, Options: seg.Options,
-	}
-	buf := o.take(o.s.mtu)
-	n, err := wire.EncodeTCPPacket(buf.B[:o.s.mtu], tuple.local.Addr(), tuple.remote.Addr(), &h, seg.Payload)
-	if err != nil {
-		o.s.txEncodeFailed.Add(1)
-		o.giveBack(buf)
-		return false
-	}
-	o.push(buf, n)
-	return true
+	return o.queueTCP(o.s, tuple, seg)
 }
 
 // flush writes the queued packets; call it without mu held. One caller at

@@ -17,7 +17,7 @@ import (
 
 const backlogPort = 9
 
-// backlogRow is one row of the seed's table (SCENARIOS.md §3): what the
+// backlogRow is one row of the seed's table (docs/scenarios.md, seed 003): what the
 // client does while its connection waits in the backlog, and what the
 // server's accept, first read and second read then return.
 type backlogRow struct {

@@ -18,7 +18,7 @@ import (
 	"github.com/teardown-lab/teardown/stack"
 )
 
-// The SYN flood of SCENARIOS.md §3 over a real TUN device: the Linux
+// The SYN flood (docs/scenarios.md, backlog-full) over a real TUN device: the Linux
 // kernel's raw sockets send the spoofed SYNs, the kernel's own TCP is the
 // real clients, our stack is the listener (backlog 16).
 

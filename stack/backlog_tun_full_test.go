@@ -22,7 +22,7 @@ import (
 	"github.com/teardown-lab/teardown/stack"
 )
 
-// backlog-full (SCENARIOS.md §3) with the Linux kernel as the judge: the
+// backlog-full (docs/scenarios.md, seed 003) with the Linux kernel as the judge: the
 // same five clients are played against a kernel listener (listen(2) with
 // backlog 2; our stack is the clients) and against our listener (linux
 // profile, backlog 2; the kernel is the clients), over one TUN device

@@ -19,7 +19,7 @@ type DCCPListenOptions struct {
 	Services []uint32
 	// Backlog bounds the connections in the handshake or waiting for
 	// Accept; beyond it a Request draws Reset (Too Busy), as Linux
-	// answers (peer-facts). Default 16.
+	// answers (docs/peer-facts.md). Default 16.
 	Backlog int
 	// CCID is the congestion control the server prefers for both
 	// directions (2, the default, or 3); the server's preference wins

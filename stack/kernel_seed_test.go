@@ -14,7 +14,7 @@ import (
 	"github.com/teardown-lab/teardown/stack"
 )
 
-// The seed against the Linux kernel (SCENARIOS.md, seeds 000_*): a server
+// The seed against the Linux kernel (docs/scenarios.md, seed 000): a server
 // reads one byte of "hello", writes it back and closes in one of three
 // ways; the client reports what its reads returned. Each case runs with
 // our stack as the server and a kernel client, then the other way round.

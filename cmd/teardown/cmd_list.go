@@ -12,7 +12,7 @@ func init() {
 		name:  "list",
 		short: "list the scenarios the lab can replay",
 		usage: "list",
-		long: "List prints every scenario of SCENARIOS.md, one per line: its id, its variants and a one-line " +
+		long: "List prints every scenario of docs/scenarios.md, one per line: its id, its variants and a one-line " +
 			"summary. Scenarios that cannot run yet are marked with what they need.",
 		run: runList,
 	})

@@ -89,7 +89,7 @@ func runOne(e *env, id string, f runFlags) error {
 		return err
 	}
 	if *f.svg != "" {
-		if err := writeOutput(e, *f.svg, trace.SVG(res.Trace, trace.SVGOptions{})); err != nil {
+		if err := writeOutput(e, *f.svg, res.SVG(lab.SVGOptions{})); err != nil {
 			return err
 		}
 	}
@@ -97,9 +97,9 @@ func runOne(e *env, id string, f runFlags) error {
 	case *f.pcap == "-" || *f.svg == "-":
 		return nil
 	case *f.json:
-		return trace.WriteJSON(e.stdout, res.Trace)
+		return res.WriteJSON(e.stdout)
 	}
-	return trace.WriteText(e.stdout, res.Trace, trace.TextOptions{Width: int(*f.width), ASCII: *f.ascii})
+	return res.WriteText(e.stdout, lab.TextOptions{Width: int(*f.width), ASCII: *f.ascii})
 }
 
 // writeOutput writes b to the file named by an output flag, or to stdout

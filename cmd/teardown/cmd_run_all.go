@@ -1,23 +1,23 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/teardown-lab/teardown/internal/trace"
 	"github.com/teardown-lab/teardown/lab"
 )
 
 // allReport is what 'run all --json' prints: one JSON object holding every
 // run as 'run ID --json' prints it, and the variants that could not run.
 type allReport struct {
-	Seed        uint64         `json:"seed"`
-	Runs        []trace.Report `json:"runs"`
-	NotRunnable []notRunnable  `json:"not_runnable,omitempty"`
-	Failed      []failedRun    `json:"failed,omitempty"`
-	rows        []allRow       // the table's rows, in the same order
+	Seed        uint64            `json:"seed"`
+	Runs        []json.RawMessage `json:"runs"`
+	NotRunnable []notRunnable     `json:"not_runnable,omitempty"`
+	Failed      []failedRun       `json:"failed,omitempty"`
+	rows        []allRow          // the table's rows, in the same order
 }
 
 type notRunnable struct {
@@ -37,7 +37,7 @@ type allRow struct{ id, variant, profile, lost, errs string }
 // runAll replays every scenario in every variant and prints a table, or
 // with --json one object.
 func runAll(e *env, f runFlags) error {
-	rep := allReport{Seed: *f.seed, Runs: []trace.Report{}}
+	rep := allReport{Seed: *f.seed, Runs: []json.RawMessage{}}
 	progress := isTerminal(e.stderr)
 	for _, s := range lab.Scenarios() {
 		for _, v := range s.Variants {
@@ -58,8 +58,12 @@ func runAll(e *env, f runFlags) error {
 				rep.Failed = append(rep.Failed, failedRun{s.ID, v.Name, err.Error()})
 				continue
 			}
-			rep.rows = append(rep.rows, allRow{s.ID, v.Name, res.Profile.Name, lostText(res.Trace.Verdict), errorsText(res.Trace.Verdict)})
-			rep.Runs = append(rep.Runs, res.Trace.Report())
+			rep.rows = append(rep.rows, allRow{s.ID, v.Name, res.Profile.Name, lostText(res.Verdict()), errorsText(res.Verdict())})
+			var one bytes.Buffer
+			if err := res.WriteJSON(&one); err != nil {
+				return err
+			}
+			rep.Runs = append(rep.Runs, one.Bytes())
 		}
 	}
 	if progress {
@@ -95,14 +99,14 @@ func writeAllTable(e *env, rows []allRow) {
 	}
 }
 
-func lostText(v trace.Verdict) string {
+func lostText(v lab.Verdict) string {
 	if !v.DataLost {
 		return "no"
 	}
 	return fmt.Sprintf("%d bytes", v.LostBytes)
 }
 
-func errorsText(v trace.Verdict) string {
+func errorsText(v lab.Verdict) string {
 	if len(v.Errors) == 0 {
 		return "none"
 	}

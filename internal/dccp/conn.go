@@ -135,8 +135,7 @@ type Conn struct {
 	counters     Counters
 	summary      Summary
 
-	pktBuf [1]Packet // scratch for options of the packet being built
-	avBuf  [wire.DCCPMaxOptionData]byte
+	avBuf [wire.DCCPMaxOptionData]byte
 }
 
 // NewClient returns a client Conn in state REQUEST with a Request ready

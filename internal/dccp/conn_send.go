@@ -156,7 +156,7 @@ func (c *Conn) fill(now clock.Instant, p *Packet, ackno seqnum.V48) {
 		c.feat.appendPending(o)
 	}
 	if p.Type == wire.DCCPRequest || len(p.Payload) > 0 && c.tx != nil {
-		o.HasTimestamp, o.Timestamp = true, tsUnits(now) // as Linux's Request (peer-facts)
+		o.HasTimestamp, o.Timestamp = true, tsUnits(now) // as Linux's Request (docs/peer-facts.md)
 	}
 	if c.tsPending && hasAck { // §13.3: echo the last Timestamp once
 		c.tsPending = false

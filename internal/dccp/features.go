@@ -97,7 +97,7 @@ func (fs *featureSet) init(server bool, cfg *Config) {
 }
 
 // offerClient queues the Changes of a client's Request, shaped like
-// Linux 6.1's so that a Linux server accepts it (peer-facts): Change L
+// Linux 6.1's so that a Linux server accepts it (docs/peer-facts.md): Change L
 // and Change R (CCID), Mandatory Change L (Allow Short Seqnos = 0),
 // Mandatory Change L (ECN Incapable = 1).
 func (fs *featureSet) offerClient(cfg *Config) {

@@ -15,7 +15,7 @@ type Listener struct {
 	// for another draws Reset(Bad Service Code). Empty accepts any.
 	ServiceCodes []uint32
 	// Backlog bounds the connections not yet accepted; beyond it a
-	// Request draws Reset(Too Busy), as Linux answers (peer-facts).
+	// Request draws Reset(Too Busy), as Linux answers (docs/peer-facts.md).
 	// Zero means 16.
 	Backlog int
 	// Config is the template of every Conn the Listener creates; its ISS

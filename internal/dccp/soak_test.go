@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/replay"
 )
 
 // TestSoak runs seeded two-conn connections with loss, duplication and
@@ -26,6 +27,7 @@ func TestSoak(t *testing.T) {
 }
 
 func soakOne(t *testing.T, seed uint64) {
+	replay.OnFailure(t)
 	rng := rand.New(rand.NewPCG(seed, 0xdcc9))
 	b := behaviours[seed%2]
 	ccid := uint8(2 + seed/2%2)

@@ -67,7 +67,7 @@ func (s State) beforeCloseReq() bool { return s < CloseReq }
 func (s State) passive() bool { return s == PassiveClose || s == PassiveCloseReq }
 
 // Behaviour is the set of closing behaviours in which real DCCP stacks
-// differ (SCENARIOS.md §2, "Profiles"). A profile.Profile will carry these
+// differ (docs/scenarios.md, "Profiles"). A profile.Profile will carry these
 // fields; until it does, Config takes a Behaviour.
 type Behaviour struct {
 	// Name names the behaviour in traces ("linux", "rfc-naive").

@@ -19,17 +19,21 @@ func TestAckVecEncode(t *testing.T) {
 		a.record(s)
 	}
 	got := a.encode(nil, 16)
-	want := []byte{0<<6 | 1, 3<<6 | 1, 0<<6 | 2}
+	// A cell is the state in the top two bits and the run length less
+	// one below.
+	cell := func(st wire.DCCPAckState, more byte) byte { return byte(st)<<6 | more }
+	rcvd, lost := wire.DCCPAckReceived, wire.DCCPAckNotReceived
+	want := []byte{cell(rcvd, 1), cell(lost, 1), cell(rcvd, 2)}
 	if !slices.Equal(got, want) {
 		t.Fatalf("cells %08b, want %08b", got, want)
 	}
 	a.record(14) // a late arrival fills part of the gap
-	want = []byte{0<<6 | 2, 3<<6 | 0, 0<<6 | 2}
+	want = []byte{cell(rcvd, 2), cell(lost, 0), cell(rcvd, 2)}
 	if got := a.encode(nil, 16); !slices.Equal(got, want) {
 		t.Errorf("after 14: cells %08b, want %08b", got, want)
 	}
 	a.trim(12) // peer acknowledged a vector reaching 12
-	want = []byte{0<<6 | 2, 3<<6 | 0}
+	want = []byte{cell(rcvd, 2), cell(lost, 0)}
 	if got := a.encode(nil, 16); !slices.Equal(got, want) {
 		t.Errorf("after trim: cells %08b, want %08b", got, want)
 	}
@@ -70,7 +74,7 @@ func TestServerPriority(t *testing.T) {
 	}
 }
 
-// linuxRequest is the Request of a Linux 6.1 client (peer-facts).
+// linuxRequest is the Request of a Linux 6.1 client (docs/peer-facts.md).
 func linuxRequest() Packet {
 	p := Packet{Type: wire.DCCPRequest, X: true, Seq: 777, ServiceCode: 42}
 	o := &p.Options
@@ -83,7 +87,7 @@ func linuxRequest() Packet {
 }
 
 // TestRespond_LinuxRequest: our Response acknowledges the Request's own
-// sequence number and confirms every Change (peer-facts: ack = seq+1
+// sequence number and confirms every Change (docs/peer-facts.md: ack = seq+1
 // draws Reset 4, a missing Confirm draws Reset 2).
 func TestRespond_LinuxRequest(t *testing.T) {
 	l := &Listener{ServiceCodes: []uint32{42}, Config: Config{Behaviour: Linux(), NewCCID: NoCCID}}

@@ -7,6 +7,7 @@ import (
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/seqnum"
 	"github.com/teardown-lab/teardown/internal/tcp/cc"
+	"github.com/teardown-lab/teardown/internal/wire"
 )
 
 // Conn is one TCP connection: the state machine of RFC 9293 with its send
@@ -415,7 +416,7 @@ func (c *Conn) negotiate(now clock.Instant, syn *Segment) {
 	if c.tsOK {
 		c.tsRecent = o.TSVal
 		c.tsRecentAt = now
-		c.sndMSS -= 12 // the option's room in every segment (RFC 7323 §3.2 with padding)
+		c.sndMSS -= wire.TCPTimestampRoom // the option's room in every segment
 	}
 	if c.sndMSS < 64 {
 		c.sndMSS = 64
@@ -423,9 +424,13 @@ func (c *Conn) negotiate(now clock.Instant, syn *Segment) {
 	c.cc.SetMSS(c.sndMSS)
 }
 
-// tsNow is our TSval clock: milliseconds plus a per-connection offset.
-func (c *Conn) tsNow(now clock.Instant) uint32 {
-	return uint32(int64(now)/1e6) + c.tsOffset
+// tsNow is our TSval clock at now.
+func (c *Conn) tsNow(now clock.Instant) uint32 { return tsClock(now, c.tsOffset) }
+
+// tsClock is the TSval clock: milliseconds of now plus a per-connection
+// offset, wrapping at 32 bits (RFC 7323 §5.4: a tick of 1 ms to 1 s).
+func tsClock(now clock.Instant, offset uint32) uint32 {
+	return uint32(int64(now)/int64(time.Millisecond)) + offset
 }
 
 // newCC returns the named congestion controller (CUBIC when the name is

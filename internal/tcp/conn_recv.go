@@ -86,7 +86,7 @@ func (c *Conn) synSentArrives(now clock.Instant, s *Segment) {
 	c.lastAckSent = c.rcvNxt
 	// The window our SYN offered counts from the peer's ISS, unknown when
 	// the SYN went out: only now does its right edge have a place.
-	c.rcvAdv = c.rcvNxt.Add(seqnum.Size32(min(c.cfg.RecvBuffer, 65535)))
+	c.rcvAdv = c.rcvNxt.Add(seqnum.Size32(min(c.cfg.RecvBuffer, wire.TCPMaxWindow)))
 	c.sndWnd = uint32(s.Window) // a SYN's window is never scaled (RFC 7323 §2.2)
 	c.maxSndWnd = c.sndWnd
 	c.sndWL1, c.sndWL2 = s.Seq, s.Ack

@@ -46,7 +46,7 @@ func (c *Conn) AcceptsNewSYN(now clock.Instant, seg *Segment) bool {
 // reopening from TIME-WAIT. A host whose ISNGenerator already gives a
 // larger ISS may use that instead.
 func (c *Conn) NextIncarnationISS() seqnum.V32 {
-	iss := c.sndMax.Add(65535 + 2)
+	iss := c.sndMax.Add(wire.TCPMaxWindow + 2)
 	if iss == 0 {
 		iss++
 	}

@@ -14,7 +14,7 @@ import (
 // Text, SVG and WriteJSON render it. A Trace is plain data: renderers never
 // modify it.
 type Trace struct {
-	// Scenario, Variant and Profile name the run as SCENARIOS.md does
+	// Scenario, Variant and Profile name the run as docs/scenarios.md does
 	// ("tcp-echo-one", "naive", "linux").
 	Scenario, Variant, Profile string
 	// Seed is the simulator's seed; printed so a run can be replayed.

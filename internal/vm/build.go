@@ -24,17 +24,24 @@ var builds struct {
 	done map[string]string
 }
 
+// GuestTag is the build tag of the guest commands (internal/vm/cmd/...):
+// without it they do not build, so that go install ./... never installs a
+// program that only makes sense inside a VM. BuildStatic and BuildTest set
+// it.
+const GuestTag = "vmguest"
+
 // BuildStatic builds the main package pkg (an import path such as
-// "github.com/teardown-lab/teardown/cmd/dccpprobe", or a path relative to
-// the module root such as "./cmd/dccpprobe") as a static linux/amd64
-// binary (CGO_ENABLED=0) and returns its path. The binary lives in a
+// "github.com/teardown-lab/teardown/internal/vm/cmd/dccpprobe", or a path
+// relative to the module root such as "./internal/vm/cmd/dccpprobe") as a
+// static linux/amd64 binary (CGO_ENABLED=0, tag GuestTag) and returns its
+// path. The binary lives in a
 // directory of this process's that RemoveBuilds deletes.
 func BuildStatic(ctx context.Context, pkg string) (string, error) {
 	return build(ctx, "build", pkg)
 }
 
 // BuildTest compiles the tests of pkg into a static linux/amd64 test
-// binary (go test -c, CGO_ENABLED=0, so without -race) and returns its
+// binary (go test -c, CGO_ENABLED=0, so without -race; tag GuestTag) and returns its
 // path. Run it in the VM with arguments such as "-test.run=^TestX$" and
 // "-test.v".
 func BuildTest(ctx context.Context, pkg string) (string, error) {
@@ -72,9 +79,9 @@ func build(ctx context.Context, verb, pkg string) (string, error) {
 	}
 	name := strings.NewReplacer("/", "_", ".", "_").Replace(pkg)
 	out := filepath.Join(builds.dir, fmt.Sprintf("%s-%s-%d", verb, name, len(builds.done)))
-	args := []string{"build", "-trimpath", "-o", out, pkg}
+	args := []string{"build", "-trimpath", "-tags=" + GuestTag, "-o", out, pkg}
 	if verb == "test" {
-		args = []string{"test", "-c", "-trimpath", "-o", out, pkg}
+		args = []string{"test", "-c", "-trimpath", "-tags=" + GuestTag, "-o", out, pkg}
 	}
 	ctx, cancel := context.WithTimeout(ctx, buildTimeout)
 	defer cancel()

@@ -16,11 +16,11 @@
 //     $TEARDOWN_VM_CACHE, else ~/.cache/teardown/vm) holds about 32 MB on
 //     disk and survives between runs; Assets runs the script when the cache
 //     is incomplete.
-//   - internal/vm/vminit is PID 1 in the VM: it mounts /proc, /sys, /dev
-//     and /tmp, loads the modules with finit_module(2), brings lo up, runs
-//     the job with its output on the second serial port, prints the job's
-//     exit status on the console (package guest defines the lines) and
-//     powers off.
+//   - internal/vm/cmd/vminit (package vminit) is PID 1 in the VM: it
+//     mounts /proc, /sys, /dev and /tmp, loads the modules with
+//     finit_module(2), brings lo up, runs the job with its output on the
+//     second serial port, prints the job's exit status on the console
+//     (package guest defines the lines) and powers off.
 //   - Boot writes an uncompressed newc initramfs (the init, the job, the
 //     modules, extra files, the job's arguments as JSON) and runs
 //     qemu-system-x86_64 -machine pc -accel tcg -no-reboot with no network
@@ -70,8 +70,14 @@
 // and nothing leaves the VM (it has no network card). A pcap written to
 // /tmp inside the VM does not come back; print what the host must see.
 //
-// cmd/dccpprobe is such a job: it checks kernel DCCP over loopback (CCID 2
-// and 3, datagram boundaries, EBADRQC for a wrong service code) and that a
-// link/tun device carries packets both ways; TestBoot_KernelDCCPAndTUN
-// asserts its report.
+// internal/vm/cmd/dccpprobe (package dccpprobe) is such a job: it checks
+// kernel DCCP over loopback (CCID 2 and 3, datagram boundaries, EBADRQC for
+// a wrong service code) and that a link/tun device carries packets both
+// ways; TestBoot_KernelDCCPAndTUN asserts its report.
+//
+// The two guest commands under internal/vm/cmd build only with the build
+// tag GuestTag ("vmguest"), which BuildStatic and BuildTest set: they are
+// test support, and go install ./... must not put a program that mounts
+// over /dev and powers the machine off on a user's PATH. vminit also
+// refuses to run unless it is PID 1.
 package vm

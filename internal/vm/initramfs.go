@@ -13,7 +13,7 @@ import (
 )
 
 // initPackage is the init program every VM runs as PID 1.
-const initPackage = "github.com/teardown-lab/teardown/internal/vm/vminit"
+const initPackage = "github.com/teardown-lab/teardown/internal/vm/cmd/vminit"
 
 // initFile is a host file copied into the initramfs.
 type initFile struct {

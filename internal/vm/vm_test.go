@@ -35,7 +35,7 @@ func needVM(t *testing.T) {
 	t.Logf("kernel %s in %s (ready in %v)", k.Package, k.Dir, time.Since(start).Round(time.Millisecond))
 }
 
-// probeReport is what cmd/dccpprobe prints; the test declares its own
+// probeReport is what package dccpprobe prints; the test declares its own
 // copy of the fields it checks.
 type probeReport struct {
 	Kernel     string        `json:"kernel"`
@@ -91,13 +91,13 @@ func parseProbeReport(t *testing.T, out []byte) probeReport {
 }
 
 // TestBoot_KernelDCCPAndTUN boots Debian 12's 6.1 kernel and runs
-// cmd/dccpprobe in it: kernel DCCP sockets over loopback with CCID 2 and
+// internal/vm/cmd/dccpprobe in it: kernel DCCP sockets over loopback with CCID 2 and
 // CCID 3, the service-code check, and a TUN device opened by link/tun.
 func TestBoot_KernelDCCPAndTUN(t *testing.T) {
 	needVM(t)
 	testStart := time.Now()
 	ctx := context.Background()
-	bin, err := BuildStatic(ctx, "./cmd/dccpprobe")
+	bin, err := BuildStatic(ctx, "./internal/vm/cmd/dccpprobe")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func checkTUN(t *testing.T, rep probeReport) {
 // flag package exits 2 on an unknown flag), and so does its output.
 func TestBoot_ExitStatus(t *testing.T) {
 	needVM(t)
-	bin, err := BuildStatic(context.Background(), "./cmd/dccpprobe")
+	bin, err := BuildStatic(context.Background(), "./internal/vm/cmd/dccpprobe")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestBoot_ExitStatus(t *testing.T) {
 // is killed, and Boot's error carries the console.
 func TestBoot_Timeout(t *testing.T) {
 	needVM(t)
-	bin, err := BuildStatic(context.Background(), "./cmd/dccpprobe")
+	bin, err := BuildStatic(context.Background(), "./internal/vm/cmd/dccpprobe")
 	if err != nil {
 		t.Fatal(err)
 	}

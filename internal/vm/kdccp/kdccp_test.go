@@ -98,7 +98,7 @@ func TestKernelDCCP_TooBigIsEMSGSIZE(t *testing.T) {
 
 // TestKernelDCCP_CloseWithUnreadDataResets: Linux answers close() with
 // unread data by Reset code 2 ("Aborted"); the peer's read then returns 0,
-// as after a clean close, and only SO_ERROR says ECONNRESET (peer-facts).
+// as after a clean close, and only SO_ERROR says ECONNRESET (docs/peer-facts.md).
 func TestKernelDCCP_CloseWithUnreadDataResets(t *testing.T) {
 	if !inVM(t) {
 		return
