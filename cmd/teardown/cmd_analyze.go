@@ -10,12 +10,13 @@ func init() {
 	register(&command{
 		name:  "analyze",
 		short: "say how each TCP and DCCP connection in a capture was set up and how it ended",
-		usage: "analyze FILE [--json] [--drop-bad-checksums]",
+		usage: "analyze FILE|- [--json] [--drop-bad-checksums]",
 		long: "Analyze reads a pcap or pcapng capture (ours, tcpdump's, Wireshark's) and reports, for each TCP " +
 			"and DCCP connection, its setup and its ending (FIN both ways, RST and by whom and in which state, " +
 			"timeout, still open), with findings: RST while the peer's data was unacknowledged or unread, data " +
 			"after FIN, a FIN never acknowledged, a client that closed without waiting for the server's FIN, " +
-			"DCCP Close/CloseReq ping-pong.\n\n" +
+			"DCCP Close/CloseReq ping-pong. FILE - reads the capture from stdin " +
+			"(tcpdump -w - | teardown analyze -).\n\n" +
 			"Captures taken on the sending host carry unfinished checksums (checksum offload), so packets with " +
 			"bad checksums are analysed by default; --drop-bad-checksums drops them instead.",
 		run: runAnalyze,
@@ -24,16 +25,22 @@ func init() {
 
 func runAnalyze(e *env, args []string) error {
 	fs := newFlags(e, commands["analyze"])
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	drop := fs.Bool("drop-bad-checksums", false, "drop packets whose checksum does not verify")
-	pos, err := parseInterspersed(fs, args)
+	asJSON := fs.Bool("json", "print the report as JSON")
+	drop := fs.Bool("drop-bad-checksums", "drop packets whose checksum does not verify")
+	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError("analyze takes one capture file")
+		return usageError("analyze takes one capture file (or - for stdin)")
 	}
-	rep, err := analyze.File(pos[0], analyze.Options{DropBadChecksums: *drop})
+	opts := analyze.Options{DropBadChecksums: *drop}
+	var rep *analyze.Report
+	if pos[0] == "-" {
+		rep, err = analyze.Reader(e.stdin, opts)
+	} else {
+		rep, err = analyze.File(pos[0], opts)
+	}
 	if err != nil && rep == nil {
 		return err
 	}

@@ -30,17 +30,18 @@ func init() {
 
 func runBench(e *env, args []string) error {
 	fs := newFlags(e, commands["bench"])
-	quick := fs.Bool("quick", false, "fewer, shorter runs (under a minute)")
-	asJSON := fs.Bool("json", false, "print one JSON array instead of the table")
-	dccp := fs.Bool("dccp", false, "run the DCCP measures (CCID 2, CCID 3 against our TCP) instead")
-	if err := fs.Parse(args); err != nil {
+	quick := fs.Bool("quick", "fewer, shorter runs (under a minute)")
+	asJSON := fs.Bool("json", "print one JSON array instead of the table")
+	dccp := fs.Bool("dccp", "run the DCCP measures (CCID 2, CCID 3 against our TCP) instead")
+	pos, err := fs.parse(args)
+	if err != nil {
 		return err
 	}
-	if *dccp && *asJSON {
-		return usageError("--dccp prints a table only: the JSON array holds the six TCP measures")
+	if err := noArgs(commands["bench"], pos); err != nil {
+		return err
 	}
-	if fs.NArg() != 0 {
-		return usageError("bench takes no arguments")
+	if err := fs.only(!*dccp, "without --dccp: the DCCP measures print a table only", "json"); err != nil {
+		return err
 	}
 	var pass []string
 	if *quick {
@@ -58,7 +59,7 @@ func runBench(e *env, args []string) error {
 	}
 	cmd.Stdout, cmd.Stderr = e.stdout, e.stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("bench: %s: %w", strings.Join(cmd.Args, " "), err)
+		return fmt.Errorf("bench: %s failed (%v)", strings.Join(cmd.Args, " "), err)
 	}
 	return nil
 }

@@ -20,11 +20,12 @@ func init() {
 
 func runList(e *env, args []string) error {
 	fs := newFlags(e, commands["list"])
-	if err := fs.Parse(args); err != nil {
+	pos, err := fs.parse(args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 0 {
-		return usageError("list takes no arguments")
+	if err := noArgs(commands["list"], pos); err != nil {
+		return err
 	}
 	idW, varW := 0, 0
 	for _, s := range lab.Scenarios() {

@@ -20,7 +20,7 @@ func init() {
 		c := &command{name: role}
 		if role == "serve" {
 			c.short = "run an app's server on our stack, for a real client (the kernel's nc, socat, Python)"
-			c.usage = "serve APP [--variant V] [--proto tcp|dccp] [--service N] [--port N] [--link sim|tun|udp] [--tun NAME] [--net CIDR] [--local ADDR:PORT] [--peer ADDR:PORT] [--count N]"
+			c.usage = "serve APP [--variant V] [--proto tcp|dccp] [--service N] [--port N] [--link sim|tun|udp] [--tun NAME] [--net CIDR] [--offload] [--local ADDR:PORT] [--peer ADDR:PORT] [--profile P] [--count N]"
 			c.long = "Serve runs APP's server on teardown's own stack, in real time. With --link tun it creates a TUN " +
 				"device, gives the kernel the first host address of --net and our stack the second, and prints what to run " +
 				"on the kernel side (e.g. 'nc 10.7.0.2 7'). With --link sim the app's own client talks to it in process, " +
@@ -30,7 +30,7 @@ func init() {
 				"is the client. APP is one of " + strings.Join(lab.AppNames(), ", ") + "."
 		} else {
 			c.short = "run an app's client on our stack against a real server (the kernel's nc -l, socat)"
-			c.usage = "dial APP [--variant V] [--proto tcp|dccp] [--service N] [--port N] [--link sim|tun|udp] [--tun NAME] [--net CIDR] [--local ADDR:PORT] [--peer ADDR:PORT]"
+			c.usage = "dial APP [--variant V] [--proto tcp|dccp] [--service N] [--port N] [--link sim|tun|udp] [--tun NAME] [--net CIDR] [--offload] [--local ADDR:PORT] [--peer ADDR:PORT] [--profile P]"
 			c.long = "Dial runs APP's client on teardown's own stack, in real time, against a server on the kernel side " +
 				"of a TUN device (--link tun; it retries until the kernel's listener is up) or against the app's own " +
 				"server in process (--link sim). With --proto dccp --link udp it calls a DCCP-UDP peer (--peer, default " +
@@ -44,21 +44,25 @@ func init() {
 
 func runLive(e *env, c *command, args []string) error {
 	fs := newFlags(e, c)
-	variant := fs.String("variant", "naive", "how our side closes: "+strings.Join(lab.CloseVariants, ", "))
-	proto := fs.String("proto", "tcp", "tcp or dccp")
-	port := fs.Uint("port", 0, "the port (default: the app's: echo and echo-one 7, discard 9, primes 5000)")
-	link := fs.String("link", "sim", "sim, tun or udp")
-	tunName := fs.String("tun", "td0", "the TUN device's name (--link tun)")
-	netFlag := fs.String("net", "10.7.0.0/24", "the TUN link's network (--link tun)")
-	offload := fs.Bool("offload", false, "--link tun: use the kernel's TUN offloads (TSO/GSO, checksums): large segments cross whole")
-	prof := fs.String("profile", "linux", "our stack's profile: "+strings.Join(profile.Names(), ", "))
-	count := fs.Int("count", 0, "serve: return after this many connections (0: until interrupted)")
-	service := fs.Uint("service", 0, "the DCCP service code (--proto dccp; serve: 0 accepts any)")
-	local := fs.String("local", "", "--link udp: our UDP address (default serve "+lab.DefaultUDPServer.String()+
+	variant := fs.String("variant", "naive", "V", "how our side closes: "+strings.Join(lab.CloseVariants, ", ")+
+		" (DCCP: "+strings.Join(lab.DCCPVariants, ", ")+")")
+	proto := fs.Choice("proto", "tcp", []string{"tcp", "dccp"}, "", "the transport")
+	port := fs.Uint("port", 0, 0, 65535, "N", "the port (default: the app's: echo and echo-one 7, discard 9, primes 5000)")
+	link := fs.Choice("link", "sim", []string{"sim", "tun", "udp"}, "", "the simulator, a TUN device, or DCCP in UDP")
+	tunName := fs.String("tun", "td0", "NAME", "the TUN device's name (--link tun)")
+	netFlag := fs.String("net", "10.7.0.0/24", "CIDR", "the TUN link's network (--link tun)")
+	offload := fs.Bool("offload", "use the kernel's TUN offloads (TSO/GSO, checksums): large segments cross whole (--link tun)")
+	prof := fs.Choice("profile", "linux", profile.Names(), "P", "our stack's profile")
+	var count *uint64
+	if c.name == "serve" {
+		count = fs.Uint("count", 0, 0, 1<<31-1, "N", "return after this many connections (0: until interrupted)")
+	}
+	service := fs.Uint("service", 0, 0, 1<<32-1, "N", "the DCCP service code (--proto dccp; serve: 0 accepts any)")
+	local := fs.String("local", "", "ADDR:PORT", "our UDP address (--link udp; default serve "+lab.DefaultUDPServer.String()+
 		", dial "+lab.DefaultUDPClient.String()+")")
-	peer := fs.String("peer", "", "--link udp: the peer's UDP address (default dial "+lab.DefaultUDPServer.String()+
+	peer := fs.String("peer", "", "ADDR:PORT", "the peer's UDP address (--link udp; default dial "+lab.DefaultUDPServer.String()+
 		"; serve: the caller's IP at port 6511)")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
@@ -70,33 +74,35 @@ func runLive(e *env, c *command, args []string) error {
 		return usageError("%v", err)
 	}
 	variants := lab.CloseVariants
-	switch *proto {
-	case "tcp":
-	case "dccp":
+	if *proto == "dccp" {
 		variants = lab.DCCPVariants
-	default:
-		return usageError("--proto %q: tcp or dccp", *proto)
 	}
 	if !slices.Contains(variants, *variant) {
 		return usageError("unknown variant %q for %s (variants: %s)", *variant, *proto, strings.Join(variants, ", "))
 	}
-	if *port > 65535 {
-		return usageError("--port %d out of range", *port)
-	}
-	if *service > 1<<32-1 {
-		return usageError("--service %d out of range (32 bits)", *service)
+	for _, rule := range []struct {
+		ok    bool
+		when  string
+		flags []string
+	}{
+		{*link == "tun", "with --link tun", []string{"tun", "net", "offload"}},
+		{*link == "udp", "with --link udp", []string{"local", "peer"}},
+		{*proto == "dccp", "with --proto dccp", []string{"service"}},
+	} {
+		if err := fs.only(rule.ok, rule.when, rule.flags...); err != nil {
+			return err
+		}
 	}
 	cfg := lab.LiveConfig{App: app, Variant: *variant, Profile: *prof, Port: uint16(*port), Link: *link,
-		Proto: *proto, Service: uint32(*service), TunName: *tunName, TunOffload: *offload, Count: *count, Out: e.stdout}
-	if *offload && *link != "tun" {
-		return usageError("--offload applies to --link tun only")
+		Proto: *proto, Service: uint32(*service), TunName: *tunName, TunOffload: *offload, Out: e.stdout}
+	if count != nil {
+		cfg.Count = int(*count)
 	}
 	switch *link {
-	case "sim":
 	case "tun":
 		p, err := netip.ParsePrefix(*netFlag)
 		if err != nil {
-			return usageError("--net %q: %v", *netFlag, err)
+			return usageError("--net %s: not a network in CIDR form (e.g. 10.7.0.0/24)", *netFlag)
 		}
 		cfg.Net = p
 	case "udp":
@@ -106,8 +112,6 @@ func runLive(e *env, c *command, args []string) error {
 		if cfg.UDPLocal, cfg.UDPPeer, err = udpAddrs(c.name, *local, *peer); err != nil {
 			return err
 		}
-	default:
-		return usageError("--link %q: sim, tun or udp", *link)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -132,12 +136,12 @@ func udpAddrs(role, local, peer string) (netip.AddrPort, netip.AddrPort, error) 
 	var err error
 	if local != "" {
 		if l, err = netip.ParseAddrPort(local); err != nil {
-			return l, p, usageError("--local %q: %v", local, err)
+			return l, p, usageError("--local %s: not an IP address and port (e.g. 127.0.0.2:6511)", local)
 		}
 	}
 	if peer != "" {
 		if p, err = netip.ParseAddrPort(peer); err != nil {
-			return l, p, usageError("--peer %q: %v", peer, err)
+			return l, p, usageError("--peer %s: not an IP address and port (e.g. 127.0.0.1:6511)", peer)
 		}
 	}
 	return l, p, nil

@@ -18,11 +18,12 @@ func init() {
 
 func runVersion(e *env, args []string) error {
 	fs := newFlags(e, commands["version"])
-	if err := fs.Parse(args); err != nil {
+	pos, err := fs.parse(args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 0 {
-		return usageError("version takes no arguments")
+	if err := noArgs(commands["version"], pos); err != nil {
+		return err
 	}
 	fmt.Fprintf(e.stdout, "teardown %s (%s, %s/%s)\n", moduleVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return nil

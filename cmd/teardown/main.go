@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 )
 
@@ -21,15 +20,19 @@ type command struct {
 	short string // one line for the command list
 	usage string // the synopsis, after "teardown "
 	long  string // paragraphs shown by "teardown help NAME"
-	// run executes the command. A returned errUsage makes the CLI print the
-	// command's usage and exit with status 2.
+	// run executes the command. An error wrapping errUsage (usageError)
+	// makes the CLI say where the help is and exit with status 2.
 	run func(env *env, args []string) error
 }
 
-// env is what a command may touch: its arguments' streams.
+// env is what a command may touch: its streams.
 type env struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 }
+
+// stdin is what "-" reads (analyze -); tests replace it.
+var stdin io.Reader = os.Stdin
 
 // errUsage marks an error in how the command was called (exit status 2).
 var errUsage = errors.New("usage")
@@ -47,10 +50,13 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run is main without the process: it returns the exit status.
+// run is main without the process: it returns the exit status. Every
+// error is one line (or a few) starting "teardown: " on stderr: a usage
+// error exits 2 and says where the help is, any other error exits 1.
 func run(args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	if len(args) == 0 {
+		fmt.Fprint(stderr, "teardown: no command given\n\n")
 		printCommands(stderr)
 		return 2
 	}
@@ -63,7 +69,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	c, ok := commands[name]
 	if !ok {
-		fmt.Fprintf(stderr, "teardown: unknown command %q\nRun 'teardown help' for usage.\n", name)
+		fmt.Fprintf(stderr, "teardown: unknown command %q\nrun 'teardown help' for the list of commands\n", name)
 		return 2
 	}
 	err := c.run(e, args[1:])
@@ -74,55 +80,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, errUsage):
 		msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
-		fmt.Fprintf(stderr, "teardown %s: %s\nusage: teardown %s\nRun 'teardown help %s' for details.\n", c.name, msg, c.usage, c.name)
+		hint := "run 'teardown help " + c.name + "' for usage"
+		if c.name == "help" {
+			hint = "run 'teardown help' for the list of commands"
+		}
+		fmt.Fprintf(stderr, "teardown: %s\n%s\n", msg, hint)
 		return 2
 	default:
-		fmt.Fprintf(stderr, "teardown %s: %v\n", c.name, err)
+		fmt.Fprintf(stderr, "teardown: %s\n", strings.TrimPrefix(err.Error(), "teardown: "))
 		return 1
 	}
-}
-
-// newFlags returns a FlagSet for command c that prints c's help on -h.
-func newFlags(e *env, c *command) *flag.FlagSet {
-	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: teardown %s\n", c.usage)
-		if c.long != "" {
-			fmt.Fprintf(e.stderr, "\n%s\n", c.long)
-		}
-		if hasFlags(fs) {
-			fmt.Fprintf(e.stderr, "\nFlags:\n")
-			fs.PrintDefaults()
-		}
-	}
-	return fs
-}
-
-func hasFlags(fs *flag.FlagSet) bool {
-	n := 0
-	fs.VisitAll(func(*flag.Flag) { n++ })
-	return n > 0
-}
-
-func printCommands(w io.Writer) {
-	fmt.Fprint(w, `teardown replays, draws and explains the ways TCP and DCCP connections end
-badly, on a deterministic simulated network or against real peers.
-
-Usage:
-
-	teardown <command> [arguments]
-
-The commands are:
-
-`)
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "\t%-10s %s\n", n, commands[n].short)
-	}
-	fmt.Fprint(w, "\nUse \"teardown help <command>\" for more information about a command.\n")
 }

@@ -13,6 +13,9 @@ func runCLI(args ...string) (code int, stdout, stderr string) {
 	return code, o.String(), e.String()
 }
 
+// oneLine undoes the wrapping of help text.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
 func TestNoArgumentsListsCommandsAndFails(t *testing.T) {
 	code, out, errOut := runCLI()
 	if code != 2 {
@@ -29,7 +32,7 @@ func TestHelpListsEveryRegisteredCommand(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	for name, c := range commands {
-		if !strings.Contains(out, name) || !strings.Contains(out, c.short) {
+		if !strings.Contains(out, name) || !strings.Contains(oneLine(out), c.short) {
 			t.Errorf("help does not list %q with its summary %q", name, c.short)
 		}
 	}
@@ -42,7 +45,7 @@ func TestHelpForEachCommandShowsItsUsage(t *testing.T) {
 			t.Errorf("help %s: exit %d, stderr %q", name, code, errOut)
 			continue
 		}
-		if !strings.Contains(out, "usage: teardown "+c.usage) {
+		if !strings.Contains(oneLine(out), "usage: teardown "+c.usage) {
 			t.Errorf("help %s does not print its usage line; got %q", name, out)
 		}
 	}
