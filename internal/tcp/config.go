@@ -19,6 +19,10 @@ type Config struct {
 	// PeerDefaultMSS is the send MSS assumed when the peer's SYN carries no
 	// MSS option: PeerDefaultMSS4 or PeerDefaultMSS6. Default the IPv4 one.
 	PeerDefaultMSS int
+	// MinSendMSS is the least send MSS taken from a peer's MSS option,
+	// before the room of options in every segment comes off it (RFC 9293
+	// §3.7.1, MUST-16; Linux tcp_min_snd_mss). Default 48.
+	MinSendMSS int
 	// RecvBuffer and SendBuffer are the receive and send buffer sizes in
 	// bytes. Default 256 KiB each.
 	RecvBuffer, SendBuffer int
@@ -137,6 +141,7 @@ func (c *Config) setDefaults() {
 	}
 	defInt(&c.MSS, 1460)
 	defInt(&c.PeerDefaultMSS, PeerDefaultMSS4)
+	defInt(&c.MinSendMSS, 48)
 	defInt(&c.RecvBuffer, 256<<10)
 	defInt(&c.SendBuffer, 256<<10)
 	defInt(&c.SYNRetries, 6)

@@ -408,7 +408,9 @@ func (c *Conn) negotiate(now clock.Instant, syn *Segment) {
 	if o.HasMSS && o.MSS > 0 {
 		peerMSS = int(o.MSS)
 	}
-	c.sndMSS = min(peerMSS, c.cfg.MSS)
+	// The floor bounds the MSS itself; the options then take their room
+	// from it (Linux: tcp_min_snd_mss before the header's options).
+	c.sndMSS = max(min(peerMSS, c.cfg.MSS), c.cfg.MinSendMSS)
 	c.wsOK = !c.cfg.NoWindowScaling && o.HasWScale
 	if c.wsOK {
 		c.sndShift = min(o.WScale, 14) // RFC 7323 §2.3: treat above 14 as 14
@@ -420,9 +422,6 @@ func (c *Conn) negotiate(now clock.Instant, syn *Segment) {
 		c.tsRecent = o.TSVal
 		c.tsRecentAt = now
 		c.sndMSS -= wire.TCPTimestampRoom // the option's room in every segment
-	}
-	if c.sndMSS < 64 {
-		c.sndMSS = 64
 	}
 	c.cc.SetMSS(c.sndMSS)
 }
