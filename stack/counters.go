@@ -28,6 +28,10 @@ type TCPCounters struct {
 	// ChallengeACKs counts the ACKs sent to challenge a suspicious RST or
 	// SYN (RFC 5961 §3 and §4).
 	ChallengeACKs uint64
+	// ACKsRateLimited counts the ACKs for invalid segments (outside the
+	// window, an old timestamp, a challenge) not sent because one was sent
+	// less than 500 ms before (RFC 5961 §7; Linux tcp_invalid_ratelimit).
+	ACKsRateLimited uint64
 	// DupACKsIn counts duplicate ACKs received (RFC 5681 §2).
 	DupACKsIn uint64
 	// SACKACKsIn counts acceptable ACKs that carried SACK blocks.

@@ -54,9 +54,16 @@ type Config struct {
 	// progress before the connection fails with ErrTimeout (Linux
 	// tcp_retries2). Default 15.
 	Retries int
+	// OrphanRetries replaces Retries for the zero-window probes of a
+	// connection the application has closed: it is given up after this
+	// many probes once their interval reached RTOMax, answered or not
+	// (Linux tcp_orphan_retries, whose 0 means 8). Default 8.
+	OrphanRetries int
 	// UserTimeout, when positive, gives up a connection whose sent data has
 	// gone unacknowledged this long (RFC 5482, RFC 9293 §3.8.3), measured
-	// as Linux does from the first retransmission. Zero: only Retries.
+	// as Linux does from the first retransmission, or whose peer kept its
+	// window shut this long from the first window probe (RFC 6429).
+	// Zero: only Retries.
 	UserTimeout time.Duration
 	// KeepAlive turns on keepalive probes (RFC 9293 §3.8.4) after
 	// KeepAliveIdle without segments from the peer (default 2 h), every
@@ -68,9 +75,11 @@ type Config struct {
 	// FinWait2Timeout ends a connection left in FIN-WAIT-2 after a full
 	// close, whose peer never sends FIN (Linux tcp_fin_timeout). Default 60 s.
 	FinWait2Timeout time.Duration
-	// ChallengeACKInterval is the least time between two RFC 5961 challenge
-	// ACKs (RFC 5961 §7 asks for a limit; Linux and gVisor allow one per
-	// 500 ms per connection). Default 500 ms.
+	// ChallengeACKInterval is the least time between two ACKs answering
+	// invalid segments: RFC 5961 challenge ACKs, and the duplicate ACKs for
+	// segments outside the window or with an old timestamp (RFC 5961 §7
+	// asks for a limit; Linux's tcp_invalid_ratelimit and gVisor allow one
+	// per 500 ms per connection, one limit for all kinds). Default 500 ms.
 	ChallengeACKInterval time.Duration
 	// CongestionControl names the congestion controller of package cc:
 	// "cubic" (the default, as Linux) or "newreno".
@@ -146,6 +155,7 @@ func (c *Config) setDefaults() {
 	defInt(&c.SendBuffer, 256<<10)
 	defInt(&c.SYNRetries, 6)
 	defInt(&c.Retries, 15)
+	defInt(&c.OrphanRetries, 8)
 	defInt(&c.KeepAliveCount, 9)
 	def(&c.DelayedACK, 40*time.Millisecond)
 	def(&c.MSL, 30*time.Second)

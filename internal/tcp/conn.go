@@ -91,6 +91,9 @@ type Conn struct {
 	rcvMSS       uint16
 	quickAcks    uint8
 	pushed       bool
+	// persistN counts the persist timer's back-offs, probesOut the window
+	// probes the peer has not answered (conn_persist.go); here, in padding.
+	persistN, probesOut uint16
 
 	timers     timers
 	rto        rtoEstimator
@@ -99,7 +102,6 @@ type Conn struct {
 	rttTiming  bool          // a segment is being timed (no timestamps)
 	rttSeq     seqnum.V32
 	rttTime    clock.Instant
-	persistN   int // persist timer back-offs
 	kaProbes   int // unanswered keepalive probes
 	lastChACK  clock.Instant
 	dupAcks    int

@@ -37,7 +37,7 @@ func (c *Conn) checkACK(now clock.Instant, s *Segment) bool {
 	}
 	if c.sndMax.LessThan(s.Ack) {
 		c.stats.Drops[DropACKTooNew]++
-		c.ackNow = true
+		c.invalidACK(now) // RFC 5961 §5.2: an ACK, under §7's limit
 		return false
 	}
 	c.processACK(now, s)
@@ -92,6 +92,7 @@ func (c *Conn) processACK(now clock.Instant, s *Segment) {
 	case !c.sackOK:
 		c.renoAfterACK(now, s, acked, dup, cwndLimited)
 	}
+	c.probesOut = 0 // the peer is alive (conn_persist.go)
 	// RFC 9293 §3.10.7.4: update the window from the newest segment only.
 	if c.sndWL1.LessThan(s.Seq) || (c.sndWL1 == s.Seq && c.sndWL2.LessThanEq(s.Ack)) {
 		was := c.sndWnd
@@ -99,9 +100,7 @@ func (c *Conn) processACK(now clock.Instant, s *Segment) {
 		c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
 		c.sndWL1, c.sndWL2 = s.Seq, s.Ack
 		if c.sndWnd > 0 && (was == 0 || c.timers.persist != 0) {
-			c.timers.persist = 0
-			c.persistN = 0
-			c.probePending = false
+			c.windowOpened()
 		}
 	}
 }

@@ -164,7 +164,7 @@ func (c *Conn) checkPAWS(now clock.Instant, s *Segment) bool {
 		return true
 	}
 	c.stats.Drops[DropPAWS]++
-	c.ackNow = true
+	c.invalidACK(now)
 	return false
 }
 
@@ -214,7 +214,13 @@ func (c *Conn) checkSequence(now clock.Instant, s *Segment) bool {
 			c.noteDSACK(s.Seq, end)
 		}
 		if s.Flags&wire.RST == 0 {
-			c.ackNow = true
+			if s.Seq.Add(n) == c.rcvNxt {
+				// A retransmission of the last segment taken, whose ACK
+				// was lost (a FIN, typically): answered every time.
+				c.ackNow = true
+			} else {
+				c.invalidACK(now)
+			}
 			if c.state == TimeWait {
 				c.timeWaitFIN(now, s, n)
 			}
@@ -303,15 +309,28 @@ func (c *Conn) checkSYN(now clock.Instant, s *Segment) bool {
 	return false
 }
 
-// challengeACK queues an ACK at most once per ChallengeACKInterval (RFC
-// 5961 §7).
+// challengeACK queues a challenge ACK (RFC 5961 §3-§5) under the limit
+// of invalidACK.
 func (c *Conn) challengeACK(now clock.Instant) {
+	if c.invalidACK(now) {
+		c.stats.ChallengeACKs++
+	}
+}
+
+// invalidACK queues an ACK that answers an invalid segment (outside the
+// window, an old timestamp, a challenge), at most one per
+// ChallengeACKInterval (RFC 5961 §7; RFC 9293 §3.10.7.4 allows the limit
+// for the ACKs of unacceptable segments). As Linux's
+// tcp_invalid_ratelimit, one limit covers both kinds, so a flood of either
+// costs one ACK per interval. It reports whether the ACK was queued.
+func (c *Conn) invalidACK(now clock.Instant) bool {
 	if c.lastChACK != 0 && now.Sub(c.lastChACK) < c.cfg.ChallengeACKInterval {
-		return
+		c.stats.ACKsRateLimited++
+		return false
 	}
 	c.lastChACK = now
-	c.stats.ChallengeACKs++
 	c.ackNow = true
+	return true
 }
 
 // tsRTT converts a timestamp echo to an RTT (RFC 7323 §4.1).

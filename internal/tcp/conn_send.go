@@ -251,7 +251,7 @@ func (c *Conn) fillNew(now clock.Instant, seg *Segment) bool {
 	fin := c.finQueued && c.sndNxt.Add(seqnum.Size32(n)) == c.finSeq()
 	if n == 0 && !fin {
 		if avail > 0 && wndRoom == 0 && c.sndUna == c.sndNxt && c.timers.persist == 0 {
-			c.timers.persist = now.Add(c.rto.backedOff(c.persistN))
+			c.timers.persist = now.Add(c.rto.backedOff(int(c.persistN)))
 		}
 		return false
 	}

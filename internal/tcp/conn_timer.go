@@ -57,9 +57,9 @@ func (c *Conn) HandleTimer(now clock.Instant) {
 		c.ackNow = true
 	}
 	if due(t.persist, now) {
-		c.persistN++
-		c.probePending = true
-		t.persist = now.Add(c.rto.backedOff(c.persistN))
+		if c.onPersist(now); c.state == Closed {
+			return
+		}
 	}
 	if due(t.keepalive, now) {
 		c.onKeepalive(now)

@@ -179,6 +179,7 @@ type Counters struct {
 	FastRetransmits   uint64
 	RSTsIn, RSTsOut   uint64
 	ChallengeACKs     uint64
+	ACKsRateLimited   uint64 // ACKs for invalid segments withheld by ChallengeACKInterval
 	DupACKsIn         uint64
 	SACKACKsIn        uint64 // acceptable ACKs that carried SACK blocks (SACK in use)
 	TLPs              uint64 // tail loss probe timeouts (RFC 8985 §7)
@@ -199,6 +200,7 @@ func (c *Counters) Add(o Counters) {
 	c.RSTsIn += o.RSTsIn
 	c.RSTsOut += o.RSTsOut
 	c.ChallengeACKs += o.ChallengeACKs
+	c.ACKsRateLimited += o.ACKsRateLimited
 	c.DupACKsIn += o.DupACKsIn
 	c.SACKACKsIn += o.SACKACKsIn
 	c.TLPs += o.TLPs
