@@ -95,19 +95,22 @@ type Conn struct {
 	// probes the peer has not answered (conn_persist.go); here, in padding.
 	persistN, probesOut uint16
 
-	timers     timers
-	rto        rtoEstimator
-	backoff    int           // consecutive timeouts of the same data
-	rtxStart   clock.Instant // first retransmission without progress (user timeout)
-	rttTiming  bool          // a segment is being timed (no timestamps)
-	rttSeq     seqnum.V32
-	rttTime    clock.Instant
-	kaProbes   int // unanswered keepalive probes
-	lastChACK  clock.Instant
-	dupAcks    int
-	inRecovery bool
-	recover    seqnum.V32 // RFC 6582 "recover"
-	cc         cc.Algorithm
+	timers    timers
+	rto       rtoEstimator
+	backoff   int           // consecutive timeouts of the same data
+	rtxStart  clock.Instant // first retransmission without progress (user timeout)
+	rttTiming bool          // a segment is being timed (no timestamps)
+	// swsOverride lets the next segment into a window too small for sender
+	// SWS avoidance (the persist timer fired, conn_persist.go).
+	swsOverride bool
+	rttSeq      seqnum.V32
+	rttTime     clock.Instant
+	kaProbes    int // unanswered keepalive probes
+	lastChACK   clock.Instant
+	dupAcks     int
+	inRecovery  bool
+	recover     seqnum.V32 // RFC 6582 "recover"
+	cc          cc.Algorithm
 	// lastDataSent is when a segment carrying data or FIN was last sent:
 	// a sender idle for longer than the RTO restarts from the restart
 	// window (RFC 5681 §4.1).

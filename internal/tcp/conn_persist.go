@@ -4,7 +4,9 @@ import "github.com/teardown-lab/teardown/clock"
 
 // The persist timer (RFC 9293 §3.8.6.1): while the peer's window is zero
 // and data waits, a probe goes out at every timeout, backed off as the
-// RTO. Probing must go on as long as the peer answers (RFC 1122
+// RTO. A window too small to send into without silly windows (nothing in
+// flight) runs the same timer, which then sends what fits instead of a
+// probe (§3.8.6.2.1's override timeout; Linux does the same). Probing must go on as long as the peer answers (RFC 1122
 // §4.2.2.17), but not for ever against a peer that went silent or one that
 // pins an orphan's buffers, and a user timeout covers it (RFC 6429 §2):
 //
@@ -37,6 +39,15 @@ func (c *Conn) onPersist(now clock.Instant) {
 		c.persistN++
 	}
 	c.probesOut++
+	if c.sndWnd > 0 {
+		// A window too small for SWS avoidance: the override timeout
+		// sends what fits (RFC 9293 §3.8.6.2.1); the retransmission
+		// timer watches it, and the persist timer is rearmed when the
+		// window holds data back again.
+		c.swsOverride = true
+		t.persist = 0
+		return
+	}
 	c.probePending = true
 	t.persist = now.Add(c.rto.backedOff(int(c.persistN)))
 }

@@ -233,7 +233,9 @@ func (c *Conn) fillNew(now clock.Instant, seg *Segment) bool {
 	mss := c.payloadMSS()
 	n := min(avail, mss, room)
 	retransmitting := c.sndNxt.LessThan(c.sndMax)
-	if n > 0 && n < mss && !retransmitting {
+	// swsOverride: the persist timer's turn, send what fits (RFC 9293
+	// §3.8.6.2.1, the override timeout; conn_persist.go).
+	if n > 0 && n < mss && !retransmitting && !c.swsOverride {
 		if n < avail {
 			// Window-limited: wait for room for a full segment or half the
 			// largest window the peer offered.
@@ -249,8 +251,12 @@ func (c *Conn) fillNew(now clock.Instant, seg *Segment) bool {
 		n = len(seg.Payload)
 	}
 	fin := c.finQueued && c.sndNxt.Add(seqnum.Size32(n)) == c.finSeq()
+	c.swsOverride = false
 	if n == 0 && !fin {
-		if avail > 0 && wndRoom == 0 && c.sndUna == c.sndNxt && c.timers.persist == 0 {
+		if avail > 0 && c.sndUna == c.sndNxt && c.timers.persist == 0 {
+			// Nothing in flight, and the window is shut or too small to
+			// send into (sender SWS avoidance): only the persist timer
+			// moves the data on.
 			c.timers.persist = now.Add(c.rto.backedOff(int(c.persistN)))
 		}
 		return false

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -112,4 +113,21 @@ func TestFinWait1_ZeroWindowOrphan(t *testing.T) {
 	if probes < 8 {
 		t.Errorf("gave up after %d probes, want at least OrphanRetries = 8", probes)
 	}
+}
+
+// A window smaller than sender SWS avoidance sends into, with nothing in
+// flight, is as shut as a zero one: the persist timer runs and, at its
+// deadline, sends what fits (RFC 9293 §3.8.6.2.1, the override timeout),
+// else the data would wait for ever.
+func TestEstablished_SmallWindowOverride(t *testing.T) {
+	h := newHarness(t, Established, func(c *Config) { c.NoDelay = true })
+	h.recvSeg(&Segment{Seq: remoteISS + 1, Ack: localISS + 1, Flags: ACK, Window: 3000})
+	h.recvSeg(&Segment{Seq: remoteISS + 1, Ack: localISS + 1, Flags: ACK, Window: 56})
+	h.app.Write(strings.Repeat("y", 2000))
+	h.wantNothingMore()
+	if h.c.NextDeadline() == 0 {
+		t.Fatal("no timer armed: 2000 bytes wait behind a 56-byte window for ever")
+	}
+	h.advanceToDeadline()
+	h.wantSent("what fits", seg{flags: ACK, seq: localISS + 1, ack: remoteISS + 1, payload: strings.Repeat("y", 56)})
 }
