@@ -30,6 +30,8 @@ func TestOptionDocsStateTheCoreDefaults(t *testing.T) {
 		{"TCPOptions.SYNRetries: 6", tc.SYNRetries, 6},
 		{"TCPOptions.Retries: 15", tc.Retries, 15},
 		{"TCPOptions.FinWait2Timeout: 60 s", tc.FinWait2Timeout, 60 * time.Second},
+		{"TCPOptions.MaxOrphans: 65536", tc.MaxOrphans, 65536},
+		{"TCPOptions.MaxBufferMemory: 1 GiB", tc.MaxBufferMemory, int64(1 << 30)},
 	} {
 		if c.got != c.want {
 			t.Errorf("the doc says %s; tcp.Config's default is %v", c.doc, c.got)

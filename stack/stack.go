@@ -82,6 +82,15 @@ type TCPOptions struct {
 	UserTimeout time.Duration
 	// FinWait2Timeout ends an orphaned FIN-WAIT-2 (default 60 s).
 	FinWait2Timeout time.Duration
+	// MaxOrphans and MaxBufferMemory bound the stack as a whole: the
+	// connections closed by the application but not yet ended (orphans:
+	// FIN-WAIT-1 and -2, CLOSING, LAST-ACK; not TIME-WAIT), and the bytes
+	// of send and receive buffers held by all connections. A connection
+	// closed beyond either, or an orphan whose timer fires while the
+	// memory is over, is reset instead (Linux tcp_max_orphans, tcp_mem),
+	// counted in Stats. Defaults 65536 and 1 GiB.
+	MaxOrphans      int
+	MaxBufferMemory int64
 }
 
 // Stats are a stack's counters.
@@ -106,6 +115,16 @@ type Stats struct {
 	// Read or Write on their connection for processing (sock_defer.go),
 	// instead of being processed by the goroutine that delivered them.
 	SegmentsDeferred uint64
+	// Orphans is the number of orphaned connections now, BufferMemory the
+	// bytes of buffers all connections hold now (TCPOptions.MaxOrphans,
+	// MaxBufferMemory).
+	Orphans      int
+	BufferMemory int64
+	// OrphanCapResets and MemoryCapResets count the connections reset
+	// because closing them would exceed MaxOrphans, or because the buffer
+	// memory was over MaxBufferMemory when they were closed or when an
+	// orphan's timer fired (Linux counts both as TCPAbortOnMemory).
+	OrphanCapResets, MemoryCapResets uint64
 }
 
 // dropReason indexes the stack-level drop counters.
@@ -153,6 +172,7 @@ type Stack struct {
 	segsDeferred    atomic.Uint64
 	txEncodeFailed  atomic.Uint64
 	opened          atomic.Uint64
+	res             stackResources // orphans and buffer memory (orphans.go)
 	statsMu         sync.Mutex
 	tcpDone         tcp.Counters // counters of connections already forgotten
 
@@ -280,6 +300,7 @@ func (s *Stack) Stats() Stats {
 		ConnsOpened:         s.opened.Load(),
 		EncodeFailed:        s.txEncodeFailed.Load(),
 	}
+	s.res.stats(&st)
 	for i := range s.drops {
 		if n := s.drops[i].Load(); n > 0 {
 			st.Dropped[dropNames[i]] = n

@@ -20,6 +20,7 @@ type TCPConn struct {
 	listener *TCPListener // passive connections until they are accepted
 	linger   time.Duration
 	lingerOn bool
+	res      connResources // orphan and buffer accounting (orphans.go)
 }
 
 // tcpConfig is the connection configuration for a local address: one
@@ -49,6 +50,7 @@ func (s *Stack) buildTCPConfig(v4 bool) *tcp.Config {
 		RTOInitial: o.RTOInitial, RTOMin: o.RTOMin, RTOMax: o.RTOMax,
 		SYNRetries: o.SYNRetries, Retries: o.Retries, UserTimeout: o.UserTimeout,
 		FinWait2Timeout: o.FinWait2Timeout, CongestionControl: o.CongestionControl,
+		MaxOrphans: o.MaxOrphans, MaxBufferMemory: o.MaxBufferMemory,
 		Profile: s.prof, RecordStates: s.onState != nil,
 	}.Share()
 }
@@ -262,6 +264,7 @@ func (c *TCPConn) Close() error {
 		return nil
 	}
 	c.core.Close(now)
+	c.orphaned(now)
 	c.process()
 	if c.lingerOn {
 		deadline := now.Add(c.linger)

@@ -81,6 +81,7 @@ func (c *TCPConn) coreOutput(now clock.Instant) {
 		w |= wakeClosing
 	}
 	c.wake(w)
+	c.account()
 	if c.listener != nil && ev&(tcp.EventEstablished|ended) != 0 {
 		c.listener.connEvent(c, ev)
 	}
@@ -95,7 +96,11 @@ func (c *TCPConn) coreInput(now clock.Instant, src, dst netip.Addr, raw []byte) 
 	}
 }
 
-func (c *TCPConn) coreTimer(now clock.Instant) { c.core.HandleTimer(now) }
+func (c *TCPConn) coreTimer(now clock.Instant) {
+	if !c.outOfResources(now) {
+		c.core.HandleTimer(now)
+	}
+}
 func (c *TCPConn) coreAbort(now clock.Instant) { c.core.Abort(now) }
 func (c *TCPConn) coreDeadline() clock.Instant { return c.core.NextDeadline() }
 func (c *TCPConn) coreEnded() bool             { return c.core.State() == tcp.Closed }
@@ -108,6 +113,7 @@ func (c *TCPConn) coreIdle() bool {
 // counters.
 func (c *TCPConn) retire() {
 	s := c.s
+	c.unaccount()
 	s.mu.Lock()
 	if s.conns[c.tuple] == c {
 		delete(s.conns, c.tuple)

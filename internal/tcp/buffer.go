@@ -40,6 +40,10 @@ func (r *ring) release() {
 
 func newRing(size int) ring { return ring{size: int32(size)} }
 
+// BufferMemory returns the bytes of buffer memory the connection holds now:
+// its send and receive rings (the host sums them, Config.MaxBufferMemory).
+func (c *Conn) BufferMemory() int { return len(c.snd.buf) + len(c.rcv.buf) }
+
 func (r *ring) len() int  { return int(r.n) }
 func (r *ring) cap() int  { return int(r.size) }
 func (r *ring) free() int { return int(r.size - r.n) }

@@ -75,6 +75,15 @@ type Config struct {
 	// FinWait2Timeout ends a connection left in FIN-WAIT-2 after a full
 	// close, whose peer never sends FIN (Linux tcp_fin_timeout). Default 60 s.
 	FinWait2Timeout time.Duration
+	// MaxOrphans and MaxBufferMemory are host-wide limits, which the host
+	// (package stack) enforces: the connections the application closed
+	// that are still sending or waiting for the peer's FIN (orphans), and
+	// the bytes of send and receive buffers all connections hold. A
+	// connection closed beyond either, or an orphan whose timer fires while
+	// the memory is over, is reset (Linux tcp_max_orphans, tcp_mem; both
+	// sized there from the host's RAM). Defaults 65536 and 1 GiB.
+	MaxOrphans      int
+	MaxBufferMemory int64
 	// ChallengeACKInterval is the least time between two ACKs answering
 	// invalid segments: RFC 5961 challenge ACKs, and the duplicate ACKs for
 	// segments outside the window or with an old timestamp (RFC 5961 §7
@@ -165,6 +174,10 @@ func (c *Config) setDefaults() {
 	def(&c.KeepAliveIdle, 2*time.Hour)
 	def(&c.KeepAliveInterval, 75*time.Second)
 	def(&c.FinWait2Timeout, 60*time.Second)
+	defInt(&c.MaxOrphans, 65536)
+	if c.MaxBufferMemory <= 0 {
+		c.MaxBufferMemory = 1 << 30
+	}
 	def(&c.ChallengeACKInterval, 500*time.Millisecond)
 	if c.Profile.Name == "" {
 		c.Profile = profile.Linux
