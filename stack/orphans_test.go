@@ -121,3 +121,50 @@ func TestMaxBufferMemoryResetsOrphanOnItsTimer(t *testing.T) {
 	n.client.Close()
 	n.server.Close()
 }
+
+// An orphan in FIN-WAIT-2 whose peer never sends its FIN ends after
+// FinWait2Timeout (Linux tcp_fin_timeout, 60 s); a connection only shut
+// for writing waits for the peer as long as it takes.
+func TestFinWait2OrphanTimesOut(t *testing.T) {
+	n := newSimNet(t, 12, simOpts{})
+	l, err := n.server.ListenTCP(80, stack.ListenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.run.Go(func() {
+		for range 2 {
+			if _, err := l.AcceptTCP(); err != nil { // never closed
+				t.Error(err)
+				return
+			}
+		}
+	})
+	var orphan, half *stack.TCPConn
+	n.run.Go(func() {
+		remote := netip.AddrPortFrom(serverAddr, 80)
+		var err error
+		if orphan, err = n.client.DialTCP(context.Background(), remote); err != nil {
+			t.Error(err)
+			return
+		}
+		if half, err = n.client.DialTCP(context.Background(), remote); err != nil {
+			t.Error(err)
+			return
+		}
+		orphan.Close()
+		half.CloseWrite()
+	})
+	runFor(t, n, 59*time.Second)
+	if orphan.State() != "FIN-WAIT-2" || half.State() != "FIN-WAIT-2" {
+		t.Fatalf("after 59 s: orphan %s, half-closed %s; want FIN-WAIT-2 both", orphan.State(), half.State())
+	}
+	runFor(t, n, 2*time.Second)
+	if orphan.State() != "CLOSED" || half.State() != "FIN-WAIT-2" {
+		t.Errorf("after 61 s: orphan %s, half-closed %s; want CLOSED, FIN-WAIT-2", orphan.State(), half.State())
+	}
+	if st := n.client.Stats(); st.Orphans != 0 {
+		t.Errorf("Orphans = %d after the orphan ended, want 0", st.Orphans)
+	}
+	n.client.Close()
+	n.server.Close()
+}
