@@ -54,10 +54,11 @@ type Config struct {
 	// progress before the connection fails with ErrTimeout (Linux
 	// tcp_retries2). Default 15.
 	Retries int
-	// OrphanRetries replaces Retries for the zero-window probes of a
-	// connection the application has closed: it is given up after this
-	// many probes once their interval reached RTOMax, answered or not
-	// (Linux tcp_orphan_retries, whose 0 means 8). Default 8.
+	// OrphanRetries replaces Retries, when smaller, for a connection the
+	// application has closed: retransmissions and unanswered zero-window
+	// probes; it also gives up after this many probes once their interval
+	// reached RTOMax, answered or not (Linux tcp_orphan_retries, whose 0
+	// means 8). Default 8.
 	OrphanRetries int
 	// UserTimeout, when positive, gives up a connection whose sent data has
 	// gone unacknowledged this long (RFC 5482, RFC 9293 §3.8.3), measured

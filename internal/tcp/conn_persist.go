@@ -18,13 +18,17 @@ import "github.com/teardown-lab/teardown/clock"
 //     the window opens, answered probes or not, as Linux's
 //     TCP_USER_TIMEOUT;
 //   - an orphan (the application closed) is given up after OrphanRetries
-//     probes once their interval reached RTOMax, answered or not (Linux
-//     tcp_orphan_retries).
+//     unanswered probes, or that many once their interval reached RTOMax,
+//     answered or not (Linux tcp_orphan_retries).
 
 // onPersist runs the persist timer: give up, or send the next probe.
 func (c *Conn) onPersist(now clock.Instant) {
 	t := &c.timers
-	if int(c.probesOut) >= c.cfg.Retries {
+	limit := c.cfg.Retries
+	if c.appClosed {
+		limit = min(limit, c.cfg.OrphanRetries)
+	}
+	if int(c.probesOut) >= limit {
 		c.timeout(now, "zero-window probes unanswered: retransmission limit reached")
 		return
 	}

@@ -73,6 +73,8 @@ func (c *Conn) onRTO(now clock.Instant) {
 	limit := c.cfg.Retries
 	if c.state == SynSent || c.state == SynReceived {
 		limit = c.cfg.SYNRetries
+	} else if c.appClosed {
+		limit = min(limit, c.cfg.OrphanRetries) // Linux tcp_orphan_retries
 	}
 	if c.backoff >= limit {
 		c.timeout(now, "retransmission limit reached")

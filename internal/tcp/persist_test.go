@@ -131,3 +131,33 @@ func TestEstablished_SmallWindowOverride(t *testing.T) {
 	h.advanceToDeadline()
 	h.wantSent("what fits", seg{flags: ACK, seq: localISS + 1, ack: remoteISS + 1, payload: strings.Repeat("y", 56)})
 }
+
+// An orphan's retransmissions are given up after OrphanRetries, not
+// Retries (Linux tcp_orphan_retries): the application will never learn
+// the outcome, and the buffers are held meanwhile.
+func TestFinWait1_OrphanRetransmissionsGiveUp(t *testing.T) {
+	for _, orphan := range []bool{true, false} {
+		h := newHarness(t, Established, func(c *Config) { c.NoDelay = true })
+		h.app.Write("data")
+		if orphan {
+			h.app.Close()
+		} else {
+			h.app.CloseWrite()
+		}
+		h.drain()
+		rtos := 0
+		for h.c.State() != Closed && rtos < 100 {
+			h.advanceToDeadline()
+			if len(h.drain()) > 0 {
+				rtos++
+			}
+		}
+		want := 15 // Retries
+		if orphan {
+			want = 8 // OrphanRetries
+		}
+		if rtos != want {
+			t.Errorf("orphan %v: %d retransmissions before giving up, want %d", orphan, rtos, want)
+		}
+	}
+}
