@@ -210,16 +210,19 @@ func (c *Conn) checkSequence(now clock.Instant, s *Segment) bool {
 	}
 	if !ok {
 		c.stats.Drops[DropNotAcceptable]++
-		if end := s.Seq.Add(seqnum.Size32(len(s.Payload))); len(s.Payload) > 0 && end.LessThanEq(c.rcvNxt) {
-			c.noteDSACK(s.Seq, end)
-		}
 		if s.Flags&wire.RST == 0 {
-			if s.Seq.Add(n) == c.rcvNxt {
-				// A retransmission of the last segment taken, whose ACK
-				// was lost (a FIN, typically): answered every time.
+			// The duplicate ACK that answers, with a D-SACK block for old
+			// data: every time for a retransmission of what our last ACK
+			// covered (that ACK was lost: a FIN, typically), else under
+			// the invalid-segment limit (RFC 5961 §7; Linux answers
+			// likewise only segments that end at or after its last
+			// window update, rcv_wup).
+			end := s.Seq.Add(n)
+			if (end.LessThanEq(c.rcvNxt) && c.lastAckSent.LessThanEq(end)) || c.invalidACK(now) {
 				c.ackNow = true
-			} else {
-				c.invalidACK(now)
+				if d := s.Seq.Add(seqnum.Size32(len(s.Payload))); len(s.Payload) > 0 && d.LessThanEq(c.rcvNxt) {
+					c.noteDSACK(s.Seq, d)
+				}
 			}
 			if c.state == TimeWait {
 				c.timeWaitFIN(now, s, n)

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"github.com/teardown-lab/teardown/internal/wire"
 	"testing"
 	"time"
 )
@@ -48,5 +49,34 @@ func TestCloseWait_RetransmittedFINAlwaysAcked(t *testing.T) {
 	for range 3 {
 		h.recv(seg{flags: FIN | ACK, seq: remoteISS + 1, ack: localISS + 1})
 		h.wantSent("ACK of the FIN again", seg{flags: ACK, seq: localISS + 1, ack: remoteISS + 2})
+	}
+}
+
+// Old data far behind what our last ACK covered draws its D-SACK ACK under
+// the same limit (Linux rate-limits the duplicate ACK of any segment that
+// ends before its last window update); a retransmission of the segment our
+// last ACK covered is answered, with its D-SACK, every time.
+func TestEstablished_OldDuplicatesRateLimited(t *testing.T) {
+	h := newHarnessPeer(t, Established, wire.TCPOptions{SACKPermitted: true}, func(c *Config) { c.NoSACK = false })
+	h.recv(seg{flags: ACK | PSH, seq: remoteISS + 1, ack: localISS + 1, payload: "0123456789"})
+	h.recv(seg{flags: ACK | PSH, seq: remoteISS + 11, ack: localISS + 1, payload: "abcdefghij"})
+	if got := h.drain(); len(got) != 1 || got[0].Ack != remoteISS+21 {
+		t.Fatalf("ACK of the data: %v", fmtSegs(got))
+	}
+	sent := 0
+	for range 50 {
+		h.recv(seg{flags: ACK | PSH, seq: remoteISS + 1, ack: localISS + 1, payload: "01234"})
+		sent += len(h.drain())
+	}
+	if sent != 1 {
+		t.Errorf("50 old duplicates drew %d ACKs, want 1", sent)
+	}
+	h.advance(500 * time.Millisecond)
+	for range 3 {
+		h.recv(seg{flags: ACK | PSH, seq: remoteISS + 11, ack: localISS + 1, payload: "abcdefghij"})
+		got := h.drain()
+		if len(got) != 1 || got[0].Options.NumSACK != 1 || got[0].Options.SACK[0].Left != remoteISS+11 {
+			t.Fatalf("retransmission of the last segment: sent %v, want one ACK with its D-SACK block", fmtSegs(got))
+		}
 	}
 }
