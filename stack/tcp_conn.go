@@ -145,14 +145,18 @@ func (c *TCPConn) netAddr(a netip.AddrPort) net.Addr { return net.TCPAddrFromAdd
 // an error, or the read deadline. After the peer reset the connection it
 // returns an error for which errors.Is(err, syscall.ECONNRESET) holds —
 // under the linux profile only once the data queued before the RST was read.
+// After Close it fails with net.ErrClosed.
 func (c *TCPConn) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
 	c.lock()
 	c.inRead++
 	defer c.unlockFrom(&c.inRead)
+	if len(p) == 0 && !c.closed {
+		return 0, nil
+	}
 	for {
+		if err := c.ready(&c.readDeadline); err != nil {
+			return 0, c.opError("read", err)
+		}
 		n, err := c.core.Read(c.s.clk.Now(), p)
 		if n > 0 || err != nil {
 			c.process()
@@ -164,20 +168,22 @@ func (c *TCPConn) Read(p []byte) (int, error) {
 			}
 			return n, nil
 		}
-		if err := c.waitRead(); err != nil {
-			return 0, c.opError("read", err)
-		}
+		c.wait(&c.readers, nil) //nolint:errcheck // no context
 	}
 }
 
 // Write writes p, blocking while the send buffer is full, until all of p
-// is queued, an error, or the write deadline.
+// is queued, an error, or the write deadline. After Close it fails with
+// net.ErrClosed.
 func (c *TCPConn) Write(p []byte) (int, error) {
 	c.lock()
 	c.inWrite++
 	defer c.unlockFrom(&c.inWrite)
 	written := 0
 	for {
+		if err := c.ready(&c.writeDeadline); err != nil {
+			return written, c.opError("write", err)
+		}
 		n, err := c.core.Write(c.s.clk.Now(), p[written:])
 		written += n
 		if n > 0 {
@@ -188,9 +194,6 @@ func (c *TCPConn) Write(p []byte) (int, error) {
 		}
 		if written == len(p) {
 			return written, nil
-		}
-		if c.writeDeadline.expired(c.s.clk.Now()) {
-			return written, c.opError("write", errDeadline)
 		}
 		if n == 0 {
 			c.wait(&c.writers, nil) //nolint:errcheck // no context
