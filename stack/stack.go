@@ -61,8 +61,13 @@ type TCPOptions struct {
 	// SendBuffer and ReceiveBuffer are the socket buffer sizes in bytes
 	// (default 256 KiB each).
 	SendBuffer, ReceiveBuffer int
-	// NoDelay disables Nagle's algorithm on new connections.
-	NoDelay bool
+	// Nagle turns Nagle's algorithm (RFC 9293 §3.7.4) on for new
+	// connections. It is off by default, as in Go's net package, which
+	// sets TCP_NODELAY on every connection it dials or accepts: a small
+	// write is sent at once instead of waiting for the previous one's ACK
+	// (with the peer's delayed ACK, 40 ms per write-write-read exchange).
+	// TCPConn.SetNoDelay changes it per connection.
+	Nagle bool
 	// NoSACK, NoTimestamps and NoWindowScaling turn the options off.
 	NoSACK, NoTimestamps, NoWindowScaling bool
 	// CongestionControl is "cubic" (default) or "newreno".

@@ -46,7 +46,7 @@ func (s *Stack) buildTCPConfig(v4 bool) *tcp.Config {
 		MSS: s.mtu - hdr, PeerDefaultMSS: peerMSS,
 		RecvBuffer: o.ReceiveBuffer, SendBuffer: o.SendBuffer,
 		NoWindowScaling: o.NoWindowScaling, NoSACK: o.NoSACK, NoTimestamps: o.NoTimestamps,
-		NoDelay: o.NoDelay, DelayedACK: o.DelayedACK, MSL: o.MSL,
+		NoDelay: !o.Nagle, DelayedACK: o.DelayedACK, MSL: o.MSL,
 		RTOInitial: o.RTOInitial, RTOMin: o.RTOMin, RTOMax: o.RTOMax,
 		SYNRetries: o.SYNRetries, Retries: o.Retries, UserTimeout: o.UserTimeout,
 		FinWait2Timeout: o.FinWait2Timeout, CongestionControl: o.CongestionControl,
@@ -240,7 +240,8 @@ func (c *TCPConn) SetLinger(sec int) error {
 	return nil
 }
 
-// SetNoDelay turns Nagle's algorithm off (true) or on.
+// SetNoDelay turns Nagle's algorithm off (true, the default unless
+// TCPOptions.Nagle) or on.
 func (c *TCPConn) SetNoDelay(noDelay bool) error {
 	c.lock()
 	defer c.unlock()
