@@ -251,6 +251,21 @@ func (c *sock) SetWriteDeadline(t time.Time) error {
 	return c.setDeadline(&c.writeDeadline, &c.writers, t)
 }
 
+// setOption runs set, which changes a socket option through the core, on
+// the locked connection and sends what that changes (a window update, a
+// segment Nagle held back). After Close it fails with net.ErrClosed, as
+// Go's setsockopt wrappers do.
+func (c *sock) setOption(set func(now clock.Instant)) error {
+	c.lock()
+	defer c.unlock()
+	if c.closed {
+		return c.opError("set", netErrClosed)
+	}
+	set(c.s.clk.Now())
+	c.process()
+	return nil
+}
+
 func (c *sock) setDeadline(d *deadline, q *waitq, t time.Time) error {
 	c.lock()
 	defer c.unlock()

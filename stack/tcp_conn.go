@@ -233,30 +233,21 @@ func (c *TCPConn) CloseRead() error {
 // data; sec > 0 makes Close block until sent data and the FIN are
 // acknowledged or sec seconds pass.
 func (c *TCPConn) SetLinger(sec int) error {
-	c.lock()
-	defer c.unlock()
-	c.lingerOn = sec >= 0
-	c.linger = time.Duration(max(sec, 0)) * time.Second
-	return nil
+	return c.setOption(func(clock.Instant) {
+		c.lingerOn = sec >= 0
+		c.linger = time.Duration(max(sec, 0)) * time.Second
+	})
 }
 
 // SetNoDelay turns Nagle's algorithm off (true, the default unless
 // TCPOptions.Nagle) or on.
 func (c *TCPConn) SetNoDelay(noDelay bool) error {
-	c.lock()
-	defer c.unlock()
-	c.core.SetNoDelay(noDelay)
-	c.process()
-	return nil
+	return c.setOption(func(clock.Instant) { c.core.SetNoDelay(noDelay) })
 }
 
 // SetKeepAlive turns keepalive probes on or off.
 func (c *TCPConn) SetKeepAlive(on bool) error {
-	c.lock()
-	defer c.unlock()
-	c.core.SetKeepAlive(c.s.clk.Now(), on)
-	c.process()
-	return nil
+	return c.setOption(func(now clock.Instant) { c.core.SetKeepAlive(now, on) })
 }
 
 // Close closes the connection. Without linger, a FIN follows the queued
