@@ -64,4 +64,3 @@ func parseDialAddr(network, address string) (netip.AddrPort, error) {
 	}
 	return netip.AddrPortFrom(ip, uint16(port)), nil
 }
-
