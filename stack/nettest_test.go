@@ -86,3 +86,19 @@ func TestNettestConn(t *testing.T) {
 		})
 	}
 }
+
+// TCPConn has the methods of Go's *net.TCPConn that a program sets up
+// its connections with, with the same signatures, so that code written
+// against them compiles unchanged over the stack.
+var _ interface {
+	net.Conn
+	CloseRead() error
+	CloseWrite() error
+	SetLinger(sec int) error
+	SetNoDelay(noDelay bool) error
+	SetKeepAlive(keepalive bool) error
+	SetKeepAlivePeriod(d time.Duration) error
+	SetKeepAliveConfig(config net.KeepAliveConfig) error
+	SetReadBuffer(bytes int) error
+	SetWriteBuffer(bytes int) error
+} = (*stack.TCPConn)(nil)
