@@ -290,9 +290,13 @@ func (c *DCCPConn) Write(p []byte) (int, error) {
 // PASSIVE_CLOSEREQ the Close that answers its CloseReq; otherwise, once
 // the queued datagrams are sent, Close (client, or server with
 // ServerTimewait) or CloseReq (server), retransmitted until answered.
+// A second Close fails with net.ErrClosed, as Go's does.
 func (c *DCCPConn) Close() error {
 	c.lock()
 	defer c.unlock()
+	if c.closed {
+		return c.opError("close", netErrClosed)
+	}
 	c.closeLocked()
 	return nil
 }

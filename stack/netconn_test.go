@@ -101,7 +101,8 @@ func TestConn_ExpiredDeadlineFailsReadyCalls(t *testing.T) {
 }
 
 // After the application's own Close, Read, Write and the deadline setters
-// fail with net.ErrClosed, as on Go's own conns — not with an errno of the
+// fail with net.ErrClosed, as on Go's own conns (and so does a second
+// Close) — not with an errno of the
 // connection's state — and a Read blocked at the time of Close returns too.
 func TestConn_OwnCloseGivesErrClosed(t *testing.T) {
 	for _, proto := range []string{"tcp", "dccp"} {
@@ -132,6 +133,9 @@ func TestConn_OwnCloseGivesErrClosed(t *testing.T) {
 			}
 			if err := c1.SetDeadline(time.Now()); !errors.Is(err, net.ErrClosed) {
 				t.Errorf("SetDeadline after Close: %v, want net.ErrClosed", err)
+			}
+			if err := c1.Close(); !errors.Is(err, net.ErrClosed) {
+				t.Errorf("second Close: %v, want net.ErrClosed", err)
 			}
 		})
 	}

@@ -257,7 +257,7 @@ func (c *TCPConn) Close() error {
 	c.lock()
 	defer c.unlock()
 	if c.closed {
-		return nil
+		return c.opError("close", netErrClosed) // as Go's second Close
 	}
 	c.closed = true
 	// Data that arrived before Close decides between FIN and RST (RFC
