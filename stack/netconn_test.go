@@ -101,9 +101,9 @@ func TestConn_ExpiredDeadlineFailsReadyCalls(t *testing.T) {
 }
 
 // After the application's own Close, Read, Write and the deadline setters
-// fail with net.ErrClosed, as on Go's own conns (and so does a second
-// Close) — not with an errno of the
-// connection's state — and a Read blocked at the time of Close returns too.
+// fail with net.ErrClosed, as on Go's own conns, not with an errno of the
+// connection's state; so does a second Close, and a Read blocked at the
+// time of Close returns too.
 func TestConn_OwnCloseGivesErrClosed(t *testing.T) {
 	for _, proto := range []string{"tcp", "dccp"} {
 		t.Run(proto, func(t *testing.T) {
