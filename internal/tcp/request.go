@@ -128,3 +128,16 @@ func (c *Conn) QueueACK() {
 		c.ackNow = true
 	}
 }
+
+// Accepted tells the Conn that the application took it off the listen
+// backlog. Under profile.Profile.DupACKAtAccept a connection whose FIN is
+// held unacknowledged then sends a duplicate ACK (Stratus VOS 17.1:
+// "acknowledging the data but not the FIN"). It reports whether the Conn
+// has a segment to send.
+func (c *Conn) Accepted() bool {
+	if !c.cfg.Profile.DupACKAtAccept || !c.HoldingFIN() {
+		return false
+	}
+	c.QueueACK()
+	return true
+}
