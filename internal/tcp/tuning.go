@@ -56,11 +56,12 @@ func (c *Conn) SetUserTimeout(d time.Duration) {
 }
 
 // SetSendBuffer sets how many bytes Write may queue (SO_SNDBUF), at least
-// one MSS; data already queued beyond it stays and is sent.
+// one MSS. Data already queued beyond a smaller size stays and is sent;
+// Write takes more once the queue is below the new size.
 func (c *Conn) SetSendBuffer(n int) {
 	cfg := c.ownConfig()
 	cfg.SendBuffer = max(n, cfg.MSS)
-	c.snd.size = int32(max(cfg.SendBuffer, c.snd.len()))
+	c.snd.size = int32(cfg.SendBuffer)
 }
 
 // SetRecvBuffer sets how many bytes may wait for Read (SO_RCVBUF), at

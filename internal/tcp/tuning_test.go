@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/teardown-lab/teardown/internal/seqnum"
 )
 
 // Keepalive timing set on an open connection (RFC 1122 §4.2.3.6): the idle
@@ -86,6 +88,27 @@ func TestEstablished_SetSendBuffer(t *testing.T) {
 	h.c.SetSendBuffer(3000)
 	if n, err := h.c.Write(h.now, []byte(strings.Repeat("x", 10000))); n != 3000 || err != nil {
 		t.Errorf("Write with a 3000-byte send buffer = %d, %v; want 3000", n, err)
+	}
+}
+
+// A send buffer shrunk below what is queued keeps the data, which is sent
+// and acknowledged as usual; Write waits until the queue is below the new
+// size, then fills it up to that size only.
+func TestEstablished_SetSendBufferBelowQueued(t *testing.T) {
+	h := newHarness(t, Established, func(c *Config) { c.NoDelay = true })
+	h.app.Write(strings.Repeat("x", 10000))
+	sent := 0
+	for _, s := range h.drain() {
+		sent += len(s.Payload)
+	}
+	h.c.SetSendBuffer(3000)
+	if n, _ := h.c.Write(h.now, []byte("y")); n != 0 {
+		t.Fatalf("Write with 10000 queued and a 3000-byte buffer took %d bytes", n)
+	}
+	h.recv(seg{flags: ACK, seq: remoteISS + 1, ack: localISS + 1 + seqnum.V32(sent)})
+	h.drain()
+	if n, _ := h.c.Write(h.now, []byte(strings.Repeat("y", 10000))); n != 3000-(10000-sent) {
+		t.Errorf("after %d of 10000 bytes were acknowledged Write took %d, want %d", sent, n, 3000-(10000-sent))
 	}
 }
 
