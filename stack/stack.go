@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	mrand "math/rand/v2"
+	"net"
 	"net/netip"
 	"slices"
 	"sync"
@@ -87,6 +88,13 @@ type TCPOptions struct {
 	UserTimeout time.Duration
 	// FinWait2Timeout ends an orphaned FIN-WAIT-2 (default 60 s).
 	FinWait2Timeout time.Duration
+	// KeepAlive turns keepalive probes on for new connections (RFC 1122
+	// §4.2.3.6) when Enable is set — as Go's net.Dialer and
+	// net.ListenConfig do by default — with TCPConn.SetKeepAliveConfig's
+	// meaning of zero fields: Go's 15 s, 15 s and 9 probes. Without Enable
+	// keepalive is off, and a later TCPConn.SetKeepAlive(true) uses the
+	// positive fields, else Linux's defaults (2 h, 75 s, 9).
+	KeepAlive net.KeepAliveConfig
 }
 
 // Stats are a stack's counters.

@@ -42,6 +42,14 @@ func (s *Stack) buildTCPConfig(v4 bool) *tcp.Config {
 		hdr = 60
 		peerMSS = 1220
 	}
+	ka := o.KeepAlive
+	if ka.Enable {
+		ka.Idle = orDefault(ka.Idle, goKeepAliveIdle)
+		ka.Interval = orDefault(ka.Interval, goKeepAliveInterval)
+		if ka.Count == 0 {
+			ka.Count = goKeepAliveCount
+		}
+	}
 	return tcp.Config{
 		MSS: s.mtu - hdr, PeerDefaultMSS: peerMSS,
 		RecvBuffer: o.ReceiveBuffer, SendBuffer: o.SendBuffer,
@@ -50,6 +58,7 @@ func (s *Stack) buildTCPConfig(v4 bool) *tcp.Config {
 		RTOInitial: o.RTOInitial, RTOMin: o.RTOMin, RTOMax: o.RTOMax,
 		SYNRetries: o.SYNRetries, Retries: o.Retries, UserTimeout: o.UserTimeout,
 		FinWait2Timeout: o.FinWait2Timeout, CongestionControl: o.CongestionControl,
+		KeepAlive: ka.Enable, KeepAliveIdle: ka.Idle, KeepAliveInterval: ka.Interval, KeepAliveCount: ka.Count,
 		Profile: s.prof,
 	}.Share()
 }

@@ -60,6 +60,28 @@ func TestTCPConn_SetKeepAliveConfig(t *testing.T) {
 	})
 }
 
+// TCPOptions.KeepAlive turns keepalive on for every new connection of the
+// stack, dialled and accepted alike, as Go's Dialer and ListenConfig do.
+func TestStack_KeepAliveOption(t *testing.T) {
+	ka := stack.TCPOptions{KeepAlive: net.KeepAliveConfig{Enable: true, Idle: 5 * time.Second, Interval: 2 * time.Second, Count: 3}}
+	n := newSimNet(t, 5, simOpts{tcp: ka})
+	openPair(t, n, func(c, s *stack.TCPConn) {
+		n.link.SetDown(netsim.Both)
+		start := n.run.Now()
+		for name, conn := range map[string]*stack.TCPConn{"dialled": c, "accepted": s} {
+			n.run.Go(func() {
+				_, err := conn.Read(make([]byte, 1))
+				// 5 s + 3 × 2 s from the last segment each end heard (the
+				// dialled end's, the SYN-ACK, came a one-way trip earlier).
+				if took := n.run.Now().Sub(start); !errors.Is(err, syscall.ETIMEDOUT) || took <= 10*time.Second || took > 11*time.Second {
+					t.Errorf("%s end: Read after %v: %v, want ETIMEDOUT about 11s after the link went down", name, took, err)
+				}
+			})
+		}
+		n.run.Sleep(time.Minute)
+	})
+}
+
 // The user timeout (RFC 5482, Linux TCP_USER_TIMEOUT) gives up data the
 // dead link never delivers that long after its first retransmission, not
 // after the fifteen retransmissions of TCPOptions.Retries (minutes).
