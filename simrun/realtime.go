@@ -1,0 +1,76 @@
+package simrun
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/teardown-lab/teardown/clock"
+)
+
+// DriveRealTime runs the simulation on the wall clock, for programs that
+// cannot run inside a testing/synctest bubble: an event due at virtual
+// time t runs when the wall clock reaches t, and what programs post is
+// applied at once (a post wakes the loop). The first call moves the
+// virtual clock forward to the wall clock's time. It returns when done
+// reports true; done is checked on the driving goroutine after every
+// pass, including the one a post wakes, so a caller that wants the loop to
+// stop sets a flag done reads and then posts anything (arms a timer).
+//
+// Timing follows the Go scheduler and the machine's load, so a run is not
+// repeatable even with the same seed; the faults are still drawn from it.
+// Programs should read time from a clock that follows the wall clock
+// between events (the Runner's Clock only moves when the loop runs), for
+// example one whose Now is the wall clock and whose timers are Clock's.
+// Like Drive, it releases goroutines parked for a turn; Run cannot follow.
+func (r *Runner) DriveRealTime(done func() bool) error {
+	r.mu.Lock()
+	if r.serial {
+		r.serial = false
+		r.gates, r.ready = nil, nil
+		close(r.driven)
+	}
+	r.mu.Unlock()
+	wall := func() clock.Instant { return clock.Instant(time.Now().UnixNano()) }
+	if now := wall(); r.sim.Now() > now {
+		return fmt.Errorf("simrun: the Sim's clock (%s) is ahead of the wall clock (%s)",
+			r.sim.Now().Time().Format(time.RFC3339), now.Time().Format(time.RFC3339))
+	}
+	var t *time.Timer
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
+	for {
+		now := wall()
+		// Events that came due while the loop slept, in order; what they
+		// make programs post is applied at the event's time.
+		for next := r.sim.NextEvent(); !next.IsZero() && next <= now; next = r.sim.NextEvent() {
+			r.step()
+			r.apply()
+		}
+		r.sim.RunUntil(now) //nolint:errcheck // nothing is due before now: this only moves the clock
+		r.now.Store(int64(now))
+		r.apply()
+		if done() {
+			return nil
+		}
+		next := r.sim.NextEvent()
+		if !next.IsZero() && next <= now {
+			continue
+		}
+		var tc <-chan time.Time
+		if !next.IsZero() {
+			if t == nil {
+				t = time.NewTimer(next.Sub(now))
+			} else {
+				t.Reset(next.Sub(now))
+			}
+			tc = t.C
+		}
+		select {
+		case <-tc:
+		case <-r.kick:
+		}
+	}
+}

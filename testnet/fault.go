@@ -1,0 +1,214 @@
+package testnet
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/teardown-lab/teardown/netsim"
+)
+
+// Fault is one misbehaviour of a link, for Network.Link. Unless wrapped in
+// OneWay, a fault applies to both directions.
+type Fault interface{ apply(d *dirSpec) }
+
+// dirSpec is what one direction of a link does: the part netsim models
+// and the part the hosts' links (filter.go) add.
+type dirSpec struct {
+	cfg    netsim.LinkConfig
+	filter filterSpec
+}
+
+// filterSpec is the faults netsim does not model: they need to look into
+// TCP segments or keep state across packets.
+type filterSpec struct {
+	ge               *gilbertElliott
+	dropFIN          int   // FINs still to drop; < 0 all
+	dropHandshakeACK int   // handshake-completing ACKs still to drop; < 0 all
+	resetAfter       int64 // payload bytes per connection before forged RSTs; 0 none
+}
+
+func (f *filterSpec) active() bool {
+	return f.ge != nil || f.dropFIN != 0 || f.dropHandshakeACK != 0 || f.resetAfter > 0
+}
+
+type faultFunc func(d *dirSpec)
+
+func (f faultFunc) apply(d *dirSpec) { f(d) }
+
+// Latency sets the one-way delay of every packet (netem delay; toxiproxy
+// latency). It replaces DefaultLatency.
+func Latency(d time.Duration) Fault { return faultFunc(func(s *dirSpec) { s.cfg.Latency = d }) }
+
+// Jitter adds a uniformly random extra delay in [0, d] to each packet
+// (netem delay's jitter; toxiproxy latency's jitter). As on one real
+// link, it never lets a packet overtake the one before it: use Reorder.
+func Jitter(d time.Duration) Fault { return faultFunc(func(s *dirSpec) { s.cfg.Jitter = d }) }
+
+// Rate limits the link to bitsPerSecond, packets waiting their turn in
+// a queue of queuePackets (0: unbounded) beyond which they are dropped
+// (netem rate and limit; toxiproxy bandwidth, which counts KB/s).
+func Rate(bitsPerSecond int64, queuePackets int) Fault {
+	return faultFunc(func(s *dirSpec) { s.cfg.Bandwidth, s.cfg.QueuePackets = bitsPerSecond, queuePackets })
+}
+
+// Loss drops each packet with probability p, independently (netem loss
+// random).
+func Loss(p float64) Fault { return faultFunc(func(s *dirSpec) { s.cfg.Loss = p }) }
+
+// GilbertElliott drops packets in bursts: a two-state chain that moves
+// from good to bad with probability p and back with r at each packet, and
+// drops with probability lossBad in the bad state and lossGood in the good
+// one (netem loss gemodel p r 1-h 1-k). The chain starts good.
+func GilbertElliott(p, r, lossBad, lossGood float64) Fault {
+	return faultFunc(func(s *dirSpec) {
+		s.filter.ge = &gilbertElliott{p: p, r: r, lossBad: lossBad, lossGood: lossGood}
+	})
+}
+
+// Duplicate delivers a second copy of each packet with probability p
+// (netem duplicate).
+func Duplicate(p float64) Fault { return faultFunc(func(s *dirSpec) { s.cfg.Duplicate = p }) }
+
+// Reorder holds each packet back by gap with probability p, so that the
+// packets sent after it overtake it (netem reorder with a delay).
+func Reorder(p float64, gap time.Duration) Fault {
+	return faultFunc(func(s *dirSpec) { s.cfg.Reorder, s.cfg.ReorderDelay = p, gap })
+}
+
+// Corrupt flips one random bit of each packet with probability p (netem
+// corrupt); the receiving stack drops it on its checksum.
+func Corrupt(p float64) Fault { return faultFunc(func(s *dirSpec) { s.cfg.Corrupt = p }) }
+
+// PathMTU drops packets larger than n bytes on the link, silently: a path
+// MTU black hole (the hosts' MTU stays what New says).
+func PathMTU(n int) Fault { return faultFunc(func(s *dirSpec) { s.cfg.MTU = n }) }
+
+// DropFIN drops the first n TCP segments carrying FIN that cross the link
+// (n < 0: every one). The sender retransmits its FIN; with every FIN
+// dropped the closing side never finishes.
+func DropFIN(n int) Fault { return faultFunc(func(s *dirSpec) { s.filter.dropFIN = n }) }
+
+// DropHandshakeACK drops the first n segments that complete a three-way
+// handshake (the client's first ACK after a SYN-ACK crossed the other
+// way; n < 0: every one). The client believes it is connected; the
+// server's side waits in SYN-RECEIVED and retransmits its SYN-ACK.
+func DropHandshakeACK(n int) Fault {
+	return faultFunc(func(s *dirSpec) { s.filter.dropHandshakeACK = n })
+}
+
+// ResetAfter lets each TCP connection carry n payload bytes across the
+// link, then resets it from the middle of the network: the segment that
+// would cross the limit is dropped and both ends receive an RST that looks
+// like the other's (toxiproxy limit_data and reset_peer; a firewall
+// killing a flow).
+func ResetAfter(n int64) Fault { return faultFunc(func(s *dirSpec) { s.filter.resetAfter = n }) }
+
+// OneWay applies faults to the direction from Link's first host to its
+// second only.
+func OneWay(faults ...Fault) Fault { return oneWay(faults) }
+
+type oneWay []Fault
+
+func (oneWay) apply(*dirSpec) {} // applied by Link to one direction
+
+// Link sets the faults of the link between a and b, replacing what an
+// earlier Link set: the link starts from DefaultLatency each way and
+// applies faults in order. It takes effect for packets sent from now on.
+func (n *Network) Link(a, b *Host, faults ...Fault) {
+	n.t.Helper()
+	if a == b || a == nil || b == nil || a.n != n || b.n != n {
+		n.t.Fatalf("testnet: Link needs two distinct hosts of this network")
+	}
+	ab := dirSpec{cfg: netsim.LinkConfig{Latency: DefaultLatency}}
+	ba := ab
+	for _, f := range faults {
+		if ow, ok := f.(oneWay); ok {
+			for _, g := range ow {
+				g.apply(&ab)
+			}
+			continue
+		}
+		f.apply(&ab)
+		f.apply(&ba)
+	}
+	if ab.filter.ge != nil && ab.filter.ge == ba.filter.ge {
+		ge := *ab.filter.ge // each direction has its own chain
+		ba.filter.ge = &ge
+	}
+	for _, c := range []netsim.LinkConfig{ab.cfg, ba.cfg} {
+		for _, p := range []float64{c.Loss, c.Duplicate, c.Reorder, c.Corrupt} {
+			if !(p >= 0 && p <= 1) {
+				n.t.Fatalf("testnet: Link %s-%s: probability %v outside [0, 1]", a, b, p)
+			}
+		}
+	}
+	n.Do(func() {
+		l, err := n.sim.LinkBetween(a.sim, b.sim)
+		if err != nil {
+			panic(err) // every pair is linked by Host
+		}
+		if x, _ := l.Ends(); x == netsim.Node(a.sim) {
+			l.SetConfig(netsim.AtoB, ab.cfg)
+			l.SetConfig(netsim.BtoA, ba.cfg)
+		} else {
+			l.SetConfig(netsim.AtoB, ba.cfg)
+			l.SetConfig(netsim.BtoA, ab.cfg)
+		}
+	})
+	n.mu.Lock()
+	p := n.pairOf(a, b)
+	p.dir(a, b).spec = ab.filter
+	p.dir(b, a).spec = ba.filter
+	if ab.filter.active() || ba.filter.active() {
+		n.faulty.Store(true)
+	}
+	n.event("link %s-%s: %s", a, b, describe(ab, ba))
+	n.mu.Unlock()
+}
+
+func describe(ab, ba dirSpec) string {
+	if ab == ba {
+		return fmt.Sprintf("%+v %+v", ab.cfg, ab.filter)
+	}
+	return fmt.Sprintf("-> %+v %+v; <- %+v %+v", ab.cfg, ab.filter, ba.cfg, ba.filter)
+}
+
+// Partition cuts the link between a and b in both directions: packets
+// offered to it are dropped (those already in flight arrive) until Heal.
+func (n *Network) Partition(a, b *Host) { n.partition(a, b, netsim.Both, true) }
+
+// PartitionOneWay cuts the link from a to b only.
+func (n *Network) PartitionOneWay(from, to *Host) { n.partition(from, to, netsim.AtoB, true) }
+
+// Heal ends Partition and PartitionOneWay between a and b.
+func (n *Network) Heal(a, b *Host) { n.partition(a, b, netsim.Both, false) }
+
+func (n *Network) partition(a, b *Host, d netsim.Direction, down bool) {
+	var err error
+	n.Do(func() {
+		if down {
+			err = n.sim.SetLinkDown(a.sim, b.sim, d)
+		} else {
+			err = n.sim.SetLinkUp(a.sim, b.sim, d)
+		}
+	})
+	if err != nil {
+		n.t.Fatalf("testnet: %v", err)
+	}
+	n.mu.Lock()
+	switch {
+	case !down:
+		n.event("link %s-%s healed", a, b)
+	case d == netsim.Both:
+		n.event("link %s-%s partitioned both ways", a, b)
+	default:
+		n.event("link %s->%s partitioned", a, b)
+	}
+	n.mu.Unlock()
+}
+
+// gilbertElliott is the state of a two-state burst-loss chain.
+type gilbertElliott struct {
+	p, r, lossBad, lossGood float64
+	bad                     bool
+}
