@@ -80,7 +80,7 @@ func (s *Stack) Sockets() []SocketInfo {
 		c.mu.Unlock()
 	}
 	slices.SortStableFunc(out, func(a, b SocketInfo) int {
-		return cmp.Or(cmp.Compare(a.Proto, b.Proto) * -1, // tcp before dccp
+		return cmp.Or(cmp.Compare(a.Proto, b.Proto)*-1, // tcp before dccp
 			boolOrder(a.State != "LISTEN", b.State != "LISTEN"),
 			a.Local.Compare(b.Local), a.Remote.Compare(b.Remote))
 	})
