@@ -81,7 +81,7 @@ type injection struct {
 func (e *hostLink) WritePackets(pkts [][]byte) (int, error) {
 	n := e.h.n
 	if e.h.crashed.Load() {
-		return len(pkts), nil // gone: as if written, never seen again
+		return len(pkts), nil // gone: as if written, never seen again (not even by a capture)
 	}
 	if !n.faulty.Load() && !e.toSelf(pkts) {
 		return e.inner.WritePackets(pkts)
@@ -95,6 +95,8 @@ func (e *hostLink) WritePackets(pkts [][]byte) (int, error) {
 		}
 		if n.filter(e.h, p, &inject) {
 			keep = append(keep, p)
+		} else {
+			n.captureDropped(p)
 		}
 	}
 	n.mu.Unlock()

@@ -45,6 +45,7 @@ type Network struct {
 	events []string // faults that fired, for the failure report
 	faulty atomic.Bool
 
+	pw       *pcap.Writer // the Sim's capture; the driver's goroutine writes it
 	pcapFile *os.File
 	pcapBuf  *bufio.Writer
 	pcapPath string
@@ -195,6 +196,15 @@ func (n *Network) event(format string, args ...any) {
 	}
 }
 
+// captureDropped puts a packet the hosts' links dropped (filter.go) in
+// the capture at the instant it was sent, as tcpdump on the sender would
+// show it; the driver writes it, as it writes the rest.
+func (n *Network) captureDropped(p []byte) {
+	cp := append([]byte(nil), p...)
+	tm := n.run.Clock().NewTimer(func() { n.pw.WritePacket(n.sim.Now(), cp) }) //nolint:errcheck // as netsim's capture
+	tm.Reset(n.run.Now())
+}
+
 // openCapture starts the pcap file: in -testnet.pcap's directory, kept,
 // or in the temporary directory, removed when the test passes.
 func (n *Network) openCapture() error {
@@ -219,6 +229,7 @@ func (n *Network) openCapture() error {
 	if err != nil {
 		return err
 	}
+	n.pw = pw
 	n.sim.Capture(pw)
 	return nil
 }
