@@ -2,6 +2,7 @@ package testnet
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/teardown-lab/teardown/netsim"
@@ -167,10 +168,35 @@ func (n *Network) Link(a, b *Host, faults ...Fault) {
 }
 
 func describe(ab, ba dirSpec) string {
-	if ab == ba {
-		return fmt.Sprintf("%+v %+v", ab.cfg, ab.filter)
+	x, y := ab.String(), ba.String()
+	if x == y {
+		return x
 	}
-	return fmt.Sprintf("-> %+v %+v; <- %+v %+v", ab.cfg, ab.filter, ba.cfg, ba.filter)
+	return "-> " + x + "; <- " + y
+}
+
+// String names a direction's faults in the words of their constructors.
+func (d dirSpec) String() string {
+	c, f := d.cfg, d.filter
+	var parts []string
+	add := func(on bool, format string, args ...any) {
+		if on {
+			parts = append(parts, fmt.Sprintf(format, args...))
+		}
+	}
+	add(true, "Latency(%v)", c.Latency)
+	add(c.Jitter > 0, "Jitter(%v)", c.Jitter)
+	add(c.Bandwidth > 0, "Rate(%d, %d)", c.Bandwidth, c.QueuePackets)
+	add(c.Loss > 0, "Loss(%v)", c.Loss)
+	add(f.ge != nil, "GilbertElliott%v", f.ge)
+	add(c.Duplicate > 0, "Duplicate(%v)", c.Duplicate)
+	add(c.Reorder > 0, "Reorder(%v, %v)", c.Reorder, c.ReorderDelay)
+	add(c.Corrupt > 0, "Corrupt(%v)", c.Corrupt)
+	add(c.MTU > 0, "PathMTU(%d)", c.MTU)
+	add(f.dropFIN != 0, "DropFIN(%d)", f.dropFIN)
+	add(f.dropHandshakeACK != 0, "DropHandshakeACK(%d)", f.dropHandshakeACK)
+	add(f.resetAfter > 0, "ResetAfter(%d)", f.resetAfter)
+	return strings.Join(parts, " ")
 }
 
 // Partition cuts the link between a and b in both directions: packets
@@ -211,4 +237,8 @@ func (n *Network) partition(a, b *Host, d netsim.Direction, down bool) {
 type gilbertElliott struct {
 	p, r, lossBad, lossGood float64
 	bad                     bool
+}
+
+func (g *gilbertElliott) String() string {
+	return fmt.Sprintf("(%v, %v, %v, %v)", g.p, g.r, g.lossBad, g.lossGood)
 }
