@@ -17,12 +17,15 @@
 //
 // Inside a testing/synctest bubble the network runs in the bubble's
 // virtual time: a background goroutine drives the simulation with
-// simrun.Runner.Drive, letting every goroutine of the bubble settle before
-// it runs the next network event (it waits one nanosecond of virtual time
+// simrun.Runner.DriveBackground (Drive's loop for a goroutine beside the
+// test), letting every goroutine of the bubble settle before it runs the
+// next network event — it sleeps one nanosecond of the bubble's time
 // instead of calling synctest.Wait, so the test itself may still call
-// synctest.Wait). A test then takes no real time, and the same seed gives
-// the same run, packet for packet and pcap byte for pcap byte, as long as
-// the programs do not race among themselves.
+// synctest.Wait, and keeps those nanoseconds out of the network's clock.
+// A test then takes no real time, and the same seed gives the same run,
+// packet for packet and pcap byte for pcap byte, as long as the programs
+// do not race among themselves. The bubble's clock (time.Now) runs a few
+// nanoseconds ahead of the network's (the capture's timestamps).
 //
 // Outside a bubble the same simulation runs on the wall clock
 // (simrun.Runner.DriveRealTime): latency is real latency, the faults are

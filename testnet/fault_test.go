@@ -70,9 +70,7 @@ func TestLatency_OneWayDelayOnTheWire(t *testing.T) {
 	segs := segments(t, capture)
 	syn := from(segs, client.Addr(), has(wire.SYN))[0]
 	synack := from(segs, server.Addr(), has(wire.SYN|wire.ACK))[0]
-	// The driver's settling moves the bubble's clock a nanosecond per
-	// event (package documentation): a few nanoseconds more than 7ms.
-	if d := synack.at - syn.at; d < 7*time.Millisecond || d > 7*time.Millisecond+time.Microsecond {
+	if d := synack.at - syn.at; d != 7*time.Millisecond {
 		t.Errorf("the SYN-ACK left %v after the SYN; want the 7ms it took the SYN to arrive", d)
 	}
 }

@@ -29,9 +29,14 @@ func (e *hostLink) Attach(r link.Receiver) {
 	}
 	e.recv.Store(&r)
 	e.inner.Attach(link.ReceiverFunc(func(pkts [][]byte) {
-		if !e.h.crashed.Load() {
-			r.DeliverPackets(pkts)
+		if e.h.crashed.Load() {
+			return
 		}
+		if g := e.h.n.gate; g != nil {
+			g.do(func() { r.DeliverPackets(pkts) })
+			return
+		}
+		r.DeliverPackets(pkts)
 	}))
 }
 
@@ -56,6 +61,10 @@ func (e *hostLink) loopback(p []byte) bool {
 	run := e.h.n.run
 	tm := run.Clock().NewTimer(func() {
 		if r := e.recv.Load(); r != nil && !e.h.crashed.Load() {
+			if g := e.h.n.gate; g != nil {
+				g.do(func() { (*r).DeliverPackets([][]byte{cp}) })
+				return
+			}
 			(*r).DeliverPackets([][]byte{cp})
 		}
 	})

@@ -80,8 +80,12 @@ func (n *Network) Host(name string, opts ...HostOption) *Host {
 		}
 	})
 	h.link = &hostLink{h: h, inner: n.run.Endpoint(h.sim)}
+	var sched stack.Scheduler
+	if n.gate != nil {
+		sched = n.gate
+	}
 	s, err := stack.New(stack.Config{Name: name, Addrs: []netip.Addr{h.v4, h.v6},
-		Link: h.link, Clock: n.clk,
+		Link: h.link, Clock: n.clk, Scheduler: sched,
 		Profile: cfg.prof, TCP: cfg.tcp, Seed: n.seed ^ uint64(h.index)<<32 | 1})
 	if err != nil {
 		n.t.Fatalf("testnet: host %s: %v", name, err)

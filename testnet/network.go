@@ -34,9 +34,10 @@ type Network struct {
 	virtual bool // inside a synctest bubble
 	capture io.Writer
 
-	sim *netsim.Sim
-	run *simrun.Runner
-	clk clock.TimerClock // what the stacks read
+	sim  *netsim.Sim
+	run  *simrun.Runner
+	clk  clock.TimerClock // what the stacks read
+	gate *gate            // virtual time only
 
 	mu     sync.Mutex
 	hosts  []*Host
@@ -111,8 +112,10 @@ func New(t testing.TB, opts ...Option) *Network {
 	n.rng = rand.New(rand.NewPCG(n.seed, 0x74657374)) // "test"
 	n.sim = netsim.New(n.seed)
 	n.run = simrun.New(n.sim)
-	n.clk = n.run.Clock()
-	if !n.virtual {
+	if n.virtual {
+		n.gate = &gate{run: n.run}
+		n.clk = gatedClock{n.run.Clock(), n.gate}
+	} else {
 		n.clk = wallClock{n.run.Clock()}
 	}
 	if err := n.openCapture(); err != nil {
@@ -169,11 +172,7 @@ func (n *Network) drive() {
 		return false
 	}
 	if n.virtual {
-		// One nanosecond of the bubble's time passes only once every other
-		// goroutine of the bubble is durably blocked: what synctest.Wait
-		// gives, without forbidding the test to call synctest.Wait.
-		settle := func() { time.Sleep(time.Nanosecond) }
-		n.driverErr = n.run.Drive(settle, done)
+		n.driverErr = n.run.DriveBackground(done)
 		return
 	}
 	n.driverErr = n.run.DriveRealTime(done)
