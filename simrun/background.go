@@ -81,14 +81,19 @@ func (r *Runner) DriveRealTime(done func() bool) error {
 // lets the bubble settle by sleeping one nanosecond of the bubble's time,
 // which passes only once every other goroutine of the bubble is durably
 // blocked, and keeps those nanoseconds out of the simulation: the virtual
-// clock is the bubble's clock less the settling so far. Each step settles
-// once, stale wake-ups are drained after a settle, so the settling and
-// hence the mapping between the two clocks depend only on the run, and
-// the same seed gives the same run to the byte as long as the programs
-// themselves do not race. The bubble's clock runs ahead of the virtual
-// one by a nanosecond per step: a program's time.Sleep(d) ends a few
-// nanoseconds of virtual time early. It returns when done reports true
-// (checked after every pass; post anything to make the loop look).
+// clock is the bubble's clock less the settling so far. It settles once
+// per pass and drains stale wake-ups after each settle, so the mapping
+// between the two clocks depends on the run, not on the Go scheduler.
+// The bubble's clock runs ahead of the virtual one by a nanosecond per
+// pass: a program's time.Sleep(d) ends a few nanoseconds of virtual time
+// early.
+//
+// A goroutine that an event wakes may run while the event's callback is
+// still going on (delivering the rest of a batch, say): for runs that
+// repeat byte for byte, hold such goroutines back until the callback
+// returns, as package testnet does with a Scheduler whose Park waits for
+// a lock the callbacks hold. It returns when done reports true (checked
+// after every pass; post anything to make the loop look).
 func (r *Runner) DriveBackground(done func() bool) error {
 	r.mu.Lock()
 	if r.serial {
