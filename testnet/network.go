@@ -44,7 +44,10 @@ type Network struct {
 	rng    *rand.Rand // draws of the faults package netsim does not model
 	pairs  map[[2]*Host]*pair
 	events []string // faults that fired, for the failure report
-	faulty atomic.Bool
+
+	countMu sync.Mutex
+	counts  map[string]int // "client->server dropped (loss)": the network's own faults
+	faulty  atomic.Bool
 
 	pw       *pcap.Writer // the Sim's capture; the driver's goroutine writes it
 	pcapFile *os.File
@@ -121,6 +124,8 @@ func New(t testing.TB, opts ...Option) *Network {
 	if err := n.openCapture(); err != nil {
 		t.Fatalf("testnet: capture: %v", err)
 	}
+	n.counts = make(map[string]int)
+	n.sim.Observe(n.observe)
 	go n.drive()
 	t.Cleanup(n.cleanup)
 	return n
@@ -176,6 +181,23 @@ func (n *Network) drive() {
 		return
 	}
 	n.driverErr = n.run.DriveRealTime(done)
+}
+
+// observe counts what the simulated links did to packets, for the
+// failure report; it runs on the driver's goroutine.
+func (n *Network) observe(ev netsim.PacketEvent) {
+	var what string
+	switch ev.Kind {
+	case netsim.Dropped:
+		what = "dropped (" + ev.Reason.String() + ")"
+	case netsim.Duplicated, netsim.Corrupted, netsim.Reordered:
+		what = ev.Kind.String()
+	default:
+		return
+	}
+	n.countMu.Lock()
+	n.counts[ev.From+"->"+ev.To+" "+what]++
+	n.countMu.Unlock()
 }
 
 // kick makes the driver look at its done condition.

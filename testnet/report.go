@@ -3,6 +3,7 @@ package testnet
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"text/tabwriter"
@@ -46,10 +47,20 @@ func (n *Network) report(t testing.TB) {
 		}
 	}
 	tw.Flush()
-	if len(events) > 0 {
+	n.countMu.Lock()
+	counts := make([]string, 0, len(n.counts))
+	for k, v := range n.counts {
+		counts = append(counts, fmt.Sprintf("%s: %d packets", k, v))
+	}
+	n.countMu.Unlock()
+	slices.Sort(counts)
+	if len(events)+len(counts) > 0 {
 		b.WriteString("faults:\n")
 		for _, e := range events {
 			fmt.Fprintf(&b, "  %s\n", e)
+		}
+		for _, c := range counts {
+			fmt.Fprintf(&b, "  %s\n", c)
 		}
 	}
 	fmt.Fprintf(&b, "capture: %s (complete once the test's cleanup has run; open it with Wireshark or `teardown analyze`)", n.pcapPath)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/teardown-lab/teardown/testnet"
 )
@@ -22,18 +23,22 @@ func TestReportChild(t *testing.T) {
 		client, server := n.Host("client"), n.Host("server")
 		n.Link(client, server, testnet.DropFIN(-1))
 		ln, _ := server.Listen("tcp", ":9")
-		accepted := make(chan struct{})
+		accepted, cut := make(chan struct{}), make(chan struct{})
 		go func() {
 			c, err := ln.Accept()
 			if err == nil {
-				close(accepted)
 				c.Read(make([]byte, 1)) // reads one byte of five
+				close(accepted)
+				<-cut
+				c.Write([]byte("reply")) // lost, again and again
 			}
 		}()
 		c, _ := client.Dial("tcp", "server:9")
 		c.Write([]byte("hello"))
 		<-accepted
-		synctest.Wait()
+		n.PartitionOneWay(server, client)
+		close(cut)
+		time.Sleep(2 * time.Second)
 		t.Error("failing on purpose")
 	})
 }
@@ -56,11 +61,13 @@ func TestReport_FailingTestExplainsItself(t *testing.T) {
 		regexp.MustCompile(`testnet: seed \d+`),
 		regexp.MustCompile(`replay: go test -run '\^TestReportChild\$' -testnet\.seed=\d+`),
 		regexp.MustCompile(`server\s+tcp\s+10\.0\.0\.2:9\s+\*\s+LISTEN\s+0\s+0\s+0/128`),
-		// The server's accepted connection holds 4 unread bytes.
-		regexp.MustCompile(`server\s+tcp\s+10\.0\.0\.2:9\s+10\.0\.0\.1:\d+\s+ESTABLISHED\s+0\s+4`),
-		// "hello" is not acknowledged yet (the server's ACK is delayed).
-		regexp.MustCompile(`client\s+tcp\s+10\.0\.0\.1:\d+\s+10\.0\.0\.2:9\s+ESTABLISHED\s+5\s+0`),
+		// The server's connection holds 4 unread bytes and its "reply",
+		// cut off, unacknowledged.
+		regexp.MustCompile(`server\s+tcp\s+10\.0\.0\.2:9\s+10\.0\.0\.1:\d+\s+ESTABLISHED\s+5\s+4`),
+		regexp.MustCompile(`client\s+tcp\s+10\.0\.0\.1:\d+\s+10\.0\.0\.2:9\s+ESTABLISHED\s+0\s+0`),
 		regexp.MustCompile(`link client-server: Latency\(1ms\) DropFIN\(-1\)`),
+		regexp.MustCompile(`link server->client partitioned`),
+		regexp.MustCompile(`server->client dropped \(partition\): \d+ packets`),
 		regexp.MustCompile(`capture: (\S+\.pcap)`),
 	} {
 		if !want.MatchString(out) {
