@@ -48,5 +48,6 @@
 // vocabulary of netem and toxiproxy (Latency, Jitter, Rate, Loss,
 // GilbertElliott, Duplicate, Reorder, Corrupt) plus the ones only a real
 // TCP can show (DropFIN, DropHandshakeACK, ResetAfter); Network.Partition
-// cuts a link, Host.Crash makes a host vanish without a FIN or RST.
+// cuts a link, Network.Jam holds its packets until Release, Host.Crash
+// makes a host vanish without a FIN or RST. docs/testing.md is the guide.
 package testnet

@@ -209,6 +209,38 @@ func (n *Network) PartitionOneWay(from, to *Host) { n.partition(from, to, netsim
 // Heal ends Partition and PartitionOneWay between a and b.
 func (n *Network) Heal(a, b *Host) { n.partition(a, b, netsim.Both, false) }
 
+// Jam holds every packet sent between a and b, both ways, from now on
+// until Release, which delivers them all, in the order they were sent:
+// the third kind of partition, after the one that drops (Partition) and
+// the one that slows (Link with a large Latency). What a jam holds is in
+// the capture at the time it was sent.
+func (n *Network) Jam(a, b *Host) {
+	n.mu.Lock()
+	p := n.pairOf(a, b)
+	p.dir(a, b).jammed, p.dir(b, a).jammed = true, true
+	n.faulty.Store(true)
+	n.event("link %s-%s jammed", a, b)
+	n.mu.Unlock()
+}
+
+// Release ends a Jam: the held packets leave at once, each direction in
+// order, and take the link's latency from now.
+func (n *Network) Release(a, b *Host) {
+	n.mu.Lock()
+	p := n.pairOf(a, b)
+	ab, ba := p.dir(a, b), p.dir(b, a)
+	heldAB, heldBA := ab.held, ba.held
+	ab.jammed, ba.jammed, ab.held, ba.held = false, false, nil, nil
+	n.event("link %s-%s released: %d packets held %s->%s, %d %s->%s", a, b, len(heldAB), a, b, len(heldBA), b, a)
+	n.mu.Unlock()
+	if len(heldAB) > 0 {
+		a.link.inner.WritePackets(heldAB) //nolint:errcheck // a lost packet is a lost packet
+	}
+	if len(heldBA) > 0 {
+		b.link.inner.WritePackets(heldBA) //nolint:errcheck // as above
+	}
+}
+
 func (n *Network) partition(a, b *Host, d netsim.Direction, down bool) {
 	var err error
 	n.Do(func() {

@@ -306,3 +306,43 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+func TestJam_HeldPacketsArriveOnRelease(t *testing.T) {
+	var buf lockedBuffer
+	var client, server *testnet.Host
+	var releasedAt time.Duration
+	var dups uint64
+	synctest.Test(t, func(t *testing.T) {
+		n := testnet.New(t, testnet.Capture(&buf))
+		client, server = n.Host("client"), n.Host("server")
+		ln, _ := server.Listen("tcp", ":9")
+		go echoOnce(ln)
+		c, err := client.Dial("tcp", "server:9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		n.Jam(client, server)
+		c.Write([]byte("held"))
+		time.Sleep(3 * time.Second) // the client retransmits into the jam
+		releasedAt = time.Since(start)
+		before := server.Stack().Stats().PacketsIn
+		n.Release(client, server)
+		buf := make([]byte, 4)
+		if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "held" {
+			t.Errorf("after the release the echo read %q, %v", buf, err)
+		}
+		dups = server.Stack().Stats().PacketsIn - before
+		c.Close()
+	})
+	if dups < 3 {
+		t.Errorf("the server took in %d packets at the release; want the original and its retransmissions", dups)
+	}
+	segs := segments(t, buf.Bytes())
+	syn := from(segs, client.Addr(), has(wire.SYN))[0]
+	for _, s := range from(segs, server.Addr(), func(s seg) bool { return s.n > 0 }) {
+		if s.at-syn.at < releasedAt {
+			t.Errorf("the server echoed at %v, before the release at %v", s.at-syn.at, releasedAt)
+		}
+	}
+}

@@ -132,6 +132,8 @@ type pair struct {
 // receiver's).
 type pairDir struct {
 	spec     filterSpec
+	jammed   bool
+	held     [][]byte                         // packets a jam holds, in the order they were sent
 	awaitACK map[[2]netip.AddrPort]bool       // a SYN-ACK crossed the other way
 	start    map[[2]netip.AddrPort]seqnum.V32 // first sequence number of data
 	reset    map[[2]netip.AddrPort]bool       // ResetAfter fired
@@ -187,6 +189,10 @@ func (n *Network) filter(from *Host, pkt []byte, inject *[]injection) bool {
 	}
 	p := n.pairOf(from, to)
 	d := p.dir(from, to)
+	if d.jammed {
+		d.held = append(d.held, append([]byte(nil), pkt...))
+		return false
+	}
 	if ge := d.spec.ge; ge != nil && ge.drop(n) {
 		n.event("%s->%s: packet lost in a %s burst (GilbertElliott)", from, to, map[bool]string{true: "bad", false: "good"}[ge.bad])
 		return false
