@@ -212,8 +212,8 @@ func (n *Network) Heal(a, b *Host) { n.partition(a, b, netsim.Both, false) }
 // Jam holds every packet sent between a and b, both ways, from now on
 // until Release, which delivers them all, in the order they were sent:
 // the third kind of partition, after the one that drops (Partition) and
-// the one that slows (Link with a large Latency). What a jam holds is in
-// the capture at the time it was sent.
+// the one that slows (Link with a large Latency). What a jam holds enters
+// the capture when Release lets it onto the link.
 func (n *Network) Jam(a, b *Host) {
 	n.mu.Lock()
 	p := n.pairOf(a, b)

@@ -102,9 +102,10 @@ func (e *hostLink) WritePackets(pkts [][]byte) (int, error) {
 		if e.loopback(p) {
 			continue
 		}
-		if n.filter(e.h, p, &inject) {
+		switch n.filter(e.h, p, &inject) {
+		case pass:
 			keep = append(keep, p)
-		} else {
+		case drop:
 			n.captureDropped(p)
 		}
 	}
@@ -119,6 +120,15 @@ func (e *hostLink) WritePackets(pkts [][]byte) (int, error) {
 	}
 	return len(pkts), nil
 }
+
+// verdict is what filter does with a packet.
+type verdict uint8
+
+const (
+	pass verdict = iota // on to the network
+	drop                // gone; in the capture at the time it was sent
+	hold                // kept by a jam; in the capture when the jam releases it
+)
 
 // pair is the fault state of the link between two hosts.
 type pair struct {
@@ -176,33 +186,34 @@ func (n *Network) hostOfLocked(a netip.Addr) *Host {
 	return nil
 }
 
-// filter decides whether pkt, sent by from, goes on; n.mu held. Packets it
+// filter decides whether pkt, sent by from, goes on, is dropped or is
+// held; n.mu held. Packets it
 // forges in answer are appended to inject.
-func (n *Network) filter(from *Host, pkt []byte, inject *[]injection) bool {
+func (n *Network) filter(from *Host, pkt []byte, inject *[]injection) verdict {
 	ip, err := wire.ParseIP(pkt)
 	if err != nil {
-		return true
+		return pass
 	}
 	to := n.hostOfLocked(ip.Dst)
 	if to == nil || to == from {
-		return true
+		return pass
 	}
 	p := n.pairOf(from, to)
 	d := p.dir(from, to)
 	if d.jammed {
 		d.held = append(d.held, append([]byte(nil), pkt...))
-		return false
+		return hold
 	}
 	if ge := d.spec.ge; ge != nil && ge.drop(n) {
 		n.event("%s->%s: packet lost in a %s burst (GilbertElliott)", from, to, map[bool]string{true: "bad", false: "good"}[ge.bad])
-		return false
+		return drop
 	}
 	if ip.Protocol != wire.IPProtoTCP {
-		return true
+		return pass
 	}
 	seg, err := wire.ParseTCP(ip.Payload)
 	if err != nil {
-		return true
+		return pass
 	}
 	key := [2]netip.AddrPort{netip.AddrPortFrom(ip.Src, seg.SrcPort()), netip.AddrPortFrom(ip.Dst, seg.DstPort())}
 	f := seg.Flags()
@@ -217,7 +228,7 @@ func (n *Network) filter(from *Host, pkt []byte, inject *[]injection) bool {
 			d.spec.dropFIN--
 		}
 		n.event("%s->%s: dropped FIN seq=%d (DropFIN)", from, to, seg.Seq())
-		return false
+		return drop
 	}
 	if f.Has(wire.ACK) && f&(wire.SYN|wire.FIN|wire.RST) == 0 && d.awaitACK[key] {
 		delete(d.awaitACK, key)
@@ -226,7 +237,7 @@ func (n *Network) filter(from *Host, pkt []byte, inject *[]injection) bool {
 				d.spec.dropHandshakeACK--
 			}
 			n.event("%s->%s: dropped the ACK completing the handshake %s (DropHandshakeACK)", from, to, key[0])
-			return false
+			return drop
 		}
 	}
 	if lim := d.spec.resetAfter; lim > 0 && len(seg.Payload()) > 0 && !d.reset[key] {
@@ -236,10 +247,10 @@ func (n *Network) filter(from *Host, pkt []byte, inject *[]injection) bool {
 			*inject = append(*inject,
 				injection{from, forgeRST(key[0], key[1], seg.Seq())},
 				injection{to, forgeRST(key[1], key[0], seg.Ack())})
-			return false
+			return drop
 		}
 	}
-	return true
+	return pass
 }
 
 // forgeRST builds an RST from src to dst with sequence number seq: the
