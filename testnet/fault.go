@@ -26,10 +26,11 @@ type filterSpec struct {
 	dropFIN          int   // FINs still to drop; < 0 all
 	dropHandshakeACK int   // handshake-completing ACKs still to drop; < 0 all
 	resetAfter       int64 // payload bytes per connection before forged RSTs; 0 none
+	delayFIN         time.Duration
 }
 
 func (f *filterSpec) active() bool {
-	return f.ge != nil || f.dropFIN != 0 || f.dropHandshakeACK != 0 || f.resetAfter > 0
+	return f.ge != nil || f.dropFIN != 0 || f.dropHandshakeACK != 0 || f.resetAfter > 0 || f.delayFIN > 0
 }
 
 type faultFunc func(d *dirSpec)
@@ -88,6 +89,12 @@ func PathMTU(n int) Fault { return faultFunc(func(s *dirSpec) { s.cfg.MTU = n })
 // (n < 0: every one). The sender retransmits its FIN; with every FIN
 // dropped the closing side never finishes.
 func DropFIN(n int) Fault { return faultFunc(func(s *dirSpec) { s.filter.dropFIN = n }) }
+
+// DelayFIN holds each TCP segment carrying FIN for d before it enters the
+// link (toxiproxy slow_close): the peer learns of the close late, while
+// the data before the FIN and everything else flow as usual. A held FIN
+// enters the capture when it leaves.
+func DelayFIN(d time.Duration) Fault { return faultFunc(func(s *dirSpec) { s.filter.delayFIN = d }) }
 
 // DropHandshakeACK drops the first n segments that complete a three-way
 // handshake (the client's first ACK after a SYN-ACK crossed the other
@@ -194,6 +201,7 @@ func (d dirSpec) String() string {
 	add(c.Corrupt > 0, "Corrupt(%v)", c.Corrupt)
 	add(c.MTU > 0, "PathMTU(%d)", c.MTU)
 	add(f.dropFIN != 0, "DropFIN(%d)", f.dropFIN)
+	add(f.delayFIN > 0, "DelayFIN(%v)", f.delayFIN)
 	add(f.dropHandshakeACK != 0, "DropHandshakeACK(%d)", f.dropHandshakeACK)
 	add(f.resetAfter > 0, "ResetAfter(%d)", f.resetAfter)
 	return strings.Join(parts, " ")

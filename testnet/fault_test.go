@@ -346,3 +346,42 @@ func TestJam_HeldPacketsArriveOnRelease(t *testing.T) {
 		}
 	}
 }
+
+func TestDelayFIN_PeerSeesTheCloseLate(t *testing.T) {
+	var buf lockedBuffer
+	var client *testnet.Host
+	var eofAfter time.Duration
+	synctest.Test(t, func(t *testing.T) {
+		n := testnet.New(t, testnet.Capture(&buf))
+		client = n.Host("client")
+		server := n.Host("server")
+		n.Link(client, server, testnet.OneWay(testnet.DelayFIN(2*time.Second)))
+		ln, _ := server.Listen("tcp", ":9")
+		c, err := client.Dial("tcp", "server:9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("data"))
+		start := time.Now()
+		c.(*stack.TCPConn).CloseWrite()
+		got, _ := io.ReadAll(s)
+		eofAfter = time.Since(start)
+		if string(got) != "data" {
+			t.Errorf("the server read %q; the data before the FIN is not delayed", got)
+		}
+		s.Close()
+		c.Close()
+	})
+	if eofAfter < 2*time.Second {
+		t.Errorf("the server read EOF %v after the client's close; want at least the 2s the FIN was held", eofAfter)
+	}
+	fins := from(segments(t, buf.Bytes()), client.Addr(), has(wire.FIN))
+	data := from(segments(t, buf.Bytes()), client.Addr(), func(s seg) bool { return s.n > 0 })
+	if len(fins) == 0 || len(data) == 0 || fins[0].at-data[0].at < 2*time.Second {
+		t.Errorf("on the wire the FIN (%v) did not leave 2s after the data (%v)", fins, data)
+	}
+}

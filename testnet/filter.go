@@ -223,6 +223,15 @@ func (n *Network) filter(from *Host, pkt []byte, inject *[]injection) verdict {
 			p.dir(to, from).awaitACK[[2]netip.AddrPort{key[1], key[0]}] = true
 		}
 	}
+	if f.Has(wire.FIN) && d.spec.delayFIN > 0 {
+		cp, via := append([]byte(nil), pkt...), from
+		tm := n.run.Clock().NewTimer(func() {
+			via.link.inner.WritePackets([][]byte{cp}) //nolint:errcheck // a lost packet is a lost packet
+		})
+		tm.Reset(n.run.Now().Add(d.spec.delayFIN))
+		n.event("%s->%s: FIN seq=%d held %v (DelayFIN)", from, to, seg.Seq(), d.spec.delayFIN)
+		return hold
+	}
 	if f.Has(wire.FIN) && d.spec.dropFIN != 0 {
 		if d.spec.dropFIN > 0 {
 			d.spec.dropFIN--
