@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/teardown-lab/teardown/testnet"
 )
@@ -163,5 +164,44 @@ func TestNewServer_InBubble(t *testing.T) {
 		if string(body) != "hi from 10.0.0.1:80" {
 			t.Errorf("body %q", body)
 		}
+	})
+}
+
+// stack.Sockets, which the failure report prints, lists DCCP sockets too:
+// the listener and a connection holding one unread datagram.
+func TestSockets_DCCP(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := testnet.New(t)
+		server, client := n.Host("server"), n.Host("client")
+		ln, err := server.Listen("dccp", ":5001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		accepted := make(chan net.Conn, 1)
+		go func() {
+			c, _ := ln.Accept()
+			accepted <- c
+		}()
+		c, err := client.Dial("dccp", "server:5001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := <-accepted
+		c.Write([]byte("unread"))
+		time.Sleep(10 * time.Millisecond)
+		var listening, holding bool
+		for _, so := range server.Stack().Sockets() {
+			switch {
+			case so.Proto == "dccp" && so.State == "LISTEN" && so.Local.Port() == 5001:
+				listening = true
+			case so.Proto == "dccp" && so.Remote.Addr() == client.Addr() && so.RecvQueue == 1:
+				holding = true
+			}
+		}
+		if !listening || !holding {
+			t.Errorf("server sockets %+v; want the DCCP listener and a connection with 1 unread datagram", server.Stack().Sockets())
+		}
+		s.Close()
+		c.Close()
 	})
 }
