@@ -49,5 +49,6 @@
 // GilbertElliott, Duplicate, Reorder, Corrupt) plus the ones only a real
 // TCP can show (DelayFIN, DropFIN, DropHandshakeACK, ResetAfter); Network.Partition
 // cuts a link, Network.Jam holds its packets until Release, Host.Crash
-// makes a host vanish without a FIN or RST. docs/testing.md is the guide.
+// makes a host vanish without a FIN or RST and Host.Restart brings it back
+// with a new stack. docs/testing.md is the guide.
 package testnet

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"github.com/teardown-lab/teardown/netsim"
@@ -22,9 +23,13 @@ type Host struct {
 	v4, v6  netip.Addr
 	sim     *netsim.Host
 	link    *hostLink
-	stack   *stack.Stack
+	cfg     hostConfig
 	backlog int
 	crashed atomic.Bool
+
+	mu    sync.Mutex
+	stack *stack.Stack // replaced by Restart
+	boots uint64
 }
 
 // HostOption configures Network.Host.
@@ -67,7 +72,7 @@ func (n *Network) Host(name string, opts ...HostOption) *Host {
 			n.t.Fatalf("testnet: a host named %q exists already", name)
 		}
 	}
-	h := &Host{n: n, name: name, index: len(n.hosts) + 1, backlog: cfg.backlog}
+	h := &Host{n: n, name: name, index: len(n.hosts) + 1, backlog: cfg.backlog, cfg: cfg}
 	h.v4, h.v6 = addrs(h.index)
 	others := append([]*Host(nil), n.hosts...)
 	n.hosts = append(n.hosts, h)
@@ -80,18 +85,44 @@ func (n *Network) Host(name string, opts ...HostOption) *Host {
 		}
 	})
 	h.link = &hostLink{h: h, inner: n.run.Endpoint(h.sim)}
+	h.boot()
+	return h
+}
+
+// boot gives the host a new stack on its link.
+func (h *Host) boot() {
+	n := h.n
 	var sched stack.Scheduler
 	if n.gate != nil {
 		sched = n.gate
 	}
-	s, err := stack.New(stack.Config{Name: name, Addrs: []netip.Addr{h.v4, h.v6},
-		Link: h.link, Clock: n.clk, Scheduler: sched,
-		Profile: cfg.prof, TCP: cfg.tcp, Seed: n.seed ^ uint64(h.index)<<32 | 1})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.boots++
+	s, err := stack.New(stack.Config{Name: h.name, Addrs: []netip.Addr{h.v4, h.v6},
+		Link: h.link, Clock: n.clk, Scheduler: sched, Profile: h.cfg.prof, TCP: h.cfg.tcp,
+		Seed: n.seed ^ uint64(h.index)<<32 ^ h.boots<<48 | 1})
 	if err != nil {
-		n.t.Fatalf("testnet: host %s: %v", name, err)
+		n.t.Fatalf("testnet: host %s: %v", h.name, err)
 	}
 	h.stack = s
-	return h
+}
+
+// Restart brings a host back with a new stack, as a machine that
+// rebooted: the connections of the old one are gone without a trace (the
+// old stack is closed while the host is cut off, so its RSTs never
+// leave), and the new one answers their peers' next segments with RST
+// (RFC 9293 §3.10.7.1). A host that did not Crash crashes first. The
+// listeners and connections of the old stack are closed; listen again.
+func (h *Host) Restart() {
+	h.Crash()
+	old := h.Stack()
+	old.Close()
+	h.boot()
+	h.crashed.Store(false)
+	h.n.mu.Lock()
+	h.n.event("host %s restarted with a new stack", h.name)
+	h.n.mu.Unlock()
 }
 
 // Name returns the host's name.
@@ -103,7 +134,12 @@ func (h *Host) Addr6() netip.Addr { return h.v6 }
 
 // Stack returns the host's stack, for what Listen and Dial do not offer
 // (DialTCPWith, counters, Sockets).
-func (h *Host) Stack() *stack.Stack { return h.stack }
+// After Restart it is the new stack.
+func (h *Host) Stack() *stack.Stack {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.stack
+}
 
 // String returns the host's name.
 func (h *Host) String() string { return h.name }
@@ -190,13 +226,13 @@ func (h *Host) DialContext(ctx context.Context, network, address string) (net.Co
 		return nil, &net.OpError{Op: "dial", Net: network, Err: err}
 	}
 	if proto == "dccp" {
-		c, err := h.stack.DialDCCP(ctx, ap, stack.DCCPOptions{})
+		c, err := h.Stack().DialDCCP(ctx, ap, stack.DCCPOptions{})
 		if err != nil {
 			return nil, err
 		}
 		return c, nil
 	}
-	c, err := h.stack.DialTCP(ctx, ap)
+	c, err := h.Stack().DialTCP(ctx, ap)
 	if err != nil {
 		return nil, err
 	}
@@ -233,13 +269,13 @@ func (h *Host) Listen(network, address string) (net.Listener, error) {
 		}
 	}
 	if proto == "dccp" {
-		l, err := h.stack.ListenDCCP(uint16(port), stack.DCCPListenOptions{Backlog: h.backlog})
+		l, err := h.Stack().ListenDCCP(uint16(port), stack.DCCPListenOptions{Backlog: h.backlog})
 		if err != nil {
 			return nil, err
 		}
 		return l, nil
 	}
-	l, err := h.stack.ListenTCP(uint16(port), stack.ListenOptions{Backlog: h.backlog})
+	l, err := h.Stack().ListenTCP(uint16(port), stack.ListenOptions{Backlog: h.backlog})
 	if err != nil {
 		return nil, err
 	}

@@ -195,3 +195,39 @@ func TestDeterminism_SameSeedSameCapture(t *testing.T) {
 		t.Error("seeds 1 and 2 captured the same bytes: the seed decides nothing")
 	}
 }
+
+// A host that restarts has forgotten its connections: the client's next
+// segment draws an RST from the new stack, and the client's read fails
+// with ECONNRESET instead of waiting for ever.
+func TestRestart_PeerAnswersWithRST(t *testing.T) {
+	var buf lockedBuffer
+	var server *testnet.Host
+	var restartedAt time.Duration
+	synctest.Test(t, func(t *testing.T) {
+		n := testnet.New(t, testnet.Capture(&buf))
+		client := n.Host("client")
+		server = n.Host("server")
+		ln, _ := server.Listen("tcp", ":9")
+		go echoOnce(ln)
+		c, err := client.Dial("tcp", "server:9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		server.Crash()
+		time.Sleep(time.Second)
+		server.Restart()
+		restartedAt = time.Since(start)
+		c.Write([]byte("still there?"))
+		if _, err := c.Read(make([]byte, 10)); !errors.Is(err, syscall.ECONNRESET) {
+			t.Errorf("read from a rebooted peer: %v; want ECONNRESET", err)
+		}
+	})
+	var rsts []seg
+	for _, s := range from(segments(t, buf.Bytes()), server.Addr(), has(wire.RST)) {
+		rsts = append(rsts, s)
+	}
+	if len(rsts) == 0 || rsts[0].at < restartedAt {
+		t.Errorf("the server's RSTs %v; want one from the new stack, after the restart at %v", rsts, restartedAt)
+	}
+}

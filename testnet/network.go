@@ -285,7 +285,7 @@ func (n *Network) cleanup() {
 	hosts := append([]*Host(nil), n.hosts...)
 	n.mu.Unlock()
 	for _, h := range hosts {
-		h.stack.Close()
+		h.Stack().Close()
 	}
 	if n.virtual {
 		// The closes' RSTs and the last timers run out in virtual time;

@@ -31,7 +31,7 @@ func (n *Network) report(t testing.TB) {
 		if h.crashed.Load() {
 			name += " (crashed)"
 		}
-		socks := h.stack.Sockets()
+		socks := h.Stack().Sockets()
 		if len(socks) == 0 {
 			fmt.Fprintf(tw, "  %s\t-\t\t\t(no sockets)\t\t\t\n", name)
 		}
