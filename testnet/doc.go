@@ -22,10 +22,13 @@
 // next network event — it sleeps one nanosecond of the bubble's time
 // instead of calling synctest.Wait, so the test itself may still call
 // synctest.Wait, and keeps those nanoseconds out of the network's clock.
-// A test then takes no real time, and the same seed gives the same run,
-// packet for packet and pcap byte for pcap byte, as long as the programs
-// do not race among themselves. The bubble's clock (time.Now) runs a few
-// nanoseconds ahead of the network's (the capture's timestamps).
+// The goroutines a network event wakes wait until the event is over
+// (gate.go), and the stacks process every segment on the driver. A test
+// then takes no real time, and the same seed gives the same run, packet
+// for packet and pcap byte for pcap byte, as long as the programs do not
+// race among themselves (two goroutines woken by one event that both
+// send do). The bubble's clock (time.Now) runs a few nanoseconds ahead of
+// the network's (the capture's timestamps).
 //
 // Outside a bubble the same simulation runs on the wall clock
 // (simrun.Runner.DriveRealTime): latency is real latency, the faults are
@@ -36,7 +39,9 @@
 //
 // The seed comes from the test's name unless Seed or the -testnet.seed flag
 // says otherwise. Every packet every host sends is captured to a pcap file
-// (as offered to the link, before the link loses or corrupts it). When the
+// as it leaves the host, before the link loses or corrupts it (a packet a
+// host sends itself never leaves it, and a jam's packets enter the
+// capture when the jam releases them). When the
 // test fails, the network logs the seed, the command that replays the
 // test, a table of every socket on every host, the faults that fired and
 // the path of the capture, which it keeps; -testnet.pcap=DIR keeps the

@@ -128,8 +128,10 @@ func (h *Host) Restart() {
 // Name returns the host's name.
 func (h *Host) Name() string { return h.name }
 
-// Addr returns the host's IPv4 address, Addr6 its IPv6 address.
-func (h *Host) Addr() netip.Addr  { return h.v4 }
+// Addr returns the host's IPv4 address (10.0.0.N).
+func (h *Host) Addr() netip.Addr { return h.v4 }
+
+// Addr6 returns the host's IPv6 address (fd00::N).
 func (h *Host) Addr6() netip.Addr { return h.v6 }
 
 // Stack returns the host's stack, for what Listen and Dial do not offer

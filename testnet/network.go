@@ -54,6 +54,7 @@ type Network struct {
 	pcapBuf  *bufio.Writer
 	pcapPath string
 
+	start      time.Time     // when New ran, for the report's times in real time
 	stopping   atomic.Int32  // 1 drain, 2 stop
 	drainUntil clock.Instant // the drain gives up at this virtual time
 	driverDone chan struct{}
@@ -102,7 +103,7 @@ func Profile(p profile.Profile) ProfileOption { return ProfileOption{p} }
 // time, outside on the wall clock (see the package documentation).
 func New(t testing.TB, opts ...Option) *Network {
 	t.Helper()
-	n := &Network{t: t, seed: nameSeed(t.Name()), mtu: 1500, prof: profile.Linux,
+	n := &Network{t: t, seed: nameSeed(t.Name()), mtu: 1500, prof: profile.Linux, start: time.Now(),
 		virtual: inBubble(), pairs: make(map[[2]*Host]*pair), driverDone: make(chan struct{})}
 	for _, o := range opts {
 		o.applyNet(n)
@@ -212,7 +213,7 @@ func (n *Network) event(format string, args ...any) {
 	if len(n.events) < 200 {
 		at := time.Duration(n.run.Now() - netsim.Epoch)
 		if !n.virtual {
-			at = 0
+			at = time.Since(n.start).Round(time.Microsecond)
 		}
 		n.events = append(n.events, fmt.Sprintf("%10s  %s", at, fmt.Sprintf(format, args...)))
 	}
