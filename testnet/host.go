@@ -146,6 +146,10 @@ func (h *Host) Stack() *stack.Stack {
 // String returns the host's name.
 func (h *Host) String() string { return h.name }
 
+// Lookup returns the host named name, or nil: the hosts NewServer made,
+// say.
+func (n *Network) Lookup(name string) *Host { return n.lookup(name) }
+
 // lookup finds a host by name; n.mu not held.
 func (n *Network) lookup(name string) *Host {
 	n.mu.Lock()

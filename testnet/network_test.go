@@ -1,6 +1,7 @@
 package testnet_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -204,4 +205,23 @@ func TestSockets_DCCP(t *testing.T) {
 		s.Close()
 		c.Close()
 	})
+}
+
+// Outside a bubble the same one-liner works on the wall clock, with the
+// faults still drawn from the seed.
+func TestNewServer_RealTimeOverALossyLink(t *testing.T) {
+	n := testnet.New(t)
+	srv := n.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(pattern(200_000))
+	}))
+	n.Link(n.Lookup("server"), n.Lookup("client"), testnet.Loss(0.01))
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || !bytes.Equal(body, pattern(200_000)) {
+		t.Fatalf("read %d bytes, %v; want the 200 kB body", len(body), err)
+	}
 }
