@@ -27,6 +27,7 @@ type filterSpec struct {
 	dropHandshakeACK int   // handshake-completing ACKs still to drop; < 0 all
 	resetAfter       int64 // payload bytes per connection before forged RSTs; 0 none
 	delayFIN         time.Duration
+	afterConns       int // the faults above skip the link's first afterConns connections
 }
 
 func (f *filterSpec) active() bool {
@@ -111,6 +112,33 @@ func DropHandshakeACK(n int) Fault {
 // killing a flow).
 func ResetAfter(n int64) Fault { return faultFunc(func(s *dirSpec) { s.filter.resetAfter = n }) }
 
+// AfterConnections applies faults only to the TCP connections opened
+// across the link after the first n (counted by their SYNs, both ways):
+// "the third connection loses its FIN". Only the faults that look into
+// TCP segments can tell connections apart — DelayFIN, DropFIN,
+// DropHandshakeACK, ResetAfter — and Link fails the test for others. It
+// replaces those faults given to Link before it. For one direction, put it
+// inside OneWay.
+func AfterConnections(n int, faults ...Fault) Fault { return afterConns{n, faults} }
+
+type afterConns struct {
+	n      int
+	faults []Fault
+}
+
+func (a afterConns) apply(d *dirSpec) {
+	scratch := dirSpec{cfg: d.cfg}
+	for _, f := range a.faults {
+		f.apply(&scratch)
+	}
+	if scratch.cfg != d.cfg || scratch.filter.ge != nil {
+		panic("testnet: AfterConnections takes only DelayFIN, DropFIN, DropHandshakeACK and ResetAfter")
+	}
+	f := scratch.filter
+	f.ge, f.afterConns = d.filter.ge, a.n // burst loss stays link-wide
+	d.filter = f
+}
+
 // OneWay applies faults to the direction from Link's first host to its
 // second only.
 func OneWay(faults ...Fault) Fault { return oneWay(faults) }
@@ -127,6 +155,11 @@ func (n *Network) Link(a, b *Host, faults ...Fault) {
 	if a == b || a == nil || b == nil || a.n != n || b.n != n {
 		n.t.Fatalf("testnet: Link needs two distinct hosts of this network")
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			n.t.Fatalf("%v", r) // a fault that cannot be: AfterConnections' panic
+		}
+	}()
 	ab := dirSpec{cfg: netsim.LinkConfig{Latency: DefaultLatency}}
 	ba := ab
 	for _, f := range faults {
@@ -204,6 +237,7 @@ func (d dirSpec) String() string {
 	add(f.delayFIN > 0, "DelayFIN(%v)", f.delayFIN)
 	add(f.dropHandshakeACK != 0, "DropHandshakeACK(%d)", f.dropHandshakeACK)
 	add(f.resetAfter > 0, "ResetAfter(%d)", f.resetAfter)
+	add(f.afterConns > 0, "after %d connections", f.afterConns)
 	return strings.Join(parts, " ")
 }
 

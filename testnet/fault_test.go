@@ -385,3 +385,41 @@ func TestDelayFIN_PeerSeesTheCloseLate(t *testing.T) {
 		t.Errorf("on the wire the FIN (%v) did not leave 2s after the data (%v)", fins, data)
 	}
 }
+
+// A fault can wait for the third connection: the first two handshakes
+// complete at once, the third's final ACK is dropped and its SYN-ACK
+// retransmitted.
+func TestAfterConnections_ThirdHandshakeOnly(t *testing.T) {
+	var buf lockedBuffer
+	var server *testnet.Host
+	synctest.Test(t, func(t *testing.T) {
+		n := testnet.New(t, testnet.Capture(&buf))
+		client := n.Host("client")
+		server = n.Host("server")
+		n.Link(client, server, testnet.OneWay(testnet.AfterConnections(2, testnet.DropHandshakeACK(1))))
+		ln, _ := server.Listen("tcp", ":9")
+		for i := range 3 {
+			c, err := client.Dial("tcp", "server:9")
+			if err != nil {
+				t.Fatalf("dial %d: %v", i, err)
+			}
+			s, err := ln.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			c.Close()
+		}
+	})
+	perConn := map[uint16]int{}
+	var order []uint16
+	for _, s := range from(segments(t, buf.Bytes()), server.Addr(), has(wire.SYN|wire.ACK)) {
+		if perConn[s.dst.Port()] == 0 {
+			order = append(order, s.dst.Port())
+		}
+		perConn[s.dst.Port()]++
+	}
+	if len(order) != 3 || perConn[order[0]] != 1 || perConn[order[1]] != 1 || perConn[order[2]] < 2 {
+		t.Errorf("SYN-ACKs per connection, in order: %v %v; want 1, 1 and a retransmitted third", order, perConn)
+	}
+}

@@ -133,8 +133,19 @@ const (
 // pair is the fault state of the link between two hosts.
 type pair struct {
 	lo, hi *Host
-	up     pairDir // lo to hi
-	down   pairDir // hi to lo
+	up     pairDir                   // lo to hi
+	down   pairDir                   // hi to lo
+	conns  int                       // TCP connections opened across the link
+	connNo map[[2]netip.AddrPort]int // each one's number, keyed as its SYN was
+}
+
+// connNumber returns the number of the connection key belongs to (either
+// way round), 0 if its SYN was not seen.
+func (p *pair) connNumber(key [2]netip.AddrPort) int {
+	if c, ok := p.connNo[key]; ok {
+		return c
+	}
+	return p.connNo[[2]netip.AddrPort{key[1], key[0]}]
 }
 
 // pairDir is the state of one direction: its faults and what they track
@@ -163,6 +174,7 @@ func (n *Network) pairOf(a, b *Host) *pair {
 			d.start = make(map[[2]netip.AddrPort]seqnum.V32)
 			d.reset = make(map[[2]netip.AddrPort]bool)
 		}
+		p.connNo = make(map[[2]netip.AddrPort]int)
 		n.pairs[key] = p
 	}
 	return p
@@ -221,7 +233,13 @@ func (n *Network) filter(from *Host, pkt []byte, inject *[]injection) verdict {
 		d.start[key] = seg.Seq().Add(1)
 		if f.Has(wire.ACK) {
 			p.dir(to, from).awaitACK[[2]netip.AddrPort{key[1], key[0]}] = true
+		} else if p.connNumber(key) == 0 {
+			p.conns++
+			p.connNo[key] = p.conns
 		}
+	}
+	if after := d.spec.afterConns; after > 0 && p.connNumber(key) <= after {
+		return pass // AfterConnections: not this one yet
 	}
 	if f.Has(wire.FIN) && d.spec.delayFIN > 0 {
 		cp, via := append([]byte(nil), pkt...), from
