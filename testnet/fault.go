@@ -113,7 +113,8 @@ func DropHandshakeACK(n int) Fault {
 func ResetAfter(n int64) Fault { return faultFunc(func(s *dirSpec) { s.filter.resetAfter = n }) }
 
 // AfterConnections applies faults only to the TCP connections opened
-// across the link after the first n (counted by their SYNs, both ways):
+// across the link after the first n (counted by their SYNs, both ways,
+// from the first Link call with such a fault on the network on):
 // "the third connection loses its FIN". Only the faults that look into
 // TCP segments can tell connections apart — DelayFIN, DropFIN,
 // DropHandshakeACK, ResetAfter — and Link fails the test for others. It

@@ -199,8 +199,7 @@ func (n *Network) hostOfLocked(a netip.Addr) *Host {
 }
 
 // filter decides whether pkt, sent by from, goes on, is dropped or is
-// held; n.mu held. Packets it
-// forges in answer are appended to inject.
+// held; n.mu held. Packets it forges in answer are appended to inject.
 func (n *Network) filter(from *Host, pkt []byte, inject *[]injection) verdict {
 	ip, err := wire.ParseIP(pkt)
 	if err != nil {
@@ -227,6 +226,13 @@ func (n *Network) filter(from *Host, pkt []byte, inject *[]injection) verdict {
 	if err != nil {
 		return pass
 	}
+	return n.tcpFaults(from, to, p, ip, seg, pkt, inject)
+}
+
+// tcpFaults is filter's part for the faults that read TCP segments; n.mu
+// held.
+func (n *Network) tcpFaults(from, to *Host, p *pair, ip wire.IPPacket, seg wire.TCP, pkt []byte, inject *[]injection) verdict {
+	d := p.dir(from, to)
 	key := [2]netip.AddrPort{netip.AddrPortFrom(ip.Src, seg.SrcPort()), netip.AddrPortFrom(ip.Dst, seg.DstPort())}
 	f := seg.Flags()
 	if f.Has(wire.SYN) {
