@@ -170,7 +170,7 @@ func (a *Analyzer) parseIP(p *pkt, ip []byte) (wire.IPPacket, bool) {
 	case errors.Is(err, wire.ErrFragment):
 		a.rep.Counts.Fragments++
 		return ipp, false
-	case errors.Is(err, wire.ErrTruncated) && len(ip) > 0 && len(ip) < 20:
+	case errors.Is(err, wire.ErrTruncated) && len(ip) > 0 && len(ip) < wire.IPv4MinLen:
 		a.rep.Counts.Truncated++
 		return ipp, false
 	default:

@@ -34,6 +34,11 @@ var CloseVariants = []string{"naive", "shutdown", "linger"}
 // lingerTimeout bounds the lingering close's draining reads.
 const lingerTimeout = 2 * time.Second
 
+// recvSize is what an application's recv asks for when it reads
+// whatever came: more than any scenario's message, so one recv takes a
+// whole segment or datagram.
+const recvSize = 512
+
 // thinkTime is how long a client works between sending its request and
 // reading the answer: long enough for everything the server sends at once
 // (reply, FIN, RST) to have arrived, as with the seed's clients.
@@ -50,7 +55,7 @@ func closeAs(c *Conn, variant string) {
 			c.Shutdown()
 		}
 		for {
-			if _, err := c.RecvTimeout(512, lingerTimeout); err != nil {
+			if _, err := c.RecvTimeout(recvSize, lingerTimeout); err != nil {
 				break
 			}
 		}
@@ -112,7 +117,7 @@ func echoOneServer(c *Conn, variant string) {
 // echoServer echoes until end-of-stream or an error.
 func echoServer(c *Conn, variant string) {
 	for {
-		b, err := c.Recv(512)
+		b, err := c.Recv(recvSize)
 		if err != nil {
 			break
 		}
@@ -125,7 +130,7 @@ func echoServer(c *Conn, variant string) {
 
 // discardServer reads until end-of-stream or an error.
 func discardServer(c *Conn, variant string) {
-	readAll(c, 512)
+	readAll(c, recvSize)
 	closeAs(c, variant)
 }
 

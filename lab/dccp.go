@@ -96,18 +96,18 @@ var dccpPrograms = map[string]func(p *Program){
 				p.Note("", fmt.Sprintf("the link from server to client loses everything for %v", lossFor))
 				c.Close()
 			},
-			func(c *Conn) { readAll(c, 512); c.Close() })
+			func(c *Conn) { readAll(c, recvSize); c.Close() })
 	},
 	"dccp-simultaneous-close":     dccpBothClose(true),
 	"dccp-close-crosses-closereq": dccpBothClose(false),
 	"dccp-abort-unread": func(p *Program) {
 		dccpPair(p, stack.DCCPListenOptions{},
-			func(c *Conn) { sendN(c, 3); readAll(c, 512); c.Close() },
+			func(c *Conn) { sendN(c, 3); readAll(c, recvSize); c.Close() },
 			func(c *Conn) {
 				c.h.Sleep(busy)
 				if p.Variant == "fixed" {
 					for range 3 {
-						c.Recv(512)
+						c.Recv(recvSize)
 					}
 				}
 				c.Close()
@@ -156,7 +156,7 @@ func dccpCloseUnread(serverTimewait bool) func(p *Program) {
 	return func(p *Program) {
 		dccpPair(p, stack.DCCPListenOptions{ServerTimewait: serverTimewait},
 			func(c *Conn) { sendN(c, 5); c.Close() },
-			func(c *Conn) { c.h.Sleep(busy); readAll(c, 512); c.Close() })
+			func(c *Conn) { c.h.Sleep(busy); readAll(c, recvSize); c.Close() })
 	}
 }
 

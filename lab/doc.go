@@ -7,7 +7,7 @@
 // and the profiles that change how the stacks behave. Run builds a netsim
 // network with one stack per host, runs the applications with
 // simrun.Runner.Go (one goroutine at a time, in wake order, so the same
-// arguments always give the same run), and fills an internal/trace Trace:
+// arguments always give the same run), and records in its Result:
 //
 //   - every application call with its start, its end and its result, as
 //     the JSON contract spells them (send, recv, close, ...; ok, data, eof,

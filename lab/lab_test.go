@@ -129,7 +129,7 @@ func rsts(tr *trace.Trace) map[string]int {
 }
 
 func TestEchoOneOutcomes(t *testing.T) {
-	naive := run(t, "tcp-echo-one", "naive", "").Trace
+	naive := run(t, "tcp-echo-one", "naive", "").trace
 	if got := outcomes(naive, "client", trace.CallRecv); !slices.Equal(got, []string{"data:h", "reset"}) {
 		t.Errorf("naive: client reads %v; want \"h\" then reset (RFC 2525 §2.17 RST, linux hands over the queued byte first)", got)
 	}
@@ -140,14 +140,14 @@ func TestEchoOneOutcomes(t *testing.T) {
 		!strings.Contains(naive.Verdict.Errors[0].Error, "reset") {
 		t.Errorf("naive: errors %+v; want the client's reset", naive.Verdict.Errors)
 	}
-	shut := run(t, "tcp-echo-one", "shutdown", "").Trace
+	shut := run(t, "tcp-echo-one", "shutdown", "").trace
 	if got := outcomes(shut, "client", trace.CallRecv); !slices.Equal(got, []string{"data:h", "eof"}) {
 		t.Errorf("shutdown: client reads %v; want \"h\" then EOF (FIN before the RST)", got)
 	}
 	if rsts(shut)["server"] == 0 {
 		t.Errorf("shutdown: the close with unread data must still send RST after the FIN")
 	}
-	linger := run(t, "tcp-echo-one", "linger", "").Trace
+	linger := run(t, "tcp-echo-one", "linger", "").trace
 	if got := outcomes(linger, "client", trace.CallRecv); !slices.Equal(got, []string{"data:h", "eof"}) {
 		t.Errorf("linger: client reads %v; want \"h\" then EOF", got)
 	}
@@ -157,21 +157,21 @@ func TestEchoOneOutcomes(t *testing.T) {
 	if linger.Verdict.DataLost || len(linger.Verdict.Errors) != 0 {
 		t.Errorf("linger: verdict %+v; want nothing lost, no error", linger.Verdict)
 	}
-	norst := run(t, "tcp-echo-one", "naive", "no-rst-on-close").Trace
+	norst := run(t, "tcp-echo-one", "naive", "no-rst-on-close").trace
 	if got := outcomes(norst, "client", trace.CallRecv); !slices.Equal(got, []string{"data:h", "eof"}) || len(rsts(norst)) != 0 {
 		t.Errorf("no-rst-on-close: client reads %v, RSTs %v; want \"h\", EOF and no RST", got, rsts(norst))
 	}
 }
 
 func TestPrimesOutcomes(t *testing.T) {
-	linux := run(t, "tcp-primes", "naive", "").Trace
+	linux := run(t, "tcp-primes", "naive", "").trace
 	if got := outcomes(linux, "A", trace.CallRecv); !slices.Equal(got, []string{"data:ERROR\n", "reset"}) {
 		t.Errorf("linux: A reads %v; want ERROR then reset", got)
 	}
 	if linux.Verdict.LostBytes != 12 {
 		t.Errorf("linux: lost %d bytes; want the 12 bytes of three unread numbers", linux.Verdict.LostBytes)
 	}
-	discard := run(t, "tcp-primes", "naive", "discard-on-rst").Trace
+	discard := run(t, "tcp-primes", "naive", "discard-on-rst").trace
 	if got := outcomes(discard, "A", trace.CallRecv); !slices.Equal(got, []string{"reset"}) {
 		t.Errorf("discard-on-rst: A reads %v; want only the reset: the RST discards ERROR", got)
 	}
@@ -181,34 +181,34 @@ func TestPrimesOutcomes(t *testing.T) {
 	if !strings.Contains(discard.Explanation, "discard-on-rst") {
 		t.Errorf("discard-on-rst: the explanation does not name the profile")
 	}
-	six := run(t, "tcp-primes-six", "naive", "").Trace
+	six := run(t, "tcp-primes-six", "naive", "").trace
 	if got := outcomes(six, "A", trace.CallRecv); !slices.Equal(got, []string{"data:OK\n", "reset"}) || six.Verdict.LostBytes != 4 {
 		t.Errorf("six: A reads %v, lost %d; want OK then reset, the sixth number (4 bytes) unread", got, six.Verdict.LostBytes)
 	}
-	linger := run(t, "tcp-primes", "linger", "").Trace
+	linger := run(t, "tcp-primes", "linger", "").trace
 	if len(rsts(linger)) != 0 || linger.Verdict.DataLost {
 		t.Errorf("linger: RSTs %v, verdict %+v; want no RST and nothing lost", rsts(linger), linger.Verdict)
 	}
 }
 
 func TestAlsoCoveredOutcomes(t *testing.T) {
-	abort := run(t, "tcp-linger-zero", "abort", "").Trace
+	abort := run(t, "tcp-linger-zero", "abort", "").trace
 	if got := outcomes(abort, "client", trace.CallRecv); !slices.Equal(got, []string{"data:bye", "reset"}) || abort.Verdict.DataLost {
 		t.Errorf("linger 0: client reads %v, verdict %+v; want bye, reset, nothing lost", got, abort.Verdict)
 	}
-	late := run(t, "tcp-data-after-close", "naive", "").Trace
+	late := run(t, "tcp-data-after-close", "naive", "").trace
 	if rsts(late)["server"] != 1 || late.Verdict.LostBytes != len("late") {
 		t.Errorf("data after close: RSTs %v, lost %d; want one RST from the server and \"late\" lost", rsts(late), late.Verdict.LostBytes)
 	}
 	if got := outcomes(late, "client", trace.CallSend); !slices.Equal(got, []string{"ok", "ok", "reset"}) {
 		t.Errorf("data after close: client's sends %v; want ok, ok, then the reset", got)
 	}
-	fixed := run(t, "tcp-data-after-close", "fixed", "").Trace
+	fixed := run(t, "tcp-data-after-close", "fixed", "").trace
 	if len(rsts(fixed)) != 0 || fixed.Verdict.DataLost {
 		t.Errorf("data after close, fixed: RSTs %v verdict %+v", rsts(fixed), fixed.Verdict)
 	}
 	for _, v := range []string{"naive", "shutdown"} {
-		unsent := run(t, "tcp-close-unsent", v, "").Trace
+		unsent := run(t, "tcp-close-unsent", v, "").trace
 		got := 0
 		for _, e := range unsent.Events {
 			if e.Kind == trace.KindCall && e.Host == "client" && e.Call.Result == trace.ResultData {
@@ -220,11 +220,11 @@ func TestAlsoCoveredOutcomes(t *testing.T) {
 				v, got, len(bigReply), outcomes(unsent, "client", trace.CallRecv))
 		}
 	}
-	lingered := run(t, "tcp-close-unsent", "linger", "").Trace
+	lingered := run(t, "tcp-close-unsent", "linger", "").trace
 	if lingered.Verdict.DataLost || len(rsts(lingered)) != 0 {
 		t.Errorf("close with unsent data, linger: verdict %+v RSTs %v; want the whole reply", lingered.Verdict, rsts(lingered))
 	}
-	half := run(t, "tcp-rst-half-closed", "naive", "").Trace
+	half := run(t, "tcp-rst-half-closed", "naive", "").trace
 	if got := outcomes(half, "client", trace.CallRecv); !slices.Equal(got, []string{"data:h", "reset"}) {
 		t.Errorf("half-closed: client reads %v; want h then reset", got)
 	}
@@ -234,12 +234,12 @@ func TestAlsoCoveredOutcomes(t *testing.T) {
 func TestRunIsDeterministic(t *testing.T) {
 	for _, id := range []string{"tcp-echo-one", "tcp-close-unsent", "tcp-primes"} {
 		a, b := run(t, id, "naive", ""), run(t, id, "naive", "")
-		if trace.Text(a.Trace, trace.TextOptions{}) != trace.Text(b.Trace, trace.TextOptions{}) {
+		if trace.Text(a.trace, trace.TextOptions{}) != trace.Text(b.trace, trace.TextOptions{}) {
 			t.Errorf("%s: two runs drew different diagrams", id)
 		}
 		var ja, jb bytes.Buffer
-		trace.WriteJSON(&ja, a.Trace)
-		trace.WriteJSON(&jb, b.Trace)
+		trace.WriteJSON(&ja, a.trace)
+		trace.WriteJSON(&jb, b.trace)
 		if !bytes.Equal(ja.Bytes(), jb.Bytes()) {
 			t.Errorf("%s: two runs wrote different JSON", id)
 		}
@@ -258,11 +258,11 @@ func TestRunIsDeterministic(t *testing.T) {
 }
 
 func TestDCCPOutcomes(t *testing.T) {
-	naive := run(t, "dccp-close-unread", "naive", "").Trace
+	naive := run(t, "dccp-close-unread", "naive", "").trace
 	if got := outcomes(naive, "client", trace.CallRecv); !slices.Equal(got, []string{"eof"}) || naive.Verdict.LostBytes != 50 {
 		t.Errorf("close-unread naive: client reads %v, lost %d; want only EOF: the Reset erased 5 datagrams (50 bytes)", got, naive.Verdict.LostBytes)
 	}
-	fixed := run(t, "dccp-close-unread", "fixed", "").Trace
+	fixed := run(t, "dccp-close-unread", "fixed", "").trace
 	if got := outcomes(fixed, "client", trace.CallRecv); len(got) != 6 || got[5] != "eof" || fixed.Verdict.DataLost {
 		t.Errorf("close-unread fixed: client reads %v; want five datagrams then EOF (PASSIVE_CLOSE)", got)
 	}
@@ -275,13 +275,13 @@ func TestDCCPOutcomes(t *testing.T) {
 		}
 		return n
 	}
-	pingpong := run(t, "dccp-simultaneous-close", "naive", "").Trace
-	tie := run(t, "dccp-simultaneous-close", "fixed", "").Trace
+	pingpong := run(t, "dccp-simultaneous-close", "naive", "").trace
+	tie := run(t, "dccp-simultaneous-close", "fixed", "").trace
 	if closes(pingpong) < 10 || closes(tie) != 2 {
 		t.Errorf("simultaneous close: %d Close packets without the tie-breaker (want a ping-pong), %d with it (want 2)",
 			closes(pingpong), closes(tie))
 	}
-	abort := run(t, "dccp-abort-unread", "naive", "").Trace
+	abort := run(t, "dccp-abort-unread", "naive", "").trace
 	if len(abort.Verdict.Errors) != 1 || abort.Verdict.Errors[0].Host != "server" {
 		t.Errorf("abort-unread: errors %+v; want the server's read reset once", abort.Verdict.Errors)
 	}
@@ -310,7 +310,7 @@ func TestBacklogRows(t *testing.T) {
 		{"backlog-fin-gone", "vos-17.1", "ok", []string{"eof", "reset"}},
 		{"backlog-fin-gone", "linux", "ok", []string{"eof", "eof"}},
 	} {
-		tr := run(t, c.id, c.prof, "").Trace
+		tr := run(t, c.id, c.prof, "").trace
 		acc := outcomes(tr, "server", trace.CallAccept)
 		reads := outcomes(tr, "server", trace.CallRecv)
 		if len(acc) != 1 || acc[0] != c.accept || !slices.Equal(reads, c.reads) {
@@ -323,7 +323,7 @@ func TestBacklogRows(t *testing.T) {
 // until the client vanishes, and the RST comes from the client's host.
 // backlog-fin-gone: the server's write after EOF draws the RST.
 func TestBacklogGoneWire(t *testing.T) {
-	slow := run(t, "backlog-data-fin-gone", "vos-17.1", "").Trace
+	slow := run(t, "backlog-data-fin-gone", "vos-17.1", "").trace
 	fins := 0
 	for _, e := range slow.Events {
 		if e.Kind == trace.KindPacket && e.Packet.From == "client" && strings.Contains(e.Packet.Kind, "FIN") {
@@ -336,11 +336,11 @@ func TestBacklogGoneWire(t *testing.T) {
 	if slow.Verdict.LostBytes != len("hello") {
 		t.Errorf("vos-17.1 slow reader: lost %d bytes, want \"hello\"", slow.Verdict.LostBytes)
 	}
-	if n := rsts(run(t, "backlog-data-fin-gone", "linux", "").Trace); len(n) != 0 {
+	if n := rsts(run(t, "backlog-data-fin-gone", "linux", "").trace); len(n) != 0 {
 		t.Errorf("linux: RSTs %v, want none (nothing is sent to the vanished client)", n)
 	}
 	for _, v := range []string{"vos-17.1", "linux"} {
-		fin := run(t, "backlog-fin-gone", v, "").Trace
+		fin := run(t, "backlog-fin-gone", v, "").trace
 		if rsts(fin)["client"] != 1 || fin.Verdict.LostBytes != len("late") {
 			t.Errorf("backlog-fin-gone %s: RSTs %v, lost %d; want one RST from the client's host for \"late\"",
 				v, rsts(fin), fin.Verdict.LostBytes)
@@ -360,7 +360,7 @@ func TestBacklogFull(t *testing.T) {
 		}
 		return n
 	}
-	linux := run(t, "backlog-full", "linux", "").Trace
+	linux := run(t, "backlog-full", "linux", "").trace
 	if got := outcomes(linux, "client", trace.CallConnect); !slices.Equal(got, []string{"ok", "ok", "ok", "ok", "ok"}) {
 		t.Errorf("linux: connects %v, want all five through in the end", got)
 	}
@@ -368,16 +368,16 @@ func TestBacklogFull(t *testing.T) {
 		t.Errorf("linux: %d SYNs, %d SYN-ACKs, RSTs %v; want a SYN and a SYN-ACK retransmitted, no RST",
 			count(linux, "client", "SYN"), count(linux, "server", "SYN|ACK"), rsts(linux))
 	}
-	abort := run(t, "backlog-full", "abort-on-overflow", "").Trace
+	abort := run(t, "backlog-full", "abort-on-overflow", "").trace
 	if rsts(abort)["server"] != 1 || !slices.Contains(outcomes(abort, "client", trace.CallRecv), "reset") {
 		t.Errorf("abort-on-overflow: RSTs %v, client reads %v; want one RST and a reset client",
 			rsts(abort), outcomes(abort, "client", trace.CallRecv))
 	}
-	vos := run(t, "backlog-full", "vos-17.1", "").Trace
+	vos := run(t, "backlog-full", "vos-17.1", "").trace
 	if count(vos, "client", "SYN") < 6 || len(rsts(vos)) != 0 {
 		t.Errorf("vos-17.1: %d SYNs, RSTs %v; want retransmitted SYNs, no RST", count(vos, "client", "SYN"), rsts(vos))
 	}
-	legacy := run(t, "backlog-full", "vos-legacy", "").Trace
+	legacy := run(t, "backlog-full", "vos-legacy", "").trace
 	got := outcomes(legacy, "client", trace.CallConnect)
 	refused := 0
 	for _, r := range got {
@@ -394,7 +394,7 @@ func TestBacklogFull(t *testing.T) {
 // retransmitted with doubling intervals until one gets through.
 func TestDCCPActiveCloseBackoff(t *testing.T) {
 	for v, kind := range map[string]string{"naive": "CloseReq", "fixed": "Close"} {
-		tr := run(t, "dccp-active-close", v, "").Trace
+		tr := run(t, "dccp-active-close", v, "").trace
 		var sent []int64
 		lost, arrived := 0, 0
 		for _, e := range tr.Events {
@@ -424,7 +424,7 @@ func TestDCCPActiveCloseBackoff(t *testing.T) {
 // dccp-backlog-full: Reset (Too Busy) refuses the second connect; Linux's
 // errno for it is EUSERS, and the lab records a refusal.
 func TestDCCPBacklogFullRefused(t *testing.T) {
-	tr := run(t, "dccp-backlog-full", "fixed", "").Trace
+	tr := run(t, "dccp-backlog-full", "fixed", "").trace
 	if got := outcomes(tr, "client", trace.CallConnect); !slices.Equal(got, []string{"ok", "refused"}) {
 		t.Errorf("connects %v; want ok, then refused", got)
 	}

@@ -242,5 +242,5 @@ func simPair(cfg LiveConfig, role string) error {
 	if err != nil {
 		return err
 	}
-	return trace.WriteText(cfg.Out, res.Trace, trace.TextOptions{})
+	return res.WriteText(cfg.Out, TextOptions{})
 }

@@ -34,7 +34,7 @@ var (
 // datagrams has no end-of-stream to wait for), then closes.
 func datagramEchoClient(c *Conn, _ string) {
 	c.Send("hello")
-	c.RecvTimeout(512, lingerTimeout)
+	c.RecvTimeout(recvSize, lingerTimeout)
 	c.Close()
 }
 

@@ -13,11 +13,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/teardown-lab/teardown/internal/replay"
 	"github.com/teardown-lab/teardown/internal/trace"
 	"github.com/teardown-lab/teardown/netsim"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+var update = flag.Bool("update", false, "rewrite the goldens under testdata/golden from the current output")
 
 // eachRun runs fn for every runnable scenario in every variant.
 func eachRun(t *testing.T, fn func(t *testing.T, res *Result)) {
@@ -26,7 +27,10 @@ func eachRun(t *testing.T, fn func(t *testing.T, res *Result)) {
 			continue
 		}
 		for _, v := range s.Variants {
-			t.Run(s.ID+"/"+v.Name, func(t *testing.T) { fn(t, run(t, s.ID, v.Name, "")) })
+			t.Run(s.ID+"/"+v.Name, func(t *testing.T) {
+				replay.OnFailure(t)
+				fn(t, run(t, s.ID, v.Name, ""))
+			})
 		}
 	}
 }
@@ -134,7 +138,7 @@ func epochNs(t *testing.T, s string) int64 {
 func TestJSONAgreesWithTsharkTextAndSVG(t *testing.T) {
 	eachRun(t, func(t *testing.T, res *Result) {
 		var js bytes.Buffer
-		if err := trace.WriteJSON(&js, res.Trace); err != nil {
+		if err := res.WriteJSON(&js); err != nil {
 			t.Fatal(err)
 		}
 		rep, err := trace.ReadJSON(&js)
@@ -157,8 +161,8 @@ func TestJSONAgreesWithTsharkTextAndSVG(t *testing.T) {
 				t.Errorf("packet %d: tshark %s, JSON %s", i+1, got, want)
 			}
 		}
-		text := trace.Text(res.Trace, trace.TextOptions{Width: 120, RawSeq: true})
-		svg := string(trace.SVG(res.Trace, trace.SVGOptions{}))
+		text := res.Text(TextOptions{Width: 120, RawSeq: true})
+		svg := string(res.SVG(SVGOptions{}))
 		for _, w := range sent {
 			label := w.Kind + " seq=" + strconv.FormatUint(w.Seq, 10)
 			if w.Dropped {
@@ -176,33 +180,10 @@ func TestJSONAgreesWithTsharkTextAndSVG(t *testing.T) {
 				t.Errorf("the SVG does not draw %s", w.Kind)
 			}
 		}
-		if rep.Verdict.DataLost != res.Trace.Verdict.DataLost || !strings.Contains(text, "Verdict") {
+		if rep.Verdict.DataLost != res.Verdict().DataLost || !strings.Contains(text, "Verdict") {
 			t.Errorf("JSON verdict %+v, text without a verdict section", rep.Verdict)
 		}
 	})
-}
-
-func TestTerminalDiagramGolden(t *testing.T) {
-	for _, c := range []struct{ id, variant string }{
-		{"tcp-echo-one", "naive"}, {"tcp-echo-one", "linger"}, {"tcp-primes", "naive"},
-	} {
-		t.Run(c.id+"-"+c.variant, func(t *testing.T) {
-			got := trace.Text(run(t, c.id, c.variant, "").Trace, trace.TextOptions{})
-			path := filepath.Join("testdata", c.id+"-"+c.variant+".golden")
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./lab -run Golden -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("diagram differs from %s (rerun with -update if the change is intended):\n%s", path, got)
-			}
-		})
-	}
 }
 
 // The SVG of a real run renders with rsvg-convert into a PNG that is not
@@ -213,7 +194,7 @@ func TestSVGRendersWithRsvg(t *testing.T) {
 		t.Skip("SKIPPING: rsvg-convert not found: apt-get install librsvg2-bin (CI does)")
 	}
 	for _, id := range []string{"tcp-echo-one", "tcp-close-unsent"} {
-		svg := trace.SVG(run(t, id, "naive", "").Trace, trace.SVGOptions{})
+		svg := run(t, id, "naive", "").SVG(SVGOptions{})
 		cmd := exec.Command(bin, "--format", "png")
 		cmd.Stdin = bytes.NewReader(svg)
 		var stderr bytes.Buffer

@@ -48,17 +48,18 @@ type Options struct {
 	Latency time.Duration
 }
 
-// Result is one replayed run.
+// Result is one replayed run. Text, SVG and WriteJSON render its record;
+// Verdict and Explanation say what it cost and why.
 type Result struct {
 	Scenario *Scenario
 	Variant  Variant
 	Profile  profile.Profile
-	// Trace is the record: render it with trace.Text, trace.SVG and
-	// trace.WriteJSON.
-	Trace *trace.Trace
 	// Pcap is the capture of the run (LINKTYPE_RAW, ns timestamps): every
 	// packet as its sender offered it to the link.
 	Pcap []byte
+
+	// trace is the record the methods render.
+	trace *trace.Trace
 }
 
 // Program is what a scenario's code sees: the two hosts and a way to
@@ -200,7 +201,7 @@ func runScenario(sc *Scenario, v Variant, prof profile.Profile, opt Options) (*R
 	if err := tr.Validate(); err != nil {
 		return nil, fmt.Errorf("lab: %s/%s recorded an inconsistent trace: %w", sc.ID, v.Name, err)
 	}
-	return &Result{Scenario: sc, Variant: v, Profile: prof, Trace: tr, Pcap: capture.Bytes()}, nil
+	return &Result{Scenario: sc, Variant: v, Profile: prof, Pcap: capture.Bytes(), trace: tr}, nil
 }
 
 // drive runs the simulation until the applications have returned and the

@@ -2,6 +2,8 @@ package netsim
 
 import (
 	"net/netip"
+
+	"github.com/teardown-lab/teardown/internal/wire"
 )
 
 // Node is a place packets can be: a *Host or a *Switch.
@@ -39,12 +41,12 @@ func dstAddr(pkt []byte) (netip.Addr, bool) {
 	}
 	switch pkt[0] >> 4 {
 	case 4:
-		if len(pkt) < 20 {
+		if len(pkt) < wire.IPv4MinLen {
 			return netip.Addr{}, false
 		}
 		return netip.AddrFrom4([4]byte(pkt[16:20])), true
 	case 6:
-		if len(pkt) < 40 {
+		if len(pkt) < wire.IPv6HeaderLen {
 			return netip.Addr{}, false
 		}
 		return netip.AddrFrom16([16]byte(pkt[24:40])), true

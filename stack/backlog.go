@@ -1,238 +1,136 @@
 package stack
 
 import (
-	"time"
+	"sync"
 
-	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/seqnum"
 	"github.com/teardown-lab/teardown/internal/tcp"
 	"github.com/teardown-lab/teardown/internal/wire"
 )
 
-// The listen backlog (docs/scenarios.md, seed 003): a SYN queue of half-open requests
-// and an accept queue of established connections, with the behaviours of
-// profile.Profile that real systems differ on.
-
-// synackRetries is how often a SYN-ACK is retransmitted before the
-// half-open connection is given up (Linux tcp_synack_retries).
-const synackRetries = 5
-
-// cookieWindow is how long after the last SYN cookie an unmatched ACK is
-// still checked as a cookie (Linux: tcp_synq_no_recent_overflow, two
-// cookie periods); other ACKs are answered with RST at once.
-const cookieWindow = 2 * time.Minute
+// The listen backlog (docs/backlog.md; docs/scenarios.md, seed 003) is
+// tcp.Listener: its SYN queue, accept queue, SYN cookies and the
+// profile's rules are decided there, sans-I/O. What is here is the host's
+// part: the listener's lock, its timer, computing ISNs, making the Conn of
+// a completed handshake, writing the listener's segments and waking
+// Accept.
 
 // handleSegment takes a segment for the listening port that matched no
-// connection: RFC 9293 §3.10.7.2 (LISTEN) and, for a queued half-open
-// request, §3.10.7.4 in SYN-RECEIVED.
+// connection (RFC 9293 §3.10.7.2, LISTEN, or a queued half-open request).
 func (l *TCPListener) handleSegment(tuple fourTuple, seg *tcp.Segment) {
-	l.mu.Lock()
-	e := l.syn.lookup(tuple)
-	l.mu.Unlock()
-	switch {
-	case e != nil:
-		l.handleHalfOpen(tuple, seg)
-	case seg.Flags.Has(wire.RST): // an RST to a listener is ignored
-	case seg.Flags.Has(wire.ACK):
-		l.handleBareACK(tuple, seg)
-	case seg.Flags.Has(wire.SYN):
-		l.handleSYN(tuple, seg, l.s.isn.ISN(l.s.clk.Now(), tuple.local, tuple.remote))
+	var iss seqnum.V32
+	if seg.Flags&(wire.SYN|wire.ACK|wire.RST) == wire.SYN { // may be queued
+		iss = l.s.isn.ISN(l.s.clk.Now(), tuple.local, tuple.remote)
 	}
-	// no SYN, no ACK, no RST: drop
+	l.handleSYN(tuple, seg, iss)
 }
 
-// handleSYN queues a SYN with initial sequence number iss, or answers it
-// with a cookie, or drops or refuses it, as the backlog and the profile
-// decide (RFC 9293 §3.10.7.2 "fourth check for a SYN"; RFC 4987).
+// handleSYN hands seg to the core, with iss the initial sequence number
+// for it should it be queued; deliverTCP calls it directly with the ISS of
+// a SYN that reincarnates a connection in TIME-WAIT.
 func (l *TCPListener) handleSYN(tuple fourTuple, seg *tcp.Segment, iss seqnum.V32) {
 	now := l.s.clk.Now()
 	l.mu.Lock()
-	l.synLocked(now, tuple, seg, iss)
+	req, done := l.core.HandleSegment(now, tcp.Tuple{Local: tuple.local, Remote: tuple.remote}, seg, iss)
+	l.collect()
 	l.mu.Unlock()
 	l.out.flush(&l.mu)
-}
-
-func (l *TCPListener) synLocked(now clock.Instant, tuple fourTuple, seg *tcp.Segment, iss seqnum.V32) {
-	if l.closed {
-		l.rst(tuple, seg)
-		return
-	}
-	l.stats.SYNsReceived++
-	if e := l.syn.lookup(tuple); e != nil {
-		// A retransmitted SYN: our SYN-ACK was lost (Linux resends it).
-		if e.answered && seg.Seq == e.req.IRS {
-			l.sendSYNACK(now, e, false)
-		}
-		return
-	}
-	cfg := l.s.tcpConfig(tuple.local.Addr())
-	switch {
-	case !l.prof.SeparateSYNQueue:
-		// One backlog counts half-open and queued connections alike.
-		if l.syn.used+len(l.building)+len(l.acceptQ) >= l.backlog || l.syn.full() {
-			l.refuse(tuple, seg)
-			return
-		}
-	case l.acceptFull():
-		// Linux drops a SYN while the accept queue is full, cookies or not
-		// (tcp_conn_request: ListenOverflows).
-		l.stats.AcceptOverflows++
-		l.refuse(tuple, seg)
-		return
-	case l.syn.full():
-		if !l.prof.SYNCookies || l.opts.NoSYNCookies {
-			l.refuse(tuple, seg)
-			return
-		}
-		req, tsVal := l.jar.Make(now, cfg, tuple.local, tuple.remote, seg)
-		var out tcp.Segment
-		req.FillSYNACK(cfg, tsVal, &out)
-		if l.out.emit(tuple, &out) {
-			l.stats.CookiesSent++
-			l.lastCookie = now
-		}
-		return
-	}
-	req := tcp.NewRequest(cfg, iss, l.jar.TSOffset(tuple.local, tuple.remote), seg)
-	e := l.syn.add(tuple, req)
-	if l.prof.SYNACKBeforeAccept {
-		l.sendSYNACK(now, e, false)
-	}
-	// else: the SYN waits, unanswered, until Accept takes it (vos-legacy).
-}
-
-// refuse drops a SYN that found the backlog full, or answers it with RST
-// under RSTOnFullBacklog (the seed: "once the backlog queue filled STCP
-// would send a reset in response to a connection request").
-func (l *TCPListener) refuse(tuple fourTuple, seg *tcp.Segment) {
-	l.stats.SYNsDropped++
-	if l.prof.RSTOnFullBacklog {
-		l.rst(tuple, seg)
+	if done {
+		l.establish(tuple, &req, seg)
 	}
 }
 
-// acceptFull reports whether the accept queue is full (connections whose
-// final ACK is being processed count as queued).
-func (l *TCPListener) acceptFull() bool {
-	n := len(l.acceptQ) + len(l.building)
-	if l.prof.AcceptQueueExtraSlot {
-		return n > l.backlog // Linux sk_acceptq_is_full
+// collect takes what the core produced, with l.mu held: its segments into
+// the out queue, a wake-up for Accept, the timer re-armed lazily (only
+// when the deadline comes earlier than the armed one).
+func (l *TCPListener) collect() {
+	var t tcp.Tuple
+	var seg tcp.Segment
+	for l.core.NextSegment(&t, &seg) {
+		l.out.emit(fourTuple{t.Local, t.Remote}, &seg)
 	}
-	return n >= l.backlog
-}
-
-// rst queues the RFC 9293 §3.10.7.1 answer to seg.
-func (l *TCPListener) rst(tuple fourTuple, seg *tcp.Segment) {
-	if r, ok := tcp.RSTFor(seg); ok && l.out.emit(tuple, &r) {
-		l.stats.RSTsSent++
-	}
-}
-
-// sendSYNACK sends (or resends) e's SYN-ACK and arms its retransmission:
-// 1 s (RTOInitial) doubling per timeout, as Linux's request timer.
-func (l *TCPListener) sendSYNACK(now clock.Instant, e *halfOpen, byTimer bool) {
-	cfg := l.s.tcpConfig(e.tuple.local.Addr())
-	var out tcp.Segment
-	e.req.FillSYNACK(cfg, e.req.SYNACKTSVal(now), &out)
-	if !l.out.emit(e.tuple, &out) {
-		return
-	}
-	l.stats.SYNACKsSent++
-	if e.answered {
-		l.stats.SYNACKRetransmits++
-		e.req.Retransmitted = true
-	} else {
-		e.answered = true
-		e.req.SentAt = now
-		e.deadline = now.Add(l.rtoInitial())
-	}
-	if byTimer {
-		e.timeouts++
-		e.deadline = now.Add(min(l.rtoInitial()<<e.timeouts, l.rtoMax()))
-	}
-	l.arm(e.deadline)
-}
-
-func (l *TCPListener) rtoInitial() time.Duration {
-	if d := l.s.tcpOpts.RTOInitial; d > 0 {
-		return d
-	}
-	return time.Second
-}
-
-func (l *TCPListener) rtoMax() time.Duration {
-	if d := l.s.tcpOpts.RTOMax; d > 0 {
-		return d
-	}
-	return 120 * time.Second
-}
-
-// arm makes the listener's timer fire no later than at.
-func (l *TCPListener) arm(at clock.Instant) {
-	if at.IsZero() || l.closed {
-		return
-	}
-	if l.armed.IsZero() || at.Before(l.armed) {
-		l.armed = at
-		l.timer.Reset(at)
+	l.wakeAcceptors()
+	if d := l.core.NextDeadline(); !d.IsZero() && !l.closed && (l.armed.IsZero() || d.Before(l.armed)) {
+		l.armed = d
+		l.timer.Reset(d)
 	}
 }
 
-// onTimer retransmits the SYN-ACKs that are due and gives up requests
-// that ran out of retransmissions (silently, as Linux's request timer).
+// wakeAcceptors wakes the blocked Accept calls if the core says there is
+// something for them.
+func (l *TCPListener) wakeAcceptors() {
+	if l.core.TakeEvents() != 0 {
+		l.acceptors.wakeAll(l.s.sched)
+	}
+}
+
+// onTimer is the listener's timer: SYN-ACK retransmissions are due.
 func (l *TCPListener) onTimer() {
 	l.mu.Lock()
-	now := l.s.clk.Now()
 	l.armed = 0
-	var next clock.Instant
-	gaveUp := false
-	for i := range l.syn.slots {
-		e := &l.syn.slots[i]
-		if !e.used || e.deadline.IsZero() {
-			continue
-		}
-		if now.Before(e.deadline) {
-			if next.IsZero() || e.deadline.Before(next) {
-				next = e.deadline
-			}
-			continue
-		}
-		if e.timeouts >= synackRetries {
-			l.stats.RequestsExpired++
-			l.syn.remove(e)
-			gaveUp = true
-			continue
-		}
-		l.sendSYNACK(now, e, true)
-		if next.IsZero() || e.deadline.Before(next) {
-			next = e.deadline
-		}
-	}
-	l.arm(next)
-	if gaveUp && !l.prof.SYNACKBeforeAccept {
-		l.acceptors.wakeAll(l.s.sched) // Accept answers the next SYN
-	}
+	l.core.HandleTimer(l.s.clk.Now())
+	l.collect()
 	l.mu.Unlock()
 	l.out.flush(&l.mu)
 }
 
-// answerOldest is Accept under a profile without SYNACKBeforeAccept: if no
-// handshake started by Accept is under way, answer the oldest queued SYN.
-func (l *TCPListener) answerOldest() {
-	var oldest *halfOpen
-	for i := range l.syn.slots {
-		e := &l.syn.slots[i]
-		if !e.used {
-			continue
-		}
-		if e.answered {
-			return
-		}
-		if oldest == nil || e.arrival < oldest.arrival {
-			oldest = e
-		}
+// establish makes the connection of a request whose handshake the segment
+// seg completes, and hands seg to it: the core takes it from SYN-RECEIVED
+// to ESTABLISHED and processes its data and FIN; the connection then
+// joins the accept queue (connEvent).
+func (l *TCPListener) establish(tuple fourTuple, req *tcp.Request, seg *tcp.Segment) {
+	s := l.s
+	now := s.clk.Now()
+	s.mu.Lock()
+	if _, taken := s.conns[tuple]; taken || s.closed {
+		s.mu.Unlock()
+		return
 	}
-	if oldest != nil {
-		l.sendSYNACK(l.s.clk.Now(), oldest, false)
+	c := s.newConn(tuple, func(cfg *tcp.Config) *tcp.Conn { return tcp.NewFromRequest(now, cfg, req) })
+	s.conns[tuple] = c
+	s.mu.Unlock()
+
+	l.mu.Lock()
+	l.core.Joining(c)
+	l.mu.Unlock()
+	c.mu.Lock()
+	c.listener = l
+	c.core.HandleSegment(now, seg)
+	c.process()
+	c.mu.Unlock()
+}
+
+// connEvent is called (with c.mu held) when a connection of the listener
+// is established, or ends, before Accept took it.
+func (l *TCPListener) connEvent(c *TCPConn, ev tcp.Events) {
+	const ended = tcp.EventReset | tcp.EventTimeout | tcp.EventClosed
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.core.ConnChanged(c, ev&tcp.EventEstablished != 0, ev&ended != 0) {
+		c.listener = nil
 	}
+	l.wakeAcceptors()
+}
+
+// outQueue holds the packets a listener sends (SYN-ACKs, RSTs) until they
+// are written with the listener's lock released (see txQueue).
+type outQueue struct {
+	s *Stack
+	txQueue
+}
+
+func (o *outQueue) init(s *Stack) { o.s = s }
+
+// emit encodes seg from tuple.local to tuple.remote into a buffer and
+// queues it. The caller holds the listener's lock.
+func (o *outQueue) emit(tuple fourTuple, seg *tcp.Segment) {
+	o.queueTCP(o.s, tuple, seg)
+}
+
+// flush writes the queued packets; call it without mu held. One caller at
+// a time writes, the others leave their packets to it.
+func (o *outQueue) flush(mu *sync.Mutex) {
+	mu.Lock()
+	defer mu.Unlock()
+	o.writeOut(o.s, mu)
 }

@@ -8,16 +8,20 @@ import (
 	"github.com/teardown-lab/teardown/stack"
 )
 
-// sinkLink is a link that swallows what the stack sends.
-type sinkLink struct{ sent int }
+// sinkLink is a link that swallows what the stack sends and hands the
+// test the stack's receiver.
+type sinkLink struct {
+	sent int
+	r    link.Receiver
+}
 
 func (s *sinkLink) MTU() int { return 1500 }
 func (s *sinkLink) WritePackets(pkts [][]byte) (int, error) {
 	s.sent += len(pkts)
 	return len(pkts), nil
 }
-func (s *sinkLink) Attach(link.Receiver) {}
-func (s *sinkLink) Close() error         { return nil }
+func (s *sinkLink) Attach(r link.Receiver) { s.r = r }
+func (s *sinkLink) Close() error           { return nil }
 
 // fullListener returns a stack whose listener (backlog 16) has a full SYN
 // queue of spoofed requests, and a function delivering the i-th further
@@ -39,7 +43,7 @@ func fullListener(tb testing.TB, opts stack.ListenOptions) (*stack.TCPListener, 
 	pkts := make([][]byte, 1)
 	deliver := func(i int) {
 		pkts[0] = spoofedSYN(buf, i, dst)
-		s.DeliverPackets(pkts)
+		sink.r.DeliverPackets(pkts)
 	}
 	for i := range 16 {
 		deliver(i)

@@ -29,13 +29,12 @@ import (
 // side (10.77.0.1), our stack as a client on the other (10.77.0.2), every
 // packet of our side captured by a pcap Tap.
 type kernelNet struct {
-	ns             *netns.NS
-	kernel, ours   netip.Addr
-	client         *stack.Stack
-	capMu          sync.Mutex
-	capture        bytes.Buffer
-	nextPort       uint16
-	clientRTOStart time.Duration
+	ns           *netns.NS
+	kernel, ours netip.Addr
+	client       *stack.Stack
+	capMu        sync.Mutex
+	capture      bytes.Buffer
+	nextPort     uint16
 }
 
 // lockedWriter serializes the Tap's writes (both directions write).

@@ -114,8 +114,8 @@ func (c *TCPConn) report(drained int) CloseReport {
 // sending after ctx ends. The report says how it ended; the error is
 // ctx's if it ran out first, or the connection's error.
 func (c *TCPConn) GracefulClose(ctx context.Context) (CloseReport, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.lock()
+	defer c.unlock()
 	now := c.s.clk.Now()
 	if err := c.core.CloseWrite(now); err != nil && c.core.Err() != nil {
 		c.process()
@@ -142,17 +142,16 @@ func (c *TCPConn) GracefulClose(ctx context.Context) (CloseReport, error) {
 			}
 			break
 		}
-		ctxErr = block(&c.mu, c.readers.add(), c.s.sched, ctx)
+		ctxErr = c.wait(&c.readers, ctx)
 	}
 	// Wait until what we sent, FIN included, is acknowledged.
 	for ctxErr == nil && connErr == nil && !c.core.AllAcked() && c.core.State() != tcp.Closed {
-		ctxErr = block(&c.mu, c.acked.add(), c.s.sched, ctx)
+		ctxErr = c.wait(&c.closing, ctx)
 	}
 	c.closed = true
 	c.core.Close(c.s.clk.Now())
 	c.process()
-	c.readers.wakeAll(c.s.sched)
-	c.writers.wakeAll(c.s.sched)
+	c.wake(wakeReaders | wakeWriters)
 	r := c.report(drained)
 	switch {
 	case ctxErr != nil:
@@ -169,7 +168,7 @@ func (c *TCPConn) GracefulClose(ctx context.Context) (CloseReport, error) {
 // Report returns how the connection ended so far (see CloseReport); it can
 // be called at any time, also after Close.
 func (c *TCPConn) Report() CloseReport {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.lock()
+	defer c.unlock()
 	return c.report(0)
 }

@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"sync"
 	"time"
 
-	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/dccp"
-	"github.com/teardown-lab/teardown/profile"
 )
 
 // DCCPOptions configure a DCCP connection (DialDCCP). Zero values mean
@@ -38,9 +35,9 @@ type DCCPOptions struct {
 	// MaxPacketSize is the largest DCCP packet, header included (the MPS
 	// of §14); default the link MTU less the IP header.
 	MaxPacketSize int
-	// MSL is the maximum segment lifetime; TIMEWAIT lasts 2 MSL (§8.3).
-	// Default 30 s, so TIMEWAIT lasts 60 s like Linux's DCCP_TIMEWAIT_LEN
-	// (the RFC's MSL is 2 minutes).
+	// MSL is the maximum segment lifetime; TIMEWAIT lasts 2 MSL (RFC 4340
+	// §8.3). Default 30 s, so TIMEWAIT lasts 60 s like Linux's
+	// DCCP_TIMEWAIT_LEN (the RFC's MSL is 2 minutes: a 4-minute TIMEWAIT).
 	MSL time.Duration
 	// RequestRetries and CloseRetries bound the Request and the
 	// Close/CloseReq retransmissions (defaults 6 and 15, Linux's
@@ -56,37 +53,14 @@ type DCCPOptions struct {
 // of the stack's profile (PASSIVE_CLOSE, PASSIVE_CLOSEREQ, tie-breaker,
 // abort on unread data).
 type DCCPConn struct {
-	s     *Stack
-	tuple fourTuple
-
-	mu   sync.Mutex
+	sock // lock, waiters, deadlines, timer, output (sock.go)
 	core *dccp.Conn
-
-	timer clock.Timer
-	armed clock.Instant
-
-	txQueue
-
-	readers, writers, opened, ended waitq
-
-	readDeadline, writeDeadline deadline
 
 	listener       *DCCPListener // until accepted
 	queueFullError bool
-	closed, gone   bool
-	pkt            dccp.Packet
-	optBuf         []byte
+	pkt            dccp.Packet // the packet being encoded
+	optBuf         []byte      // its options, reused
 	read, written  uint64
-}
-
-// dccpBehaviour maps a profile's DCCP fields to the core's Behaviour.
-func dccpBehaviour(p profile.Profile) dccp.Behaviour {
-	return dccp.Behaviour{
-		Name:               p.Name,
-		PassiveCloseStates: p.DCCPPassiveCloseStates,
-		TieBreaker:         p.DCCPCloseTieBreaker,
-		AbortOnUnread:      p.DCCPAbortOnUnread,
-	}
 }
 
 // dccpConfig builds the core's configuration for a connection from local.
@@ -98,33 +72,24 @@ func (s *Stack) dccpConfig(local netip.Addr, o DCCPOptions) dccp.Config {
 			mps = s.mtu - 40
 		}
 	}
-	if o.MSL == 0 {
-		o.MSL = 30 * time.Second
-	}
 	return dccp.Config{
-		Behaviour: dccpBehaviour(s.prof), ServiceCode: o.Service, CCID: uint8(o.CCID),
+		Profile: s.prof, ServiceCode: o.Service, CCID: uint8(o.CCID),
 		MSL: o.MSL, MaxPacketSize: mps, SendQueueLen: o.SendQueueLen, RecvQueueLen: o.RecvQueueLen,
 		SequenceWindow: o.SequenceWindow, RequestRetries: o.RequestRetries, CloseRetries: o.CloseRetries,
+		RecordStates: s.onState != nil,
 	}
 }
 
 // newDCCPConn makes the socket for tuple; mk builds the core from the
-// configuration with the trace hook set, or returns nil (then so does
-// newDCCPConn). The caller registers the socket.
+// configuration, or returns nil (then so does newDCCPConn). The caller
+// registers the socket.
 func (s *Stack) newDCCPConn(tuple fourTuple, cfg dccp.Config, mk func(dccp.Config) *dccp.Conn) *DCCPConn {
-	if s.onState != nil {
-		hook := s.onState
-		cfg.Trace = func(now clock.Instant, from, to dccp.State, why string) {
-			hook(now, tuple.local, tuple.remote, from.String(), to.String(), why)
-		}
-	}
 	core := mk(cfg)
 	if core == nil {
 		return nil
 	}
-	c := &DCCPConn{s: s, tuple: tuple, core: core}
-	c.timer = s.clk.NewTimer(c.onTimer)
-	s.opened.Add(1)
+	c := &DCCPConn{core: core}
+	c.init(s, tuple, c)
 	return c
 }
 
@@ -170,23 +135,19 @@ func (s *Stack) DialDCCP(ctx context.Context, remote netip.AddrPort, opts DCCPOp
 	t.conns[tuple] = c
 	t.mu.Unlock()
 
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.process()
-	for {
-		st := c.core.State()
+	err := c.handshake(ctx, func() (bool, error) {
 		switch {
 		case c.core.Done():
-			return nil, c.opError("dial", c.endError())
-		case st >= dccp.PartOpen:
-			return c, nil
+			return true, c.endError()
+		case c.core.State() >= dccp.PartOpen:
+			return true, nil
 		}
-		if err := block(&c.mu, c.opened.add(), s.sched, ctx); err != nil {
-			c.core.Abort(s.clk.Now())
-			c.process()
-			return nil, c.opError("dial", err)
-		}
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return c, nil
 }
 
 // endError says why a connection ended, for calls that cannot return
@@ -195,17 +156,13 @@ func (c *DCCPConn) endError() error {
 	sum := c.core.Summary()
 	switch sum.How {
 	case dccp.ResetReceived:
-		return &DCCPResetError{Code: sum.Code}
+		return &DCCPResetError{Code: DCCPResetCode(sum.Code)}
 	case dccp.GaveUp:
 		return ErrTimedOut
 	case dccp.ResetSent:
 		return ErrAborted
 	}
 	return ErrNotConnected
-}
-
-func (c *DCCPConn) opError(op string, err error) error {
-	return &net.OpError{Op: op, Net: "dccp", Source: dccpAddr(c.tuple.local), Addr: dccpAddr(c.tuple.remote), Err: err}
 }
 
 // DCCPAddr is the address of a DCCP endpoint (net.Addr, network "dccp").
@@ -219,45 +176,28 @@ func (a DCCPAddr) Network() string { return "dccp" }
 // String returns "ip:port".
 func (a DCCPAddr) String() string { return netip.AddrPort(a).String() }
 
-// LocalAddr returns the local address (a DCCPAddr).
-func (c *DCCPConn) LocalAddr() net.Addr { return dccpAddr(c.tuple.local) }
-
-// RemoteAddr returns the peer's address (a DCCPAddr).
-func (c *DCCPConn) RemoteAddr() net.Addr { return dccpAddr(c.tuple.remote) }
-
-// LocalAddrPort returns the local address.
-func (c *DCCPConn) LocalAddrPort() netip.AddrPort { return c.tuple.local }
-
-// RemoteAddrPort returns the peer's address.
-func (c *DCCPConn) RemoteAddrPort() netip.AddrPort { return c.tuple.remote }
-
-// State returns the connection state in RFC 4340's spelling ("OPEN",
-// "PARTOPEN", "TIMEWAIT") or the seed's ("PASSIVE_CLOSE").
-func (c *DCCPConn) State() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.core.State().String()
-}
+// netAddr is an endpoint as a DCCPAddr.
+func (c *DCCPConn) netAddr(a netip.AddrPort) net.Addr { return dccpAddr(a) }
 
 // MaxDatagram returns the largest datagram Write accepts now.
 func (c *DCCPConn) MaxDatagram() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.lock()
+	defer c.unlock()
 	return c.core.MaxPayload()
 }
 
 // ServiceCode returns the connection's service code.
 func (c *DCCPConn) ServiceCode() uint32 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.lock()
+	defer c.unlock()
 	return c.core.ServiceCode()
 }
 
 // Stats returns the connection's counters.
-func (c *DCCPConn) Stats() dccp.Counters {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.core.Counters()
+func (c *DCCPConn) Stats() DCCPCounters {
+	c.lock()
+	defer c.unlock()
+	return DCCPCounters(c.core.Counters())
 }
 
 // Read reads one datagram into p (the rest of a longer datagram is
@@ -267,8 +207,9 @@ func (c *DCCPConn) Stats() dccp.Counters {
 // returns io.EOF; after a reset, the queued datagrams first (under the
 // linux profile), then a DCCPResetError (ECONNRESET for Aborted).
 func (c *DCCPConn) Read(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.lock()
+	c.inRead++
+	defer c.unlockFrom(&c.inRead)
 	for {
 		n, err := c.core.Read(c.s.clk.Now(), p)
 		switch {
@@ -281,10 +222,9 @@ func (c *DCCPConn) Read(p []byte) (int, error) {
 		case !errors.Is(err, dccp.ErrWouldBlock):
 			return 0, c.opError("read", mapDCCPError(err))
 		}
-		if c.readDeadline.expired(c.s.clk.Now()) {
-			return 0, c.opError("read", errDeadline)
+		if err := c.waitRead(); err != nil {
+			return 0, c.opError("read", err)
 		}
-		block(&c.mu, c.readers.add(), c.s.sched, nil) //nolint:errcheck // no context
 	}
 }
 
@@ -294,8 +234,9 @@ func (c *DCCPConn) Read(p []byte) (int, error) {
 // or, with DCCPOptions.QueueFullError, fails at once with ErrWouldBlock.
 // After the peer closed it fails with ErrBrokenPipe.
 func (c *DCCPConn) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.lock()
+	c.inWrite++
+	defer c.unlockFrom(&c.inWrite)
 	for {
 		err := c.core.Write(c.s.clk.Now(), p)
 		switch {
@@ -313,10 +254,9 @@ func (c *DCCPConn) Write(p []byte) (int, error) {
 		default:
 			return 0, c.opError("write", mapDCCPError(err))
 		}
-		if c.writeDeadline.expired(c.s.clk.Now()) {
-			return 0, c.opError("write", errDeadline)
+		if err := c.waitWrite(); err != nil {
+			return 0, c.opError("write", err)
 		}
-		block(&c.mu, c.writers.add(), c.s.sched, nil) //nolint:errcheck // no context
 	}
 }
 
@@ -327,8 +267,8 @@ func (c *DCCPConn) Write(p []byte) (int, error) {
 // the queued datagrams are sent, Close (client, or server with
 // ServerTimewait) or CloseReq (server), retransmitted until answered.
 func (c *DCCPConn) Close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.lock()
+	defer c.unlock()
 	c.closeLocked()
 	return nil
 }
@@ -340,18 +280,17 @@ func (c *DCCPConn) closeLocked() {
 	c.closed = true
 	c.core.Close(c.s.clk.Now())
 	c.process()
-	c.readers.wakeAll(c.s.sched)
-	c.writers.wakeAll(c.s.sched)
+	c.wake(wakeReaders | wakeWriters)
 }
 
 // CloseAndWait closes the connection and waits until it ended (CLOSED or
 // TIMEWAIT) or ctx ends, then returns the close report.
 func (c *DCCPConn) CloseAndWait(ctx context.Context) (DCCPCloseReport, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.lock()
+	defer c.unlock()
 	c.closeLocked()
 	for !c.core.Done() {
-		if err := block(&c.mu, c.ended.add(), c.s.sched, ctx); err != nil {
+		if err := c.wait(&c.closing, ctx); err != nil {
 			return c.report(), err
 		}
 	}
@@ -362,40 +301,5 @@ func (c *DCCPConn) CloseAndWait(ctx context.Context) (DCCPCloseReport, error) {
 // both queues.
 func (c *DCCPConn) Abort() error {
 	c.abort()
-	return nil
-}
-
-func (c *DCCPConn) abort() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.closed = true
-	c.core.Abort(c.s.clk.Now())
-	c.process()
-	c.readers.wakeAll(c.s.sched)
-	c.writers.wakeAll(c.s.sched)
-	c.opened.wakeAll(c.s.sched)
-	c.ended.wakeAll(c.s.sched)
-}
-
-// SetDeadline sets the read and write deadlines.
-func (c *DCCPConn) SetDeadline(t time.Time) error {
-	c.SetReadDeadline(t)
-	return c.SetWriteDeadline(t)
-}
-
-// SetReadDeadline sets the deadline for Read on the stack's clock; a zero
-// t means none.
-func (c *DCCPConn) SetReadDeadline(t time.Time) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.readDeadline.set(c.s, &c.mu, &c.readers, t)
-	return nil
-}
-
-// SetWriteDeadline sets the deadline for Write; a zero t means none.
-func (c *DCCPConn) SetWriteDeadline(t time.Time) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.writeDeadline.set(c.s, &c.mu, &c.writers, t)
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"syscall"
 
 	"github.com/teardown-lab/teardown/internal/dccp"
-	"github.com/teardown-lab/teardown/internal/wire"
 )
 
 // Errors of DCCP sockets, beyond those TCP shares (ErrConnReset,
@@ -50,7 +49,7 @@ func (e *DCCPTooBigError) Unwrap() error { return syscall.EMSGSIZE }
 // sentinel and the errno.
 type DCCPResetError struct {
 	// Code is the Reset code received (RFC 4340 §5.6).
-	Code wire.DCCPResetCode
+	Code DCCPResetCode
 }
 
 // Error names the code.
@@ -61,15 +60,15 @@ func (e *DCCPResetError) Unwrap() error { return resetSentinel(e.Code) }
 
 // resetSentinel maps a Reset code to the stack's error, as Linux's
 // dccp_reset_code_convert maps it to an errno.
-func resetSentinel(code wire.DCCPResetCode) error {
+func resetSentinel(code DCCPResetCode) error {
 	switch code {
-	case wire.DCCPResetNoConnection, wire.DCCPResetConnectionRefused:
+	case DCCPResetNoConnection, DCCPResetConnectionRefused:
 		return ErrConnRefused
-	case wire.DCCPResetBadServiceCode:
+	case DCCPResetBadServiceCode:
 		return ErrBadServiceCode
-	case wire.DCCPResetTooBusy:
+	case DCCPResetTooBusy:
 		return ErrTooBusy
-	case wire.DCCPResetPacketError, wire.DCCPResetOptionError, wire.DCCPResetMandatoryError:
+	case DCCPResetPacketError, DCCPResetOptionError, DCCPResetMandatoryError:
 		return ErrProtocol
 	}
 	return ErrConnReset
@@ -82,7 +81,7 @@ func mapDCCPError(err error) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &re):
-		return &DCCPResetError{Code: re.Code}
+		return &DCCPResetError{Code: DCCPResetCode(re.Code)}
 	case errors.Is(err, dccp.ErrQueueFull):
 		return ErrWouldBlock
 	case errors.Is(err, dccp.ErrTimeout):

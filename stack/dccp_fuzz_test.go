@@ -38,7 +38,7 @@ func FuzzDCCPDeliver(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer s.CloseDCCP()
+		defer s.Close()
 		if _, err := s.ListenDCCP(dccpPort, stack.DCCPListenOptions{Services: []uint32{42}}); err != nil {
 			t.Fatal(err)
 		}

@@ -4,9 +4,9 @@ import (
 	"net"
 	"net/netip"
 	"slices"
-	"sync"
 	"time"
 
+	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/dccp"
 	"github.com/teardown-lab/teardown/internal/wire"
 )
@@ -50,26 +50,21 @@ type DCCPListenStats struct {
 }
 
 // DCCPListener accepts DCCP connections on a port of every address of
-// the stack. It implements net.Listener.
+// the stack. It implements net.Listener, with SetDeadline as
+// net.TCPListener's.
 type DCCPListener struct {
-	s    *Stack
-	port uint16
+	listenShell[*DCCPConn]
 	opts DCCPListenOptions
 
-	mu          sync.Mutex
+	// Guarded by the shell's mu.
 	core        dccp.Listener
 	handshaking []*DCCPConn // in order of arrival: determinism
 	acceptQ     []*DCCPConn
-	acceptors   waitq
-	closed      bool
 	stats       DCCPListenStats
 }
 
 // ListenDCCP listens for DCCP on port (0 picks a free ephemeral port).
 func (s *Stack) ListenDCCP(port uint16, opts DCCPListenOptions) (*DCCPListener, error) {
-	if opts.Backlog <= 0 {
-		opts.Backlog = 16
-	}
 	t := &s.dccp
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -82,17 +77,12 @@ func (s *Stack) ListenDCCP(port uint16, opts DCCPListenOptions) (*DCCPListener, 
 	if _, ok := t.listeners[port]; ok {
 		return nil, &net.OpError{Op: "listen", Net: "dccp", Addr: dccpAddr(netip.AddrPortFrom(s.addrs[0], port)), Err: ErrAddrInUse}
 	}
-	l := &DCCPListener{s: s, port: port, opts: opts}
+	l := &DCCPListener{opts: opts}
+	l.init(s, port, "dccp", dccpAddr, l)
 	l.core = dccp.Listener{ServiceCodes: append([]uint32(nil), opts.Services...), Backlog: opts.Backlog}
 	t.listeners[port] = l
 	return l, nil
 }
-
-// Port returns the listening port.
-func (l *DCCPListener) Port() uint16 { return l.port }
-
-// Addr returns the stack's first address and the port (a DCCPAddr).
-func (l *DCCPListener) Addr() net.Addr { return dccpAddr(netip.AddrPortFrom(l.s.addrs[0], l.port)) }
 
 // Stats returns the listener's counters.
 func (l *DCCPListener) Stats() DCCPListenStats {
@@ -120,7 +110,6 @@ func (l *DCCPListener) handlePacket(tuple fourTuple, p *dccp.Packet) {
 	})
 	l.core.Config.ServerTimewait = o.ServerTimewait
 	c := s.newDCCPConn(tuple, l.core.Config, func(cfg dccp.Config) *dccp.Conn {
-		l.core.Config = cfg // with the trace hook
 		core, r, reply := l.core.HandlePacket(s.clk.Now(), p, s.dccpISS(), len(l.acceptQ)+len(l.handshaking))
 		if reply {
 			l.refused(tuple, &r)
@@ -182,55 +171,36 @@ func (l *DCCPListener) connEvent(c *DCCPConn) {
 	}
 }
 
-// Accept waits for and returns the next connection (net.Listener).
-func (l *DCCPListener) Accept() (net.Conn, error) {
-	c, err := l.AcceptDCCP()
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
 // AcceptDCCP waits for and returns the next connection.
-func (l *DCCPListener) AcceptDCCP() (*DCCPConn, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for {
-		if l.closed {
-			return nil, &net.OpError{Op: "accept", Net: "dccp", Addr: l.Addr(), Err: ErrListenerClosed}
-		}
-		if len(l.acceptQ) > 0 {
-			c := l.acceptQ[0]
-			copy(l.acceptQ, l.acceptQ[1:])
-			l.acceptQ[len(l.acceptQ)-1] = nil
-			l.acceptQ = l.acceptQ[:len(l.acceptQ)-1]
-			l.stats.Accepted++
-			return c, nil
-		}
-		block(&l.mu, l.acceptors.add(), l.s.sched, nil) //nolint:errcheck // no context
+func (l *DCCPListener) AcceptDCCP() (*DCCPConn, error) { return l.accept() }
+
+// The protocol part of the shell (listenProto).
+
+func (l *DCCPListener) take(clock.Instant) (*DCCPConn, bool) {
+	if len(l.acceptQ) == 0 {
+		return nil, false
 	}
+	c := l.acceptQ[0]
+	l.acceptQ = slices.Delete(l.acceptQ, 0, 1)
+	l.stats.Accepted++
+	return c, true
 }
 
-// Close stops listening; connections not yet accepted are reset.
-func (l *DCCPListener) Close() error {
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
-		return nil
-	}
-	l.closed = true
-	pending := append(append([]*DCCPConn(nil), l.acceptQ...), l.handshaking...)
+func (l *DCCPListener) waiting() bool { return false }
+
+func (l *DCCPListener) handOver(*DCCPConn) {}
+
+func (l *DCCPListener) shut() []*DCCPConn {
+	pending := append(l.acceptQ, l.handshaking...)
 	l.acceptQ, l.handshaking = nil, nil
-	l.acceptors.wakeAll(l.s.sched)
-	l.mu.Unlock()
+	return pending
+}
+
+func (l *DCCPListener) unregister() {
 	t := &l.s.dccp
 	t.mu.Lock()
 	if t.listeners[l.port] == l {
 		delete(t.listeners, l.port)
 	}
 	t.mu.Unlock()
-	for _, c := range pending {
-		c.abort()
-	}
-	return nil
 }

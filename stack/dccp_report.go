@@ -43,8 +43,8 @@ func (r DCCPCloseReport) String() string {
 
 // Report returns the close report (How is "not ended" until the end).
 func (c *DCCPConn) Report() DCCPCloseReport {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.lock()
+	defer c.unlock()
 	return c.report()
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teardown-lab/teardown/internal/replay"
 	"github.com/teardown-lab/teardown/netsim"
 	"github.com/teardown-lab/teardown/profile"
 	"github.com/teardown-lab/teardown/stack"
@@ -29,6 +30,7 @@ func TestDCCPSoak(t *testing.T) {
 }
 
 func soakOne(t *testing.T, seed uint64) {
+	replay.OnFailure(t)
 	rng := rand.New(rand.NewPCG(seed, 0xdcc9))
 	link := netsim.LinkConfig{
 		Latency:      time.Duration(1+rng.IntN(20)) * time.Millisecond,

@@ -42,7 +42,7 @@ func newDCCPTables() dccpTables {
 type DCCPStats struct {
 	// Conns sums the counters of every DCCP connection, ended ones
 	// included.
-	Conns dccp.Counters
+	Conns DCCPCounters
 	// ResetsForNoConnection counts Resets (No Connection) sent for packets
 	// that matched no connection or listener.
 	ResetsForNoConnection uint64
@@ -62,7 +62,8 @@ type DCCPStats struct {
 func (s *Stack) DCCPStats() DCCPStats {
 	t := &s.dccp
 	t.mu.Lock()
-	st := DCCPStats{Conns: t.done, ResetsForNoConnection: t.resetsNoConn,
+	sum := t.done
+	st := DCCPStats{ResetsForNoConnection: t.resetsNoConn,
 		ResetsTooBusy: t.tooBusy, ResetsBadServiceCode: t.badService,
 		BadHeader: t.badHeader, BadChecksum: t.badChecksum, Open: len(t.conns)}
 	cs := make([]*DCCPConn, 0, len(t.conns))
@@ -72,9 +73,10 @@ func (s *Stack) DCCPStats() DCCPStats {
 	t.mu.Unlock()
 	for _, c := range cs {
 		c.mu.Lock()
-		st.Conns.Add(c.core.Counters())
+		sum.Add(c.core.Counters())
 		c.mu.Unlock()
 	}
+	st.Conns = DCCPCounters(sum)
 	return st
 }
 
@@ -101,9 +103,9 @@ func (s *Stack) pickDCCPPort(local netip.Addr, remote netip.AddrPort) (uint16, b
 	})
 }
 
-// CloseDCCP aborts every DCCP connection and closes every DCCP listener
-// (Stack.Close's share for DCCP).
-func (s *Stack) CloseDCCP() {
+// closeDCCP aborts every DCCP connection and closes every DCCP listener
+// (Close's share for DCCP).
+func (s *Stack) closeDCCP() {
 	t := &s.dccp
 	t.mu.Lock()
 	ls := slices.Collect(maps.Values(t.listeners))

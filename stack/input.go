@@ -8,10 +8,17 @@ import (
 	"github.com/teardown-lab/teardown/internal/wire"
 )
 
-// DeliverPackets is the stack's link.Receiver: it parses each packet,
-// drops (and counts) what is malformed or not for this host, and hands TCP
-// segments to their connection, to a listener, or answers them with RST.
-func (s *Stack) DeliverPackets(pkts [][]byte) {
+// receiver is the stack as its link sees it: New attaches it, so that
+// DeliverPackets, which only the link calls, stays off Stack's methods.
+type receiver Stack
+
+// DeliverPackets is link.Receiver's method.
+func (r *receiver) DeliverPackets(pkts [][]byte) { (*Stack)(r).deliverPackets(pkts) }
+
+// deliverPackets parses each packet, drops (and counts) what is malformed
+// or not for this host, and hands TCP and DCCP segments to their
+// connection, to a listener, or answers them with a reset.
+func (s *Stack) deliverPackets(pkts [][]byte) {
 	s.pktsIn.Add(uint64(len(pkts)))
 	var seg tcp.Segment
 	for _, p := range pkts {
@@ -55,7 +62,7 @@ func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment) {
 	ep := s.conns[tuple]
 	l := s.listeners[tuple.local.Port()]
 	s.mu.Unlock()
-	if ep != nil && ep.deferSegment(ip.Src, ip.Dst, ip.Payload, len(t.Payload()), t.Flags().Has(wire.SYN)) {
+	if ep != nil && ep.deferPacket(ip.Src, ip.Dst, ip.Payload, tcpDeferClass(len(t.Payload()), t.Flags().Has(wire.SYN))) {
 		return // the connection's reader verifies and processes it
 	}
 	if !s.tcpSegment(ip.Src, ip.Dst, t, seg) {
@@ -84,21 +91,4 @@ func (s *Stack) sendRSTFor(tuple fourTuple, seg *tcp.Segment) {
 	}
 	s.rstNoConn.Add(1)
 	s.sendSegment(tuple, &rst)
-}
-
-// sendSegment encodes and writes one segment outside any connection (RSTs
-// for no connection, listener answers). It allocates its buffer; these
-// are not the data path.
-func (s *Stack) sendSegment(tuple fourTuple, seg *tcp.Segment) {
-	h := wire.TCPHeader{
-		SrcPort: tuple.local.Port(), DstPort: tuple.remote.Port(),
-		Seq: seg.Seq, Ack: seg.Ack, Flags: seg.Flags, Window: seg.Window, Options: seg.Options,
-	}
-	buf := make([]byte, wire.TCPPacketLen(tuple.local.Addr(), &h, len(seg.Payload)))
-	n, err := wire.EncodeTCPPacket(buf, tuple.local.Addr(), tuple.remote.Addr(), &h, seg.Payload)
-	if err != nil {
-		return
-	}
-	s.pktsOut.Add(1)
-	s.link.WritePackets([][]byte{buf[:n]}) //nolint:errcheck // a lost RST is like a lost packet
 }

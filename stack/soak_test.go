@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/teardown-lab/teardown/internal/replay"
 	"github.com/teardown-lab/teardown/netsim"
 )
 
@@ -45,6 +46,11 @@ func TestSoak(t *testing.T) {
 	}
 	for seed := uint64(1); seed <= uint64(runs); seed++ {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			if seed > 1000 {
+				replay.OnFailure(t, fmt.Sprintf("-soak=%d", seed))
+			} else {
+				replay.OnFailure(t)
+			}
 			n := newSimNet(t, seed, simOpts{link: soakLink(seed)})
 			r := rand.New(rand.NewPCG(seed, 7))
 			if r.IntN(10) < 3 {

@@ -24,9 +24,9 @@ type SocketInfo struct {
 	// for TCP (netstat's Recv-Q), datagrams for DCCP. For a listener it is
 	// the connections waiting for Accept.
 	RecvQueue int
-	// SYNQueue and Backlog are a TCP listener's half-open connections and
-	// listen() backlog; zero for connections.
-	SYNQueue, Backlog int
+	// SYNQueue is a TCP listener's half-open connections; zero for
+	// connections.
+	SYNQueue int
 }
 
 // Sockets lists every connection (TIME-WAIT included) and listener of the
@@ -48,7 +48,7 @@ func (s *Stack) Sockets() []SocketInfo {
 	for _, l := range ls {
 		st := l.Stats()
 		out = append(out, SocketInfo{Proto: "tcp", Local: netip.AddrPortFrom(s.addrs[0], l.port),
-			State: "LISTEN", RecvQueue: st.AcceptQueue, SYNQueue: st.SYNQueue, Backlog: l.backlog})
+			State: "LISTEN", RecvQueue: st.AcceptQueue, SYNQueue: st.SYNQueue})
 	}
 	for _, c := range cs {
 		c.mu.Lock()

@@ -49,7 +49,7 @@ type Config struct {
 	// so that simulated runs are reproducible; zero draws them from
 	// crypto/rand.
 	Seed uint64
-	// OnStateChange, if set, is called at every TCP state change of every
+	// OnStateChange, if set, is called at every TCP and DCCP state change of every
 	// connection, with the connection's endpoints (the lab draws from it).
 	// It runs with the connection locked: it must not call the stack.
 	OnStateChange func(now clock.Instant, local, remote netip.AddrPort, from, to, why string)
@@ -93,7 +93,7 @@ type Stats struct {
 	// "bad-checksum", "bad-options", "unknown-protocol").
 	Dropped map[string]uint64
 	// TCP sums the counters of every TCP connection, closed ones included.
-	TCP tcp.Counters
+	TCP TCPCounters
 	// RSTsForNoConnection counts RSTs sent for segments that matched no
 	// connection or listener (RFC 9293 §3.10.7.1).
 	RSTsForNoConnection uint64
@@ -103,7 +103,7 @@ type Stats struct {
 	// packet (larger than the link MTU): always zero unless there is a bug.
 	EncodeFailed uint64
 	// SegmentsDeferred counts TCP segments handed to the goroutine inside
-	// Read or Write on their connection for processing (tcp_defer.go),
+	// Read or Write on their connection for processing (sock_defer.go),
 	// instead of being processed by the goroutine that delivered them.
 	SegmentsDeferred uint64
 }
@@ -230,7 +230,7 @@ func New(cfg Config) (*Stack, error) {
 		binary.LittleEndian.PutUint64(secret[i:], s.rng.Uint64())
 	}
 	s.isn = tcp.NewISNGenerator(secret)
-	cfg.Link.Attach(s)
+	cfg.Link.Attach((*receiver)(s))
 	return s, nil
 }
 
@@ -286,7 +286,7 @@ func (s *Stack) Stats() Stats {
 		}
 	}
 	s.statsMu.Lock()
-	st.TCP = s.tcpDone
+	sum := s.tcpDone
 	s.statsMu.Unlock()
 	s.mu.Lock()
 	eps := make([]*TCPConn, 0, len(s.conns))
@@ -296,15 +296,29 @@ func (s *Stack) Stats() Stats {
 	s.mu.Unlock()
 	for _, ep := range eps {
 		ep.mu.Lock()
-		st.TCP.Add(ep.core.Counters())
+		sum.Add(ep.core.Counters())
 		ep.mu.Unlock()
 	}
+	st.TCP = TCPCounters(sum)
 	return st
 }
 
-// Close aborts every connection (TCP and DCCP), closes every listener and
-// detaches the stack from its link (the link itself stays open: it is the
-// caller's).
+// Close ends everything the stack has, then detaches it from its link (the
+// link itself stays open: it is the caller's). A second Close does
+// nothing.
+//
+// TCP: every listener closes as TCPListener.Close does (connections not
+// yet accepted are reset, half-open ones forgotten), and every connection
+// is aborted as Close after SetLinger(0) does: an RST in every state that
+// has a peer, while a connection in SYN-SENT or TIME-WAIT just ends; both
+// queues are discarded.
+//
+// DCCP: every listener closes as DCCPListener.Close does (connections not
+// yet accepted are reset), and every connection that has not ended is
+// aborted as DCCPConn.Abort does: Reset(Aborted), both queues discarded; a
+// connection already in TIMEWAIT or CLOSED is left as it is.
+//
+// Calls blocked on any of these connections and listeners return.
 func (s *Stack) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -321,7 +335,7 @@ func (s *Stack) Close() error {
 	for _, ep := range eps {
 		ep.abort()
 	}
-	s.CloseDCCP()
+	s.closeDCCP()
 	s.link.Attach(nil)
 	return nil
 }

@@ -23,7 +23,7 @@ import (
 
 // The stress test below runs many connections at once over a real-time
 // pipe (segments deferred to the connections' readers and writers,
-// tcp_defer.go), in both directions, with odd write and read sizes, and
+// sock_defer.go), in both directions, with odd write and read sizes, and
 // with other goroutines calling SetDeadline, CloseWrite and Close while
 // Reads and Writes are blocked. Every byte is checked (SHA-256 or exact
 // prefix), every call must return, and no goroutine may be left behind.
@@ -329,7 +329,7 @@ func TestDeferredSegmentsStress(t *testing.T) {
 				t.Error(f)
 			}
 			if cfg.mtu == 1500 && client.Stats().SegmentsDeferred+server.Stats().SegmentsDeferred == 0 {
-				t.Error("no segment was deferred: the test did not exercise tcp_defer.go")
+				t.Error("no segment was deferred: the test did not exercise sock_defer.go")
 			}
 			if bad := client.Stats().Dropped["bad-checksum"] + server.Stats().Dropped["bad-checksum"]; bad != 0 {
 				t.Errorf("%d segments failed their checksum", bad)

@@ -143,3 +143,73 @@ func TestDeferredDataCountsAsUnreadAtClose(t *testing.T) {
 		t.Fatalf("client read after the server closed with unread data: %v, want ECONNRESET", err)
 	}
 }
+
+// Deferred segments are part of the connection's locking: every call that
+// takes the connection first runs the segments waiting for a goroutine
+// inside Read, since they arrived before the call. (SetNoDelay,
+// SetKeepAlive, GracefulClose, Report and State used not to.)
+func TestDeferredDataRunsBeforeEveryCall(t *testing.T) {
+	calls := []struct {
+		name string
+		call func(*TCPConn)
+	}{
+		{"State", func(s *TCPConn) { s.State() }},
+		{"Stats", func(s *TCPConn) { s.Stats() }},
+		{"Info", func(s *TCPConn) { s.Info() }},
+		{"Report", func(s *TCPConn) { s.Report() }},
+		{"SetNoDelay", func(s *TCPConn) { s.SetNoDelay(true) }},
+		{"SetKeepAlive", func(s *TCPConn) { s.SetKeepAlive(true) }},
+		{"SetLinger", func(s *TCPConn) { s.SetLinger(5) }},
+		{"SetReadDeadline", func(s *TCPConn) { s.SetReadDeadline(time.Time{}) }},
+		{"CloseRead", func(s *TCPConn) { s.CloseRead() }},
+	}
+	for _, tc := range calls {
+		t.Run(tc.name, func(t *testing.T) {
+			client, server := pipePair(t, 1500)
+			c, s := connect(t, client, server)
+			s.mu.Lock()
+			s.inRead++ // a goroutine inside Read, not yet scheduled
+			s.mu.Unlock()
+			if _, err := c.Write([]byte("queued")); err != nil {
+				t.Fatal(err)
+			}
+			if got := server.Stats().SegmentsDeferred; got != 1 {
+				t.Fatalf("%d segments deferred, want the data segment", got)
+			}
+			tc.call(s)
+			s.mu.Lock()
+			held, waiting := s.core.Readable(), len(s.rx.pkts)
+			s.inRead--
+			s.mu.Unlock()
+			if held != len("queued") || waiting != 0 {
+				t.Fatalf("after %s the core holds %d bytes and %d segments wait: the call did not run the segment that arrived before it",
+					tc.name, held, waiting)
+			}
+		})
+	}
+}
+
+// GracefulClose drains the data that waited for a reader, too: it arrived
+// before the close, and counts as drained, not as lost.
+func TestDeferredDataIsDrainedByGracefulClose(t *testing.T) {
+	client, server := pipePair(t, 1500)
+	c, s := connect(t, client, server)
+	s.mu.Lock()
+	s.inRead++
+	s.mu.Unlock()
+	if _, err := c.Write([]byte("queued")); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	s.inRead--
+	s.mu.Unlock()
+	if err := c.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rep, err := s.GracefulClose(ctx)
+	if err != nil || rep.Drained != len("queued") || rep.Ending != EndGraceful {
+		t.Fatalf("GracefulClose: %v, %v; want a graceful end that drained the 6 deferred bytes", rep, err)
+	}
+}

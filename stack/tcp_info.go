@@ -33,8 +33,8 @@ type TCPInfo struct {
 
 // Info returns the connection's TCPInfo.
 func (c *TCPConn) Info() TCPInfo {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.lock()
+	defer c.unlock()
 	in, st := c.core.Info(), c.core.Counters()
 	return TCPInfo{
 		State:         in.State.String(),

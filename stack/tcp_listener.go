@@ -3,11 +3,9 @@ package stack
 import (
 	"net"
 	"net/netip"
-	"sync"
 
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/tcp"
-	"github.com/teardown-lab/teardown/profile"
 )
 
 // ListenOptions configure a listener.
@@ -29,7 +27,8 @@ type ListenOptions struct {
 }
 
 // ListenStats are a listener's counters, and the lengths of its queues
-// at the time Stats was called.
+// at the time Stats was called. (It is converted from tcp.ListenStats:
+// the two keep the same fields in the same order.)
 type ListenStats struct {
 	// SYNsReceived counts SYNs that reached the listener (retransmitted
 	// ones for a queued request included).
@@ -63,28 +62,18 @@ type ListenStats struct {
 }
 
 // TCPListener accepts TCP connections on a port of every address of the
-// stack. It implements net.Listener. Its SYN queue holds small half-open
-// records (tcp.Request), never connections: a tcp.Conn is made when the
-// handshake completes (backlog.go).
+// stack. It implements net.Listener, with SetDeadline as
+// net.TCPListener's. Its backlog is a tcp.Listener: the SYN queue holds
+// small half-open records (tcp.Request), never connections; a tcp.Conn is
+// made when the handshake completes (backlog.go).
 type TCPListener struct {
-	s       *Stack
-	port    uint16
-	backlog int
-	opts    ListenOptions
-	prof    profile.Profile
-	jar     *tcp.CookieJar
+	listenShell[*TCPConn]
 
-	mu         sync.Mutex
-	syn        synQueue
-	building   []*TCPConn // handshake done, Conn being made (place reserved)
-	acceptQ    []*TCPConn // established, waiting for Accept
-	acceptors  waitq
-	timer      clock.Timer
-	armed      clock.Instant
-	lastCookie clock.Instant // last SYN cookie sent (0: never)
-	closed     bool
-	stats      ListenStats
-	out        outQueue
+	// Guarded by the shell's mu.
+	core  *tcp.Listener[*TCPConn]
+	timer clock.Timer
+	armed clock.Instant
+	out   outQueue
 }
 
 // ListenTCP listens on port (0 picks a free ephemeral port).
@@ -114,153 +103,76 @@ func (s *Stack) ListenTCP(port uint16, opts ListenOptions) (*TCPListener, error)
 	for i := range key {
 		key[i] = byte(s.rng.Uint32())
 	}
-	l := &TCPListener{
-		s: s, port: port, backlog: opts.Backlog, opts: opts, prof: s.prof,
-		jar: tcp.NewCookieJar(key),
-	}
-	l.syn.init(opts.Backlog)
+	l := &TCPListener{core: tcp.NewListener[*TCPConn](listenConfig(s, opts, key))}
+	l.init(s, port, "tcp", tcpAddr, l)
 	l.out.init(s)
 	l.timer = s.clk.NewTimer(l.onTimer)
 	s.listeners[port] = l
 	return l, nil
 }
 
-// Port returns the port the listener is bound to.
-func (l *TCPListener) Port() uint16 { return l.port }
+func tcpAddr(ap netip.AddrPort) net.Addr { return net.TCPAddrFromAddrPort(ap) }
 
-// Addr returns the listener's address: the stack's first address and the
-// port (it accepts on every address of the stack).
-func (l *TCPListener) Addr() net.Addr {
-	return net.TCPAddrFromAddrPort(netip.AddrPortFrom(l.s.addrs[0], l.port))
+// listenConfig is the backlog's configuration: the listener's options and
+// the rules of the stack's profile.
+func listenConfig(s *Stack, opts ListenOptions, key [32]byte) tcp.ListenConfig {
+	p := &s.prof
+	return tcp.ListenConfig{
+		Backlog: opts.Backlog, Conn4: s.tcpCfg4, Conn6: s.tcpCfg6, CookieSecret: key,
+		SYNACKBeforeAccept:   p.SYNACKBeforeAccept,
+		RSTOnFullBacklog:     p.RSTOnFullBacklog,
+		SeparateSYNQueue:     p.SeparateSYNQueue,
+		AcceptQueueExtraSlot: p.AcceptQueueExtraSlot,
+		SYNCookies:           p.SYNCookies && !opts.NoSYNCookies,
+		AcceptReturnsReset:   p.AcceptReturnsReset,
+		AbortOnOverflow:      opts.AbortOnOverflow,
+	}
 }
 
 // Stats returns the listener's counters.
 func (l *TCPListener) Stats() ListenStats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	st := l.stats
-	st.SYNQueue = l.syn.used
-	st.AcceptQueue = len(l.acceptQ)
-	return st
-}
-
-// Accept waits for and returns the next connection (net.Listener).
-func (l *TCPListener) Accept() (net.Conn, error) {
-	c, err := l.AcceptTCP()
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
+	return ListenStats(l.core.Stats())
 }
 
 // AcceptTCP waits for and returns the next connection. Under a profile
 // without SYNACKBeforeAccept it is Accept that answers the oldest queued
 // SYN, and it returns once that handshake completes.
-func (l *TCPListener) AcceptTCP() (*TCPConn, error) {
-	l.mu.Lock()
-	for {
-		if l.closed {
-			l.mu.Unlock()
-			return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: ErrListenerClosed}
-		}
-		if len(l.acceptQ) > 0 {
-			c := l.acceptQ[0]
-			l.removeQueued(0)
-			l.stats.Accepted++
-			l.mu.Unlock()
-			l.handOver(c)
-			return c, nil
-		}
-		if !l.prof.SYNACKBeforeAccept {
-			l.answerOldest()
-		}
-		l.mu.Unlock()
-		l.out.flush(&l.mu)
-		l.mu.Lock()
-		if l.closed || len(l.acceptQ) > 0 {
-			continue
-		}
-		block(&l.mu, l.acceptors.add(), l.s.sched, nil) //nolint:errcheck // no context
-	}
+func (l *TCPListener) AcceptTCP() (*TCPConn, error) { return l.accept() }
+
+// The protocol part of the shell (listenProto).
+
+func (l *TCPListener) take(now clock.Instant) (*TCPConn, bool) { return l.core.Accept(now) }
+
+// waiting sends the SYN-ACK with which Accept may have answered a SYN.
+func (l *TCPListener) waiting() bool {
+	l.collect()
+	l.out.writeOut(l.s, &l.mu)
+	return l.closed || l.core.Ready()
 }
 
-// handOver detaches an accepted connection from the listener and, under
-// DupACKAtAccept, sends the duplicate ACK VOS 17.1 sends at accept.
+// handOver detaches an accepted connection from the listener and tells
+// its core (DupACKAtAccept's duplicate ACK).
 func (l *TCPListener) handOver(c *TCPConn) {
 	c.mu.Lock()
 	c.listener = nil
-	if l.prof.DupACKAtAccept && c.core.HoldingFIN() {
-		c.core.QueueACK()
+	if c.core.Accepted() {
 		c.process()
 	}
 	c.mu.Unlock()
 }
 
-// removeQueued removes acceptQ[i], keeping the order.
-func (l *TCPListener) removeQueued(i int) {
-	copy(l.acceptQ[i:], l.acceptQ[i+1:])
-	l.acceptQ[len(l.acceptQ)-1] = nil
-	l.acceptQ = l.acceptQ[:len(l.acceptQ)-1]
-}
-
-// connEvent is called (with c.mu held) when a connection of the listener
-// is established, or ends, before Accept took it.
-func (l *TCPListener) connEvent(c *TCPConn, ev tcp.Events) {
-	const ended = tcp.EventReset | tcp.EventTimeout | tcp.EventClosed
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for i, b := range l.building {
-		if b != c {
-			continue
-		}
-		l.building = append(l.building[:i], l.building[i+1:]...)
-		if ev&tcp.EventEstablished != 0 && !l.closed {
-			l.acceptQ = append(l.acceptQ, c)
-			l.acceptors.wakeAll(l.s.sched)
-			return
-		}
-		c.listener = nil
-		return
-	}
-	if ev&ended == 0 || l.prof.AcceptReturnsReset {
-		return
-	}
-	// VOS 17.1: "the reset effectively removes the socket from the
-	// backlog queue so the accept does not see it".
-	for i, q := range l.acceptQ {
-		if q == c {
-			l.removeQueued(i)
-			l.stats.QueuedResets++
-			c.listener = nil
-			return
-		}
-	}
-}
-
-// Close stops listening. Connections not yet accepted are reset, as Linux
-// does when a listening socket closes with a non-empty queue; half-open
-// ones are forgotten.
-func (l *TCPListener) Close() error {
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
-		return nil
-	}
-	l.closed = true
-	pending := l.acceptQ
-	l.acceptQ = nil
-	l.syn.clear()
+func (l *TCPListener) shut() []*TCPConn {
 	l.timer.Stop()
-	l.acceptors.wakeAll(l.s.sched)
-	l.mu.Unlock()
+	return l.core.Close()
+}
+
+func (l *TCPListener) unregister() {
 	s := l.s
 	s.mu.Lock()
 	if s.listeners[l.port] == l {
 		delete(s.listeners, l.port)
 	}
 	s.mu.Unlock()
-	for _, c := range pending {
-		c.abort()
-	}
-	return nil
 }

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"io"
+	"net/netip"
 	"os"
 	"time"
 
@@ -27,110 +28,85 @@ func instantOf(t time.Time) clock.Instant {
 
 // handleSegment runs a received segment through the core.
 func (c *TCPConn) handleSegment(seg *tcp.Segment) {
-	c.mu.Lock()
-	c.runDeferred()
+	c.lock()
 	c.core.HandleSegment(c.s.clk.Now(), seg)
 	c.process()
-	c.mu.Unlock()
+	c.unlock()
 }
 
-// reincarnate decides whether a SYN that reached a connection in
-// TIME-WAIT may open a new connection on the same 4-tuple (RFC 9293
-// §3.10.7.4, RFC 6191; Linux's rule, see tcp.Conn.AcceptsNewSYN). If so
-// the old connection is forgotten and the ISS for the new one returned.
+// reincarnate asks the core whether a SYN that reached a listening port
+// opens a new connection on this one's 4-tuple (tcp.Conn.Reincarnate
+// decides, in TIME-WAIT). If so the old connection is forgotten and the
+// ISS for the new one returned.
 func (c *TCPConn) reincarnate(seg *tcp.Segment, listening bool) (seqnum.V32, bool) {
 	if !listening || seg.Flags&(wire.SYN|wire.ACK|wire.RST) != wire.SYN {
-		return 0, false
+		return 0, false // not a candidate: no need to lock
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.lock()
+	defer c.unlock()
 	now := c.s.clk.Now()
-	if c.core.State() != tcp.TimeWait || !c.core.AcceptsNewSYN(now, seg) {
-		return 0, false
+	iss, ok := c.core.Reincarnate(now, seg, c.s.isn.ISN(now, c.tuple.local, c.tuple.remote))
+	if ok {
+		c.forget()
 	}
-	iss := c.core.NextIncarnationISS()
-	if fresh := c.s.isn.ISN(now, c.tuple.local, c.tuple.remote); iss.LessThan(fresh) {
-		iss = fresh
-	}
-	c.forget()
-	return iss, true
+	return iss, ok
 }
 
-// onTimer is the connection's timer: the core's next deadline arrived.
-func (c *TCPConn) onTimer() {
-	c.mu.Lock()
-	if c.gone {
-		// Forgotten (closed, vanished, reincarnated) while this firing
-		// was on its way: nothing of it may reach the wire.
-		c.mu.Unlock()
-		return
-	}
-	c.armed = 0
-	c.runDeferred()
-	c.core.HandleTimer(c.s.clk.Now())
-	c.process()
-	c.mu.Unlock()
-}
+// The TCP side of the shell (protocol, sock.go).
 
-// abort resets the connection (Stack.Close).
-func (c *TCPConn) abort() {
-	c.mu.Lock()
-	c.closed = true
-	c.core.Abort(c.s.clk.Now())
-	c.process()
-	c.readers.wakeAll(c.s.sched)
-	c.writers.wakeAll(c.s.sched)
-	c.opened.wakeAll(c.s.sched)
-	c.mu.Unlock()
-}
-
-// process runs after every call into the core, with c.mu held: it
-// collects the segments the core wants sent, wakes the goroutines its
-// events concern, re-arms the timer, forgets a connection that has ended,
-// and writes the packets out (releasing c.mu meanwhile).
-func (c *TCPConn) process() {
-	now := c.s.clk.Now()
+// coreOutput encodes the segments the core wants sent, wakes the waiters
+// of its events and tells the listener, if the connection is not yet
+// accepted, that it was established or ended.
+func (c *TCPConn) coreOutput(now clock.Instant) {
 	var seg tcp.Segment // on the goroutine's stack: neither call keeps it
 	for c.core.NextSegment(now, &seg) {
-		c.encode(&seg)
+		c.queueTCP(c.s, c.tuple, &seg)
 	}
 	ev := c.core.TakeEvents()
-	sched := c.s.sched
+	if ev&tcp.EventState != 0 && c.s.onState != nil {
+		c.reportStates()
+	}
 	const ended = tcp.EventReset | tcp.EventTimeout | tcp.EventClosed
+	var w wakeups
 	if ev&(tcp.EventReadable|tcp.EventPeerFIN|ended) != 0 {
-		c.readers.wakeAll(sched)
+		w |= wakeReaders
 	}
 	if ev&(tcp.EventWritable|ended) != 0 {
-		c.writers.wakeAll(sched)
+		w |= wakeWriters
 	}
 	if ev&(tcp.EventEstablished|ended) != 0 {
-		c.opened.wakeAll(sched)
+		w |= wakeOpened
 	}
 	if ev&(tcp.EventAcked|tcp.EventTimeWait|ended) != 0 {
-		c.acked.wakeAll(sched)
+		w |= wakeClosing
 	}
+	c.wake(w)
 	if c.listener != nil && ev&(tcp.EventEstablished|ended) != 0 {
 		c.listener.connEvent(c, ev)
 	}
-	// Arm the timer lazily: only when the deadline comes earlier than the
-	// armed one. A firing for a deadline that moved later is harmless —
-	// the core does what is due and the timer is re-armed here.
-	if d := c.core.NextDeadline(); !d.IsZero() && (c.armed.IsZero() || d.Before(c.armed)) {
-		c.armed = d
-		c.timer.Reset(d)
-	}
-	if c.core.State() == tcp.Closed && !c.gone {
-		c.forget()
-	}
-	c.flush()
 }
 
-// forget removes an ended connection from the stack's table.
-func (c *TCPConn) forget() {
-	c.gone = true
-	c.dropDeferred()
-	c.timer.Stop()
-	c.armed = 0
+// coreInput runs a deferred segment: checksum, decode, SEGMENT ARRIVES.
+func (c *TCPConn) coreInput(now clock.Instant, src, dst netip.Addr, raw []byte) {
+	var seg tcp.Segment
+	t, err := wire.ParseTCP(raw)
+	if err == nil && c.s.tcpSegment(src, dst, t, &seg) {
+		c.core.HandleSegment(now, &seg)
+	}
+}
+
+func (c *TCPConn) coreTimer(now clock.Instant) { c.core.HandleTimer(now) }
+func (c *TCPConn) coreAbort(now clock.Instant) { c.core.Abort(now) }
+func (c *TCPConn) coreDeadline() clock.Instant { return c.core.NextDeadline() }
+func (c *TCPConn) coreEnded() bool             { return c.core.State() == tcp.Closed }
+func (c *TCPConn) coreState() string           { return c.core.State().String() }
+func (c *TCPConn) coreIdle() bool {
+	return c.core.Unacked() == 0 && c.core.NextDeadline().IsZero()
+}
+
+// retire takes the connection out of the stack's table and keeps its
+// counters.
+func (c *TCPConn) retire() {
 	s := c.s
 	s.mu.Lock()
 	if s.conns[c.tuple] == c {
@@ -140,14 +116,4 @@ func (c *TCPConn) forget() {
 	s.statsMu.Lock()
 	s.tcpDone.Add(c.core.Counters())
 	s.statsMu.Unlock()
-}
-
-// flush writes the queued packets (see txQueue). A quiet connection —
-// nothing unacknowledged, no timer — then hands its packet buffers back to
-// the shared pools instead of keeping one MTU each while idle.
-func (c *TCPConn) flush() {
-	c.writeOut(c.s, &c.mu)
-	if !c.writing && c.core.Unacked() == 0 && c.core.NextDeadline().IsZero() {
-		c.releaseBufs()
-	}
 }

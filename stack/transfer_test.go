@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teardown-lab/teardown/internal/replay"
 	"github.com/teardown-lab/teardown/netsim"
 	"github.com/teardown-lab/teardown/stack"
 )
@@ -150,6 +151,7 @@ func TestBulkBothWaysClean(t *testing.T) {
 func TestBulkBothWaysWithFaults(t *testing.T) {
 	for seed := uint64(1); seed <= 8; seed++ {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			replay.OnFailure(t)
 			n := newSimNet(t, seed, simOpts{link: netsim.LinkConfig{
 				Latency: 5 * time.Millisecond, Jitter: time.Millisecond, Bandwidth: 50e6,
 				Loss: 0.02, Duplicate: 0.01, Reorder: 0.02, ReorderDelay: 3 * time.Millisecond,

@@ -21,7 +21,7 @@ func (n *Network) report(t testing.TB) {
 	fmt.Fprintf(&b, "\nreplay: %s\n", replayCommand(t.Name(), n.seed))
 	b.WriteString("sockets:\n")
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  host\tproto\tlocal\tremote\tstate\tsend-q\trecv-q\tsyn-q/backlog")
+	fmt.Fprintln(tw, "  host\tproto\tlocal\tremote\tstate\tsend-q\trecv-q\tsyn-q")
 	n.mu.Lock()
 	hosts := append([]*Host(nil), n.hosts...)
 	events := append([]string(nil), n.events...)
@@ -36,14 +36,14 @@ func (n *Network) report(t testing.TB) {
 			fmt.Fprintf(tw, "  %s\t-\t\t\t(no sockets)\t\t\t\n", name)
 		}
 		for _, s := range socks {
-			remote, backlog := "*", ""
+			remote, synq := "*", ""
 			if s.Remote.IsValid() {
 				remote = s.Remote.String()
 			}
 			if s.State == "LISTEN" && s.Proto == "tcp" {
-				backlog = fmt.Sprintf("%d/%d", s.SYNQueue, s.Backlog)
+				synq = fmt.Sprint(s.SYNQueue)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", name, s.Proto, s.Local, remote, s.State, s.SendQueue, s.RecvQueue, backlog)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", name, s.Proto, s.Local, remote, s.State, s.SendQueue, s.RecvQueue, synq)
 		}
 	}
 	tw.Flush()

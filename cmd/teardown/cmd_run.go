@@ -75,14 +75,14 @@ func runOne(e *env, id string, f runFlags) error {
 		}
 	}
 	if f.svg != "" {
-		if err := os.WriteFile(f.svg, trace.SVG(res.Trace, trace.SVGOptions{}), 0o644); err != nil {
+		if err := os.WriteFile(f.svg, res.SVG(lab.SVGOptions{}), 0o644); err != nil {
 			return err
 		}
 	}
 	if f.json {
-		return trace.WriteJSON(e.stdout, res.Trace)
+		return res.WriteJSON(e.stdout)
 	}
-	return trace.WriteText(e.stdout, res.Trace, trace.TextOptions{Width: f.width, ASCII: f.ascii})
+	return res.WriteText(e.stdout, lab.TextOptions{Width: f.width, ASCII: f.ascii})
 }
 
 // runAll replays every scenario in every variant and prints a table.
@@ -109,7 +109,7 @@ func runAll(e *env, f runFlags) error {
 				failed = append(failed, s.ID+"/"+v.Name+": "+err.Error())
 				continue
 			}
-			rows = append(rows, row{s.ID, v.Name, res.Profile.Name, lostText(res.Trace.Verdict), errorsText(res.Trace.Verdict)})
+			rows = append(rows, row{s.ID, v.Name, res.Profile.Name, lostText(res.Verdict()), errorsText(res.Verdict())})
 		}
 	}
 	if progress {
@@ -129,14 +129,14 @@ func runAll(e *env, f runFlags) error {
 	return nil
 }
 
-func lostText(v trace.Verdict) string {
+func lostText(v lab.Verdict) string {
 	if !v.DataLost {
 		return "no"
 	}
 	return fmt.Sprintf("%d bytes", v.LostBytes)
 }
 
-func errorsText(v trace.Verdict) string {
+func errorsText(v lab.Verdict) string {
 	if len(v.Errors) == 0 {
 		return "none"
 	}

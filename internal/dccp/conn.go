@@ -6,18 +6,16 @@ import (
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/seqnum"
 	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/profile"
 )
 
-// TraceFunc receives every state change of a Conn; why names the event
-// that caused it.
-type TraceFunc func(now clock.Instant, from, to State, why string)
-
-// Config configures a Conn. The zero value of every field but Behaviour
-// means its documented default; the zero Behaviour is RFCNaive without
-// a name, so callers normally set Linux().
+// Config configures a Conn. The zero value of every field means its
+// documented default.
 type Config struct {
-	// Behaviour selects the closing behaviour (Linux, RFCNaive).
-	Behaviour Behaviour
+	// Profile selects the closing behaviours that differ between systems
+	// (its DCCP fields: passive-close states, tie-breaker, abort on
+	// unread data). The zero Profile (no Name) means profile.Linux.
+	Profile profile.Profile
 	// ISS is the initial sequence number (chosen by the host, §7.2).
 	ISS seqnum.V48
 	// ServiceCode is the client's Request service code (§8.1.2).
@@ -27,8 +25,13 @@ type Config struct {
 	// ServerTimewait makes a server close with Close (keeping TIMEWAIT
 	// itself) instead of CloseReq (§8.3; Linux's DCCP_SOCKOPT_SERVER_TIMEWAIT).
 	ServerTimewait bool
-	// MSL is the maximum segment lifetime; TIMEWAIT lasts 2 MSL (§8.3).
-	// Default 2 minutes.
+	// MSL is the maximum segment lifetime: TIMEWAIT lasts 2 MSL (RFC 4340
+	// §8.3), RESPOND and PARTOPEN at most 4 MSL (§8.1.3, §8.1.5). The
+	// RFC's MSL is TCP's, 2 minutes (its 4 MSL are "8 minutes"), so its
+	// TIMEWAIT lasts 4 minutes. Default 30 s, so that TIMEWAIT lasts 60 s
+	// like Linux's DCCP_TIMEWAIT_LEN (and TCP's TIME-WAIT, tcp.Config).
+	// This is the one place the default is set; the host passes its
+	// user's value through.
 	MSL time.Duration
 	// MaxPacketSize is the largest DCCP packet, header included (the
 	// MPS of §14). Default 1400.
@@ -61,8 +64,18 @@ type Config struct {
 	// NewCCID builds the congestion control when the connection opens;
 	// nil means DefaultCCIDs (CCID 2 and 3). NoCCID disables it.
 	NewCCID NewCCIDFunc
-	// Trace, if set, is called on every state change.
-	Trace TraceFunc
+	// RecordStates makes the Conn keep its state changes, with their time
+	// and reason, until the host takes them (TakeStateChanges); the lab
+	// draws its diagrams from them. Without it EventState alone says that
+	// the state changed.
+	RecordStates bool
+}
+
+// DefaultConfig returns a Config with every default filled in.
+func DefaultConfig() Config {
+	var c Config
+	c.setDefaults()
+	return c
 }
 
 func (c *Config) setDefaults() {
@@ -76,10 +89,13 @@ func (c *Config) setDefaults() {
 			*d = v
 		}
 	}
+	if c.Profile.Name == "" {
+		c.Profile = profile.Linux
+	}
 	if c.CCID != 3 {
 		c.CCID = 2
 	}
-	def(&c.MSL, 2*time.Minute)
+	def(&c.MSL, 30*time.Second)
 	def(&c.InitialRTT, 200*time.Millisecond)
 	def(&c.SyncInterval, 124*time.Millisecond)
 	def(&c.DelayedAck, 25*time.Millisecond)
@@ -132,11 +148,11 @@ type Conn struct {
 	peerReset    wire.DCCPResetCode
 	gotReset     bool
 	events       Events
+	changes      []StateChange // not yet taken (Config.RecordStates)
 	counters     Counters
 	summary      Summary
 
-	pktBuf [1]Packet // scratch for options of the packet being built
-	avBuf  [wire.DCCPMaxOptionData]byte
+	avBuf [wire.DCCPMaxOptionData]byte
 }
 
 // NewClient returns a client Conn in state REQUEST with a Request ready
@@ -185,9 +201,6 @@ func (c *Conn) State() State { return c.state }
 // IsServer reports whether this end is the server.
 func (c *Conn) IsServer() bool { return c.isServer }
 
-// Behaviour returns the closing behaviour in force.
-func (c *Conn) Behaviour() Behaviour { return c.cfg.Behaviour }
-
 // ServiceCode returns the connection's service code.
 func (c *Conn) ServiceCode() uint32 { return c.cfg.ServiceCode }
 
@@ -205,7 +218,8 @@ func (c *Conn) SRTT() time.Duration { return c.srtt }
 func (c *Conn) Done() bool { return c.state == Closed || c.state == TimeWait }
 
 // setState changes state, runs the entry actions of the new state and
-// reports the change to the trace hook.
+// reports the change (EventState, and the change itself under
+// Config.RecordStates).
 func (c *Conn) setState(now clock.Instant, s State, why string) {
 	from := c.state
 	if from == s {
@@ -234,8 +248,8 @@ func (c *Conn) setState(now clock.Instant, s State, why string) {
 		c.timer = timers{}
 		c.ended(now)
 	}
-	if c.cfg.Trace != nil {
-		c.cfg.Trace(now, from, s, why)
+	if c.cfg.RecordStates {
+		c.changes = append(c.changes, StateChange{At: now, From: from, To: s, Why: why})
 	}
 }
 
@@ -249,7 +263,7 @@ func (c *Conn) ended(now clock.Instant) {
 	}
 	c.summary.UnsentDiscarded += c.sendQ.len()
 	c.sendQ.clear()
-	if !c.cfg.Behaviour.PassiveCloseStates {
+	if !c.cfg.Profile.DCCPPassiveCloseStates {
 		c.summary.UnreadDiscarded += c.recvQ.len()
 		c.recvQ.clear()
 	}

@@ -23,7 +23,7 @@ func (c *Conn) stepCloseReq(now clock.Instant, p *Packet) bool {
 		c.out.close = true
 	case !c.state.beforeCloseReq():
 		// PASSIVE_CLOSEREQ or PASSIVE_CLOSE: the answer waits for the app.
-	case c.cfg.Behaviour.PassiveCloseStates && !c.appClosed:
+	case c.cfg.Profile.DCCPPassiveCloseStates && !c.appClosed:
 		// PASSIVE_CLOSEREQ waits for the application's Close; one that
 		// already came (waiting for the send queue) is answered at once.
 		c.setState(now, PassiveCloseReq, "CloseReq received, unread data is kept")
@@ -43,10 +43,9 @@ func (c *Conn) stepClose(now clock.Instant, p *Packet) bool {
 	if p.Type != wire.DCCPClose {
 		return false
 	}
-	b := c.cfg.Behaviour
 	switch c.state {
 	case Closing:
-		if b.TieBreaker && !c.isServer {
+		if c.cfg.Profile.DCCPCloseTieBreaker && !c.isServer {
 			c.finalReset(now, "simultaneous close: the client breaks the tie")
 		}
 	case PassiveClose:
@@ -58,7 +57,7 @@ func (c *Conn) stepClose(now clock.Instant, p *Packet) bool {
 		// came (its Close waits for the send queue to drain, which no
 		// longer happens once the peer closed) there is nothing to wait
 		// for: the queued datagrams are discarded unsent.
-		if b.PassiveCloseStates && !c.appClosed {
+		if c.cfg.Profile.DCCPPassiveCloseStates && !c.appClosed {
 			c.setState(now, PassiveClose, "Close received, unread data is kept")
 		} else {
 			c.finalReset(now, "Close answered at once")
@@ -127,7 +126,7 @@ func (c *Conn) Close(now clock.Instant) {
 	if c.state.passive() || c.state == Open || c.state == PartOpen {
 		c.summary.ActiveClose = !c.state.passive()
 	}
-	if c.recvQ.len() > 0 && c.cfg.Behaviour.AbortOnUnread {
+	if c.recvQ.len() > 0 && c.cfg.Profile.DCCPAbortOnUnread {
 		c.summary.UnreadDiscarded += c.recvQ.len()
 		c.recvQ.clear()
 		c.sendReset(now, wire.DCCPResetAborted, "closed with unread data", c.gsr)

@@ -14,7 +14,8 @@
 // PASSIVE_CLOSEREQ): a received Close or CloseReq is confirmed only after
 // the application has read what is queued and closed. Whether a Conn uses
 // those states, the simultaneous-close tie-breaker and the abort on unread
-// data is chosen by a Behaviour (Linux or RFCNaive).
+// data is read from the DCCP fields of Config.Profile (profile.Linux,
+// profile.RFCNaive), at the point of decision, as package tcp reads its.
 //
 // Congestion control is pluggable (TxCCID/RxCCID); CCID 2 (RFC 4341) and
 // CCID 3 (RFC 4342, RFC 5348) live in the subpackages ccid2 and ccid3.

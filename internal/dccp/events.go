@@ -18,7 +18,8 @@ const (
 	EventReadable Events = 1 << iota
 	// EventWritable: the send queue has room, or writing now fails.
 	EventWritable
-	// EventState: the state changed.
+	// EventState: the state changed; under Config.RecordStates,
+	// TakeStateChanges says from what, to what, when and why.
 	EventState
 	// EventConnected: the handshake completed (PARTOPEN or OPEN reached).
 	EventConnected
@@ -155,6 +156,25 @@ func (c *Conn) TakeEvents() Events {
 	e := c.events
 	c.events = 0
 	return e
+}
+
+// StateChange is one change of a Conn's state: an output of the core like
+// its packets and events, taken by the host with TakeStateChanges.
+type StateChange struct {
+	At       clock.Instant
+	From, To State
+	// Why names the cause in a few words ("Reset(Closed) received").
+	Why string
+}
+
+// TakeStateChanges appends the state changes recorded since the last call
+// to dst, oldest first, and forgets them. It finds none unless the Config
+// has RecordStates.
+func (c *Conn) TakeStateChanges(dst []StateChange) []StateChange {
+	dst = append(dst, c.changes...)
+	clear(c.changes)
+	c.changes = c.changes[:0]
+	return dst
 }
 
 // Counters returns the counters.

@@ -9,6 +9,7 @@ import (
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/seqnum"
 	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/profile"
 )
 
 // t0 is the start of protocol time in the tests.
@@ -61,13 +62,10 @@ type pair struct {
 
 var sideName = [2]string{"client", "server"}
 
-func newPair(t testing.TB, b Behaviour, delay time.Duration, mod func(*Config)) *pair {
+func newPair(t testing.TB, b profile.Profile, delay time.Duration, mod func(*Config)) *pair {
 	pr := &pair{t: t, now: t0, delay: delay}
 	mk := func(side int, iss seqnum.V48) Config {
-		cfg := Config{Behaviour: b, ISS: iss, ServiceCode: 42, NewCCID: NoCCID}
-		cfg.Trace = func(now clock.Instant, from, to State, why string) {
-			pr.states = append(pr.states, fmt.Sprintf("%s %v->%v (%s)", sideName[side], from, to, why))
-		}
+		cfg := Config{Profile: b, ISS: iss, ServiceCode: 42, NewCCID: NoCCID, RecordStates: true}
 		if mod != nil {
 			mod(&cfg)
 		}
@@ -75,7 +73,22 @@ func newPair(t testing.TB, b Behaviour, delay time.Duration, mod func(*Config)) 
 	}
 	pr.lst = &Listener{ServiceCodes: []uint32{42}, Config: mk(1, 0)}
 	pr.conn[0] = NewClient(pr.now, mk(0, 1000))
+	pr.takeStates()
 	return pr
+}
+
+// takeStates moves the state changes of both Conns into pr.states. The
+// pair takes them after every call into a Conn, so that they keep the
+// order in which they happened.
+func (pr *pair) takeStates() {
+	for side, c := range pr.conn {
+		if c == nil {
+			continue
+		}
+		for _, sc := range c.TakeStateChanges(nil) {
+			pr.states = append(pr.states, fmt.Sprintf("%s %v->%v (%s)", sideName[side], sc.From, sc.To, sc.Why))
+		}
+	}
 }
 
 // at schedules an application action.
@@ -94,6 +107,7 @@ func (pr *pair) pump() {
 			pr.log = append(pr.log, fmt.Sprintf("%8.3fs %s %s", pr.now.Sub(t0).Seconds(), sideName[side], describe(&p)))
 			pr.send(side, &p)
 		}
+		pr.takeStates()
 	}
 }
 
@@ -127,12 +141,14 @@ func (pr *pair) deliver(f flight) {
 		nc, r, reply := pr.lst.HandlePacket(pr.now, &p, 5000, 0)
 		if nc != nil {
 			pr.conn[1] = nc
+			pr.takeStates()
 		} else if reply {
 			pr.send(1, &r)
 		}
 		return
 	}
 	c.HandlePacket(pr.now, &p)
+	pr.takeStates()
 }
 
 // run advances protocol time until nothing is left to do or until limit.
@@ -171,6 +187,7 @@ func (pr *pair) step() {
 			pr.actions = append(pr.actions[:i], pr.actions[i+1:]...)
 			i--
 			a.f(pr.now)
+			pr.takeStates()
 			pr.pump()
 		}
 	}
@@ -191,6 +208,7 @@ func (pr *pair) step() {
 	for _, c := range pr.conn {
 		if c != nil && due(c.NextDeadline(), pr.now) {
 			c.HandleTimer(pr.now)
+			pr.takeStates()
 		}
 	}
 }

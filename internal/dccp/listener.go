@@ -16,7 +16,8 @@ type Listener struct {
 	ServiceCodes []uint32
 	// Backlog bounds the connections not yet accepted; beyond it a
 	// Request draws Reset(Too Busy), as Linux answers (docs/peer-facts.md).
-	// Zero means 16.
+	// Zero or less means 16; the host passes its user's value through,
+	// so that the default lives here only.
 	Backlog int
 	// Config is the template of every Conn the Listener creates; its ISS
 	// is replaced by the one passed to HandlePacket.
@@ -37,7 +38,7 @@ func (l *Listener) HandlePacket(now clock.Instant, p *Packet, iss seqnum.V48, pe
 		return nil, r, reply
 	}
 	backlog := l.Backlog
-	if backlog == 0 {
+	if backlog <= 0 {
 		backlog = 16
 	}
 	if pending >= backlog {

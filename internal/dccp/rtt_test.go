@@ -7,6 +7,7 @@ import (
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/seqnum"
 	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/profile"
 )
 
 // recTx is a TxCCID that records the RTT samples the Conn hands it.
@@ -28,7 +29,7 @@ func (r *recTx) OnPacket(_ clock.Instant, _ *Packet, _ bool, rtt time.Duration) 
 // Timestamp unit counts as one unit; an echo from the future is dropped.
 func TestRTTSamples(t *testing.T) {
 	rec := &recTx{}
-	pr := open(t, Linux(), func(c *Config) {
+	pr := open(t, profile.Linux, func(c *Config) {
 		c.NewCCID = func(clock.Instant, uint8, int, int) (TxCCID, RxCCID) { return rec, nil }
 	})
 	c := pr.conn[0]
@@ -92,7 +93,7 @@ func TestAppClosedThenPeerCloses(t *testing.T) {
 		{wire.DCCPClose, "Reset(Closed)", Closed},
 		{wire.DCCPCloseReq, "Close", Closing},
 	} {
-		s := newSingle(t, Linux())
+		s := newSingle(t, profile.Linux)
 		s.c.tx = &stuckTx{}
 		for _, d := range []string{"a", "b", "c"} {
 			if err := s.c.Write(t0, []byte(d)); err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/profile"
 )
 
 // bulk moves n datagrams from the client to the server over CCID id on
@@ -24,7 +25,7 @@ func bulk(t *testing.T, id uint8, n int, mod func(*Config)) (*pair, []string) {
 // bulkWith is bulk with a hook run every 2 ms on the writer's turn.
 func bulkWith(t *testing.T, id uint8, n int, mod func(*Config), hook func(pr *pair, now clock.Instant)) (*pair, []string) {
 	t.Helper()
-	pr := newPair(t, Linux(), 20*time.Millisecond, func(c *Config) {
+	pr := newPair(t, profile.Linux, 20*time.Millisecond, func(c *Config) {
 		c.NewCCID, c.CCID = nil, id
 		c.SendQueueLen, c.RecvQueueLen = 1000, 4000
 		if mod != nil {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/replay"
+	"github.com/teardown-lab/teardown/profile"
 )
 
 // TestSoak runs seeded two-conn connections with loss, duplication and
@@ -26,6 +28,7 @@ func TestSoak(t *testing.T) {
 }
 
 func soakOne(t *testing.T, seed uint64) {
+	replay.OnFailure(t)
 	rng := rand.New(rand.NewPCG(seed, 0xdcc9))
 	b := behaviours[seed%2]
 	ccid := uint8(2 + seed/2%2)
@@ -102,7 +105,7 @@ func soakOne(t *testing.T, seed uint64) {
 func TestTransfer_CCIDs(t *testing.T) {
 	for _, id := range []uint8{2, 3} {
 		t.Run(fmt.Sprintf("ccid%d", id), func(t *testing.T) {
-			pr := open(t, Linux(), func(c *Config) { c.NewCCID, c.CCID = nil, id })
+			pr := open(t, profile.Linux, func(c *Config) { c.NewCCID, c.CCID = nil, id })
 			var got [2][]string
 			next := [2]int{}
 			for d := time.Duration(0); d < 30*time.Second; d += 10 * time.Millisecond {

@@ -65,36 +65,3 @@ func (s State) beforeCloseReq() bool { return s < CloseReq }
 
 // passive reports whether s is one of the seed's passive-close states.
 func (s State) passive() bool { return s == PassiveClose || s == PassiveCloseReq }
-
-// Behaviour is the set of closing behaviours in which real DCCP stacks
-// differ (docs/scenarios.md, "Profiles"). A profile.Profile will carry these
-// fields; until it does, Config takes a Behaviour.
-type Behaviour struct {
-	// Name names the behaviour in traces ("linux", "rfc-naive").
-	Name string
-	// PassiveCloseStates: a received Close or CloseReq moves the Conn to
-	// PASSIVE_CLOSE or PASSIVE_CLOSEREQ, and is answered only after the
-	// application drained its queue and closed (seed 001 §3). Without it
-	// the answer goes out at once and the receive queue is erased when
-	// the connection ends.
-	PassiveCloseStates bool
-	// TieBreaker: a client in CLOSING that receives Close answers Reset
-	// (seed 001 §4.1). Without it both ends ignore the crossing Close and
-	// retransmit theirs until the final timeout.
-	TieBreaker bool
-	// AbortOnUnread: closing with datagrams still unread sends Reset code
-	// Aborted instead of closing gracefully (Linux's dccp_close; the DCCP
-	// analogue of RFC 2525 §2.17).
-	AbortOnUnread bool
-}
-
-// Linux returns the behaviour of the Linux kernel's DCCP (6.1): passive
-// close states, the tie-breaker and the abort on unread data.
-func Linux() Behaviour {
-	return Behaviour{Name: "linux", PassiveCloseStates: true, TieBreaker: true, AbortOnUnread: true}
-}
-
-// RFCNaive returns the behaviour the seed shows to lose data and to
-// ping-pong: Close and CloseReq answered at once, no tie-breaker, close
-// ignores unread data.
-func RFCNaive() Behaviour { return Behaviour{Name: "rfc-naive"} }

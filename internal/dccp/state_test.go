@@ -9,6 +9,7 @@ import (
 
 	"github.com/teardown-lab/teardown/internal/seqnum"
 	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/profile"
 )
 
 // single is an opened client Conn fed packets by hand; peer is the
@@ -19,7 +20,7 @@ type single struct {
 	peer *Conn
 }
 
-func newSingle(t *testing.T, b Behaviour) *single {
+func newSingle(t *testing.T, b profile.Profile) *single {
 	pr := open(t, b, nil)
 	return &single{t: t, c: pr.conn[0], peer: pr.conn[1]}
 }
@@ -44,7 +45,7 @@ func (s *single) wantSent(reason string, want ...string) {
 }
 
 func TestOpen_CloseNotNewerThanGSR(t *testing.T) {
-	s := newSingle(t, Linux())
+	s := newSingle(t, profile.Linux)
 	p := s.from(wire.DCCPClose, 0) // seq == GSR: LSWL is GSR+1 for Close (§8.5 step 6)
 	s.c.HandlePacket(t0, &p)
 	s.wantSent("an old Close draws a Sync (§7.5.4)", "Sync")
@@ -54,7 +55,7 @@ func TestOpen_CloseNotNewerThanGSR(t *testing.T) {
 }
 
 func TestOpen_SeqOutsideWindow(t *testing.T) {
-	s := newSingle(t, Linux())
+	s := newSingle(t, profile.Linux)
 	// W=100: SWH = GSR + ceil(3W/4) = GSR+75, SWL = GSR+1-floor(W/4) = GSR-24
 	for _, c := range []struct {
 		off  int64
@@ -86,7 +87,7 @@ func describeAll(c *Conn) []string {
 }
 
 func TestOpen_SyncRateLimited(t *testing.T) {
-	s := newSingle(t, Linux())
+	s := newSingle(t, profile.Linux)
 	for range 3 {
 		p := s.from(wire.DCCPData, 500)
 		s.c.HandlePacket(t0, &p)
@@ -98,7 +99,7 @@ func TestOpen_SyncRateLimited(t *testing.T) {
 }
 
 func TestOpen_SyncAnswered(t *testing.T) {
-	s := newSingle(t, Linux())
+	s := newSingle(t, profile.Linux)
 	p := s.from(wire.DCCPSync, 1)
 	s.c.HandlePacket(t0, &p)
 	var q Packet
@@ -108,14 +109,14 @@ func TestOpen_SyncAnswered(t *testing.T) {
 }
 
 func TestOpen_RequestFromServerIsUnexpected(t *testing.T) {
-	s := newSingle(t, Linux())
+	s := newSingle(t, profile.Linux)
 	p := s.from(wire.DCCPRequest, 1)
 	s.c.HandlePacket(t0, &p)
 	s.wantSent("a client receiving a Request sends Sync (§8.5 step 7)", "Sync")
 }
 
 func TestTimeWait_Reset(t *testing.T) {
-	s := newSingle(t, Linux())
+	s := newSingle(t, profile.Linux)
 	s.c.setState(t0, TimeWait, "test")
 	p := s.from(wire.DCCPReset, 1)
 	s.c.HandlePacket(t0, &p)
@@ -126,7 +127,7 @@ func TestTimeWait_Reset(t *testing.T) {
 }
 
 func TestOpen_ResetFromPeer(t *testing.T) {
-	s := newSingle(t, Linux())
+	s := newSingle(t, profile.Linux)
 	d := s.from(wire.DCCPData, 1)
 	d.Payload = []byte("x")
 	s.c.HandlePacket(t0, &d)
@@ -146,7 +147,7 @@ func TestOpen_ResetFromPeer(t *testing.T) {
 }
 
 func TestPassiveClose_ReadWriteClose(t *testing.T) {
-	s := newSingle(t, Linux())
+	s := newSingle(t, profile.Linux)
 	d := s.from(wire.DCCPData, 1)
 	d.Payload = []byte("last")
 	s.c.HandlePacket(t0, &d)
@@ -171,7 +172,7 @@ func TestPassiveClose_ReadWriteClose(t *testing.T) {
 }
 
 func TestOpen_WriteLimits(t *testing.T) {
-	s := newSingle(t, Linux())
+	s := newSingle(t, profile.Linux)
 	err := s.c.Write(t0, make([]byte, s.c.MaxPayload()+1))
 	if !errors.Is(err, ErrTooBig) || !strings.Contains(err.Error(), "1300") {
 		t.Errorf("too large write: %v, want ErrTooBig naming the maximum 1300", err)
@@ -187,7 +188,7 @@ func TestOpen_WriteLimits(t *testing.T) {
 }
 
 func TestPartOpen_CloseReq(t *testing.T) {
-	pr := newPair(t, Linux(), 10*time.Millisecond, nil)
+	pr := newPair(t, profile.Linux, 10*time.Millisecond, nil)
 	pr.fault = func(from int, p *Packet) (bool, time.Duration, bool) {
 		return from == 1 && p.Type == wire.DCCPAck, 0, false // the server's Ack is lost
 	}
@@ -208,7 +209,7 @@ func TestPartOpen_CloseReq(t *testing.T) {
 // Close (LSWL = GSR + 1): a Reset not newer than GSR draws a Sync
 // acknowledging GSR and leaves the connection open.
 func TestOpen_OldResetIgnored(t *testing.T) {
-	s := newSingle(t, Linux())
+	s := newSingle(t, profile.Linux)
 	r := s.from(wire.DCCPReset, 0)
 	r.ResetCode = wire.DCCPResetAborted
 	s.c.HandlePacket(t0, &r)
@@ -244,7 +245,7 @@ func TestRequest_Refused(t *testing.T) {
 // feature located at the sender); the acknowledgement window has ours
 // (W'). Here W = 400 and W' = 100.
 func TestOpen_WindowWidths(t *testing.T) {
-	s := newSingle(t, Linux())
+	s := newSingle(t, profile.Linux)
 	s.c.feat.remote[wire.DCCPFeatSequenceWindow] = 400
 	for _, c := range []struct {
 		off  int64

@@ -8,6 +8,7 @@ import (
 
 	"github.com/teardown-lab/teardown/internal/seqnum"
 	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/profile"
 )
 
 // TestAckVecEncode: received 10, 11, 12, (13, 14 missing), 15, 16: from
@@ -19,17 +20,21 @@ func TestAckVecEncode(t *testing.T) {
 		a.record(s)
 	}
 	got := a.encode(nil, 16)
-	want := []byte{0<<6 | 1, 3<<6 | 1, 0<<6 | 2}
+	// A cell is the state in the top two bits and the run length less
+	// one below.
+	cell := func(st wire.DCCPAckState, more byte) byte { return byte(st)<<6 | more }
+	rcvd, lost := wire.DCCPAckReceived, wire.DCCPAckNotReceived
+	want := []byte{cell(rcvd, 1), cell(lost, 1), cell(rcvd, 2)}
 	if !slices.Equal(got, want) {
 		t.Fatalf("cells %08b, want %08b", got, want)
 	}
 	a.record(14) // a late arrival fills part of the gap
-	want = []byte{0<<6 | 2, 3<<6 | 0, 0<<6 | 2}
+	want = []byte{cell(rcvd, 2), cell(lost, 0), cell(rcvd, 2)}
 	if got := a.encode(nil, 16); !slices.Equal(got, want) {
 		t.Errorf("after 14: cells %08b, want %08b", got, want)
 	}
 	a.trim(12) // peer acknowledged a vector reaching 12
-	want = []byte{0<<6 | 2, 3<<6 | 0}
+	want = []byte{cell(rcvd, 2), cell(lost, 0)}
 	if got := a.encode(nil, 16); !slices.Equal(got, want) {
 		t.Errorf("after trim: cells %08b, want %08b", got, want)
 	}
@@ -86,7 +91,7 @@ func linuxRequest() Packet {
 // sequence number and confirms every Change (docs/peer-facts.md: ack = seq+1
 // draws Reset 4, a missing Confirm draws Reset 2).
 func TestRespond_LinuxRequest(t *testing.T) {
-	l := &Listener{ServiceCodes: []uint32{42}, Config: Config{Behaviour: Linux(), NewCCID: NoCCID}}
+	l := &Listener{ServiceCodes: []uint32{42}, Config: Config{Profile: profile.Linux, NewCCID: NoCCID}}
 	req := linuxRequest()
 	c, _, reply := l.HandlePacket(t0, &req, 9000, 0)
 	if c == nil || reply {
@@ -202,7 +207,7 @@ func TestRequest_Retransmit(t *testing.T) {
 // RFC 4342 §8.4) = 1, observed in the VM; the server must confirm both
 // with 1 instead of answering Reset (Mandatory Error).
 func TestRespond_LinuxCCID3Request(t *testing.T) {
-	l := &Listener{ServiceCodes: []uint32{42}, Config: Config{Behaviour: Linux(), NewCCID: NoCCID, CCID: 3}}
+	l := &Listener{ServiceCodes: []uint32{42}, Config: Config{Profile: profile.Linux, NewCCID: NoCCID, CCID: 3}}
 	req := Packet{Type: wire.DCCPRequest, X: true, Seq: 777, ServiceCode: 42}
 	o := &req.Options
 	o.AddFeature(wire.DCCPOptChangeL, wire.DCCPFeatCCID, false, []byte{3})

@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"io"
+	"slices"
 	"testing"
 	"time"
 
@@ -171,13 +172,8 @@ func TestSimultaneousClose(t *testing.T) {
 	h.wantState(TimeWait)
 	h.wantNothingMore()
 	want := []string{"CLOSED>SYN-SENT", "SYN-SENT>ESTABLISHED", "ESTABLISHED>FIN-WAIT-1", "FIN-WAIT-1>CLOSING", "CLOSING>TIME-WAIT"}
-	if len(h.states) != len(want) {
-		t.Fatalf("trace %v, want %v", h.states, want)
-	}
-	for i := range want {
-		if h.states[i] != want[i] {
-			t.Fatalf("trace %v, want %v", h.states, want)
-		}
+	if got := h.stateTrace(); !slices.Equal(got, want) {
+		t.Fatalf("state changes %v, want %v", got, want)
 	}
 }
 

@@ -1,9 +1,10 @@
 package tcp
 
 import (
+	"math"
 	"time"
 
-	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/wire"
 	"github.com/teardown-lab/teardown/profile"
 )
 
@@ -16,7 +17,7 @@ type Config struct {
 	// Default 1460 (Ethernet MTU, IPv4).
 	MSS int
 	// PeerDefaultMSS is the send MSS assumed when the peer's SYN carries no
-	// MSS option: 536 for IPv4, 1220 for IPv6 (RFC 9293 §3.7.1). Default 536.
+	// MSS option: PeerDefaultMSS4 or PeerDefaultMSS6. Default the IPv4 one.
 	PeerDefaultMSS int
 	// RecvBuffer and SendBuffer are the receive and send buffer sizes in
 	// bytes. Default 256 KiB each.
@@ -80,15 +81,25 @@ type Config struct {
 	// Profile (no Name) means profile.Linux.
 	Profile profile.Profile
 
-	// OnStateChange, when set, is called by every state change with the
-	// old and new state and a short reason ("rcvd SYN,ACK"); the lab draws
-	// from it. It must not call back into the Conn.
-	OnStateChange func(now clock.Instant, from, to State, why string)
+	// RecordStates makes every Conn keep its state changes, with their time
+	// and reason, until the host takes them (TakeStateChanges); the lab
+	// draws its diagrams from them. Without it EventState alone says that
+	// the state changed. Being data, not a hook, it leaves the Config
+	// shareable.
+	RecordStates bool
 
 	// shared marks a Config from Share: connections keep a pointer to it
 	// instead of a copy of their own.
 	shared bool
 }
+
+// The send MSS a peer's SYN without an MSS option implies (RFC 9293
+// §3.7.1): the least datagram every IPv4 host takes (576 bytes) or IPv6's
+// minimum MTU (1280, RFC 8200 §5), less the IP and TCP headers.
+const (
+	PeerDefaultMSS4 = 536
+	PeerDefaultMSS6 = 1220
+)
 
 // DefaultConfig returns a Config with every default filled in.
 func DefaultConfig() Config {
@@ -109,6 +120,10 @@ func (c Config) Share() *Config {
 	return &c
 }
 
+// Config returns the Config c runs with: the shared one it was made from
+// (Config.Share), or its own copy.
+func (c *Conn) Config() *Config { return c.cfg }
+
 func (c *Config) setDefaults() {
 	def := func(p *time.Duration, d time.Duration) {
 		if *p <= 0 {
@@ -121,7 +136,7 @@ func (c *Config) setDefaults() {
 		}
 	}
 	defInt(&c.MSS, 1460)
-	defInt(&c.PeerDefaultMSS, 536)
+	defInt(&c.PeerDefaultMSS, PeerDefaultMSS4)
 	defInt(&c.RecvBuffer, 256<<10)
 	defInt(&c.SendBuffer, 256<<10)
 	defInt(&c.SYNRetries, 6)
@@ -139,8 +154,8 @@ func (c *Config) setDefaults() {
 	if c.Profile.Name == "" {
 		c.Profile = profile.Linux
 	}
-	if c.MSS > 65535 {
-		c.MSS = 65535
+	if c.MSS > math.MaxUint16 {
+		c.MSS = math.MaxUint16
 	}
 	if c.RecvBuffer < 2*c.MSS {
 		c.RecvBuffer = 2 * c.MSS
@@ -154,7 +169,7 @@ func (c *Config) setDefaults() {
 // that lets the receive buffer be advertised, at most 14 (§2.3).
 func (c *Config) windowShift() uint8 {
 	var s uint8
-	for s < 14 && c.RecvBuffer>>s > 65535 {
+	for s < 14 && c.RecvBuffer>>s > wire.TCPMaxWindow {
 		s++
 	}
 	return s

@@ -7,6 +7,7 @@ import (
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/seqnum"
 	"github.com/teardown-lab/teardown/internal/tcp/cc"
+	"github.com/teardown-lab/teardown/internal/wire"
 )
 
 // Conn is one TCP connection: the state machine of RFC 9293 with its send
@@ -71,10 +72,11 @@ type Conn struct {
 
 	noDelay, keepAlive bool // TCP_NODELAY, SO_KEEPALIVE: from cfg, then set per connection
 
-	appClosed  bool  // full close (Close) was called
-	readClosed bool  // CloseRead or Close was called
-	err        error // terminal error for Read and Write
-	errRead    bool  // a Read reported err (profile.ReadErrorOnce)
+	appClosed  bool   // full close (Close) was called
+	readClosed bool   // CloseRead or Close was called
+	events     Events // since the last TakeEvents (packed here, in padding)
+	err        error  // terminal error for Read and Write
+	errRead    bool   // a Read reported err (profile.ReadErrorOnce)
 
 	// Pending output.
 	synPending, ackNow, rtxPending bool
@@ -128,7 +130,10 @@ type Conn struct {
 	rtxKind                       uint8
 	tlpActive, tlpRtx, tlpPending bool
 
-	events  Events
+	// changes holds the state changes not yet taken (Config.RecordStates);
+	// nil until the first.
+	changes *[]StateChange
+
 	stats   Counters
 	summary Summary
 }
@@ -244,7 +249,8 @@ func NewPassive(now clock.Instant, cfg *Config, iss seqnum.V32, syn *Segment) *C
 }
 
 // setState is the one place the state changes: it runs the entry actions
-// (timers, events, the summary) and calls the trace hook.
+// (timers, events, the summary) and reports the change (EventState, and
+// the change itself under Config.RecordStates).
 func (c *Conn) setState(now clock.Instant, s State, why string) {
 	from := c.state
 	if from == s {
@@ -260,10 +266,7 @@ func (c *Conn) setState(now clock.Instant, s State, why string) {
 			c.timers.finWait2 = now.Add(c.cfg.FinWait2Timeout)
 		}
 	case TimeWait:
-		c.timers = timers{timeWait: now.Add(2 * c.cfg.MSL)}
-		c.rtxPending, c.probePending, c.keepalivePending = false, false, false
-		c.events |= EventTimeWait | EventReadable | EventWritable
-		c.end(now, EndGraceful, "FIN exchanged both ways; TIME-WAIT")
+		c.enterTimeWait(now)
 	case Closed:
 		c.timers = timers{}
 		c.synPending, c.ackNow, c.rtxPending = false, false, false
@@ -277,8 +280,9 @@ func (c *Conn) setState(now clock.Instant, s State, why string) {
 		c.tidyBuffers()
 		c.releaseRecovery()
 	}
-	if c.cfg.OnStateChange != nil {
-		c.cfg.OnStateChange(now, from, s, why)
+	c.events |= EventState
+	if c.cfg.RecordStates {
+		c.recordState(StateChange{At: now, From: from, To: s, Why: why})
 	}
 }
 
@@ -415,7 +419,7 @@ func (c *Conn) negotiate(now clock.Instant, syn *Segment) {
 	if c.tsOK {
 		c.tsRecent = o.TSVal
 		c.tsRecentAt = now
-		c.sndMSS -= 12 // the option's room in every segment (RFC 7323 §3.2 with padding)
+		c.sndMSS -= wire.TCPTimestampRoom // the option's room in every segment
 	}
 	if c.sndMSS < 64 {
 		c.sndMSS = 64
@@ -423,9 +427,13 @@ func (c *Conn) negotiate(now clock.Instant, syn *Segment) {
 	c.cc.SetMSS(c.sndMSS)
 }
 
-// tsNow is our TSval clock: milliseconds plus a per-connection offset.
-func (c *Conn) tsNow(now clock.Instant) uint32 {
-	return uint32(int64(now)/1e6) + c.tsOffset
+// tsNow is our TSval clock at now.
+func (c *Conn) tsNow(now clock.Instant) uint32 { return tsClock(now, c.tsOffset) }
+
+// tsClock is the TSval clock: milliseconds of now plus a per-connection
+// offset, wrapping at 32 bits (RFC 7323 §5.4: a tick of 1 ms to 1 s).
+func tsClock(now clock.Instant, offset uint32) uint32 {
+	return uint32(int64(now)/int64(time.Millisecond)) + offset
 }
 
 // newCC returns the named congestion controller (CUBIC when the name is

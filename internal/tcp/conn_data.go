@@ -118,6 +118,6 @@ func (c *Conn) consumeFIN(now clock.Instant) {
 	case FinWait2:
 		c.setState(now, TimeWait, "rcvd FIN in FIN-WAIT-2")
 	case TimeWait:
-		c.timers.timeWait = now.Add(2 * c.cfg.MSL)
+		c.restartTimeWait(now)
 	}
 }

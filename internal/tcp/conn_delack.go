@@ -1,6 +1,8 @@
 package tcp
 
 import (
+	"math"
+
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/seqnum"
 	"github.com/teardown-lab/teardown/internal/wire"
@@ -31,7 +33,7 @@ const maxQuickAcks = 16
 func (c *Conn) scheduleACK(now clock.Instant, n int) {
 	switch {
 	case n > int(c.rcvMSS):
-		c.rcvMSS = uint16(min(n, 65535)) // Linux tcp_measure_rcv_mss
+		c.rcvMSS = uint16(min(n, math.MaxUint16)) // Linux tcp_measure_rcv_mss
 	case n < int(c.rcvMSS):
 		c.pushed = true
 	}

@@ -86,7 +86,7 @@ func (c *Conn) synSentArrives(now clock.Instant, s *Segment) {
 	c.lastAckSent = c.rcvNxt
 	// The window our SYN offered counts from the peer's ISS, unknown when
 	// the SYN went out: only now does its right edge have a place.
-	c.rcvAdv = c.rcvNxt.Add(seqnum.Size32(min(c.cfg.RecvBuffer, 65535)))
+	c.rcvAdv = c.rcvNxt.Add(seqnum.Size32(min(c.cfg.RecvBuffer, wire.TCPMaxWindow)))
 	c.sndWnd = uint32(s.Window) // a SYN's window is never scaled (RFC 7323 §2.2)
 	c.maxSndWnd = c.sndWnd
 	c.sndWL1, c.sndWL2 = s.Seq, s.Ack
@@ -215,10 +215,8 @@ func (c *Conn) checkSequence(now clock.Instant, s *Segment) bool {
 		}
 		if s.Flags&wire.RST == 0 {
 			c.ackNow = true
-			if c.state == TimeWait && s.Flags&wire.FIN != 0 && s.Seq.Add(n) == c.rcvNxt {
-				// A retransmitted FIN: acknowledge it and restart 2*MSL
-				// (RFC 9293 §3.10.7.4 eighth, TIME-WAIT).
-				c.timers.timeWait = now.Add(2 * c.cfg.MSL)
+			if c.state == TimeWait {
+				c.timeWaitFIN(now, s, n)
 			}
 		}
 		return false
@@ -285,11 +283,7 @@ func (c *Conn) checkRST(now clock.Instant, s *Segment) bool {
 			c.reset(now, ErrConnRefused, EndRefused, "rcvd RST in SYN-RECEIVED (active open): refused")
 		}
 	case TimeWait:
-		if c.cfg.Profile.IgnoreRSTInTimeWait {
-			// RFC 1337 §3 R1: TIME-WAIT assassination is refused.
-			return false
-		}
-		c.setState(now, Closed, "rcvd RST in TIME-WAIT")
+		c.timeWaitRST(now)
 	case Closing, LastAck:
 		c.reset(now, nil, EndRSTReceived, "rcvd RST in "+c.state.String())
 	default:

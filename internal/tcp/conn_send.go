@@ -65,7 +65,7 @@ func (c *Conn) fillSYN(now clock.Instant, seg *Segment) {
 		c.ackNow = false
 	}
 	// A SYN's window is never scaled (RFC 7323 §2.2).
-	w := min(c.cfg.RecvBuffer, 65535)
+	w := min(c.cfg.RecvBuffer, wire.TCPMaxWindow)
 	seg.Window = uint16(w)
 	c.rcvAdv = c.rcvNxt.Add(seqnum.Size32(w))
 	if c.sndMax == c.iss {
@@ -114,7 +114,7 @@ func (c *Conn) payloadMSS() int {
 		blocks++
 	}
 	blocks = min(blocks, maxSACK)
-	return max(c.sndMSS-(4+8*blocks), 1)
+	return max(c.sndMSS-wire.TCPSACKRoom(blocks), 1)
 }
 
 // stampACK adds what every segment after the handshake carries: the ACK,
@@ -165,9 +165,7 @@ func (c *Conn) windowField() uint16 {
 	if room := int64(readSeq.Add(seqnum.Size32(c.rcv.cap())).Sub(c.rcvNxt)); f<<c.rcvShift > room {
 		f = room >> c.rcvShift
 	}
-	if f > 65535 {
-		f = 65535
-	}
+	f = min(f, wire.TCPMaxWindow)
 	c.rcvAdv = c.rcvNxt.Add(seqnum.Size32(f << c.rcvShift)).Max(c.rcvAdv)
 	return uint16(f)
 }

@@ -26,7 +26,7 @@ func due(t, now clock.Instant) bool { return t != 0 && !now.Before(t) }
 func (c *Conn) HandleTimer(now clock.Instant) {
 	t := &c.timers
 	if due(t.timeWait, now) {
-		c.setState(now, Closed, "2*MSL elapsed in TIME-WAIT")
+		c.endTimeWait(now)
 		return
 	}
 	if due(t.finWait2, now) {

@@ -15,11 +15,15 @@
 // Write, Read, CloseWrite, CloseRead, Close and Abort. The output is pulled:
 // the host calls NextSegment until it returns false and encodes each
 // Segment with package wire, then re-arms its single timer at
-// NextDeadline, and TakeEvents tells it which blocked goroutines to wake.
+// NextDeadline, and TakeEvents tells it which blocked goroutines to wake;
+// TakeStateChanges gives the state changes for a trace (Config.RecordStates).
 // Headers are never seen here: a Segment is the decoded meaning of one.
 //
 // Segments for which no connection exists are the host's business; RSTFor
-// computes the RFC 9293 §3.10.7.1 answer to them.
+// computes the RFC 9293 §3.10.7.1 answer to them. Those for a listening
+// port go to a Listener, the listen backlog (SYN queue, accept queue, SYN
+// cookies), which is sans-I/O in the same way: HandleSegment, HandleTimer,
+// Accept in; NextSegment, TakeEvents, NextDeadline out.
 //
 // Behaviour that differs between real systems is read from a
 // profile.Profile at the point of decision.

@@ -3,6 +3,8 @@ package tcp
 import (
 	"errors"
 	"time"
+
+	"github.com/teardown-lab/teardown/clock"
 )
 
 // Errors a Conn returns to the application. The host maps them to its own
@@ -56,7 +58,40 @@ const (
 	// EventClosed: the connection reached CLOSED; the host may forget it
 	// once NextSegment has returned false.
 	EventClosed
+	// EventState: the state changed; under Config.RecordStates,
+	// TakeStateChanges says from what, to what, when and why.
+	EventState
 )
+
+// StateChange is one change of a Conn's state: an output of the core like
+// its segments and events, taken by the host with TakeStateChanges.
+type StateChange struct {
+	At       clock.Instant
+	From, To State
+	// Why names the cause in a few words ("rcvd SYN,ACK").
+	Why string
+}
+
+// TakeStateChanges appends the state changes recorded since the last call
+// to dst, oldest first, and forgets them. It finds none unless the Config
+// has RecordStates.
+func (c *Conn) TakeStateChanges(dst []StateChange) []StateChange {
+	if c.changes == nil {
+		return dst
+	}
+	dst = append(dst, *c.changes...)
+	clear(*c.changes)
+	*c.changes = (*c.changes)[:0]
+	return dst
+}
+
+// recordState keeps sc for TakeStateChanges.
+func (c *Conn) recordState(sc StateChange) {
+	if c.changes == nil {
+		c.changes = new([]StateChange)
+	}
+	*c.changes = append(*c.changes, sc)
+}
 
 // Ending says how a connection ended.
 type Ending uint8

@@ -47,7 +47,8 @@ type harness struct {
 	cfg Config
 	// app is the application's side of the Conn.
 	app appDriver
-	// states records every state change, for tests of the trace hook.
+	// states records every state change taken from the Conn
+	// (stateTrace), "FROM>TO".
 	states []string
 }
 
@@ -83,7 +84,7 @@ func (h *harness) must(err error) {
 // easy to predict; tests of options turn them on.
 func testConfig() Config {
 	return Config{MSS: 1000, RecvBuffer: 8000, SendBuffer: 16000,
-		NoWindowScaling: true, NoSACK: true, NoTimestamps: true}
+		NoWindowScaling: true, NoSACK: true, NoTimestamps: true, RecordStates: true}
 }
 
 // newHarness returns a harness whose Conn has been driven to state through
@@ -103,9 +104,6 @@ func newHarnessPeer(t *testing.T, state State, peerOpts wire.TCPOptions, mods ..
 	}
 	h := &harness{t: t, now: startTime, cfg: cfg}
 	h.app = appDriver{h}
-	cfg.OnStateChange = func(_ clock.Instant, from, to State, why string) {
-		h.states = append(h.states, from.String()+">"+to.String())
-	}
 	switch state {
 	case SynReceived:
 		h.c = NewPassive(h.now, &cfg, localISS, &Segment{Seq: remoteISS, Flags: SYN, Window: 8000, Options: peerOpts})
@@ -150,6 +148,14 @@ func newHarnessPeer(t *testing.T, state State, peerOpts wire.TCPOptions, mods ..
 	h.wantState(state)
 	h.c.TakeEvents()
 	return h
+}
+
+// stateTrace takes the Conn's state changes and returns every one so far.
+func (h *harness) stateTrace() []string {
+	for _, sc := range h.c.TakeStateChanges(nil) {
+		h.states = append(h.states, sc.From.String()+">"+sc.To.String())
+	}
+	return h.states
 }
 
 // recv hands the Conn a segment from the peer (window 8000 unless set).

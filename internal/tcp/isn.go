@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"net/netip"
+	"time"
 
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/seqnum"
@@ -25,19 +26,24 @@ func NewISNGenerator(secret [32]byte) *ISNGenerator { return &ISNGenerator{key: 
 // ISN returns the initial sequence number for a connection from local to
 // remote opened at now. It does not allocate.
 func (g *ISNGenerator) ISN(now clock.Instant, local, remote netip.AddrPort) seqnum.V32 {
-	var buf [32 + 2*(16+2)]byte
+	var buf [len(g.key) + 2*addrPortLen]byte
 	n := copy(buf[:], g.key[:])
 	n += putAddrPort(buf[n:], local)
 	n += putAddrPort(buf[n:], remote)
 	sum := sha256.Sum256(buf[:n])
 	f := binary.BigEndian.Uint32(sum[:4])
-	m := uint32(int64(now) / 4000) // 4 µs ticks (RFC 6528 §3, RFC 9293 §3.4.1)
+	m := uint32(int64(now) / int64(4*time.Microsecond)) // RFC 6528 §3, RFC 9293 §3.4.1
 	return seqnum.V32(m + f)
 }
 
+// addrPortLen is what putAddrPort writes: an IPv6 (or IPv4-mapped)
+// address and a port.
+const addrPortLen = 16 + 2
+
+// putAddrPort writes ap into b and returns addrPortLen.
 func putAddrPort(b []byte, ap netip.AddrPort) int {
 	a := ap.Addr().As16()
 	copy(b, a[:])
 	binary.BigEndian.PutUint16(b[16:], ap.Port())
-	return 18
+	return addrPortLen
 }

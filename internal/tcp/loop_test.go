@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/replay"
 	"github.com/teardown-lab/teardown/internal/wire"
 )
 
@@ -249,6 +250,7 @@ func TestLoop_LossSweep(t *testing.T) {
 	}
 	for seed := uint64(1); seed <= uint64(seeds); seed++ {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			replay.OnFailure(t)
 			cfg := DefaultConfig()
 			cfg.RecvBuffer, cfg.SendBuffer = 64<<10, 64<<10
 			if seed%2 == 0 {

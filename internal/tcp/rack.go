@@ -207,7 +207,7 @@ func (r *rack) delivered(a *rackACK, s *rackSeg) {
 	rtt := a.now.Sub(s.xmit)
 	if s.flags&rackRtx != 0 {
 		// Step 2: a retransmitted segment's ACK may be the original's.
-		if a.hasEcr && int32(a.tsEcr-(uint32(int64(s.xmit)/1e6)+a.tsOffset)) < 0 {
+		if a.hasEcr && int32(a.tsEcr-tsClock(s.xmit, a.tsOffset)) < 0 {
 			return
 		}
 		if rtt < r.minRTT {

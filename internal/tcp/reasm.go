@@ -82,15 +82,6 @@ func (q *reassembly) advance(rcvNxt seqnum.V32) seqnum.V32 {
 // highest returns the right edge of the last range (valid when not empty).
 func (q *reassembly) highest() seqnum.V32 { return q.r[q.n-1].right }
 
-// bytes returns the number of bytes held out of order.
-func (q *reassembly) bytes() int {
-	t := 0
-	for i := 0; i < q.n; i++ {
-		t += int(q.r[i].right.Sub(q.r[i].left))
-	}
-	return t
-}
-
 // sackBlocks fills o with up to max SACK blocks, the most recently changed
 // range first (RFC 2018 §4).
 func (q *reassembly) sackBlocks(o *wire.TCPOptions, max int) {

@@ -72,7 +72,7 @@ func (r *Request) FillSYNACK(cfg *Config, tsVal uint32, seg *Segment) {
 	if r.TSOK {
 		o.HasTimestamp, o.TSVal, o.TSEcr = true, tsVal, r.TSRecent
 	}
-	seg.Window = uint16(min(d.RecvBuffer, 65535)) // a SYN's window is never scaled
+	seg.Window = uint16(min(d.RecvBuffer, wire.TCPMaxWindow)) // a SYN's window is never scaled
 }
 
 // SYNACKTSVal is the TSval of a SYN-ACK sent at now: the same clock the
@@ -105,7 +105,7 @@ func NewFromRequest(now clock.Instant, cfg *Config, r *Request) *Conn {
 	c.lastAckSent = c.rcvNxt
 	c.sndWnd = uint32(r.Window)
 	c.maxSndWnd = c.sndWnd
-	c.rcvAdv = c.rcvNxt.Add(seqnum.Size32(min(c.cfg.RecvBuffer, 65535)))
+	c.rcvAdv = c.rcvNxt.Add(seqnum.Size32(min(c.cfg.RecvBuffer, wire.TCPMaxWindow)))
 	c.sndNxt = r.ISS.Add(1)
 	c.sndMax = c.sndNxt
 	c.stats.SegsOut++
@@ -127,4 +127,17 @@ func (c *Conn) QueueACK() {
 	if c.state.synchronized() && c.state != TimeWait {
 		c.ackNow = true
 	}
+}
+
+// Accepted tells the Conn that the application took it off the listen
+// backlog. Under profile.Profile.DupACKAtAccept a connection whose FIN is
+// held unacknowledged then sends a duplicate ACK (Stratus VOS 17.1:
+// "acknowledging the data but not the FIN"). It reports whether the Conn
+// has a segment to send.
+func (c *Conn) Accepted() bool {
+	if !c.cfg.Profile.DupACKAtAccept || !c.HoldingFIN() {
+		return false
+	}
+	c.QueueACK()
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teardown-lab/teardown/internal/replay"
 	"github.com/teardown-lab/teardown/internal/seqnum"
 )
 
@@ -71,6 +72,7 @@ func TestLoop_SACKRecoveryRetransmitsOnlyTheLost(t *testing.T) {
 // arrives once and in order each way, SACK resends less in total than
 // NewReno, and RACK-TLP needs far fewer timeouts than SACK alone.
 func TestLoop_SACKFewerRetransmitsThanNewReno(t *testing.T) {
+	replay.OnFailure(t)
 	seeds := uint64(100)
 	if testing.Short() {
 		seeds = 20

@@ -31,12 +31,10 @@ const (
 	cookieMaxAge = 2 // minutes a cookie stays valid (Linux MAX_SYNCOOKIE_AGE)
 	cookiePeriod = 60 * time.Second
 	// tsOptBits is the part of the TSval that carries the options.
-	tsOptBits   = 6
-	tsOptMask   = 1<<tsOptBits - 1
-	tsNoWScale  = 0xf
-	tsSACKBit   = 1 << 4
-	cookieV4MSS = 536
-	cookieV6MSS = 1220
+	tsOptBits  = 6
+	tsOptMask  = 1<<tsOptBits - 1
+	tsNoWScale = 0xf
+	tsSACKBit  = 1 << 4
 )
 
 // The MSS values a cookie can encode (Linux's tables): the largest not
@@ -58,7 +56,7 @@ func NewCookieJar(secret [32]byte) *CookieJar { return &CookieJar{key: secret} }
 // hash is the keyed hash of a 4-tuple, a tag (1: H1, 2: H2, 3: the TSval
 // offset) and the minute count. It does not allocate.
 func (j *CookieJar) hash(tag byte, local, remote netip.AddrPort, count uint32) uint32 {
-	var buf [32 + 1 + 2*18 + 4]byte
+	var buf [32 + 1 + 2*addrPortLen + 4]byte
 	n := copy(buf[:], j.key[:])
 	buf[n] = tag
 	n++
@@ -92,9 +90,9 @@ func cookieTable(local netip.AddrPort) *[4]uint16 {
 func (j *CookieJar) Make(now clock.Instant, cfg *Config, local, remote netip.AddrPort, syn *Segment) (Request, uint32) {
 	r := NewRequest(cfg, 0, j.TSOffset(local, remote), syn)
 	tab := cookieTable(local)
-	peer := uint16(cookieV4MSS)
+	peer := uint16(PeerDefaultMSS4)
 	if !local.Addr().Is4() {
-		peer = cookieV6MSS
+		peer = PeerDefaultMSS6
 	}
 	if r.PeerMSS != 0 {
 		peer = r.PeerMSS

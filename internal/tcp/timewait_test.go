@@ -53,7 +53,7 @@ func TestTimeWait_AcceptsNewSYN(t *testing.T) {
 				h.now = h.now.Add(25 * 24 * time.Hour)
 			}
 			before := *h.c
-			if got := h.c.AcceptsNewSYN(h.now, &tt.seg); got != tt.want {
+			if got := h.c.acceptsNewSYN(h.now, &tt.seg); got != tt.want {
 				t.Errorf("AcceptsNewSYN = %v, want %v", got, tt.want)
 			}
 			if h.c.state != before.state || h.c.timers != before.timers || h.c.stats != before.stats {
@@ -64,25 +64,57 @@ func TestTimeWait_AcceptsNewSYN(t *testing.T) {
 	}
 }
 
-func TestAcceptsNewSYN_OnlyInTimeWait(t *testing.T) {
+func TestNotTimeWait_SYNNeverReincarnates(t *testing.T) {
 	for _, st := range []State{Established, FinWait2, CloseWait, LastAck} {
 		h := newHarness(t, st)
-		if h.c.AcceptsNewSYN(h.now, &Segment{Seq: remoteISS + 100000, Flags: SYN}) {
+		if _, ok := h.c.Reincarnate(h.now, &Segment{Seq: remoteISS + 100000, Flags: SYN}, 1); ok {
 			t.Errorf("%v: a SYN was accepted as a new incarnation", st)
 		}
 	}
 }
 
+// Reincarnate is the host's one question: whether the SYN opens a new
+// incarnation, and with which ISS — beyond the old incarnation's
+// sequence numbers, or the host's fresh ISN when that lies further.
+func TestTimeWait_SYNReincarnates(t *testing.T) {
+	beyond := localISS + 2 + 65537 // SND.NXT + a maximal unscaled window + 2
+	tests := []struct {
+		name    string
+		seq     seqnumSize
+		fresh   seqnumSize
+		wantISS seqnumSize
+		wantOK  bool
+	}{
+		{"fresh ISN below the old sequence space: beyond it", remoteISS + 10, beyond - 1000, beyond, true},
+		{"fresh ISN further on: the fresh one", remoteISS + 10, beyond + 1000, beyond + 1000, true},
+		{"SYN below RCV.NXT: no new incarnation", remoteISS, beyond + 1000, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, TimeWait)
+			before := *h.c
+			iss, ok := h.c.Reincarnate(h.now, &Segment{Seq: tt.seq, Flags: SYN}, tt.fresh)
+			if ok != tt.wantOK || iss != tt.wantISS {
+				t.Errorf("Reincarnate = %d, %v; want %d, %v", iss, ok, tt.wantISS, tt.wantOK)
+			}
+			if h.c.state != before.state || h.c.timers != before.timers {
+				t.Error("Reincarnate changed the connection")
+			}
+			h.wantNothingMore()
+		})
+	}
+}
+
 func TestTimeWait_NextIncarnationISS(t *testing.T) {
 	h := newHarness(t, TimeWait)
-	iss := h.c.NextIncarnationISS()
+	iss := h.c.nextIncarnationISS()
 	// Our FIN took localISS+1; the new ISS must lie a maximal unscaled
 	// window beyond, so that no old segment is taken for a new one.
 	if want := localISS + 2 + 65537; iss != want {
 		t.Errorf("NextIncarnationISS = %d, want SND.NXT + 65537 = %d", iss, want)
 	}
 	h.c.sndMax = seqnumSize(1<<32 - 65537) // the new ISS would wrap to 0
-	if h.c.NextIncarnationISS() == 0 {
+	if h.c.nextIncarnationISS() == 0 {
 		t.Error("NextIncarnationISS returned 0")
 	}
 }

@@ -17,6 +17,12 @@ const TCPMaxHeaderLen = 60
 // TCPMaxOptionsLen is the room for options in the longest header.
 const TCPMaxOptionsLen = TCPMaxHeaderLen - TCPMinLen
 
+// TCPMaxWindow is the largest value of the header's 16-bit Window field:
+// the largest window without window scaling, and the most a SYN or
+// SYN-ACK can offer, since their window is never scaled (RFC 7323 §2.2).
+// It is not a port limit, though ports are 16 bits too.
+const TCPMaxWindow = 1<<16 - 1
+
 // TCP is a view of a TCP segment (RFC 9293 §3.1): header, options and
 // payload, as carried in one IP packet's payload. Obtain one from
 // ParseTCP; its accessors then never panic.

@@ -26,12 +26,20 @@ const (
 	tcpOptAlignedSACK = 4 // NOP NOP kind len; then 8 per block
 )
 
+// TCPTimestampRoom is what the Timestamps option takes of every segment
+// once negotiated: its 10 bytes padded to 12 (RFC 7323 §3.2).
+const TCPTimestampRoom = tcpOptAlignedTS
+
+// TCPSACKRoom returns what a SACK option of n blocks takes, its padding
+// included: two NOPs, kind, length and 8 bytes a block (RFC 2018 §3).
+func TCPSACKRoom(n int) int { return tcpOptAlignedSACK + 8*n }
+
 // EncodedLen returns the number of bytes the builder writes for o: the
 // Linux layout above, a multiple of 4, at most TCPMaxOptionsLen.
 func (o *TCPOptions) EncodedLen() int {
 	n := o.lenWithoutSACK()
 	if k := o.sackFit(n); k > 0 {
-		n += tcpOptAlignedSACK + 8*k
+		n += TCPSACKRoom(k)
 	}
 	return n
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/replay"
 	"github.com/teardown-lab/teardown/internal/seqnum"
 	"github.com/teardown-lab/teardown/internal/wire"
 )
@@ -77,6 +78,7 @@ func (m *model) ack(ranges []wire.DCCPAckRange) {
 // every acknowledgement the sender's pipe and cwnd equal the model's,
 // although the sender only scans from its oldest unsettled packet.
 func TestScanMatchesModel(t *testing.T) {
+	replay.OnFailure(t)
 	for seed := range uint64(20) {
 		rng := rand.New(rand.NewPCG(seed, 7))
 		now := clock.Instant(1e18)

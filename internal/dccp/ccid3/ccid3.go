@@ -273,8 +273,6 @@ type Rx struct {
 	lastCC   uint8 // window counter of the newest data packet
 	fbCC     uint8 // lastCC when the last feedback went out
 	fbSent   bool
-	buf      [8]byte
-	needFB   bool
 	newData  bool // a data packet arrived since the last feedback
 	// lossGaps counts gaps that lost data; lossEvents the loss events
 	// they started (RFC 5348 §5.2).

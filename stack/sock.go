@@ -1,0 +1,258 @@
+package stack
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/teardown-lab/teardown/clock"
+)
+
+// sock is the shell TCPConn and DCCPConn share: the lock and what it
+// guards around the core, the goroutines blocked on the connection, the
+// deadlines, the core's timer, the outgoing queue and the deferred
+// segments. What differs between the protocols — the core, its events,
+// its packets — is the protocol behind proto.
+//
+// Locking (docs/ARCHITECTURE.md, "Locks"): the connection's users take it
+// with lock and give it up with unlock or wait; lock runs the segments that
+// wait in the deferred queue first and unlock runs those queued meanwhile,
+// so that no segment is left behind a call that used the core (Linux's
+// lock_sock/release_sock). mu itself is taken directly only by the
+// deferral (deferPacket, which must not run what it queues) and by
+// timers that merely wake waiters.
+type sock struct {
+	s     *Stack
+	tuple fourTuple
+	proto protocol
+
+	mu sync.Mutex
+
+	timer clock.Timer
+	armed clock.Instant
+
+	// Output: packets encoded under mu, written with mu released.
+	txQueue
+
+	// readers wait in Read, writers in Write, opened in Dial; closing
+	// waits for a close to make progress (TCP: sent data and FIN
+	// acknowledged; DCCP: the connection ended).
+	readers, writers, opened, closing waitq
+
+	readDeadline, writeDeadline deadline
+
+	closed bool // the application called Close (or Abort)
+	gone   bool // removed from the stack's table
+
+	// Goroutines inside Read and Write, and the segments waiting for
+	// them (sock_defer.go); rx is nil until a segment first waits.
+	inRead, inWrite int32
+	rx              *deferredSegs
+}
+
+// protocol is what the shell needs from a connection's protocol: the
+// calls into its core. Every method runs with the connection's lock held.
+type protocol interface {
+	// coreOutput encodes the packets the core wants sent into the
+	// socket's queue, wakes the waiters its events concern (sock.wake)
+	// and tells the listener a connection not yet accepted belongs to.
+	coreOutput(now clock.Instant)
+	// coreTimer runs the core's timers due at now.
+	coreTimer(now clock.Instant)
+	// coreAbort resets the connection.
+	coreAbort(now clock.Instant)
+	// coreInput runs one deferred packet (from src to dst) through the
+	// core; a packet that fails its checks is counted and dropped.
+	coreInput(now clock.Instant, src, dst netip.Addr, raw []byte)
+	// coreDeadline is the core's next deadline (zero: none).
+	coreDeadline() clock.Instant
+	// coreEnded reports that the core reached CLOSED: the socket is then
+	// forgotten.
+	coreEnded() bool
+	// coreIdle reports that nothing is in flight and no timer pending, so
+	// the socket may give its packet buffers back.
+	coreIdle() bool
+	// coreState is the state in the protocol's RFC spelling.
+	coreState() string
+	// retire takes the socket out of the stack's table and adds its
+	// counters to those of the connections already gone.
+	retire()
+	// netAddr is an endpoint as this protocol's net.Addr.
+	netAddr(netip.AddrPort) net.Addr
+}
+
+// init sets the shell up for the connection tuple of s, run by p. The
+// caller registers the connection in its table.
+func (c *sock) init(s *Stack, tuple fourTuple, p protocol) {
+	c.s, c.tuple, c.proto = s, tuple, p
+	c.timer = s.clk.NewTimer(c.onTimer)
+	s.opened.Add(1)
+}
+
+// lock takes the connection for a call that uses its core: segments
+// queued for a goroutine inside Read or Write are run first, since they
+// arrived before this call.
+func (c *sock) lock() {
+	c.mu.Lock()
+	if c.pending() {
+		c.runDeferred()
+	}
+}
+
+// unlock runs the segments queued while the lock was let go (process
+// writing to the link), then releases the connection.
+func (c *sock) unlock() {
+	if c.pending() {
+		c.runDeferred()
+	}
+	c.mu.Unlock()
+}
+
+// pending reports whether packets wait in the deferred queue.
+func (c *sock) pending() bool { return c.rx != nil && len(c.rx.pkts) > 0 }
+
+// unlockFrom ends a Read or Write (n is inRead or inWrite): the packets
+// queued for it are run before it leaves, so that none is left waiting
+// for a goroutine that has gone.
+func (c *sock) unlockFrom(n *int32) {
+	*n--
+	c.unlock()
+}
+
+// wait blocks on q until woken or ctx ends (nil: never), with the lock
+// released meanwhile, then runs what was deferred to this goroutine. It
+// reports ctx's error if the context ended first. If packets were queued
+// while process had the lock released, it runs them instead of blocking:
+// they may be what the caller is waiting for, so it looks again.
+func (c *sock) wait(q *waitq, ctx context.Context) error {
+	if c.pending() {
+		c.runDeferred()
+		return nil
+	}
+	err := block(&c.mu, q.add(), c.s.sched, ctx)
+	c.runDeferred()
+	return err
+}
+
+// waitRead blocks a Read that found nothing, unless the read deadline has
+// passed: then it returns the timeout error.
+func (c *sock) waitRead() error {
+	if c.readDeadline.expired(c.s.clk.Now()) {
+		return errDeadline
+	}
+	return c.wait(&c.readers, nil)
+}
+
+// waitWrite blocks a Write that could not queue, unless the write
+// deadline has passed: then it returns the timeout error.
+func (c *sock) waitWrite() error {
+	if c.writeDeadline.expired(c.s.clk.Now()) {
+		return errDeadline
+	}
+	return c.wait(&c.writers, nil)
+}
+
+// handshake runs a new connection's first output and waits, for Dial,
+// until done reports the handshake's outcome (with the lock held): nil
+// once the connection is open, or why it failed. If ctx ends first the
+// attempt is abandoned: the core aborts it.
+func (c *sock) handshake(ctx context.Context, done func() (bool, error)) error {
+	c.lock()
+	defer c.unlock()
+	c.process()
+	for {
+		if ok, err := done(); ok {
+			if err != nil {
+				return c.opError("dial", err)
+			}
+			return nil
+		}
+		if err := c.wait(&c.opened, ctx); err != nil {
+			c.proto.coreAbort(c.s.clk.Now())
+			c.process()
+			return c.opError("dial", err)
+		}
+	}
+}
+
+// wakeups say which of a socket's wait queues an outcome concerns.
+type wakeups uint8
+
+const (
+	wakeReaders wakeups = 1 << iota
+	wakeWriters
+	wakeOpened
+	wakeClosing
+	wakeEveryone = wakeReaders | wakeWriters | wakeOpened | wakeClosing
+)
+
+// wake wakes the queues of w, always in the same order (a simulation runs
+// woken goroutines in the order they were woken).
+func (c *sock) wake(w wakeups) {
+	sched := c.s.sched
+	if w&wakeReaders != 0 {
+		c.readers.wakeAll(sched)
+	}
+	if w&wakeWriters != 0 {
+		c.writers.wakeAll(sched)
+	}
+	if w&wakeOpened != 0 {
+		c.opened.wakeAll(sched)
+	}
+	if w&wakeClosing != 0 {
+		c.closing.wakeAll(sched)
+	}
+}
+
+// opError wraps err as a net.OpError naming the connection's endpoints.
+func (c *sock) opError(op string, err error) error {
+	remote := c.proto.netAddr(c.tuple.remote)
+	return &net.OpError{Op: op, Net: remote.Network(), Source: c.proto.netAddr(c.tuple.local), Addr: remote, Err: err}
+}
+
+// LocalAddr returns the local address: a *net.TCPAddr for TCP, a
+// DCCPAddr for DCCP.
+func (c *sock) LocalAddr() net.Addr { return c.proto.netAddr(c.tuple.local) }
+
+// RemoteAddr returns the peer's address, as LocalAddr does.
+func (c *sock) RemoteAddr() net.Addr { return c.proto.netAddr(c.tuple.remote) }
+
+// LocalAddrPort returns the local address as a netip value.
+func (c *sock) LocalAddrPort() netip.AddrPort { return c.tuple.local }
+
+// RemoteAddrPort returns the peer's address as a netip value.
+func (c *sock) RemoteAddrPort() netip.AddrPort { return c.tuple.remote }
+
+// State returns the connection's state in its RFC's spelling
+// ("ESTABLISHED", "FIN-WAIT-2", "TIME-WAIT" for TCP; "OPEN", "PARTOPEN",
+// "TIMEWAIT" or the seed's "PASSIVE_CLOSE" for DCCP).
+func (c *sock) State() string {
+	c.lock()
+	defer c.unlock()
+	return c.proto.coreState()
+}
+
+// SetDeadline sets the read and write deadlines.
+func (c *sock) SetDeadline(t time.Time) error {
+	c.SetReadDeadline(t)
+	return c.SetWriteDeadline(t)
+}
+
+// SetReadDeadline sets the deadline for Read; a zero t means none. A read
+// blocked now is affected too. Deadlines are read on the stack's clock.
+func (c *sock) SetReadDeadline(t time.Time) error {
+	c.lock()
+	defer c.unlock()
+	c.readDeadline.set(c.s, &c.mu, &c.readers, t)
+	return nil
+}
+
+// SetWriteDeadline sets the deadline for Write; a zero t means none.
+func (c *sock) SetWriteDeadline(t time.Time) error {
+	c.lock()
+	defer c.unlock()
+	c.writeDeadline.set(c.s, &c.mu, &c.writers, t)
+	return nil
+}

@@ -1,0 +1,189 @@
+package stack
+
+import (
+	"net/netip"
+
+	"github.com/teardown-lab/teardown/internal/bufpool"
+)
+
+// Deferred segments move the processing of a connection's segments onto
+// the goroutines that use the connection. A segment that carries data (up
+// to deferMaxPayload) for a connection on which a goroutine is inside
+// Read, or a bare ACK for one on which a goroutine is inside Write, is not
+// processed by the goroutine that delivered it (for the in-process pipe,
+// the peer's sending goroutine): it is copied to the connection's queue
+// and that goroutine is woken if it waits. The queue is part of the
+// connection's locking: whoever takes the connection (sock.lock), resumes
+// on it (sock.wait) or gives it up (sock.unlock) first verifies the
+// checksums and runs the queued segments through the core, so a segment
+// waits only while the goroutine it waits for is parked or writing to the
+// link. Segments that arrive meanwhile queue behind, so order is kept and
+// they are taken as one batch. So the receiving work (checksum, copy into
+// the receive buffer) lands on the reader and the sending work that an
+// ACK releases (new segments, their checksums) on the writer, instead of
+// all of it on whichever goroutine delivered the packet: two goroutines
+// share a transfer's work. Linux does the same with its socket backlog
+// while a process owns the socket (tcp_v4_rcv → tcp_add_backlog,
+// processed at release_sock); the name "backlog" is kept here for the
+// listen backlog.
+//
+// Only real-time stacks defer, and only TCP segments (deliverTCP): under
+// a Scheduler (simrun) every segment is processed where it arrives, so
+// that simulations stay deterministic.
+
+// deferMaxPayload is the largest data segment handed to a reader. Above
+// it the copy into the queue costs about what the processing it moves
+// saves (a 64 KiB segment's checksum and copy into the receive buffer run
+// at memory speed), and the delivering goroutine does better to process
+// it at once: measured over the pipe, MTU 65535 went from 3.1 to 3.5-3.9
+// GB/s with large segments processed inline, MTU 1500 is unchanged.
+const deferMaxPayload = 16 << 10
+
+// deferredMax bounds the bytes a connection's queue holds; a segment that
+// would overflow it makes the delivering goroutine process the queue and
+// then the segment itself (nothing is dropped).
+const deferredMax = 1 << 20
+
+// deferredSegs is a connection's queue of raw packets (transport header
+// and payload).
+type deferredSegs struct {
+	blk  *bufpool.Block // lent while segments are queued; grows by doubling
+	used int
+	pkts []deferredSeg
+}
+
+// deferredSeg is one queued packet: its addresses (for the pseudo-header)
+// and where it lies in the block.
+type deferredSeg struct {
+	src, dst netip.Addr
+	off, n   int
+}
+
+// deferClass says which goroutine a received packet may wait for.
+type deferClass uint8
+
+const (
+	// deferNever: processed where it arrives, after what waits (a TCP SYN,
+	// which may reincarnate a connection in TIME-WAIT with the listener).
+	deferNever deferClass = iota
+	// deferIfQueued: processed where it arrives unless packets wait, then
+	// queued behind them (order is kept).
+	deferIfQueued
+	// deferToReader: data for a goroutine inside Read.
+	deferToReader
+	// deferToWriter: an acknowledgement for a goroutine inside Write.
+	deferToWriter
+)
+
+// tcpDeferClass classes a TCP segment with payload bytes of data and the
+// SYN flag set or not.
+func tcpDeferClass(payload int, syn bool) deferClass {
+	switch {
+	case syn:
+		return deferNever
+	case payload > 0 && payload <= deferMaxPayload:
+		return deferToReader
+	case payload == 0:
+		return deferToWriter
+	}
+	return deferIfQueued
+}
+
+// deferPacket queues the raw packet (from src to dst) of class k for the
+// goroutine inside Read or Write to process, if there is one, and reports
+// whether it did. It takes mu itself, not lock: the point is to leave the
+// packet to that goroutine.
+func (c *sock) deferPacket(src, dst netip.Addr, raw []byte, k deferClass) bool {
+	if c.s.sched != nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gone {
+		return false
+	}
+	queued := c.rx != nil && len(c.rx.pkts) > 0
+	var wake *waitq
+	switch {
+	case k == deferNever:
+		if queued {
+			c.runDeferred()
+		}
+		return false
+	case k == deferToReader && c.inRead > 0:
+		wake = &c.readers
+	case k == deferToWriter && c.inWrite > 0:
+		wake = &c.writers
+	case !queued:
+		return false
+	}
+	if c.rx == nil {
+		c.rx = new(deferredSegs)
+	}
+	rx := c.rx
+	if rx.used+len(raw) > deferredMax {
+		c.runDeferred()
+		return false
+	}
+	rx.reserve(len(raw))
+	copy(rx.blk.B[rx.used:], raw)
+	rx.pkts = append(rx.pkts, deferredSeg{src: src, dst: dst, off: rx.used, n: len(raw)})
+	rx.used += len(raw)
+	c.s.segsDeferred.Add(1)
+	if wake != nil {
+		wake.wakeAll(nil)
+	}
+	return true
+}
+
+// runDeferred runs the queued packets through the core, in order, then
+// processes the outcome; mu held. Packets queued while process has
+// released the lock are taken in the next round. lock, unlock and wait
+// call it: nothing else needs to.
+func (c *sock) runDeferred() {
+	rx := c.rx
+	if rx == nil {
+		return
+	}
+	for len(rx.pkts) > 0 {
+		now := c.s.clk.Now()
+		for _, p := range rx.pkts {
+			c.proto.coreInput(now, p.src, p.dst, rx.blk.B[p.off:p.off+p.n])
+		}
+		rx.clear()
+		c.process()
+	}
+}
+
+// dropDeferred forgets queued segments (the connection is gone).
+func (c *sock) dropDeferred() {
+	if c.rx != nil {
+		c.rx.clear()
+	}
+}
+
+// reserve makes room for n more bytes: the queue's memory comes from the
+// shared pools, the smallest block that holds the first segment, doubled
+// (and copied) as segments pile up.
+func (rx *deferredSegs) reserve(n int) {
+	need := rx.used + n
+	if rx.blk != nil && need <= len(rx.blk.B) {
+		return
+	}
+	blk := bufpool.Take(max(need, 2048))
+	if rx.blk != nil {
+		copy(blk.B, rx.blk.B[:rx.used])
+		bufpool.Put(rx.blk)
+	}
+	rx.blk = blk
+}
+
+// clear empties the queue and gives its memory back.
+func (rx *deferredSegs) clear() {
+	rx.pkts = rx.pkts[:0]
+	rx.used = 0
+	if rx.blk != nil {
+		bufpool.Put(rx.blk)
+		rx.blk = nil
+	}
+}
