@@ -27,7 +27,8 @@ type filterSpec struct {
 	dropHandshakeACK int   // handshake-completing ACKs still to drop; < 0 all
 	resetAfter       int64 // payload bytes per connection before forged RSTs; 0 none
 	delayFIN         time.Duration
-	afterConns       int // the faults above skip the link's first afterConns connections
+	afterConns       int     // the faults above skip the link's first afterConns connections
+	toxicity         float64 // and apply to each connection with this probability (0: all)
 }
 
 func (f *filterSpec) active() bool {
@@ -133,11 +134,32 @@ func (a afterConns) apply(d *dirSpec) {
 		f.apply(&scratch)
 	}
 	if scratch.cfg != d.cfg || scratch.filter.ge != nil {
-		panic("testnet: AfterConnections takes only DelayFIN, DropFIN, DropHandshakeACK and ResetAfter")
+		panic("testnet: AfterConnections and Toxicity take only DelayFIN, DropFIN, DropHandshakeACK and ResetAfter")
 	}
 	f := scratch.filter
 	f.ge, f.afterConns = d.filter.ge, a.n // burst loss stays link-wide
 	d.filter = f
+}
+
+// Toxicity applies faults to each TCP connection across the link with
+// probability p, drawn once per connection, at its SYN, from the network's
+// seed (toxiproxy's toxicity). Like AfterConnections it scopes only
+// DelayFIN, DropFIN, DropHandshakeACK and ResetAfter, and replaces those
+// given before it.
+func Toxicity(p float64, faults ...Fault) Fault { return toxicity{p, faults} }
+
+type toxicity struct {
+	p      float64
+	faults []Fault
+}
+
+func (x toxicity) apply(d *dirSpec) {
+	if !(x.p >= 0 && x.p <= 1) {
+		panic(fmt.Sprintf("testnet: Toxicity %v outside [0, 1]", x.p))
+	}
+	after := d.filter.afterConns
+	afterConns{0, x.faults}.apply(d)
+	d.filter.afterConns, d.filter.toxicity = after, x.p
 }
 
 // OneWay applies faults to the direction from Link's first host to its
@@ -239,6 +261,7 @@ func (d dirSpec) String() string {
 	add(f.dropHandshakeACK != 0, "DropHandshakeACK(%d)", f.dropHandshakeACK)
 	add(f.resetAfter > 0, "ResetAfter(%d)", f.resetAfter)
 	add(f.afterConns > 0, "after %d connections", f.afterConns)
+	add(f.toxicity > 0, "toxicity %v", f.toxicity)
 	return strings.Join(parts, " ")
 }
 

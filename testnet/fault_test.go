@@ -423,3 +423,52 @@ func TestAfterConnections_ThirdHandshakeOnly(t *testing.T) {
 		t.Errorf("SYN-ACKs per connection, in order: %v %v; want 1, 1 and a retransmitted third", order, perConn)
 	}
 }
+
+// Toxicity picks connections at random, from the seed: the ones it picks
+// are reset after 10 bytes, on the wire, and only those.
+func TestToxicity_SomeConnectionsReset(t *testing.T) {
+	var buf lockedBuffer
+	var server *testnet.Host
+	failed := map[uint16]bool{}
+	synctest.Test(t, func(t *testing.T) {
+		n := testnet.New(t, testnet.Capture(&buf))
+		client := n.Host("client")
+		server = n.Host("server")
+		n.Link(client, server, testnet.OneWay(testnet.Toxicity(0.5, testnet.ResetAfter(10))))
+		ln, _ := server.Listen("tcp", ":9")
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go func() { io.Copy(c, c); c.Close() }()
+			}
+		}()
+		for range 20 {
+			c, err := client.Dial("tcp", "server:9")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Write(pattern(100))
+			c.(*stack.TCPConn).CloseWrite()
+			if _, err := io.ReadAll(c); err != nil {
+				failed[c.(*stack.TCPConn).LocalAddrPort().Port()] = true
+			}
+			c.Close()
+		}
+	})
+	if len(failed) == 0 || len(failed) == 20 {
+		t.Fatalf("%d of 20 connections reset; toxicity 0.5 should pick some, not all", len(failed))
+	}
+	t.Logf("%d of 20 connections reset", len(failed))
+	rstTo := map[uint16]bool{}
+	for _, s := range from(segments(t, buf.Bytes()), server.Addr(), has(wire.RST)) {
+		rstTo[s.dst.Port()] = true
+	}
+	for port := range failed {
+		if !rstTo[port] {
+			t.Errorf("connection from port %d failed without an RST on the wire", port)
+		}
+	}
+}

@@ -158,6 +158,7 @@ type pairDir struct {
 	awaitACK map[[2]netip.AddrPort]bool       // a SYN-ACK crossed the other way
 	start    map[[2]netip.AddrPort]seqnum.V32 // first sequence number of data
 	reset    map[[2]netip.AddrPort]bool       // ResetAfter fired
+	affected map[int]bool                     // Toxicity's draw per connection number
 }
 
 func (n *Network) pairOf(a, b *Host) *pair {
@@ -185,6 +186,24 @@ func (p *pair) dir(from, to *Host) *pairDir {
 		return &p.up
 	}
 	return &p.down
+}
+
+// toxic reports whether Toxicity picked connection number c, drawing
+// once per connection; n.mu held. Connections whose SYN was not seen (0)
+// are spared.
+func (d *pairDir) toxic(n *Network, c int, p float64) bool {
+	if c == 0 {
+		return false
+	}
+	if d.affected == nil {
+		d.affected = make(map[int]bool)
+	}
+	hit, ok := d.affected[c]
+	if !ok {
+		hit = n.rng.Float64() < p
+		d.affected[c] = hit
+	}
+	return hit
 }
 
 // hostOfLocked is hostOf with n.mu held.
@@ -246,6 +265,9 @@ func (n *Network) tcpFaults(from, to *Host, p *pair, ip wire.IPPacket, seg wire.
 	}
 	if after := d.spec.afterConns; after > 0 && p.connNumber(key) <= after {
 		return pass // AfterConnections: not this one yet
+	}
+	if tox := d.spec.toxicity; tox > 0 && !d.toxic(n, p.connNumber(key), tox) {
+		return pass // Toxicity: spared
 	}
 	if f.Has(wire.FIN) && d.spec.delayFIN > 0 {
 		cp, via := append([]byte(nil), pkt...), from
