@@ -161,7 +161,10 @@ func (c *Conn) TCP() *stack.TCPConn { return c.c }
 // Send writes data (send()).
 func (c *Conn) Send(data string) error {
 	if c.idle > 0 {
+		// Cleared after: an armed timer would keep the connection in
+		// memory for the idle timeout after it ended.
 		c.sock().SetWriteDeadline(c.h.st.Clock().Now().Add(c.idle).Time())
+		defer c.sock().SetWriteDeadline(time.Time{})
 	}
 	call, t := c.h.rec.begin(c.h.Name, trace.CallSend, "", data)
 	n, err := c.sock().Write([]byte(data))
