@@ -202,3 +202,90 @@ func lineOf(text, s string) string {
 }
 
 func writeSysctl(path, v string) error { return os.WriteFile(path, []byte(v), 0o644) }
+
+// --idle-timeout: a client that says nothing and one that never reads are
+// each reset once a recv or send of theirs has waited that long (1 s
+// here), and serve, which had to serve only these two, returns.
+func TestServe_IdleTimeoutResetsSilentAndNonReadingClients(t *testing.T) {
+	if err := netns.Available(); err != nil {
+		t.Skip("SKIPPING: " + err.Error())
+	}
+	ns, err := netns.New("tdidle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	var out, errOut bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		code := -1
+		ns.Do(func() error { //nolint:errcheck // the exit code says it
+			code = run([]string{"serve", "echo", "--link", "tun", "--tun", "td0", "--net", "10.7.0.0/24",
+				"--count", "2", "--idle-timeout", "1"}, &out, &errOut)
+			return nil
+		})
+		done <- code
+	}()
+	idle := kernelDial(t, ns, "10.7.0.2:7", done)
+	defer idle.Close()
+	zeroWin := dialSmallBuffers(t, ns, "10.7.0.2:7")
+	defer zeroWin.Close()
+	zeroWinErr := make(chan error, 1)
+	go func() {
+		_, err := zeroWin.Write(make([]byte, 4<<20))
+		zeroWinErr <- err
+	}()
+	idle.SetReadDeadline(time.Now().Add(60 * time.Second)) // a guard, not a measure
+	if _, err := idle.Read(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("the idle client read %v; want ECONNRESET once serve's idle timeout ran out", err)
+	}
+	if err := <-zeroWinErr; !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.EPIPE) {
+		t.Errorf("the client that never reads: write ended with %v; want the reset", err)
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("serve exited %d: %s", code, errOut.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve --count 2 did not return")
+	}
+	text := out.String()
+	for _, c := range []net.Conn{idle, zeroWin} {
+		if l := lineOf(text, c.LocalAddr().String()+":"); !strings.HasSuffix(l, "waited 1s (idle timeout): reset") {
+			t.Errorf("line of %s: %q; want the idle timeout", c.LocalAddr(), l)
+		}
+	}
+	if !strings.Contains(text, "served 2 connections: ") || !strings.Contains(text, ", 2 resets, 0 errors, 2 idle timeouts\n") {
+		t.Errorf("summary: want 2 connections reset by the idle timeout:\n%s", text)
+	}
+}
+
+// dial never hangs silently: with nothing listening on the kernel side it
+// says each retry, then gives up with an error that says what happened.
+func TestDial_RefusedSaysRetriesThenGivesUp(t *testing.T) {
+	if err := netns.Available(); err != nil {
+		t.Skip("SKIPPING: " + err.Error())
+	}
+	ns, err := netns.New("tddial")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	var code int
+	var out, errOut bytes.Buffer
+	ns.Do(func() error { //nolint:errcheck // the exit code says it
+		code = run([]string{"dial", "echo", "--link", "tun", "--tun", "td0", "--net", "10.7.0.0/24",
+			"--retries", "2"}, &out, &errOut)
+		return nil
+	})
+	if code != 1 || !strings.HasPrefix(errOut.String(), "teardown: connect to 10.7.0.1:7: refused 3 times") ||
+		!strings.Contains(errOut.String(), "connection refused") {
+		t.Errorf("exit %d, stderr %q; want exit 1 and the refusals counted", code, errOut.String())
+	}
+	for _, want := range []string{"refused (no listener yet?): retry 1 of 2", "retry 2 of 2"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("dial's output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
