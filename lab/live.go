@@ -264,7 +264,7 @@ func Dial(ctx context.Context, cfg LiveConfig) error {
 	if err != nil {
 		return err
 	}
-	return run.client(&cfg, &Conn{h: run.h, c: tc}, start)
+	return run.client(ctx, &cfg, &Conn{h: run.h, c: tc}, start)
 }
 
 // simPair runs the app's server and client on the simulator and prints

@@ -164,5 +164,5 @@ func dialDCCP(ctx context.Context, cfg LiveConfig) error {
 	if err != nil {
 		return err
 	}
-	return run.client(&cfg, &Conn{h: run.h, d: dc}, start)
+	return run.client(ctx, &cfg, &Conn{h: run.h, d: dc}, start)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -83,15 +84,22 @@ func (r *liveRun) watchSYNs(to netip.AddrPort) (stop func()) {
 }
 
 // client runs the app's client on c, a connection dial opened at start,
-// prints its line and says whether it had to give up.
-func (r *liveRun) client(cfg *LiveConfig, c *Conn, start clock.Instant) error {
+// prints its line and says whether it had to give up. ctx ending (Ctrl-C)
+// resets the connection, so that the app returns at once.
+func (r *liveRun) client(ctx context.Context, cfg *LiveConfig, c *Conn, start clock.Instant) error {
 	l := r.conn(cfg, c, 0)
 	call, _ := c.h.rec.begin(c.h.Name, trace.CallConnect, "", "")
 	c.h.rec.end(call, start, trace.ResultOK, 0, "")
+	var stopped atomic.Bool
+	stop := context.AfterFunc(ctx, func() { stopped.Store(true); c.reset() })
 	clientFor(cfg.App, cfg.Proto)(c, cfg.Variant)
-	end, rst := ended(c, l, false)
+	stop()
+	end, rst := ended(c, l, stopped.Load())
 	r.out.say("%s", l.line(r.h.st.Clock().Now(), end, rst, c.idle))
-	if end == endIdle {
+	switch end {
+	case endStopped:
+		return ctx.Err()
+	case endIdle:
 		return fmt.Errorf("%s: the connection waited %s (--idle-timeout) and was reset", l.peer, c.idle)
 	}
 	return nil

@@ -182,11 +182,17 @@ func (s *server) stopAll() {
 	defer s.mu.Unlock()
 	for c, stopped := range s.open {
 		*stopped = true
-		if c.c != nil {
-			c.c.SetLinger(0)
-			c.c.Close()
-		} else {
-			c.d.Abort()
-		}
+		c.reset()
+	}
+}
+
+// reset aborts c from outside its app (the run stops): an RST, or DCCP's
+// Reset; the app's blocked call returns.
+func (c *Conn) reset() {
+	if c.c != nil {
+		c.c.SetLinger(0)
+		c.c.Close()
+	} else {
+		c.d.Abort()
 	}
 }

@@ -289,3 +289,69 @@ func TestDial_RefusedSaysRetriesThenGivesUp(t *testing.T) {
 		}
 	}
 }
+
+// Ctrl-C in dial while its app waits for a server that never answers:
+// dial resets the connection and returns at once, exit 0, with the
+// connection's line; it does not sit out the idle timeout.
+func TestDial_InterruptResetsTheWaitingConnection(t *testing.T) {
+	if err := netns.Available(); err != nil {
+		t.Skip("SKIPPING: " + err.Error())
+	}
+	ns, err := netns.New("tddialint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	var out, errOut bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		code := -1
+		ns.Do(func() error { //nolint:errcheck // the exit code says it
+			code = run([]string{"dial", "echo", "--link", "tun", "--tun", "td0", "--net", "10.7.0.0/24",
+				"--idle-timeout", "3600"}, &out, &errOut)
+			return nil
+		})
+		done <- code
+	}()
+	// The kernel's listener comes up once dial made the device (dial
+	// retries the refusals until then); it reads "hello" and says nothing.
+	var ln net.Listener
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		err := ns.Do(func() (err error) {
+			ln, err = net.Listen("tcp", "10.7.0.1:7")
+			return err
+		})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("kernel listener: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	defer ln.Close()
+	srv, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.SetReadDeadline(time.Now().Add(30 * time.Second)) // a guard, not a measure
+	if _, err := io.ReadFull(srv, make([]byte, 5)); err != nil {
+		t.Fatalf("the kernel server did not get dial's hello: %v", err)
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("dial exited %d after SIGINT: %s", code, errOut.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("dial did not stop on SIGINT")
+	}
+	if _, err := srv.Read(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("the kernel server read %v after dial's stop; want ECONNRESET", err)
+	}
+	if l := lineOf(out.String(), "10.7.0.1:7: "); !strings.Contains(l, "5 B out") || !strings.HasSuffix(l, "open at the stop: reset") {
+		t.Errorf("dial's line %q; want hello sent and the reset at the stop:\n%s", l, out.String())
+	}
+}
