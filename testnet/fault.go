@@ -32,12 +32,13 @@ type filterSpec struct {
 	stallFor         time.Duration // Timeout's d, then RSTs; 0 never
 	limit            int64         // LimitData: bytes per connection, then cut and RSTs; 0 none
 	slice            sliceSpec     // Slicer
+	delay, jitter    time.Duration // Latency and Jitter in a scope: added to the picked connections
 	scope                          // which connections, bytes and times the faults above take
 }
 
 func (f *filterSpec) active() bool {
 	return f.ge != nil || f.dropFIN != 0 || f.dropHandshakeACK != 0 || f.resetAfter > 0 || f.delayFIN > 0 ||
-		f.stall || f.limit > 0 || f.slice.size > 0
+		f.stall || f.limit > 0 || f.slice.size > 0 || f.delay > 0 || f.jitter > 0
 }
 
 type faultFunc func(d *dirSpec)
@@ -123,9 +124,11 @@ func ResetAfter(n int64) Fault { return faultFunc(func(s *dirSpec) { s.filter.re
 // from the first Link call with such a fault on the network on):
 // "the third connection loses its FIN". Only the faults that look into
 // TCP segments can tell connections apart — DelayFIN, DropFIN,
-// DropHandshakeACK, ResetAfter, Timeout, LimitData, Slicer — and Link
-// fails the test for others. It replaces those faults given to Link
-// before it. Scopes nest: AfterConnections(2, Toxicity(0.5, f)). For one
+// DropHandshakeACK, ResetAfter, Timeout, LimitData, Slicer — and Latency
+// and Jitter, which in a scope add to the link's delay for the picked
+// connections only (their segments held in the middle of the network, in
+// order); Link fails the test for other faults. It replaces those faults
+// given to Link before it. Scopes nest: AfterConnections(2, Toxicity(0.5, f)). For one
 // direction, put it inside OneWay (or Upstream, Downstream).
 func AfterConnections(n int, faults ...Fault) Fault {
 	return scoped(faults, func(s *scope) { s.afterConns = n })
@@ -239,6 +242,7 @@ func (d dirSpec) String() string {
 	add(f.resetAfter > 0, "ResetAfter(%d)", f.resetAfter)
 	add(f.stall, "Timeout(%v)", f.stallFor)
 	add(f.limit > 0, "LimitData(%d)", f.limit)
+	add(f.delay > 0 || f.jitter > 0, "+Latency(%v) +Jitter(%v)", f.delay, f.jitter)
 	add(f.slice.size > 0, "Slicer(%d, %d, %v)", f.slice.size, f.slice.variation, f.slice.delay)
 	add(f.afterConns > 0, "after %d connections", f.afterConns)
 	add(f.toxicity > 0, "toxicity %v", f.toxicity)

@@ -320,6 +320,11 @@ func (n *Network) tcpFaults(from, to *Host, p *pair, ip wire.IPPacket, seg wire.
 	if d.spec.slice.size > 0 {
 		return n.slice(from, to, d, fl, ip, seg, pkt)
 	}
+	if d.spec.delay > 0 || d.spec.jitter > 0 {
+		n.sendAt(from, n.departure(d, fl), append([]byte(nil), pkt...))
+		fl.crossed(seg)
+		return hold
+	}
 	return pass
 }
 

@@ -25,13 +25,17 @@ type scope struct {
 func scoped(faults []Fault, set func(*scope)) Fault {
 	return faultFunc(func(d *dirSpec) {
 		scratch := dirSpec{cfg: d.cfg}
+		scratch.cfg.Latency, scratch.cfg.Jitter = -1, -1 // to see whether Latency or Jitter set them
 		for _, f := range faults {
 			f.apply(&scratch)
 		}
+		extra, jitter := max(scratch.cfg.Latency, 0), max(scratch.cfg.Jitter, 0)
+		scratch.cfg.Latency, scratch.cfg.Jitter = d.cfg.Latency, d.cfg.Jitter
 		if scratch.cfg != d.cfg || scratch.filter.ge != nil || len(scratch.windows) > 0 {
-			panic("testnet: AfterConnections, Toxicity and AfterBytes scope only the faults that look into TCP segments (DelayFIN, DropFIN, DropHandshakeACK, ResetAfter, Timeout, LimitData, Slicer)")
+			panic("testnet: AfterConnections, Toxicity and AfterBytes scope only Latency, Jitter and the faults that look into TCP segments (DelayFIN, DropFIN, DropHandshakeACK, ResetAfter, Timeout, LimitData, Slicer)")
 		}
 		f := scratch.filter
+		f.delay, f.jitter = extra, jitter
 		f.ge = d.filter.ge // burst loss stays link-wide
 		set(&f.scope)
 		d.filter = f

@@ -185,7 +185,7 @@ func (n *Network) armStallReset(from, to *Host, p *pair, key [2]netip.AddrPort, 
 func (n *Network) slice(from, to *Host, d *pairDir, fl *flow, ip wire.IPPacket, seg wire.TCP, pkt []byte) verdict {
 	now, s := n.run.Now(), d.spec.slice
 	payload := seg.Payload()
-	if len(payload) <= s.size && now > fl.busy {
+	if len(payload) <= s.size && now > fl.busy && d.spec.delay == 0 && d.spec.jitter == 0 {
 		return pass // nothing to cut, nothing pending to wait for
 	}
 	var pieces [][]byte
@@ -209,15 +209,12 @@ func (n *Network) slice(from, to *Host, d *pairDir, fl *flow, ip wire.IPPacket, 
 	if len(pieces) == 0 {
 		pieces = [][]byte{append([]byte(nil), pkt...)} // waits its turn, whole
 	}
-	at := max(now, fl.busy)
+	at := n.departure(d, fl)
 	for i, piece := range pieces {
 		if i > 0 {
 			at = at.Add(s.delay)
 		}
-		tm := n.run.Clock().NewTimer(func() {
-			from.link.inner.WritePackets([][]byte{piece}) //nolint:errcheck // a lost piece is a lost packet
-		})
-		tm.Reset(at)
+		n.sendAt(from, at, piece)
 	}
 	fl.busy = at
 	fl.crossed(seg)
@@ -248,4 +245,25 @@ func (n *Network) countLocked(what string) {
 	n.countMu.Lock()
 	n.counts[what]++
 	n.countMu.Unlock()
+}
+
+// departure is when a segment the toxics hold leaves: after the scoped
+// Latency and Jitter, and never before the connection's segment held
+// before it (fl.busy, which the caller moves); n.mu held.
+func (n *Network) departure(d *pairDir, fl *flow) clock.Instant {
+	at := n.run.Now().Add(d.spec.delay)
+	if j := d.spec.jitter; j > 0 {
+		at = at.Add(time.Duration(n.rng.Int64N(int64(j) + 1)))
+	}
+	at = max(at, fl.busy)
+	fl.busy = at
+	return at
+}
+
+// sendAt puts pkt on the link from host from at the instant at.
+func (n *Network) sendAt(from *Host, at clock.Instant, pkt []byte) {
+	tm := n.run.Clock().NewTimer(func() {
+		from.link.inner.WritePackets([][]byte{pkt}) //nolint:errcheck // a lost packet is a lost packet
+	})
+	tm.Reset(at)
 }

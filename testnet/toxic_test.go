@@ -305,3 +305,55 @@ func TestAt_TimeoutFromOneSecond(t *testing.T) {
 		}
 	})
 }
+
+// Toxicity takes toxiproxy's latency too: the picked connections' segments
+// are held 200ms in the middle of the network, the others cross at once.
+// On the wire: the client's handshake ACK leaves the middle 200ms late.
+func TestToxicity_LatencyForPickedConnectionsOnly(t *testing.T) {
+	var buf lockedBuffer
+	var client, server *testnet.Host
+	synctest.Test(t, func(t *testing.T) {
+		n := testnet.New(t, testnet.Capture(&buf))
+		client, server = n.Host("client"), n.Host("server")
+		n.Link(client, server, testnet.Upstream(testnet.Toxicity(0.5, testnet.Latency(200*time.Millisecond))))
+		ln, _ := server.Listen("tcp", ":9")
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+		for range 20 {
+			c, err := client.Dial("tcp", "server:9")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Close()
+		}
+	})
+	synack := map[uint16]time.Duration{}
+	slow, fast := 0, 0
+	for _, s := range segments(t, buf.Bytes()) {
+		switch {
+		case s.src.Addr() == server.Addr() && s.flags.Has(wire.SYN|wire.ACK):
+			synack[s.dst.Port()] = s.at
+		case s.src.Addr() == client.Addr() && s.flags == wire.ACK && synack[s.src.Port()] > 0:
+			switch gap := s.at - synack[s.src.Port()]; {
+			case gap == time.Millisecond:
+				fast++
+			case gap >= 201*time.Millisecond:
+				slow++
+			default:
+				t.Errorf("port %d: handshake ACK %v after the SYN-ACK; want 1ms or 201ms and more", s.src.Port(), gap)
+			}
+			delete(synack, s.src.Port())
+		}
+	}
+	if slow == 0 || fast == 0 {
+		t.Errorf("%d slow and %d fast handshakes; toxicity 0.5 should delay some, not all", slow, fast)
+	}
+	t.Logf("%d of %d connections delayed", slow, slow+fast)
+}
