@@ -203,6 +203,11 @@ func (n *Network) Link(a, b *Host, faults ...Fault) {
 	n.mu.Lock()
 	p.dir(a, b).spec = ab.filter
 	p.dir(b, a).spec = ba.filter
+	for _, d := range []*pairDir{&p.up, &p.down} {
+		for _, fl := range d.flows {
+			fl.stallArmed = false // a new Timeout times from its own start
+		}
+	}
 	if ab.filter.active() || ba.filter.active() {
 		n.faulty.Store(true)
 	}
