@@ -68,7 +68,7 @@ type ListenStats struct {
 }
 
 // TCPListener accepts TCP connections on a port of every address of the
-// stack. It implements net.Listener, with SetDeadline as
+// stack, or of the one ListenOptions.Addr names. It implements net.Listener, with SetDeadline as
 // net.TCPListener's. Its backlog is a tcp.Listener: the SYN queue holds
 // small half-open records (tcp.Request), never connections; a tcp.Conn is
 // made when the handshake completes (backlog.go).
