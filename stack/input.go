@@ -60,7 +60,7 @@ func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment) {
 	}
 	s.mu.Lock()
 	ep := s.conns[tuple]
-	l := s.listeners[tuple.local.Port()]
+	l := s.listenerFor(tuple.local)
 	s.mu.Unlock()
 	if ep != nil && ep.deferPacket(ip.Src, ip.Dst, ip.Payload, tcpDeferClass(len(t.Payload()), t.Flags().Has(wire.SYN))) {
 		return // the connection's reader verifies and processes it

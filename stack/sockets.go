@@ -47,7 +47,7 @@ func (s *Stack) Sockets() []SocketInfo {
 	var out []SocketInfo
 	for _, l := range ls {
 		st := l.Stats()
-		out = append(out, SocketInfo{Proto: "tcp", Local: netip.AddrPortFrom(s.addrs[0], l.port),
+		out = append(out, SocketInfo{Proto: "tcp", Local: l.AddrPort(),
 			State: "LISTEN", RecvQueue: st.AcceptQueue, SYNQueue: st.SYNQueue})
 	}
 	for _, c := range cs {

@@ -51,9 +51,11 @@
 //
 // Network.Link sets the faults of the link between two hosts, in the
 // vocabulary of netem and toxiproxy (Latency, Jitter, Rate, Loss,
-// GilbertElliott, Duplicate, Reorder, Corrupt) plus the ones only a real
-// TCP can show (DelayFIN, DropFIN, DropHandshakeACK, ResetAfter, scoped by
-// AfterConnections or Toxicity); Network.Partition
+// GilbertElliott, Duplicate, Reorder, Corrupt, Timeout, LimitData,
+// Slicer) plus the ones only a real TCP can show (DelayFIN, DropFIN,
+// DropHandshakeACK, ResetAfter), one way with Upstream or Downstream,
+// for some connections with AfterConnections, Toxicity or AfterBytes,
+// for a time with Between, At or Until; Network.Partition
 // cuts a link, Network.Jam holds its packets until Release, Host.Crash
 // makes a host vanish without a FIN or RST and Host.Restart brings it back
 // with a new stack. docs/testing.md is the guide.

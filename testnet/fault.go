@@ -15,8 +15,9 @@ type Fault interface{ apply(d *dirSpec) }
 // dirSpec is what one direction of a link does: the part netsim models
 // and the part the hosts' links (filter.go) add.
 type dirSpec struct {
-	cfg    netsim.LinkConfig
-	filter filterSpec
+	cfg     netsim.LinkConfig
+	filter  filterSpec
+	windows []cfgWindow // netsim faults that Between turns on and off (scope.go)
 }
 
 // filterSpec is the faults netsim does not model: they need to look into
@@ -27,12 +28,17 @@ type filterSpec struct {
 	dropHandshakeACK int   // handshake-completing ACKs still to drop; < 0 all
 	resetAfter       int64 // payload bytes per connection before forged RSTs; 0 none
 	delayFIN         time.Duration
-	afterConns       int     // the faults above skip the link's first afterConns connections
-	toxicity         float64 // and apply to each connection with this probability (0: all)
+	stall            bool          // Timeout: data and FINs stop
+	stallFor         time.Duration // Timeout's d, then RSTs; 0 never
+	limit            int64         // LimitData: bytes per connection, then cut and RSTs; 0 none
+	slice            sliceSpec     // Slicer
+	delay, jitter    time.Duration // Latency and Jitter in a scope: added to the picked connections
+	scope                          // which connections, bytes and times the faults above take
 }
 
 func (f *filterSpec) active() bool {
-	return f.ge != nil || f.dropFIN != 0 || f.dropHandshakeACK != 0 || f.resetAfter > 0 || f.delayFIN > 0
+	return f.ge != nil || f.dropFIN != 0 || f.dropHandshakeACK != 0 || f.resetAfter > 0 || f.delayFIN > 0 ||
+		f.stall || f.limit > 0 || f.slice.size > 0 || f.delay > 0 || f.jitter > 0
 }
 
 type faultFunc func(d *dirSpec)
@@ -118,48 +124,25 @@ func ResetAfter(n int64) Fault { return faultFunc(func(s *dirSpec) { s.filter.re
 // from the first Link call with such a fault on the network on):
 // "the third connection loses its FIN". Only the faults that look into
 // TCP segments can tell connections apart — DelayFIN, DropFIN,
-// DropHandshakeACK, ResetAfter — and Link fails the test for others. It
-// replaces those faults given to Link before it. For one direction, put it
-// inside OneWay.
-func AfterConnections(n int, faults ...Fault) Fault { return afterConns{n, faults} }
-
-type afterConns struct {
-	n      int
-	faults []Fault
-}
-
-func (a afterConns) apply(d *dirSpec) {
-	scratch := dirSpec{cfg: d.cfg}
-	for _, f := range a.faults {
-		f.apply(&scratch)
-	}
-	if scratch.cfg != d.cfg || scratch.filter.ge != nil {
-		panic("testnet: AfterConnections and Toxicity take only DelayFIN, DropFIN, DropHandshakeACK and ResetAfter")
-	}
-	f := scratch.filter
-	f.ge, f.afterConns = d.filter.ge, a.n // burst loss stays link-wide
-	d.filter = f
+// DropHandshakeACK, ResetAfter, Timeout, LimitData, Slicer — and Latency
+// and Jitter, which in a scope add to the link's delay for the picked
+// connections only (their segments held in the middle of the network, in
+// order); Link fails the test for other faults. It replaces those faults
+// given to Link before it. Scopes nest: AfterConnections(2, Toxicity(0.5, f)). For one
+// direction, put it inside OneWay (or Upstream, Downstream).
+func AfterConnections(n int, faults ...Fault) Fault {
+	return scoped(faults, func(s *scope) { s.afterConns = n })
 }
 
 // Toxicity applies faults to each TCP connection across the link with
 // probability p, drawn once per connection, at its SYN, from the network's
-// seed (toxiproxy's toxicity). Like AfterConnections it scopes only
-// DelayFIN, DropFIN, DropHandshakeACK and ResetAfter, and replaces those
-// given before it.
-func Toxicity(p float64, faults ...Fault) Fault { return toxicity{p, faults} }
-
-type toxicity struct {
-	p      float64
-	faults []Fault
-}
-
-func (x toxicity) apply(d *dirSpec) {
-	if !(x.p >= 0 && x.p <= 1) {
-		panic(fmt.Sprintf("testnet: Toxicity %v outside [0, 1]", x.p))
+// seed (toxiproxy's toxicity). Like AfterConnections it scopes only the
+// faults that look into TCP segments, and replaces those given before it.
+func Toxicity(p float64, faults ...Fault) Fault {
+	if !(p >= 0 && p <= 1) {
+		return faultFunc(func(*dirSpec) { panic(fmt.Sprintf("testnet: Toxicity %v outside [0, 1]", p)) })
 	}
-	after := d.filter.afterConns
-	afterConns{0, x.faults}.apply(d)
-	d.filter.afterConns, d.filter.toxicity = after, x.p
+	return scoped(faults, func(s *scope) { s.toxicity = p })
 }
 
 // OneWay applies faults to the direction from Link's first host to its
@@ -186,14 +169,19 @@ func (n *Network) Link(a, b *Host, faults ...Fault) {
 	ab := dirSpec{cfg: netsim.LinkConfig{Latency: DefaultLatency}}
 	ba := ab
 	for _, f := range faults {
-		if ow, ok := f.(oneWay); ok {
+		switch ow := f.(type) {
+		case oneWay:
 			for _, g := range ow {
 				g.apply(&ab)
 			}
-			continue
+		case backWay:
+			for _, g := range ow {
+				g.apply(&ba)
+			}
+		default:
+			f.apply(&ab)
+			f.apply(&ba)
 		}
-		f.apply(&ab)
-		f.apply(&ba)
 	}
 	if ab.filter.ge != nil && ab.filter.ge == ba.filter.ge {
 		ge := *ab.filter.ge // each direction has its own chain
@@ -206,23 +194,20 @@ func (n *Network) Link(a, b *Host, faults ...Fault) {
 			}
 		}
 	}
-	n.Do(func() {
-		l, err := n.sim.LinkBetween(a.sim, b.sim)
-		if err != nil {
-			panic(err) // every pair is linked by Host
-		}
-		if x, _ := l.Ends(); x == netsim.Node(a.sim) {
-			l.SetConfig(netsim.AtoB, ab.cfg)
-			l.SetConfig(netsim.BtoA, ba.cfg)
-		} else {
-			l.SetConfig(netsim.AtoB, ba.cfg)
-			l.SetConfig(netsim.BtoA, ab.cfg)
-		}
-	})
 	n.mu.Lock()
 	p := n.pairOf(a, b)
+	p.linkGen++
+	gen := p.linkGen
+	n.mu.Unlock()
+	n.Do(func() { n.setLinkConfig(a, b, ab, ba, gen) })
+	n.mu.Lock()
 	p.dir(a, b).spec = ab.filter
 	p.dir(b, a).spec = ba.filter
+	for _, d := range []*pairDir{&p.up, &p.down} {
+		for _, fl := range d.flows {
+			fl.stallArmed = false // a new Timeout times from its own start
+		}
+	}
 	if ab.filter.active() || ba.filter.active() {
 		n.faulty.Store(true)
 	}
@@ -260,8 +245,17 @@ func (d dirSpec) String() string {
 	add(f.delayFIN > 0, "DelayFIN(%v)", f.delayFIN)
 	add(f.dropHandshakeACK != 0, "DropHandshakeACK(%d)", f.dropHandshakeACK)
 	add(f.resetAfter > 0, "ResetAfter(%d)", f.resetAfter)
+	add(f.stall, "Timeout(%v)", f.stallFor)
+	add(f.limit > 0, "LimitData(%d)", f.limit)
+	add(f.delay > 0 || f.jitter > 0, "+Latency(%v) +Jitter(%v)", f.delay, f.jitter)
+	add(f.slice.size > 0, "Slicer(%d, %d, %v)", f.slice.size, f.slice.variation, f.slice.delay)
 	add(f.afterConns > 0, "after %d connections", f.afterConns)
 	add(f.toxicity > 0, "toxicity %v", f.toxicity)
+	add(f.afterBytes > 0, "after %d bytes", f.afterBytes)
+	add(f.from > 0 || f.until > 0, "between %v and %v", f.from, f.until)
+	for _, w := range d.windows {
+		parts = append(parts, w.String())
+	}
 	return strings.Join(parts, " ")
 }
 

@@ -30,6 +30,13 @@ func pattern(size int) []byte {
 // The client half-closes and waits for the server's close (GracefulClose).
 func upload(t *testing.T, size int, faults ...testnet.Fault) (got []byte, capture []byte, n *testnet.Network, client, server *testnet.Host) {
 	t.Helper()
+	return uploadWith(t, size, nil, faults...)
+}
+
+// uploadWith is upload that also counts, in *sent if not nil, the data
+// packets the client's stack sent.
+func uploadWith(t *testing.T, size int, sent *uint64, faults ...testnet.Fault) (got []byte, capture []byte, n *testnet.Network, client, server *testnet.Host) {
+	t.Helper()
 	var buf lockedBuffer
 	synctest.Test(t, func(t *testing.T) {
 		n = testnet.New(t, testnet.Capture(&buf))
@@ -61,6 +68,9 @@ func upload(t *testing.T, size int, faults ...testnet.Fault) (got []byte, captur
 			t.Fatal(err)
 		}
 		got = <-done
+		if sent != nil {
+			*sent = client.Stack().Stats().PacketsOut
+		}
 	})
 	return got, buf.Bytes(), n, client, server
 }

@@ -132,11 +132,12 @@ const (
 
 // pair is the fault state of the link between two hosts.
 type pair struct {
-	lo, hi *Host
-	up     pairDir                   // lo to hi
-	down   pairDir                   // hi to lo
-	conns  int                       // TCP connections opened across the link
-	connNo map[[2]netip.AddrPort]int // each one's number, keyed as its SYN was
+	lo, hi  *Host
+	up      pairDir                   // lo to hi
+	down    pairDir                   // hi to lo
+	conns   int                       // TCP connections opened across the link
+	linkGen int                       // Link calls, so that an old Link's windows stop
+	connNo  map[[2]netip.AddrPort]int // each one's number, keyed as its SYN was
 }
 
 // connNumber returns the number of the connection key belongs to (either
@@ -159,6 +160,7 @@ type pairDir struct {
 	start    map[[2]netip.AddrPort]seqnum.V32 // first sequence number of data
 	reset    map[[2]netip.AddrPort]bool       // ResetAfter fired
 	affected map[int]bool                     // Toxicity's draw per connection number
+	flows    map[[2]netip.AddrPort]*flow      // what the toxics track per connection (toxic.go)
 }
 
 func (n *Network) pairOf(a, b *Host) *pair {
@@ -245,29 +247,39 @@ func (n *Network) filter(from *Host, pkt []byte, inject *[]injection) verdict {
 	if err != nil {
 		return pass
 	}
-	return n.tcpFaults(from, to, p, ip, seg, pkt, inject)
+	v := n.tcpFaults(from, to, p, ip, seg, pkt, inject)
+	if v == pass {
+		d.flow(tcpKey(ip, seg)).crossed(seg)
+	}
+	return v
 }
 
 // tcpFaults is filter's part for the faults that read TCP segments; n.mu
 // held.
 func (n *Network) tcpFaults(from, to *Host, p *pair, ip wire.IPPacket, seg wire.TCP, pkt []byte, inject *[]injection) verdict {
 	d := p.dir(from, to)
-	key := [2]netip.AddrPort{netip.AddrPortFrom(ip.Src, seg.SrcPort()), netip.AddrPortFrom(ip.Dst, seg.DstPort())}
+	key := tcpKey(ip, seg)
 	f := seg.Flags()
 	if f.Has(wire.SYN) {
 		d.start[key] = seg.Seq().Add(1)
 		if f.Has(wire.ACK) {
 			p.dir(to, from).awaitACK[[2]netip.AddrPort{key[1], key[0]}] = true
-		} else if p.connNumber(key) == 0 {
+		} else {
+			delete(d.flows, key) // a new connection on an old pair of ports starts clean
+			delete(p.dir(to, from).flows, [2]netip.AddrPort{key[1], key[0]})
+		}
+		if !f.Has(wire.ACK) && p.connNumber(key) == 0 {
 			p.conns++
 			p.connNo[key] = p.conns
 		}
 	}
-	if after := d.spec.afterConns; after > 0 && p.connNumber(key) <= after {
-		return pass // AfterConnections: not this one yet
+	fl := d.flow(key)
+	fl.sawSegment(seg)
+	if !n.inScope(p, d, key, seg) {
+		return pass
 	}
-	if tox := d.spec.toxicity; tox > 0 && !d.toxic(n, p.connNumber(key), tox) {
-		return pass // Toxicity: spared
+	if v, done := n.toxics(from, to, p, d, fl, key, seg, ip, inject); done {
+		return v
 	}
 	if f.Has(wire.FIN) && d.spec.delayFIN > 0 {
 		cp, via := append([]byte(nil), pkt...), from
@@ -304,6 +316,14 @@ func (n *Network) tcpFaults(from, to *Host, p *pair, ip wire.IPPacket, seg wire.
 				injection{to, forgeRST(key[1], key[0], seg.Ack())})
 			return drop
 		}
+	}
+	if d.spec.slice.size > 0 {
+		return n.slice(from, to, d, fl, ip, seg, pkt)
+	}
+	if d.spec.delay > 0 || d.spec.jitter > 0 {
+		n.sendAt(from, n.departure(d, fl), append([]byte(nil), pkt...))
+		fl.crossed(seg)
+		return hold
 	}
 	return pass
 }

@@ -251,41 +251,73 @@ func (h *Host) Dial(network, address string) (net.Conn, error) {
 }
 
 // Listen listens on address of the named network: "tcp", "tcp4", "tcp6"
-// or "dccp"; address is ":port", "name:port" (the host's own name) or one
-// of its own addresses; port 0 picks a free port. The stack listens on
-// every address of the host whatever the address says (it cannot bind to
-// one). A port in use gives an error matching syscall.EADDRINUSE.
+// or "dccp"; port 0 picks a free port. As net.Listen does, the address
+// says which of the host's addresses accept: ":port" (and "0.0.0.0" or
+// "::" with "tcp") every one of the network's family — both for "tcp",
+// the IPv4 one for "tcp4", the IPv6 one for "tcp6" — and "name:port" (the
+// host's own name, its IPv4 address unless the network is "tcp6") or one
+// of its own addresses that address alone; a SYN to another one is
+// refused. The listener's Addr reports the bound address. DCCP listens on
+// every address whatever the address says. A port in use, on any
+// address, gives an error matching syscall.EADDRINUSE.
 func (h *Host) Listen(network, address string) (net.Listener, error) {
-	proto, _, _, err := family(network)
+	proto, bind, port, err := h.bindOf(network, address)
 	if err != nil {
 		return nil, &net.OpError{Op: "listen", Net: network, Err: err}
-	}
-	host, portStr, err := net.SplitHostPort(address)
-	if err != nil {
-		return nil, &net.OpError{Op: "listen", Net: network, Err: err}
-	}
-	port, err := strconv.ParseUint(portStr, 10, 16)
-	if err != nil {
-		return nil, &net.OpError{Op: "listen", Net: network, Err: fmt.Errorf("invalid port %q", portStr)}
-	}
-	if host != "" && host != h.name {
-		a, perr := netip.ParseAddr(host)
-		if perr != nil || !a.IsUnspecified() && a.Unmap() != h.v4 && a != h.v6 {
-			return nil, &net.OpError{Op: "listen", Net: network, Err: fmt.Errorf("%s is not an address of host %s: %w", host, h.name, stack.ErrAddrNotAvailable)}
-		}
 	}
 	if proto == "dccp" {
-		l, err := h.Stack().ListenDCCP(uint16(port), stack.DCCPListenOptions{Backlog: h.backlog})
+		l, err := h.Stack().ListenDCCP(port, stack.DCCPListenOptions{Backlog: h.backlog})
 		if err != nil {
 			return nil, err
 		}
 		return l, nil
 	}
-	l, err := h.Stack().ListenTCP(uint16(port), stack.ListenOptions{Backlog: h.backlog})
+	l, err := h.Stack().ListenTCP(port, stack.ListenOptions{Backlog: h.backlog, Addr: bind})
 	if err != nil {
 		return nil, err
 	}
 	return l, nil
+}
+
+// bindOf reads Listen's arguments: the protocol, the address to bind (the
+// zero Addr: every one) and the port.
+func (h *Host) bindOf(network, address string) (proto string, bind netip.Addr, port uint16, err error) {
+	proto, v4, v6, err := family(network)
+	if err != nil {
+		return "", bind, 0, err
+	}
+	host, portStr, err := net.SplitHostPort(address)
+	if err != nil {
+		return "", bind, 0, err
+	}
+	p, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		return "", bind, 0, fmt.Errorf("invalid port %q", portStr)
+	}
+	switch a, perr := netip.ParseAddr(host); {
+	case host == "" || perr == nil && a.IsUnspecified() && v4 && v6:
+		if !v6 {
+			bind = netip.IPv4Unspecified()
+		} else if !v4 {
+			bind = netip.IPv6Unspecified()
+		}
+	case host == h.name:
+		bind = h.v4
+		if !v4 {
+			bind = h.v6
+		}
+	case perr != nil:
+		return "", bind, 0, fmt.Errorf("%s is not an address of host %s: %w", host, h.name, stack.ErrAddrNotAvailable)
+	default:
+		bind = a.Unmap()
+		if bind.Is4() && !v4 || bind.Is6() && !v6 {
+			return "", bind, 0, &net.AddrError{Err: "address of the wrong family for " + network, Addr: host}
+		}
+		if !bind.IsUnspecified() && bind != h.v4 && bind != h.v6 {
+			return "", bind, 0, fmt.Errorf("%s is not an address of host %s: %w", host, h.name, stack.ErrAddrNotAvailable)
+		}
+	}
+	return proto, bind, uint16(p), nil
 }
 
 // Crash makes the host vanish from the network: from now on nothing it
