@@ -89,6 +89,10 @@ gotest race . -race -timeout 45m "$@" ./...
 # The race detector makes sync.Pool drop items at random, so the tests that
 # count allocations skip under -race; run them once more without it.
 gotest alloc . -count 1 -run 'Alloc' "$@" ./...
+# The race detector also changes how goroutines interleave: the packages
+# whose tests run user programs on the simulated network (what testnet
+# users run, mostly without -race) run once more without it.
+gotest plain . -count 1 "$@" ./testnet ./simrun ./lab
 # bench/ is a separate module (it brings in gVisor's netstack, which the
 # library must not depend on): the gVisor interop tests and the suite's
 # unit tests run here.
