@@ -35,6 +35,10 @@ func (s *Stack) deliverPackets(pkts [][]byte) {
 			s.drop(dropNotOurs)
 			continue
 		}
+		if r, bad := s.badSource(ip.Src); bad {
+			s.drop(r)
+			continue
+		}
 		switch ip.Protocol {
 		case wire.IPProtoTCP:
 			s.deliverTCP(&ip, &seg)
