@@ -65,7 +65,12 @@ func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment) {
 	s.mu.Lock()
 	ep := s.conns[tuple]
 	l := s.listeners[tuple.local.Port()]
+	land := ep == nil && s.landTCP(tuple)
 	s.mu.Unlock()
+	if land {
+		s.drop(dropSrcOwn)
+		return
+	}
 	if ep != nil && ep.deferPacket(ip.Src, ip.Dst, ip.Payload, tcpDeferClass(len(t.Payload()), t.Flags().Has(wire.SYN))) {
 		return // the connection's reader verifies and processes it
 	}

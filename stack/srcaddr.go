@@ -24,7 +24,8 @@ var (
 // badSource reports whether src, the source of a packet addressed to one
 // of our addresses, is one no host sends from, and which drop it counts
 // as. Linux's martian-source checks (ip_route_input_slow, ip6_rcv_core)
-// drop the same ones, except class E, which Linux lets through.
+// drop the same ones, except class E, which Linux lets through. Our own
+// address is checked later, where the connections are known (landTCP).
 func (s *Stack) badSource(src netip.Addr) (dropReason, bool) {
 	if src.Is4In6() {
 		// A v4-mapped address inside IPv6 (RFC 4291 §2.5.5.2) is not
@@ -48,12 +49,30 @@ func (s *Stack) badSource(src netip.Addr) (dropReason, bool) {
 			return 0, false
 		}
 		return dropSrcLoopback, true
-	case s.hasAddr(src):
-		// Our own address from outside: a land attack (the SYN answers
-		// itself). Linux drops it (accept_local = 0).
-		return dropSrcOwn, true
 	}
 	return 0, false
+}
+
+// Our own address as the source is a land attack (a SYN from the host to
+// itself, whose SYN-ACK answers itself), which Linux drops (accept_local
+// = 0) because its own traffic never arrives on a device: it stays on
+// lo. Ours has no lo: a link may bring the packets of a connection to
+// one of our own addresses back to us (testnet does), and those must
+// pass. So a packet from our own address is taken only when one end of
+// it is a connection of ours: the one that sent it (the reverse tuple) or
+// the one it is for. A SYN to a listener from a port with no connection,
+// or from the port itself (the classic land), is dropped.
+
+// landTCP reports whether a TCP segment for tuple, which matched no
+// connection, comes from one of our addresses without being our own
+// traffic. The caller holds s.mu.
+func (s *Stack) landTCP(tuple fourTuple) bool {
+	return s.hasAddr(tuple.remote.Addr()) && s.conns[fourTuple{tuple.remote, tuple.local}] == nil
+}
+
+// landDCCP is landTCP for a DCCP packet. The caller holds s.dccp.mu.
+func (s *Stack) landDCCP(tuple fourTuple) bool {
+	return s.hasAddr(tuple.remote.Addr()) && s.dccp.conns[fourTuple{tuple.remote, tuple.local}] == nil
 }
 
 // hasLoopback reports whether the stack has a loopback address of the

@@ -1,10 +1,14 @@
 package stack_test
 
 import (
+	"context"
+	"errors"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/link"
 	"github.com/teardown-lab/teardown/stack"
 )
 
@@ -137,15 +141,84 @@ func TestBadSourceDropped(t *testing.T) {
 	}
 }
 
-// A stack whose own address is loopback talks to itself over loopback:
-// there loopback sources, its own included, are accepted.
+// A stack whose own address is loopback takes other loopback sources;
+// from its own address, as from any own address, only its own traffic
+// (TestSelfConnectPassesLandCheck).
 func TestLoopbackSourceOnLoopbackHost(t *testing.T) {
 	lo := netip.MustParseAddr("127.0.0.1")
 	h := newSrcHost(t, lo)
-	h.syn(lo, lo, wire.SYN)
 	h.syn(netip.MustParseAddr("127.0.0.2"), lo, wire.SYN)
-	if st := h.tl.Stats(); st.SYNQueue != 2 || h.link.sent != 2 {
-		t.Fatalf("listener %+v, %d sent: want both SYNs answered", st, h.link.sent)
+	h.syn(lo, lo, wire.SYN)
+	if st := h.tl.Stats(); st.SYNQueue != 1 || h.link.sent != 1 {
+		t.Fatalf("listener %+v, %d sent: want the SYN from 127.0.0.2 answered", st, h.link.sent)
+	}
+	if got := h.s.Stats().Dropped; got["src-loopback"] != 0 || got["src-own"] != 1 {
+		t.Fatalf("Dropped = %v: want only the SYN from our own address with no connection dropped", got)
+	}
+}
+
+// loopLink brings every packet the stack writes back to it, from a
+// goroutine of its own, as a network does with packets to the host's own
+// address.
+type loopLink struct {
+	r    link.Receiver
+	pkts chan []byte
+	done chan struct{}
+}
+
+func (l *loopLink) MTU() int { return 1500 }
+func (l *loopLink) WritePackets(pkts [][]byte) (int, error) {
+	for _, p := range pkts {
+		l.pkts <- append([]byte(nil), p...)
+	}
+	return len(pkts), nil
+}
+func (l *loopLink) Attach(r link.Receiver) {
+	l.r = r
+	go func() {
+		for {
+			select {
+			case p := <-l.pkts:
+				l.r.DeliverPackets([][]byte{p})
+			case <-l.done:
+				return
+			}
+		}
+	}()
+}
+func (l *loopLink) Close() error { return nil }
+
+// A connection from the stack to its own address is its own traffic, not
+// a land attack: it connects, and a closed port refuses it at once.
+func TestSelfConnectPassesLandCheck(t *testing.T) {
+	ll := &loopLink{pkts: make(chan []byte, 64), done: make(chan struct{})}
+	defer close(ll.done)
+	s, err := stack.New(stack.Config{Addrs: []netip.Addr{serverAddr}, Link: ll, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	l, err := s.ListenTCP(backlogPort, stack.ListenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := s.DialTCP(ctx, netip.AddrPortFrom(serverAddr, backlogPort))
+	if err != nil {
+		t.Fatalf("dial our own address: %v", err)
+	}
+	c.Close()
+	a, err := l.AcceptTCP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if _, err := s.DialTCP(ctx, netip.AddrPortFrom(serverAddr, backlogPort+1)); !errors.Is(err, stack.ErrConnRefused) {
+		t.Fatalf("dial a closed port of our own address: %v, want ECONNREFUSED", err)
+	}
+	if n := s.Stats().Dropped["src-own"]; n != 0 {
+		t.Fatalf("%d of our own packets dropped as a land attack", n)
 	}
 }
 
