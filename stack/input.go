@@ -64,7 +64,7 @@ func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment) {
 	}
 	s.mu.Lock()
 	ep := s.conns[tuple]
-	l := s.listeners[tuple.local.Port()]
+	l := s.listenerFor(tuple.local)
 	land := ep == nil && s.landTCP(tuple)
 	s.mu.Unlock()
 	if land {

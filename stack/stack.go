@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	mrand "math/rand/v2"
+	"net"
 	"net/netip"
 	"slices"
 	"sync"
@@ -61,8 +62,13 @@ type TCPOptions struct {
 	// SendBuffer and ReceiveBuffer are the socket buffer sizes in bytes
 	// (default 256 KiB each).
 	SendBuffer, ReceiveBuffer int
-	// NoDelay disables Nagle's algorithm on new connections.
-	NoDelay bool
+	// Nagle turns Nagle's algorithm (RFC 9293 §3.7.4) on for new
+	// connections. It is off by default, as in Go's net package, which
+	// sets TCP_NODELAY on every connection it dials or accepts: a small
+	// write is sent at once instead of waiting for the previous one's ACK
+	// (with the peer's delayed ACK, 40 ms per write-write-read exchange).
+	// TCPConn.SetNoDelay changes it per connection.
+	Nagle bool
 	// NoSACK, NoTimestamps and NoWindowScaling turn the options off.
 	NoSACK, NoTimestamps, NoWindowScaling bool
 	// CongestionControl is "cubic" (default) or "newreno".
@@ -82,6 +88,13 @@ type TCPOptions struct {
 	UserTimeout time.Duration
 	// FinWait2Timeout ends an orphaned FIN-WAIT-2 (default 60 s).
 	FinWait2Timeout time.Duration
+	// KeepAlive turns keepalive probes on for new connections (RFC 1122
+	// §4.2.3.6) when Enable is set — as Go's net.Dialer and
+	// net.ListenConfig do by default — with TCPConn.SetKeepAliveConfig's
+	// meaning of zero fields: Go's 15 s, 15 s and 9 probes. Without Enable
+	// keepalive is off, and a later TCPConn.SetKeepAlive(true) uses the
+	// positive fields, else Linux's defaults (2 h, 75 s, 9).
+	KeepAlive net.KeepAliveConfig
 }
 
 // Stats are a stack's counters.
