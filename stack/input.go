@@ -35,6 +35,10 @@ func (s *Stack) deliverPackets(pkts [][]byte) {
 			s.drop(dropNotOurs)
 			continue
 		}
+		if r, bad := s.badSource(ip.Src); bad {
+			s.drop(r)
+			continue
+		}
 		switch ip.Protocol {
 		case wire.IPProtoTCP:
 			s.deliverTCP(&ip, &seg)
@@ -61,7 +65,12 @@ func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment) {
 	s.mu.Lock()
 	ep := s.conns[tuple]
 	l := s.listenerFor(tuple.local)
+	land := ep == nil && s.landTCP(tuple)
 	s.mu.Unlock()
+	if land {
+		s.drop(dropSrcOwn)
+		return
+	}
 	if ep != nil && ep.deferPacket(ip.Src, ip.Dst, ip.Payload, tcpDeferClass(len(t.Payload()), t.Flags().Has(wire.SYN))) {
 		return // the connection's reader verifies and processes it
 	}

@@ -103,7 +103,10 @@ type Stats struct {
 	PacketsIn, PacketsOut uint64
 	// Dropped counts received packets dropped before any connection saw
 	// them, by reason ("bad-ip", "fragment", "not-ours", "bad-tcp",
-	// "bad-checksum", "bad-options", "unknown-protocol").
+	// "bad-checksum", "bad-options", "unknown-protocol"; and the source
+	// addresses no host sends from, RFC 1122 §3.2.1.3: "src-broadcast",
+	// "src-multicast", "src-unspecified", "src-loopback", "src-reserved",
+	// "src-own", "src-v4-mapped").
 	Dropped map[string]uint64
 	// TCP sums the counters of every TCP connection, closed ones included.
 	TCP TCPCounters
@@ -132,10 +135,19 @@ const (
 	dropBadChecksum
 	dropBadOptions
 	dropUnknownProto
+	// Bad source addresses (srcaddr.go).
+	dropSrcBroadcast
+	dropSrcMulticast
+	dropSrcUnspecified
+	dropSrcLoopback
+	dropSrcReserved
+	dropSrcOwn
+	dropSrcV4Mapped
 	numDrops
 )
 
-var dropNames = [numDrops]string{"bad-ip", "fragment", "not-ours", "bad-tcp", "bad-checksum", "bad-options", "unknown-protocol"}
+var dropNames = [numDrops]string{"bad-ip", "fragment", "not-ours", "bad-tcp", "bad-checksum", "bad-options", "unknown-protocol",
+	"src-broadcast", "src-multicast", "src-unspecified", "src-loopback", "src-reserved", "src-own", "src-v4-mapped"}
 
 // Stack is a host running teardown's TCP over a link.
 type Stack struct {

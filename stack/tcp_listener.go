@@ -63,6 +63,20 @@ type ListenStats struct {
 	QueuedResets uint64
 	// Accepted counts connections handed to Accept.
 	Accepted uint64
+	// SYNFINsDropped counts segments with SYN and FIN (and neither ACK
+	// nor RST) dropped without an answer, as Linux does.
+	SYNFINsDropped uint64
+	// StaleACKsReset counts ACKs answered with RST, without a cookie
+	// check, because they came for a 4-tuple whose cookie had already made
+	// a connection: the stray ACK of a connection that has ended (the
+	// peer in TIME-WAIT re-acknowledging a FIN), which would otherwise
+	// pass the check again and make a connection the peer does not have.
+	StaleACKsReset uint64
+	// SpentCookiesEvicted counts the 4-tuples forgotten before their
+	// cookie expired because more cookie connections were made in two
+	// minutes than the listener remembers (8192): for those the stale
+	// ACK above is checked as a cookie again, as on Linux.
+	SpentCookiesEvicted uint64
 	// SYNQueue and AcceptQueue are the current queue lengths.
 	SYNQueue, AcceptQueue int
 }
