@@ -35,7 +35,7 @@ const (
 
 // The ICMPv6 message types and codes teardown reads or writes (RFC 4443).
 const (
-	ICMPv6Unreachable = 1
+	ICMPv6Unreachable  = 1
 	ICMPv6PacketTooBig = 2
 	ICMPv6Echo         = 128
 	ICMPv6EchoReply    = 129
