@@ -40,6 +40,8 @@ func (s *Stack) deliverPackets(pkts [][]byte) {
 			s.deliverTCP(&ip, &seg)
 		case wire.IPProtoDCCP:
 			s.deliverDCCP(&ip)
+		case wire.IPProtoICMP, wire.IPProtoICMPv6:
+			s.deliverICMP(&ip) // icmp.go
 		default:
 			s.drop(dropUnknownProto)
 		}

@@ -106,6 +106,8 @@ type Stats struct {
 	// Read or Write on their connection for processing (sock_defer.go),
 	// instead of being processed by the goroutine that delivered them.
 	SegmentsDeferred uint64
+	// ICMP counts the ICMP and ICMPv6 messages received (icmp.go).
+	ICMP ICMPCounters
 }
 
 // dropReason indexes the stack-level drop counters.
@@ -153,6 +155,7 @@ type Stack struct {
 	segsDeferred    atomic.Uint64
 	txEncodeFailed  atomic.Uint64
 	opened          atomic.Uint64
+	icmp            icmpStats
 	statsMu         sync.Mutex
 	tcpDone         tcp.Counters // counters of connections already forgotten
 
@@ -279,6 +282,7 @@ func (s *Stack) Stats() Stats {
 		SegmentsDeferred:    s.segsDeferred.Load(),
 		ConnsOpened:         s.opened.Load(),
 		EncodeFailed:        s.txEncodeFailed.Load(),
+		ICMP:                s.icmp.snapshot(),
 	}
 	for i := range s.drops {
 		if n := s.drops[i].Load(); n > 0 {
