@@ -28,9 +28,12 @@ type ICMPCounters struct {
 	// connect; SoftErrors those remembered for a connection, reported if
 	// it then times out.
 	HardErrors, SoftErrors uint64
+	// PathMTUNoChange counts those that would not lower it: an MTU no
+	// smaller than the path's already learnt (they come one per segment
+	// sent before the first arrived).
+	PathMTUNoChange uint64
 	// NotInFlight counts errors quoting a sequence number the connection
-	// has not in flight, ignored (RFC 5927 §4.1), and Packet Too Big
-	// messages that would not lower the MSS.
+	// has not in flight, ignored (RFC 5927 §4.1).
 	NotInFlight uint64
 	// NoConnection counts errors quoting no TCP connection of this stack.
 	NoConnection uint64
@@ -42,12 +45,12 @@ type ICMPCounters struct {
 
 // icmpStats are a stack's ICMPCounters, kept as atomics.
 type icmpStats struct {
-	echoReplies, pmtu, hard, soft, notInFlight, noConn, bad, ignored atomic.Uint64
+	echoReplies, pmtu, pmtuSame, hard, soft, notInFlight, noConn, bad, ignored atomic.Uint64
 }
 
 func (s *icmpStats) snapshot() ICMPCounters {
 	return ICMPCounters{
-		EchoReplies: s.echoReplies.Load(), PathMTUDrops: s.pmtu.Load(),
+		EchoReplies: s.echoReplies.Load(), PathMTUDrops: s.pmtu.Load(), PathMTUNoChange: s.pmtuSame.Load(),
 		HardErrors: s.hard.Load(), SoftErrors: s.soft.Load(),
 		NotInFlight: s.notInFlight.Load(), NoConnection: s.noConn.Load(),
 		Bad: s.bad.Load(), Ignored: s.ignored.Load(),
@@ -153,7 +156,14 @@ func (s *Stack) icmpError(ip *wire.IPPacket, m wire.ICMP) {
 	}
 	quoted := seqnum.V32(seq)
 	if mtu, ok := pathMTU(m, v6); ok {
-		s.countICMP(ep.pathMTU(mtu, v6, quoted), &s.icmp.pmtu)
+		switch lowered, inFlight := ep.pathMTU(mtu, v6, quoted); {
+		case lowered:
+			s.icmp.pmtu.Add(1)
+		case inFlight:
+			s.icmp.pmtuSame.Add(1)
+		default:
+			s.icmp.notInFlight.Add(1)
+		}
 		return
 	}
 	errno, hard := unreachable(m.Code(), v6)

@@ -12,19 +12,22 @@ import (
 
 // pathMTU hands the core the segment size a path MTU allows (the MTU less
 // the IP and TCP fixed headers) and reports whether the send MSS went
-// down.
-func (c *TCPConn) pathMTU(mtu int, v6 bool, quoted seqnum.V32) bool {
+// down, and whether the quoted segment was in flight.
+func (c *TCPConn) pathMTU(mtu int, v6 bool, quoted seqnum.V32) (lowered, inFlight bool) {
 	hdr := 40
 	if v6 {
 		hdr = 60
 	}
 	c.lock()
 	defer c.unlock()
-	ok := c.core.HandlePathMTU(c.s.clk.Now(), mtu-hdr, quoted)
-	if ok {
-		c.process()
+	if !c.core.InFlight(quoted) {
+		return false, false
 	}
-	return ok
+	if c.core.HandlePathMTU(c.s.clk.Now(), mtu-hdr, quoted) {
+		c.process()
+		return true, true
+	}
+	return false, true
 }
 
 // hardError ends a connect the network refused (tcp.Conn.HandleHardError);
