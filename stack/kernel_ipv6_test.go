@@ -148,3 +148,16 @@ func TestKernelIPv6Seed(t *testing.T) {
 		})
 	}
 }
+
+// The backlog rows (backlog_kernel_test.go) over IPv6: the kernel's
+// accept and reads give linuxTable, as over IPv4.
+func TestBacklogKernelJudgeIPv6(t *testing.T) {
+	kn := newKernelNetFamily(t, true)
+	for _, want := range linuxTable {
+		got := kn.row(t, want.id, false)
+		if got != want {
+			t.Errorf("kernel over IPv6, %s:\n got  accept %q, read1 %q, read2 %q\n want accept %q, read1 %q, read2 %q",
+				want.id, got.accept, got.read1, got.read2, want.accept, want.read1, want.read2)
+		}
+	}
+}
