@@ -29,6 +29,7 @@ type icmpRouter struct {
 	pathMTU            int
 	refusePort         uint16
 	refuseCode         uint8
+	fragmentAt         int // > 0: cut the server's IPv4 packets into fragments of at most this size
 	sentPTB            atomic.Int64
 	mu                 sync.Mutex
 	fromClient         [][]byte // what the client sent to the router itself
@@ -51,7 +52,15 @@ func newICMPNet(t *testing.T, v6 bool, pathMTU int, tcp stack.TCPOptions) *icmpN
 	rs, s := pipe.New(1500)
 	n.r = &icmpRouter{toClient: rc, toServer: rs, addr: rAddr, pathMTU: pathMTU}
 	rc.Attach(link.ReceiverFunc(n.r.fromClientSide))
-	rs.Attach(link.ReceiverFunc(func(pkts [][]byte) { rc.WritePackets(pkts) }))
+	rs.Attach(link.ReceiverFunc(func(pkts [][]byte) {
+		for _, p := range pkts {
+			if f := n.r.fragmentAt; f > 0 && p[0]>>4 == 4 && len(p) > f {
+				rc.WritePackets(fragmentReversed(p, f))
+				continue
+			}
+			rc.WritePackets([][]byte{p})
+		}
+	}))
 	var err error
 	n.client, err = stack.New(stack.Config{Name: "client", Addrs: []netip.Addr{n.clientIP}, Link: c, TCP: tcp})
 	if err != nil {
@@ -304,5 +313,64 @@ func TestICMP_BadCountedAndIgnored(t *testing.T) {
 	}
 	if c.Info().MSS != mss {
 		t.Fatal("the send MSS changed")
+	}
+}
+
+// fragmentReversed cuts IPv4 packet p into fragments of at most size
+// bytes (DF cleared, as a router may when the sender allowed it) and
+// returns them last first.
+func fragmentReversed(p []byte, size int) [][]byte {
+	hdr, pay := p[:20], p[20:]
+	step := (size - 20) &^ 7
+	var out [][]byte
+	for off := 0; off < len(pay); off += step {
+		end := min(off+step, len(pay))
+		f := append(bytes.Clone(hdr), pay[off:end]...)
+		frag := uint16(off / 8)
+		if end < len(pay) {
+			frag |= wire.IPv4FlagMF << 13
+		}
+		f[2], f[3] = byte(len(f)>>8), byte(len(f))
+		f[6], f[7] = byte(frag>>8), byte(frag)
+		f[10], f[11] = 0, 0
+		c := wire.Checksum(f[:20])
+		f[10], f[11] = byte(c>>8), byte(c)
+		out = append([][]byte{f}, out...)
+	}
+	return out
+}
+
+// The router cuts every packet the server sends into fragments of 576
+// bytes and delivers them last first: the client reassembles them (RFC
+// 1122 §3.3.2) and receives every byte.
+func TestICMP_FragmentsReassembled(t *testing.T) {
+	n := newICMPNet(t, false, 1500, stack.TCPOptions{})
+	n.r.fragmentAt = 576
+	l, err := n.server.ListenTCP(80, stack.ListenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := pattern(12, 200<<10)
+	go func() {
+		c, err := l.AcceptTCP()
+		if err != nil {
+			return
+		}
+		c.Write(want)
+		c.Close()
+	}()
+	c, err := n.client.DialTCP(context.Background(), netip.AddrPortFrom(n.srvIP, 80))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	got, err := io.ReadAll(c)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("read %d bytes of %d (%v)", len(got), len(want), err)
+	}
+	fc := n.client.Stats().Fragments
+	if fc.Reassembled == 0 || fc.Overlaps+fc.TimedOut+fc.OverLimit+fc.Malformed != 0 {
+		t.Fatalf("fragment counters %+v", fc)
 	}
 }

@@ -108,6 +108,8 @@ type Stats struct {
 	SegmentsDeferred uint64
 	// ICMP counts the ICMP and ICMPv6 messages received (icmp.go).
 	ICMP ICMPCounters
+	// Fragments counts IPv4 reassembly (reasm4.go).
+	Fragments FragmentCounters
 }
 
 // dropReason indexes the stack-level drop counters.
@@ -156,6 +158,7 @@ type Stack struct {
 	txEncodeFailed  atomic.Uint64
 	opened          atomic.Uint64
 	icmp            icmpStats
+	reasm           reassembler
 	statsMu         sync.Mutex
 	tcpDone         tcp.Counters // counters of connections already forgotten
 
@@ -283,6 +286,7 @@ func (s *Stack) Stats() Stats {
 		ConnsOpened:         s.opened.Load(),
 		EncodeFailed:        s.txEncodeFailed.Load(),
 		ICMP:                s.icmp.snapshot(),
+		Fragments:           s.reasm.counters(),
 	}
 	for i := range s.drops {
 		if n := s.drops[i].Load(); n > 0 {
