@@ -29,6 +29,7 @@ type icmpRouter struct {
 	pathMTU            int
 	refusePort         uint16
 	refuseCode         uint8
+	reportMTU          int // the MTU its messages report; 0: pathMTU
 	fragmentAt         int // > 0: cut the server's IPv4 packets into fragments of at most this size
 	sentPTB            atomic.Int64
 	mu                 sync.Mutex
@@ -93,9 +94,13 @@ func (r *icmpRouter) fromClientSide(pkts [][]byte) {
 			}
 		}
 		if len(p) > r.pathMTU {
-			h := wire.ICMPHeader{Type: wire.ICMPv4Unreachable, Code: wire.ICMPv4FragNeeded, Rest: uint32(r.pathMTU)}
+			mtu := uint32(r.pathMTU)
+			if r.reportMTU != 0 {
+				mtu = uint32(r.reportMTU)
+			}
+			h := wire.ICMPHeader{Type: wire.ICMPv4Unreachable, Code: wire.ICMPv4FragNeeded, Rest: mtu}
 			if ip.Version == 6 {
-				h = wire.ICMPHeader{Type: wire.ICMPv6PacketTooBig, Rest: uint32(r.pathMTU)}
+				h = wire.ICMPHeader{Type: wire.ICMPv6PacketTooBig, Rest: mtu}
 			}
 			r.sentPTB.Add(1)
 			r.answer(ip, p, h)
@@ -187,6 +192,41 @@ func TestICMP_PathMTUShrinksSegments(t *testing.T) {
 				t.Fatalf("%d RTOs: the resend waited for the timer", st.TCP.RTOs)
 			}
 		})
+	}
+}
+
+// A Packet Too Big reporting a tiny MTU (forged, or a broken router) is
+// believed only down to the floor: 552 bytes for IPv4 (Linux's min_pmtu),
+// 1280 for IPv6 (RFC 8201 §4). Segments then carry 552 or 1280 bytes less
+// the IP, TCP and timestamp headers.
+func TestICMP_PathMTUFloor(t *testing.T) {
+	for _, c := range []struct {
+		v6      bool
+		wantMSS int
+	}{{false, 552 - 20 - 20 - 12}, {true, 1280 - 40 - 20 - 12}} {
+		n := newICMPNet(t, c.v6, 1280, stack.TCPOptions{})
+		n.r.reportMTU = 100
+		l, err := n.server.ListenTCP(80, stack.ListenOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			if c, err := l.AcceptTCP(); err == nil {
+				io.Copy(io.Discard, c)
+				c.Close()
+			}
+		}()
+		cc, err := n.client.DialTCP(context.Background(), netip.AddrPortFrom(n.srvIP, 80))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cc.Write(pattern(3, 64<<10)); err != nil {
+			t.Fatal(err)
+		}
+		if mss := cc.Info().MSS; mss != c.wantMSS {
+			t.Errorf("v6=%v: send MSS %d after a PTB of MTU 100, want %d", c.v6, mss, c.wantMSS)
+		}
+		cc.Close()
 	}
 }
 
