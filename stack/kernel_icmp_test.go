@@ -315,3 +315,37 @@ func kernelEchoRequest(from, to netip.Addr, id uint16, data []byte) ([]byte, uin
 	}
 	return nil, 0, errors.New("no echo reply to five requests")
 }
+
+// The kernel cuts a 4000-byte UDP datagram for our 1500-byte link into
+// fragments (path MTU discovery off for the socket); our stack puts them
+// together, then drops the datagram for its protocol, as it drops any UDP.
+func TestKernelFragmentsReassembled(t *testing.T) {
+	e := newKernelEnv(t, envOpts{})
+	if err := e.ns.Do(func() error {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_MTU_DISCOVER, unix.IP_PMTUDISC_DONT); err != nil {
+			return err
+		}
+		return unix.Sendto(fd, make([]byte, 4000), 0, &unix.SockaddrInet4{Port: 9, Addr: e.ours.As4()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st := e.st.Stats()
+		if st.Fragments.Reassembled == 1 && st.Dropped["unknown-protocol"] == 1 {
+			if st.Fragments.Fragments != 3 {
+				t.Fatalf("%d fragments taken, want 3 (4008 bytes of UDP in 1480-byte pieces)", st.Fragments.Fragments)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no reassembled datagram within 10 s: fragments %+v, dropped %v", st.Fragments, st.Dropped)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
