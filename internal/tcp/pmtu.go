@@ -47,8 +47,8 @@ func (c *Conn) InFlight(seq seqnum.V32) bool {
 // taking the loss as congestion: the segments were dropped for their
 // size, not by a queue (Linux: tcp_simple_retransmit).
 func (c *Conn) HandlePathMTU(now clock.Instant, pathMSS int, quoted seqnum.V32) bool {
-	if !c.InFlight(quoted) || pathMSS < MinPathMSS {
-		return false
+	if !c.InFlight(quoted) || pathMSS < MinPathMSS || c.state == SynSent {
+		return false // in SYN-SENT only the SYN is out, and the SYN-ACK sets the MSS anew
 	}
 	mss := pathMSS
 	if c.tsOK {
@@ -62,7 +62,7 @@ func (c *Conn) HandlePathMTU(now clock.Instant, pathMSS int, quoted seqnum.V32) 
 	if c.lr != nil {
 		c.lr.sb.SetSMSS(mss)
 	}
-	if c.state == SynSent || c.state == SynReceived || c.sndUna == c.sndMax {
+	if c.state == SynReceived || c.sndUna == c.sndMax {
 		return true // a SYN is small: nothing to resend at the new size
 	}
 	c.rttTiming = false // Karn's rule: what follows is a retransmission
