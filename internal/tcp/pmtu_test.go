@@ -131,3 +131,13 @@ func TestEstablished_HardErrorIgnored(t *testing.T) {
 	}
 	h.wantState(Established)
 }
+
+// In SYN-SENT only the SYN is in flight; the SYN-ACK decides the MSS.
+func TestSynSent_PathMTUIgnored(t *testing.T) {
+	h := newHarness(t, SynSent)
+	if h.c.HandlePathMTU(h.now, 300, localISS) {
+		t.Fatal("a PTB quoting the SYN lowered the MSS")
+	}
+	h.wantState(SynSent)
+	h.wantNothingMore()
+}
