@@ -39,7 +39,8 @@ type ICMPCounters struct {
 	NoConnection uint64
 	// Bad counts malformed messages: truncated, a bad checksum, a quote
 	// that is not a packet this stack sent. Ignored counts messages of
-	// types a host does not act on.
+	// types a host does not act on, and echo requests whose reply would
+	// not fit the link's MTU.
 	Bad, Ignored uint64
 }
 
@@ -101,7 +102,10 @@ func (s *Stack) echoReply(ip *wire.IPPacket, m wire.ICMP) {
 	h := wire.ICMPHeader{Type: typ, Rest: m.Rest()}
 	pkt, err := icmpPacket(ip.Dst, ip.Src, &h, m.Body())
 	if err == nil && len(pkt) > s.mtu {
-		err = wire.ErrNoSpace
+		// A request reassembled from fragments: the stack does not
+		// fragment its answer.
+		s.icmp.ignored.Add(1)
+		return
 	}
 	if err == nil {
 		s.icmp.echoReplies.Add(1)
