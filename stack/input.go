@@ -23,10 +23,15 @@ func (s *Stack) deliverPackets(pkts [][]byte) {
 	var seg tcp.Segment
 	for _, p := range pkts {
 		ip, err := wire.ParseIP(p)
+		if errors.Is(err, wire.ErrFragment) {
+			ip, err = s.reassemble(p) // reasm4.go: the datagram once whole
+		}
 		if err != nil {
-			if errors.Is(err, wire.ErrFragment) {
+			switch {
+			case errors.Is(err, errFragmentHeld):
+			case errors.Is(err, wire.ErrFragment):
 				s.drop(dropFragment)
-			} else {
+			default:
 				s.drop(dropBadIP)
 			}
 			continue
@@ -44,6 +49,8 @@ func (s *Stack) deliverPackets(pkts [][]byte) {
 			s.deliverTCP(&ip, &seg)
 		case wire.IPProtoDCCP:
 			s.deliverDCCP(&ip)
+		case wire.IPProtoICMP, wire.IPProtoICMPv6:
+			s.deliverICMP(&ip) // icmp.go
 		default:
 			s.drop(dropUnknownProto)
 		}

@@ -122,6 +122,10 @@ type Stats struct {
 	// Read or Write on their connection for processing (sock_defer.go),
 	// instead of being processed by the goroutine that delivered them.
 	SegmentsDeferred uint64
+	// ICMP counts the ICMP and ICMPv6 messages received (icmp.go).
+	ICMP ICMPCounters
+	// Fragments counts IPv4 reassembly (reasm4.go).
+	Fragments FragmentCounters
 }
 
 // dropReason indexes the stack-level drop counters.
@@ -178,6 +182,8 @@ type Stack struct {
 	segsDeferred    atomic.Uint64
 	txEncodeFailed  atomic.Uint64
 	opened          atomic.Uint64
+	icmp            icmpStats
+	reasm           reassembler
 	statsMu         sync.Mutex
 	tcpDone         tcp.Counters // counters of connections already forgotten
 
@@ -304,6 +310,8 @@ func (s *Stack) Stats() Stats {
 		SegmentsDeferred:    s.segsDeferred.Load(),
 		ConnsOpened:         s.opened.Load(),
 		EncodeFailed:        s.txEncodeFailed.Load(),
+		ICMP:                s.icmp.snapshot(),
+		Fragments:           s.reasm.counters(),
 	}
 	for i := range s.drops {
 		if n := s.drops[i].Load(); n > 0 {

@@ -21,6 +21,7 @@ type TCPConn struct {
 	listener *TCPListener // passive connections until they are accepted
 	linger   time.Duration
 	lingerOn bool
+	softErr  error // the last soft ICMP error (icmp_conn.go)
 }
 
 // tcpConfig is the connection configuration for a local address: one
@@ -123,7 +124,7 @@ func (s *Stack) DialTCPWith(ctx context.Context, remote netip.AddrPort, opts Dia
 		case st == tcp.Established || st == tcp.CloseWait:
 			return true, nil
 		case c.core.Err() != nil || st == tcp.Closed:
-			if err := mapTCPError(c.core.Err()); err != nil {
+			if err := c.connError(c.core.Err()); err != nil {
 				return true, err
 			}
 			return true, ErrNotConnected
@@ -162,7 +163,7 @@ func (c *TCPConn) Read(p []byte) (int, error) {
 				if err == ioEOF {
 					return 0, err
 				}
-				return 0, c.opError("read", mapTCPError(err))
+				return 0, c.opError("read", c.connError(err))
 			}
 			return n, nil
 		}
@@ -188,7 +189,7 @@ func (c *TCPConn) Write(p []byte) (int, error) {
 			c.process()
 		}
 		if err != nil {
-			return written, c.opError("write", mapTCPError(err))
+			return written, c.opError("write", c.connError(err))
 		}
 		if written == len(p) {
 			return written, nil
