@@ -12,8 +12,6 @@ import (
 	"github.com/teardown-lab/teardown/stack"
 )
 
-var serverAddr6 = netip.MustParseAddr("fd00::2")
-
 // srcHost is a stack with an IPv4 and an IPv6 address, a TCP and a DCCP
 // listener, and a link that keeps what the stack sends.
 type srcHost struct {
