@@ -26,10 +26,12 @@ cd "$(dirname "$0")/.."
 # renders the lab's SVGs), iproute2 (network namespaces, veth, TUN),
 # qemu-system-x86 and xz-utils (boot Debian 12's Linux 6.1, which still has
 # DCCP, for the interop tests; internal/vm), editcap from wireshark-common
-# (comes with tshark; pcapng conversion in the capture-reader tests).
+# (comes with tshark; pcapng conversion in the capture-reader tests), tcptrace
+# (analyze's cross-check of "complete conn").
 need_pkgs=()
 command -v tshark >/dev/null 2>&1 || need_pkgs+=(tshark)
 command -v tcpdump >/dev/null 2>&1 || need_pkgs+=(tcpdump)
+command -v tcptrace >/dev/null 2>&1 || need_pkgs+=(tcptrace)
 command -v rsvg-convert >/dev/null 2>&1 || need_pkgs+=(librsvg2-bin)
 command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need_pkgs+=(qemu-system-x86)
