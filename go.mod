@@ -9,3 +9,5 @@ require (
 )
 
 require go.uber.org/goleak v1.3.0
+
+require golang.org/x/net v0.63.0

@@ -57,6 +57,18 @@ type Connection struct {
 	// Setup says how the connection started, Ending how it ended.
 	Setup  Setup  `json:"setup"`
 	Ending Ending `json:"ending"`
+	// ConnState and History are Zeek's conn.log fields for a TCP
+	// connection (zeek.go); Completeness is Wireshark's tcp.completeness
+	// bitmask (Complete* bits). All three are absent for DCCP.
+	ConnState    string `json:"conn_state,omitempty"`
+	History      string `json:"history,omitempty"`
+	Completeness *int   `json:"completeness,omitempty"`
+	// ClosedFirst is "client" or "server": who sent the first FIN or RST
+	// (Wireshark's fin_active side); absent when neither did.
+	ClosedFirst string `json:"closed_first,omitempty"`
+	// Verdict is one of the Verdict* kinds, VerdictText says it for people.
+	Verdict     string `json:"verdict,omitempty"`
+	VerdictText string `json:"verdict_text,omitempty"`
 	// Findings are the things worth a person's attention, in packet order.
 	Findings []Finding `json:"findings"`
 	// ClientToServer and ServerToClient count each direction's traffic.

@@ -55,6 +55,8 @@ type tcpConn struct {
 	refused  bool
 	rst      *tcpRST
 	findings []Finding
+	zeek     *zeekConn
+	complete int // Wireshark's tcp.completeness bits
 }
 
 // tcpRST is the RST that ended a connection, with the facts of that moment.
@@ -82,6 +84,7 @@ func newTCPConn(p *pkt, f wire.TCPFlags) *tcpConn {
 	c.c.Client, c.c.Server = c.s[c.client].addr.String(), c.s[1-c.client].addr.String()
 	c.s[c.client].dir, c.s[1-c.client].dir = &c.c.ClientToServer, &c.c.ServerToClient
 	c.c.FirstPacket, c.c.StartNs = p.num, p.t
+	c.zeek = newZeekConn(c.client, 0)
 	return c
 }
 
@@ -147,6 +150,8 @@ func (c *tcpConn) packet(p *pkt, seg wire.TCP) {
 		s.dir.BadChecksums++
 	}
 	f := seg.Flags()
+	c.zeek.packet(d, seg)
+	c.complete = completeness(c.complete, f, len(seg.Payload()))
 	if f.Has(wire.RST) {
 		c.onRST(p, d, seg)
 		return

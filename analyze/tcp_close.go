@@ -109,6 +109,13 @@ func (c *tcpConn) finish() *Connection {
 	out := c.c
 	out.Setup = c.setup()
 	out.Ending = c.ending()
+	cs := &c.s[c.client]
+	out.ConnState = c.zeek.connState(cs.newData, c.s[1-c.client].newData)
+	out.History = string(c.zeek.history)
+	out.Completeness = new(int)
+	*out.Completeness = c.complete
+	out.ClosedFirst = c.closedFirst()
+	out.Verdict, out.VerdictText = c.verdict(out.Ending)
 	out.Findings = append([]Finding(nil), c.findings...)
 	for d := range c.s {
 		s := &c.s[d]
@@ -122,7 +129,7 @@ func (c *tcpConn) finish() *Connection {
 				Summary: "the FIN of " + c.name(d) + " " + pkts(s.finPkt) + " was never acknowledged"})
 		}
 	}
-	cs, ss := &c.s[c.client], &c.s[1-c.client]
+	ss := &c.s[1-c.client]
 	if n := cs.dir.Retransmissions + ss.dir.Retransmissions; n > 0 {
 		list := append(append([]int(nil), cs.retransPkts...), ss.retransPkts...)
 		if len(list) > maxListed {

@@ -129,6 +129,10 @@ type Conn struct {
 	h *Host
 	c *stack.TCPConn
 	d *stack.DCCPConn
+	// idle, if nonzero, bounds how long one recv or send may wait (live
+	// runs: LiveConfig.IdleTimeout); idled records that it ran out.
+	idle  time.Duration
+	idled bool
 }
 
 // sock is what TCP and DCCP connections share.
@@ -137,6 +141,8 @@ type sock interface {
 	Write([]byte) (int, error)
 	Close() error
 	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
+	RemoteAddrPort() netip.AddrPort
 }
 
 func (c *Conn) sock() sock {
@@ -154,8 +160,17 @@ func (c *Conn) TCP() *stack.TCPConn { return c.c }
 
 // Send writes data (send()).
 func (c *Conn) Send(data string) error {
+	if c.idle > 0 {
+		// Cleared after: an armed timer would keep the connection in
+		// memory for the idle timeout after it ended.
+		c.sock().SetWriteDeadline(c.h.st.Clock().Now().Add(c.idle).Time())
+		defer c.sock().SetWriteDeadline(time.Time{})
+	}
 	call, t := c.h.rec.begin(c.h.Name, trace.CallSend, "", data)
 	n, err := c.sock().Write([]byte(data))
+	if c.idle > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+		c.idledOut()
+	}
 	res, detail := classify(err)
 	if err != nil && n > 0 {
 		res = trace.ResultError
@@ -169,10 +184,25 @@ func (c *Conn) Send(data string) error {
 
 // Recv reads at most n bytes (recv(n)). It returns io.EOF at the end of
 // the peer's stream.
-func (c *Conn) Recv(n int) (string, error) {
+func (c *Conn) Recv(n int) (string, error) { return c.recv(n, 0) }
+
+// recv is Recv waiting at most d (0: no limit) or the idle timeout,
+// whichever is shorter.
+func (c *Conn) recv(n int, d time.Duration) (string, error) {
+	limit := d
+	if c.idle > 0 && (limit == 0 || c.idle < limit) {
+		limit = c.idle
+	}
+	if limit > 0 {
+		c.sock().SetReadDeadline(c.h.st.Clock().Now().Add(limit).Time())
+		defer c.sock().SetReadDeadline(time.Time{})
+	}
 	call, t := c.h.rec.begin(c.h.Name, trace.CallRecv, strconv.Itoa(n), "")
 	buf := make([]byte, n)
 	m, err := c.sock().Read(buf)
+	if c.idle > 0 && limit == c.idle && errors.Is(err, os.ErrDeadlineExceeded) {
+		c.idledOut()
+	}
 	res, detail := classify(err)
 	if m > 0 {
 		res, detail = trace.ResultData, string(buf[:m])
@@ -182,10 +212,17 @@ func (c *Conn) Recv(n int) (string, error) {
 }
 
 // RecvTimeout is Recv with a read deadline d from now.
-func (c *Conn) RecvTimeout(n int, d time.Duration) (string, error) {
-	c.sock().SetReadDeadline(c.h.st.Clock().Now().Add(d).Time())
-	defer c.sock().SetReadDeadline(time.Time{})
-	return c.Recv(n)
+func (c *Conn) RecvTimeout(n int, d time.Duration) (string, error) { return c.recv(n, d) }
+
+// idledOut marks a connection whose recv or send waited the whole idle
+// timeout: the peer went silent, stopped reading or stopped acknowledging.
+// Its close then resets it (SO_LINGER 0), so that such a peer cannot keep
+// the connection's buffers once the application gave up on it.
+func (c *Conn) idledOut() {
+	c.idled = true
+	if c.c != nil {
+		c.c.SetLinger(0)
+	}
 }
 
 // Shutdown shuts down the sending direction (shutdown(SHUT_WR)): a FIN

@@ -2,13 +2,9 @@ package lab
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
-	"syscall"
-	"time"
 
-	"github.com/teardown-lab/teardown/internal/trace"
 	"github.com/teardown-lab/teardown/link/udp"
 	"github.com/teardown-lab/teardown/stack"
 )
@@ -75,34 +71,37 @@ func services(s uint32) []uint32 {
 
 // udpHost builds our stack on a DCCP-UDP endpoint. The peer is
 // cfg.UDPPeer (dial) or whoever calls (serve).
-func udpHost(cfg *LiveConfig) (*Host, func(), netip.Addr, error) {
+func udpHost(cfg *LiveConfig) (*liveRun, error) {
 	peers := map[netip.Addr]netip.AddrPort{}
 	if cfg.UDPPeer.IsValid() {
 		peers[cfg.UDPPeer.Addr()] = cfg.UDPPeer
 	}
 	ep, err := udp.Open(udp.Config{Local: cfg.UDPLocal, Peers: peers})
 	if err != nil {
-		return nil, nil, netip.Addr{}, err
+		return nil, err
 	}
 	prof, err := lookupProfile(cfg.Profile, "")
 	if err != nil {
 		ep.Close()
-		return nil, nil, netip.Addr{}, err
+		return nil, err
 	}
-	h, closeAll, err := recordingHost(cfg, ep.LocalAddrPort().Addr(), ep, prof)
+	run, err := recordingHost(cfg, ep.LocalAddrPort().Addr(), ep, prof)
 	if err != nil {
-		return nil, nil, netip.Addr{}, err
+		return nil, err
 	}
-	return h, closeAll, cfg.UDPPeer.Addr(), nil
+	run.peer = cfg.UDPPeer.Addr()
+	return run, nil
 }
 
-// serveDCCP runs the app's server over DCCP on a TUN or UDP link.
+// serveDCCP runs the app's server over DCCP on a TUN or UDP link, each
+// connection on its own goroutine as over TCP.
 func serveDCCP(ctx context.Context, cfg LiveConfig) error {
-	h, closeAll, _, err := liveHost(&cfg)
+	run, err := liveHost(&cfg)
 	if err != nil {
 		return err
 	}
-	defer closeAll()
+	defer run.closeAll()
+	h := run.h
 	l, err := h.ListenDCCP(cfg.Port, stack.DCCPListenOptions{Services: services(cfg.Service)})
 	if err != nil {
 		return err
@@ -111,25 +110,18 @@ func serveDCCP(ctx context.Context, cfg LiveConfig) error {
 	defer stop()
 	at := netip.AddrPortFrom(h.Addr, cfg.Port)
 	if cfg.Link == "udp" {
-		fmt.Fprintf(cfg.Out, "teardown serves %s over DCCP (variant %s, service %d) at %s, DCCP-UDP on %s\n"+
+		run.out.say("teardown serves %s over DCCP (variant %s, service %d) at %s, DCCP-UDP on %s\n"+
 			"in another terminal run:  teardown dial %s --proto dccp --link udp --service %d\n",
 			cfg.App.Name, cfg.Variant, cfg.Service, at, cfg.UDPLocal, cfg.App.Name, cfg.Service)
 	} else {
-		fmt.Fprintf(cfg.Out, "teardown serves %s over DCCP (variant %s, service %d) on %s over TUN %s\n"+
+		run.out.say("teardown serves %s over DCCP (variant %s, service %d) on %s over TUN %s\n"+
 			"on the kernel side (modprobe dccp) a Python client:\n  %s\n",
 			cfg.App.Name, cfg.Variant, cfg.Service, at, cfg.TunName, pythonDCCP("connect", at, cfg.Service))
 	}
 	if cfg.Ready != nil {
 		cfg.Ready()
 	}
-	for n := 0; cfg.Count == 0 || n < cfg.Count; n++ {
-		c := l.Accept()
-		if c == nil {
-			return ctx.Err()
-		}
-		cfg.App.Server(c, cfg.Variant)
-	}
-	return nil
+	return newServer(&cfg, run).run(ctx, l.Accept)
 }
 
 // pythonDCCP is a one-line kernel DCCP client or server for the TUN link
@@ -146,40 +138,31 @@ func pythonDCCP(role string, at netip.AddrPort, service uint32) string {
 // dialDCCP runs the app's client over DCCP on a TUN or UDP link, retrying
 // while the peer has no listener yet (Reset code 3, ECONNREFUSED).
 func dialDCCP(ctx context.Context, cfg LiveConfig) error {
-	h, closeAll, peer, err := liveHost(&cfg)
+	run, err := liveHost(&cfg)
 	if err != nil {
 		return err
 	}
-	defer closeAll()
-	to := netip.AddrPortFrom(peer, cfg.Port)
+	defer run.closeAll()
+	to := netip.AddrPortFrom(run.peer, cfg.Port)
 	if cfg.Link == "udp" {
-		fmt.Fprintf(cfg.Out, "teardown dials %s over DCCP (%s, service %d) at %s, DCCP-UDP %s → %s\n",
+		run.out.say("teardown dials %s over DCCP (%s, service %d) at %s, DCCP-UDP %s → %s\n",
 			cfg.App.Name, cfg.Variant, cfg.Service, to, cfg.UDPLocal, cfg.UDPPeer)
 	} else {
-		fmt.Fprintf(cfg.Out, "teardown dials %s over DCCP (%s, service %d) at %s over TUN %s\n"+
+		run.out.say("teardown dials %s over DCCP (%s, service %d) at %s over TUN %s\n"+
 			"on the kernel side (modprobe dccp) a Python server:\n  %s\n",
 			cfg.App.Name, cfg.Variant, cfg.Service, to, cfg.TunName, pythonDCCP("listen", to, cfg.Service))
 	}
 	if cfg.Ready != nil {
 		cfg.Ready()
 	}
-	for {
-		start := h.rec.now()
-		dc, err := h.st.DialDCCP(ctx, to, stack.DCCPOptions{Service: cfg.Service})
-		if err == nil {
-			// Recorded once it worked, as over TCP.
-			call := h.rec.tr.AddCall(start, trace.Call{Host: h.Name, Name: trace.CallConnect})
-			h.rec.end(call, start, trace.ResultOK, 0, "")
-			clientFor(cfg.App, "dccp")(&Conn{h: h, d: dc}, cfg.Variant)
-			return nil
-		}
-		if !errors.Is(err, syscall.ECONNREFUSED) || ctx.Err() != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
+	var dc *stack.DCCPConn
+	start := run.h.rec.now()
+	err = run.connect(ctx, &cfg, to, func() (err error) {
+		dc, err = run.h.st.DialDCCP(ctx, to, stack.DCCPOptions{Service: cfg.Service})
+		return err
+	})
+	if err != nil {
+		return err
 	}
+	return run.client(ctx, &cfg, &Conn{h: run.h, d: dc}, start)
 }

@@ -53,11 +53,11 @@ func TestServeDialDCCPOverUDP(t *testing.T) {
 	served := make(chan error, 1)
 	go func() {
 		served <- Serve(ctx, LiveConfig{App: app, Variant: "naive", Proto: "dccp", Service: 42, Link: "udp",
-			UDPLocal: srvUDP, UDPPeer: cliUDP, Count: 1, Out: &srvOut, Ready: func() { close(ready) }})
+			UDPLocal: srvUDP, UDPPeer: cliUDP, Count: 1, Trace: true, Out: &srvOut, Ready: func() { close(ready) }})
 	}()
 	<-ready
 	err := Dial(ctx, LiveConfig{App: app, Variant: "naive", Proto: "dccp", Service: 42, Link: "udp",
-		UDPLocal: cliUDP, UDPPeer: srvUDP, Out: &cliOut})
+		UDPLocal: cliUDP, UDPPeer: srvUDP, Trace: true, Out: &cliOut})
 	if err != nil {
 		t.Fatalf("dial: %v\n%s", err, cliOut.String())
 	}

@@ -15,6 +15,10 @@ import (
 // program goroutines), the simulator's packet events (on the driving
 // goroutine) and the stacks' state changes (on either). Under simrun they
 // take turns, but a mutex keeps the race detector and live runs honest.
+//
+// In live runs (Serve, Dial) a recorder keeps nothing: each call goes to
+// its sink as it completes (newSinkRecorder), so memory does not grow with
+// the bytes and calls of a long run.
 type recorder struct {
 	mu     sync.Mutex
 	tr     *trace.Trace
@@ -26,8 +30,9 @@ type recorder struct {
 	errText  map[*trace.Call]string     // error words of failed sends
 	sent     map[string][]byte          // host → bytes its application sent
 	read     map[string][]byte          // host → bytes its application read
-	// live, if set, is told of every call as it completes (serve/dial).
-	live func(c *trace.Call, start, end clock.Instant)
+	// sink, if set, takes every call as it completes instead of the
+	// trace (live runs): nothing is kept.
+	sink func(c *trace.Call, start, end clock.Instant)
 }
 
 // stateRec remembers which connection a state change belonged to.
@@ -40,6 +45,12 @@ type stateRec struct {
 func newRecorder(tr *trace.Trace, now func() clock.Instant) *recorder {
 	return &recorder{tr: tr, now: now, inFlight: map[string][]*trace.Packet{},
 		errText: map[*trace.Call]string{}, sent: map[string][]byte{}, read: map[string][]byte{}}
+}
+
+// newSinkRecorder returns a recorder for live runs: it keeps no trace, no
+// bytes and no call, and hands each call to sink as it completes.
+func newSinkRecorder(now func() clock.Instant, sink func(c *trace.Call, start, end clock.Instant)) *recorder {
+	return &recorder{now: now, sink: sink}
 }
 
 // freeze ends the recording: what happens while the lab tears the run down
@@ -55,6 +66,9 @@ func (r *recorder) begin(host string, name trace.CallName, arg, detail string) (
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	t := r.now()
+	if r.sink != nil {
+		return &trace.Call{Host: host, Name: name, Arg: arg, Detail: detail}, t
+	}
 	if r.frozen {
 		return &trace.Call{Host: host, Name: name}, t
 	}
@@ -70,6 +84,10 @@ func (r *recorder) end(c *trace.Call, start clock.Instant, res trace.Result, n i
 		return
 	}
 	t := r.now()
+	if r.sink != nil {
+		r.endLive(c, start, t, res, n, detail)
+		return
+	}
 	switch c.Name {
 	case trace.CallSend:
 		r.sent[c.Host] = append(r.sent[c.Host], c.Detail[:n]...)
@@ -91,16 +109,27 @@ func (r *recorder) end(c *trace.Call, start clock.Instant, res trace.Result, n i
 	} else {
 		r.tr.Return(t, c, res, n, detail)
 	}
-	if r.live != nil {
-		r.live(c, start, t)
+}
+
+// endLive completes c for the sink: a failed send shows its data in Arg
+// and the error in Detail, as callLine prints them.
+func (r *recorder) endLive(c *trace.Call, start, t clock.Instant, res trace.Result, n int, detail string) {
+	if c.Name == trace.CallSend {
+		if res == trace.ResultOK {
+			detail = c.Detail
+		} else {
+			c.Arg = quoteCut(c.Detail, 12)
+		}
 	}
+	c.Result, c.Bytes, c.Detail = res, n, detail
+	r.sink(c, start, t)
 }
 
 // note records a remark across the diagram (host "") or at a host.
 func (r *recorder) note(host, text string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.frozen {
+	if !r.frozen && r.sink == nil {
 		r.tr.AddNote(r.now(), host, text)
 	}
 }

@@ -169,7 +169,7 @@ func runScenario(sc *Scenario, v Variant, prof profile.Profile, opt Options) (*R
 	var stacks []*stack.Stack
 	for i, h := range []*netsim.Host{ch, sh} {
 		name, addr := []string{sc.Client, sc.Server}[i], []netip.Addr{ClientAddr, ServerAddr}[i]
-		opts := stack.TCPOptions{NoDelay: true}
+		var opts stack.TCPOptions // Nagle off, the stack's default
 		if sc.TCP != nil {
 			sc.TCP(name, &opts)
 		}

@@ -38,8 +38,8 @@ type Scenario struct {
 	Settle time.Duration
 	// Limit bounds the simulated run (default 5 minutes).
 	Limit time.Duration
-	// TCP adjusts the stacks' TCP options (the lab sets NoDelay so that
-	// every send is a segment, as in the seeds' diagrams).
+	// TCP adjusts the stacks' TCP options (Nagle stays off, the stack's
+	// default, so that every send is a segment, as in the seeds' diagrams).
 	TCP func(host string, o *stack.TCPOptions)
 	// ProfileWhy adds a sentence to the explanation under a profile.
 	ProfileWhy map[string]string

@@ -26,10 +26,12 @@ cd "$(dirname "$0")/.."
 # renders the lab's SVGs), iproute2 (network namespaces, veth, TUN),
 # qemu-system-x86 and xz-utils (boot Debian 12's Linux 6.1, which still has
 # DCCP, for the interop tests; internal/vm), editcap from wireshark-common
-# (comes with tshark; pcapng conversion in the capture-reader tests).
+# (comes with tshark; pcapng conversion in the capture-reader tests), tcptrace
+# (analyze's cross-check of "complete conn").
 need_pkgs=()
 command -v tshark >/dev/null 2>&1 || need_pkgs+=(tshark)
 command -v tcpdump >/dev/null 2>&1 || need_pkgs+=(tcpdump)
+command -v tcptrace >/dev/null 2>&1 || need_pkgs+=(tcptrace)
 command -v rsvg-convert >/dev/null 2>&1 || need_pkgs+=(librsvg2-bin)
 command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need_pkgs+=(qemu-system-x86)
@@ -89,6 +91,10 @@ gotest race . -race -timeout 45m "$@" ./...
 # The race detector makes sync.Pool drop items at random, so the tests that
 # count allocations skip under -race; run them once more without it.
 gotest alloc . -count 1 -run 'Alloc' "$@" ./...
+# The race detector also changes how goroutines interleave: the packages
+# whose tests run user programs on the simulated network (what testnet
+# users run, mostly without -race) run once more without it.
+gotest plain . -count 1 "$@" ./testnet ./simrun ./lab
 # bench/ is a separate module (it brings in gVisor's netstack, which the
 # library must not depend on): the gVisor interop tests and the suite's
 # unit tests run here.

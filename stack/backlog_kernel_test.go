@@ -49,7 +49,10 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func newKernelNet(t *testing.T) *kernelNet {
+func newKernelNet(t *testing.T) *kernelNet { t.Helper(); return newKernelNetFamily(t, false) }
+
+// newKernelNetFamily is newKernelNet over IPv6 (fd00:77::/64) when v6.
+func newKernelNetFamily(t *testing.T, v6 bool) *kernelNet {
 	t.Helper()
 	if err := netns.Available(); err != nil {
 		t.Skipf("SKIPPING KERNEL JUDGE: %v", err)
@@ -60,10 +63,20 @@ func newKernelNet(t *testing.T) *kernelNet {
 	}
 	t.Cleanup(func() { ns.Close() })
 	pfx := netip.MustParsePrefix("10.77.0.0/24")
+	if v6 {
+		pfx = netip.MustParsePrefix("fd00:77::/64")
+	}
 	k, o, _ := tun.HostAddrs(pfx)
 	var dev *tun.Device
 	if err := ns.Do(func() error {
 		var err error
+		if v6 { // the address without duplicate address detection (kernel_icmp_test.go)
+			dev, err = tun.Open(tun.Config{Name: "tdbl0", MTU: 1500})
+			if err == nil {
+				err = addAddrNoDAD("tdbl0", netip.PrefixFrom(k, pfx.Bits()))
+			}
+			return err
+		}
 		dev, err = tun.Open(tun.Config{Name: "tdbl0", MTU: 1500, KernelAddr: netip.PrefixFrom(k, pfx.Bits())})
 		return err
 	}); err != nil {
@@ -95,13 +108,18 @@ func (kn *kernelNet) listen(t *testing.T, backlog int) (*net.TCPListener, uint16
 	port := kn.nextPort
 	var ln net.Listener
 	err := kn.ns.Do(func() error {
-		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		family := unix.AF_INET6
+		var sa unix.Sockaddr = &unix.SockaddrInet6{Port: int(port), Addr: kn.kernel.As16()}
+		if kn.kernel.Is4() {
+			family, sa = unix.AF_INET, &unix.SockaddrInet4{Port: int(port), Addr: kn.kernel.As4()}
+		}
+		fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
 			return err
 		}
 		f := os.NewFile(uintptr(fd), "listener")
 		defer f.Close()
-		if err := unix.Bind(fd, &unix.SockaddrInet4{Port: int(port), Addr: kn.kernel.As4()}); err != nil {
+		if err := unix.Bind(fd, sa); err != nil {
 			return err
 		}
 		if err := unix.Listen(fd, backlog); err != nil {

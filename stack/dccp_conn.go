@@ -205,12 +205,16 @@ func (c *DCCPConn) Stats() DCCPCounters {
 // datagram arrives, the read deadline passes, or the connection ends.
 // After the peer closed (Close or CloseReq) and every datagram was read it
 // returns io.EOF; after a reset, the queued datagrams first (under the
-// linux profile), then a DCCPResetError (ECONNRESET for Aborted).
+// linux profile), then a DCCPResetError (ECONNRESET for Aborted). After
+// Close (or Abort) it fails with net.ErrClosed.
 func (c *DCCPConn) Read(p []byte) (int, error) {
 	c.lock()
 	c.inRead++
 	defer c.unlockFrom(&c.inRead)
 	for {
+		if err := c.ready(&c.readDeadline); err != nil {
+			return 0, c.opError("read", err)
+		}
 		n, err := c.core.Read(c.s.clk.Now(), p)
 		switch {
 		case err == nil:
@@ -222,9 +226,7 @@ func (c *DCCPConn) Read(p []byte) (int, error) {
 		case !errors.Is(err, dccp.ErrWouldBlock):
 			return 0, c.opError("read", mapDCCPError(err))
 		}
-		if err := c.waitRead(); err != nil {
-			return 0, c.opError("read", err)
-		}
+		c.wait(&c.readers, nil) //nolint:errcheck // no context
 	}
 }
 
@@ -232,12 +234,16 @@ func (c *DCCPConn) Read(p []byte) (int, error) {
 // with a DCCPTooBigError (EMSGSIZE) naming the maximum. On a full send
 // queue Write blocks until there is room or the write deadline passes —
 // or, with DCCPOptions.QueueFullError, fails at once with ErrWouldBlock.
-// After the peer closed it fails with ErrBrokenPipe.
+// After the peer closed it fails with ErrBrokenPipe, after Close (or
+// Abort) with net.ErrClosed.
 func (c *DCCPConn) Write(p []byte) (int, error) {
 	c.lock()
 	c.inWrite++
 	defer c.unlockFrom(&c.inWrite)
 	for {
+		if err := c.ready(&c.writeDeadline); err != nil {
+			return 0, c.opError("write", err)
+		}
 		err := c.core.Write(c.s.clk.Now(), p)
 		switch {
 		case err == nil:
@@ -247,16 +253,14 @@ func (c *DCCPConn) Write(p []byte) (int, error) {
 		case errors.Is(err, dccp.ErrTooBig):
 			return 0, c.opError("write", &DCCPTooBigError{Size: len(p), Max: c.core.MaxPayload()})
 		case errors.Is(err, dccp.ErrQueueFull) && !c.queueFullError:
-		case errors.Is(err, dccp.ErrClosed) && !c.closed:
+		case errors.Is(err, dccp.ErrClosed):
 			return 0, c.opError("write", ErrBrokenPipe)
 		case c.core.Done():
 			return 0, c.opError("write", c.endError())
 		default:
 			return 0, c.opError("write", mapDCCPError(err))
 		}
-		if err := c.waitWrite(); err != nil {
-			return 0, c.opError("write", err)
-		}
+		c.wait(&c.writers, nil) //nolint:errcheck // no context
 	}
 }
 
@@ -266,9 +270,13 @@ func (c *DCCPConn) Write(p []byte) (int, error) {
 // PASSIVE_CLOSEREQ the Close that answers its CloseReq; otherwise, once
 // the queued datagrams are sent, Close (client, or server with
 // ServerTimewait) or CloseReq (server), retransmitted until answered.
+// A second Close fails with net.ErrClosed, as Go's does.
 func (c *DCCPConn) Close() error {
 	c.lock()
 	defer c.unlock()
+	if c.closed {
+		return c.opError("close", netErrClosed)
+	}
 	c.closeLocked()
 	return nil
 }

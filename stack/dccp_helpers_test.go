@@ -81,7 +81,7 @@ func (n *dccpNet) dump() string {
 }
 
 func (n *dccpNet) dial(opts stack.DCCPOptions) (*stack.DCCPConn, error) {
-	return n.client.DialDCCP(context.Background(), netip.AddrPortFrom(serverAddr, dccpPort), opts)
+	return n.client.DialDCCP(context.Background(), netip.AddrPortFrom(n.serverIP, dccpPort), opts)
 }
 
 func (n *dccpNet) listen(opts stack.DCCPListenOptions) *stack.DCCPListener {

@@ -24,7 +24,12 @@ func (s *Stack) deliverDCCP(ip *wire.IPPacket) {
 	t.mu.Lock()
 	c := t.conns[tuple]
 	l := t.listeners[tuple.local.Port()]
+	land := c == nil && s.landDCCP(tuple)
 	t.mu.Unlock()
+	if land {
+		s.drop(dropSrcOwn)
+		return
+	}
 	switch {
 	case c != nil:
 		c.handlePacket(&p)

@@ -48,7 +48,16 @@ var ErrStackClosed = errors.New("stack: closed")
 
 // ErrListenerClosed is returned by Accept after the listener was closed
 // (it matches net.ErrClosed, as Go's own listeners do).
-var ErrListenerClosed = errors.Join(errors.New("stack: listener closed"), netErrClosed)
+var ErrListenerClosed error = &wrapped{"stack: listener closed", netErrClosed}
+
+// wrapped is an error with its own one-line text that matches another.
+type wrapped struct {
+	msg string
+	err error
+}
+
+func (e *wrapped) Error() string { return e.msg }
+func (e *wrapped) Unwrap() error { return e.err }
 
 // mapTCPError turns a core error into the stack's.
 func mapTCPError(err error) error {

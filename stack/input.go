@@ -23,10 +23,15 @@ func (s *Stack) deliverPackets(pkts [][]byte) {
 	var seg tcp.Segment
 	for _, p := range pkts {
 		ip, err := wire.ParseIP(p)
+		if errors.Is(err, wire.ErrFragment) {
+			ip, err = s.reassemble(p) // reasm4.go: the datagram once whole
+		}
 		if err != nil {
-			if errors.Is(err, wire.ErrFragment) {
+			switch {
+			case errors.Is(err, errFragmentHeld):
+			case errors.Is(err, wire.ErrFragment):
 				s.drop(dropFragment)
-			} else {
+			default:
 				s.drop(dropBadIP)
 			}
 			continue
@@ -35,11 +40,17 @@ func (s *Stack) deliverPackets(pkts [][]byte) {
 			s.drop(dropNotOurs)
 			continue
 		}
+		if r, bad := s.badSource(ip.Src); bad {
+			s.drop(r)
+			continue
+		}
 		switch ip.Protocol {
 		case wire.IPProtoTCP:
 			s.deliverTCP(&ip, &seg)
 		case wire.IPProtoDCCP:
 			s.deliverDCCP(&ip)
+		case wire.IPProtoICMP, wire.IPProtoICMPv6:
+			s.deliverICMP(&ip) // icmp.go
 		default:
 			s.drop(dropUnknownProto)
 		}
@@ -60,8 +71,13 @@ func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment) {
 	}
 	s.mu.Lock()
 	ep := s.conns[tuple]
-	l := s.listeners[tuple.local.Port()]
+	l := s.listenerFor(tuple.local)
+	land := ep == nil && s.landTCP(tuple)
 	s.mu.Unlock()
+	if land {
+		s.drop(dropSrcOwn)
+		return
+	}
 	if ep != nil && ep.deferPacket(ip.Src, ip.Dst, ip.Payload, tcpDeferClass(len(t.Payload()), t.Flags().Has(wire.SYN))) {
 		return // the connection's reader verifies and processes it
 	}

@@ -46,6 +46,8 @@ type envOpts struct {
 	tcp     stack.TCPOptions
 	// offload and splitGSO set tun.Config.Offload and SplitGSO.
 	offload, splitGSO bool
+	// v6: the link is IPv6 (fd00:79::/64) instead of IPv4 (10.79.0.0/24).
+	v6 bool
 }
 
 // lockedBuffer is a bytes.Buffer safe for the pcap writer and a reader.
@@ -83,12 +85,22 @@ func newKernelEnv(t testing.TB, o envOpts) *kernelEnv {
 	}
 	t.Cleanup(func() { ns.Close() })
 	prefix := netip.MustParsePrefix("10.79.0.0/24")
+	if o.v6 {
+		prefix = netip.MustParsePrefix("fd00:79::/64")
+	}
 	k, ours, _ := tun.HostAddrs(prefix)
 	e := &kernelEnv{ns: ns, kernel: k, ours: ours}
 	if err := ns.Do(func() error {
 		var err error
-		e.dev, err = tun.Open(tun.Config{Name: "tdk0", KernelAddr: netip.PrefixFrom(k, prefix.Bits()),
-			Offload: o.offload, SplitGSO: o.splitGSO})
+		cfg := tun.Config{Name: "tdk0", KernelAddr: netip.PrefixFrom(k, prefix.Bits()),
+			Offload: o.offload, SplitGSO: o.splitGSO}
+		if o.v6 {
+			cfg.KernelAddr = netip.Prefix{} // added below, without duplicate address detection
+		}
+		e.dev, err = tun.Open(cfg)
+		if err == nil && o.v6 {
+			err = addAddrNoDAD("tdk0", netip.PrefixFrom(k, prefix.Bits()))
+		}
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -129,7 +141,7 @@ func (e *kernelEnv) listen(t testing.TB, port uint16) *net.TCPListener {
 	var l net.Listener
 	if err := e.ns.Do(func() error {
 		var err error
-		l, err = net.Listen("tcp4", netip.AddrPortFrom(e.kernel, port).String())
+		l, err = net.Listen("tcp", netip.AddrPortFrom(e.kernel, port).String())
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -144,7 +156,7 @@ func (e *kernelEnv) dial(ctx context.Context, port uint16) (*net.TCPConn, error)
 	err := e.ns.Do(func() error {
 		var err error
 		var d net.Dialer
-		c, err = d.DialContext(ctx, "tcp4", netip.AddrPortFrom(e.ours, port).String())
+		c, err = d.DialContext(ctx, "tcp", netip.AddrPortFrom(e.ours, port).String())
 		return err
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,5 +99,17 @@ func TestListenerCloseWakesAccept(t *testing.T) {
 		if _, err := p.l.Accept(); !errors.Is(err, net.ErrClosed) {
 			t.Errorf("%s: Accept after Close = %v, want net.ErrClosed", name, err)
 		}
+	}
+}
+
+// TestErrListenerClosed_OneLineMatchesNetErrClosed: Accept's error after
+// Close matches net.ErrClosed, as Go's listeners' does, and prints on one
+// line (a log line or a CLI message must not break in two).
+func TestErrListenerClosed_OneLineMatchesNetErrClosed(t *testing.T) {
+	if !errors.Is(stack.ErrListenerClosed, net.ErrClosed) {
+		t.Fatal("ErrListenerClosed does not match net.ErrClosed")
+	}
+	if msg := stack.ErrListenerClosed.Error(); strings.Contains(msg, "\n") {
+		t.Fatalf("ErrListenerClosed prints on more than one line: %q", msg)
 	}
 }

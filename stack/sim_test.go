@@ -14,6 +14,9 @@ import (
 var (
 	clientAddr = netip.MustParseAddr("10.0.0.1")
 	serverAddr = netip.MustParseAddr("10.0.0.2")
+	// The hosts' addresses under simOpts.v6.
+	clientAddr6 = netip.MustParseAddr("fd00::1")
+	serverAddr6 = netip.MustParseAddr("fd00::2")
 )
 
 // simNet is two stacks, "client" and "server", on a netsim link, driven by
@@ -24,6 +27,8 @@ type simNet struct {
 	run            *simrun.Runner
 	link           *netsim.Link
 	client, server *stack.Stack
+	// serverIP is the server's address: serverAddr, or serverAddr6.
+	serverIP netip.Addr
 }
 
 type simOpts struct {
@@ -31,7 +36,8 @@ type simOpts struct {
 	clientProfile profile.Profile
 	serverProfile profile.Profile
 	tcp           stack.TCPOptions
-	mtu           int // 0 means 1500
+	mtu           int  // 0 means 1500
+	v6            bool // the hosts have IPv6 addresses (clientAddr6, serverAddr6)
 }
 
 func newSimNet(t *testing.T, seed uint64, o simOpts) *simNet {
@@ -41,7 +47,11 @@ func newSimNet(t *testing.T, seed uint64, o simOpts) *simNet {
 	}
 	sim := netsim.New(seed)
 	sim.SetMaxEvents(5_000_000)
-	ch, sh := sim.AddHost("client", clientAddr), sim.AddHost("server", serverAddr)
+	cAddr, sAddr := clientAddr, serverAddr
+	if o.v6 {
+		cAddr, sAddr = clientAddr6, serverAddr6
+	}
+	ch, sh := sim.AddHost("client", cAddr), sim.AddHost("server", sAddr)
 	if o.mtu == 0 {
 		o.mtu = 1500
 	}
@@ -59,9 +69,9 @@ func newSimNet(t *testing.T, seed uint64, o simOpts) *simNet {
 		}
 		return s
 	}
-	n := &simNet{t: t, sim: sim, run: r, link: l}
-	n.client = mk("client", ch, clientAddr, o.clientProfile, seed*2+1)
-	n.server = mk("server", sh, serverAddr, o.serverProfile, seed*2+2)
+	n := &simNet{t: t, sim: sim, run: r, link: l, serverIP: sAddr}
+	n.client = mk("client", ch, cAddr, o.clientProfile, seed*2+1)
+	n.server = mk("server", sh, sAddr, o.serverProfile, seed*2+2)
 	return n
 }
 

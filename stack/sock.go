@@ -136,22 +136,19 @@ func (c *sock) wait(q *waitq, ctx context.Context) error {
 	return err
 }
 
-// waitRead blocks a Read that found nothing, unless the read deadline has
-// passed: then it returns the timeout error.
-func (c *sock) waitRead() error {
-	if c.readDeadline.expired(c.s.clk.Now()) {
+// ready says whether a Read or Write may go on, asked before each try
+// (d is its deadline): not after the application's own Close
+// (net.ErrClosed, as Go's conns return), and not once the deadline has
+// passed — even if data is waiting to be read or there is room to write,
+// since net.Conn fails every call at once after a deadline in the past.
+func (c *sock) ready(d *deadline) error {
+	if c.closed {
+		return netErrClosed
+	}
+	if d.expired(c.s.clk.Now()) {
 		return errDeadline
 	}
-	return c.wait(&c.readers, nil)
-}
-
-// waitWrite blocks a Write that could not queue, unless the write
-// deadline has passed: then it returns the timeout error.
-func (c *sock) waitWrite() error {
-	if c.writeDeadline.expired(c.s.clk.Now()) {
-		return errDeadline
-	}
-	return c.wait(&c.writers, nil)
+	return nil
 }
 
 // handshake runs a new connection's first output and waits, for Dial,
@@ -236,23 +233,45 @@ func (c *sock) State() string {
 
 // SetDeadline sets the read and write deadlines.
 func (c *sock) SetDeadline(t time.Time) error {
-	c.SetReadDeadline(t)
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
 	return c.SetWriteDeadline(t)
 }
 
 // SetReadDeadline sets the deadline for Read; a zero t means none. A read
 // blocked now is affected too. Deadlines are read on the stack's clock.
+// After Close it fails with net.ErrClosed.
 func (c *sock) SetReadDeadline(t time.Time) error {
-	c.lock()
-	defer c.unlock()
-	c.readDeadline.set(c.s, &c.mu, &c.readers, t)
-	return nil
+	return c.setDeadline(&c.readDeadline, &c.readers, t)
 }
 
 // SetWriteDeadline sets the deadline for Write; a zero t means none.
 func (c *sock) SetWriteDeadline(t time.Time) error {
+	return c.setDeadline(&c.writeDeadline, &c.writers, t)
+}
+
+// setOption runs set, which changes a socket option through the core, on
+// the locked connection and sends what that changes (a window update, a
+// segment Nagle held back). After Close it fails with net.ErrClosed, as
+// Go's setsockopt wrappers do.
+func (c *sock) setOption(set func(now clock.Instant)) error {
 	c.lock()
 	defer c.unlock()
-	c.writeDeadline.set(c.s, &c.mu, &c.writers, t)
+	if c.closed {
+		return c.opError("set", netErrClosed)
+	}
+	set(c.s.clk.Now())
+	c.process()
+	return nil
+}
+
+func (c *sock) setDeadline(d *deadline, q *waitq, t time.Time) error {
+	c.lock()
+	defer c.unlock()
+	if c.closed {
+		return c.opError("set", netErrClosed)
+	}
+	d.set(c.s, &c.mu, q, t)
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	mrand "math/rand/v2"
+	"net"
 	"net/netip"
 	"slices"
 	"sync"
@@ -61,8 +62,13 @@ type TCPOptions struct {
 	// SendBuffer and ReceiveBuffer are the socket buffer sizes in bytes
 	// (default 256 KiB each).
 	SendBuffer, ReceiveBuffer int
-	// NoDelay disables Nagle's algorithm on new connections.
-	NoDelay bool
+	// Nagle turns Nagle's algorithm (RFC 9293 §3.7.4) on for new
+	// connections. It is off by default, as in Go's net package, which
+	// sets TCP_NODELAY on every connection it dials or accepts: a small
+	// write is sent at once instead of waiting for the previous one's ACK
+	// (with the peer's delayed ACK, 40 ms per write-write-read exchange).
+	// TCPConn.SetNoDelay changes it per connection.
+	Nagle bool
 	// NoSACK, NoTimestamps and NoWindowScaling turn the options off.
 	NoSACK, NoTimestamps, NoWindowScaling bool
 	// CongestionControl is "cubic" (default) or "newreno".
@@ -91,6 +97,13 @@ type TCPOptions struct {
 	// counted in Stats. Defaults 65536 and 1 GiB.
 	MaxOrphans      int
 	MaxBufferMemory int64
+	// KeepAlive turns keepalive probes on for new connections (RFC 1122
+	// §4.2.3.6) when Enable is set — as Go's net.Dialer and
+	// net.ListenConfig do by default — with TCPConn.SetKeepAliveConfig's
+	// meaning of zero fields: Go's 15 s, 15 s and 9 probes. Without Enable
+	// keepalive is off, and a later TCPConn.SetKeepAlive(true) uses the
+	// positive fields, else Linux's defaults (2 h, 75 s, 9).
+	KeepAlive net.KeepAliveConfig
 }
 
 // Stats are a stack's counters.
@@ -99,7 +112,10 @@ type Stats struct {
 	PacketsIn, PacketsOut uint64
 	// Dropped counts received packets dropped before any connection saw
 	// them, by reason ("bad-ip", "fragment", "not-ours", "bad-tcp",
-	// "bad-checksum", "bad-options", "unknown-protocol").
+	// "bad-checksum", "bad-options", "unknown-protocol"; and the source
+	// addresses no host sends from, RFC 1122 §3.2.1.3: "src-broadcast",
+	// "src-multicast", "src-unspecified", "src-loopback", "src-reserved",
+	// "src-own", "src-v4-mapped").
 	Dropped map[string]uint64
 	// TCP sums the counters of every TCP connection, closed ones included.
 	TCP TCPCounters
@@ -125,6 +141,10 @@ type Stats struct {
 	// memory was over MaxBufferMemory when they were closed or when an
 	// orphan's timer fired (Linux counts both as TCPAbortOnMemory).
 	OrphanCapResets, MemoryCapResets uint64
+	// ICMP counts the ICMP and ICMPv6 messages received (icmp.go).
+	ICMP ICMPCounters
+	// Fragments counts IPv4 reassembly (reasm4.go).
+	Fragments FragmentCounters
 }
 
 // dropReason indexes the stack-level drop counters.
@@ -138,10 +158,19 @@ const (
 	dropBadChecksum
 	dropBadOptions
 	dropUnknownProto
+	// Bad source addresses (srcaddr.go).
+	dropSrcBroadcast
+	dropSrcMulticast
+	dropSrcUnspecified
+	dropSrcLoopback
+	dropSrcReserved
+	dropSrcOwn
+	dropSrcV4Mapped
 	numDrops
 )
 
-var dropNames = [numDrops]string{"bad-ip", "fragment", "not-ours", "bad-tcp", "bad-checksum", "bad-options", "unknown-protocol"}
+var dropNames = [numDrops]string{"bad-ip", "fragment", "not-ours", "bad-tcp", "bad-checksum", "bad-options", "unknown-protocol",
+	"src-broadcast", "src-multicast", "src-unspecified", "src-loopback", "src-reserved", "src-own", "src-v4-mapped"}
 
 // Stack is a host running teardown's TCP over a link.
 type Stack struct {
@@ -173,6 +202,8 @@ type Stack struct {
 	txEncodeFailed  atomic.Uint64
 	opened          atomic.Uint64
 	res             stackResources // orphans and buffer memory (orphans.go)
+	icmp            icmpStats
+	reasm           reassembler
 	statsMu         sync.Mutex
 	tcpDone         tcp.Counters // counters of connections already forgotten
 
@@ -299,6 +330,8 @@ func (s *Stack) Stats() Stats {
 		SegmentsDeferred:    s.segsDeferred.Load(),
 		ConnsOpened:         s.opened.Load(),
 		EncodeFailed:        s.txEncodeFailed.Load(),
+		ICMP:                s.icmp.snapshot(),
+		Fragments:           s.reasm.counters(),
 	}
 	s.res.stats(&st)
 	for i := range s.drops {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/tcp"
 )
 
@@ -21,6 +22,7 @@ type TCPConn struct {
 	linger   time.Duration
 	lingerOn bool
 	res      connResources // orphan and buffer accounting (orphans.go)
+	softErr  error         // the last soft ICMP error (icmp_conn.go)
 }
 
 // tcpConfig is the connection configuration for a local address: one
@@ -42,15 +44,24 @@ func (s *Stack) buildTCPConfig(v4 bool) *tcp.Config {
 		hdr = 60
 		peerMSS = tcp.PeerDefaultMSS6
 	}
+	ka := o.KeepAlive
+	if ka.Enable {
+		ka.Idle = orDefault(ka.Idle, goKeepAliveIdle)
+		ka.Interval = orDefault(ka.Interval, goKeepAliveInterval)
+		if ka.Count == 0 {
+			ka.Count = goKeepAliveCount
+		}
+	}
 	return tcp.Config{
 		MSS: s.mtu - hdr, PeerDefaultMSS: peerMSS,
 		RecvBuffer: o.ReceiveBuffer, SendBuffer: o.SendBuffer,
 		NoWindowScaling: o.NoWindowScaling, NoSACK: o.NoSACK, NoTimestamps: o.NoTimestamps,
-		NoDelay: o.NoDelay, DelayedACK: o.DelayedACK, MSL: o.MSL,
+		NoDelay: !o.Nagle, DelayedACK: o.DelayedACK, MSL: o.MSL,
 		RTOInitial: o.RTOInitial, RTOMin: o.RTOMin, RTOMax: o.RTOMax,
 		SYNRetries: o.SYNRetries, Retries: o.Retries, UserTimeout: o.UserTimeout,
 		FinWait2Timeout: o.FinWait2Timeout, CongestionControl: o.CongestionControl,
 		MaxOrphans: o.MaxOrphans, MaxBufferMemory: o.MaxBufferMemory,
+		KeepAlive: ka.Enable, KeepAliveIdle: ka.Idle, KeepAliveInterval: ka.Interval, KeepAliveCount: ka.Count,
 		Profile: s.prof, RecordStates: s.onState != nil,
 	}.Share()
 }
@@ -115,7 +126,7 @@ func (s *Stack) DialTCPWith(ctx context.Context, remote netip.AddrPort, opts Dia
 		case st == tcp.Established || st == tcp.CloseWait:
 			return true, nil
 		case c.core.Err() != nil || st == tcp.Closed:
-			if err := mapTCPError(c.core.Err()); err != nil {
+			if err := c.connError(c.core.Err()); err != nil {
 				return true, err
 			}
 			return true, ErrNotConnected
@@ -135,14 +146,18 @@ func (c *TCPConn) netAddr(a netip.AddrPort) net.Addr { return net.TCPAddrFromAdd
 // an error, or the read deadline. After the peer reset the connection it
 // returns an error for which errors.Is(err, syscall.ECONNRESET) holds —
 // under the linux profile only once the data queued before the RST was read.
+// After Close it fails with net.ErrClosed.
 func (c *TCPConn) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
 	c.lock()
 	c.inRead++
 	defer c.unlockFrom(&c.inRead)
+	if len(p) == 0 && !c.closed {
+		return 0, nil
+	}
 	for {
+		if err := c.ready(&c.readDeadline); err != nil {
+			return 0, c.opError("read", err)
+		}
 		n, err := c.core.Read(c.s.clk.Now(), p)
 		if n > 0 || err != nil {
 			c.process()
@@ -150,37 +165,36 @@ func (c *TCPConn) Read(p []byte) (int, error) {
 				if err == ioEOF {
 					return 0, err
 				}
-				return 0, c.opError("read", mapTCPError(err))
+				return 0, c.opError("read", c.connError(err))
 			}
 			return n, nil
 		}
-		if err := c.waitRead(); err != nil {
-			return 0, c.opError("read", err)
-		}
+		c.wait(&c.readers, nil) //nolint:errcheck // no context
 	}
 }
 
 // Write writes p, blocking while the send buffer is full, until all of p
-// is queued, an error, or the write deadline.
+// is queued, an error, or the write deadline. After Close it fails with
+// net.ErrClosed.
 func (c *TCPConn) Write(p []byte) (int, error) {
 	c.lock()
 	c.inWrite++
 	defer c.unlockFrom(&c.inWrite)
 	written := 0
 	for {
+		if err := c.ready(&c.writeDeadline); err != nil {
+			return written, c.opError("write", err)
+		}
 		n, err := c.core.Write(c.s.clk.Now(), p[written:])
 		written += n
 		if n > 0 {
 			c.process()
 		}
 		if err != nil {
-			return written, c.opError("write", mapTCPError(err))
+			return written, c.opError("write", c.connError(err))
 		}
 		if written == len(p) {
 			return written, nil
-		}
-		if c.writeDeadline.expired(c.s.clk.Now()) {
-			return written, c.opError("write", errDeadline)
 		}
 		if n == 0 {
 			c.wait(&c.writers, nil) //nolint:errcheck // no context
@@ -220,29 +234,21 @@ func (c *TCPConn) CloseRead() error {
 // data; sec > 0 makes Close block until sent data and the FIN are
 // acknowledged or sec seconds pass.
 func (c *TCPConn) SetLinger(sec int) error {
-	c.lock()
-	defer c.unlock()
-	c.lingerOn = sec >= 0
-	c.linger = time.Duration(max(sec, 0)) * time.Second
-	return nil
+	return c.setOption(func(clock.Instant) {
+		c.lingerOn = sec >= 0
+		c.linger = time.Duration(max(sec, 0)) * time.Second
+	})
 }
 
-// SetNoDelay turns Nagle's algorithm off (true) or on.
+// SetNoDelay turns Nagle's algorithm off (true, the default unless
+// TCPOptions.Nagle) or on.
 func (c *TCPConn) SetNoDelay(noDelay bool) error {
-	c.lock()
-	defer c.unlock()
-	c.core.SetNoDelay(noDelay)
-	c.process()
-	return nil
+	return c.setOption(func(clock.Instant) { c.core.SetNoDelay(noDelay) })
 }
 
 // SetKeepAlive turns keepalive probes on or off.
 func (c *TCPConn) SetKeepAlive(on bool) error {
-	c.lock()
-	defer c.unlock()
-	c.core.SetKeepAlive(c.s.clk.Now(), on)
-	c.process()
-	return nil
+	return c.setOption(func(now clock.Instant) { c.core.SetKeepAlive(now, on) })
 }
 
 // Close closes the connection. Without linger, a FIN follows the queued
@@ -252,7 +258,7 @@ func (c *TCPConn) Close() error {
 	c.lock()
 	defer c.unlock()
 	if c.closed {
-		return nil
+		return c.opError("close", netErrClosed) // as Go's second Close
 	}
 	c.closed = true
 	// Data that arrived before Close decides between FIN and RST (RFC

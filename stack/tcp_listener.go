@@ -24,6 +24,12 @@ type ListenOptions struct {
 	// profile uses them (Linux net.ipv4.tcp_syncookies = 0): a full SYN
 	// queue then drops SYNs.
 	NoSYNCookies bool
+	// Addr binds the listener to one address of the stack, or to one
+	// family (0.0.0.0: every IPv4 address; ::, every IPv6 one, as Go's
+	// "tcp6" listens IPV6_V6ONLY); SYNs to the stack's other addresses
+	// find no listener. The zero Addr listens on every address. The port
+	// is still the listener's alone (tcp_listen_addr.go).
+	Addr netip.Addr
 }
 
 // ListenStats are a listener's counters, and the lengths of its queues
@@ -57,12 +63,26 @@ type ListenStats struct {
 	QueuedResets uint64
 	// Accepted counts connections handed to Accept.
 	Accepted uint64
+	// SYNFINsDropped counts segments with SYN and FIN (and neither ACK
+	// nor RST) dropped without an answer, as Linux does.
+	SYNFINsDropped uint64
+	// StaleACKsReset counts ACKs answered with RST, without a cookie
+	// check, because they came for a 4-tuple whose cookie had already made
+	// a connection: the stray ACK of a connection that has ended (the
+	// peer in TIME-WAIT re-acknowledging a FIN), which would otherwise
+	// pass the check again and make a connection the peer does not have.
+	StaleACKsReset uint64
+	// SpentCookiesEvicted counts the 4-tuples forgotten before their
+	// cookie expired because more cookie connections were made in two
+	// minutes than the listener remembers (8192): for those the stale
+	// ACK above is checked as a cookie again, as on Linux.
+	SpentCookiesEvicted uint64
 	// SYNQueue and AcceptQueue are the current queue lengths.
 	SYNQueue, AcceptQueue int
 }
 
 // TCPListener accepts TCP connections on a port of every address of the
-// stack. It implements net.Listener, with SetDeadline as
+// stack, or of the one ListenOptions.Addr names. It implements net.Listener, with SetDeadline as
 // net.TCPListener's. Its backlog is a tcp.Listener: the SYN queue holds
 // small half-open records (tcp.Request), never connections; a tcp.Conn is
 // made when the handshake completes (backlog.go).
@@ -71,6 +91,7 @@ type TCPListener struct {
 
 	// Guarded by the shell's mu.
 	core  *tcp.Listener[*TCPConn]
+	bind  netip.Addr // ListenOptions.Addr, unmapped; immutable
 	timer clock.Timer
 	armed clock.Instant
 	out   outQueue
@@ -80,6 +101,9 @@ type TCPListener struct {
 func (s *Stack) ListenTCP(port uint16, opts ListenOptions) (*TCPListener, error) {
 	if opts.Backlog <= 0 {
 		opts.Backlog = 128
+	}
+	if err := s.checkBind(opts.Addr, port); err != nil {
+		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -103,7 +127,7 @@ func (s *Stack) ListenTCP(port uint16, opts ListenOptions) (*TCPListener, error)
 	for i := range key {
 		key[i] = byte(s.rng.Uint32())
 	}
-	l := &TCPListener{core: tcp.NewListener[*TCPConn](listenConfig(s, opts, key))}
+	l := &TCPListener{core: tcp.NewListener[*TCPConn](listenConfig(s, opts, key)), bind: opts.Addr.Unmap()}
 	l.init(s, port, "tcp", tcpAddr, l)
 	l.out.init(s)
 	l.timer = s.clk.NewTimer(l.onTimer)

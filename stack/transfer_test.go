@@ -74,7 +74,7 @@ func exchange(n *simNet, up, down []byte) error {
 		errs <- err
 	})
 	n.run.Go(func() {
-		c, err := n.client.DialTCP(context.Background(), netip.AddrPortFrom(serverAddr, 9000))
+		c, err := n.client.DialTCP(context.Background(), netip.AddrPortFrom(n.serverIP, 9000))
 		if err != nil {
 			errs <- fmt.Errorf("dial: %w", err)
 			return

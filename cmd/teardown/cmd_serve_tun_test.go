@@ -44,7 +44,7 @@ func TestServeEchoOneOverTUNToKernelClient(t *testing.T) {
 			go func() {
 				code := -1
 				args := []string{"serve", "echo-one", "--variant", c.variant, "--link", "tun",
-					"--tun", "td0", "--net", "10.7.0.0/24", "--count", "1"}
+					"--tun", "td0", "--net", "10.7.0.0/24", "--count", "1", "--trace"}
 				if c.offload {
 					args = append(args, "--offload")
 				}

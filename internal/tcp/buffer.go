@@ -46,7 +46,7 @@ func (c *Conn) BufferMemory() int { return len(c.snd.buf) + len(c.rcv.buf) }
 
 func (r *ring) len() int  { return int(r.n) }
 func (r *ring) cap() int  { return int(r.size) }
-func (r *ring) free() int { return int(r.size - r.n) }
+func (r *ring) free() int { return int(max(r.size-r.n, 0)) } // none while over a shrunk size
 
 // reserve makes buf hold at least need bytes from head (need <= size),
 // moving the stored bytes, queued and out-of-order, to a new buffer with

@@ -99,6 +99,8 @@ type ListenStats struct {
 	RequestsExpired, RequestsReset                 uint64
 	CookiesSent, CookiesValidated, CookiesRejected uint64
 	AcceptOverflows, QueuedResets, Accepted        uint64
+	SYNFINsDropped, StaleACKsReset                 uint64
+	SpentCookiesEvicted                            uint64
 	SYNQueue, AcceptQueue                          int
 }
 
@@ -115,6 +117,7 @@ type Listener[C comparable] struct {
 	acceptQ  []C // established, waiting for Accept
 
 	lastCookie clock.Instant // last SYN cookie sent (0: never)
+	spent      spentCookies  // tuples whose cookie made a connection lately
 	next       clock.Instant // earliest SYN-ACK deadline (may be early: stale)
 	out        []outSegment
 	sent       int // out[:sent] were taken by NextSegment
@@ -155,6 +158,13 @@ func NewListener[C comparable](cfg ListenConfig) *Listener[C] {
 // Conn from (NewFromRequest), hands the segment to and reports with
 // Joining.
 func (l *Listener[C]) HandleSegment(now clock.Instant, t Tuple, seg *Segment, iss seqnum.V32) (Request, bool) {
+	if seg.Flags&(wire.SYN|wire.FIN|wire.ACK|wire.RST) == wire.SYN|wire.FIN {
+		// SYN+FIN opens and closes at once: no real client sends it, scans
+		// do. Linux drops it in LISTEN (tcp_rcv_state_process) without an
+		// answer; so do we, before it takes a SYN-queue slot.
+		l.stats.SYNFINsDropped++
+		return Request{}, false
+	}
 	if e := l.syn.lookup(t); e != nil {
 		return l.halfOpen(now, e, seg, iss)
 	}
@@ -266,6 +276,7 @@ func (l *Listener[C]) NextDeadline() clock.Instant { return l.next }
 // Stats returns the counters and the queue lengths.
 func (l *Listener[C]) Stats() ListenStats {
 	st := l.stats
+	st.SpentCookiesEvicted = l.spent.evicted
 	st.SYNQueue = l.syn.used
 	st.AcceptQueue = len(l.acceptQ)
 	return st

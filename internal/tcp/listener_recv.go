@@ -15,6 +15,7 @@ func (l *Listener[C]) handleSYN(now clock.Instant, t Tuple, seg *Segment, iss se
 		return
 	}
 	l.stats.SYNsReceived++
+	l.spent.forget(t) // a new incarnation of the 4-tuple
 	if e := l.syn.lookup(t); e != nil {
 		// A retransmitted SYN: our SYN-ACK was lost (Linux resends it).
 		if e.answered && seg.Seq == e.req.IRS {
@@ -140,6 +141,13 @@ func (l *Listener[C]) bareACK(now clock.Instant, t Tuple, seg *Segment) (Request
 		l.rst(t, seg)
 		return Request{}, false
 	}
+	if l.spent.has(now, t) {
+		// This tuple's cookie already made a connection, which has
+		// ended: a stray ACK of it, not a cookie (listener_spent.go).
+		l.stats.StaleACKsReset++
+		l.rst(t, seg)
+		return Request{}, false
+	}
 	req, ok := l.jar.Check(now, l.connConfig(t.Local), t.Local, t.Remote, seg)
 	switch {
 	case !ok:
@@ -151,6 +159,7 @@ func (l *Listener[C]) bareACK(now clock.Instant, t Tuple, seg *Segment) (Request
 		l.stats.AcceptOverflows++
 	default:
 		l.stats.CookiesValidated++
+		l.spent.add(now, t)
 		return req, true
 	}
 	return Request{}, false

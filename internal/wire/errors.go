@@ -24,8 +24,8 @@ var (
 	ErrBadOption = errors.New("wire: bad option")
 	// ErrBadChecksum: the checksum does not verify.
 	ErrBadChecksum = errors.New("wire: bad checksum")
-	// ErrFragment: an IPv4 fragment or IPv6 Fragment header; the stack does
-	// not reassemble, it counts and drops.
+	// ErrFragment: an IPv4 fragment or IPv6 Fragment header; the stack
+	// reassembles IPv4 fragments and counts and drops IPv6 ones.
 	ErrFragment = errors.New("wire: IP fragment")
 	// ErrBadExtHeader: an IPv6 extension header that cannot be walked.
 	ErrBadExtHeader = errors.New("wire: bad IPv6 extension header")

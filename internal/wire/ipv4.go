@@ -30,8 +30,8 @@ type IPv4 []byte
 // are ignored). It checks the version, IHL (at least 5 words and within
 // b), the Total Length (at least the header, at most len(b)) and the header
 // checksum (ErrBadChecksum). Fragments (MF set or a non-zero offset) return
-// ErrFragment: teardown does not reassemble, so callers count and drop
-// them. Options are not interpreted, only skipped.
+// ErrFragment, after the checks above: the stack hands them to its
+// reassembly (stack/reasm4.go). Options are not interpreted, only skipped.
 //
 // ErrBadChecksum and ErrFragment are returned unwrapped, so that the drop
 // path of a busy receiver does not allocate.

@@ -91,35 +91,6 @@ type env struct {
 	s   *stack.Stack
 }
 
-// TestInVM runs every interop case inside the VM.
-func TestInVM(t *testing.T) {
-	if os.Getenv("TEARDOWN_IN_VM") == "" {
-		t.Skip("runs only inside the VM (TestLinuxDCCP boots it)")
-	}
-	dev, err := tun.Open(tun.Config{Name: "td0", KernelAddr: tunPrefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dev.Close()
-	s, err := stack.New(stack.Config{Name: "teardown", Addrs: []netip.Addr{ourAddr}, Link: traceEndpoint{dev}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, dev: dev, s: s}
-	port := uint16(6000)
-	for _, c := range cases {
-		port++
-		tracing.Store(c.trace)
-		detail, err := c.run(e, port)
-		result := "ok"
-		if err != nil {
-			result, detail = "FAIL", err.Error()
-			t.Errorf("%s: %v", c.name, err)
-		}
-		fmt.Printf("%s%s|%s|%s\n", resultPrefix, c.name, result, detail)
-	}
-}
-
 type interopCase struct {
 	name  string
 	run   func(e *env, port uint16) (detail string, err error)
