@@ -14,12 +14,6 @@ import (
 // an attacker who cannot see the connection's sequence space cannot forge
 // a quote that passes) — and acts on it.
 
-// MinPathMSS is the smallest send MSS a Packet Too Big may lower a
-// connection to: an IPv4 path of 68 bytes (RFC 791's minimum MTU, which
-// RFC 1191 §3 says a host must accept) leaves 28 bytes of segment, too
-// few to be worth it; Linux refuses to go below tcp_min_snd_mss, 48.
-const MinPathMSS = 48
-
 // InFlight reports whether seq, the sequence number of a segment an ICMP
 // error quotes, lies in what this end has sent and not yet seen
 // acknowledged: SND.UNA <= seq < SND.MAX (RFC 5927 §4.1; SND.MAX rather
@@ -42,12 +36,15 @@ func (c *Conn) InFlight(seq seqnum.V32) bool {
 //
 // A quote outside the flight is ignored (the host counts it), as is an
 // MSS no smaller than the current one (RFC 8201 §4: a PMTU is only
-// lowered by a PTB) or below MinPathMSS. Otherwise the MSS shrinks and
+// lowered by a PTB) or below Config.MinSendMSS: an IPv4 path of 68 bytes
+// (RFC 791's minimum MTU, which RFC 1191 §3 says a host must accept)
+// leaves 28 bytes of segment, too few to be worth it, and Linux refuses to
+// go below tcp_min_snd_mss, 48, as the peer's MSS option does. Otherwise the MSS shrinks and
 // what is in flight is sent again at the new size at once, without
 // taking the loss as congestion: the segments were dropped for their
 // size, not by a queue (Linux: tcp_simple_retransmit).
 func (c *Conn) HandlePathMTU(now clock.Instant, pathMSS int, quoted seqnum.V32) bool {
-	if !c.InFlight(quoted) || pathMSS < MinPathMSS || c.state == SynSent {
+	if !c.InFlight(quoted) || pathMSS < c.cfg.MinSendMSS || c.state == SynSent {
 		return false // in SYN-SENT only the SYN is out, and the SYN-ACK sets the MSS anew
 	}
 	mss := pathMSS

@@ -76,7 +76,7 @@ func TestEstablished_PathMTUIgnored(t *testing.T) {
 		{"far away", 300, uint32(localISS + 1<<30)},
 		{"larger", 1000, uint32(localISS + 1)},
 		{"same", 536, uint32(localISS + 1)},
-		{"below the floor", MinPathMSS - 1, uint32(localISS + 1)},
+		{"below the floor", DefaultConfig().MinSendMSS - 1, uint32(localISS + 1)},
 	} {
 		if h.c.HandlePathMTU(h.now, c.mss, seqnum.V32(c.seq)) {
 			t.Errorf("%s: the MSS went down", c.name)
