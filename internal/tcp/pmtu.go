@@ -39,10 +39,10 @@ func (c *Conn) InFlight(seq seqnum.V32) bool {
 // lowered by a PTB) or below Config.MinSendMSS: an IPv4 path of 68 bytes
 // (RFC 791's minimum MTU, which RFC 1191 §3 says a host must accept)
 // leaves 28 bytes of segment, too few to be worth it, and Linux refuses to
-// go below tcp_min_snd_mss, 48, as the peer's MSS option does. Otherwise the MSS shrinks and
-// what is in flight is sent again at the new size at once, without
-// taking the loss as congestion: the segments were dropped for their
-// size, not by a queue (Linux: tcp_simple_retransmit).
+// go below tcp_min_snd_mss, 48, as the peer's MSS option does. Otherwise
+// the MSS shrinks and what is in flight is sent again at the new size at
+// once, without taking the loss as congestion: the segments were dropped
+// for their size, not by a queue (Linux: tcp_simple_retransmit).
 func (c *Conn) HandlePathMTU(now clock.Instant, pathMSS int, quoted seqnum.V32) bool {
 	if !c.InFlight(quoted) || pathMSS < c.cfg.MinSendMSS || c.state == SynSent {
 		return false // in SYN-SENT only the SYN is out, and the SYN-ACK sets the MSS anew
