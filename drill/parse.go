@@ -123,6 +123,9 @@ func (s *Script) addStatement(st statement) error {
 	switch {
 	case strings.HasPrefix(t, "--"):
 		return s.option(st.line, t)
+	case strings.HasPrefix(t, "`"):
+		s.Unsupported = append(s.Unsupported, Construct{st.line, "shell command " + shorten(t)})
+		return nil
 	case strings.HasPrefix(t, "-D"):
 		s.Unsupported = append(s.Unsupported, Construct{st.line, "symbol definition " + t})
 		return nil

@@ -89,6 +89,7 @@ func Run(s *Script, opts Options) Result {
 	}
 	sim := netsim.New(1)
 	lh, rh := sim.AddHost("local", LocalAddr), sim.AddHost("remote", RemoteAddr)
+	lh.SetMTU(1500) // packetdrill's tun device
 	sim.Connect(lh, rh, netsim.LinkConfig{})
 	run := simrun.New(sim)
 	st, err := stack.New(stack.Config{Name: "local", Addrs: []netip.Addr{LocalAddr},
@@ -97,7 +98,7 @@ func Run(s *Script, opts Options) Result {
 		return Result{Script: s.Name, Status: Fail, Message: err.Error()}
 	}
 	d := &driver{s: s, run: run, clk: run.Clock(), st: st, peer: run.Endpoint(rh),
-		fds: map[int]*socket{}, tol: DefaultTolerance}
+		fds: map[int]*socket{}, tol: DefaultTolerance, rport: remotePort}
 	if s.Tolerance > 0 {
 		d.tol = s.Tolerance
 	}
@@ -143,6 +144,7 @@ type driver struct {
 	tsOff               uint32
 	tsKnown             bool
 	lport               uint16 // the stack's port, once known
+	rport               uint16 // the remote host's port
 }
 
 // receive is the remote host's link: it records what the stack sends.
@@ -192,6 +194,19 @@ func (d *driver) waitUntil(deadline clock.Instant, cond func() bool) bool {
 		d.run.Park(w, nil)
 		t.Stop()
 	}
+}
+
+// yield parks exec until the program goroutines that are ready have
+// run, without letting virtual time pass.
+func (d *driver) yield() {
+	w := make(chan struct{})
+	d.mu.Lock()
+	d.waiter = w
+	d.mu.Unlock()
+	t := d.clk.NewTimer(d.notify)
+	t.Reset(d.run.Now())
+	d.run.Park(w, nil)
+	t.Stop()
 }
 
 // tolerance is the slack of an event gap long: the larger of the

@@ -68,8 +68,9 @@ func (d *driver) call(ev *Event, target clock.Instant) *Result {
 	})
 	if ev.When.Block {
 		d.block = p
-		// Let it run and block; the next event finds it done or blocked.
-		d.waitUntil(target, p.isDone)
+		// Let it run until it blocks or returns; the next event finds
+		// which.
+		d.yield()
 		return nil
 	}
 	if !d.waitUntil(target.Add(d.tol), p.isDone) {
@@ -93,8 +94,8 @@ func (d *driver) checkBlocked() *Result {
 	if p == nil || !p.isDone() {
 		return nil
 	}
-	d.block = nil
 	end := d.blockEnd()
+	d.block = nil
 	tol := d.tolerance(end.Sub(p.started))
 	if p.at.Before(end.Add(-tol)) || p.at.After(end.Add(tol)) {
 		r := d.failf(p.ev, "%s(...) returned at %s, expected %s", p.ev.Call.Name, d.since(p.at), d.since(end))
@@ -320,6 +321,7 @@ func (d *driver) connect(s *socket) (int64, error) {
 	}
 	remote := netip.AddrPortFrom(RemoteAddr, localPort)
 	d.remoteOff = remoteISN // the SYN-ACK's script ISN is 0
+	d.rport = localPort     // the remote host listens where a local bind would
 	if !s.nonblock {
 		conn, err := d.st.DialTCP(context.Background(), remote)
 		if err != nil {

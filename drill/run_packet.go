@@ -168,7 +168,7 @@ func (d *driver) inject(ev *Event) *Result {
 	copy(ip[16:], LocalAddr.AsSlice())
 	binary.BigEndian.PutUint16(ip[10:], wire.Checksum(ip))
 	t := pkt[20:]
-	binary.BigEndian.PutUint16(t, remotePort)
+	binary.BigEndian.PutUint16(t, d.rport)
 	binary.BigEndian.PutUint16(t[2:], d.lport)
 	binary.BigEndian.PutUint32(t[4:], p.Seq+d.remoteOff)
 	if p.HasAck {
@@ -194,8 +194,8 @@ func (d *driver) inject(ev *Event) *Result {
 // stack's ISN and timestamp offset from the first that shows them. It
 // returns what differs, or "".
 func (d *driver) match(p *Packet, s *sniffed) string {
-	if s.dport != remotePort && d.lport != 0 {
-		return fmt.Sprintf("packet to port %d, not the remote host's %d", s.dport, remotePort)
+	if s.dport != d.rport {
+		return fmt.Sprintf("packet to port %d, not the remote host's %d", s.dport, d.rport)
 	}
 	if want := flagBits(p.Flags); s.flags != want {
 		return fmt.Sprintf("flags %s, expected %s", flagText(s.flags), flagText(want))
