@@ -44,11 +44,13 @@ func statements(src string) ([]statement, error) {
 	var cur strings.Builder
 	line, start := 1, 1
 	var inShell, inPy, inComment bool
+	empty := true // cur holds only blanks so far
 	flush := func() {
 		if t := strings.TrimSpace(cur.String()); t != "" {
 			out = append(out, statement{line: start, text: t})
 		}
 		cur.Reset()
+		empty = true
 	}
 	for i := 0; i < len(src); i++ {
 		c := src[i]
@@ -84,12 +86,15 @@ func statements(src string) ([]statement, error) {
 			i++
 			continue
 		case c == '`':
-			if strings.TrimSpace(cur.String()) == "" {
-				start = line
+			if empty {
+				start, empty = line, false
 			}
 			inShell = true
 			cur.WriteByte(c)
 		case c == '%' && i+1 < len(src) && src[i+1] == '{':
+			if empty {
+				start, empty = line, false
+			}
 			inPy = true
 			cur.WriteString("%{")
 			i++
@@ -97,8 +102,8 @@ func statements(src string) ([]statement, error) {
 			flush()
 			start = line + 1
 		default:
-			if strings.TrimSpace(cur.String()) == "" && c != ' ' && c != '\t' && c != '\r' {
-				start = line
+			if empty && c != ' ' && c != '\t' && c != '\r' {
+				start, empty = line, false
 			}
 			cur.WriteByte(c)
 		}
@@ -125,6 +130,9 @@ func (s *Script) addStatement(st statement) error {
 		return s.option(st.line, t)
 	case strings.HasPrefix(t, "`"):
 		s.Unsupported = append(s.Unsupported, Construct{st.line, "shell command " + shorten(t)})
+		return nil
+	case strings.HasPrefix(t, "%{"):
+		s.Unsupported = append(s.Unsupported, Construct{st.line, "python block " + shorten(t)})
 		return nil
 	case strings.HasPrefix(t, "-D"):
 		s.Unsupported = append(s.Unsupported, Construct{st.line, "symbol definition " + t})
