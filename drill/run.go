@@ -291,10 +291,17 @@ func (d *driver) expect(ev *Event, prev, target clock.Instant) (clock.Instant, *
 		r := d.failf(ev, "no packet sent by %s", d.since(hi))
 		return prev, r
 	}
-	d.mu.Lock()
-	got := d.sent[0]
-	d.sent = d.sent[1:]
-	d.mu.Unlock()
+	got := d.pop()
+	// Segments that together carry the line's payload count as one, as a
+	// kernel's TSO super-packet would (packetdrill without
+	// --strict_segments).
+	for got.payload < ev.Packet.Len && got.flags&(flSYN|flFIN|flRST) == 0 &&
+		d.waitUntil(hi, func() bool { return len(d.sent) > 0 && d.sent[0].seq == got.seq+got.payload }) {
+		next := d.pop()
+		got.flags |= next.flags
+		got.payload += next.payload
+		got.ack, got.win, got.opts = next.ack, next.win, next.opts
+	}
 	if msg := d.match(ev.Packet, &got); msg != "" {
 		r := d.failf(ev, "%s", msg)
 		r.Actual = d.format(&got)
@@ -306,4 +313,12 @@ func (d *driver) expect(ev *Event, prev, target clock.Instant) (clock.Instant, *
 		return prev, r
 	}
 	return got.at, nil
+}
+
+func (d *driver) pop() sniffed {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	got := d.sent[0]
+	d.sent = d.sent[1:]
+	return got
 }

@@ -7,9 +7,11 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/stack"
@@ -195,7 +197,17 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 		if s.ln == nil {
 			return 0, syscall.EINVAL
 		}
-		conn, err := s.ln.AcceptTCP()
+		var conn *stack.TCPConn
+		accept := func() (int64, error) {
+			var err error
+			conn, err = s.ln.AcceptTCP()
+			return 0, err
+		}
+		if s.nonblock {
+			_, err = d.nonblocking(s.ln.SetDeadline, accept)
+		} else {
+			_, err = accept()
+		}
 		if err != nil {
 			return 0, err
 		}
@@ -383,14 +395,48 @@ func (d *driver) read(s *socket, n Arg) (int64, error) {
 	if n.Kind != ArgInt || n.Int < 0 || n.Int > 1<<24 {
 		return 0, errUnsupported("read length " + n.Text)
 	}
+	buf := make([]byte, n.Int)
+	var r int
 	if s.nonblock {
-		return 0, errUnsupported("read on an O_NONBLOCK socket")
+		var n64 int64
+		n64, err = d.nonblocking(conn.SetReadDeadline, func() (int64, error) {
+			r, err := conn.Read(buf)
+			return int64(r), err
+		})
+		r = int(n64)
+	} else {
+		r, err = conn.Read(buf)
 	}
-	r, err := conn.Read(make([]byte, n.Int))
 	if r > 0 || errors.Is(err, io.EOF) {
 		return int64(r), nil
 	}
 	return 0, err
+}
+
+// nonblocking runs op, a Read or an Accept, as on an O_NONBLOCK socket:
+// if op is still blocked once every ready goroutine has run, a deadline
+// in the past (expire) makes it fail, which is EAGAIN.
+func (d *driver) nonblocking(expire func(time.Time) error, op func() (int64, error)) (int64, error) {
+	var mu sync.Mutex
+	returned := false
+	t := d.clk.NewTimer(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !returned {
+			expire(time.Unix(1, 0)) //nolint:errcheck // a closed socket fails op anyway
+		}
+	})
+	t.Reset(d.run.Now())
+	n, err := op()
+	mu.Lock()
+	returned = true
+	mu.Unlock()
+	t.Stop()
+	expire(time.Time{}) //nolint:errcheck // as above
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, syscall.EAGAIN
+	}
+	return n, err
 }
 
 // toErrno maps a stack error to the errno a kernel would return.

@@ -96,3 +96,21 @@ func TestRun_UnsupportedIsNotFailure(t *testing.T) {
 		}
 	}
 }
+
+// Consecutive segments count as one line until they carry its length;
+// the same packets also match line by line.
+func TestRun_SegmentsAggregateUpToTheLineLength(t *testing.T) {
+	src := readFile(t, "testdata/nonblocking_read_accept.pkt")
+	const whole = "+0   > P. 1:1501(1500) ack 1"
+	if !strings.Contains(src, whole) {
+		t.Fatal("the script changed")
+	}
+	split := strings.Replace(src, whole, "+0 > . 1:1001(1000) ack 1\n+0 > P. 1001:1501(500) ack 1", 1)
+	if r := run(t, split, Options{}); r.Status != Pass {
+		t.Fatal(r)
+	}
+	short := strings.Replace(src, whole, "+0 > P. 1:1001(1000) ack 1", 1)
+	if r := run(t, short, Options{}); r.Status != Fail || !strings.Contains(r.Message, "flags ., expected P.") {
+		t.Fatalf("the first segment alone has no PSH: %v", r)
+	}
+}
