@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"os"
 	"slices"
@@ -23,10 +22,14 @@ type socket struct {
 	nonblock bool
 	linger   int // -1: off
 	nodelay  *bool
-	ln       *stack.TCPListener
-	conn     *stack.TCPConn
-	soError  syscall.Errno // pending SO_ERROR
-	dialing  *pending      // a non-blocking connect in progress
+	// keepalive and userTimeout are set when the script set them; an
+	// accepted socket inherits the listener's, as on Linux.
+	keepalive   *bool
+	userTimeout *time.Duration
+	ln          *stack.TCPListener
+	conn        *stack.TCPConn
+	soError     syscall.Errno // pending SO_ERROR
+	dialing     *pending      // a non-blocking connect in progress
 }
 
 // pending is a call running on its own program goroutine.
@@ -211,13 +214,19 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		ns := &socket{linger: -1, conn: conn}
+		ns := &socket{linger: s.linger, nodelay: s.nodelay, keepalive: s.keepalive, userTimeout: s.userTimeout, conn: conn}
 		return d.newFD(ns), d.apply(ns)
 	case "connect":
 		return d.connect(s)
 	case "write", "send":
+		if c.Name == "send" && !zeroFlags(arg(3)) {
+			return 0, errUnsupported("send flags " + arg(3).Text)
+		}
 		return d.write(s, arg(2))
 	case "read", "recv":
+		if c.Name == "recv" && !zeroFlags(arg(3)) {
+			return 0, errUnsupported("recv flags " + arg(3).Text)
+		}
 		return d.read(s, arg(2))
 	case "close":
 		delete(d.fds, n)
@@ -266,66 +275,6 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 }
 
 var errValueMismatch = errors.New("value differs")
-
-func symArg(a Arg) string {
-	if a.Kind == ArgSym && len(a.Syms) == 1 {
-		return a.Syms[0]
-	}
-	return a.Text
-}
-
-func (d *driver) setsockopt(s *socket, name string, v Arg) error {
-	intv := func() (int64, error) {
-		if v.Kind == ArgList && len(v.Elems) == 1 && v.Elems[0].Kind == ArgInt {
-			return v.Elems[0].Int, nil
-		}
-		return 0, errUnsupported("setsockopt " + name + " value " + v.Text)
-	}
-	switch name {
-	case "SO_REUSEADDR":
-		return nil // the stack lets a listener reuse its port at once
-	case "TCP_NODELAY":
-		n, err := intv()
-		on := n != 0
-		s.nodelay = &on
-		if err != nil {
-			return err
-		}
-	case "SO_LINGER":
-		var on, sec int64 = -1, -1
-		for _, f := range v.Fields {
-			switch {
-			case f.Name == "l_onoff" && f.Value.Kind == ArgInt:
-				on = f.Value.Int
-			case f.Name == "l_linger" && f.Value.Kind == ArgInt:
-				sec = f.Value.Int
-			}
-		}
-		if v.Kind != ArgStruct || on < 0 || sec < 0 {
-			return errUnsupported("SO_LINGER value " + v.Text)
-		}
-		s.linger = -1
-		if on != 0 {
-			s.linger = int(sec)
-		}
-	default:
-		return errUnsupported("socket option " + name)
-	}
-	return d.apply(s)
-}
-
-// apply sets a socket's options on its connection, once it has one.
-func (d *driver) apply(s *socket) error {
-	if s.conn == nil {
-		return nil
-	}
-	if s.nodelay != nil {
-		if err := s.conn.SetNoDelay(*s.nodelay); err != nil {
-			return err
-		}
-	}
-	return s.conn.SetLinger(s.linger)
-}
 
 func (d *driver) connect(s *socket) (int64, error) {
 	if s.conn != nil {
@@ -437,34 +386,4 @@ func (d *driver) nonblocking(expire func(time.Time) error, op func() (int64, err
 		return 0, syscall.EAGAIN
 	}
 	return n, err
-}
-
-// toErrno maps a stack error to the errno a kernel would return.
-func toErrno(err error) syscall.Errno {
-	var e syscall.Errno
-	switch {
-	case errors.As(err, &e):
-		return e
-	case errors.Is(err, net.ErrClosed):
-		return syscall.EBADF
-	case errors.Is(err, context.DeadlineExceeded):
-		return syscall.ETIMEDOUT
-	}
-	return syscall.EIO
-}
-
-func errnoName(e syscall.Errno) string {
-	if n, ok := errnoNames[e]; ok {
-		return n
-	}
-	return fmt.Sprintf("errno%d", int(e))
-}
-
-var errnoNames = map[syscall.Errno]string{
-	syscall.ECONNRESET: "ECONNRESET", syscall.ECONNREFUSED: "ECONNREFUSED", syscall.EPIPE: "EPIPE",
-	syscall.ETIMEDOUT: "ETIMEDOUT", syscall.ENOTCONN: "ENOTCONN", syscall.EBADF: "EBADF",
-	syscall.EINVAL: "EINVAL", syscall.EAGAIN: "EAGAIN", syscall.EINPROGRESS: "EINPROGRESS",
-	syscall.EALREADY: "EALREADY", syscall.EISCONN: "EISCONN", syscall.EADDRINUSE: "EADDRINUSE",
-	syscall.EADDRNOTAVAIL: "EADDRNOTAVAIL", syscall.ENETUNREACH: "ENETUNREACH", syscall.EIO: "EIO",
-	syscall.ECONNABORTED: "ECONNABORTED", syscall.EHOSTUNREACH: "EHOSTUNREACH",
 }
