@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/teardown-lab/teardown/drill"
 	"github.com/teardown-lab/teardown/profile"
@@ -13,7 +14,7 @@ func init() {
 	register(&command{
 		name:  "drill",
 		short: "run packetdrill scripts against the stack on the simulated network",
-		usage: "drill FILE.pkt... [--profile P] [--json]",
+		usage: "drill FILE.pkt... [--profile P] [--tolerance_usecs N] [--json]",
 		long: "Drill runs each script, written in packetdrill's language, against a fresh stack on a " +
 			"simulated network in virtual time: the script's syscall lines call the stack's sockets, its " +
 			"'<' lines are packets a fake remote host sends, its '>' lines are packets the stack must " +
@@ -38,6 +39,8 @@ type drillSummary struct {
 func runDrill(e *env, args []string) error {
 	fs := newFlags(e, commands["drill"])
 	prof := fs.Choice("profile", "linux", profile.Names(), "P", "the stack's profile")
+	tol := fs.Uint("tolerance_usecs", 0, 0, 10_000_000, "N",
+		"the timing tolerance in microseconds, over the scripts' own (default: theirs, else 4000)")
 	asJSON := fs.Bool("json", "print one JSON object with every result")
 	pos, err := fs.parse(args)
 	if err != nil {
@@ -52,7 +55,7 @@ func runDrill(e *env, args []string) error {
 	}
 	sum := drillSummary{Profile: *prof}
 	for _, name := range pos {
-		r := drillOne(name, p)
+		r := drillOne(name, drill.Options{Profile: p, Tolerance: time.Duration(*tol) * time.Microsecond})
 		switch r.Status {
 		case drill.Pass:
 			sum.Passed++
@@ -85,7 +88,7 @@ func runDrill(e *env, args []string) error {
 
 // drillOne reads, parses and runs one script; a script that cannot be
 // read or parsed fails with the reason.
-func drillOne(name string, p profile.Profile) drill.Result {
+func drillOne(name string, opts drill.Options) drill.Result {
 	src, err := os.ReadFile(name)
 	if err != nil {
 		return drill.Result{Script: name, Status: drill.Fail, Message: err.Error()}
@@ -98,5 +101,5 @@ func drillOne(name string, p profile.Profile) drill.Result {
 		}
 		return r
 	}
-	return drill.Run(s, drill.Options{Profile: p})
+	return drill.Run(s, opts)
 }

@@ -39,3 +39,24 @@ func TestDrill_JSONCountsFailuresAndUnsupportedApart(t *testing.T) {
 		t.Fatalf("got %+v", sum)
 	}
 }
+
+// --tolerance_usecs overrides the scripts' tolerance: a FIN expected 20 ms
+// late fails at the default 4 ms and passes at 30 ms.
+func TestDrill_ToleranceFlagWidensTiming(t *testing.T) {
+	src, err := os.ReadFile("../../drill/testdata/shutdown_then_close.pkt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := strings.Replace(string(src), "+0   > F. 301:301(0) ack 1", "+.02 > F. 301:301(0) ack 1", 1)
+	if late == string(src) {
+		t.Fatal("the script changed")
+	}
+	name := filepath.Join(t.TempDir(), "late.pkt")
+	os.WriteFile(name, []byte(late), 0o644)
+	if code, out, _ := runCLI("drill", name); code != 1 || !strings.Contains(out, "too early") {
+		t.Fatalf("default tolerance: exit %d\n%s", code, out)
+	}
+	if code, out, errOut := runCLI("drill", "--tolerance_usecs", "30000", name); code != 0 {
+		t.Fatalf("30 ms tolerance: exit %d\n%s%s", code, out, errOut)
+	}
+}
