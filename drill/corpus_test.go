@@ -26,6 +26,31 @@ func TestCorpus_LinuxProfilePasses(t *testing.T) {
 	}
 }
 
+// The other profiles differ from linux where they say they do, and the
+// scripts catch it at the line that shows it.
+func TestCorpus_OtherProfilesFailWhereTheyDiffer(t *testing.T) {
+	cases := []struct {
+		profile, script string
+		line            int
+		says            string
+	}{
+		{"no-rst-on-close", "close_unread_rst.pkt", 16, "flags F., expected R."},
+		{"discard-on-rst", "rst_before_accept.pkt", 16, "read returned -1 ECONNRESET"},
+		{"vos-17.1", "rst_before_accept.pkt", 15, "accept(...) blocked"},
+		{"vos-legacy", "shutdown_then_close.pkt", 10, "no packet sent"},
+	}
+	for _, c := range cases {
+		p, err := profile.ByName(c.profile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := runFile(t, filepath.Join("testdata", c.script), Options{Profile: p})
+		if r.Status != Fail || r.Line != c.line || !strings.Contains(r.Message, c.says) {
+			t.Errorf("%s under %s: want a failure at line %d saying %q, got:\n%v", c.script, c.profile, c.line, c.says, r)
+		}
+	}
+}
+
 // A run is deterministic: the same script gives the same result, the
 // same way, every time (here: a failure's text, with its live times).
 func TestRun_SameScriptSameResult(t *testing.T) {
