@@ -27,6 +27,8 @@ const (
 	// remoteISN is the live ISN of the remote side when its script ISN is
 	// 0, so that the remapping of sequence numbers is exercised.
 	remoteISN = 1_000_000
+	// settleRounds bounds how often settle goes round one instant.
+	settleRounds = 8
 	// anyWait bounds how long "*" waits for a packet.
 	anyWait = 10 * time.Minute
 )
@@ -140,7 +142,6 @@ type driver struct {
 
 	// Remapping: live = script + offset.
 	localOff, remoteOff uint32
-	localKnown          bool
 	tsOff               uint32
 	tsKnown             bool
 	lport               uint16 // the stack's port, once known
@@ -196,17 +197,33 @@ func (d *driver) waitUntil(deadline clock.Instant, cond func() bool) bool {
 	}
 }
 
-// yield parks exec until the program goroutines that are ready have
-// run, without letting virtual time pass.
-func (d *driver) yield() {
+// settle parks exec until everything due at the current instant has
+// happened — packets in flight on the zero-latency link delivered, the
+// goroutines they wake run — without letting virtual time pass: as a
+// kernel processes a packet written to its tun device before the next
+// line runs.
+func (d *driver) settle() {
+	now := d.run.Now()
 	w := make(chan struct{})
 	d.mu.Lock()
 	d.waiter = w
 	d.mu.Unlock()
-	t := d.clk.NewTimer(d.notify)
-	t.Reset(d.run.Now())
+	var t interface{ Reset(clock.Instant) }
+	rounds := 0
+	t = d.clk.NewTimer(func() { // on the simulator's goroutine
+		// Go round again while events are due now: a packet crosses the
+		// link in two events, and what it wakes runs in between. A few
+		// rounds suffice; the bound keeps a timer that re-arms itself for
+		// the same instant from holding the script.
+		if next := d.run.Sim().NextEvent(); rounds < settleRounds && !next.IsZero() && !next.After(now) {
+			rounds++
+			t.Reset(now)
+			return
+		}
+		d.notify()
+	})
+	t.Reset(now)
 	d.run.Park(w, nil)
-	t.Stop()
 }
 
 // tolerance is the slack of an event gap long: the larger of the
@@ -229,6 +246,7 @@ func (d *driver) exec() Result {
 	prev := d.start // the live time of the previous event
 	for i := range d.s.Events {
 		ev := &d.s.Events[i]
+		d.settle()
 		if r := d.checkBlocked(); r != nil {
 			return *r
 		}
@@ -258,6 +276,7 @@ func (d *driver) exec() Result {
 			return *r
 		}
 	}
+	d.settle()
 	if d.block != nil {
 		ev := d.block.ev
 		end := d.blockEnd()

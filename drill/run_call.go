@@ -75,7 +75,7 @@ func (d *driver) call(ev *Event, target clock.Instant) *Result {
 		d.block = p
 		// Let it run until it blocks or returns; the next event finds
 		// which.
-		d.yield()
+		d.settle()
 		return nil
 	}
 	if !d.waitUntil(target.Add(d.tol), p.isDone) {
@@ -169,6 +169,11 @@ func (d *driver) syscall(c *Call) (int64, syscall.Errno, error) {
 
 func (d *driver) syscall1(c *Call) (int64, error) {
 	if c.Name == "socket" {
+		for _, a := range c.Args {
+			if a.Kind == ArgSym && !slices.Contains([]string{"AF_INET", "PF_INET", "SOCK_STREAM", "IPPROTO_TCP"}, a.Syms[0]) {
+				return 0, errUnsupported("socket " + a.Text)
+			}
+		}
 		return d.newFD(&socket{linger: -1}), nil
 	}
 	s, n, err := d.fd(c)
@@ -258,9 +263,8 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 		if symArg(arg(2)) != "SO_ERROR" {
 			return 0, errUnsupported("getsockopt " + arg(2).Text)
 		}
-		v := arg(3)
-		if v.Kind == ArgList && len(v.Elems) == 1 && v.Elems[0].Kind == ArgInt && int64(s.soError) != v.Elems[0].Int {
-			return 0, fmt.Errorf("SO_ERROR is %d: %w", s.soError, errValueMismatch)
+		if err := checkSOError(s.soError, arg(3)); err != nil {
+			return 0, err
 		}
 		s.soError = 0
 		return 0, nil

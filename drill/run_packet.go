@@ -122,7 +122,7 @@ func decodeOptions(b []byte) []Option {
 // inject sends the packet of an inbound line from the remote host.
 func (d *driver) inject(ev *Event) *Result {
 	p := ev.Packet
-	if p.Flags == "S" && !p.HasAck && d.remoteOff == 0 {
+	if p.Flags == "S" && !p.HasAck {
 		d.remoteOff = remoteISN - p.Seq
 	}
 	var opts []byte
@@ -200,8 +200,9 @@ func (d *driver) match(p *Packet, s *sniffed) string {
 	if want := flagBits(p.Flags); s.flags != want {
 		return fmt.Sprintf("flags %s, expected %s", flagText(s.flags), flagText(want))
 	}
-	if s.flags&flSYN != 0 && !d.localKnown {
-		d.localOff, d.localKnown = s.seq-p.Seq, true
+	if s.flags&flSYN != 0 { // a new connection: its own ISN, port, TS clock
+		d.localOff, d.tsKnown = s.seq-p.Seq, false
+		d.lport = s.sport
 	}
 	if d.lport == 0 {
 		d.lport = s.sport

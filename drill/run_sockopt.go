@@ -98,6 +98,25 @@ func (d *driver) apply(s *socket) error {
 	return s.conn.SetLinger(s.linger)
 }
 
+// checkSOError compares a pending SO_ERROR with the script's [N] or
+// [ENAME].
+func checkSOError(got syscall.Errno, v Arg) error {
+	if v.Kind != ArgList || len(v.Elems) != 1 {
+		return nil
+	}
+	e := v.Elems[0]
+	switch {
+	case e.Kind == ArgInt && int64(got) != e.Int,
+		e.Kind == ArgSym && (got == 0 || errnoName(got) != e.Text):
+		name := "0"
+		if got != 0 {
+			name = errnoName(got)
+		}
+		return fmt.Errorf("SO_ERROR is %s, expected %s: %w", name, e.Text, errValueMismatch)
+	}
+	return nil
+}
+
 // toErrno maps a stack error to the errno a kernel would return.
 func toErrno(err error) syscall.Errno {
 	var e syscall.Errno
