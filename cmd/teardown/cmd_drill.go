@@ -1,0 +1,105 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/teardown-lab/teardown/drill"
+	"github.com/teardown-lab/teardown/profile"
+)
+
+func init() {
+	register(&command{
+		name:  "drill",
+		short: "run packetdrill scripts against the stack on the simulated network",
+		usage: "drill FILE.pkt... [--profile P] [--tolerance_usecs N] [--json]",
+		long: "Drill runs each script, written in packetdrill's language, against a fresh stack on a " +
+			"simulated network in virtual time: the script's syscall lines call the stack's sockets, its " +
+			"'<' lines are packets a fake remote host sends, its '>' lines are packets the stack must " +
+			"send, at their times (within --tolerance_usecs, 4 ms by default, or 12.5% of the gap).\n\n" +
+			"Each script passes, fails at its first mismatch (the script's line, what it expected and " +
+			"what happened), or is unsupported: it uses a construct the runner cannot judge (a shell " +
+			"command, a Python block, a call or option not implemented), counted apart from failures. " +
+			"The exit status is 1 when a script fails or cannot be read.",
+		run: runDrill,
+	})
+}
+
+// drillSummary is what --json prints.
+type drillSummary struct {
+	Profile     string         `json:"profile"`
+	Results     []drill.Result `json:"results"`
+	Passed      int            `json:"passed"`
+	Failed      int            `json:"failed"`
+	Unsupported int            `json:"unsupported"`
+}
+
+func runDrill(e *env, args []string) error {
+	fs := newFlags(e, commands["drill"])
+	prof := fs.Choice("profile", "linux", profile.Names(), "P", "the stack's profile")
+	tol := fs.Uint("tolerance_usecs", 0, 0, 10_000_000, "N",
+		"the timing tolerance in microseconds, over the scripts' own (default: theirs, else 4000)")
+	asJSON := fs.Bool("json", "print one JSON object with every result")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usageError("drill takes one or more script files")
+	}
+	p, err := profile.ByName(*prof)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	sum := drillSummary{Profile: *prof}
+	for _, name := range pos {
+		r := drillOne(name, drill.Options{Profile: p, Tolerance: time.Duration(*tol) * time.Microsecond})
+		switch r.Status {
+		case drill.Pass:
+			sum.Passed++
+		case drill.Unsupported:
+			sum.Unsupported++
+		default:
+			sum.Failed++
+		}
+		sum.Results = append(sum.Results, r)
+		if !*asJSON {
+			fmt.Fprintln(e.stdout, r)
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(sum); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(e.stdout, "%d passed, %d failed, %d unsupported (profile %s)\n",
+			sum.Passed, sum.Failed, sum.Unsupported, *prof)
+	}
+	if sum.Failed > 0 {
+		return fmt.Errorf("%d of %d scripts failed", sum.Failed, len(pos))
+	}
+	return nil
+}
+
+// drillOne reads, parses and runs one script; a script that cannot be
+// read or parsed fails with the reason.
+func drillOne(name string, opts drill.Options) drill.Result {
+	src, err := os.ReadFile(name)
+	if err != nil {
+		return drill.Result{Script: name, Status: drill.Fail, Message: err.Error()}
+	}
+	s, err := drill.Parse(name, src)
+	if err != nil {
+		r := drill.Result{Script: name, Status: drill.Fail, Message: err.Error()}
+		if pe, ok := err.(*drill.ParseError); ok {
+			r.Line, r.Message = pe.Line, "bad script: "+pe.Msg
+		}
+		return r
+	}
+	return drill.Run(s, opts)
+}

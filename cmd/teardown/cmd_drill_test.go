@@ -1,0 +1,62 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDrill_CorpusPassesUnderLinux(t *testing.T) {
+	files, err := filepath.Glob("../../drill/testdata/*.pkt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts: %v", err)
+	}
+	code, out, errOut := runCLI(append([]string{"drill"}, files...)...)
+	if code != 0 || !strings.Contains(out, " 0 failed, 0 unsupported") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// A failing script makes the exit status 1; --json reports each result
+// with its line, and an unsupported one apart from the failures.
+func TestDrill_JSONCountsFailuresAndUnsupportedApart(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.pkt")
+	shell := filepath.Join(dir, "shell.pkt")
+	os.WriteFile(bad, []byte("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 > S 0:0(0)\n"), 0o644)
+	os.WriteFile(shell, []byte("`sysctl -q net.ipv4.tcp_sack=0`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"), 0o644)
+	code, out, errOut := runCLI("drill", "--json", bad, shell)
+	if code != 1 || !strings.Contains(errOut, "1 of 2 scripts failed") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	var sum drillSummary
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	if sum.Failed != 1 || sum.Unsupported != 1 || sum.Results[0].Line != 2 || sum.Results[1].Line != 1 {
+		t.Fatalf("got %+v", sum)
+	}
+}
+
+// --tolerance_usecs overrides the scripts' tolerance: a FIN expected 20 ms
+// late fails at the default 4 ms and passes at 30 ms.
+func TestDrill_ToleranceFlagWidensTiming(t *testing.T) {
+	src, err := os.ReadFile("../../drill/testdata/shutdown_then_close.pkt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := strings.Replace(string(src), "+0   > F. 301:301(0) ack 1", "+.02 > F. 301:301(0) ack 1", 1)
+	if late == string(src) {
+		t.Fatal("the script changed")
+	}
+	name := filepath.Join(t.TempDir(), "late.pkt")
+	os.WriteFile(name, []byte(late), 0o644)
+	if code, out, _ := runCLI("drill", name); code != 1 || !strings.Contains(out, "too early") {
+		t.Fatalf("default tolerance: exit %d\n%s", code, out)
+	}
+	if code, out, errOut := runCLI("drill", "--tolerance_usecs", "30000", name); code != 0 {
+		t.Fatalf("30 ms tolerance: exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -1,0 +1,97 @@
+package drill
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/teardown-lab/teardown/profile"
+)
+
+// The scripts of testdata/ describe how the linux profile ends
+// connections; each must pass.
+func TestCorpus_LinuxProfilePasses(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.pkt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			r := runFile(t, f, Options{Profile: profile.Linux})
+			if r.Status != Pass {
+				t.Fatal(r)
+			}
+		})
+	}
+}
+
+// The other profiles differ from linux where they say they do, and the
+// scripts catch it at the line that shows it.
+func TestCorpus_OtherProfilesFailWhereTheyDiffer(t *testing.T) {
+	cases := []struct {
+		profile, script string
+		line            int
+		says            string
+	}{
+		{"no-rst-on-close", "close_unread_rst.pkt", 16, "flags F., expected R."},
+		{"discard-on-rst", "rst_before_accept.pkt", 16, "read returned -1 ECONNRESET"},
+		{"vos-17.1", "rst_before_accept.pkt", 15, "accept(...) blocked"},
+		{"vos-legacy", "shutdown_then_close.pkt", 10, "no packet sent"},
+	}
+	for _, c := range cases {
+		p, err := profile.ByName(c.profile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := runFile(t, filepath.Join("testdata", c.script), Options{Profile: p})
+		if r.Status != Fail || r.Line != c.line || !strings.Contains(r.Message, c.says) {
+			t.Errorf("%s under %s: want a failure at line %d saying %q, got:\n%v", c.script, c.profile, c.line, c.says, r)
+		}
+	}
+}
+
+// A run is deterministic: the same script gives the same result, the
+// same way, every time (here: a failure's text, with its live times).
+func TestRun_SameScriptSameResult(t *testing.T) {
+	src := strings.Replace(readFile(t, "testdata/connect_blocking_read.pkt"), "ack 202", "ack 203", 1)
+	var first string
+	for i := 0; i < 3; i++ {
+		r := run(t, src, Options{})
+		if r.Status != Fail {
+			t.Fatalf("the changed script passed: %v", r)
+		}
+		if i == 0 {
+			first = r.String()
+		} else if r.String() != first {
+			t.Fatalf("run %d:\n%s\nrun 0:\n%s", i, r, first)
+		}
+	}
+}
+
+func readFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func runFile(t *testing.T, name string, opts Options) Result {
+	t.Helper()
+	s, err := Parse(name, []byte(readFile(t, name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Run(s, opts)
+}
+
+func run(t *testing.T, src string, opts Options) Result {
+	t.Helper()
+	s, err := Parse("test.pkt", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Run(s, opts)
+}

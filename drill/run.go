@@ -1,0 +1,343 @@
+package drill
+
+import (
+	"fmt"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/link"
+	"github.com/teardown-lab/teardown/netsim"
+	"github.com/teardown-lab/teardown/profile"
+	"github.com/teardown-lab/teardown/simrun"
+	"github.com/teardown-lab/teardown/stack"
+)
+
+// The addresses and ports of a run, as packetdrill's defaults.
+var (
+	LocalAddr  = netip.MustParseAddr("192.168.0.1")
+	RemoteAddr = netip.MustParseAddr("192.0.2.1")
+)
+
+const (
+	localPort  = 8080  // what bind(fd, ..., ...) binds
+	remotePort = 48123 // the remote host's port
+	// remoteISN is the live ISN of the remote side when its script ISN is
+	// 0, so that the remapping of sequence numbers is exercised.
+	remoteISN = 1_000_000
+	// settleRounds bounds how often settle goes round one instant.
+	settleRounds = 8
+	// anyWait bounds how long "*" waits for a packet.
+	anyWait = 10 * time.Minute
+)
+
+// DefaultTolerance is packetdrill's default --tolerance_usecs.
+const DefaultTolerance = 4 * time.Millisecond
+
+// Status is how a script ended.
+type Status string
+
+const (
+	Pass        Status = "pass"
+	Fail        Status = "fail"
+	Unsupported Status = "unsupported"
+)
+
+// Result is the outcome of one script.
+type Result struct {
+	Script string `json:"script"`
+	Status Status `json:"status"`
+	// Line is the script line of the first mismatch or unsupported
+	// construct; Message says what happened, Expected and Actual show the
+	// event as the script wrote it and as it happened.
+	Line     int    `json:"line,omitempty"`
+	Message  string `json:"message,omitempty"`
+	Expected string `json:"expected,omitempty"`
+	Actual   string `json:"actual,omitempty"`
+}
+
+func (r Result) String() string {
+	switch r.Status {
+	case Pass:
+		return fmt.Sprintf("%s: pass", r.Script)
+	case Unsupported:
+		return fmt.Sprintf("%s:%d: unsupported: %s", r.Script, r.Line, r.Message)
+	}
+	s := fmt.Sprintf("%s:%d: fail: %s", r.Script, r.Line, r.Message)
+	if r.Expected != "" {
+		s += "\n  expected: " + r.Expected
+	}
+	if r.Actual != "" {
+		s += "\n  actual:   " + r.Actual
+	}
+	return s
+}
+
+// Options configure a run.
+type Options struct {
+	// Profile is the stack's profile; the zero Profile is linux.
+	Profile profile.Profile
+	// Tolerance overrides the script's --tolerance_usecs when nonzero.
+	Tolerance time.Duration
+}
+
+// Run runs a parsed script against a fresh stack on a simulated network.
+func Run(s *Script, opts Options) Result {
+	if len(s.Unsupported) > 0 {
+		u := s.Unsupported[0]
+		return Result{Script: s.Name, Status: Unsupported, Line: u.Line, Message: u.What}
+	}
+	sim := netsim.New(1)
+	lh, rh := sim.AddHost("local", LocalAddr), sim.AddHost("remote", RemoteAddr)
+	lh.SetMTU(1500) // packetdrill's tun device
+	sim.Connect(lh, rh, netsim.LinkConfig{})
+	run := simrun.New(sim)
+	st, err := stack.New(stack.Config{Name: "local", Addrs: []netip.Addr{LocalAddr},
+		Link: run.Endpoint(lh), Clock: run.Clock(), Scheduler: run, Profile: opts.Profile, Seed: 1})
+	if err != nil {
+		return Result{Script: s.Name, Status: Fail, Message: err.Error()}
+	}
+	d := &driver{s: s, run: run, clk: run.Clock(), st: st, peer: run.Endpoint(rh),
+		fds: map[int]*socket{}, tol: DefaultTolerance, rport: remotePort}
+	if s.Tolerance > 0 {
+		d.tol = s.Tolerance
+	}
+	if opts.Tolerance > 0 {
+		d.tol = opts.Tolerance
+	}
+	d.peer.Attach(link.ReceiverFunc(d.receive))
+	var done atomic.Bool
+	var res Result
+	run.Go(func() {
+		res = d.exec()
+		res.Script = s.Name
+		st.Close() // packetdrill resets what is left, too
+		done.Store(true)
+	})
+	if err := run.Run(done.Load); err != nil && !done.Load() {
+		return Result{Script: s.Name, Status: Fail, Message: "simulation: " + err.Error()}
+	}
+	return res
+}
+
+// driver runs one script. Its exec runs as a simrun program goroutine;
+// receive and timers run on the simulator's goroutine.
+type driver struct {
+	s    *Script
+	run  *simrun.Runner
+	clk  clock.TimerClock
+	st   *stack.Stack
+	peer link.Endpoint
+	tol  time.Duration
+
+	start clock.Instant
+	fds   map[int]*socket
+	block *pending // the blocking call in progress, if any
+
+	mu     sync.Mutex
+	waiter chan struct{}
+	sent   []sniffed // packets the stack sent, not yet matched
+
+	// Remapping: live = script + offset.
+	localOff, remoteOff uint32
+	tsOff               uint32
+	tsKnown             bool
+	lport               uint16 // the stack's port, once known
+	rport               uint16 // the remote host's port
+}
+
+// receive is the remote host's link: it records what the stack sends.
+func (d *driver) receive(pkts [][]byte) {
+	now := d.run.Now()
+	d.mu.Lock()
+	for _, p := range pkts {
+		if s, ok := sniff(p); ok {
+			s.at = now
+			d.sent = append(d.sent, s)
+		}
+	}
+	d.mu.Unlock()
+	d.notify()
+}
+
+// notify wakes exec if it waits.
+func (d *driver) notify() {
+	d.mu.Lock()
+	w := d.waiter
+	d.waiter = nil
+	d.mu.Unlock()
+	if w != nil {
+		d.run.Unpark(w)
+		close(w)
+	}
+}
+
+// waitUntil parks exec until cond holds (checked under d.mu) or the
+// virtual time reaches deadline; it reports whether cond held.
+func (d *driver) waitUntil(deadline clock.Instant, cond func() bool) bool {
+	for {
+		d.mu.Lock()
+		if cond != nil && cond() {
+			d.mu.Unlock()
+			return true
+		}
+		if !d.run.Now().Before(deadline) {
+			d.mu.Unlock()
+			return false
+		}
+		w := make(chan struct{})
+		d.waiter = w
+		d.mu.Unlock()
+		t := d.clk.NewTimer(d.notify)
+		t.Reset(deadline)
+		d.run.Park(w, nil)
+		t.Stop()
+	}
+}
+
+// settle parks exec until everything due at the current instant has
+// happened — packets in flight on the zero-latency link delivered, the
+// goroutines they wake run — without letting virtual time pass: as a
+// kernel processes a packet written to its tun device before the next
+// line runs.
+func (d *driver) settle() {
+	now := d.run.Now()
+	w := make(chan struct{})
+	d.mu.Lock()
+	d.waiter = w
+	d.mu.Unlock()
+	var t interface{ Reset(clock.Instant) }
+	rounds := 0
+	t = d.clk.NewTimer(func() { // on the simulator's goroutine
+		// Go round again while events are due now: a packet crosses the
+		// link in two events, and what it wakes runs in between. A few
+		// rounds suffice; the bound keeps a timer that re-arms itself for
+		// the same instant from holding the script.
+		if next := d.run.Sim().NextEvent(); rounds < settleRounds && !next.IsZero() && !next.After(now) {
+			rounds++
+			t.Reset(now)
+			return
+		}
+		d.notify()
+	})
+	t.Reset(now)
+	d.run.Park(w, nil)
+}
+
+// tolerance is the slack of an event gap long: the larger of the
+// configured tolerance and 12.5% of the gap.
+func (d *driver) tolerance(gap time.Duration) time.Duration {
+	return max(d.tol, gap/8)
+}
+
+func (d *driver) since(t clock.Instant) string {
+	return fmt.Sprintf("%.6f", t.Sub(d.start).Seconds())
+}
+
+func (d *driver) failf(ev *Event, format string, args ...any) *Result {
+	return &Result{Status: Fail, Line: ev.Line, Message: fmt.Sprintf(format, args...), Expected: ev.Text}
+}
+
+// exec runs the events in order.
+func (d *driver) exec() Result {
+	d.start = d.run.Now()
+	prev := d.start // the live time of the previous event
+	for i := range d.s.Events {
+		ev := &d.s.Events[i]
+		d.settle()
+		if r := d.checkBlocked(); r != nil {
+			return *r
+		}
+		var target clock.Instant
+		switch ev.When.Kind {
+		case TimeAbs:
+			target = d.start.Add(ev.When.At)
+		case TimeRel:
+			target = prev.Add(ev.When.At)
+		case TimeAny:
+			target = d.run.Now()
+		}
+		var r *Result
+		switch {
+		case ev.Packet != nil && ev.Packet.Inbound:
+			d.waitUntil(target, nil)
+			r = d.inject(ev)
+			prev = target
+		case ev.Packet != nil:
+			prev, r = d.expect(ev, prev, target)
+		default:
+			d.waitUntil(target, nil)
+			r = d.call(ev, target)
+			prev = target
+		}
+		if r != nil {
+			return *r
+		}
+	}
+	d.settle()
+	if d.block != nil {
+		ev := d.block.ev
+		end := d.blockEnd()
+		if !d.waitUntil(end.Add(d.tolerance(end.Sub(d.block.started))), d.block.isDone) {
+			return *d.failf(ev, "%s(...) still blocked at %s", ev.Call.Name, d.since(d.run.Now()))
+		}
+		if r := d.checkBlocked(); r != nil {
+			return *r
+		}
+	}
+	return Result{Status: Pass}
+}
+
+// expect waits for the packet of an outbound line and judges it.
+func (d *driver) expect(ev *Event, prev, target clock.Instant) (clock.Instant, *Result) {
+	lo, hi := target, target
+	w := ev.When
+	switch {
+	case w.Kind == TimeAny:
+		hi = target.Add(anyWait)
+	case w.Range && w.EndRel:
+		hi = target.Add(w.End)
+	case w.Range:
+		hi = d.start.Add(w.End)
+	}
+	if w.Kind != TimeAny {
+		tol := d.tolerance(target.Sub(prev))
+		lo, hi = lo.Add(-tol), hi.Add(tol)
+	}
+	if !d.waitUntil(hi, func() bool { return len(d.sent) > 0 }) {
+		r := d.failf(ev, "no packet sent by %s", d.since(hi))
+		return prev, r
+	}
+	got := d.pop()
+	// Segments that together carry the line's payload count as one, as a
+	// kernel's TSO super-packet would (packetdrill without
+	// --strict_segments).
+	for got.payload < ev.Packet.Len && got.flags&(flSYN|flFIN|flRST) == 0 &&
+		d.waitUntil(hi, func() bool { return len(d.sent) > 0 && d.sent[0].seq == got.seq+got.payload }) {
+		next := d.pop()
+		got.flags |= next.flags
+		got.payload += next.payload
+		got.ack, got.win, got.opts = next.ack, next.win, next.opts
+	}
+	if msg := d.match(ev.Packet, &got); msg != "" {
+		r := d.failf(ev, "%s", msg)
+		r.Actual = d.format(&got)
+		return prev, r
+	}
+	if got.at.Before(lo) {
+		r := d.failf(ev, "packet sent at %s, too early (expected from %s)", d.since(got.at), d.since(lo))
+		r.Actual = d.format(&got)
+		return prev, r
+	}
+	return got.at, nil
+}
+
+func (d *driver) pop() sniffed {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	got := d.sent[0]
+	d.sent = d.sent[1:]
+	return got
+}

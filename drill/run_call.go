@@ -1,0 +1,393 @@
+package drill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/stack"
+)
+
+// socket is a file descriptor of the script.
+type socket struct {
+	bound    bool
+	nonblock bool
+	linger   int // -1: off
+	nodelay  *bool
+	// keepalive and userTimeout are set when the script set them; an
+	// accepted socket inherits the listener's, as on Linux.
+	keepalive   *bool
+	userTimeout *time.Duration
+	ln          *stack.TCPListener
+	conn        *stack.TCPConn
+	soError     syscall.Errno // pending SO_ERROR
+	dialing     *pending      // a non-blocking connect in progress
+}
+
+// pending is a call running on its own program goroutine.
+type pending struct {
+	ev      *Event
+	started clock.Instant
+	mu      sync.Mutex
+	done    bool
+	ret     int64
+	errno   syscall.Errno
+	unsup   string
+	fail    string // a value the call reads differs from the script's
+	at      clock.Instant
+}
+
+func (p *pending) isDone() bool { p.mu.Lock(); defer p.mu.Unlock(); return p.done }
+
+// errUnsupported marks a call or argument the runner does not implement.
+type errUnsupported string
+
+func (e errUnsupported) Error() string { return string(e) }
+
+// call runs a syscall line at target.
+func (d *driver) call(ev *Event, target clock.Instant) *Result {
+	if d.block != nil {
+		return d.failf(ev, "a call while %s(...) of line %d still blocks", d.block.ev.Call.Name, d.block.ev.Line)
+	}
+	p := &pending{ev: ev, started: target}
+	d.run.Go(func() {
+		ret, errno, err := d.syscall(ev.Call)
+		p.mu.Lock()
+		p.done, p.ret, p.errno, p.at = true, ret, errno, d.run.Now()
+		var u errUnsupported
+		if errors.As(err, &u) {
+			p.unsup = string(u)
+		} else if err != nil {
+			p.fail = err.Error()
+		}
+		p.mu.Unlock()
+		d.notify()
+	})
+	if ev.When.Block {
+		d.block = p
+		// Let it run until it blocks or returns; the next event finds
+		// which.
+		d.settle()
+		return nil
+	}
+	if !d.waitUntil(target.Add(d.tol), p.isDone) {
+		return d.failf(ev, "%s(...) blocked; write it as start...end to expect that", ev.Call.Name)
+	}
+	return d.judge(p)
+}
+
+// blockEnd is when the blocking call in progress should return.
+func (d *driver) blockEnd() clock.Instant {
+	w := d.block.ev.When
+	if w.EndRel {
+		return d.block.started.Add(w.End)
+	}
+	return d.start.Add(w.End)
+}
+
+// checkBlocked judges the blocking call in progress if it has returned.
+func (d *driver) checkBlocked() *Result {
+	p := d.block
+	if p == nil || !p.isDone() {
+		return nil
+	}
+	end := d.blockEnd()
+	d.block = nil
+	tol := d.tolerance(end.Sub(p.started))
+	if p.at.Before(end.Add(-tol)) || p.at.After(end.Add(tol)) {
+		r := d.failf(p.ev, "%s(...) returned at %s, expected %s", p.ev.Call.Name, d.since(p.at), d.since(end))
+		return r
+	}
+	return d.judge(p)
+}
+
+// judge compares a returned call with its line.
+func (d *driver) judge(p *pending) *Result {
+	c := p.ev.Call
+	if p.unsup != "" {
+		return &Result{Status: Unsupported, Line: p.ev.Line, Message: p.unsup}
+	}
+	if p.fail != "" {
+		return d.failf(p.ev, "%s: %s", c.Name, p.fail)
+	}
+	got := fmt.Sprint(p.ret)
+	if p.ret == -1 {
+		got = "-1 " + errnoName(p.errno)
+	}
+	switch {
+	case c.RetAny:
+	case p.ret != c.Ret || c.Ret == -1 && errnoName(p.errno) != c.Errno:
+		r := d.failf(p.ev, "%s returned %s", c.Name, got)
+		r.Actual = got
+		return r
+	}
+	return nil
+}
+
+func (d *driver) fd(c *Call) (*socket, int, error) {
+	if len(c.Args) == 0 || c.Args[0].Kind != ArgInt {
+		return nil, 0, errUnsupported(c.Name + " without a file descriptor number")
+	}
+	n := int(c.Args[0].Int)
+	s := d.fds[n]
+	if s == nil {
+		return nil, n, syscall.EBADF
+	}
+	return s, n, nil
+}
+
+func (d *driver) newFD(s *socket) int64 {
+	n := 3
+	for d.fds[n] != nil {
+		n++
+	}
+	d.fds[n] = s
+	return int64(n)
+}
+
+// syscall performs a call on the stack. It returns the result, or -1 and
+// an errno; err is set for what cannot be run.
+func (d *driver) syscall(c *Call) (int64, syscall.Errno, error) {
+	ret, err := d.syscall1(c)
+	if err == nil {
+		return ret, 0, nil
+	}
+	var u errUnsupported
+	if errors.As(err, &u) || errors.Is(err, errValueMismatch) {
+		return 0, 0, err
+	}
+	return -1, toErrno(err), nil
+}
+
+func (d *driver) syscall1(c *Call) (int64, error) {
+	if c.Name == "socket" {
+		for _, a := range c.Args {
+			if a.Kind == ArgSym && !slices.Contains([]string{"AF_INET", "PF_INET", "SOCK_STREAM", "IPPROTO_TCP"}, a.Syms[0]) {
+				return 0, errUnsupported("socket " + a.Text)
+			}
+		}
+		return d.newFD(&socket{linger: -1}), nil
+	}
+	s, n, err := d.fd(c)
+	if err != nil {
+		return 0, err
+	}
+	arg := func(i int) Arg {
+		if i < len(c.Args) {
+			return c.Args[i]
+		}
+		return Arg{Kind: ArgAny}
+	}
+	switch c.Name {
+	case "bind":
+		s.bound = true
+		return 0, nil
+	case "listen":
+		if arg(1).Kind != ArgInt {
+			return 0, errUnsupported("listen without a number backlog")
+		}
+		// Our zero backlog means the default; Linux's zero allows one.
+		ln, err := d.st.ListenTCP(localPort, stack.ListenOptions{Backlog: max(int(arg(1).Int), 1)})
+		if err != nil {
+			return 0, err
+		}
+		s.ln = ln
+		return 0, nil
+	case "accept":
+		if s.ln == nil {
+			return 0, syscall.EINVAL
+		}
+		var conn *stack.TCPConn
+		accept := func() (int64, error) {
+			var err error
+			conn, err = s.ln.AcceptTCP()
+			return 0, err
+		}
+		if s.nonblock {
+			_, err = d.nonblocking(s.ln.SetDeadline, accept)
+		} else {
+			_, err = accept()
+		}
+		if err != nil {
+			return 0, err
+		}
+		ns := &socket{linger: s.linger, nodelay: s.nodelay, keepalive: s.keepalive, userTimeout: s.userTimeout, conn: conn}
+		return d.newFD(ns), d.apply(ns)
+	case "connect":
+		return d.connect(s)
+	case "write", "send":
+		if c.Name == "send" && !zeroFlags(arg(3)) {
+			return 0, errUnsupported("send flags " + arg(3).Text)
+		}
+		return d.write(s, arg(2))
+	case "read", "recv":
+		if c.Name == "recv" && !zeroFlags(arg(3)) {
+			return 0, errUnsupported("recv flags " + arg(3).Text)
+		}
+		return d.read(s, arg(2))
+	case "close":
+		delete(d.fds, n)
+		switch {
+		case s.conn != nil:
+			return 0, s.conn.Close()
+		case s.ln != nil:
+			return 0, s.ln.Close()
+		}
+		return 0, nil
+	case "shutdown":
+		if s.conn == nil {
+			return 0, syscall.ENOTCONN
+		}
+		how := symArg(arg(1))
+		if how == "SHUT_RD" || how == "SHUT_RDWR" {
+			s.conn.CloseRead()
+		}
+		if how == "SHUT_WR" || how == "SHUT_RDWR" {
+			return 0, s.conn.CloseWrite()
+		}
+		if how != "SHUT_RD" {
+			return 0, errUnsupported("shutdown how " + arg(1).Text)
+		}
+		return 0, nil
+	case "setsockopt":
+		return 0, d.setsockopt(s, symArg(arg(2)), arg(3))
+	case "getsockopt":
+		if symArg(arg(2)) != "SO_ERROR" {
+			return 0, errUnsupported("getsockopt " + arg(2).Text)
+		}
+		if err := checkSOError(s.soError, arg(3)); err != nil {
+			return 0, err
+		}
+		s.soError = 0
+		return 0, nil
+	case "fcntl":
+		if symArg(arg(1)) != "F_SETFL" {
+			return 0, errUnsupported("fcntl " + arg(1).Text)
+		}
+		s.nonblock = slices.Contains(arg(2).Syms, "O_NONBLOCK")
+		return 0, nil
+	}
+	return 0, errUnsupported("call " + c.Name)
+}
+
+var errValueMismatch = errors.New("value differs")
+
+func (d *driver) connect(s *socket) (int64, error) {
+	if s.conn != nil {
+		return 0, syscall.EISCONN
+	}
+	remote := netip.AddrPortFrom(RemoteAddr, localPort)
+	d.remoteOff = remoteISN // the SYN-ACK's script ISN is 0
+	d.rport = localPort     // the remote host listens where a local bind would
+	if !s.nonblock {
+		conn, err := d.st.DialTCP(context.Background(), remote)
+		if err != nil {
+			return 0, err
+		}
+		s.conn = conn
+		return 0, d.apply(s)
+	}
+	if s.dialing != nil {
+		return 0, syscall.EALREADY
+	}
+	s.dialing = &pending{}
+	d.run.Go(func() {
+		conn, err := d.st.DialTCP(context.Background(), remote)
+		s.dialing.mu.Lock()
+		defer s.dialing.mu.Unlock()
+		s.dialing.done = true
+		if err != nil {
+			s.soError = toErrno(err)
+			return
+		}
+		s.conn = conn
+		d.apply(s)
+	})
+	return 0, syscall.EINPROGRESS
+}
+
+func (d *driver) conn(s *socket) (*stack.TCPConn, error) {
+	if s.dialing != nil {
+		s.dialing.mu.Lock()
+		defer s.dialing.mu.Unlock()
+	}
+	if s.conn == nil {
+		return nil, syscall.ENOTCONN
+	}
+	return s.conn, nil
+}
+
+func (d *driver) write(s *socket, n Arg) (int64, error) {
+	conn, err := d.conn(s)
+	if err != nil {
+		return 0, err
+	}
+	if n.Kind != ArgInt || n.Int < 0 || n.Int > 1<<24 {
+		return 0, errUnsupported("write length " + n.Text)
+	}
+	w, err := conn.Write(make([]byte, n.Int))
+	if w > 0 {
+		return int64(w), nil
+	}
+	return 0, err
+}
+
+func (d *driver) read(s *socket, n Arg) (int64, error) {
+	conn, err := d.conn(s)
+	if err != nil {
+		return 0, err
+	}
+	if n.Kind != ArgInt || n.Int < 0 || n.Int > 1<<24 {
+		return 0, errUnsupported("read length " + n.Text)
+	}
+	buf := make([]byte, n.Int)
+	var r int
+	if s.nonblock {
+		var n64 int64
+		n64, err = d.nonblocking(conn.SetReadDeadline, func() (int64, error) {
+			r, err := conn.Read(buf)
+			return int64(r), err
+		})
+		r = int(n64)
+	} else {
+		r, err = conn.Read(buf)
+	}
+	if r > 0 || errors.Is(err, io.EOF) {
+		return int64(r), nil
+	}
+	return 0, err
+}
+
+// nonblocking runs op, a Read or an Accept, as on an O_NONBLOCK socket:
+// if op is still blocked once every ready goroutine has run, a deadline
+// in the past (expire) makes it fail, which is EAGAIN.
+func (d *driver) nonblocking(expire func(time.Time) error, op func() (int64, error)) (int64, error) {
+	var mu sync.Mutex
+	returned := false
+	t := d.clk.NewTimer(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !returned {
+			expire(time.Unix(1, 0)) //nolint:errcheck // a closed socket fails op anyway
+		}
+	})
+	t.Reset(d.run.Now())
+	n, err := op()
+	mu.Lock()
+	returned = true
+	mu.Unlock()
+	t.Stop()
+	expire(time.Time{}) //nolint:errcheck // as above
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, syscall.EAGAIN
+	}
+	return n, err
+}
