@@ -164,7 +164,7 @@ func (c *Conn) checkPAWS(now clock.Instant, s *Segment) bool {
 		return true
 	}
 	c.stats.Drops[DropPAWS]++
-	c.invalidACK(now)
+	c.oowACK(now, s)
 	return false
 }
 
@@ -212,13 +212,9 @@ func (c *Conn) checkSequence(now clock.Instant, s *Segment) bool {
 		c.stats.Drops[DropNotAcceptable]++
 		if s.Flags&wire.RST == 0 {
 			// The duplicate ACK that answers, with a D-SACK block for old
-			// data: every time for a retransmission of what our last ACK
-			// covered (that ACK was lost: a FIN, typically), else under
-			// the invalid-segment limit (RFC 5961 §7; Linux answers
-			// likewise only segments that end at or after its last
-			// window update, rcv_wup).
-			end := s.Seq.Add(n)
-			if (end.LessThanEq(c.rcvNxt) && c.lastAckSent.LessThanEq(end)) || c.invalidACK(now) {
+			// data (oowACK: data and FINs every time, pure ACKs under the
+			// invalid-segment limit).
+			if c.oowACK(now, s) {
 				c.ackNow = true
 				if d := s.Seq.Add(seqnum.Size32(len(s.Payload))); len(s.Payload) > 0 && d.LessThanEq(c.rcvNxt) {
 					c.noteDSACK(s.Seq, d)
@@ -334,6 +330,22 @@ func (c *Conn) invalidACK(now clock.Instant) bool {
 	c.lastChACK = now
 	c.ackNow = true
 	return true
+}
+
+// oowACK queues the duplicate ACK that answers an unacceptable segment
+// (RFC 9293 §3.10.7.4) or one PAWS dropped (RFC 7323 §5.3). A segment that
+// occupies sequence space without SYN (data, a FIN) is answered every
+// time: it is not part of an ACK loop, and its sender needs the ACK (a
+// retransmission whose first ACK was lost, a spurious retransmission's
+// D-SACK). Anything else, pure ACKs above all, is answered under the
+// invalid-segment limit (RFC 5961 §7). Linux draws the same line
+// (tcp_oow_rate_limited).
+func (c *Conn) oowACK(now clock.Instant, s *Segment) bool {
+	if s.Len() > 0 && s.Flags&wire.SYN == 0 {
+		c.ackNow = true
+		return true
+	}
+	return c.invalidACK(now)
 }
 
 // tsRTT converts a timestamp echo to an RTT (RFC 7323 §4.1).
