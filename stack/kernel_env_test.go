@@ -165,6 +165,34 @@ func (e *kernelEnv) dial(ctx context.Context, port uint16) (*net.TCPConn, error)
 	return c.(*net.TCPConn), nil
 }
 
+// dialKernel has our stack dial a kernel listener on port while the
+// kernel accepts; both ends close when the test ends.
+func (e *kernelEnv) dialKernel(t *testing.T, port uint16) (*stack.TCPConn, *net.TCPConn) {
+	t.Helper()
+	l := e.listen(t, port)
+	kc := make(chan *net.TCPConn, 1)
+	go func() {
+		c, err := acceptKernel(l, 10*time.Second)
+		if err != nil {
+			t.Errorf("kernel accept: %v", err)
+		}
+		kc <- c
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ours, err := e.st.DialTCP(ctx, e.addrPort(port))
+	if err != nil {
+		t.Fatalf("dial the kernel: %v", err)
+	}
+	t.Cleanup(func() { ours.Close() })
+	k := <-kc
+	if k == nil {
+		t.FailNow()
+	}
+	t.Cleanup(func() { k.Close() })
+	return ours, k
+}
+
 // acceptKernel accepts one connection on a kernel listener, or fails
 // after the deadline.
 func acceptKernel(l *net.TCPListener, within time.Duration) (*net.TCPConn, error) {
