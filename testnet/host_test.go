@@ -136,12 +136,7 @@ func TestBacklog_FullQueueDropsAndClientsRetransmit(t *testing.T) {
 
 // A path MTU black hole: full-sized segments vanish, small ones pass.
 func TestPathMTU_LargeSegmentsVanish(t *testing.T) {
-	var buf lockedBuffer
-	var client *testnet.Host
-	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t, testnet.Capture(&buf))
-		client = n.Host("client")
-		server := n.Host("server")
+	segs, client, _ := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
 		n.Link(client, server, testnet.PathMTU(1000))
 		ln, _ := server.Listen("tcp", ":9")
 		got := make(chan int)
@@ -165,7 +160,7 @@ func TestPathMTU_LargeSegmentsVanish(t *testing.T) {
 		}
 		c.Close()
 	})
-	if r := retransmitted(segments(t, buf.Bytes()), client.Addr()); r < 2 {
+	if r := retransmitted(segs, client.Addr()); r < 2 {
 		t.Errorf("%d retransmissions of segments that can never pass", r)
 	}
 }
@@ -200,19 +195,9 @@ func TestDeterminism_SameSeedSameCapture(t *testing.T) {
 // segment draws an RST from the new stack, and the client's read fails
 // with ECONNRESET instead of waiting for ever.
 func TestRestart_PeerAnswersWithRST(t *testing.T) {
-	var buf lockedBuffer
-	var server *testnet.Host
 	var restartedAt time.Duration
-	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t, testnet.Capture(&buf))
-		client := n.Host("client")
-		server = n.Host("server")
-		ln, _ := server.Listen("tcp", ":9")
-		go echoOnce(ln)
-		c, err := client.Dial("tcp", "server:9")
-		if err != nil {
-			t.Fatal(err)
-		}
+	segs, _, server := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
+		c := dialEcho(t, client, server)
 		start := time.Now()
 		server.Crash()
 		time.Sleep(time.Second)
@@ -224,7 +209,7 @@ func TestRestart_PeerAnswersWithRST(t *testing.T) {
 		}
 	})
 	var rsts []seg
-	for _, s := range from(segments(t, buf.Bytes()), server.Addr(), has(wire.RST)) {
+	for _, s := range from(segs, server.Addr(), has(wire.RST)) {
 		rsts = append(rsts, s)
 	}
 	if len(rsts) == 0 || rsts[0].at < restartedAt {
