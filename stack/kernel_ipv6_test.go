@@ -85,25 +85,7 @@ func TestKernelIPv6Seed(t *testing.T) {
 		})
 		t.Run("our-server/"+sc.variant, func(t *testing.T) {
 			e := newKernelEnv(t, envOpts{v6: true})
-			l, err := e.st.ListenTCP(echoPort, stack.ListenOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan struct{})
-			go func() { defer close(done); echoOne(t, l, sc.variant) }()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			k, err := e.dial(ctx, echoPort)
-			if err != nil {
-				t.Fatalf("kernel dial: %v", err)
-			}
-			data, rerr := helloThenRead(k)
-			k.Close()
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				t.Fatal("our echo-one server did not finish within 10 s")
-			}
+			data, rerr := e.seedOurServer(t, sc.variant)
 			checkSeedResult(t, sc, data, rerr)
 		})
 	}
