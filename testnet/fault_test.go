@@ -215,17 +215,7 @@ func TestResetAfter_BothEndsReset(t *testing.T) {
 	segs, client, server := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
 		n.Link(client, server, testnet.ResetAfter(3000))
 		ln, _ := server.Listen("tcp", ":9")
-		read := make(chan error, 1)
-		var got int64
-		go func() {
-			s, err := ln.Accept()
-			if err != nil {
-				read <- err
-				return
-			}
-			got, err = io.Copy(io.Discard, s)
-			read <- err
-		}()
+		read := sinkOnce(ln)
 		c, err := client.Dial("tcp", "server:9")
 		if err != nil {
 			t.Fatal(err)
@@ -235,8 +225,8 @@ func TestResetAfter_BothEndsReset(t *testing.T) {
 		if !errors.Is(werr, syscall.ECONNRESET) {
 			t.Errorf("client read: %v; want ECONNRESET", werr)
 		}
-		if err := <-read; !errors.Is(err, syscall.ECONNRESET) || got > 3000 {
-			t.Errorf("server read %d bytes, then %v; want at most 3000 and ECONNRESET", got, err)
+		if r := <-read; !errors.Is(r.err, syscall.ECONNRESET) || r.n > 3000 {
+			t.Errorf("server read %d bytes, then %v; want at most 3000 and ECONNRESET", r.n, r.err)
 		}
 	})
 	if len(from(segs, client.Addr(), has(wire.RST))) == 0 || len(from(segs, server.Addr(), has(wire.RST))) == 0 {

@@ -37,22 +37,11 @@ func offsets(segs []seg, from *testnet.Host) [][2]int64 {
 }
 
 func TestLimitData_ExactlyNBytesThenReset(t *testing.T) {
-	var buf lockedBuffer
-	var client, server *testnet.Host
 	var got int64
-	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t, testnet.Capture(&buf))
-		client, server = n.Host("client"), n.Host("server")
+	segs, client, server := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
 		n.Link(client, server, testnet.Upstream(testnet.LimitData(3000)))
 		ln, _ := server.Listen("tcp", ":9")
-		read := make(chan error, 1)
-		go func() {
-			s, err := ln.Accept()
-			if err == nil {
-				got, err = io.Copy(io.Discard, s)
-			}
-			read <- err
-		}()
+		read := sinkOnce(ln)
 		c, err := client.Dial("tcp", "server:9")
 		if err != nil {
 			t.Fatal(err)
@@ -61,14 +50,14 @@ func TestLimitData_ExactlyNBytesThenReset(t *testing.T) {
 		if _, err := io.ReadAll(c); !errors.Is(err, syscall.ECONNRESET) {
 			t.Errorf("client read: %v; want ECONNRESET", err)
 		}
-		if err := <-read; !errors.Is(err, syscall.ECONNRESET) {
-			t.Errorf("server read: %v; want ECONNRESET after the data", err)
+		r := <-read
+		if got = r.n; !errors.Is(r.err, syscall.ECONNRESET) {
+			t.Errorf("server read: %v; want ECONNRESET after the data", r.err)
 		}
 	})
 	if got != 3000 {
 		t.Errorf("the server read %d bytes; LimitData(3000) lets exactly 3000 through", got)
 	}
-	segs := segments(t, buf.Bytes())
 	cut := false
 	for _, o := range offsets(segs, client) {
 		cut = cut || o[1] == 3000 && o[1]-o[0] < 1460
