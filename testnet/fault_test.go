@@ -214,13 +214,7 @@ func TestDropHandshakeACK_SYNACKRetransmitted(t *testing.T) {
 func TestResetAfter_BothEndsReset(t *testing.T) {
 	segs, client, server := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
 		n.Link(client, server, testnet.ResetAfter(3000))
-		ln, _ := server.Listen("tcp", ":9")
-		read := sinkOnce(ln)
-		c, err := client.Dial("tcp", "server:9")
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Write(pattern(10_000))
+		c, read := writeToSink(t, client, server, 10_000)
 		_, werr := io.ReadAll(c)
 		if !errors.Is(werr, syscall.ECONNRESET) {
 			t.Errorf("client read: %v; want ECONNRESET", werr)

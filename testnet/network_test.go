@@ -47,6 +47,20 @@ func sinkOnce(ln net.Listener) <-chan sink {
 	return read
 }
 
+// writeToSink has client dial a sinkOnce on server:9 and write size bytes
+// of pattern to it.
+func writeToSink(t *testing.T, client, server *testnet.Host, size int) (net.Conn, <-chan sink) {
+	t.Helper()
+	ln, _ := server.Listen("tcp", ":9")
+	read := sinkOnce(ln)
+	c, err := client.Dial("tcp", "server:9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write(pattern(size))
+	return c, read
+}
+
 // dccpPair makes a network (inside the test's bubble) of a server with a
 // DCCP listener on :5001 and a client.
 func dccpPair(t *testing.T) (server, client *testnet.Host, ln net.Listener) {

@@ -40,13 +40,7 @@ func TestLimitData_ExactlyNBytesThenReset(t *testing.T) {
 	var got int64
 	segs, client, server := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
 		n.Link(client, server, testnet.Upstream(testnet.LimitData(3000)))
-		ln, _ := server.Listen("tcp", ":9")
-		read := sinkOnce(ln)
-		c, err := client.Dial("tcp", "server:9")
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Write(pattern(10_000))
+		c, read := writeToSink(t, client, server, 10_000)
 		if _, err := io.ReadAll(c); !errors.Is(err, syscall.ECONNRESET) {
 			t.Errorf("client read: %v; want ECONNRESET", err)
 		}
@@ -266,11 +260,7 @@ func TestAt_TimeoutFromOneSecond(t *testing.T) {
 // are held 200ms in the middle of the network, the others cross at once.
 // On the wire: the client's handshake ACK leaves the middle 200ms late.
 func TestToxicity_LatencyForPickedConnectionsOnly(t *testing.T) {
-	var buf lockedBuffer
-	var client, server *testnet.Host
-	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t, testnet.Capture(&buf))
-		client, server = n.Host("client"), n.Host("server")
+	segs, client, server := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
 		n.Link(client, server, testnet.Upstream(testnet.Toxicity(0.5, testnet.Latency(200*time.Millisecond))))
 		ln, _ := server.Listen("tcp", ":9")
 		go func() {
@@ -292,7 +282,7 @@ func TestToxicity_LatencyForPickedConnectionsOnly(t *testing.T) {
 	})
 	synack := map[uint16]time.Duration{}
 	slow, fast := 0, 0
-	for _, s := range segments(t, buf.Bytes()) {
+	for _, s := range segs {
 		switch {
 		case s.src.Addr() == server.Addr() && s.flags.Has(wire.SYN|wire.ACK):
 			synack[s.dst.Port()] = s.at
