@@ -11,6 +11,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/teardown-lab/teardown/internal/syncbuf"
 	"github.com/teardown-lab/teardown/internal/wire"
 	"github.com/teardown-lab/teardown/stack"
 	"github.com/teardown-lab/teardown/testnet"
@@ -37,7 +38,7 @@ func upload(t *testing.T, size int, faults ...testnet.Fault) (got []byte, captur
 // packets the client's stack sent.
 func uploadWith(t *testing.T, size int, sent *uint64, faults ...testnet.Fault) (got []byte, capture []byte, n *testnet.Network, client, server *testnet.Host) {
 	t.Helper()
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	synctest.Test(t, func(t *testing.T) {
 		n = testnet.New(t, testnet.Capture(&buf))
 		client, server = n.Host("client"), n.Host("server")

@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/teardown-lab/teardown/internal/syncbuf"
 	"github.com/teardown-lab/teardown/internal/wire"
 	"github.com/teardown-lab/teardown/profile"
 	"github.com/teardown-lab/teardown/stack"
@@ -18,7 +19,7 @@ import (
 // A crashed host sends nothing more, not even an RST: the client keeps
 // retransmitting until its retries run out and its read times out.
 func TestCrash_PeerSilentClientTimesOut(t *testing.T) {
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	var server *testnet.Host
 	var crashedAt time.Duration
 	synctest.Test(t, func(t *testing.T) {
@@ -54,7 +55,7 @@ func TestCrash_PeerSilentClientTimesOut(t *testing.T) {
 func TestHostProfile_CloseWithUnreadData(t *testing.T) {
 	for _, p := range []profile.Profile{profile.Linux, profile.NoRSTOnClose} {
 		t.Run(p.Name, func(t *testing.T) {
-			var buf lockedBuffer
+			var buf syncbuf.Buffer
 			var server *testnet.Host
 			synctest.Test(t, func(t *testing.T) {
 				n := testnet.New(t, testnet.Capture(&buf))
@@ -99,7 +100,7 @@ func TestHostProfile_CloseWithUnreadData(t *testing.T) {
 // the final ACK dropped by the full accept queue), so the clients' data
 // is retransmitted on the wire while the listener counts the overflows.
 func TestBacklog_FullQueueDropsAndClientsRetransmit(t *testing.T) {
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	var client *testnet.Host
 	var overflows uint64
 	synctest.Test(t, func(t *testing.T) {
@@ -169,7 +170,7 @@ func TestPathMTU_LargeSegmentsVanish(t *testing.T) {
 // another one.
 func TestDeterminism_SameSeedSameCapture(t *testing.T) {
 	run := func(seed uint64) []byte {
-		var buf lockedBuffer
+		var buf syncbuf.Buffer
 		synctest.Test(t, func(t *testing.T) {
 			n := testnet.New(t, testnet.Seed(seed), testnet.Capture(&buf))
 			client, server := n.Host("client"), n.Host("server")

@@ -7,35 +7,16 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/teardown-lab/teardown/internal/syncbuf"
 	"github.com/teardown-lab/teardown/internal/wire"
 	"github.com/teardown-lab/teardown/link/pcap"
 	"github.com/teardown-lab/teardown/netsim"
 	"github.com/teardown-lab/teardown/testnet"
 )
-
-// lockedBuffer is a bytes.Buffer the network's driver writes and the
-// test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) Bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Clone(l.b.Bytes())
-}
 
 // seg is one TCP segment of a capture.
 type seg struct {
@@ -116,7 +97,7 @@ func retransmitted(segs []seg, addr netip.Addr) int {
 // captured segments and the hosts.
 func capturedPair(t *testing.T, body func(t *testing.T, n *testnet.Network, client, server *testnet.Host)) (segs []seg, client, server *testnet.Host) {
 	t.Helper()
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	synctest.Test(t, func(t *testing.T) {
 		n := testnet.New(t, testnet.Capture(&buf))
 		client, server = n.Host("client"), n.Host("server")
