@@ -2,6 +2,7 @@ package testnet_test
 
 import (
 	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -108,15 +109,7 @@ func TestToxicity_SomeConnectionsReset(t *testing.T) {
 	segs, _, server := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
 		n.Link(client, server, testnet.OneWay(testnet.Toxicity(0.5, testnet.ResetAfter(10))))
 		ln, _ := server.Listen("tcp", ":9")
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				go func() { io.Copy(c, c); c.Close() }()
-			}
-		}()
+		go serveEach(ln, func(c net.Conn) { go func() { io.Copy(c, c); c.Close() }() })
 		for range 20 {
 			c, err := client.Dial("tcp", "server:9")
 			if err != nil {

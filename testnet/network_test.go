@@ -25,6 +25,18 @@ func echoOnce(ln net.Listener) {
 	c.Close()
 }
 
+// serveEach accepts on ln until it is closed and hands each connection
+// to serve, on the accepting goroutine.
+func serveEach(ln net.Listener, serve func(net.Conn)) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		serve(c)
+	}
+}
+
 // sink is what sinkOnce read: the byte count and the error that ended it.
 type sink struct {
 	n   int64

@@ -3,6 +3,7 @@ package testnet_test
 import (
 	"errors"
 	"io"
+	"net"
 	"os"
 	"syscall"
 	"testing"
@@ -263,15 +264,7 @@ func TestToxicity_LatencyForPickedConnectionsOnly(t *testing.T) {
 	segs, client, server := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
 		n.Link(client, server, testnet.Upstream(testnet.Toxicity(0.5, testnet.Latency(200*time.Millisecond))))
 		ln, _ := server.Listen("tcp", ":9")
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				c.Close()
-			}
-		}()
+		go serveEach(ln, func(c net.Conn) { c.Close() })
 		for range 20 {
 			c, err := client.Dial("tcp", "server:9")
 			if err != nil {
