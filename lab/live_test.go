@@ -6,9 +6,10 @@ import (
 	"net"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/teardown-lab/teardown/internal/syncbuf"
 )
 
 // freeUDP returns a UDP port free on addr at the time of the call.
@@ -22,24 +23,6 @@ func freeUDP(t *testing.T, addr string) netip.AddrPort {
 	return c.LocalAddr().(*net.UDPAddr).AddrPort()
 }
 
-// lockedBuffer is a bytes.Buffer safe for the live transcript.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // Serve and Dial over DCCP-UDP on loopback, in process, as two teardown
 // processes would: the server's echo-one answers "h" and closes; the
 // client reads "h" and then end-of-stream.
@@ -48,7 +31,7 @@ func TestServeDialDCCPOverUDP(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	app := Apps["echo-one"]
-	var srvOut, cliOut lockedBuffer
+	var srvOut, cliOut syncbuf.Buffer
 	ready := make(chan struct{})
 	served := make(chan error, 1)
 	go func() {
@@ -84,10 +67,10 @@ func TestDialDCCPOverUDPBadService(t *testing.T) {
 	defer cancel()
 	ready := make(chan struct{})
 	go Serve(ctx, LiveConfig{App: Apps["discard"], Variant: "naive", Proto: "dccp", Service: 42, Link: "udp",
-		UDPLocal: srvUDP, UDPPeer: cliUDP, Count: 1, Out: &lockedBuffer{}, Ready: func() { close(ready) }})
+		UDPLocal: srvUDP, UDPPeer: cliUDP, Count: 1, Out: &syncbuf.Buffer{}, Ready: func() { close(ready) }})
 	<-ready
 	err := Dial(ctx, LiveConfig{App: Apps["discard"], Variant: "naive", Proto: "dccp", Service: 7, Link: "udp",
-		UDPLocal: cliUDP, UDPPeer: srvUDP, Out: &lockedBuffer{}})
+		UDPLocal: cliUDP, UDPPeer: srvUDP, Out: &syncbuf.Buffer{}})
 	if err == nil || ctx.Err() != nil {
 		t.Errorf("dial with service 7 to a server of 42: %v; want the Bad Service Code refusal at once", err)
 	}

@@ -1,7 +1,6 @@
 package simrun
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/teardown-lab/teardown/clock"
@@ -23,24 +22,13 @@ import (
 // example one whose Now is the wall clock and whose timers are Clock's.
 // Like Drive, it releases goroutines parked for a turn; Run cannot follow.
 func (r *Runner) DriveRealTime(done func() bool) error {
-	r.mu.Lock()
-	if r.serial {
-		r.serial = false
-		r.gates, r.ready = nil, nil
-		close(r.driven)
-	}
-	r.mu.Unlock()
+	r.releaseTurns()
 	wall := func() clock.Instant { return clock.Instant(time.Now().UnixNano()) }
-	if now := wall(); r.sim.Now() > now {
-		return fmt.Errorf("simrun: the Sim's clock (%s) is ahead of the wall clock (%s)",
-			r.sim.Now().Time().Format(time.RFC3339), now.Time().Format(time.RFC3339))
+	if err := r.behind(wall(), "wall clock", ""); err != nil {
+		return err
 	}
-	var t *time.Timer
-	defer func() {
-		if t != nil {
-			t.Stop()
-		}
-	}()
+	var a alarm
+	defer a.stop()
 	for {
 		now := wall()
 		// Events that came due while the loop slept, in order; what they
@@ -59,19 +47,7 @@ func (r *Runner) DriveRealTime(done func() bool) error {
 		if !next.IsZero() && next <= now {
 			continue
 		}
-		var tc <-chan time.Time
-		if !next.IsZero() {
-			if t == nil {
-				t = time.NewTimer(next.Sub(now))
-			} else {
-				t.Reset(next.Sub(now))
-			}
-			tc = t.C
-		}
-		select {
-		case <-tc:
-		case <-r.kick:
-		}
+		r.sleep(&a, next, now)
 	}
 }
 
@@ -95,25 +71,14 @@ func (r *Runner) DriveRealTime(done func() bool) error {
 // a lock the callbacks hold. It returns when done reports true (checked
 // after every pass; post anything to make the loop look).
 func (r *Runner) DriveBackground(done func() bool) error {
-	r.mu.Lock()
-	if r.serial {
-		r.serial = false
-		r.gates, r.ready = nil, nil
-		close(r.driven)
-	}
-	r.mu.Unlock()
+	r.releaseTurns()
 	var drift clock.Instant // bubble time spent settling
 	virtual := func() clock.Instant { return clock.Instant(time.Now().UnixNano()) - drift }
-	if now := virtual(); r.sim.Now() > now {
-		return fmt.Errorf("simrun: the Sim's clock (%s) is ahead of the bubble's (%s): make the Sim inside the synctest bubble",
-			r.sim.Now().Time().Format(time.RFC3339), now.Time().Format(time.RFC3339))
+	if err := r.behind(virtual(), "bubble's", inBubble); err != nil {
+		return err
 	}
-	var t *time.Timer
-	defer func() {
-		if t != nil {
-			t.Stop()
-		}
-	}()
+	var a alarm
+	defer a.stop()
 	for {
 		before := time.Now()
 		time.Sleep(time.Nanosecond)
@@ -122,36 +87,12 @@ func (r *Runner) DriveBackground(done func() bool) error {
 		case <-r.kick:
 		default:
 		}
-		now := virtual()
-		if next := r.sim.NextEvent(); !next.IsZero() && next <= now {
-			r.apply()
-			r.step()
-			continue
-		}
-		if now > r.sim.Now() {
-			r.sim.RunUntil(now) //nolint:errcheck // nothing is due before now: this only moves the clock
-			r.now.Store(int64(now))
-		}
-		r.apply()
-		if done() {
+		stop, again := r.passAt(virtual(), done)
+		if stop {
 			return nil
 		}
-		next := r.sim.NextEvent()
-		if !next.IsZero() && next <= r.sim.Now() {
-			continue
-		}
-		var tc <-chan time.Time
-		if !next.IsZero() {
-			if t == nil {
-				t = time.NewTimer(next.Sub(r.sim.Now()))
-			} else {
-				t.Reset(next.Sub(r.sim.Now()))
-			}
-			tc = t.C
-		}
-		select {
-		case <-tc:
-		case <-r.kick:
+		if !again {
+			r.sleep(&a, r.sim.NextEvent(), r.sim.Now())
 		}
 	}
 }

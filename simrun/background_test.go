@@ -38,14 +38,7 @@ func echoBeside(t *testing.T, drive func(r *simrun.Runner, done func() bool) err
 	}
 	client, server := mk(a, cAddr, 1), mk(b, sAddr, 2)
 	ln, _ := server.ListenTCP(7, stack.ListenOptions{})
-	go func() {
-		c, err := ln.AcceptTCP()
-		if err != nil {
-			return
-		}
-		io.Copy(c, c)
-		c.Close()
-	}()
+	go echoOne(ln)()
 	var stop atomic.Bool
 	driven := make(chan error)
 	go func() { driven <- drive(run, stop.Load) }()

@@ -38,51 +38,98 @@ import (
 //     FINs the closes sent are delivered, their timers fire or stop, and
 //     the goroutines they woke return.
 func (r *Runner) Drive(wait func(), done func() bool) error {
+	r.releaseTurns()
+	if err := r.behind(clock.Instant(time.Now().UnixNano()), "bubble's", inBubble); err != nil {
+		return err
+	}
+	var a alarm
+	defer a.stop()
+	for {
+		wait()
+		stop, again := r.passAt(clock.Instant(time.Now().UnixNano()), done)
+		if stop {
+			return nil
+		}
+		if !again {
+			r.sleep(&a, r.sim.NextEvent(), r.sim.Now())
+		}
+	}
+}
+
+// releaseTurns ends serial mode, for the drivers: the goroutines that
+// parked waiting for a turn (Go's start gate, Park) wait for their ready
+// channel alone from now on.
+func (r *Runner) releaseTurns() {
 	r.mu.Lock()
 	if r.serial {
-		// Release the goroutines that parked waiting for a turn (Go's
-		// start gate, Park): they wait for their ready channel alone now.
 		r.serial = false
 		r.gates, r.ready = nil, nil
 		close(r.driven)
 	}
 	r.mu.Unlock()
-	if now := clock.Instant(time.Now().UnixNano()); r.sim.Now() > now {
-		return fmt.Errorf("simrun: the Sim's clock (%s) is ahead of the bubble's (%s): make the Sim inside the synctest bubble",
-			r.sim.Now().Time().Format(time.RFC3339), now.Time().Format(time.RFC3339))
+}
+
+// inBubble is the advice of the bubble's drivers when the Sim is ahead.
+const inBubble = ": make the Sim inside the synctest bubble"
+
+// behind reports an error when the Sim's clock is ahead of now, the time
+// of the driver's clock (named by whose), followed by advice.
+func (r *Runner) behind(now clock.Instant, whose, advice string) error {
+	if r.sim.Now() <= now {
+		return nil
 	}
-	for {
-		wait()
-		now := clock.Instant(time.Now().UnixNano())
-		if next := r.sim.NextEvent(); !next.IsZero() && next <= now {
-			r.apply()
-			r.step()
-			continue
-		}
-		if now > r.sim.Now() {
-			r.sim.RunUntil(now) //nolint:errcheck // no event is due before now: this only moves the clock
-			r.now.Store(int64(now))
-		}
+	return fmt.Errorf("simrun: the Sim's clock (%s) is ahead of the %s (%s)%s",
+		r.sim.Now().Time().Format(time.RFC3339), whose, now.Time().Format(time.RFC3339), advice)
+}
+
+// passAt is one pass of the bubble's drivers at virtual time now. If an
+// event is due it applies what programs posted, runs the event and asks
+// for another pass (again). Otherwise it moves the clock to now, applies
+// the posts and reports stop when done says so, or again when that made
+// an event due.
+func (r *Runner) passAt(now clock.Instant, done func() bool) (stop, again bool) {
+	if next := r.sim.NextEvent(); !next.IsZero() && next <= now {
 		r.apply()
-		if done() {
-			return nil
-		}
-		next := r.sim.NextEvent()
-		if !next.IsZero() && next <= r.sim.Now() {
-			continue
-		}
-		var t *time.Timer
-		var tc <-chan time.Time
-		if !next.IsZero() {
-			t = time.NewTimer(next.Sub(r.sim.Now()))
-			tc = t.C
-		}
-		select {
-		case <-tc:
-		case <-r.kick:
-		}
-		if t != nil {
-			t.Stop()
-		}
+		r.step()
+		return false, true
 	}
+	if now > r.sim.Now() {
+		r.sim.RunUntil(now) //nolint:errcheck // no event is due before now: this only moves the clock
+		r.now.Store(int64(now))
+	}
+	r.apply()
+	if done() {
+		return true, false
+	}
+	next := r.sim.NextEvent()
+	return false, !next.IsZero() && next <= r.sim.Now()
+}
+
+// alarm is the drivers' timer, made on first use and reset after.
+type alarm struct{ t *time.Timer }
+
+func (a *alarm) stop() {
+	if a.t != nil {
+		a.t.Stop()
+	}
+}
+
+// sleep waits until next (none if zero), now being the driver's clock,
+// or until a program posts something; the timer is stopped on return,
+// so that a stale one never moves a bubble's clock.
+func (r *Runner) sleep(a *alarm, next, now clock.Instant) {
+	var tc <-chan time.Time
+	if !next.IsZero() {
+		if a.t == nil {
+			a.t = time.NewTimer(next.Sub(now))
+		} else {
+			a.t.Reset(next.Sub(now))
+		}
+		tc = a.t.C
+	}
+	select {
+	case <-tc:
+	case <-r.kick:
+	}
+	a.stop()
 }

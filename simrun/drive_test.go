@@ -29,6 +29,18 @@ func TestDriveReleasesProgramsParkedBeforeIt(t *testing.T) {
 	}
 }
 
+// echoOne is a program that echoes one connection on ln until its FIN.
+func echoOne(ln *stack.TCPListener) func() {
+	return func() {
+		c, err := ln.AcceptTCP()
+		if err != nil {
+			return
+		}
+		io.Copy(c, c)
+		c.Close()
+	}
+}
+
 func echoUnderDrive(t *testing.T, seed uint64) {
 	cAddr, sAddr := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
 	sim := netsim.New(seed)
@@ -48,14 +60,7 @@ func echoUnderDrive(t *testing.T, seed uint64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run.Go(func() { // parked at its start, waiting for a turn
-		c, err := ln.AcceptTCP()
-		if err != nil {
-			return
-		}
-		io.Copy(c, c)
-		c.Close()
-	})
+	run.Go(echoOne(ln)) // parked at its start, waiting for a turn
 	var finished atomic.Bool
 	var echoed []byte
 	var rep stack.CloseReport

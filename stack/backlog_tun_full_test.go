@@ -108,7 +108,7 @@ func playFull(t *testing.T, e *kernelEnv, side fullSide) fullObserved {
 		}
 	}()
 	time.Sleep(fullAcceptAt - time.Since(t0) - 10*time.Millisecond)
-	obs.atAccept = countWire(t, e.capture.bytes(), side.port)
+	obs.atAccept = countWire(t, e.capture.Bytes(), side.port)
 	wg.Wait() // every connect has returned by fullEnd
 	time.Sleep(time.Until(t0.Add(fullEnd)))
 	mu.Lock()
@@ -119,7 +119,7 @@ func playFull(t *testing.T, e *kernelEnv, side fullSide) fullObserved {
 		}
 	}
 	mu.Unlock()
-	obs.atEnd = countWire(t, e.capture.bytes(), side.port)
+	obs.atEnd = countWire(t, e.capture.Bytes(), side.port)
 	obs.accepted = int(accepted.Load())
 	side.closeL()
 	<-acceptDone

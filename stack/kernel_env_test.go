@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/netns"
+	"github.com/teardown-lab/teardown/internal/syncbuf"
 	"github.com/teardown-lab/teardown/internal/wire"
 	"github.com/teardown-lab/teardown/link"
 	"github.com/teardown-lab/teardown/link/fault"
@@ -37,35 +37,17 @@ type kernelEnv struct {
 	flt          *fault.Endpoint
 	st           *stack.Stack
 	kernel, ours netip.Addr
-	capture      *lockedBuffer
+	capture      *syncbuf.Buffer
 }
 
 type envOpts struct {
 	faults  *fault.Config // nil: no fault wrapper
-	capture bool          // record our link in a pcap (lockedBuffer)
+	capture bool          // record our link in a pcap (syncbuf.Buffer)
 	tcp     stack.TCPOptions
 	// offload and splitGSO set tun.Config.Offload and SplitGSO.
 	offload, splitGSO bool
 	// v6: the link is IPv6 (fd00:79::/64) instead of IPv4 (10.79.0.0/24).
 	v6 bool
-}
-
-// lockedBuffer is a bytes.Buffer safe for the pcap writer and a reader.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Clone(l.b.Bytes())
 }
 
 // needKernel skips loudly when the test cannot create namespaces.
@@ -120,7 +102,7 @@ func newKernelEnv(t testing.TB, o envOpts) *kernelEnv {
 	if o.capture {
 		// The tap sits between the faults and the stack: it records what
 		// our stack wrote and what reached it.
-		e.capture = new(lockedBuffer)
+		e.capture = new(syncbuf.Buffer)
 		w, err := pcap.NewWriter(e.capture, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -163,6 +145,34 @@ func (e *kernelEnv) dial(ctx context.Context, port uint16) (*net.TCPConn, error)
 		return nil, err
 	}
 	return c.(*net.TCPConn), nil
+}
+
+// dialKernel has our stack dial a kernel listener on port while the
+// kernel accepts; both ends close when the test ends.
+func (e *kernelEnv) dialKernel(t *testing.T, port uint16) (*stack.TCPConn, *net.TCPConn) {
+	t.Helper()
+	l := e.listen(t, port)
+	kc := make(chan *net.TCPConn, 1)
+	go func() {
+		c, err := acceptKernel(l, 10*time.Second)
+		if err != nil {
+			t.Errorf("kernel accept: %v", err)
+		}
+		kc <- c
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ours, err := e.st.DialTCP(ctx, e.addrPort(port))
+	if err != nil {
+		t.Fatalf("dial the kernel: %v", err)
+	}
+	t.Cleanup(func() { ours.Close() })
+	k := <-kc
+	if k == nil {
+		t.FailNow()
+	}
+	t.Cleanup(func() { k.Close() })
+	return ours, k
 }
 
 // acceptKernel accepts one connection on a kernel listener, or fails
@@ -210,7 +220,7 @@ func kernelTCPInfo(c *net.TCPConn) (kernelInfo, error) {
 // direction (from our address / from the kernel's).
 func (e *kernelEnv) rstsOnWire(t testing.TB) (fromUs, fromKernel int, segs int) {
 	t.Helper()
-	r, err := pcap.NewReader(bytes.NewReader(e.capture.bytes()))
+	r, err := pcap.NewReader(bytes.NewReader(e.capture.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,27 +27,7 @@ func TestKernelIPv6BulkOurClient(t *testing.T) {
 				o.faults = lossyLink(16)
 			}
 			e := newKernelEnv(t, o)
-			l := e.listen(t, 5001)
-			kc := make(chan *net.TCPConn, 1)
-			go func() {
-				c, err := acceptKernel(l, 10*time.Second)
-				if err != nil {
-					t.Errorf("kernel accept: %v", err)
-				}
-				kc <- c
-			}()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			ours, err := e.st.DialTCP(ctx, e.addrPort(5001))
-			if err != nil {
-				t.Fatalf("dial the kernel: %v", err)
-			}
-			defer ours.Close()
-			k := <-kc
-			if k == nil {
-				t.FailNow()
-			}
-			defer k.Close()
+			ours, k := e.dialKernel(t, 5001)
 			if !ours.RemoteAddr().(*net.TCPAddr).AddrPort().Addr().Is6() {
 				t.Fatalf("connected to %v, not over IPv6", ours.RemoteAddr())
 			}
@@ -100,50 +80,12 @@ func TestKernelIPv6Seed(t *testing.T) {
 	for _, sc := range seedCases {
 		t.Run("kernel-server/"+sc.variant, func(t *testing.T) {
 			e := newKernelEnv(t, envOpts{v6: true})
-			l := e.listen(t, echoPort)
-			done := make(chan error, 1)
-			go func() {
-				c, err := acceptKernel(l, 10*time.Second)
-				if err != nil {
-					done <- err
-					return
-				}
-				done <- kernelEchoOne(c, sc.variant)
-			}()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			c, err := e.st.DialTCP(ctx, e.addrPort(echoPort))
-			if err != nil {
-				t.Fatalf("dial the kernel: %v", err)
-			}
-			data, rerr := helloThenRead(c)
-			c.Close()
-			if err := <-done; err != nil {
-				t.Errorf("kernel server: %v", err)
-			}
+			data, rerr := e.seedKernelServer(t, sc.variant)
 			checkSeedResult(t, sc, data, rerr)
 		})
 		t.Run("our-server/"+sc.variant, func(t *testing.T) {
 			e := newKernelEnv(t, envOpts{v6: true})
-			l, err := e.st.ListenTCP(echoPort, stack.ListenOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan struct{})
-			go func() { defer close(done); echoOne(t, l, sc.variant) }()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			k, err := e.dial(ctx, echoPort)
-			if err != nil {
-				t.Fatalf("kernel dial: %v", err)
-			}
-			data, rerr := helloThenRead(k)
-			k.Close()
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				t.Fatal("our echo-one server did not finish within 10 s")
-			}
+			data, rerr := e.seedOurServer(t, sc.variant)
 			checkSeedResult(t, sc, data, rerr)
 		})
 	}

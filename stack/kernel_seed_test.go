@@ -67,29 +67,38 @@ func checkSeedResult(t *testing.T, sc seedCase, data string, err error) {
 	}
 }
 
+// seedOurServer runs the seed's variant on our server at echoPort against
+// a kernel client saying hello and reading to the end, and returns what
+// the client read.
+func (e *kernelEnv) seedOurServer(t *testing.T, variant string) (string, error) {
+	t.Helper()
+	l, err := e.st.ListenTCP(echoPort, stack.ListenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); echoOne(t, l, variant) }()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	k, err := e.dial(ctx, echoPort)
+	if err != nil {
+		t.Fatalf("kernel dial: %v", err)
+	}
+	data, rerr := helloThenRead(k)
+	k.Close() // the kernel client closes after the end, as the seed's does
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("our echo-one server did not finish within 10 s")
+	}
+	return data, rerr
+}
+
 func TestKernelSeedOurServer(t *testing.T) {
 	for _, sc := range seedCases {
 		t.Run(sc.variant, func(t *testing.T) {
 			e := newKernelEnv(t, envOpts{capture: true})
-			l, err := e.st.ListenTCP(echoPort, stack.ListenOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan struct{})
-			go func() { defer close(done); echoOne(t, l, sc.variant) }()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			k, err := e.dial(ctx, echoPort)
-			if err != nil {
-				t.Fatalf("kernel dial: %v", err)
-			}
-			data, rerr := helloThenRead(k)
-			k.Close() // the kernel client closes after the end, as the seed's does
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				t.Fatal("our echo-one server did not finish within 10 s")
-			}
+			data, rerr := e.seedOurServer(t, sc.variant)
 			checkSeedResult(t, sc, data, rerr)
 			time.Sleep(50 * time.Millisecond) // the last segments reach the capture
 			fromUs, fromKernel, segs := e.rstsOnWire(t)
@@ -140,36 +149,45 @@ func kernelEchoOne(c *net.TCPConn, variant string) error {
 	return nil
 }
 
+// seedKernelServer runs the seed's variant on a kernel server at echoPort
+// against our client saying hello and reading to the end, and returns what
+// the client read; the server's errors fail the test.
+func (e *kernelEnv) seedKernelServer(t *testing.T, variant string) (string, error) {
+	t.Helper()
+	l := e.listen(t, echoPort)
+	done := make(chan error, 1)
+	go func() {
+		c, err := acceptKernel(l, 10*time.Second)
+		if err != nil {
+			done <- err
+			return
+		}
+		done <- kernelEchoOne(c, variant)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := e.st.DialTCP(ctx, e.addrPort(echoPort))
+	if err != nil {
+		t.Fatalf("dial the kernel: %v", err)
+	}
+	data, rerr := helloThenRead(c)
+	c.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("kernel server: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the kernel's echo-one server did not finish within 10 s")
+	}
+	return data, rerr
+}
+
 func TestKernelSeedKernelServer(t *testing.T) {
 	for _, sc := range seedCases {
 		t.Run(sc.variant, func(t *testing.T) {
 			e := newKernelEnv(t, envOpts{capture: true})
-			l := e.listen(t, echoPort)
-			done := make(chan error, 1)
-			go func() {
-				c, err := acceptKernel(l, 10*time.Second)
-				if err != nil {
-					done <- err
-					return
-				}
-				done <- kernelEchoOne(c, sc.variant)
-			}()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			c, err := e.st.DialTCP(ctx, e.addrPort(echoPort))
-			if err != nil {
-				t.Fatalf("dial the kernel: %v", err)
-			}
-			data, rerr := helloThenRead(c)
-			c.Close()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("kernel server: %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatal("the kernel's echo-one server did not finish within 10 s")
-			}
+			data, rerr := e.seedKernelServer(t, sc.variant)
 			checkSeedResult(t, sc, data, rerr)
 			time.Sleep(50 * time.Millisecond)
 			fromUs, fromKernel, segs := e.rstsOnWire(t)

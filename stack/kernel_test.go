@@ -143,27 +143,7 @@ func TestKernelBulkOurClient(t *testing.T) {
 				o.faults = lossyLink(11)
 			}
 			e := newKernelEnv(t, o)
-			l := e.listen(t, 5001)
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			kc := make(chan *net.TCPConn, 1)
-			go func() {
-				c, err := acceptKernel(l, 10*time.Second)
-				if err != nil {
-					t.Errorf("kernel accept: %v", err)
-				}
-				kc <- c
-			}()
-			ours, err := e.st.DialTCP(ctx, e.addrPort(5001))
-			if err != nil {
-				t.Fatalf("dial the kernel: %v", err)
-			}
-			defer ours.Close()
-			k := <-kc
-			if k == nil {
-				t.FailNow()
-			}
-			defer k.Close()
+			ours, k := e.dialKernel(t, 5001)
 			start := time.Now()
 			kernelExchange(t, ours, k, bulkSize, 90*time.Second)
 			t.Logf("%d MiB each way in %v", bulkSize>>20, time.Since(start))

@@ -98,7 +98,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // capture.
 func ourLastFIN(t *testing.T, e *kernelEnv) []byte {
 	t.Helper()
-	r, err := pcap.NewReader(bytes.NewReader(e.capture.bytes()))
+	r, err := pcap.NewReader(bytes.NewReader(e.capture.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}

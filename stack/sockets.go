@@ -2,6 +2,7 @@ package stack
 
 import (
 	"cmp"
+	"maps"
 	"net/netip"
 	"slices"
 )
@@ -35,14 +36,7 @@ type SocketInfo struct {
 // each socket is read under its own lock, one after the other.
 func (s *Stack) Sockets() []SocketInfo {
 	s.mu.Lock()
-	ls := make([]*TCPListener, 0, len(s.listeners))
-	for _, l := range s.listeners {
-		ls = append(ls, l)
-	}
-	cs := make([]*TCPConn, 0, len(s.conns))
-	for _, c := range s.conns {
-		cs = append(cs, c)
-	}
+	ls, cs := slices.Collect(maps.Values(s.listeners)), slices.Collect(maps.Values(s.conns))
 	s.mu.Unlock()
 	var out []SocketInfo
 	for _, l := range ls {
@@ -58,14 +52,7 @@ func (s *Stack) Sockets() []SocketInfo {
 	}
 	t := &s.dccp
 	t.mu.Lock()
-	dls := make([]*DCCPListener, 0, len(t.listeners))
-	for _, l := range t.listeners {
-		dls = append(dls, l)
-	}
-	dcs := make([]*DCCPConn, 0, len(t.conns))
-	for _, c := range t.conns {
-		dcs = append(dcs, c)
-	}
+	dls, dcs := slices.Collect(maps.Values(t.listeners)), slices.Collect(maps.Values(t.conns))
 	t.mu.Unlock()
 	for _, l := range dls {
 		l.mu.Lock()

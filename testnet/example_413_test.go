@@ -12,6 +12,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/teardown-lab/teardown/internal/syncbuf"
 	"github.com/teardown-lab/teardown/internal/wire"
 	"github.com/teardown-lab/teardown/profile"
 	"github.com/teardown-lab/teardown/testnet"
@@ -22,7 +23,7 @@ import (
 // client reads the 413 depends on when the RST comes and on what the
 // client's system does with data queued before an RST.
 func upload413(t *testing.T, naive bool, clientProfile profile.Profile) (status int, err error, serverRST bool) {
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	var server *testnet.Host
 	synctest.Test(t, func(t *testing.T) {
 		n := testnet.New(t, testnet.Capture(&buf))

@@ -8,6 +8,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/teardown-lab/teardown/internal/syncbuf"
 	"github.com/teardown-lab/teardown/internal/wire"
 	"github.com/teardown-lab/teardown/stack"
 	"github.com/teardown-lab/teardown/testnet"
@@ -31,7 +32,7 @@ func TestSendAndClose(t *testing.T) {
 		}()
 	}
 	t.Run("Close", func(t *testing.T) {
-		var buf lockedBuffer
+		var buf syncbuf.Buffer
 		var server *testnet.Host
 		synctest.Test(t, func(t *testing.T) {
 			n := testnet.New(t, testnet.Capture(&buf))

@@ -10,6 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/teardown-lab/teardown/internal/syncbuf"
 	"github.com/teardown-lab/teardown/internal/wire"
 	"github.com/teardown-lab/teardown/testnet"
 )
@@ -32,13 +33,13 @@ func keepAliveRace(t *testing.T) error {
 	return err
 }
 
-var lastCapture lockedBuffer
+var lastCapture syncbuf.Buffer
 
 func TestKeepAliveRace(t *testing.T) {
 	var first error
 	var firstCapture []byte
 	for i := range 100 {
-		lastCapture = lockedBuffer{}
+		lastCapture = syncbuf.Buffer{}
 		var err error
 		synctest.Test(t, func(t *testing.T) { err = keepAliveRace(t) })
 		capture := lastCapture.Bytes()

@@ -7,6 +7,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/teardown-lab/teardown/internal/syncbuf"
 	"github.com/teardown-lab/teardown/internal/wire"
 	"github.com/teardown-lab/teardown/testnet"
 )
@@ -49,7 +50,7 @@ func fixedProxy(client, backend net.Conn) {
 // them. It returns what the client read and whether the proxy's host sent
 // the client an RST.
 func proxied(t *testing.T, proxy func(client, backend net.Conn)) (reply string, readErr error, rstToClient bool, bytesToClient int) {
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	var ph, ch *testnet.Host
 	synctest.Test(t, func(t *testing.T) {
 		n := testnet.New(t, testnet.Capture(&buf))

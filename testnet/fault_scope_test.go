@@ -2,8 +2,8 @@ package testnet_test
 
 import (
 	"io"
+	"net"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/teardown-lab/teardown/internal/wire"
@@ -14,19 +14,10 @@ import (
 // Faults that hold packets back or pick their connections.
 
 func TestJam_HeldPacketsArriveOnRelease(t *testing.T) {
-	var buf lockedBuffer
-	var client, server *testnet.Host
 	var releasedAt time.Duration
 	var dups uint64
-	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t, testnet.Capture(&buf))
-		client, server = n.Host("client"), n.Host("server")
-		ln, _ := server.Listen("tcp", ":9")
-		go echoOnce(ln)
-		c, err := client.Dial("tcp", "server:9")
-		if err != nil {
-			t.Fatal(err)
-		}
+	segs, client, server := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
+		c := dialEcho(t, client, server)
 		start := time.Now()
 		n.Jam(client, server)
 		c.Write([]byte("held"))
@@ -44,7 +35,6 @@ func TestJam_HeldPacketsArriveOnRelease(t *testing.T) {
 	if dups < 3 {
 		t.Errorf("the server took in %d packets at the release; want the original and its retransmissions", dups)
 	}
-	segs := segments(t, buf.Bytes())
 	syn := from(segs, client.Addr(), has(wire.SYN))[0]
 	for _, s := range from(segs, server.Addr(), func(s seg) bool { return s.n > 0 }) {
 		if s.at-syn.at < releasedAt {
@@ -54,23 +44,10 @@ func TestJam_HeldPacketsArriveOnRelease(t *testing.T) {
 }
 
 func TestDelayFIN_PeerSeesTheCloseLate(t *testing.T) {
-	var buf lockedBuffer
-	var client *testnet.Host
 	var eofAfter time.Duration
-	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t, testnet.Capture(&buf))
-		client = n.Host("client")
-		server := n.Host("server")
+	segs, client, _ := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
 		n.Link(client, server, testnet.OneWay(testnet.DelayFIN(2*time.Second)))
-		ln, _ := server.Listen("tcp", ":9")
-		c, err := client.Dial("tcp", "server:9")
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, s := dialAccept(t, client, server)
 		c.Write([]byte("data"))
 		start := time.Now()
 		c.(*stack.TCPConn).CloseWrite()
@@ -85,8 +62,8 @@ func TestDelayFIN_PeerSeesTheCloseLate(t *testing.T) {
 	if eofAfter < 2*time.Second {
 		t.Errorf("the server read EOF %v after the client's close; want at least the 2s the FIN was held", eofAfter)
 	}
-	fins := from(segments(t, buf.Bytes()), client.Addr(), has(wire.FIN))
-	data := from(segments(t, buf.Bytes()), client.Addr(), func(s seg) bool { return s.n > 0 })
+	fins := from(segs, client.Addr(), has(wire.FIN))
+	data := from(segs, client.Addr(), func(s seg) bool { return s.n > 0 })
 	if len(fins) == 0 || len(data) == 0 || fins[0].at-data[0].at < 2*time.Second {
 		t.Errorf("on the wire the FIN (%v) did not leave 2s after the data (%v)", fins, data)
 	}
@@ -96,12 +73,7 @@ func TestDelayFIN_PeerSeesTheCloseLate(t *testing.T) {
 // complete at once, the third's final ACK is dropped and its SYN-ACK
 // retransmitted.
 func TestAfterConnections_ThirdHandshakeOnly(t *testing.T) {
-	var buf lockedBuffer
-	var server *testnet.Host
-	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t, testnet.Capture(&buf))
-		client := n.Host("client")
-		server = n.Host("server")
+	segs, _, server := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
 		n.Link(client, server, testnet.OneWay(testnet.AfterConnections(2, testnet.DropHandshakeACK(1))))
 		ln, _ := server.Listen("tcp", ":9")
 		for i := range 3 {
@@ -119,7 +91,7 @@ func TestAfterConnections_ThirdHandshakeOnly(t *testing.T) {
 	})
 	perConn := map[uint16]int{}
 	var order []uint16
-	for _, s := range from(segments(t, buf.Bytes()), server.Addr(), has(wire.SYN|wire.ACK)) {
+	for _, s := range from(segs, server.Addr(), has(wire.SYN|wire.ACK)) {
 		if perConn[s.dst.Port()] == 0 {
 			order = append(order, s.dst.Port())
 		}
@@ -133,24 +105,11 @@ func TestAfterConnections_ThirdHandshakeOnly(t *testing.T) {
 // Toxicity picks connections at random, from the seed: the ones it picks
 // are reset after 10 bytes, on the wire, and only those.
 func TestToxicity_SomeConnectionsReset(t *testing.T) {
-	var buf lockedBuffer
-	var server *testnet.Host
 	failed := map[uint16]bool{}
-	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t, testnet.Capture(&buf))
-		client := n.Host("client")
-		server = n.Host("server")
+	segs, _, server := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
 		n.Link(client, server, testnet.OneWay(testnet.Toxicity(0.5, testnet.ResetAfter(10))))
 		ln, _ := server.Listen("tcp", ":9")
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				go func() { io.Copy(c, c); c.Close() }()
-			}
-		}()
+		go serveEach(ln, func(c net.Conn) { go func() { io.Copy(c, c); c.Close() }() })
 		for range 20 {
 			c, err := client.Dial("tcp", "server:9")
 			if err != nil {
@@ -169,7 +128,7 @@ func TestToxicity_SomeConnectionsReset(t *testing.T) {
 	}
 	t.Logf("%d of 20 connections reset", len(failed))
 	rstTo := map[uint16]bool{}
-	for _, s := range from(segments(t, buf.Bytes()), server.Addr(), has(wire.RST)) {
+	for _, s := range from(segs, server.Addr(), has(wire.RST)) {
 		rstTo[s.dst.Port()] = true
 	}
 	for port := range failed {

@@ -11,6 +11,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/teardown-lab/teardown/internal/syncbuf"
 	"github.com/teardown-lab/teardown/internal/wire"
 	"github.com/teardown-lab/teardown/stack"
 	"github.com/teardown-lab/teardown/testnet"
@@ -37,7 +38,7 @@ func upload(t *testing.T, size int, faults ...testnet.Fault) (got []byte, captur
 // packets the client's stack sent.
 func uploadWith(t *testing.T, size int, sent *uint64, faults ...testnet.Fault) (got []byte, capture []byte, n *testnet.Network, client, server *testnet.Host) {
 	t.Helper()
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	synctest.Test(t, func(t *testing.T) {
 		n = testnet.New(t, testnet.Capture(&buf))
 		client, server = n.Host("client"), n.Host("server")
@@ -190,12 +191,7 @@ func TestDropFIN_FINSentTwice(t *testing.T) {
 }
 
 func TestDropHandshakeACK_SYNACKRetransmitted(t *testing.T) {
-	var buf lockedBuffer
-	var server *testnet.Host
-	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t, testnet.Capture(&buf))
-		client := n.Host("client")
-		server = n.Host("server")
+	segs, _, server := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
 		n.Link(client, server, testnet.OneWay(testnet.DropHandshakeACK(1)))
 		ln, _ := server.Listen("tcp", ":9")
 		c, err := client.Dial("tcp", "server:9")
@@ -211,62 +207,31 @@ func TestDropHandshakeACK_SYNACKRetransmitted(t *testing.T) {
 		s.Close()
 		c.Close()
 	})
-	if synacks := from(segments(t, buf.Bytes()), server.Addr(), has(wire.SYN|wire.ACK)); len(synacks) != 2 {
+	if synacks := from(segs, server.Addr(), has(wire.SYN|wire.ACK)); len(synacks) != 2 {
 		t.Errorf("server sent %d SYN-ACKs; want 2 (the ACK of the first was dropped)", len(synacks))
 	}
 }
 
 func TestResetAfter_BothEndsReset(t *testing.T) {
-	var buf lockedBuffer
-	var client, server *testnet.Host
-	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t, testnet.Capture(&buf))
-		client, server = n.Host("client"), n.Host("server")
+	segs, client, server := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
 		n.Link(client, server, testnet.ResetAfter(3000))
-		ln, _ := server.Listen("tcp", ":9")
-		read := make(chan error, 1)
-		var got int64
-		go func() {
-			s, err := ln.Accept()
-			if err != nil {
-				read <- err
-				return
-			}
-			got, err = io.Copy(io.Discard, s)
-			read <- err
-		}()
-		c, err := client.Dial("tcp", "server:9")
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Write(pattern(10_000))
+		c, read := writeToSink(t, client, server, 10_000)
 		_, werr := io.ReadAll(c)
 		if !errors.Is(werr, syscall.ECONNRESET) {
 			t.Errorf("client read: %v; want ECONNRESET", werr)
 		}
-		if err := <-read; !errors.Is(err, syscall.ECONNRESET) || got > 3000 {
-			t.Errorf("server read %d bytes, then %v; want at most 3000 and ECONNRESET", got, err)
+		if r := <-read; !errors.Is(r.err, syscall.ECONNRESET) || r.n > 3000 {
+			t.Errorf("server read %d bytes, then %v; want at most 3000 and ECONNRESET", r.n, r.err)
 		}
 	})
-	segs := segments(t, buf.Bytes())
 	if len(from(segs, client.Addr(), has(wire.RST))) == 0 || len(from(segs, server.Addr(), has(wire.RST))) == 0 {
 		t.Error("no RST in the capture in each direction")
 	}
 }
 
 func TestPartition_RetransmitsUntilHealed(t *testing.T) {
-	var buf lockedBuffer
-	var client *testnet.Host
-	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t, testnet.Capture(&buf))
-		client = n.Host("client")
-		server := n.Host("server")
-		ln, _ := server.Listen("tcp", ":9")
-		go echoOnce(ln)
-		c, err := client.Dial("tcp", "server:9")
-		if err != nil {
-			t.Fatal(err)
-		}
+	segs, client, _ := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
+		c := dialEcho(t, client, server)
 		n.Partition(client, server)
 		c.Write([]byte("across the partition"))
 		time.Sleep(5 * time.Second)
@@ -277,24 +242,14 @@ func TestPartition_RetransmitsUntilHealed(t *testing.T) {
 		}
 		c.Close()
 	})
-	if r := retransmitted(segments(t, buf.Bytes()), client.Addr()); r < 2 {
+	if r := retransmitted(segs, client.Addr()); r < 2 {
 		t.Errorf("%d retransmissions during a 5 s partition; want the RTO's back-off series", r)
 	}
 }
 
 func TestPartitionOneWay_ReplyLost(t *testing.T) {
-	var buf lockedBuffer
-	var server *testnet.Host
-	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t, testnet.Capture(&buf))
-		client := n.Host("client")
-		server = n.Host("server")
-		ln, _ := server.Listen("tcp", ":9")
-		go echoOnce(ln)
-		c, err := client.Dial("tcp", "server:9")
-		if err != nil {
-			t.Fatal(err)
-		}
+	segs, _, server := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
+		c := dialEcho(t, client, server)
 		n.PartitionOneWay(server, client)
 		c.Write([]byte("ping"))
 		c.SetReadDeadline(time.Now().Add(3 * time.Second))
@@ -305,7 +260,7 @@ func TestPartitionOneWay_ReplyLost(t *testing.T) {
 	})
 	// The server got "ping" and echoed it; the echo never arrived, so the
 	// server sent it again and again.
-	if r := retransmitted(segments(t, buf.Bytes()), server.Addr()); r < 2 {
+	if r := retransmitted(segs, server.Addr()); r < 2 {
 		t.Errorf("the server retransmitted its echo %d times; want the RTO series", r)
 	}
 }

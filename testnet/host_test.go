@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/teardown-lab/teardown/internal/syncbuf"
 	"github.com/teardown-lab/teardown/internal/wire"
 	"github.com/teardown-lab/teardown/profile"
 	"github.com/teardown-lab/teardown/stack"
@@ -18,7 +19,7 @@ import (
 // A crashed host sends nothing more, not even an RST: the client keeps
 // retransmitting until its retries run out and its read times out.
 func TestCrash_PeerSilentClientTimesOut(t *testing.T) {
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	var server *testnet.Host
 	var crashedAt time.Duration
 	synctest.Test(t, func(t *testing.T) {
@@ -54,7 +55,7 @@ func TestCrash_PeerSilentClientTimesOut(t *testing.T) {
 func TestHostProfile_CloseWithUnreadData(t *testing.T) {
 	for _, p := range []profile.Profile{profile.Linux, profile.NoRSTOnClose} {
 		t.Run(p.Name, func(t *testing.T) {
-			var buf lockedBuffer
+			var buf syncbuf.Buffer
 			var server *testnet.Host
 			synctest.Test(t, func(t *testing.T) {
 				n := testnet.New(t, testnet.Capture(&buf))
@@ -99,7 +100,7 @@ func TestHostProfile_CloseWithUnreadData(t *testing.T) {
 // the final ACK dropped by the full accept queue), so the clients' data
 // is retransmitted on the wire while the listener counts the overflows.
 func TestBacklog_FullQueueDropsAndClientsRetransmit(t *testing.T) {
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	var client *testnet.Host
 	var overflows uint64
 	synctest.Test(t, func(t *testing.T) {
@@ -136,12 +137,7 @@ func TestBacklog_FullQueueDropsAndClientsRetransmit(t *testing.T) {
 
 // A path MTU black hole: full-sized segments vanish, small ones pass.
 func TestPathMTU_LargeSegmentsVanish(t *testing.T) {
-	var buf lockedBuffer
-	var client *testnet.Host
-	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t, testnet.Capture(&buf))
-		client = n.Host("client")
-		server := n.Host("server")
+	segs, client, _ := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
 		n.Link(client, server, testnet.PathMTU(1000))
 		ln, _ := server.Listen("tcp", ":9")
 		got := make(chan int)
@@ -165,7 +161,7 @@ func TestPathMTU_LargeSegmentsVanish(t *testing.T) {
 		}
 		c.Close()
 	})
-	if r := retransmitted(segments(t, buf.Bytes()), client.Addr()); r < 2 {
+	if r := retransmitted(segs, client.Addr()); r < 2 {
 		t.Errorf("%d retransmissions of segments that can never pass", r)
 	}
 }
@@ -174,7 +170,7 @@ func TestPathMTU_LargeSegmentsVanish(t *testing.T) {
 // another one.
 func TestDeterminism_SameSeedSameCapture(t *testing.T) {
 	run := func(seed uint64) []byte {
-		var buf lockedBuffer
+		var buf syncbuf.Buffer
 		synctest.Test(t, func(t *testing.T) {
 			n := testnet.New(t, testnet.Seed(seed), testnet.Capture(&buf))
 			client, server := n.Host("client"), n.Host("server")
@@ -200,19 +196,9 @@ func TestDeterminism_SameSeedSameCapture(t *testing.T) {
 // segment draws an RST from the new stack, and the client's read fails
 // with ECONNRESET instead of waiting for ever.
 func TestRestart_PeerAnswersWithRST(t *testing.T) {
-	var buf lockedBuffer
-	var server *testnet.Host
 	var restartedAt time.Duration
-	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t, testnet.Capture(&buf))
-		client := n.Host("client")
-		server = n.Host("server")
-		ln, _ := server.Listen("tcp", ":9")
-		go echoOnce(ln)
-		c, err := client.Dial("tcp", "server:9")
-		if err != nil {
-			t.Fatal(err)
-		}
+	segs, _, server := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
+		c := dialEcho(t, client, server)
 		start := time.Now()
 		server.Crash()
 		time.Sleep(time.Second)
@@ -224,7 +210,7 @@ func TestRestart_PeerAnswersWithRST(t *testing.T) {
 		}
 	})
 	var rsts []seg
-	for _, s := range from(segments(t, buf.Bytes()), server.Addr(), has(wire.RST)) {
+	for _, s := range from(segs, server.Addr(), has(wire.RST)) {
 		rsts = append(rsts, s)
 	}
 	if len(rsts) == 0 || rsts[0].at < restartedAt {

@@ -25,6 +25,67 @@ func echoOnce(ln net.Listener) {
 	c.Close()
 }
 
+// serveEach accepts on ln until it is closed and hands each connection
+// to serve, on the accepting goroutine.
+func serveEach(ln net.Listener, serve func(net.Conn)) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		serve(c)
+	}
+}
+
+// sink is what sinkOnce read: the byte count and the error that ended it.
+type sink struct {
+	n   int64
+	err error
+}
+
+// sinkOnce serves one connection on ln: it reads and discards until the
+// end, then sends what it read.
+func sinkOnce(ln net.Listener) <-chan sink {
+	read := make(chan sink, 1)
+	go func() {
+		s, err := ln.Accept()
+		if err != nil {
+			read <- sink{err: err}
+			return
+		}
+		n, err := io.Copy(io.Discard, s)
+		read <- sink{n, err}
+	}()
+	return read
+}
+
+// writeToSink has client dial a sinkOnce on server:9 and write size bytes
+// of pattern to it.
+func writeToSink(t *testing.T, client, server *testnet.Host, size int) (net.Conn, <-chan sink) {
+	t.Helper()
+	ln, _ := server.Listen("tcp", ":9")
+	read := sinkOnce(ln)
+	c, err := client.Dial("tcp", "server:9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write(pattern(size))
+	return c, read
+}
+
+// dccpPair makes a network (inside the test's bubble) of a server with a
+// DCCP listener on :5001 and a client.
+func dccpPair(t *testing.T) (server, client *testnet.Host, ln net.Listener) {
+	t.Helper()
+	n := testnet.New(t)
+	server, client = n.Host("server"), n.Host("client")
+	ln, err := server.Listen("dccp", ":5001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return server, client, ln
+}
+
 // roundTrip dials address from client, writes msg, half-closes and reads
 // everything back.
 func roundTrip(t *testing.T, client *testnet.Host, network, address, msg string) string {
@@ -86,12 +147,7 @@ func TestEchoByAddress_RealTime(t *testing.T) {
 
 func TestDCCP_InBubble(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t)
-		server, client := n.Host("server"), n.Host("client")
-		ln, err := server.Listen("dccp", ":5001")
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, client, ln := dccpPair(t)
 		got := make(chan string, 1)
 		go func() {
 			c, err := ln.Accept()
@@ -172,12 +228,7 @@ func TestNewServer_InBubble(t *testing.T) {
 // the listener and a connection holding one unread datagram.
 func TestSockets_DCCP(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t)
-		server, client := n.Host("server"), n.Host("client")
-		ln, err := server.Listen("dccp", ":5001")
-		if err != nil {
-			t.Fatal(err)
-		}
+		server, client, ln := dccpPair(t)
 		accepted := make(chan net.Conn, 1)
 		go func() {
 			c, _ := ln.Accept()

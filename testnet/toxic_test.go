@@ -3,6 +3,7 @@ package testnet_test
 import (
 	"errors"
 	"io"
+	"net"
 	"os"
 	"syscall"
 	"testing"
@@ -37,38 +38,21 @@ func offsets(segs []seg, from *testnet.Host) [][2]int64 {
 }
 
 func TestLimitData_ExactlyNBytesThenReset(t *testing.T) {
-	var buf lockedBuffer
-	var client, server *testnet.Host
 	var got int64
-	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t, testnet.Capture(&buf))
-		client, server = n.Host("client"), n.Host("server")
+	segs, client, server := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
 		n.Link(client, server, testnet.Upstream(testnet.LimitData(3000)))
-		ln, _ := server.Listen("tcp", ":9")
-		read := make(chan error, 1)
-		go func() {
-			s, err := ln.Accept()
-			if err == nil {
-				got, err = io.Copy(io.Discard, s)
-			}
-			read <- err
-		}()
-		c, err := client.Dial("tcp", "server:9")
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Write(pattern(10_000))
+		c, read := writeToSink(t, client, server, 10_000)
 		if _, err := io.ReadAll(c); !errors.Is(err, syscall.ECONNRESET) {
 			t.Errorf("client read: %v; want ECONNRESET", err)
 		}
-		if err := <-read; !errors.Is(err, syscall.ECONNRESET) {
-			t.Errorf("server read: %v; want ECONNRESET after the data", err)
+		r := <-read
+		if got = r.n; !errors.Is(r.err, syscall.ECONNRESET) {
+			t.Errorf("server read: %v; want ECONNRESET after the data", r.err)
 		}
 	})
 	if got != 3000 {
 		t.Errorf("the server read %d bytes; LimitData(3000) lets exactly 3000 through", got)
 	}
-	segs := segments(t, buf.Bytes())
 	cut := false
 	for _, o := range offsets(segs, client) {
 		cut = cut || o[1] == 3000 && o[1]-o[0] < 1460
@@ -121,22 +105,10 @@ func TestDownstream_LimitDataCutsOnlyTheReply(t *testing.T) {
 }
 
 func TestTimeout_StallsThenResetsBothEnds(t *testing.T) {
-	var buf lockedBuffer
-	var client, server *testnet.Host
-	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t, testnet.Capture(&buf))
-		client, server = n.Host("client"), n.Host("server")
+	segs, client, server := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
 		n.Link(client, server, testnet.Timeout(5*time.Second))
-		ln, _ := server.Listen("tcp", ":9")
 		start := time.Now()
-		c, err := client.Dial("tcp", "server:9")
-		if err != nil {
-			t.Fatalf("dial: %v; the handshake crosses a Timeout", err)
-		}
-		s, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, s := dialAccept(t, client, server)
 		c.Write([]byte("hello"))
 		got, err := io.ReadAll(s)
 		if len(got) != 0 || !errors.Is(err, syscall.ECONNRESET) {
@@ -149,7 +121,6 @@ func TestTimeout_StallsThenResetsBothEnds(t *testing.T) {
 			t.Errorf("client read: %v; want ECONNRESET", err)
 		}
 	})
-	segs := segments(t, buf.Bytes())
 	if r := retransmitted(segs, client.Addr()); r == 0 {
 		t.Error("the client never retransmitted its data: it was not stopped")
 	}
@@ -165,19 +136,9 @@ func TestTimeout_StallsThenResetsBothEnds(t *testing.T) {
 // With 0 the data waits for the fault to go; the retransmission then
 // gets through.
 func TestTimeout_ZeroDropsUntilRemoved(t *testing.T) {
-	var buf lockedBuffer
-	var client *testnet.Host
-	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t, testnet.Capture(&buf))
-		client = n.Host("client")
-		server := n.Host("server")
+	segs, client, _ := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
 		n.Link(client, server, testnet.Upstream(testnet.Timeout(0)))
-		ln, _ := server.Listen("tcp", ":9")
-		c, err := client.Dial("tcp", "server:9")
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, _ := ln.Accept()
+		c, s := dialAccept(t, client, server)
 		c.Write([]byte("hello"))
 		s.SetReadDeadline(time.Now().Add(30 * time.Second))
 		b := make([]byte, 5)
@@ -190,7 +151,7 @@ func TestTimeout_ZeroDropsUntilRemoved(t *testing.T) {
 			t.Errorf("after the fault went the server read %q, %v", b, err)
 		}
 	})
-	if r := retransmitted(segments(t, buf.Bytes()), client.Addr()); r < 3 {
+	if r := retransmitted(segs, client.Addr()); r < 3 {
 		t.Errorf("%d retransmissions of the stopped data; want several in 30s", r)
 	}
 }
@@ -245,21 +206,11 @@ func TestAfterBytes_SlicesOnlyPastTheOffset(t *testing.T) {
 // Between opens and closes netsim's faults at the network's times: all
 // packets lost between 1s and 2s, none before or after.
 func TestBetween_LossOnlyInTheWindow(t *testing.T) {
-	var buf lockedBuffer
-	var client *testnet.Host
 	var firstAt, secondAt time.Duration
-	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t, testnet.Capture(&buf))
-		client = n.Host("client")
-		server := n.Host("server")
+	segs, client, _ := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
 		n.Link(client, server, testnet.Upstream(testnet.Between(time.Second, 2*time.Second, testnet.Loss(1))))
-		ln, _ := server.Listen("tcp", ":9")
 		start := time.Now()
-		c, err := client.Dial("tcp", "server:9")
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, _ := ln.Accept()
+		c, s := dialAccept(t, client, server)
 		b := make([]byte, 3)
 		c.Write([]byte("one"))
 		io.ReadFull(s, b)
@@ -274,7 +225,7 @@ func TestBetween_LossOnlyInTheWindow(t *testing.T) {
 	if firstAt >= time.Second || secondAt < 2*time.Second {
 		t.Errorf("the first message arrived at %v, the second at %v; want before 1s, and after 2s when the loss stops", firstAt, secondAt)
 	}
-	if r := retransmitted(segments(t, buf.Bytes()), client.Addr()); r == 0 {
+	if r := retransmitted(segs, client.Addr()); r == 0 {
 		t.Error("no retransmission on the wire: nothing was lost in the window")
 	}
 }
@@ -310,22 +261,10 @@ func TestAt_TimeoutFromOneSecond(t *testing.T) {
 // are held 200ms in the middle of the network, the others cross at once.
 // On the wire: the client's handshake ACK leaves the middle 200ms late.
 func TestToxicity_LatencyForPickedConnectionsOnly(t *testing.T) {
-	var buf lockedBuffer
-	var client, server *testnet.Host
-	synctest.Test(t, func(t *testing.T) {
-		n := testnet.New(t, testnet.Capture(&buf))
-		client, server = n.Host("client"), n.Host("server")
+	segs, client, server := capturedPair(t, func(t *testing.T, n *testnet.Network, client, server *testnet.Host) {
 		n.Link(client, server, testnet.Upstream(testnet.Toxicity(0.5, testnet.Latency(200*time.Millisecond))))
 		ln, _ := server.Listen("tcp", ":9")
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				c.Close()
-			}
-		}()
+		go serveEach(ln, func(c net.Conn) { c.Close() })
 		for range 20 {
 			c, err := client.Dial("tcp", "server:9")
 			if err != nil {
@@ -336,7 +275,7 @@ func TestToxicity_LatencyForPickedConnectionsOnly(t *testing.T) {
 	})
 	synack := map[uint16]time.Duration{}
 	slow, fast := 0, 0
-	for _, s := range segments(t, buf.Bytes()) {
+	for _, s := range segs {
 		switch {
 		case s.src.Addr() == server.Addr() && s.flags.Has(wire.SYN|wire.ACK):
 			synack[s.dst.Port()] = s.at

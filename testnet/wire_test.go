@@ -5,34 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
-	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/teardown-lab/teardown/internal/syncbuf"
 	"github.com/teardown-lab/teardown/internal/wire"
 	"github.com/teardown-lab/teardown/link/pcap"
 	"github.com/teardown-lab/teardown/netsim"
+	"github.com/teardown-lab/teardown/testnet"
 )
-
-// lockedBuffer is a bytes.Buffer the network's driver writes and the
-// test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) Bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Clone(l.b.Bytes())
-}
 
 // seg is one TCP segment of a capture.
 type seg struct {
@@ -106,4 +90,45 @@ func retransmitted(segs []seg, addr netip.Addr) int {
 		seen[k] = true
 	}
 	return n
+}
+
+// capturedPair runs body in a synctest bubble on a network of two hosts,
+// "client" and "server", whose wire is captured, and returns the
+// captured segments and the hosts.
+func capturedPair(t *testing.T, body func(t *testing.T, n *testnet.Network, client, server *testnet.Host)) (segs []seg, client, server *testnet.Host) {
+	t.Helper()
+	var buf syncbuf.Buffer
+	synctest.Test(t, func(t *testing.T) {
+		n := testnet.New(t, testnet.Capture(&buf))
+		client, server = n.Host("client"), n.Host("server")
+		body(t, n, client, server)
+	})
+	return segments(t, buf.Bytes()), client, server
+}
+
+// dialEcho has client dial an echo of one connection on server:9.
+func dialEcho(t *testing.T, client, server *testnet.Host) net.Conn {
+	t.Helper()
+	ln, _ := server.Listen("tcp", ":9")
+	go echoOnce(ln)
+	c, err := client.Dial("tcp", "server:9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// dialAccept has client dial a listener on server:9 and returns both ends.
+func dialAccept(t *testing.T, client, server *testnet.Host) (c, s net.Conn) {
+	t.Helper()
+	ln, _ := server.Listen("tcp", ":9")
+	c, err := client.Dial("tcp", "server:9")
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	s, err = ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, s
 }

@@ -29,25 +29,9 @@ import (
 // --max-conns 4 leaves them. Then SIGINT: serve resets the three, prints
 // one line per connection and the summary, and exits 0.
 func TestServe_HostileClientsHeldWhileOthersAreEchoed(t *testing.T) {
-	if err := netns.Available(); err != nil {
-		t.Skip("SKIPPING: " + err.Error())
-	}
-	ns, err := netns.New("tdhostile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Close()
-	var out, errOut bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		code := -1
-		ns.Do(func() error { //nolint:errcheck // the exit code says it
-			code = run([]string{"serve", "echo", "--link", "tun", "--tun", "td0", "--net", "10.7.0.0/24",
-				"--max-conns", "4", "--idle-timeout", "3600"}, &out, &errOut)
-			return nil
-		})
-		done <- code
-	}()
+	ns := newTestNS(t, "tdhostile")
+	out, errOut, done := startInNS(ns, "serve", "echo", "--link", "tun", "--tun", "td0", "--net", "10.7.0.0/24",
+		"--max-conns", "4", "--idle-timeout", "3600")
 	serverAddr := netip.MustParseAddrPort("10.7.0.2:7")
 
 	idle := kernelDial(t, ns, serverAddr.String(), done)
@@ -207,25 +191,9 @@ func writeSysctl(path, v string) error { return os.WriteFile(path, []byte(v), 0o
 // each reset once a recv or send of theirs has waited that long (1 s
 // here), and serve, which had to serve only these two, returns.
 func TestServe_IdleTimeoutResetsSilentAndNonReadingClients(t *testing.T) {
-	if err := netns.Available(); err != nil {
-		t.Skip("SKIPPING: " + err.Error())
-	}
-	ns, err := netns.New("tdidle")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Close()
-	var out, errOut bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		code := -1
-		ns.Do(func() error { //nolint:errcheck // the exit code says it
-			code = run([]string{"serve", "echo", "--link", "tun", "--tun", "td0", "--net", "10.7.0.0/24",
-				"--count", "2", "--idle-timeout", "1"}, &out, &errOut)
-			return nil
-		})
-		done <- code
-	}()
+	ns := newTestNS(t, "tdidle")
+	out, errOut, done := startInNS(ns, "serve", "echo", "--link", "tun", "--tun", "td0", "--net", "10.7.0.0/24",
+		"--count", "2", "--idle-timeout", "1")
 	idle := kernelDial(t, ns, "10.7.0.2:7", done)
 	defer idle.Close()
 	zeroWin := dialSmallBuffers(t, ns, "10.7.0.2:7")
@@ -264,14 +232,7 @@ func TestServe_IdleTimeoutResetsSilentAndNonReadingClients(t *testing.T) {
 // dial never hangs silently: with nothing listening on the kernel side it
 // says each retry, then gives up with an error that says what happened.
 func TestDial_RefusedSaysRetriesThenGivesUp(t *testing.T) {
-	if err := netns.Available(); err != nil {
-		t.Skip("SKIPPING: " + err.Error())
-	}
-	ns, err := netns.New("tddial")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Close()
+	ns := newTestNS(t, "tddial")
 	var code int
 	var out, errOut bytes.Buffer
 	ns.Do(func() error { //nolint:errcheck // the exit code says it
@@ -294,25 +255,9 @@ func TestDial_RefusedSaysRetriesThenGivesUp(t *testing.T) {
 // dial resets the connection and returns at once, exit 0, with the
 // connection's line; it does not sit out the idle timeout.
 func TestDial_InterruptResetsTheWaitingConnection(t *testing.T) {
-	if err := netns.Available(); err != nil {
-		t.Skip("SKIPPING: " + err.Error())
-	}
-	ns, err := netns.New("tddialint")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Close()
-	var out, errOut bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		code := -1
-		ns.Do(func() error { //nolint:errcheck // the exit code says it
-			code = run([]string{"dial", "echo", "--link", "tun", "--tun", "td0", "--net", "10.7.0.0/24",
-				"--idle-timeout", "3600"}, &out, &errOut)
-			return nil
-		})
-		done <- code
-	}()
+	ns := newTestNS(t, "tddialint")
+	out, errOut, done := startInNS(ns, "dial", "echo", "--link", "tun", "--tun", "td0", "--net", "10.7.0.0/24",
+		"--idle-timeout", "3600")
 	// The kernel's listener comes up once dial made the device (dial
 	// retries the refusals until then); it reads "hello" and says nothing.
 	var ln net.Listener

@@ -21,9 +21,6 @@ import (
 // data sends RST, RFC 2525 §2.17). Linger: "h" and then EOF. The same
 // with the device's offloads on (--offload).
 func TestServeEchoOneOverTUNToKernelClient(t *testing.T) {
-	if err := netns.Available(); err != nil {
-		t.Skip("SKIPPING: " + err.Error())
-	}
 	for _, c := range []struct {
 		variant string
 		wantErr error
@@ -34,26 +31,13 @@ func TestServeEchoOneOverTUNToKernelClient(t *testing.T) {
 			name += "-offload"
 		}
 		t.Run(name, func(t *testing.T) {
-			ns, err := netns.New("tdserve")
-			if err != nil {
-				t.Fatal(err)
+			ns := newTestNS(t, "tdserve")
+			args := []string{"serve", "echo-one", "--variant", c.variant, "--link", "tun",
+				"--tun", "td0", "--net", "10.7.0.0/24", "--count", "1", "--trace"}
+			if c.offload {
+				args = append(args, "--offload")
 			}
-			defer ns.Close()
-			var out, errOut bytes.Buffer
-			done := make(chan int, 1)
-			go func() {
-				code := -1
-				args := []string{"serve", "echo-one", "--variant", c.variant, "--link", "tun",
-					"--tun", "td0", "--net", "10.7.0.0/24", "--count", "1", "--trace"}
-				if c.offload {
-					args = append(args, "--offload")
-				}
-				ns.Do(func() error { //nolint:errcheck // the exit code says it
-					code = run(args, &out, &errOut)
-					return nil
-				})
-				done <- code
-			}()
+			out, errOut, done := startInNS(ns, args...)
 			conn := kernelDial(t, ns, "10.7.0.2:7", done)
 			defer conn.Close()
 			if _, err := conn.Write([]byte("hello")); err != nil {
@@ -85,6 +69,37 @@ func TestServeEchoOneOverTUNToKernelClient(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newTestNS makes a network namespace for a test, closed when the test
+// ends, or skips the test where namespaces cannot be made.
+func newTestNS(t *testing.T, name string) *netns.NS {
+	t.Helper()
+	if err := netns.Available(); err != nil {
+		t.Skip("SKIPPING: " + err.Error())
+	}
+	ns, err := netns.New(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Close() })
+	return ns
+}
+
+// startInNS runs the command line args inside ns on a goroutine of its
+// own. done receives the exit code; out and errOut are what it printed,
+// to be read once done has said it returned.
+func startInNS(ns *netns.NS, args ...string) (out, errOut *bytes.Buffer, done chan int) {
+	out, errOut, done = new(bytes.Buffer), new(bytes.Buffer), make(chan int, 1)
+	go func() {
+		code := -1
+		ns.Do(func() error { //nolint:errcheck // the exit code says it
+			code = run(args, out, errOut)
+			return nil
+		})
+		done <- code
+	}()
+	return out, errOut, done
 }
 
 // kernelDial connects a kernel socket inside ns, retrying until serve has
