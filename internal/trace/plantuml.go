@@ -50,9 +50,10 @@ func WritePlantUML(w io.Writer, tr *Trace) error {
 // line break, "<" as the start of a tag, "&#..;" as an entity, "~" as
 // Creole's escape, and doubled markup characters ("**", "//", "--",
 // "__", "\"\"", "[[", "==") as Creole formatting; such characters are
-// written as numeric entities ("&#42;"), which PlantUML draws as the
-// characters themselves. Single "-", "/" and "_" stay as they are, so
-// "FIN-WAIT-1" reads as it should in the source too.
+// written as numeric entities ("&#42;"), and a backslash as "<U+005C>",
+// which PlantUML draws as the characters themselves. Single "-", "/" and
+// "_" stay as they are, so "FIN-WAIT-1" reads as it should in the source
+// too.
 func plantumlText(s string) string {
 	var b strings.Builder
 	rs := []rune(oneLine(s))
@@ -60,10 +61,9 @@ func plantumlText(s string) string {
 		doubled := (i+1 < len(rs) && rs[i+1] == c) || (i > 0 && rs[i-1] == c)
 		switch {
 		case c == '\\':
-			// "&#92;" makes PlantUML 1.2020 fail; a zero-width space (U+200B)
-			// after the backslash keeps it from starting an escape (that
-			// version then drops the backslash, but no line breaks).
-			b.WriteString("\\\u200b")
+			// "&#92;" makes PlantUML 1.2020 fail; its Unicode form
+			// draws a backslash that starts no escape.
+			b.WriteString("<U+005C>")
 		case strings.ContainsRune(`<>&~"`, c),
 			doubled && strings.ContainsRune("*/-_[]=", c):
 			b.WriteString("&#" + strconv.Itoa(int(c)) + ";")

@@ -131,7 +131,7 @@ func plantumlLine(l string, declared map[string]bool) error {
 }
 
 func plantumlTextOK(s string) error {
-	r := puEntity.ReplaceAllString(strings.ReplaceAll(s, "\\\u200b", ""), "\x00")
+	r := puEntity.ReplaceAllString(strings.ReplaceAll(s, "<U+005C>", ""), "\x00")
 	if strings.ContainsAny(r, "\\<>&~\"") {
 		return fmt.Errorf("raw character PlantUML reads as syntax")
 	}

@@ -78,7 +78,7 @@ func decodeWith(re *regexp.Regexp, s string) string {
 
 func mermaidUnescape(s string) string { return decodeWith(entity, s) }
 func plantumlUnescape(s string) string {
-	return decodeWith(htmlEntity, strings.ReplaceAll(s, "\u200b", ""))
+	return decodeWith(htmlEntity, strings.ReplaceAll(s, "<U+005C>", "\\"))
 }
 
 // Every host of a trace is a participant, and every packet an arrow.
