@@ -225,6 +225,42 @@ func TestReport_Text(t *testing.T) {
 	}
 }
 
+// The text says for each TCP connection what --json's vocabulary fields
+// say: the verdict, who closed first, Zeek's conn_state and history and
+// Wireshark's completeness, spelled out.
+func TestReport_TextHasTheVocabulary(t *testing.T) {
+	s := newSynth(t)
+	s.handshake()
+	s.tcp(true, PA, 1001, 5001, 65535, "0123456789")
+	s.tcp(false, RA, 5001, 1001, 0, "")
+	rep := s.report(Options{})
+	var b strings.Builder
+	if err := rep.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Connections[0]
+	if c.Verdict != VerdictRSTUnread || c.ClosedFirst != "server" || c.Completeness == nil {
+		t.Fatalf("the synthetic capture no longer makes the case this test reads: %+v", c)
+	}
+	for _, want := range []string{
+		"\n  verdict: " + c.Verdict + ": " + c.VerdictText + "\n",
+		"\n  fields:  server closed first, Zeek conn_state " + c.ConnState + " history " + c.History +
+			", Wireshark completeness 47 (SYN SYN-ACK ACK data RST)\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestCompletenessNames_SpellsEachBit(t *testing.T) {
+	for bits, want := range map[int]string{0: "none", CompleteSYN | CompleteFIN: "SYN FIN", 63: "SYN SYN-ACK ACK data FIN RST"} {
+		if got := completenessNames(bits); got != want {
+			t.Errorf("completenessNames(%d) = %q, want %q", bits, got, want)
+		}
+	}
+}
+
 // A capture cut by its snapshot length still counts the data the IP
 // header declares, and says how many packets were cut.
 func TestTCP_SnapLenCutCapture(t *testing.T) {

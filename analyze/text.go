@@ -55,6 +55,16 @@ func (c *Connection) writeText(b *strings.Builder) {
 	fmt.Fprintf(b, "\n  packets #%d..#%d (%d), %s to %s\n", c.FirstPacket, c.LastPacket, c.Packets, rel(c.StartNs), rel(c.EndNs))
 	fmt.Fprintf(b, "  setup:   %s: %s\n", c.Setup.Kind, c.Setup.Summary)
 	fmt.Fprintf(b, "  ending:  %s: %s\n", c.Ending.Kind, c.Ending.Summary)
+	if c.Verdict != "" {
+		v := c.VerdictText
+		if !strings.HasPrefix(v, c.Verdict) {
+			v = c.Verdict + ": " + v
+		}
+		fmt.Fprintf(b, "  verdict: %s\n", v)
+	}
+	if v := c.vocabulary(); v != "" {
+		fmt.Fprintf(b, "  fields:  %s\n", v)
+	}
 	if len(c.Findings) == 0 {
 		b.WriteString("  findings: none\n")
 	} else {
@@ -64,6 +74,47 @@ func (c *Connection) writeText(b *strings.Builder) {
 		}
 	}
 	fmt.Fprintf(b, "  traffic: client->server %s; server->client %s\n", c.ClientToServer, c.ServerToClient)
+}
+
+// vocabulary says who closed first and the connection in Zeek's and
+// Wireshark's terms, as --json gives them: "server closed first, Zeek
+// conn_state RSTR history ShADadr, Wireshark completeness 47 (SYN SYN-ACK
+// ACK data RST)". Empty for a connection without these fields (DCCP).
+func (c *Connection) vocabulary() string {
+	var parts []string
+	if c.ClosedFirst != "" {
+		parts = append(parts, c.ClosedFirst+" closed first")
+	}
+	if c.ConnState != "" {
+		z := "Zeek conn_state " + c.ConnState
+		if c.History != "" {
+			z += " history " + c.History
+		}
+		parts = append(parts, z)
+	}
+	if c.Completeness != nil {
+		parts = append(parts, fmt.Sprintf("Wireshark completeness %d (%s)", *c.Completeness, completenessNames(*c.Completeness)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// completenessNames spells Wireshark's completeness bits: "SYN SYN-ACK
+// ACK data FIN" or "none".
+func completenessNames(bits int) string {
+	var names []string
+	for _, b := range []struct {
+		bit  int
+		name string
+	}{{CompleteSYN, "SYN"}, {CompleteSYNACK, "SYN-ACK"}, {CompleteACK, "ACK"},
+		{CompleteData, "data"}, {CompleteFIN, "FIN"}, {CompleteRST, "RST"}} {
+		if bits&b.bit != 0 {
+			names = append(names, b.name)
+		}
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, " ")
 }
 
 // String summarises one direction.

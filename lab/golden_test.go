@@ -12,15 +12,17 @@ import (
 	"testing"
 
 	"github.com/teardown-lab/teardown/internal/replay"
+	"github.com/teardown-lab/teardown/internal/trace"
 )
 
 // goldenDir holds one directory per scenario; in it, for each variant
 // and profile the lab runs, the text diagram (.txt), the JSON (.json)
-// and the SHA-256 of the pcap (.pcap.sha256).
+// the SHA-256 of the pcap (.pcap.sha256), and the Mermaid (.mmd) and
+// PlantUML (.puml) diagrams.
 var goldenDir = filepath.Join("testdata", "golden")
 
 // goldenExts are the files each golden case has.
-var goldenExts = []string{".txt", ".json", ".pcap.sha256"}
+var goldenExts = []string{".txt", ".json", ".pcap.sha256", ".mmd", ".puml"}
 
 // goldenCase is one run the goldens pin: a variant of a scenario under
 // its own profile (profile "") or under another profile the scenario
@@ -84,6 +86,14 @@ func TestGolden(t *testing.T) {
 				".txt":         []byte(res.Text(TextOptions{})),
 				".json":        js.Bytes(),
 				".pcap.sha256": []byte(hex.EncodeToString(sum[:]) + "\n"),
+				".mmd":         []byte(res.Mermaid()),
+				".puml":        []byte(res.PlantUML()),
+			}
+			if err := trace.CheckMermaid(res.Mermaid()); err != nil {
+				t.Error(err)
+			}
+			if err := trace.CheckPlantUML(res.PlantUML()); err != nil {
+				t.Error(err)
 			}
 			for _, ext := range goldenExts {
 				checkGolden(t, c.stem()+ext, got[ext])

@@ -79,3 +79,11 @@ func (r *Result) Verdict() Verdict {
 // Explanation returns the paragraph that says why the run ended as it
 // did: the rule that decided it and what the fixed variant changes.
 func (r *Result) Explanation() string { return r.trace.Explanation }
+
+// Mermaid draws the same diagram as a Mermaid sequence diagram (hosts as
+// participants, packets as arrows, calls and state changes as notes, in
+// time order), for a ```mermaid block in an issue or a document.
+func (r *Result) Mermaid() string { return trace.Mermaid(r.trace) }
+
+// PlantUML draws the same diagram as a PlantUML sequence diagram.
+func (r *Result) PlantUML() string { return trace.PlantUML(r.trace) }

@@ -15,7 +15,8 @@ func init() {
 			"and DCCP connection, its setup and its ending (FIN both ways, RST and by whom and in which state, " +
 			"timeout, still open), with findings: RST while the peer's data was unacknowledged or unread, data " +
 			"after FIN, a FIN never acknowledged, a client that closed without waiting for the server's FIN, " +
-			"DCCP Close/CloseReq ping-pong. For each TCP connection --json also gives Zeek's conn_state and history, " +
+			"DCCP Close/CloseReq ping-pong. For each TCP connection it also gives (in the text's verdict: and fields: " +
+			"lines, and in --json) Zeek's conn_state and history, " +
 			"Wireshark's tcp.completeness bitmask, who closed first and a verdict named only as far as the capture " +
 			"shows it (docs/analyze.md). FILE - reads the capture from stdin " +
 			"(tcpdump -w - | teardown analyze -).\n\n" +

@@ -173,6 +173,8 @@ func TestFlags_NotApplyingRefused(t *testing.T) {
 		{[]string{"run", "tcp-echo-one", "--json", "--ascii"}, "--ascii applies only to the text diagram"},
 		{[]string{"run", "tcp-echo-one", "--pcap", "-", "--json"}, "--json applies only when stdout"},
 		{[]string{"run", "tcp-echo-one", "--pcap", "-", "--svg", "-"}, "both want stdout"},
+		{[]string{"run", "tcp-echo-one", "--mermaid", "-", "--plantuml", "-"}, "both want stdout"},
+		{[]string{"run", "all", "--mermaid", "x.mmd"}, "--mermaid applies only to one scenario"},
 		{[]string{"serve", "echo", "--tun", "td1"}, "--tun applies only with --link tun"},
 		{[]string{"serve", "echo", "--link", "udp", "--proto", "dccp", "--net", "10.9.0.0/24"}, "--net applies only with --link tun"},
 		{[]string{"dial", "echo", "--local", "127.0.0.2:6511"}, "--local applies only with --link udp"},
@@ -207,7 +209,7 @@ func TestErrors_OnePrefixAndPlainWords(t *testing.T) {
 	wantPlainWords(t, []string{"bench"}, errOut)
 }
 
-// "-" is stdout for --pcap and --svg (and nothing else is printed), and
+// "-" is stdout for --pcap, --svg, --mermaid and --plantuml (and nothing else is printed), and
 // stdin for analyze: run | analyze - reads our own capture back.
 func TestDash_StdoutForOutputsStdinForAnalyze(t *testing.T) {
 	dir := t.TempDir()
@@ -225,6 +227,17 @@ func TestDash_StdoutForOutputsStdinForAnalyze(t *testing.T) {
 	code, svg, _ := runCLI("run", "tcp-echo-one", "--svg", "-")
 	if code != 0 || svg != string(wantSVG) || !strings.Contains(svg, "<svg") {
 		t.Errorf("run --svg -: exit %d; want the SVG that --svg FILE writes, alone on stdout:\n%.200s", code, svg)
+	}
+	for _, c := range []struct{ flag, start string }{{"mermaid", "sequenceDiagram\n"}, {"plantuml", "@startuml\n"}} {
+		name := filepath.Join(dir, "x."+c.flag)
+		if code, _, errOut := runCLI("run", "tcp-echo-one", "--"+c.flag, name); code != 0 {
+			t.Fatalf("run --%s FILE: exit %d: %s", c.flag, code, errOut)
+		}
+		inFile, _ := os.ReadFile(name)
+		code, out, _ := runCLI("run", "tcp-echo-one", "--"+c.flag, "-")
+		if code != 0 || out != string(inFile) || !strings.HasPrefix(out, c.start) {
+			t.Errorf("run --%s -: exit %d; want what --%s FILE writes, alone on stdout:\n%.200s", c.flag, code, c.flag, out)
+		}
 	}
 	old := stdin
 	t.Cleanup(func() { stdin = old })
