@@ -58,10 +58,10 @@ func (d *driver) call(ev *Event, target clock.Instant) *Result {
 		return d.failf(ev, "a call while %s(...) of line %d still blocks", d.block.ev.Call.Name, d.block.ev.Line)
 	}
 	p := &pending{ev: ev, started: target}
-	d.run.Go(func() {
+	d.be.Go(func() {
 		ret, errno, err := d.syscall(ev.Call)
 		p.mu.Lock()
-		p.done, p.ret, p.errno, p.at = true, ret, errno, d.run.Now()
+		p.done, p.ret, p.errno, p.at = true, ret, errno, d.be.Now()
 		var u errUnsupported
 		if errors.As(err, &u) {
 			p.unsup = string(u)
@@ -156,7 +156,7 @@ func (d *driver) newFD(s *socket) int64 {
 // syscall performs a call on the stack. It returns the result, or -1 and
 // an errno; err is set for what cannot be run.
 func (d *driver) syscall(c *Call) (int64, syscall.Errno, error) {
-	ret, err := d.syscall1(c)
+	ret, err := d.be.syscall(d, c)
 	if err == nil {
 		return ret, 0, nil
 	}
@@ -299,7 +299,7 @@ func (d *driver) connect(s *socket) (int64, error) {
 		return 0, syscall.EALREADY
 	}
 	s.dialing = &pending{}
-	d.run.Go(func() {
+	d.be.Go(func() {
 		conn, err := d.st.DialTCP(context.Background(), remote)
 		s.dialing.mu.Lock()
 		defer s.dialing.mu.Unlock()
@@ -372,14 +372,14 @@ func (d *driver) read(s *socket, n Arg) (int64, error) {
 func (d *driver) nonblocking(expire func(time.Time) error, op func() (int64, error)) (int64, error) {
 	var mu sync.Mutex
 	returned := false
-	t := d.clk.NewTimer(func() {
+	t := d.be.NewTimer(func() {
 		mu.Lock()
 		defer mu.Unlock()
 		if !returned {
 			expire(time.Unix(1, 0)) //nolint:errcheck // a closed socket fails op anyway
 		}
 	})
-	t.Reset(d.run.Now())
+	t.Reset(d.be.Now())
 	n, err := op()
 	mu.Lock()
 	returned = true
