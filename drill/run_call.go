@@ -58,6 +58,10 @@ func (d *driver) call(ev *Event, target clock.Instant) *Result {
 		return d.failf(ev, "a call while %s(...) of line %d still blocks", d.block.ev.Call.Name, d.block.ev.Line)
 	}
 	p := &pending{ev: ev, started: target}
+	if ev.Call.Name == "connect" {
+		d.remoteOff = remoteISN // the SYN-ACK's script ISN is 0
+		d.rport = localPort     // the remote host listens where a local bind would
+	}
 	d.be.Go(func() {
 		ret, errno, err := d.syscall(ev.Call)
 		p.mu.Lock()
@@ -78,7 +82,9 @@ func (d *driver) call(ev *Event, target clock.Instant) *Result {
 		d.settle()
 		return nil
 	}
-	if !d.waitUntil(target.Add(d.tol), p.isDone) {
+	// In real time the call may start after its target; it has the
+	// tolerance from when it started.
+	if !d.waitUntil(max(target, d.be.Now()).Add(d.tol), p.isDone) {
 		return d.failf(ev, "%s(...) blocked; write it as start...end to expect that", ev.Call.Name)
 	}
 	return d.judge(p)
@@ -169,10 +175,8 @@ func (d *driver) syscall(c *Call) (int64, syscall.Errno, error) {
 
 func (d *driver) syscall1(c *Call) (int64, error) {
 	if c.Name == "socket" {
-		for _, a := range c.Args {
-			if a.Kind == ArgSym && !slices.Contains([]string{"AF_INET", "PF_INET", "SOCK_STREAM", "IPPROTO_TCP"}, a.Syms[0]) {
-				return 0, errUnsupported("socket " + a.Text)
-			}
+		if err := socketArgs(c); err != nil {
+			return 0, err
 		}
 		return d.newFD(&socket{linger: -1}), nil
 	}
@@ -278,6 +282,16 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 	return 0, errUnsupported("call " + c.Name)
 }
 
+// socketArgs accepts an IPv4 TCP socket(...) only.
+func socketArgs(c *Call) error {
+	for _, a := range c.Args {
+		if a.Kind == ArgSym && !slices.Contains([]string{"AF_INET", "PF_INET", "SOCK_STREAM", "IPPROTO_TCP"}, a.Syms[0]) {
+			return errUnsupported("socket " + a.Text)
+		}
+	}
+	return nil
+}
+
 var errValueMismatch = errors.New("value differs")
 
 func (d *driver) connect(s *socket) (int64, error) {
@@ -285,8 +299,6 @@ func (d *driver) connect(s *socket) (int64, error) {
 		return 0, syscall.EISCONN
 	}
 	remote := netip.AddrPortFrom(RemoteAddr, localPort)
-	d.remoteOff = remoteISN // the SYN-ACK's script ISN is 0
-	d.rport = localPort     // the remote host listens where a local bind would
 	if !s.nonblock {
 		conn, err := d.st.DialTCP(context.Background(), remote)
 		if err != nil {
