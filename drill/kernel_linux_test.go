@@ -5,6 +5,7 @@ package drill
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -43,6 +44,43 @@ func TestKernel_ScriptsPass(t *testing.T) {
 			}
 			if r := RunKernel(s, Options{}); r.Status != Pass {
 				t.Error(r)
+			}
+		})
+	}
+}
+
+// The kernel backend judges: a script wrong about Linux fails at the
+// wrong line, saying why.
+func TestKernel_MismatchFailsAtItsLine(t *testing.T) {
+	if err := KernelAvailable(); err != nil {
+		t.Skipf("SKIPPING LINUX KERNEL DRILL TEST (needs root for a netns and TUN device): %v", err)
+	}
+	src, err := os.ReadFile("testdata/rst_before_accept.pkt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, from, to string
+		line           int
+		says           string
+	}{
+		{"wrong ack", "+0   > . 1:1(0) ack 51", "+0   > . 1:1(0) ack 50", 12, "ack 51, expected 50"},
+		{"wrong result", "read(4, ..., 1000) = 50", "read(4, ..., 1000) = 49", 16, "read returned 50"},
+		{"wrong errno", "-1 ECONNRESET (Connection reset by peer)", "-1 EPIPE (Broken pipe)", 17, "ECONNRESET"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			changed := strings.Replace(string(src), c.from, c.to, 1)
+			if changed == string(src) {
+				t.Fatalf("%q is not in the script", c.from)
+			}
+			s, err := Parse("changed.pkt", []byte(changed))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := RunKernel(s, Options{})
+			if r.Status != Fail || r.Line != c.line || !strings.Contains(r.String(), c.says) {
+				t.Fatalf("want a failure at line %d saying %q, got %v", c.line, c.says, r)
 			}
 		})
 	}
