@@ -71,12 +71,13 @@ func TestDrill_KernelRejectsProfile(t *testing.T) {
 	}
 }
 
-// As root, a script that holds on Linux passes against the kernel.
+// As root, a script that holds on Linux passes against the kernel (with
+// the kernel tests' slack: real time on a busy machine).
 func TestDrill_KernelRunsAScript(t *testing.T) {
 	if err := drill.KernelAvailable(); err != nil {
 		t.Skipf("SKIPPING LINUX KERNEL DRILL TEST (needs root): %v", err)
 	}
-	code, out, errOut := runCLI("drill", "--kernel", "../../drill/testdata/rst_before_accept.pkt")
+	code, out, errOut := runCLI("drill", "--kernel", "--tolerance_usecs", "40000", "../../drill/testdata/rst_before_accept.pkt")
 	if code != 0 || !strings.Contains(out, "1 passed, 0 failed, 0 unsupported (Linux kernel)") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
