@@ -3,6 +3,7 @@
 package drill
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -32,7 +33,12 @@ const kernelRmem = "4096 131072 6291456"
 // KernelAvailable returns nil if this process can run scripts against
 // the kernel (it needs root for the network namespace and TUN device),
 // or an error saying why not.
-func KernelAvailable() error { return netns.Available() }
+func KernelAvailable() error {
+	if os.Geteuid() != 0 {
+		return errors.New("not root")
+	}
+	return netns.Available()
+}
 
 // RunKernel runs a parsed script against the Linux kernel, in real time:
 // the kernel is the local host, in a network namespace of its own made
@@ -101,8 +107,9 @@ type kernelBackend struct {
 	ns  *netns.NS
 	dev *tun.Device
 
-	mu  sync.Mutex
-	fds map[int]int // the script's fd numbers → the kernel's
+	mu     sync.Mutex
+	fds    map[int]int // the script's fd numbers → the kernel's
+	closed bool        // closeAll ran: a late accept's fd is closed at once
 }
 
 func (b *kernelBackend) Now() clock.Instant             { return b.clk.Now() }
@@ -130,6 +137,7 @@ func (b *kernelBackend) send(pkt []byte) error {
 func (b *kernelBackend) closeAll() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.closed = true
 	for n, fd := range b.fds {
 		unix.Shutdown(fd, unix.SHUT_RDWR) //nolint:errcheck // best effort
 		unix.Close(fd)                    //nolint:errcheck // as above
@@ -141,6 +149,10 @@ func (b *kernelBackend) closeAll() {
 func (b *kernelBackend) newFD(fd int) int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.closed {
+		unix.Close(fd) //nolint:errcheck // the run is over
+		return -1
+	}
 	n := 3
 	for _, ok := b.fds[n]; ok; _, ok = b.fds[n] {
 		n++

@@ -66,7 +66,7 @@ func runDrill(e *env, args []string) error {
 	sum := drillSummary{Profile: *prof}
 	if *kernel {
 		if err := drill.KernelAvailable(); err != nil {
-			return fmt.Errorf("drill --kernel needs root, to create a network namespace and a TUN device: %v", err)
+			return fmt.Errorf("drill --kernel needs root, to create a network namespace and a TUN device (%v)", err)
 		}
 		target, sum = "Linux kernel", drillSummary{Kernel: true}
 	}
