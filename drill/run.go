@@ -99,15 +99,10 @@ func Run(s *Script, opts Options) Result {
 	if err != nil {
 		return Result{Script: s.Name, Status: Fail, Message: err.Error()}
 	}
-	d := &driver{s: s, run: run, clk: run.Clock(), st: st, peer: run.Endpoint(rh),
-		fds: map[int]*socket{}, tol: DefaultTolerance, rport: remotePort}
-	if s.Tolerance > 0 {
-		d.tol = s.Tolerance
-	}
-	if opts.Tolerance > 0 {
-		d.tol = opts.Tolerance
-	}
-	d.peer.Attach(link.ReceiverFunc(d.receive))
+	peer := run.Endpoint(rh)
+	d := newDriver(s, opts, &simBackend{run: run, clk: run.Clock(), peer: peer})
+	d.st = st
+	peer.Attach(link.ReceiverFunc(d.receive))
 	var done atomic.Bool
 	var res Result
 	run.Go(func() {
@@ -122,15 +117,24 @@ func Run(s *Script, opts Options) Result {
 	return res
 }
 
+func newDriver(s *Script, opts Options, be backend) *driver {
+	d := &driver{s: s, be: be, fds: map[int]*socket{}, tol: DefaultTolerance, rport: remotePort}
+	if s.Tolerance > 0 {
+		d.tol = s.Tolerance
+	}
+	if opts.Tolerance > 0 {
+		d.tol = opts.Tolerance
+	}
+	return d
+}
+
 // driver runs one script. Its exec runs as a simrun program goroutine;
 // receive and timers run on the simulator's goroutine.
 type driver struct {
-	s    *Script
-	run  *simrun.Runner
-	clk  clock.TimerClock
-	st   *stack.Stack
-	peer link.Endpoint
-	tol  time.Duration
+	s   *Script
+	be  backend
+	st  *stack.Stack // the simulated stack; nil on other backends
+	tol time.Duration
 
 	start clock.Instant
 	fds   map[int]*socket
@@ -150,7 +154,7 @@ type driver struct {
 
 // receive is the remote host's link: it records what the stack sends.
 func (d *driver) receive(pkts [][]byte) {
-	now := d.run.Now()
+	now := d.be.Now()
 	d.mu.Lock()
 	for _, p := range pkts {
 		if s, ok := sniff(p); ok {
@@ -169,7 +173,7 @@ func (d *driver) notify() {
 	d.waiter = nil
 	d.mu.Unlock()
 	if w != nil {
-		d.run.Unpark(w)
+		d.be.Unpark(w)
 		close(w)
 	}
 }
@@ -183,48 +187,22 @@ func (d *driver) waitUntil(deadline clock.Instant, cond func() bool) bool {
 			d.mu.Unlock()
 			return true
 		}
-		if !d.run.Now().Before(deadline) {
+		if !d.be.Now().Before(deadline) {
 			d.mu.Unlock()
 			return false
 		}
 		w := make(chan struct{})
 		d.waiter = w
 		d.mu.Unlock()
-		t := d.clk.NewTimer(d.notify)
+		t := d.be.NewTimer(d.notify)
 		t.Reset(deadline)
-		d.run.Park(w, nil)
+		d.be.Park(w)
 		t.Stop()
 	}
 }
 
-// settle parks exec until everything due at the current instant has
-// happened — packets in flight on the zero-latency link delivered, the
-// goroutines they wake run — without letting virtual time pass: as a
-// kernel processes a packet written to its tun device before the next
-// line runs.
-func (d *driver) settle() {
-	now := d.run.Now()
-	w := make(chan struct{})
-	d.mu.Lock()
-	d.waiter = w
-	d.mu.Unlock()
-	var t interface{ Reset(clock.Instant) }
-	rounds := 0
-	t = d.clk.NewTimer(func() { // on the simulator's goroutine
-		// Go round again while events are due now: a packet crosses the
-		// link in two events, and what it wakes runs in between. A few
-		// rounds suffice; the bound keeps a timer that re-arms itself for
-		// the same instant from holding the script.
-		if next := d.run.Sim().NextEvent(); rounds < settleRounds && !next.IsZero() && !next.After(now) {
-			rounds++
-			t.Reset(now)
-			return
-		}
-		d.notify()
-	})
-	t.Reset(now)
-	d.run.Park(w, nil)
-}
+// settle lets what the last event set off happen (backend.settle).
+func (d *driver) settle() { d.be.settle(d) }
 
 // tolerance is the slack of an event gap long: the larger of the
 // configured tolerance and 12.5% of the gap.
@@ -242,7 +220,7 @@ func (d *driver) failf(ev *Event, format string, args ...any) *Result {
 
 // exec runs the events in order.
 func (d *driver) exec() Result {
-	d.start = d.run.Now()
+	d.start = d.be.Now()
 	prev := d.start // the live time of the previous event
 	for i := range d.s.Events {
 		ev := &d.s.Events[i]
@@ -257,7 +235,7 @@ func (d *driver) exec() Result {
 		case TimeRel:
 			target = prev.Add(ev.When.At)
 		case TimeAny:
-			target = d.run.Now()
+			target = d.be.Now()
 		}
 		var r *Result
 		switch {
@@ -281,7 +259,7 @@ func (d *driver) exec() Result {
 		ev := d.block.ev
 		end := d.blockEnd()
 		if !d.waitUntil(end.Add(d.tolerance(end.Sub(d.block.started))), d.block.isDone) {
-			return *d.failf(ev, "%s(...) still blocked at %s", ev.Call.Name, d.since(d.run.Now()))
+			return *d.failf(ev, "%s(...) still blocked at %s", ev.Call.Name, d.since(d.be.Now()))
 		}
 		if r := d.checkBlocked(); r != nil {
 			return *r

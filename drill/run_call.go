@@ -58,10 +58,14 @@ func (d *driver) call(ev *Event, target clock.Instant) *Result {
 		return d.failf(ev, "a call while %s(...) of line %d still blocks", d.block.ev.Call.Name, d.block.ev.Line)
 	}
 	p := &pending{ev: ev, started: target}
-	d.run.Go(func() {
+	if ev.Call.Name == "connect" {
+		d.remoteOff = remoteISN // the SYN-ACK's script ISN is 0
+		d.rport = localPort     // the remote host listens where a local bind would
+	}
+	d.be.Go(func() {
 		ret, errno, err := d.syscall(ev.Call)
 		p.mu.Lock()
-		p.done, p.ret, p.errno, p.at = true, ret, errno, d.run.Now()
+		p.done, p.ret, p.errno, p.at = true, ret, errno, d.be.Now()
 		var u errUnsupported
 		if errors.As(err, &u) {
 			p.unsup = string(u)
@@ -78,7 +82,9 @@ func (d *driver) call(ev *Event, target clock.Instant) *Result {
 		d.settle()
 		return nil
 	}
-	if !d.waitUntil(target.Add(d.tol), p.isDone) {
+	// In real time the call may start after its target; it has the
+	// tolerance from when it started.
+	if !d.waitUntil(max(target, d.be.Now()).Add(d.tol), p.isDone) {
 		return d.failf(ev, "%s(...) blocked; write it as start...end to expect that", ev.Call.Name)
 	}
 	return d.judge(p)
@@ -156,7 +162,7 @@ func (d *driver) newFD(s *socket) int64 {
 // syscall performs a call on the stack. It returns the result, or -1 and
 // an errno; err is set for what cannot be run.
 func (d *driver) syscall(c *Call) (int64, syscall.Errno, error) {
-	ret, err := d.syscall1(c)
+	ret, err := d.be.syscall(d, c)
 	if err == nil {
 		return ret, 0, nil
 	}
@@ -169,10 +175,8 @@ func (d *driver) syscall(c *Call) (int64, syscall.Errno, error) {
 
 func (d *driver) syscall1(c *Call) (int64, error) {
 	if c.Name == "socket" {
-		for _, a := range c.Args {
-			if a.Kind == ArgSym && !slices.Contains([]string{"AF_INET", "PF_INET", "SOCK_STREAM", "IPPROTO_TCP"}, a.Syms[0]) {
-				return 0, errUnsupported("socket " + a.Text)
-			}
+		if err := socketArgs(c); err != nil {
+			return 0, err
 		}
 		return d.newFD(&socket{linger: -1}), nil
 	}
@@ -278,6 +282,16 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 	return 0, errUnsupported("call " + c.Name)
 }
 
+// socketArgs accepts an IPv4 TCP socket(...) only.
+func socketArgs(c *Call) error {
+	for _, a := range c.Args {
+		if a.Kind == ArgSym && !slices.Contains([]string{"AF_INET", "PF_INET", "SOCK_STREAM", "IPPROTO_TCP"}, a.Syms[0]) {
+			return errUnsupported("socket " + a.Text)
+		}
+	}
+	return nil
+}
+
 var errValueMismatch = errors.New("value differs")
 
 func (d *driver) connect(s *socket) (int64, error) {
@@ -285,8 +299,6 @@ func (d *driver) connect(s *socket) (int64, error) {
 		return 0, syscall.EISCONN
 	}
 	remote := netip.AddrPortFrom(RemoteAddr, localPort)
-	d.remoteOff = remoteISN // the SYN-ACK's script ISN is 0
-	d.rport = localPort     // the remote host listens where a local bind would
 	if !s.nonblock {
 		conn, err := d.st.DialTCP(context.Background(), remote)
 		if err != nil {
@@ -299,7 +311,7 @@ func (d *driver) connect(s *socket) (int64, error) {
 		return 0, syscall.EALREADY
 	}
 	s.dialing = &pending{}
-	d.run.Go(func() {
+	d.be.Go(func() {
 		conn, err := d.st.DialTCP(context.Background(), remote)
 		s.dialing.mu.Lock()
 		defer s.dialing.mu.Unlock()
@@ -372,14 +384,14 @@ func (d *driver) read(s *socket, n Arg) (int64, error) {
 func (d *driver) nonblocking(expire func(time.Time) error, op func() (int64, error)) (int64, error) {
 	var mu sync.Mutex
 	returned := false
-	t := d.clk.NewTimer(func() {
+	t := d.be.NewTimer(func() {
 		mu.Lock()
 		defer mu.Unlock()
 		if !returned {
 			expire(time.Unix(1, 0)) //nolint:errcheck // a closed socket fails op anyway
 		}
 	})
-	t.Reset(d.run.Now())
+	t.Reset(d.be.Now())
 	n, err := op()
 	mu.Lock()
 	returned = true

@@ -184,7 +184,7 @@ func (d *driver) inject(ev *Event) *Result {
 	copy(t[20:], opts)
 	sum := wire.PseudoHeaderSum(RemoteAddr, LocalAddr, 6, len(t))
 	binary.BigEndian.PutUint16(t[16:], wire.Fold(wire.Sum(sum, t)))
-	if _, err := d.peer.WritePackets([][]byte{pkt}); err != nil {
+	if err := d.be.send(pkt); err != nil {
 		return d.failf(ev, "cannot send: %v", err)
 	}
 	return nil

@@ -19,12 +19,7 @@ func symArg(a Arg) string {
 }
 
 func (d *driver) setsockopt(s *socket, name string, v Arg) error {
-	intv := func() (int64, error) {
-		if v.Kind == ArgList && len(v.Elems) == 1 && v.Elems[0].Kind == ArgInt {
-			return v.Elems[0].Int, nil
-		}
-		return 0, errUnsupported("setsockopt " + name + " value " + v.Text)
-	}
+	intv := func() (int64, error) { return intArg(name, v) }
 	switch name {
 	case "SO_REUSEADDR":
 		return nil // the stack lets a listener reuse its port at once
@@ -53,26 +48,44 @@ func (d *driver) setsockopt(s *socket, name string, v Arg) error {
 		ut := time.Duration(n) * time.Millisecond
 		s.userTimeout = &ut
 	case "SO_LINGER":
-		var on, sec int64 = -1, -1
-		for _, f := range v.Fields {
-			switch {
-			case f.Name == "l_onoff" && f.Value.Kind == ArgInt:
-				on = f.Value.Int
-			case f.Name == "l_linger" && f.Value.Kind == ArgInt:
-				sec = f.Value.Int
-			}
+		l, err := lingerArg(v)
+		if err != nil {
+			return err
 		}
-		if v.Kind != ArgStruct || on < 0 || sec < 0 {
-			return errUnsupported("SO_LINGER value " + v.Text)
-		}
-		s.linger = -1
-		if on != 0 {
-			s.linger = int(sec)
-		}
+		s.linger = l
 	default:
 		return errUnsupported("socket option " + name)
 	}
 	return d.apply(s)
+}
+
+// lingerArg reads SO_LINGER's {l_onoff=N, l_linger=S}: -1 when off,
+// else the seconds.
+func lingerArg(v Arg) (int, error) {
+	var on, sec int64 = -1, -1
+	for _, f := range v.Fields {
+		switch {
+		case f.Name == "l_onoff" && f.Value.Kind == ArgInt:
+			on = f.Value.Int
+		case f.Name == "l_linger" && f.Value.Kind == ArgInt:
+			sec = f.Value.Int
+		}
+	}
+	if v.Kind != ArgStruct || on < 0 || sec < 0 {
+		return 0, errUnsupported("SO_LINGER value " + v.Text)
+	}
+	if on == 0 {
+		return -1, nil
+	}
+	return int(sec), nil
+}
+
+// intArg reads a setsockopt value [N].
+func intArg(name string, v Arg) (int64, error) {
+	if v.Kind == ArgList && len(v.Elems) == 1 && v.Elems[0].Kind == ArgInt {
+		return v.Elems[0].Int, nil
+	}
+	return 0, errUnsupported("setsockopt " + name + " value " + v.Text)
 }
 
 // apply sets a socket's options on its connection, once it has one.

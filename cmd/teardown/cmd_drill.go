@@ -14,7 +14,7 @@ func init() {
 	register(&command{
 		name:  "drill",
 		short: "run packetdrill scripts against the stack on the simulated network",
-		usage: "drill FILE.pkt... [--profile P] [--tolerance_usecs N] [--json]",
+		usage: "drill FILE.pkt... [--kernel] [--profile P] [--tolerance_usecs N] [--json]",
 		long: "Drill runs each script, written in packetdrill's language, against a fresh stack on a " +
 			"simulated network in virtual time: the script's syscall lines call the stack's sockets, its " +
 			"'<' lines are packets a fake remote host sends, its '>' lines are packets the stack must " +
@@ -22,6 +22,10 @@ func init() {
 			"Each script passes, fails at its first mismatch (the script's line, what it expected and " +
 			"what happened), or is unsupported: it uses a construct the runner cannot judge (a shell " +
 			"command, a Python block, a call or option not implemented), counted apart from failures. " +
+			"With --kernel the scripts run against the Linux kernel instead, in real time: the kernel " +
+			"is the local host, in a network namespace drill creates, and the remote host is a TUN " +
+			"device there; syscall lines are real socket calls. It needs root. A script should pass " +
+			"there before it is used to judge the stack.\n\n" +
 			"The exit status is 1 when a script fails or cannot be read.",
 		run: runDrill,
 	})
@@ -29,7 +33,8 @@ func init() {
 
 // drillSummary is what --json prints.
 type drillSummary struct {
-	Profile     string         `json:"profile"`
+	Profile     string         `json:"profile,omitempty"`
+	Kernel      bool           `json:"kernel,omitempty"`
 	Results     []drill.Result `json:"results"`
 	Passed      int            `json:"passed"`
 	Failed      int            `json:"failed"`
@@ -42,8 +47,12 @@ func runDrill(e *env, args []string) error {
 	tol := fs.Uint("tolerance_usecs", 0, 0, 10_000_000, "N",
 		"the timing tolerance in microseconds, over the scripts' own (default: theirs, else 4000)")
 	asJSON := fs.Bool("json", "print one JSON object with every result")
+	kernel := fs.Bool("kernel", "run against the Linux kernel through a TUN device in a new network namespace (root)")
 	pos, err := fs.parse(args)
 	if err != nil {
+		return err
+	}
+	if err := fs.only(!*kernel, "without --kernel", "profile"); err != nil {
 		return err
 	}
 	if len(pos) == 0 {
@@ -53,9 +62,16 @@ func runDrill(e *env, args []string) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
+	target := "profile " + *prof
 	sum := drillSummary{Profile: *prof}
+	if *kernel {
+		if err := drill.KernelAvailable(); err != nil {
+			return fmt.Errorf("drill --kernel needs root, to create a network namespace and a TUN device (%v)", err)
+		}
+		target, sum = "Linux kernel", drillSummary{Kernel: true}
+	}
 	for _, name := range pos {
-		r := drillOne(name, drill.Options{Profile: p, Tolerance: time.Duration(*tol) * time.Microsecond})
+		r := drillOne(name, *kernel, drill.Options{Profile: p, Tolerance: time.Duration(*tol) * time.Microsecond})
 		switch r.Status {
 		case drill.Pass:
 			sum.Passed++
@@ -77,8 +93,8 @@ func runDrill(e *env, args []string) error {
 			return err
 		}
 	} else {
-		fmt.Fprintf(e.stdout, "%d passed, %d failed, %d unsupported (profile %s)\n",
-			sum.Passed, sum.Failed, sum.Unsupported, *prof)
+		fmt.Fprintf(e.stdout, "%d passed, %d failed, %d unsupported (%s)\n",
+			sum.Passed, sum.Failed, sum.Unsupported, target)
 	}
 	if sum.Failed > 0 {
 		return fmt.Errorf("%d of %d scripts failed", sum.Failed, len(pos))
@@ -88,7 +104,7 @@ func runDrill(e *env, args []string) error {
 
 // drillOne reads, parses and runs one script; a script that cannot be
 // read or parsed fails with the reason.
-func drillOne(name string, opts drill.Options) drill.Result {
+func drillOne(name string, kernel bool, opts drill.Options) drill.Result {
 	src, err := os.ReadFile(name)
 	if err != nil {
 		return drill.Result{Script: name, Status: drill.Fail, Message: err.Error()}
@@ -100,6 +116,9 @@ func drillOne(name string, opts drill.Options) drill.Result {
 			r.Line, r.Message = pe.Line, "bad script: "+pe.Msg
 		}
 		return r
+	}
+	if kernel {
+		return drill.RunKernel(s, opts)
 	}
 	return drill.Run(s, opts)
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/teardown-lab/teardown/drill"
 )
 
 func TestDrill_CorpusPassesUnderLinux(t *testing.T) {
@@ -58,5 +60,25 @@ func TestDrill_ToleranceFlagWidensTiming(t *testing.T) {
 	}
 	if code, out, errOut := runCLI("drill", "--tolerance_usecs", "30000", name); code != 0 {
 		t.Fatalf("30 ms tolerance: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// --profile chooses our stack's behaviour; with --kernel there is none.
+func TestDrill_KernelRejectsProfile(t *testing.T) {
+	code, _, errOut := runCLI("drill", "--kernel", "--profile", "linux", "../../drill/testdata/listen_backlog.pkt")
+	if code == 0 || !strings.Contains(errOut, "--profile applies only without --kernel") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// As root, a script that holds on Linux passes against the kernel (with
+// the kernel tests' slack: real time on a busy machine).
+func TestDrill_KernelRunsAScript(t *testing.T) {
+	if err := drill.KernelAvailable(); err != nil {
+		t.Skipf("SKIPPING LINUX KERNEL DRILL TEST (needs root): %v", err)
+	}
+	code, out, errOut := runCLI("drill", "--kernel", "--tolerance_usecs", "40000", "../../drill/testdata/rst_before_accept.pkt")
+	if code != 0 || !strings.Contains(out, "1 passed, 0 failed, 0 unsupported (Linux kernel)") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 }
