@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/seqnum"
 	"github.com/teardown-lab/teardown/internal/wire"
 )
@@ -95,11 +96,22 @@ func FuzzConnSegments(f *testing.F) {
 					return
 				}
 				h.advance(time.Duration(data[0]) * 10 * time.Millisecond)
+				checkTimerMoved(t, h.c.NextDeadline(), h.now, h.c.State())
 				data = data[1:]
 			}
 			checkInvariants(t, h)
 		}
 	})
+}
+
+// checkTimerMoved fails when a core's deadline is not after now once it
+// has run HandleTimer(now): the timer should have done its work or moved,
+// or a driver that sleeps until NextDeadline goes round now for ever.
+func checkTimerMoved(t testing.TB, next, now clock.Instant, what any) {
+	t.Helper()
+	if next != 0 && next <= now {
+		t.Fatalf("%v: after HandleTimer(%v) the next deadline is %v, not later", what, now, next)
+	}
 }
 
 func checkInvariants(t *testing.T, h *harness) {

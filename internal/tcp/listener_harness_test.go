@@ -110,6 +110,7 @@ func (h *lharness) advance(d time.Duration) {
 	h.now = h.now.Add(d)
 	if dl := h.l.NextDeadline(); !dl.IsZero() && !h.now.Before(dl) {
 		h.l.HandleTimer(h.now)
+		checkTimerMoved(h.t, h.l.NextDeadline(), h.now, "listener")
 	}
 }
 

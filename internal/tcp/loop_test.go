@@ -180,6 +180,7 @@ func (l *loop) step() bool {
 	for _, e := range l.ep {
 		if e.c != nil {
 			e.c.HandleTimer(l.now)
+			checkTimerMoved(l.t, e.c.NextDeadline(), l.now, e.c.State())
 		}
 	}
 	return true
