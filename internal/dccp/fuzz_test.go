@@ -53,7 +53,11 @@ func FuzzDCCPConn(f *testing.F) {
 					t.Fatalf("%v Conn sent %v", c.State(), q.Type)
 				}
 			}
-			c.HandleTimer(c.NextDeadline())
+			at := c.NextDeadline()
+			c.HandleTimer(at)
+			if at != 0 {
+				checkTimerMoved(t, c.NextDeadline(), at, c.State())
+			}
 			pr.now = max(pr.now, c.NextDeadline())
 		}
 	})

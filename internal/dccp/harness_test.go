@@ -208,8 +208,19 @@ func (pr *pair) step() {
 	for _, c := range pr.conn {
 		if c != nil && due(c.NextDeadline(), pr.now) {
 			c.HandleTimer(pr.now)
+			checkTimerMoved(pr.t, c.NextDeadline(), pr.now, c.State())
 			pr.takeStates()
 		}
+	}
+}
+
+// checkTimerMoved fails when a core's deadline is not after now once it
+// has run HandleTimer(now): the timer should have done its work or moved,
+// or a driver that sleeps until NextDeadline goes round now for ever.
+func checkTimerMoved(t testing.TB, next, now clock.Instant, what any) {
+	t.Helper()
+	if next != 0 && next <= now {
+		t.Fatalf("%v: after HandleTimer(%v) the next deadline is %v, not later", what, now, next)
 	}
 }
 
