@@ -50,26 +50,28 @@ func (b *simBackend) syscall(d *driver, c *Call) (int64, error) { return d.sysca
 // the goroutines they wake run — without letting virtual time pass: as a
 // kernel processes a packet written to its tun device before the next
 // line runs.
+//
+// Only settle's own timer ends it, not d.notify: woken early (by a packet
+// the stack sent, say), settle would return with its timer still going
+// round the instant, and the next settle's timer and that stale one would
+// each see the other due now and re-arm for ever.
 func (b *simBackend) settle(d *driver) {
 	now := b.run.Now()
-	w := make(chan struct{})
-	d.mu.Lock()
-	d.waiter = w
-	d.mu.Unlock()
+	done := make(chan struct{})
 	var t interface{ Reset(clock.Instant) }
-	rounds := 0
 	t = b.clk.NewTimer(func() { // on the simulator's goroutine
 		// Go round again while events are due now: a packet crosses the
-		// link in two events, and what it wakes runs in between. A few
-		// rounds suffice; the bound keeps a timer that re-arms itself for
-		// the same instant from holding the script.
-		if next := b.run.Sim().NextEvent(); rounds < settleRounds && !next.IsZero() && !next.After(now) {
-			rounds++
+		// link in two events, and what it wakes runs in between. No bound
+		// is needed: a timer that re-armed itself for this instant for
+		// ever would hold the simulation there whether settle waited or
+		// not, and the drill scripts take at most one extra round.
+		if next := b.run.Sim().NextEvent(); !next.IsZero() && !next.After(now) {
 			t.Reset(now)
 			return
 		}
-		d.notify()
+		b.run.Unpark(done)
+		close(done)
 	})
 	t.Reset(now)
-	b.run.Park(w, nil)
+	b.run.Park(done, nil)
 }

@@ -27,8 +27,6 @@ const (
 	// remoteISN is the live ISN of the remote side when its script ISN is
 	// 0, so that the remapping of sequence numbers is exercised.
 	remoteISN = 1_000_000
-	// settleRounds bounds how often settle goes round one instant.
-	settleRounds = 8
 	// anyWait bounds how long "*" waits for a packet.
 	anyWait = 10 * time.Minute
 )
