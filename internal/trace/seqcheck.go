@@ -58,8 +58,15 @@ func mermaidLine(l string, declared map[string]bool) error {
 		declared[m[1]] = true
 		return mermaidTextOK(m[2])
 	}
+	return statement(l, declared, mermaidTextOK, mmArrow, mmNoteSide, mmNoteOver)
+}
+
+// statement checks l against the statement forms of a subset (arrows and
+// notes): each form's groups are participant ids, then the text, which
+// textOK judges. The ids must have been declared.
+func statement(l string, declared map[string]bool, textOK func(string) error, forms ...*regexp.Regexp) error {
 	var m []string
-	for _, re := range []*regexp.Regexp{mmArrow, mmNoteSide, mmNoteOver} {
+	for _, re := range forms {
 		if m = re.FindStringSubmatch(l); m != nil {
 			break
 		}
@@ -72,7 +79,7 @@ func mermaidLine(l string, declared map[string]bool) error {
 			return fmt.Errorf("participant %s not declared", id)
 		}
 	}
-	return mermaidTextOK(m[len(m)-1])
+	return textOK(m[len(m)-1])
 }
 
 func mermaidTextOK(s string) error {
@@ -113,21 +120,7 @@ func plantumlLine(l string, declared map[string]bool) error {
 		declared[m[2]] = true
 		return plantumlTextOK(m[1])
 	}
-	var m []string
-	for _, re := range []*regexp.Regexp{puArrow, puNoteSide, puNoteOver} {
-		if m = re.FindStringSubmatch(l); m != nil {
-			break
-		}
-	}
-	if m == nil {
-		return fmt.Errorf("not a statement of the subset")
-	}
-	for _, id := range m[1 : len(m)-1] {
-		if id != "" && !declared[id] {
-			return fmt.Errorf("participant %s not declared", id)
-		}
-	}
-	return plantumlTextOK(m[len(m)-1])
+	return statement(l, declared, plantumlTextOK, puArrow, puNoteSide, puNoteOver)
 }
 
 func plantumlTextOK(s string) error {
