@@ -195,20 +195,14 @@ func (b *kernelBackend) syscall(_ *driver, c *Call) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	arg := func(i int) Arg {
-		if i < len(c.Args) {
-			return c.Args[i]
-		}
-		return Arg{Kind: ArgAny}
-	}
 	switch c.Name {
 	case "bind":
 		return 0, unix.Bind(fd, &unix.SockaddrInet4{Port: localPort, Addr: LocalAddr.As4()})
 	case "listen":
-		if arg(1).Kind != ArgInt {
+		if c.arg(1).Kind != ArgInt {
 			return 0, errUnsupported("listen without a number backlog")
 		}
-		return 0, unix.Listen(fd, int(arg(1).Int))
+		return 0, unix.Listen(fd, int(c.arg(1).Int))
 	case "accept":
 		nfd, _, err := unix.Accept4(fd, unix.SOCK_CLOEXEC)
 		if err != nil {
@@ -218,10 +212,10 @@ func (b *kernelBackend) syscall(_ *driver, c *Call) (int64, error) {
 	case "connect":
 		return 0, unix.Connect(fd, &unix.SockaddrInet4{Port: localPort, Addr: RemoteAddr.As4()})
 	case "write", "send", "read", "recv":
-		if (c.Name == "send" || c.Name == "recv") && !zeroFlags(arg(3)) {
-			return 0, errUnsupported(c.Name + " flags " + arg(3).Text)
+		if (c.Name == "send" || c.Name == "recv") && !zeroFlags(c.arg(3)) {
+			return 0, errUnsupported(c.Name + " flags " + c.arg(3).Text)
 		}
-		l := arg(2)
+		l := c.arg(2)
 		if l.Kind != ArgInt || l.Int < 0 || l.Int > 1<<24 {
 			return 0, errUnsupported(c.Name + " length " + l.Text)
 		}
@@ -239,28 +233,28 @@ func (b *kernelBackend) syscall(_ *driver, c *Call) (int64, error) {
 		b.mu.Unlock()
 		return 0, unix.Close(fd)
 	case "shutdown":
-		how, ok := map[string]int{"SHUT_RD": unix.SHUT_RD, "SHUT_WR": unix.SHUT_WR, "SHUT_RDWR": unix.SHUT_RDWR}[symArg(arg(1))]
+		how, ok := map[string]int{"SHUT_RD": unix.SHUT_RD, "SHUT_WR": unix.SHUT_WR, "SHUT_RDWR": unix.SHUT_RDWR}[symArg(c.arg(1))]
 		if !ok {
-			return 0, errUnsupported("shutdown how " + arg(1).Text)
+			return 0, errUnsupported("shutdown how " + c.arg(1).Text)
 		}
 		return 0, unix.Shutdown(fd, how)
 	case "setsockopt":
-		return 0, b.setsockopt(fd, symArg(arg(2)), arg(3))
+		return 0, b.setsockopt(fd, symArg(c.arg(2)), c.arg(3))
 	case "getsockopt":
-		if symArg(arg(2)) != "SO_ERROR" {
-			return 0, errUnsupported("getsockopt " + arg(2).Text)
+		if symArg(c.arg(2)) != "SO_ERROR" {
+			return 0, errUnsupported("getsockopt " + c.arg(2).Text)
 		}
 		v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
 		if err != nil {
 			return 0, err
 		}
-		return 0, checkSOError(syscall.Errno(v), arg(3))
+		return 0, checkSOError(syscall.Errno(v), c.arg(3))
 	case "fcntl":
-		if symArg(arg(1)) != "F_SETFL" {
-			return 0, errUnsupported("fcntl " + arg(1).Text)
+		if symArg(c.arg(1)) != "F_SETFL" {
+			return 0, errUnsupported("fcntl " + c.arg(1).Text)
 		}
 		flags := unix.O_RDWR
-		if slices.Contains(arg(2).Syms, "O_NONBLOCK") {
+		if slices.Contains(c.arg(2).Syms, "O_NONBLOCK") {
 			flags |= unix.O_NONBLOCK
 		}
 		_, err := unix.FcntlInt(uintptr(fd), unix.F_SETFL, flags)

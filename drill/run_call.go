@@ -184,22 +184,16 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	arg := func(i int) Arg {
-		if i < len(c.Args) {
-			return c.Args[i]
-		}
-		return Arg{Kind: ArgAny}
-	}
 	switch c.Name {
 	case "bind":
 		s.bound = true
 		return 0, nil
 	case "listen":
-		if arg(1).Kind != ArgInt {
+		if c.arg(1).Kind != ArgInt {
 			return 0, errUnsupported("listen without a number backlog")
 		}
 		// Our zero backlog means the default; Linux's zero allows one.
-		ln, err := d.st.ListenTCP(localPort, stack.ListenOptions{Backlog: max(int(arg(1).Int), 1)})
+		ln, err := d.st.ListenTCP(localPort, stack.ListenOptions{Backlog: max(int(c.arg(1).Int), 1)})
 		if err != nil {
 			return 0, err
 		}
@@ -228,15 +222,15 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 	case "connect":
 		return d.connect(s)
 	case "write", "send":
-		if c.Name == "send" && !zeroFlags(arg(3)) {
-			return 0, errUnsupported("send flags " + arg(3).Text)
+		if c.Name == "send" && !zeroFlags(c.arg(3)) {
+			return 0, errUnsupported("send flags " + c.arg(3).Text)
 		}
-		return d.write(s, arg(2))
+		return d.write(s, c.arg(2))
 	case "read", "recv":
-		if c.Name == "recv" && !zeroFlags(arg(3)) {
-			return 0, errUnsupported("recv flags " + arg(3).Text)
+		if c.Name == "recv" && !zeroFlags(c.arg(3)) {
+			return 0, errUnsupported("recv flags " + c.arg(3).Text)
 		}
-		return d.read(s, arg(2))
+		return d.read(s, c.arg(2))
 	case "close":
 		delete(d.fds, n)
 		switch {
@@ -250,7 +244,7 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 		if s.conn == nil {
 			return 0, syscall.ENOTCONN
 		}
-		how := symArg(arg(1))
+		how := symArg(c.arg(1))
 		if how == "SHUT_RD" || how == "SHUT_RDWR" {
 			s.conn.CloseRead()
 		}
@@ -258,25 +252,25 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 			return 0, s.conn.CloseWrite()
 		}
 		if how != "SHUT_RD" {
-			return 0, errUnsupported("shutdown how " + arg(1).Text)
+			return 0, errUnsupported("shutdown how " + c.arg(1).Text)
 		}
 		return 0, nil
 	case "setsockopt":
-		return 0, d.setsockopt(s, symArg(arg(2)), arg(3))
+		return 0, d.setsockopt(s, symArg(c.arg(2)), c.arg(3))
 	case "getsockopt":
-		if symArg(arg(2)) != "SO_ERROR" {
-			return 0, errUnsupported("getsockopt " + arg(2).Text)
+		if symArg(c.arg(2)) != "SO_ERROR" {
+			return 0, errUnsupported("getsockopt " + c.arg(2).Text)
 		}
-		if err := checkSOError(s.soError, arg(3)); err != nil {
+		if err := checkSOError(s.soError, c.arg(3)); err != nil {
 			return 0, err
 		}
 		s.soError = 0
 		return 0, nil
 	case "fcntl":
-		if symArg(arg(1)) != "F_SETFL" {
-			return 0, errUnsupported("fcntl " + arg(1).Text)
+		if symArg(c.arg(1)) != "F_SETFL" {
+			return 0, errUnsupported("fcntl " + c.arg(1).Text)
 		}
-		s.nonblock = slices.Contains(arg(2).Syms, "O_NONBLOCK")
+		s.nonblock = slices.Contains(c.arg(2).Syms, "O_NONBLOCK")
 		return 0, nil
 	}
 	return 0, errUnsupported("call " + c.Name)

@@ -116,6 +116,15 @@ type Call struct {
 	Errno  string
 }
 
+// arg is argument i of the call, or "..." (ArgAny) where the script gave
+// fewer.
+func (c *Call) arg(i int) Arg {
+	if i < len(c.Args) {
+		return c.Args[i]
+	}
+	return Arg{Kind: ArgAny}
+}
+
 // ArgKind says what an argument is.
 type ArgKind uint8
 
