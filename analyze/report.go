@@ -84,6 +84,7 @@ const (
 	SetupRefused          = "refused"           // SYN answered by RST; DCCP Request answered by Reset
 	SetupUnanswered       = "unanswered"        // SYN or Request never answered (Retries counts the retransmissions)
 	SetupIncomplete       = "incomplete"        // answered, but the handshake's last packet never seen
+	SetupAnsweredByACK    = "answered_by_ack"   // TCP: SYN answered by an ACK of an earlier connection (the peer's TIME-WAIT), and no SYN-ACK seen
 )
 
 // Setup describes how a connection started.
@@ -156,6 +157,12 @@ const (
 	// connection without waiting for the server's FIN, so it cannot know
 	// its data was delivered.
 	FindingClientClosedEarly = "client_closed_without_waiting"
+	// FindingRSTNotAcceptable: an RST answering a SYN without
+	// acknowledging it, which the SYN's sender ignores (RFC 9293
+	// §3.10.7.3): injected, or meant for another connection.
+	FindingRSTNotAcceptable = "rst_not_acceptable"
+	// FindingInvalidFlags: a SYN together with RST or FIN.
+	FindingInvalidFlags = "invalid_flags"
 	// FindingZeroWindow: a receiver advertised a zero window (a stall).
 	FindingZeroWindow = "zero_window"
 	// FindingRetransmissions: segments or packets sent again.

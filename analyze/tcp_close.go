@@ -14,15 +14,14 @@ func (c *tcpConn) onRST(p *pkt, d int, seg wire.TCP) {
 		c.rst.more = addPkt(c.rst.more, p.num)
 		return
 	}
-	s.rstPkt = p.num
-	if s.synCount == 0 && s.synAckPkt == 0 && peer.synCount > 0 && peer.synAckPkt == 0 && !s.haveAck {
-		// RFC 9293 §3.10.7.1: a SYN to a port with no listener is
-		// answered by RST; the connection never existed.
-		c.refused = true
-		c.rst = &tcpRST{pkt: p.num, t: p.t, by: d, state: "CLOSED"}
+	if c.onSynRST(p, d, seg) {
 		return
 	}
+	s.rstPkt = p.num
 	c.rst = &tcpRST{pkt: p.num, t: p.t, by: d, state: c.stateOf(d)}
+	if c.c.Packets == 1 && !c.first.Has(wire.SYN) {
+		c.rst.state = "unknown" // the RST is all the capture has of it
+	}
 	ack, haveAck := s.ack, s.haveAck
 	if seg.Flags().Has(wire.ACK) && (!haveAck || ack.LessThan(seg.Ack())) {
 		ack, haveAck = seg.Ack(), true
@@ -160,6 +159,13 @@ func (c *tcpConn) setup() Setup {
 		st.Kind = SetupRefused
 		st.Packets = append(st.Packets, c.rst.pkt)
 		st.Summary = "SYN answered by RST " + pkts(c.rst.pkt) + " (nothing listening on " + c.c.Server + ")"
+	case ss.synAckPkt == 0 && ss.staleAckPkt != 0:
+		st.Kind = SetupAnsweredByACK
+		st.Packets = append(st.Packets, ss.staleAckPkt)
+		if cs.staleRSTPkt != 0 {
+			st.Packets = append(st.Packets, cs.staleRSTPkt)
+		}
+		st.Summary = "SYN " + c.staleSummary()
 	case ss.synAckPkt == 0:
 		st.Kind = SetupUnanswered
 		st.Summary = fmt.Sprintf("SYN never answered (%d retransmissions)", st.Retries)
@@ -174,6 +180,9 @@ func (c *tcpConn) setup() Setup {
 		if cs.synCount == 0 {
 			st.Summary += " (its SYN was not captured)"
 		}
+		if ss.staleAckPkt != 0 {
+			st.Summary += "; the SYN was first " + c.staleSummary()
+		}
 	}
 	if st.Retries > 0 && st.Kind != SetupUnanswered {
 		st.Summary += fmt.Sprintf(" after %d SYN retransmissions", st.Retries)
@@ -181,15 +190,26 @@ func (c *tcpConn) setup() Setup {
 	return st
 }
 
+// gaveUp reports whether the connection ended by an RST from the side
+// whose SYN was never answered.
+func (c *tcpConn) gaveUp() bool { return c.rst != nil && !c.refused && c.rst.state == "SYN-SENT" }
+
 // ending classifies how the connection ended.
 func (c *tcpConn) ending() Ending {
 	cs, ss := &c.s[c.client], &c.s[1-c.client]
 	switch {
-	case c.refused || (c.rst == nil && cs.synCount > 0 && ss.synAckPkt == 0 && ss.synCount == 0):
+	case c.refused || c.gaveUp() || (c.rst == nil && cs.synCount > 0 && ss.synAckPkt == 0 && ss.synCount == 0):
 		e := Ending{Kind: EndNeverEstablished, Packets: []int{}, Summary: "never established"}
-		if c.rst != nil {
+		switch {
+		case c.refused:
 			e.By, e.Packets = c.name(c.rst.by), []int{c.rst.pkt}
 			e.Summary = "never established: refused by RST from " + e.By + " " + pkts(c.rst.pkt)
+		case c.rst != nil:
+			e.By, e.Packets = c.name(c.rst.by), []int{c.rst.pkt}
+			e.Summary = "never established: the " + e.By + " gave up with RST " + pkts(c.rst.pkt) + " in SYN-SENT"
+		case cs.staleRSTPkt != 0:
+			e.Packets = []int{cs.staleRSTPkt}
+			e.Summary = "never established: the SYN was answered by a stale ACK, reset, and not seen answered again"
 		}
 		return e
 	case c.rst != nil:

@@ -53,6 +53,7 @@ const (
 	VerdictOpen              = "open"                // no FIN or RST
 	VerdictRefused           = "refused"             // SYN answered by RST
 	VerdictUnanswered        = "unanswered"          // SYN never answered
+	VerdictAnsweredByACK     = "answered_by_ack"     // SYN answered only by a stale connection's ACK (the peer's TIME-WAIT)
 	VerdictRSTUnread         = "rst_unread_data"     // RST while the peer's bytes were unacknowledged: proven unread (RFC 2525 §2.17)
 	VerdictRSTAfterPeerData  = "rst_after_peer_data" // RST after the peer's data, all acknowledged: unread, or linger 0; the capture cannot tell
 	VerdictRSTAfterFIN       = "rst_after_fin"       // RST after the sender's own FIN with the peer's data unread or arriving after it
@@ -86,8 +87,13 @@ func (c *tcpConn) verdict(e Ending) (kind, text string) {
 	}
 	switch e.Kind {
 	case EndNeverEstablished:
-		if c.refused {
+		switch {
+		case c.refused:
 			return VerdictRefused, "refused: SYN answered by RST"
+		case c.s[1-c.client].staleAckPkt != 0:
+			return VerdictAnsweredByACK, "SYN " + c.staleSummary()
+		case c.gaveUp():
+			return VerdictUnanswered, "SYN never answered; the client gave up with RST " + pkts(c.rst.pkt)
 		}
 		return VerdictUnanswered, "SYN never answered"
 	case EndFIN:
