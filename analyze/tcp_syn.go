@@ -46,7 +46,7 @@ func (c *tcpConn) onStaleACK(p *pkt, d int, seg wire.TCP) {
 func (c *tcpConn) onSynRST(p *pkt, d int, seg wire.TCP) bool {
 	s, peer := &c.s[d], &c.s[1-d]
 	switch {
-	case c.inSynSent(1-d):
+	case c.inSynSent(1 - d):
 		if f := seg.Flags(); !f.Has(wire.ACK) || !c.acksSYN(1-d, seg.Ack()) {
 			s.ignoredRSTs = addPkt(s.ignoredRSTs, p.num)
 			why := "carries no ACK"
