@@ -20,15 +20,25 @@ type Report struct {
 // Counts counts the packets the analyzer could not use (or used with a
 // caveat). None of them stops the analysis.
 type Counts struct {
-	NotIP              int `json:"not_ip"`               // link frames that carry neither IPv4 nor IPv6, or are not IP at all
+	NotIP              int `json:"not_ip"`               // frames skipped before an IP packet was found: the sum of Skipped
 	Truncated          int `json:"truncated"`            // IP packets cut short (by the snapshot length or the file)
-	Fragments          int `json:"fragments"`            // IPv4 fragments or IPv6 Fragment headers (not reassembled)
+	Fragments          int `json:"fragments"`            // IP fragments taken into reassembly
+	Reassembled        int `json:"reassembled"`          // whole datagrams reassembled from them (analysed like any packet)
 	BadIP              int `json:"bad_ip"`               // IP headers that do not parse
 	OtherProtocol      int `json:"other_protocol"`       // IP packets that carry neither TCP nor DCCP
 	BadTCP             int `json:"bad_tcp"`              // TCP headers that do not parse
 	BadDCCP            int `json:"bad_dccp"`             // DCCP headers that do not parse
 	BadChecksum        int `json:"bad_checksum"`         // IP, TCP or DCCP checksums that do not verify (offload makes these common)
 	DroppedBadChecksum int `json:"dropped_bad_checksum"` // of those, dropped because Options.DropBadChecksums
+	// Skipped counts the packets not analysed, by reason: a link type
+	// not read ("link_type_N"), a frame that is not IP ("not_ip"), an
+	// encrypted 802.11 frame, fragments that could not be reassembled
+	// ("fragment_timeout" ...): the Why* reasons of analyze/decap.
+	Skipped map[string]int `json:"skipped"`
+	// Opened counts the packets found inside each encapsulation or tunnel
+	// (vlan, mpls, pppoe, pbb, gre, erspan, vxlan, geneve, capwap,
+	// ip4in4, ip6in4, ip4in6, ip6in6, ieee802_11, 6lowpan, ipv6_atomic_fragment).
+	Opened map[string]int `json:"opened"`
 }
 
 // Connection is one TCP or DCCP connection: a 4-tuple from a SYN or

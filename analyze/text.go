@@ -3,6 +3,8 @@ package analyze
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -32,9 +34,10 @@ func (c Counts) String() string {
 			parts = append(parts, fmt.Sprintf("%d %s", n, what))
 		}
 	}
-	add(c.NotIP, "not IP")
 	add(c.Truncated, "truncated by the capture")
-	add(c.Fragments, "IP fragments (not analysed)")
+	if c.Fragments > 0 {
+		parts = append(parts, fmt.Sprintf("%s reassembled into %s", plural(c.Fragments, "IP fragment"), plural(c.Reassembled, "datagram")))
+	}
 	add(c.BadIP, "bad IP headers")
 	add(c.OtherProtocol, "neither TCP nor DCCP")
 	add(c.BadTCP, "bad TCP headers")
@@ -44,7 +47,41 @@ func (c Counts) String() string {
 		parts = append(parts, fmt.Sprintf("%d bad checksums (%d kept: checksum offload on the capturing host leaves them unfinished; %d dropped)",
 			c.BadChecksum, kept, c.DroppedBadChecksum))
 	}
+	if len(c.Opened) > 0 {
+		parts = append(parts, "opened: "+byCount(c.Opened))
+	}
+	if len(c.Skipped) > 0 {
+		parts = append(parts, "skipped: "+byCount(c.Skipped))
+	}
 	return strings.Join(parts, ", ")
+}
+
+// byCount lists a map of counts as "vxlan 12, vlan 3", the largest first
+// (ties by name).
+func byCount(m map[string]int) string {
+	keys := slices.Collect(maps.Keys(m))
+	slices.SortFunc(keys, func(a, b string) int {
+		if m[a] != m[b] {
+			return m[b] - m[a]
+		}
+		return strings.Compare(a, b)
+	})
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %d", k, m[k])
+	}
+	return b.String()
+}
+
+// plural says "1 packet", "2 packets".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 func (c *Connection) writeText(b *strings.Builder) {
