@@ -45,7 +45,7 @@ func (c *dccpConn) setup() Setup {
 		st.Summary = fmt.Sprintf("Request refused by Reset %s, code %d (%v)", pkts(c.reset.pkt), c.reset.code, c.reset.code)
 	case ss.respPkt == 0:
 		st.Kind = SetupUnanswered
-		st.Summary = fmt.Sprintf("Request never answered (%d retransmissions)", st.Retries)
+		st.Summary = "Request never answered (" + plural(st.Retries, "retransmission") + ")"
 	case cs.ackedResp == 0:
 		st.Kind = SetupIncomplete
 		st.Packets = append(st.Packets, ss.respPkt)
@@ -59,7 +59,7 @@ func (c *dccpConn) setup() Setup {
 		}
 	}
 	if st.Retries > 0 && st.Kind != SetupUnanswered {
-		st.Summary += fmt.Sprintf(" after %d Request retransmissions", st.Retries)
+		st.Summary += " after " + plural(st.Retries, "Request retransmission")
 	}
 	return st
 }

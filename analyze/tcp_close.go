@@ -65,13 +65,13 @@ func (c *tcpConn) onRST(p *pkt, d int, seg wire.TCP) {
 func (c *tcpConn) unreadSummary(d int, received, unacked int64, rst int) string {
 	me, them := c.name(d), c.name(1-d)
 	if unacked > 0 {
-		return fmt.Sprintf("RST from %s %s while %d bytes of %s's data were still unacknowledged: "+
+		return fmt.Sprintf("RST from %s %s with %s of %s's data still unacknowledged: "+
 			"close with unread data (RFC 2525 §2.17); the data is discarded and %s's reads fail "+
-			"with \"connection reset\"", me, pkts(rst), unacked, them, them)
+			"with \"connection reset\"", me, pkts(rst), plural(int(unacked), "byte"), them, them)
 	}
-	return fmt.Sprintf("RST from %s %s after it had acknowledged %d bytes of %s's data, instead of "+
+	return fmt.Sprintf("RST from %s %s after it had acknowledged %s of %s's data, instead of "+
 		"a FIN: the signature of a close with unread data (RFC 2525 §2.17), or an abortive "+
-		"close (SO_LINGER 0); %s's pending reads fail with \"connection reset\"", me, pkts(rst), received, them, them)
+		"close (SO_LINGER 0); %s's pending reads fail with \"connection reset\"", me, pkts(rst), plural(int(received), "byte"), them, them)
 }
 
 // stateOf infers side d's TCP state (RFC 9293 §3.3.2 names) from the
@@ -135,7 +135,7 @@ func (c *tcpConn) finish() *Connection {
 			list = list[:maxListed]
 		}
 		out.Findings = append(out.Findings, Finding{Kind: FindingRetransmissions, Packets: list,
-			Summary: fmt.Sprintf("%d retransmissions (client %d, server %d)", n, cs.dir.Retransmissions, ss.dir.Retransmissions)})
+			Summary: fmt.Sprintf("%s (client %d, server %d)", plural(n, "retransmission"), cs.dir.Retransmissions, ss.dir.Retransmissions)})
 	}
 	if out.Findings == nil {
 		out.Findings = []Finding{}
@@ -168,7 +168,7 @@ func (c *tcpConn) setup() Setup {
 		st.Summary = "SYN " + c.staleSummary()
 	case ss.synAckPkt == 0:
 		st.Kind = SetupUnanswered
-		st.Summary = fmt.Sprintf("SYN never answered (%d retransmissions)", st.Retries)
+		st.Summary = "SYN never answered (" + plural(st.Retries, "retransmission") + ")"
 	case cs.ackedSYNPkt == 0:
 		st.Kind = SetupIncomplete
 		st.Packets = append(st.Packets, ss.synAckPkt)
@@ -185,7 +185,7 @@ func (c *tcpConn) setup() Setup {
 		}
 	}
 	if st.Retries > 0 && st.Kind != SetupUnanswered {
-		st.Summary += fmt.Sprintf(" after %d SYN retransmissions", st.Retries)
+		st.Summary += " after " + plural(st.Retries, "SYN retransmission")
 	}
 	return st
 }
@@ -218,9 +218,9 @@ func (c *tcpConn) ending() Ending {
 		e.Summary = fmt.Sprintf("RST from %s %s in %s", by, pkts(c.rst.pkt), c.rst.state)
 		peer := &c.s[1-c.rst.by]
 		if u := c.rst.unacked; u > 0 {
-			e.Summary += fmt.Sprintf(" while %s's data (%d bytes) was unacknowledged", c.name(1-c.rst.by), u)
+			e.Summary += fmt.Sprintf(" while %s's data (%s) was unacknowledged", c.name(1-c.rst.by), plural(int(u), "byte"))
 		} else if peer.newData > 0 {
-			e.Summary += fmt.Sprintf(" after %s had sent it %d bytes", c.name(1-c.rst.by), peer.newData)
+			e.Summary += fmt.Sprintf(" after %s had sent it %s", c.name(1-c.rst.by), plural(int(peer.newData), "byte"))
 		}
 		return e
 	case cs.fin && ss.fin:

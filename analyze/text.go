@@ -9,43 +9,86 @@ import (
 	"time"
 )
 
-// WriteText writes the report for people: a line about the capture, then
-// one block per connection with its endpoints, setup, ending, findings
-// (packet numbers and time since the first packet) and traffic.
+// WriteText writes the report for people: a line about the capture and
+// what was not analysed, a line counting the connections by how they
+// ended, then the connections grouped by ending (the most common first),
+// each with its endpoints, setup, ending, verdict, findings (packet
+// numbers and time since the first packet) and traffic.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "capture: %s, %d packets, %d connections\n", r.Format, r.Packets, len(r.Connections))
+	fmt.Fprintf(&b, "capture: %s, %s, %s\n", r.Format, plural(r.Packets, "packet"), plural(len(r.Connections), "connection"))
 	if s := r.Counts.String(); s != "" {
 		fmt.Fprintf(&b, "  %s\n", s)
 	}
-	for _, c := range r.Connections {
+	groups := r.byEnding()
+	if len(groups) > 0 {
+		b.WriteString("endings:")
+		for i, g := range groups {
+			sep := ","
+			if i == 0 {
+				sep = ""
+			}
+			fmt.Fprintf(&b, "%s %s %d", sep, g.kind, len(g.conns))
+		}
 		b.WriteByte('\n')
-		c.writeText(&b)
+	}
+	for _, g := range groups {
+		fmt.Fprintf(&b, "\n== %s: %s ==\n", g.kind, plural(len(g.conns), "connection"))
+		for i, c := range g.conns {
+			if i > 0 {
+				b.WriteByte('\n')
+			}
+			c.writeText(&b)
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
+// endingGroup is the connections that ended one way.
+type endingGroup struct {
+	kind  string
+	conns []*Connection
+}
+
+// byEnding groups the connections by Ending.Kind, the largest group first
+// (ties in order of first appearance); each keeps the capture's order.
+func (r *Report) byEnding() []endingGroup {
+	var groups []endingGroup
+	at := map[string]int{}
+	for _, c := range r.Connections {
+		i, ok := at[c.Ending.Kind]
+		if !ok {
+			i = len(groups)
+			at[c.Ending.Kind] = i
+			groups = append(groups, endingGroup{kind: c.Ending.Kind})
+		}
+		groups[i].conns = append(groups[i].conns, c)
+	}
+	slices.SortStableFunc(groups, func(a, b endingGroup) int { return len(b.conns) - len(a.conns) })
+	return groups
+}
+
 // String lists the non-zero counts ("3 bad checksums (kept), 1 fragment").
 func (c Counts) String() string {
 	var parts []string
-	add := func(n int, what string) {
+	add := func(n int, what, after string) {
 		if n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, what))
+			parts = append(parts, plural(n, what)+after)
 		}
 	}
-	add(c.Truncated, "truncated by the capture")
+	add(c.Truncated, "packet", " truncated by the capture")
 	if c.Fragments > 0 {
 		parts = append(parts, fmt.Sprintf("%s reassembled into %s", plural(c.Fragments, "IP fragment"), plural(c.Reassembled, "datagram")))
 	}
-	add(c.BadIP, "bad IP headers")
-	add(c.OtherProtocol, "neither TCP nor DCCP")
-	add(c.BadTCP, "bad TCP headers")
-	add(c.BadDCCP, "bad DCCP headers")
+	add(c.BadIP, "bad IP header", "")
+	add(c.OtherProtocol, "packet", " neither TCP nor DCCP")
+	add(c.BadTCP, "bad TCP header", "")
+	add(c.BadDCCP, "bad DCCP header", "")
 	if c.BadChecksum > 0 {
 		kept := c.BadChecksum - c.DroppedBadChecksum
-		parts = append(parts, fmt.Sprintf("%d bad checksums (%d kept: checksum offload on the capturing host leaves them unfinished; %d dropped)",
-			c.BadChecksum, kept, c.DroppedBadChecksum))
+		parts = append(parts, fmt.Sprintf("%s (%d kept: checksum offload on the capturing host leaves them unfinished; %d dropped)",
+			plural(c.BadChecksum, "bad checksum"), kept, c.DroppedBadChecksum))
 	}
 	if len(c.Opened) > 0 {
 		parts = append(parts, "opened: "+byCount(c.Opened))
@@ -156,15 +199,15 @@ func completenessNames(bits int) string {
 
 // String summarises one direction.
 func (d Direction) String() string {
-	s := fmt.Sprintf("%d packets, %d data bytes", d.Packets, d.DataBytes)
+	s := plural(d.Packets, "packet") + ", " + plural(int(d.DataBytes), "data byte")
 	if d.Retransmissions > 0 {
 		s += fmt.Sprintf(", %d retransmitted", d.Retransmissions)
 	}
 	if d.ZeroWindows > 0 {
-		s += fmt.Sprintf(", %d zero windows", d.ZeroWindows)
+		s += ", " + plural(d.ZeroWindows, "zero window")
 	}
 	if d.BadChecksums > 0 {
-		s += fmt.Sprintf(", %d bad checksums", d.BadChecksums)
+		s += ", " + plural(d.BadChecksums, "bad checksum")
 	}
 	return s
 }

@@ -122,11 +122,11 @@ func (c *tcpConn) rstVerdict() (kind, text string) {
 		return VerdictRSTAfterOwnFIN, fmt.Sprintf("RST after FIN: %s sent FIN %s, then RST %s; no data of %s's "+
 			"was pending in the capture", me, pkts(s.finPkt), pkts(r.pkt), them)
 	case r.unacked > 0:
-		return VerdictRSTUnread, fmt.Sprintf("RST with %d bytes unread (RFC 2525 §2.17): %s reset %s "+
-			"while %s's bytes were unacknowledged", r.unacked, me, pkts(r.pkt), them)
+		return VerdictRSTUnread, fmt.Sprintf("RST with %s unread (RFC 2525 §2.17): %s reset %s "+
+			"while %s's bytes were unacknowledged", plural(int(r.unacked), "byte"), me, pkts(r.pkt), them)
 	case peer.newData > 0:
-		return VerdictRSTAfterPeerData, fmt.Sprintf("rst_after_peer_data: %s reset %s after acknowledging %d bytes "+
-			"of %s's: unread data or an abortive close (linger 0), the capture cannot tell", me, pkts(r.pkt), peer.newData, them)
+		return VerdictRSTAfterPeerData, fmt.Sprintf("rst_after_peer_data: %s reset %s after acknowledging %s "+
+			"of %s's: unread data or an abortive close (linger 0), the capture cannot tell", me, pkts(r.pkt), plural(int(peer.newData), "byte"), them)
 	case r.by != c.client && s.newData == 0 && c.rst.state == "ESTABLISHED" || r.state == "SYN-RECEIVED" && r.by != c.client:
 		return VerdictResetBeforeAccept, fmt.Sprintf("reset before accept: the server reset %s having sent "+
 			"nothing after its SYN-ACK, and the client had sent no data", pkts(r.pkt))
