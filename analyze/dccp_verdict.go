@@ -13,6 +13,9 @@ func (c *dccpConn) finish() *Connection {
 	out.Setup = c.setup()
 	out.Ending = c.ending()
 	out.Findings = append([]Finding{}, c.findings...)
+	ct := c.ct.out
+	ct.Ignored, ct.Invalid = append([]int{}, ct.Ignored...), append([]int{}, ct.Invalid...)
+	out.Conntrack = &ct
 	if a, b := &c.s[0], &c.s[1]; a.closeCount >= 2 && b.closeCount >= 2 {
 		list := append(append([]int(nil), a.closePkts...), b.closePkts...)
 		slices.Sort(list)

@@ -73,6 +73,10 @@ type Connection struct {
 	ConnState    string `json:"conn_state,omitempty"`
 	History      string `json:"history,omitempty"`
 	Completeness *int   `json:"completeness,omitempty"`
+	// Conntrack is Linux netfilter's view of a DCCP connection
+	// (dccp_conntrack.go): the state its entry is left in and the packets
+	// it marks IGNORE or INVALID. Absent for TCP.
+	Conntrack *Conntrack `json:"conntrack,omitempty"`
 	// ClosedFirst is "client" or "server": who sent the first FIN or RST
 	// (Wireshark's fin_active side); absent when neither did.
 	ClosedFirst string `json:"closed_first,omitempty"`

@@ -159,7 +159,8 @@ func (c *Connection) writeText(b *strings.Builder) {
 // vocabulary says who closed first and the connection in Zeek's and
 // Wireshark's terms, as --json gives them: "server closed first, Zeek
 // conn_state RSTR history ShADadr, Wireshark completeness 47 (SYN SYN-ACK
-// ACK data RST)". Empty for a connection without these fields (DCCP).
+// ACK data RST)"; for DCCP, the state netfilter's conntrack leaves its
+// entry in and the packets it marks INVALID or IGNORE.
 func (c *Connection) vocabulary() string {
 	var parts []string
 	if c.ClosedFirst != "" {
@@ -174,6 +175,19 @@ func (c *Connection) vocabulary() string {
 	}
 	if c.Completeness != nil {
 		parts = append(parts, fmt.Sprintf("Wireshark completeness %d (%s)", *c.Completeness, completenessNames(*c.Completeness)))
+	}
+	if ct := c.Conntrack; ct != nil {
+		v := "netfilter conntrack " + ct.State
+		if ct.Destroyed != 0 {
+			v += " (entry deleted by the Reset " + pkts(ct.Destroyed) + " before any reply)"
+		}
+		if len(ct.Invalid) > 0 {
+			v += ", INVALID " + pkts(ct.Invalid...)
+		}
+		if len(ct.Ignored) > 0 {
+			v += ", IGNORE " + pkts(ct.Ignored...)
+		}
+		parts = append(parts, v)
 	}
 	return strings.Join(parts, ", ")
 }
