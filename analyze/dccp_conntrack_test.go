@@ -23,7 +23,7 @@ func TestConntrack_Endings(t *testing.T) {
 		destroyed int
 	}{
 		{"client close", func(s *synth) {
-			s.dccpHandshake()                              // REQUEST, RESPOND, PARTOPEN
+			s.dccpHandshake()                             // REQUEST, RESPOND, PARTOPEN
 			s.dccp(true, wire.DCCPDataAck, 102, 500, "x") // PARTOPEN
 			s.dccp(true, wire.DCCPClose, 103, 500, "")    // CLOSING
 			s.dccp(false, wire.DCCPReset, 501, 103, "", reset(wire.DCCPResetClosed))
