@@ -180,12 +180,15 @@ func (c *tcpConn) setup() Setup {
 		if cs.synCount == 0 {
 			st.Summary += " (its SYN was not captured)"
 		}
-		if ss.staleAckPkt != 0 {
-			st.Summary += "; the SYN was first " + c.staleSummary()
-		}
 	}
-	if st.Retries > 0 && st.Kind != SetupUnanswered {
+	switch {
+	case st.Retries > 0 && st.Kind == SetupAnsweredByACK:
+		st.Summary += "; " + plural(st.Retries, "SYN retransmission") + " unanswered"
+	case st.Retries > 0 && st.Kind != SetupUnanswered:
 		st.Summary += " after " + plural(st.Retries, "SYN retransmission")
+	}
+	if st.Kind == SetupHandshake && ss.staleAckPkt != 0 {
+		st.Summary += "; the SYN was first " + c.staleSummary()
 	}
 	return st
 }
