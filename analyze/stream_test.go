@@ -107,7 +107,7 @@ func TestStream_MemoryFlatInCaptureSize(t *testing.T) {
 }
 
 // BenchmarkAnalyze reads a synthetic capture of 100 connections of 1000
-// data segments each (200,700 packets, 45 MB) from a file: MB/s and
+// data segments each (200,700 packets, 31 MB) from a file: MB/s and
 // packets/s of the whole analysis, reading included.
 func BenchmarkAnalyze(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "bulk.pcap")
