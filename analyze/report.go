@@ -35,9 +35,10 @@ type Counts struct {
 	// encrypted 802.11 frame, fragments that could not be reassembled
 	// ("fragment_timeout" ...): the Why* reasons of analyze/decap.
 	Skipped map[string]int `json:"skipped"`
-	// Opened counts the packets found inside each encapsulation or tunnel
+	// Opened counts the headers of each encapsulation or tunnel opened
 	// (vlan, mpls, pppoe, pbb, gre, erspan, vxlan, geneve, capwap,
-	// ip4in4, ip6in4, ip4in6, ip6in6, ieee802_11, 6lowpan, ipv6_atomic_fragment).
+	// ip4in4, ip6in4, ip4in6, ip6in6, ieee802_11, 6lowpan,
+	// ipv6_atomic_fragment): a packet with two VLAN tags counts two.
 	Opened map[string]int `json:"opened"`
 }
 

@@ -99,8 +99,9 @@ func (d *Decoder) Flush() {
 // Skipped returns how many packets were skipped, by reason (a fresh map).
 func (d *Decoder) Skipped() map[string]int { return clone(d.skipped) }
 
-// Opened returns how many packets each encapsulation was opened for
-// (vlan, mpls, pppoe, gre, vxlan ...), as a fresh map.
+// Opened returns how many headers of each encapsulation were opened
+// (vlan, mpls, pppoe, gre, vxlan ...; two VLAN tags count two), as a
+// fresh map.
 func (d *Decoder) Opened() map[string]int { return clone(d.opened) }
 
 // Fragments returns how many IP fragments were taken in, and how many
