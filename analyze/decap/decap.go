@@ -17,27 +17,26 @@ import (
 // Link types (tcpdump.org's LINKTYPE_ registry, with the DLT_ values some
 // systems write into files instead).
 const (
-	LinkNull         = 0   // BSD loopback: 4-byte address family in the writer's byte order
-	LinkEthernet     = 1   // Ethernet II or 802.3
-	LinkPPP          = 9   // PPP, optionally with HDLC address and control
-	LinkFDDI         = 10  // FDDI (some writers put raw IP here; told apart by the first nibble)
-	LinkRawDLT12     = 12  // raw IP as DLT_RAW on most systems
-	LinkRawDLT14     = 14  // raw IP as DLT_RAW on OpenBSD
-	LinkPPPHDLC      = 50  // PPP in HDLC-like framing
-	LinkRaw          = 101 // raw IPv4 or IPv6
-	LinkCiscoHDLC    = 104 // Cisco HDLC: address, control, EtherType
-	Link80211        = 105 // IEEE 802.11 without radio header
-	LinkLoop         = 108 // OpenBSD loopback: family in network byte order
-	LinkLinuxSLL     = 113 // Linux cooked capture v1
-	LinkRadiotap     = 127 // radiotap header, then 802.11
-	LinkPPI          = 192 // Per-Packet Information header, then its own link type
-	Link802154FCS    = 195 // IEEE 802.15.4 with FCS
-	LinkIPv4         = 228 // raw IPv4
-	LinkIPv6         = 229 // raw IPv6
-	Link802154NoFCS  = 230 // IEEE 802.15.4 without FCS
-	LinkNFLOG        = 239 // Linux netfilter NFLOG
-	LinkLinuxSLL2    = 276 // Linux cooked capture v2
-	linkEthernetOnly = -1  // internal: an Ethernet frame found inside a tunnel
+	LinkNull        = 0   // BSD loopback: 4-byte address family in the writer's byte order
+	LinkEthernet    = 1   // Ethernet II or 802.3
+	LinkPPP         = 9   // PPP, optionally with HDLC address and control
+	LinkFDDI        = 10  // FDDI (some writers put raw IP here; told apart by the first nibble)
+	LinkRawDLT12    = 12  // raw IP as DLT_RAW on most systems
+	LinkRawDLT14    = 14  // raw IP as DLT_RAW on OpenBSD
+	LinkPPPHDLC     = 50  // PPP in HDLC-like framing
+	LinkRaw         = 101 // raw IPv4 or IPv6
+	LinkCiscoHDLC   = 104 // Cisco HDLC: address, control, EtherType
+	Link80211       = 105 // IEEE 802.11 without radio header
+	LinkLoop        = 108 // OpenBSD loopback: family in network byte order
+	LinkLinuxSLL    = 113 // Linux cooked capture v1
+	LinkRadiotap    = 127 // radiotap header, then 802.11
+	LinkPPI         = 192 // Per-Packet Information header, then its own link type
+	Link802154FCS   = 195 // IEEE 802.15.4 with FCS
+	LinkIPv4        = 228 // raw IPv4
+	LinkIPv6        = 229 // raw IPv6
+	Link802154NoFCS = 230 // IEEE 802.15.4 without FCS
+	LinkNFLOG       = 239 // Linux netfilter NFLOG
+	LinkLinuxSLL2   = 276 // Linux cooked capture v2
 )
 
 // Limits bound the memory fragment reassembly may hold. The zero value

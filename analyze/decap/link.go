@@ -46,7 +46,7 @@ func (d *Decoder) link(lt int, f []byte, depth int) ([]byte, string) {
 			return nil, WhyTruncated
 		}
 		return d.llc(f[13:], depth+1)
-	case LinkEthernet, linkEthernetOnly:
+	case LinkEthernet:
 		return d.ethernet(f, depth+1)
 	case LinkNull, LinkLoop:
 		if len(f) < 4 {
