@@ -44,7 +44,6 @@ type tcpSide struct {
 	staleAckPkt int        // first ACK answering the peer's SYN with an unacceptable number
 	staleAck    seqnum.V32 // what it acknowledged
 	staleRSTPkt int        // this side's RST answering the peer's stale ACK
-	ignoredRSTs []int      // RSTs a SYN-SENT peer had to ignore
 
 	dataAfterFINPkt  int   // first data beyond this side's own FIN
 	dataAfterPeerFIN []int // data this side sent after the peer's FIN

@@ -48,7 +48,6 @@ func (c *tcpConn) onSynRST(p *pkt, d int, seg wire.TCP) bool {
 	switch {
 	case c.inSynSent(1 - d):
 		if f := seg.Flags(); !f.Has(wire.ACK) || !c.acksSYN(1-d, seg.Ack()) {
-			s.ignoredRSTs = addPkt(s.ignoredRSTs, p.num)
 			why := "carries no ACK"
 			if f.Has(wire.ACK) {
 				why = fmt.Sprintf("acknowledges %d where the SYN needs %d", uint32(seg.Ack()), uint32(peer.isn.Add(1)))
