@@ -90,6 +90,11 @@ func TestGolden(t *testing.T) {
 				".puml":        []byte(res.PlantUML()),
 				".svg":         res.SVG(SVGOptions{}),
 			}
+			// At the default width (80) the text diagram wraps what does
+			// not fit; its only "…" says that a call blocks.
+			if strings.Contains(strings.ReplaceAll(string(got[".txt"]), "blocks…", ""), "…") {
+				t.Error("the text diagram cuts a text with …")
+			}
 			// No two texts of the SVG overlap, none sticks out, none is
 			// cut (trace.CheckSVG's conservative font estimate).
 			if err := trace.CheckSVG(got[".svg"]); err != nil {
