@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/teardown-lab/teardown/internal/trace"
@@ -96,6 +97,22 @@ func TestRecord_FramesNumberThePcap(t *testing.T) {
 		}
 		if n != len(frames) {
 			t.Errorf("%s: the trace has %d packets, the capture %d frames", id, n, len(frames))
+		}
+	}
+}
+
+// The Mermaid and PlantUML exports draw the same order: the echo server's
+// reply before its close() and its change to CLOSED, and the whole reason
+// of that change.
+func TestRecord_ExportsKeepTheOrder(t *testing.T) {
+	res := run(t, "tcp-echo-one", "naive", "")
+	for name, doc := range map[string]string{"mermaid": res.Mermaid(), "plantuml": res.PlantUML()} {
+		reply := strings.Index(doc, "PSH|ACK seq=1 ack=6 len=1")
+		closed := strings.Index(doc, "close() → ok")
+		reason := strings.Index(doc, "[ESTABLISHED → CLOSED] close with 4 unread bytes: RFC 2525 §2.17\n")
+		if reply < 0 || !(reply < closed && closed < reason) {
+			t.Errorf("%s: reply at %d, close() at %d, the whole reason at %d: want them in this order\n%s",
+				name, reply, closed, reason, doc)
 		}
 	}
 }
