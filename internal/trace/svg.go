@@ -287,7 +287,9 @@ func (r *svgRenderer) packet(i int) {
 		y1 = r.arrivalY(s.arrive)
 	}
 	if p.Dropped {
-		x1, y1 = x0+(x1-x0)*svgDropFrac, y+(y1-y)*svgDropFrac
+		// Nearly level, so that its cross stays on its own row, clear of
+		// the next row's label.
+		x1, y1 = x0+(x1-x0)*svgDropFrac, y+4
 	}
 	width := 1.8
 	if style == "rst" || style == "fin" {
@@ -301,7 +303,7 @@ func (r *svgRenderer) packet(i int) {
 	r.printf(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="%.1f"%s/>`+"\n",
 		x0, y, x1, y1, col, width, marker)
 	if p.Dropped {
-		const c = 7.0
+		const c = 5.0
 		r.printf(`<path d="M%.1f,%.1f L%.1f,%.1f M%.1f,%.1f L%.1f,%.1f" stroke="#d62728" stroke-width="3"/>`+"\n",
 			x1-c, y1-c, x1+c, y1+c, x1-c, y1+c, x1+c, y1-c)
 	}

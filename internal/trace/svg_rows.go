@@ -2,6 +2,7 @@ package trace
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/teardown-lab/teardown/clock"
 )
@@ -139,11 +140,14 @@ func (r *svgRenderer) boxText(row *row) string {
 
 // packetLabel is a packet's label: its full form, never a shortened one.
 func (r *svgRenderer) packetLabel(row *row) string {
-	label := row.labels[0]
-	if row.pkt.Dropped {
-		label += " (dropped)"
+	label, p := row.labels[0], row.pkt
+	if !p.Dropped {
+		return label
 	}
-	return label
+	if p.Extra != "" && strings.HasSuffix(label, " ("+p.Extra+")") {
+		return strings.TrimSuffix(label, " ("+p.Extra+")") + " (dropped: " + p.Extra + ")"
+	}
+	return label + " (dropped)"
 }
 
 // labelRoom is the widest a packet label's line may be: the gap between
