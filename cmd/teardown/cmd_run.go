@@ -50,7 +50,7 @@ func runRun(e *env, args []string) error {
 		mermaid:  fs.String("mermaid", "", "FILE", "write the diagram as a Mermaid sequence diagram to FILE (- for stdout)"),
 		plantuml: fs.String("plantuml", "", "FILE", "write the diagram as a PlantUML sequence diagram to FILE (- for stdout)"),
 		json:     fs.Bool("json", "print JSON instead of text (run all: one object with every run)"),
-		width: fs.Uint("width", trace.DefaultWidth, trace.MinWidth, maxWidth, "N",
+		width: fs.Uint("width", 0, trace.MinWidth, maxWidth, "N",
 			fmt.Sprintf("the diagram's width in columns, %d to %d (default: the terminal's, or %d when stdout is not a terminal)",
 				trace.MinWidth, maxWidth, trace.DefaultWidth)),
 		ascii: fs.Bool("ascii", "draw with ASCII only"),

@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/teardown-lab/teardown/internal/trace"
 )
@@ -46,5 +49,27 @@ func TestDiagramWidth_Terminal(t *testing.T) {
 		if got := diagramWidth(tty, fakeEnv(map[string]string{"COLUMNS": c.columns})); got != c.want {
 			t.Errorf("a 132-column terminal, COLUMNS=%q: width %d, want %d", c.columns, got, c.want)
 		}
+	}
+}
+
+// teardown run writing to anything but a terminal prints the lab's golden
+// text, at the default width, whatever COLUMNS says; --width overrides.
+func TestRun_WidthWhenNotATerminal(t *testing.T) {
+	t.Setenv("COLUMNS", "132")
+	want, err := os.ReadFile(filepath.Join("..", "..", "lab", "testdata", "golden", "tcp-echo-one", "naive.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI("run", "tcp-echo-one")
+	if code != 0 || out != string(want) {
+		t.Errorf("run tcp-echo-one: exit %d, %s; the output differs from the lab's golden:\n%s", code, errOut, out)
+	}
+	_, out, _ = runCLI("run", "tcp-echo-one", "--width", "120")
+	widest := 0
+	for l := range strings.SplitSeq(out, "\n") {
+		widest = max(widest, utf8.RuneCountInString(l))
+	}
+	if widest != 120 {
+		t.Errorf("run tcp-echo-one --width 120: the widest line has %d runes", widest)
 	}
 }
