@@ -144,14 +144,35 @@ func TestSVG_ArrowTooltips(t *testing.T) {
 	}
 	for _, want := range []string{
 		"<title>frame 1: SYN seq=0, client → server, sent at 0.000 ms, arrived at 1.000 ms.",
-		// The RST follows the server's change to CLOSED and says its rule.
+		// The RST follows the server's close() and says the rule its
+		// change to CLOSED followed.
 		"frame 6: RST|ACK seq=2 ack=6, server → client, sent at 3.000 ms, arrived at 4.000 ms. " +
-			"Sent by the stack after ESTABLISHED → CLOSED (close with 4 bytes unread).",
-		"Sent after the application&#39;s send(&#34;h&#34;).",
+			"Sent after the application&#39;s close(); the stack made ESTABLISHED → CLOSED (close with 4 bytes unread).",
+		"frame 2: SYN|ACK seq=0 ack=1, server → client, sent at 1.000 ms, arrived at 2.000 ms. " +
+			"Sent while server handled frame 1 (SYN), which had just arrived; the stack made LISTEN → SYN-RECEIVED (SYN received).",
+		// A return is the stack waking the application: connect()
+		// returning did not send the ACK, the SYN|ACK's arrival did.
+		"frame 3: ACK seq=1 ack=1, client → server, sent at 2.000 ms, arrived at 3.000 ms. " +
+			"Sent while client handled frame 2 (SYN|ACK), which had just arrived; the stack made SYN-SENT → ESTABLISHED.",
 	} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("no tooltip %q", want)
 		}
+	}
+}
+
+// A retransmission, sent when nothing arrived and no call was made, is
+// put down to a timer.
+func TestSVG_TooltipOfARetransmissionSaysTimer(t *testing.T) {
+	doc := string(SVG(lossyTrace(), SVGOptions{}))
+	for _, tip := range strings.Split(doc, "<title>")[1:] {
+		tip, _, _ = strings.Cut(tip, "</title>")
+		if strings.Contains(tip, "(retransmission)") && !strings.Contains(tip, "Sent on a timer") {
+			t.Errorf("the retransmission's tooltip: %s", tip)
+		}
+	}
+	if !strings.Contains(doc, "(retransmission)") {
+		t.Error("the lossy fixture has no retransmission")
 	}
 }
 
