@@ -55,6 +55,9 @@ func (c *cursor) rest() string { c.skip(); return c.s[c.i:] }
 
 // parsePacket reads "< S. 0:0(0) ack 1 win 65535 <mss 1460,...>".
 func parsePacket(t string) (*Packet, error) {
+	if isDCCPLine(t) {
+		return parseDCCPPacket(t)
+	}
 	c := &cursor{s: t}
 	p := &Packet{Inbound: t[0] == '<'}
 	c.i = 1

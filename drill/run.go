@@ -137,6 +137,7 @@ type driver struct {
 	start clock.Instant
 	fds   map[int]*socket
 	block *pending // the blocking call in progress, if any
+	dccp  *dccpState
 
 	mu     sync.Mutex
 	waiter chan struct{}
@@ -155,7 +156,7 @@ func (d *driver) receive(pkts [][]byte) {
 	now := d.be.Now()
 	d.mu.Lock()
 	for _, p := range pkts {
-		if s, ok := sniff(p); ok {
+		if s, ok := sniffPacket(p); ok {
 			s.at = now
 			d.sent = append(d.sent, s)
 		}
@@ -239,7 +240,7 @@ func (d *driver) exec() Result {
 		switch {
 		case ev.Packet != nil && ev.Packet.Inbound:
 			d.waitUntil(target, nil)
-			r = d.inject(ev)
+			r = d.injectPacket(ev)
 			prev = target
 		case ev.Packet != nil:
 			prev, r = d.expect(ev, prev, target)
@@ -297,14 +298,14 @@ func (d *driver) expect(ev *Event, prev, target clock.Instant) (clock.Instant, *
 		got.payload += next.payload
 		got.ack, got.win, got.opts = next.ack, next.win, next.opts
 	}
-	if msg := d.match(ev.Packet, &got); msg != "" {
+	if msg := d.matchPacket(ev.Packet, &got); msg != "" {
 		r := d.failf(ev, "%s", msg)
-		r.Actual = d.format(&got)
+		r.Actual = d.formatPacket(&got)
 		return prev, r
 	}
 	if got.at.Before(lo) {
 		r := d.failf(ev, "packet sent at %s, too early (expected from %s)", d.since(got.at), d.since(lo))
-		r.Actual = d.format(&got)
+		r.Actual = d.formatPacket(&got)
 		return prev, r
 	}
 	return got.at, nil

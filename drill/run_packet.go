@@ -57,6 +57,7 @@ type sniffed struct {
 	win          uint16
 	opts         []Option
 	payload      uint32
+	dccp         *dccpSniffed // a DCCP packet (run_dccp.go): the fields above but the ports are unused
 }
 
 // sniff decodes an IPv4 TCP packet; other packets are ignored.

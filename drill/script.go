@@ -81,6 +81,7 @@ type Packet struct {
 	Options    []Option
 	OptsGiven  bool
 	AnyOptions bool
+	DCCP       *DCCPPacket // a DCCP line (parse_dccp.go): the fields above are unused
 }
 
 // OptionKind names a TCP option in a script.
