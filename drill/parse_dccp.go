@@ -26,15 +26,18 @@ const mask48 = 1<<48 - 1
 
 // DCCPPacket is the DCCP part of a packet line.
 type DCCPPacket struct {
-	Type    wire.DCCPType
-	Seq     uint64 // relative to the sender's ISN
-	HasAck  bool
-	Ack     uint64 // relative to the receiver's ISN
-	Len     uint32 // application data bytes
-	HasSvc  bool
-	Service uint32 // Request and Response (§5.4, §5.5)
-	HasCode bool
-	Code    wire.DCCPResetCode // Reset (§5.6)
+	// SrcPort and DstPort are the line's "src>dst" ports, or zero: the
+	// remote host's default port and the stack's.
+	SrcPort, DstPort uint16
+	Type             wire.DCCPType
+	Seq              uint64 // relative to the sender's ISN
+	HasAck           bool
+	Ack              uint64 // relative to the receiver's ISN
+	Len              uint32 // application data bytes
+	HasSvc           bool
+	Service          uint32 // Request and Response (§5.4, §5.5)
+	HasCode          bool
+	Code             wire.DCCPResetCode // Reset (§5.6)
 	// Options as a TCP line's: nil with AnyOptions for "<...>"; without
 	// OptsGiven an outbound line matches any, an inbound one sends none.
 	Options    []DCCPOpt
@@ -63,9 +66,10 @@ type DCCPOpt struct {
 }
 
 // isDCCPLine reports whether a packet line ("< ..." or "> ...") is DCCP.
+// The protocol's name comes first, or after the ports ("src>dst").
 func isDCCPLine(t string) bool {
 	f := strings.Fields(t[1:])
-	return len(f) > 0 && f[0] == "dccp"
+	return len(f) > 0 && f[0] == "dccp" || len(f) > 1 && strings.Contains(f[0], ">") && f[1] == "dccp"
 }
 
 // dccpTypes maps the script's type names to packet types.
@@ -96,8 +100,17 @@ func parseResetCode(w string) (wire.DCCPResetCode, error) {
 func parseDCCPPacket(t string) (*Packet, error) {
 	c := &cursor{s: t, i: 1}
 	p := &Packet{Inbound: t[0] == '<'}
-	c.word("") // "dccp"
 	d := &DCCPPacket{}
+	if w := c.word(""); w != "dccp" { // "src>dst dccp"
+		src, dst, _ := strings.Cut(w, ">")
+		sp, err1 := strconv.ParseUint(src, 10, 16)
+		dp, err2 := strconv.ParseUint(dst, 10, 16)
+		if err1 != nil || err2 != nil || sp == 0 || dp == 0 {
+			return nil, fmt.Errorf("bad ports %q: want src>dst, two ports from 1 to 65535", w)
+		}
+		d.SrcPort, d.DstPort = uint16(sp), uint16(dp)
+		c.word("")
+	}
 	name := c.word("(<")
 	typ, ok := dccpTypes[name]
 	if !ok {

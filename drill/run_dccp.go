@@ -9,21 +9,42 @@ import (
 	"github.com/teardown-lab/teardown/internal/wire"
 )
 
-// dccpState is the DCCP numbering of a run: live = script + offset, mod
-// 2^48 (RFC 4340 §7.1), and the DCCP sockets of the script.
+// dccpState is the DCCP part of a run: the numbering of each
+// connection, by the remote host's port, and the script's DCCP sockets.
 type dccpState struct {
+	flows map[uint16]*dccpFlow
+	socks map[*socket]*dccpSocket
+}
+
+// dccpFlow is the numbering of one connection: live = script + offset,
+// mod 2^48 (RFC 4340 §7.1).
+type dccpFlow struct {
 	localOff, remoteOff uint64
 	tsOff               uint32 // the stack's Timestamp clock: live - script
 	tsKnown             bool
 	lport               uint16 // the stack's port, once known
-	socks               map[*socket]*dccpSocket
 }
 
 func (d *driver) dccpSt() *dccpState {
 	if d.dccp == nil {
-		d.dccp = &dccpState{socks: map[*socket]*dccpSocket{}}
+		d.dccp = &dccpState{flows: map[uint16]*dccpFlow{}, socks: map[*socket]*dccpSocket{}}
 	}
 	return d.dccp
+}
+
+// dccpFlow returns the numbering of the connection with the remote host's
+// port rport, or of the script's default port when rport is zero.
+func (d *driver) dccpFlow(rport uint16) (*dccpFlow, uint16) {
+	if rport == 0 {
+		rport = d.rport
+	}
+	st := d.dccpSt()
+	f := st.flows[rport]
+	if f == nil {
+		f = &dccpFlow{}
+		st.flows[rport] = f
+	}
+	return f, rport
 }
 
 // dccpSniffed is what a DCCP packet the stack sent says, in live numbers.
@@ -104,18 +125,22 @@ func (d *driver) injectPacket(ev *Event) *Result {
 	if p == nil {
 		return d.inject(ev)
 	}
-	st := d.dccpSt()
+	st, rport := d.dccpFlow(p.SrcPort)
 	if p.Type == wire.DCCPRequest || p.Type == wire.DCCPResponse { // the remote host's ISN
 		st.remoteOff = (remoteISN - p.Seq) & mask48
 	}
 	if st.lport == 0 {
 		st.lport = localPort
 	}
+	lport := st.lport
+	if p.DstPort != 0 {
+		lport = p.DstPort
+	}
 	opts, err := st.encodeOptions(p.Options)
 	if err != nil {
 		return d.failf(ev, "%v", err)
 	}
-	h := wire.DCCPHeader{SrcPort: d.rport, DstPort: st.lport, Type: p.Type, X: true,
+	h := wire.DCCPHeader{SrcPort: rport, DstPort: lport, Type: p.Type, X: true,
 		Seq: seqnum.V48((p.Seq + st.remoteOff) & mask48), Ack: seqnum.V48((p.Ack + st.localOff) & mask48),
 		ServiceCode: p.Service, ResetCode: p.Code, Options: opts}
 	n := h.Len()
@@ -138,7 +163,7 @@ func (d *driver) injectPacket(ev *Event) *Result {
 
 // encodeOptions builds an inbound line's options with internal/wire's
 // encoders; Timestamp Echo values are shifted by the stack's clock.
-func (st *dccpState) encodeOptions(opts []DCCPOpt) ([]byte, error) {
+func (st *dccpFlow) encodeOptions(opts []DCCPOpt) ([]byte, error) {
 	var b []byte
 	var err error
 	for _, o := range opts {
@@ -194,9 +219,13 @@ func (d *driver) matchPacket(p *Packet, s *sniffed) string {
 	case s.dccp == nil:
 		return fmt.Sprintf("a TCP segment (%s), expected a DCCP %v", flagText(s.flags), p.DCCP.Type)
 	}
-	w, g, st := p.DCCP, s.dccp, d.dccpSt()
-	if s.dport != d.rport {
-		return fmt.Sprintf("packet to port %d, not the remote host's %d", s.dport, d.rport)
+	w, g := p.DCCP, s.dccp
+	st, rport := d.dccpFlow(w.DstPort)
+	if s.dport != rport {
+		return fmt.Sprintf("packet to port %d, not the remote host's %d", s.dport, rport)
+	}
+	if w.SrcPort != 0 && s.sport != w.SrcPort {
+		return fmt.Sprintf("packet from port %d, expected %d", s.sport, w.SrcPort)
 	}
 	if g.typ != w.Type {
 		return fmt.Sprintf("type %v, expected %v", g.typ, w.Type)
@@ -327,8 +356,12 @@ func (d *driver) formatPacket(s *sniffed) string {
 	if g == nil {
 		return d.format(s)
 	}
-	st := d.dccpSt()
-	out := fmt.Sprintf("%s > dccp %v seq %d", d.since(s.at), g.typ, (g.seq-st.localOff)&mask48)
+	st, _ := d.dccpFlow(s.dport)
+	ports := ""
+	if s.dport != d.rport {
+		ports = fmt.Sprintf("%d>%d ", s.sport, s.dport)
+	}
+	out := fmt.Sprintf("%s > %sdccp %v seq %d", d.since(s.at), ports, g.typ, (g.seq-st.localOff)&mask48)
 	if g.hasAck {
 		out += fmt.Sprintf(" ack %d", (g.ack-st.remoteOff)&mask48)
 	}
