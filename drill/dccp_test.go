@@ -1,0 +1,298 @@
+package drill
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/profile"
+)
+
+// The DCCP scripts of testdata/dccp/ describe the linux profile, and the
+// copies in testdata/dccp/PROFILE/ that profile where it differs on
+// purpose; each passes under its profile.
+func TestDCCPCorpus_EachScriptPassesUnderItsProfile(t *testing.T) {
+	top, err := filepath.Glob("testdata/dccp/*.pkt")
+	if err != nil || len(top) == 0 {
+		t.Fatalf("no DCCP scripts: %v", err)
+	}
+	type script struct{ path, profile string }
+	var all []script
+	for _, f := range top {
+		all = append(all, script{f, "linux"})
+	}
+	copies, _ := filepath.Glob("testdata/dccp/*/*.pkt")
+	for _, f := range copies {
+		if _, err := os.Stat(filepath.Join("testdata/dccp", filepath.Base(f))); err != nil {
+			t.Fatalf("%s is a copy of no script of testdata/dccp/", f)
+		}
+		all = append(all, script{f, filepath.Base(filepath.Dir(f))})
+	}
+	for _, s := range all {
+		t.Run(strings.TrimPrefix(s.path, "testdata/dccp/"), func(t *testing.T) {
+			p, err := profile.ByName(s.profile)
+			if err != nil {
+				t.Fatalf("the directory names no profile: %v", err)
+			}
+			if r := runFile(t, s.path, Options{Profile: p}); r.Status != Pass {
+				t.Fatal(r)
+			}
+		})
+	}
+}
+
+// The rfc-naive copies exist because that profile differs there: the
+// linux script fails under it, at the line that shows the difference.
+func TestDCCPCorpus_RFCNaiveFailsTheLinuxScriptsWhereItDiffers(t *testing.T) {
+	cases := []struct {
+		script string
+		line   int
+		says   string
+	}{
+		// The Reset went out at once and took the datagrams with it.
+		{"dccp_close_unread.pkt", 24, "read returned 0"},
+		// The Close went out at once, before the reader read.
+		{"dccp_closereq_unread.pkt", 21, "blocked"},
+		// No tie-breaker: no Reset answers the crossing Close.
+		{"dccp_simultaneous_close.pkt", 18, "no packet sent"},
+	}
+	for _, c := range cases {
+		r := runFile(t, filepath.Join("testdata/dccp", c.script), Options{Profile: profile.RFCNaive})
+		if r.Status != Fail || r.Line != c.line || !strings.Contains(r.String(), c.says) {
+			t.Errorf("%s under rfc-naive: want a failure at line %d saying %q, got:\n%v", c.script, c.line, c.says, r)
+		}
+		if _, err := os.Stat(filepath.Join("testdata/dccp/rfc-naive", c.script)); err != nil {
+			t.Errorf("%s differs under rfc-naive but has no reviewed copy: %v", c.script, err)
+		}
+	}
+}
+
+// dccpBase is a passive open, two datagrams received, and the abort
+// that closing them unread causes.
+const dccpBase = `0 socket(..., SOCK_DCCP, IPPROTO_DCCP) = 3
++0 setsockopt(3, SOL_DCCP, DCCP_SOCKOPT_SERVICE, [42], 4) = 0
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < dccp Request seq 0 service 42 <Change L CCID 2, Change R CCID 2>
++0 > dccp Response seq 0 ack 0 service 42 <Confirm R CCID 2 2 3,Confirm L CCID 2 2 3>
++.1 < dccp Ack seq 1 ack 0
++0 > dccp Ack seq 1 ack 1 <ackvec 2>
++0 accept(3, ..., ...) = 4
++.1 < dccp DataAck seq 2 ack 1 (100)
++0 < dccp DataAck seq 3 ack 1 (100)
++0 > dccp Ack seq 2 ack 3 <ackvec 4>
++.1 close(4) = 0
++0 > dccp Reset seq 3 ack 3 code Aborted
+`
+
+func TestDCCPBase_Passes(t *testing.T) {
+	if r := run(t, dccpBase, Options{}); r.Status != Pass {
+		t.Fatal(r)
+	}
+}
+
+// Each change to dccpBase makes the script wrong about the stack: the
+// run fails at the changed line, saying why.
+func TestRunDCCP_MismatchFailsAtItsLine(t *testing.T) {
+	cases := []struct {
+		name, from, to string
+		line           int
+		says           string
+	}{
+		{"wrong type", "> dccp Reset seq 3 ack 3 code Aborted", "> dccp Close seq 3 ack 3", 14, "type Reset, expected Close"},
+		{"wrong reset code", "code Aborted", "code Closed", 14, "Reset code Aborted, expected Closed"},
+		{"wrong seq", "> dccp Ack seq 2 ack 3", "> dccp Ack seq 5 ack 3", 12, "seq 2, expected 5"},
+		{"wrong ack", "> dccp Ack seq 2 ack 3", "> dccp Ack seq 2 ack 2", 12, "ack 3, expected 2"},
+		{"wrong length", "> dccp Reset seq 3 ack 3 code Aborted", "> dccp Reset seq 3 ack 3 (10) code Aborted", 14, "0 bytes of data, expected 10"},
+		{"wrong service", "> dccp Response seq 0 ack 0 service 42", "> dccp Response seq 0 ack 0 service 7", 6, "service 42, expected 7"},
+		{"wrong options", "<Confirm R CCID 2 2 3,Confirm L CCID 2 2 3>", "<Confirm R CCID 3 2 3,Confirm L CCID 2 2 3>", 6,
+			"options <Confirm R CCID 2 2 3,Confirm L CCID 2 2 3>, expected <Confirm R CCID 3 2 3,Confirm L CCID 2 2 3>"},
+		{"wrong ack vector", "<ackvec 4>", "<ackvec 3>", 12, "options <ackvec 4>, expected <ackvec 3>"},
+		{"missing packet", "+0 > dccp Reset seq 3 ack 3 code Aborted\n", "+0 > dccp Reset seq 3 ack 3 code Aborted\n+0 > dccp Reset seq 4 ack 3 code Aborted\n", 15, "no packet sent"},
+		{"tcp for dccp", "> dccp Reset seq 3 ack 3 code Aborted", "> R. 1:1(0) ack 1", 14, "a DCCP Reset, expected a TCP segment"},
+		{"late packet", "+0 > dccp Reset seq 3 ack 3 code Aborted", "+.5 > dccp Reset seq 3 ack 3 code Aborted", 14, "too early"},
+		{"wrong errno", "+0 accept(3, ..., ...) = 4", "+0 accept(3, ..., ...) = -1 EUSERS (Too many users)", 9, "accept returned 4"},
+		{"bad service", "+0 < dccp Request seq 0 service 42", "+0 < dccp Request seq 0 service 43", 6, "type Reset, expected Response"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := strings.Replace(dccpBase, c.from, c.to, 1)
+			if src == dccpBase {
+				t.Fatalf("%q is not in dccpBase", c.from)
+			}
+			r := run(t, src, Options{})
+			if r.Status != Fail || r.Line != c.line || !strings.Contains(r.String(), c.says) {
+				t.Fatalf("want a failure at line %d saying %q, got:\n%v", c.line, c.says, r)
+			}
+		})
+	}
+}
+
+// A stray packet in the middle is caught by the next outbound line:
+// here the stack acknowledges a third datagram the script did not expect
+// an answer to, and the Reset line sees that Ack first.
+func TestRunDCCP_StrayExtraPacketFails(t *testing.T) {
+	src := strings.Replace(dccpBase, "+.1 close(4) = 0\n",
+		"+0 < dccp DataAck seq 4 ack 1 (100)\n+0 < dccp DataAck seq 5 ack 1 (100)\n+.1 close(4) = 0\n", 1)
+	r := run(t, src, Options{})
+	if r.Status != Fail || r.Line != 16 || !strings.Contains(r.Message, "type Ack, expected Reset") {
+		t.Fatalf("want a failure at line 16 (the Reset) seeing an Ack, got:\n%v", r)
+	}
+	if !strings.Contains(r.Actual, "dccp Ack seq 3 ack 5 <ackvec 6>") {
+		t.Errorf("the actual packet is not written in script numbers: %q", r.Actual)
+	}
+}
+
+// The stack as a client with a non-blocking socket is not run; other
+// calls on a DCCP socket the runner lacks are unsupported, not failures.
+func TestRunDCCP_UnsupportedCalls(t *testing.T) {
+	for _, line := range []string{
+		"+0 getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0",
+		"+0 setsockopt(3, SOL_DCCP, DCCP_SOCKOPT_PACKET_SIZE, [100], 4) = 0",
+		"+0 socket(..., SOCK_DCCP, IPPROTO_UDP) = 4",
+	} {
+		r := run(t, "0 socket(..., SOCK_DCCP, IPPROTO_DCCP) = 3\n"+line+"\n", Options{})
+		if r.Status != Unsupported || r.Line != 2 {
+			t.Errorf("%s: want unsupported at line 2, got %v", line, r)
+		}
+	}
+}
+
+func TestParseDCCP_Lines(t *testing.T) {
+	cases := []struct {
+		line string
+		want DCCPPacket
+	}{
+		{"< dccp Request seq 0 service 42", DCCPPacket{Type: wire.DCCPRequest, HasSvc: true, Service: 42}},
+		{"> dccp Response seq 0 ack 0 service 42 <...>",
+			DCCPPacket{Type: wire.DCCPResponse, HasAck: true, HasSvc: true, Service: 42, OptsGiven: true, AnyOptions: true}},
+		{"< dccp DataAck seq 281474976710655 ack 7 (1000)",
+			DCCPPacket{Type: wire.DCCPDataAck, Seq: 1<<48 - 1, HasAck: true, Ack: 7, Len: 1000}},
+		{"> dccp Reset seq 3 ack 5 code NoConnection", DCCPPacket{Type: wire.DCCPReset, Seq: 3, HasAck: true, Ack: 5, HasCode: true, Code: wire.DCCPResetNoConnection}},
+		{"< dccp Reset seq 3 ack 5 code 9", DCCPPacket{Type: wire.DCCPReset, Seq: 3, HasAck: true, Ack: 5, HasCode: true, Code: wire.DCCPResetTooBusy}},
+		{"< 48124>8080 dccp Sync seq 9 ack 2", DCCPPacket{SrcPort: 48124, DstPort: 8080, Type: wire.DCCPSync, Seq: 9, HasAck: true, Ack: 2}},
+		{"> dccp Data seq 1 (20) <>", DCCPPacket{Type: wire.DCCPData, Seq: 1, Len: 20, OptsGiven: true}},
+		{"< dccp Ack seq 1 ack 1 <mandatory,Change L SeqWindow 200,Confirm R CCID 3 3 2,ackvec 2,ndp 1,slowreceiver>",
+			DCCPPacket{Type: wire.DCCPAck, Seq: 1, HasAck: true, Ack: 1, OptsGiven: true, Options: []DCCPOpt{
+				{Type: wire.DCCPOptMandatory},
+				{Type: wire.DCCPOptChangeL, Feature: wire.DCCPFeatSequenceWindow, Values: []uint64{200}},
+				{Type: wire.DCCPOptConfirmR, Feature: wire.DCCPFeatCCID, Values: []uint64{3, 3, 2}},
+				{Type: wire.DCCPOptAckVector0, Value: 2},
+				{Type: wire.DCCPOptNDPCount, Value: 1},
+				{Type: wire.DCCPOptSlowReceiver},
+			}}},
+		{"< dccp Ack seq 1 ack 1 <timestamp 5,tsecho 7 elapsed 3,elapsed 10,dropped 2 buffer:1 0:0,Confirm L 192>",
+			DCCPPacket{Type: wire.DCCPAck, Seq: 1, HasAck: true, Ack: 1, OptsGiven: true, Options: []DCCPOpt{
+				{Type: wire.DCCPOptTimestamp, Value: 5},
+				{Type: wire.DCCPOptTimestampEcho, Value: 7, Elapsed: 3, HasElapsed: true},
+				{Type: wire.DCCPOptElapsedTime, Value: 10},
+				{Type: wire.DCCPOptDataDropped, Blocks: []byte{2, 0x80 | 2<<4 | 1, 0x80}},
+				{Type: wire.DCCPOptConfirmL, Feature: 192},
+			}}},
+	}
+	for _, c := range cases {
+		p, err := parsePacket(c.line)
+		if err != nil {
+			t.Errorf("%s: %v", c.line, err)
+			continue
+		}
+		if p.Inbound != (c.line[0] == '<') || p.DCCP == nil || !reflect.DeepEqual(*p.DCCP, c.want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", c.line, p.DCCP, c.want)
+		}
+	}
+}
+
+func TestParseDCCP_BadLinesSayWhy(t *testing.T) {
+	cases := []struct{ line, says string }{
+		{"< dccp Hello seq 0", "unknown DCCP packet type"},
+		{"< dccp Request service 42", "needs its seq"},
+		{"< dccp Request seq 281474976710656", "up to 48 bits"},
+		{"< dccp Request seq 0 ack 1", "carries no acknowledgement number"},
+		{"< dccp Ack seq 1", "needs its ack"},
+		{"< dccp Ack seq 1 ack 1 service 3", "only Request and Response"},
+		{"< dccp Reset seq 1 ack 1", "only a Reset, has a code"},
+		{"> dccp Close seq 1 ack 1 code Closed", "only a Reset, has a code"},
+		{"< dccp Reset seq 1 ack 1 code Sleepy", "unknown Reset code"},
+		{"< dccp Ack seq 1 ack 1 (10)", "carries no application data"},
+		{"< dccp Ack seq 1 ack 1 <...>", "an inbound packet needs its own"},
+		{"< dccp Ack seq 1 ack 1 <ackvec>", "needs the number of packets"},
+		{"< dccp Ack seq 1 ack 1 <Change L CCID>", "a Change needs a value"},
+		{"< dccp Ack seq 1 ack 1 <Change X CCID 2>", "want Change L or Change R"},
+		{"< dccp Ack seq 1 ack 1 <Change L Color 2>", "unknown DCCP feature"},
+		{"< dccp Ack seq 1 ack 1 <Change L CCID 256>", "bad value"},
+		{"< dccp Ack seq 1 ack 1 <dropped 200>", "at most 127"},
+		{"< dccp Ack seq 1 ack 1 <dropped lost:1>", "unknown drop state"},
+		{"< dccp Ack seq 1 ack 1 <sack 1:2>", "unknown DCCP option"},
+		{"< dccp Ack seq 1 ack 1 seq 2", "given twice"},
+		{"< dccp Ack seq 1 ack 1 win 3", "unexpected \"win\""},
+		{"< 0>8080 dccp Ack seq 1 ack 1", "bad ports"},
+	}
+	for _, c := range cases {
+		_, err := Parse("t.pkt", []byte("0 "+c.line+"\n"))
+		if err == nil || !strings.Contains(err.Error(), c.says) || !strings.Contains(err.Error(), "t.pkt:1:") {
+			t.Errorf("%s: want an error at line 1 saying %q, got %v", c.line, c.says, err)
+		}
+	}
+}
+
+// What a script's inbound options become on the wire (internal/wire's
+// encoders) reads back, through the decoder the outbound lines use, as
+// the same options.
+func TestDCCPOptions_InboundEncodingReadsBack(t *testing.T) {
+	p, err := parsePacket("< dccp Ack seq 1 ack 1 <mandatory,Change L SeqWindow 200,Change R CCID 3 2,Confirm L AckRatio 4," +
+		"Confirm R SendAckVector 1 1 0,ackvec 70,ndp 300,slowreceiver,timestamp 5,tsecho 7 elapsed 3,tsecho 8,elapsed 10,dropped 2 buffer:1>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := p.DCCP.Options
+	b, err := (&dccpFlow{}).encodeOptions(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []DCCPOpt
+	it := wire.NewDCCPOptionIter(b)
+	for o, ok := it.Next(); ok; o, ok = it.Next() {
+		if o.Mandatory {
+			got = append(got, DCCPOpt{Type: wire.DCCPOptMandatory})
+		}
+		got = append(got, decodeDCCPOpt(o))
+	}
+	if it.Err() != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("read back (err %v):\n%s\nwant\n%s", it.Err(), dccpOptText(got, 0), dccpOptText(want, 0))
+	}
+}
+
+// The DCCP grammar never panics, and an error names the line.
+func FuzzParseDCCP(f *testing.F) {
+	files, _ := filepath.Glob("testdata/dccp/*.pkt")
+	for _, name := range files {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("0 < 1>2 dccp Reset seq 1 ack 2 (3) code 4 <dropped 1:2 3,tsecho 1 elapsed 2>"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		s, err := Parse("fuzz.pkt", src)
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) || pe.Line < 1 {
+				t.Fatalf("error without a line: %v", err)
+			}
+			return
+		}
+		for _, ev := range s.Events {
+			if p := ev.Packet; p != nil && p.DCCP != nil {
+				if p.DCCP.Seq > mask48 || p.DCCP.Ack > mask48 {
+					t.Fatalf("a number beyond 48 bits: %+v", p.DCCP)
+				}
+				if _, err := (&dccpFlow{}).encodeOptions(p.DCCP.Options); err != nil && p.Inbound {
+					t.Logf("options the encoder refuses (reported at run time): %v", err)
+				}
+			}
+		}
+	})
+}
