@@ -174,7 +174,7 @@ func (d *driver) syscall(c *Call) (int64, syscall.Errno, error) {
 }
 
 func (d *driver) syscall1(c *Call) (int64, error) {
-	if ret, err, ok := d.dccpSyscall(c); ok {
+	if ret, ok, err := d.dccpSyscall(c); ok {
 		return ret, err
 	}
 	if c.Name == "socket" {

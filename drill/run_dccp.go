@@ -379,13 +379,3 @@ func (d *driver) formatPacket(s *sniffed) string {
 	}
 	return out
 }
-
-// usesDCCP reports whether a script has DCCP lines.
-func usesDCCP(s *Script) bool {
-	for _, ev := range s.Events {
-		if ev.Packet != nil && ev.Packet.DCCP != nil {
-			return true
-		}
-	}
-	return false
-}

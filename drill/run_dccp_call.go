@@ -34,33 +34,33 @@ func init() {
 
 // dccpSyscall performs a call on a DCCP socket, or on a socket(...) that
 // asks for one; ok is false for calls it leaves to the TCP runner.
-func (d *driver) dccpSyscall(c *Call) (ret int64, err error, ok bool) {
+func (d *driver) dccpSyscall(c *Call) (ret int64, ok bool, err error) {
 	st := d.dccpSt()
 	if c.Name == "socket" {
 		if !slices.ContainsFunc(c.Args, func(a Arg) bool {
 			return a.Kind == ArgSym && (a.Syms[0] == "SOCK_DCCP" || a.Syms[0] == "IPPROTO_DCCP")
 		}) {
-			return 0, nil, false
+			return 0, false, nil
 		}
 		for _, a := range c.Args {
 			if a.Kind == ArgSym && !slices.Contains([]string{"AF_INET", "PF_INET", "SOCK_DCCP", "IPPROTO_DCCP"}, a.Syms[0]) {
-				return 0, errUnsupported("socket " + a.Text), true
+				return 0, true, errUnsupported("socket " + a.Text)
 			}
 		}
 		s := &socket{linger: -1}
 		st.socks[s] = &dccpSocket{}
-		return d.newFD(s), nil, true
+		return d.newFD(s), true, nil
 	}
 	if len(c.Args) == 0 || c.Args[0].Kind != ArgInt || d.fds[int(c.Args[0].Int)] == nil {
-		return 0, nil, false
+		return 0, false, nil
 	}
 	s := d.fds[int(c.Args[0].Int)]
 	ds := st.socks[s]
 	if ds == nil {
-		return 0, nil, false
+		return 0, false, nil
 	}
 	ret, err = d.dccpCall(c, s, ds)
-	return ret, err, true
+	return ret, true, err
 }
 
 func (d *driver) dccpCall(c *Call, s *socket, ds *dccpSocket) (int64, error) {
