@@ -296,3 +296,74 @@ func FuzzParseDCCP(f *testing.F) {
 		}
 	})
 }
+
+// dccpCalls drives a server socket through the calls a DCCP script can
+// make: a non-blocking accept, one datagram per write, a read cut to its
+// buffer, a shutdown that sends nothing, a non-blocking read.
+const dccpCalls = `0 socket(..., SOCK_DCCP, IPPROTO_DCCP) = 3
++0 setsockopt(3, SOL_DCCP, DCCP_SOCKOPT_SERVICE, [42], 4) = 0
++0 setsockopt(3, SOL_DCCP, DCCP_SOCKOPT_CCID, [2], 4) = 0
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0 accept(3, ..., ...) = -1 EAGAIN (Resource temporarily unavailable)
++0 < dccp Request seq 0 service 42 <Change L CCID 2, Change R CCID 2>
++0 > dccp Response seq 0 ack 0 service 42
++.1 < dccp Ack seq 1 ack 0
++0 > dccp Ack seq 1 ack 1
++0 accept(3, ..., ...) = 4
++0 write(4, ..., 100) = 100
++0 > dccp Data seq 2 (100) <timestamp 0>
++.1 < dccp DataAck seq 2 ack 2 (300) <ackvec 2>
++0 read(4, ..., 10) = 10
++0 shutdown(4, SHUT_RDWR) = 0
++0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0 read(4, ..., 10) = -1 EAGAIN (Resource temporarily unavailable)
++0 write(4, ..., 50) = 50
++0 > dccp Data seq 3 (50) <timestamp 10000>
+`
+
+func TestRunDCCP_CallsOnADCCPSocket(t *testing.T) {
+	if r := run(t, dccpCalls, Options{}); r.Status != Pass {
+		t.Fatal(r)
+	}
+	cases := []struct {
+		name, from, to string
+		line           int
+		says           string
+	}{
+		// recv on a datagram socket returns what fits and drops the rest.
+		{"read cut", "+0 read(4, ..., 10) = 10", "+0 read(4, ..., 1000) = 10", 16, "read returned 300"},
+		// The Timestamp's value follows the stack's clock from its first
+		// one: 0.1 s is 10000 units of 10 us (RFC 4340 §13.1), not judged.
+		{"timestamp not judged", "<timestamp 10000>", "<timestamp 7>", 0, ""},
+		{"timestamp is an option", "<timestamp 10000>", "<ndp 1>", 21, "options <timestamp 10000>, expected <ndp 1>"},
+		{"service on a Data", "+0 > dccp Data seq 3 (50)", "+0 > dccp Data seq 3 (50) service 1", 0, "only Request and Response"},
+		{"ccid 4", "DCCP_SOCKOPT_CCID, [2]", "DCCP_SOCKOPT_CCID, [4]", 3, "setsockopt returned -1 EINVAL"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := strings.Replace(dccpCalls, c.from, c.to, 1)
+			if src == dccpCalls {
+				t.Fatalf("%q is not in dccpCalls", c.from)
+			}
+			s, err := Parse("test.pkt", []byte(src))
+			if err != nil {
+				if c.line != 0 || !strings.Contains(err.Error(), c.says) {
+					t.Fatalf("parse: %v", err)
+				}
+				return
+			}
+			r := Run(s, Options{})
+			if c.says == "" {
+				if r.Status != Pass {
+					t.Fatal(r)
+				}
+				return
+			}
+			if r.Status != Fail || r.Line != c.line || !strings.Contains(r.String(), c.says) {
+				t.Fatalf("want a failure at line %d saying %q, got:\n%v", c.line, c.says, r)
+			}
+		})
+	}
+}
