@@ -367,3 +367,21 @@ func TestRunDCCP_CallsOnADCCPSocket(t *testing.T) {
 		})
 	}
 }
+
+// A Reset refusing a Request fails connect with the errno Linux maps
+// its code to (dccp_reset_code_convert; stack/dccp_errors.go). Not
+// Mandatory Error: the stack says EPROTO where Linux 6.1 was seen to say
+// EOPNOTSUPP (docs/dccp.md), a difference this test does not pin.
+func TestRunDCCP_ResetCodeGivesLinuxErrno(t *testing.T) {
+	for code, errno := range map[string]string{"BadServiceCode": "EBADRQC", "TooBusy": "EUSERS",
+		"NoConnection": "ECONNREFUSED", "ConnectionRefused": "ECONNREFUSED", "Aborted": "ECONNRESET"} {
+		src := "0 socket(..., SOCK_DCCP, IPPROTO_DCCP) = 3\n" +
+			"+0 setsockopt(3, SOL_DCCP, DCCP_SOCKOPT_SERVICE, [7], 4) = 0\n" +
+			"+0...0.1 connect(3, ..., ...) = -1 " + errno + "\n" +
+			"+0 > dccp Request seq 0 service 7\n" +
+			"+.1 < dccp Reset seq 0 ack 0 code " + code + "\n"
+		if r := run(t, src, Options{}); r.Status != Pass {
+			t.Errorf("Reset (%s): %v", code, r)
+		}
+	}
+}
