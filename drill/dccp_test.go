@@ -112,6 +112,7 @@ func TestRunDCCP_MismatchFailsAtItsLine(t *testing.T) {
 		{"wrong options", "<Confirm R CCID 2 2 3,Confirm L CCID 2 2 3>", "<Confirm R CCID 3 2 3,Confirm L CCID 2 2 3>", 6,
 			"options <Confirm R CCID 2 2 3,Confirm L CCID 2 2 3>, expected <Confirm R CCID 3 2 3,Confirm L CCID 2 2 3>"},
 		{"ack vector missing", "ack 3 <ackvec>", "ack 3 <ndp 1>", 12, "expected <ndp 1>"},
+		{"ack vector count", "ack 3 <ackvec>", "ack 3 <ackvec 99>", 12, "expected <ackvec 99>"},
 		{"missing packet", "+0 > dccp Reset seq 3 ack 3 code Aborted\n", "+0 > dccp Reset seq 3 ack 3 code Aborted\n+0 > dccp Reset seq 4 ack 3 code Aborted\n", 15, "no packet sent"},
 		{"tcp for dccp", "> dccp Reset seq 3 ack 3 code Aborted", "> R. 1:1(0) ack 1", 14, "a DCCP Reset, expected a TCP segment"},
 		{"late packet", "+0 > dccp Reset seq 3 ack 3 code Aborted", "+.5 > dccp Reset seq 3 ack 3 code Aborted", 14, "too early"},
