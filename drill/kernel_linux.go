@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -62,6 +63,7 @@ func RunKernel(s *Script, opts Options) Result {
 		return fail(err)
 	}
 	defer ns.Close()
+	var notApplied []string
 	b := &kernelBackend{clk: clock.NewRealTimers(), ns: ns, fds: map[int]int{}}
 	if err := ns.Do(func() error {
 		b.dev, err = tun.Open(tun.Config{Name: "drill0", MTU: 1500,
@@ -72,6 +74,7 @@ func RunKernel(s *Script, opts Options) Result {
 		if err := os.WriteFile("/proc/sys/net/ipv4/tcp_rmem", []byte(kernelRmem), 0); err != nil {
 			return err
 		}
+		notApplied = setSysctls(s.Sysctls)
 		return routeRemote("drill0")
 	}); err != nil {
 		return fail(err)
@@ -82,7 +85,28 @@ func RunKernel(s *Script, opts Options) Result {
 	b.dev.Attach(link.ReceiverFunc(d.receive))
 	res := d.exec()
 	res.Script = s.Name
+	if n := notAppliedNote("to the namespace", notApplied); n != "" {
+		res.Notes = append(res.Notes, n)
+	}
 	return res
+}
+
+// setSysctls writes the script's settings in the namespace (the caller
+// runs in it); those the kernel refuses (a global one, a value not
+// allowed here) are returned with the reason.
+func setSysctls(list []Sysctl) []string {
+	var failed []string
+	for _, sc := range list {
+		path := "/proc/sys/" + strings.ReplaceAll(sc.Name, ".", "/")
+		if strings.Contains(sc.Name, "/") || strings.Contains(sc.Name, "..") {
+			failed = append(failed, sc.Name+" (not a sysctl name)")
+			continue
+		}
+		if err := os.WriteFile(path, []byte(sc.Value), 0); err != nil {
+			failed = append(failed, fmt.Sprintf("%s=%s (%v)", sc.Name, sc.Value, errors.Unwrap(err)))
+		}
+	}
+	return failed
 }
 
 // routeRemote routes RemoteAddr's /24 through the device, as packetdrill

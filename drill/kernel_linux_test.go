@@ -4,7 +4,6 @@ package drill
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -33,20 +32,18 @@ func TestKernel_ScriptsPass(t *testing.T) {
 	if err := KernelAvailable(); err != nil {
 		t.Skipf("SKIPPING LINUX KERNEL DRILL TEST (needs root for a netns and TUN device): %v", err)
 	}
-	files, err := filepath.Glob("testdata/*.pkt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts: %v", err)
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			if why, ok := kernelDiffers[filepath.Base(f)]; ok {
+	for _, c := range corpus(t) {
+		f := c.path
+		t.Run(strings.TrimPrefix(f, "testdata/"), func(t *testing.T) {
+			t.Parallel()
+			if why, ok := kernelDiffers[strings.TrimPrefix(f, "testdata/")]; ok {
 				t.Skip("KNOWN DIVERGENCE FROM LINUX: " + why)
 			}
 			src, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := Parse(filepath.Base(f), src)
+			s, err := Parse(f, src)
 			if err != nil {
 				t.Fatal(err)
 			}

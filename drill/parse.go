@@ -129,7 +129,7 @@ func (s *Script) addStatement(st statement) error {
 	case strings.HasPrefix(t, "--"):
 		return s.option(st.line, t)
 	case strings.HasPrefix(t, "`"):
-		s.Unsupported = append(s.Unsupported, Construct{st.line, "shell command " + shorten(t)})
+		s.shell(st.line, t)
 		return nil
 	case strings.HasPrefix(t, "%{"):
 		s.Unsupported = append(s.Unsupported, Construct{st.line, "python block " + shorten(t)})
@@ -145,7 +145,9 @@ func (s *Script) addStatement(st statement) error {
 	ev := Event{Line: st.line, Text: t, When: when}
 	switch {
 	case strings.HasPrefix(rest, "`"):
-		s.Unsupported = append(s.Unsupported, Construct{st.line, "shell command " + shorten(rest)})
+		// A timed shell line runs at its time in packetdrill; here its
+		// settings apply from the start.
+		s.shell(st.line, rest)
 		return nil
 	case strings.HasPrefix(rest, "%{"):
 		s.Unsupported = append(s.Unsupported, Construct{st.line, "python block " + shorten(rest)})

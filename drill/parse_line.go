@@ -58,6 +58,12 @@ func parsePacket(t string) (*Packet, error) {
 	c := &cursor{s: t}
 	p := &Packet{Inbound: t[0] == '<'}
 	c.i = 1
+	c.skip()
+	if c.i < len(c.s) && c.s[c.i] >= '0' && c.s[c.i] <= '9' {
+		if err := parsePorts(c, p); err != nil {
+			return nil, err
+		}
+	}
 	p.Flags = c.word("")
 	if p.Flags == "" {
 		return nil, fmt.Errorf("a packet line needs its flags (S, S., ., P., F., R...)")
@@ -142,6 +148,23 @@ func parsePacket(t string) (*Packet, error) {
 		}
 	}
 	return p, nil
+}
+
+// parsePorts reads packetdrill's "src>dst" ports before the flags.
+func parsePorts(c *cursor, p *Packet) error {
+	var port [2]uint16
+	for i := range port {
+		n, err := strconv.ParseUint(c.word(">"), 10, 16)
+		if err != nil || n == 0 {
+			return fmt.Errorf("bad port in a packet line: want src>dst, two ports from 1 to 65535")
+		}
+		port[i] = uint16(n)
+		if i == 0 && !c.eat(">") {
+			return fmt.Errorf("want src>dst ports before the flags")
+		}
+	}
+	p.SrcPort, p.DstPort = port[0], port[1]
+	return nil
 }
 
 // parseOptions reads "mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7".

@@ -84,8 +84,12 @@ func TestParse_CommentsShellAndOptions(t *testing.T) {
 	if s.Tolerance != 14*time.Millisecond || len(s.Events) != 1 || s.Events[0].Line != 8 {
 		t.Fatalf("got tolerance %v, events %+v", s.Tolerance, s.Events)
 	}
-	if len(s.Unsupported) != 2 || s.Unsupported[0].Line != 6 || s.Unsupported[1].Line != 9 {
+	if len(s.Unsupported) != 1 || s.Unsupported[0].Line != 9 {
 		t.Fatalf("unsupported: %v", s.Unsupported)
+	}
+	want := []Sysctl{{6, "a", "1"}, {6, "b", "2"}}
+	if !reflect.DeepEqual(s.Sysctls, want) {
+		t.Fatalf("sysctls %v, want %v", s.Sysctls, want)
 	}
 }
 

@@ -54,21 +54,29 @@ type Result struct {
 	Message  string `json:"message,omitempty"`
 	Expected string `json:"expected,omitempty"`
 	Actual   string `json:"actual,omitempty"`
+	// Notes say what the run did not apply (sysctls without a meaning
+	// here), whatever the status.
+	Notes []string `json:"notes,omitempty"`
 }
 
 func (r Result) String() string {
+	var s string
 	switch r.Status {
 	case Pass:
-		return fmt.Sprintf("%s: pass", r.Script)
+		s = fmt.Sprintf("%s: pass", r.Script)
 	case Unsupported:
-		return fmt.Sprintf("%s:%d: unsupported: %s", r.Script, r.Line, r.Message)
+		s = fmt.Sprintf("%s:%d: unsupported: %s", r.Script, r.Line, r.Message)
+	default:
+		s = fmt.Sprintf("%s:%d: fail: %s", r.Script, r.Line, r.Message)
+		if r.Expected != "" {
+			s += "\n  expected: " + r.Expected
+		}
+		if r.Actual != "" {
+			s += "\n  actual:   " + r.Actual
+		}
 	}
-	s := fmt.Sprintf("%s:%d: fail: %s", r.Script, r.Line, r.Message)
-	if r.Expected != "" {
-		s += "\n  expected: " + r.Expected
-	}
-	if r.Actual != "" {
-		s += "\n  actual:   " + r.Actual
+	for _, n := range r.Notes {
+		s += "\n  note: " + n
 	}
 	return s
 }
@@ -92,14 +100,19 @@ func Run(s *Script, opts Options) Result {
 	lh.SetMTU(1500) // packetdrill's tun device
 	sim.Connect(lh, rh, netsim.LinkConfig{})
 	run := simrun.New(sim)
+	p := opts.Profile
+	if p.Name == "" {
+		p = profile.Linux
+	}
+	cfg := simConfigFor(s, p)
 	st, err := stack.New(stack.Config{Name: "local", Addrs: []netip.Addr{LocalAddr},
-		Link: run.Endpoint(lh), Clock: run.Clock(), Scheduler: run, Profile: opts.Profile, Seed: 1})
+		Link: run.Endpoint(lh), Clock: run.Clock(), Scheduler: run, Profile: cfg.profile, TCP: cfg.tcp, Seed: 1})
 	if err != nil {
 		return Result{Script: s.Name, Status: Fail, Message: err.Error()}
 	}
 	peer := run.Endpoint(rh)
 	d := newDriver(s, opts, &simBackend{run: run, clk: run.Clock(), peer: peer})
-	d.st = st
+	d.st, d.listen = st, cfg.listen
 	peer.Attach(link.ReceiverFunc(d.receive))
 	var done atomic.Bool
 	var res Result
@@ -112,11 +125,15 @@ func Run(s *Script, opts Options) Result {
 	if err := run.Run(done.Load); err != nil && !done.Load() {
 		return Result{Script: s.Name, Status: Fail, Message: "simulation: " + err.Error()}
 	}
+	if n := notAppliedNote("to the stack", cfg.notApplied); n != "" {
+		res.Notes = append(res.Notes, n)
+	}
 	return res
 }
 
 func newDriver(s *Script, opts Options, be backend) *driver {
-	d := &driver{s: s, be: be, fds: map[int]*socket{}, tol: DefaultTolerance, rport: remotePort}
+	d := &driver{s: s, be: be, fds: map[int]*socket{}, tol: DefaultTolerance, rport: remotePort,
+		flows: map[uint16]*flow{}}
 	if s.Tolerance > 0 {
 		d.tol = s.Tolerance
 	}
@@ -129,10 +146,12 @@ func newDriver(s *Script, opts Options, be backend) *driver {
 // driver runs one script. Its exec runs as a simrun program goroutine;
 // receive and timers run on the simulator's goroutine.
 type driver struct {
-	s   *Script
-	be  backend
-	st  *stack.Stack // the simulated stack; nil on other backends
-	tol time.Duration
+	s  *Script
+	be backend
+	st *stack.Stack // the simulated stack; nil on other backends
+	// listen is what the script's sysctls make of the stack's listeners.
+	listen stack.ListenOptions
+	tol    time.Duration
 
 	start clock.Instant
 	fds   map[int]*socket
@@ -142,12 +161,30 @@ type driver struct {
 	waiter chan struct{}
 	sent   []sniffed // packets the stack sent, not yet matched
 
-	// Remapping: live = script + offset.
+	// rport is the remote host's port of lines that name none; flows
+	// holds the numbering of each remote port a script uses.
+	rport uint16
+	flows map[uint16]*flow
+}
+
+// flow is the numbering of one connection, keyed by the remote host's
+// port: live = script + offset. A line names its remote port with
+// packetdrill's "src>dst" ports, or uses the script's default one.
+type flow struct {
 	localOff, remoteOff uint32
 	tsOff               uint32
 	tsKnown             bool
 	lport               uint16 // the stack's port, once known
-	rport               uint16 // the remote host's port
+}
+
+// flow returns the numbering of the connection with remote port rport.
+func (d *driver) flow(rport uint16) *flow {
+	f := d.flows[rport]
+	if f == nil {
+		f = &flow{}
+		d.flows[rport] = f
+	}
+	return f
 }
 
 // receive is the remote host's link: it records what the stack sends.

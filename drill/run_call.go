@@ -59,8 +59,8 @@ func (d *driver) call(ev *Event, target clock.Instant) *Result {
 	}
 	p := &pending{ev: ev, started: target}
 	if ev.Call.Name == "connect" {
-		d.remoteOff = remoteISN // the SYN-ACK's script ISN is 0
-		d.rport = localPort     // the remote host listens where a local bind would
+		d.rport = localPort                   // the remote host listens where a local bind would
+		d.flow(d.rport).remoteOff = remoteISN // the SYN-ACK's script ISN is 0
 	}
 	d.be.Go(func() {
 		ret, errno, err := d.syscall(ev.Call)
@@ -193,7 +193,9 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 			return 0, errUnsupported("listen without a number backlog")
 		}
 		// Our zero backlog means the default; Linux's zero allows one.
-		ln, err := d.st.ListenTCP(localPort, stack.ListenOptions{Backlog: max(int(c.arg(1).Int), 1)})
+		lo := d.listen
+		lo.Backlog = max(int(c.arg(1).Int), 1)
+		ln, err := d.st.ListenTCP(localPort, lo)
 		if err != nil {
 			return 0, err
 		}

@@ -24,6 +24,8 @@ type Script struct {
 	// cannot judge (a shell line, a Python block, an unknown option),
 	// with their line; a script that has one is reported unsupported.
 	Unsupported []Construct
+	// Sysctls are the settings of the script's shell lines, in order.
+	Sysctls []Sysctl
 }
 
 // Construct is a piece of a script named with its line.
@@ -67,14 +69,19 @@ type Event struct {
 
 // Packet is a TCP packet line.
 type Packet struct {
-	Inbound bool   // "<": sent by the remote host to the stack
-	Flags   string // in the script's letters, "." for ACK: "S.", "F.", "P.", "R"
-	Seq     uint32 // relative to the sender's script ISN
-	Len     uint32
-	HasAck  bool
-	Ack     uint32
-	HasWin  bool
-	Win     uint32
+	Inbound bool // "<": sent by the remote host to the stack
+	// SrcPort and DstPort are packetdrill's "src>dst" ports before the
+	// flags, zero when not given: the remote host's port (src of an
+	// inbound line, dst of an outbound one) picks the connection the line
+	// belongs to, so that one script can drive several.
+	SrcPort, DstPort uint16
+	Flags            string // in the script's letters, "." for ACK: "S.", "F.", "P.", "R"
+	Seq              uint32 // relative to the sender's script ISN
+	Len              uint32
+	HasAck           bool
+	Ack              uint32
+	HasWin           bool
+	Win              uint32
 	// Options: nil with AnyOptions means "<...>"; nil without it, that
 	// the script gave none (an outbound line then matches any options,
 	// an inbound one is sent without).

@@ -28,7 +28,7 @@ func TestDrill_JSONCountsFailuresAndUnsupportedApart(t *testing.T) {
 	bad := filepath.Join(dir, "bad.pkt")
 	shell := filepath.Join(dir, "shell.pkt")
 	os.WriteFile(bad, []byte("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 > S 0:0(0)\n"), 0o644)
-	os.WriteFile(shell, []byte("`sysctl -q net.ipv4.tcp_sack=0`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"), 0o644)
+	os.WriteFile(shell, []byte("`tc qdisc add dev tun0 root pfifo`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"), 0o644)
 	code, out, errOut := runCLI("drill", "--json", bad, shell)
 	if code != 1 || !strings.Contains(errOut, "1 of 2 scripts failed") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
