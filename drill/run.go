@@ -174,6 +174,7 @@ type flow struct {
 	localOff, remoteOff uint32
 	tsOff               uint32
 	tsKnown             bool
+	remoteKnown         bool   // remoteOff was fixed by an inbound SYN
 	lport               uint16 // the stack's port, once known
 }
 

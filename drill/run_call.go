@@ -59,8 +59,9 @@ func (d *driver) call(ev *Event, target clock.Instant) *Result {
 	}
 	p := &pending{ev: ev, started: target}
 	if ev.Call.Name == "connect" {
-		d.rport = localPort                   // the remote host listens where a local bind would
-		d.flow(d.rport).remoteOff = remoteISN // the SYN-ACK's script ISN is 0
+		d.rport = localPort // the remote host listens where a local bind would
+		f := d.flow(d.rport)
+		f.remoteOff, f.remoteKnown = remoteISN, true // the SYN-ACK's script ISN is 0
 	}
 	d.be.Go(func() {
 		ret, errno, err := d.syscall(ev.Call)

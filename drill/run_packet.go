@@ -127,8 +127,11 @@ func (d *driver) inject(ev *Event) *Result {
 		rport = p.SrcPort
 	}
 	f := d.flow(rport)
-	if p.Flags == "S" && !p.HasAck {
-		f.remoteOff = remoteISN - p.Seq
+	if p.Flags == "S" && !p.HasAck && !f.remoteKnown {
+		// The first SYN from a port fixes its numbering, as packetdrill
+		// maps the remote ISN once per socket: a later SYN (a challenge
+		// of RFC 5961 §4) is numbered like the rest.
+		f.remoteOff, f.remoteKnown = remoteISN-p.Seq, true
 	}
 	var opts []byte
 	for _, o := range p.Options {
