@@ -64,10 +64,23 @@ func RunKernel(s *Script, opts Options) Result {
 	}
 	defer ns.Close()
 	var notApplied []string
-	b := &kernelBackend{clk: clock.NewRealTimers(), ns: ns, fds: map[int]int{}}
+	b := &kernelBackend{clk: clock.NewRealTimers(), ns: ns, fds: map[int]int{}, v6: s.IPv6, offload: s.MSS > 0}
 	if err := ns.Do(func() error {
-		b.dev, err = tun.Open(tun.Config{Name: "drill0", MTU: 1500,
-			KernelAddr: netip.PrefixFrom(LocalAddr, 32)})
+		laddr, raddr := addrs(s)
+		if s.IPv6 {
+			// No duplicate address detection: the address must be usable
+			// at once, not tentative for a second.
+			for _, c := range []string{"all", "default"} {
+				if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+c+"/accept_dad", []byte("0"), 0); err != nil {
+					return err
+				}
+			}
+		}
+		// With --mss the device takes GSO packets (offloads on): the
+		// segments of one inbound line reach the kernel as one packet of
+		// gso_size MSS, as packetdrill writes them.
+		b.dev, err = tun.Open(tun.Config{Name: "drill0", MTU: 1500, Offload: s.MSS > 0,
+			KernelAddr: netip.PrefixFrom(laddr, laddr.BitLen())})
 		if err != nil {
 			return err
 		}
@@ -75,7 +88,7 @@ func RunKernel(s *Script, opts Options) Result {
 			return err
 		}
 		notApplied = setSysctls(s.Sysctls)
-		return routeRemote("drill0")
+		return routeRemote("drill0", raddr)
 	}); err != nil {
 		return fail(err)
 	}
@@ -109,16 +122,20 @@ func setSysctls(list []Sysctl) []string {
 	return failed
 }
 
-// routeRemote routes RemoteAddr's /24 through the device, as packetdrill
-// routes its remote address through its tun device.
-func routeRemote(dev string) error {
+// routeRemote routes the remote address's /24 (IPv6: /32) through the
+// device, as packetdrill routes its remote address through its tun device.
+func routeRemote(dev string, remote netip.Addr) error {
 	l, err := netlink.LinkByName(dev)
 	if err != nil {
 		return err
 	}
-	dst := netip.PrefixFrom(RemoteAddr, 24).Masked()
+	bits := 24
+	if remote.Is6() {
+		bits = 32
+	}
+	dst := netip.PrefixFrom(remote, bits).Masked()
 	r := &netlink.Route{LinkIndex: l.Attrs().Index, Scope: netlink.SCOPE_LINK,
-		Dst: &net.IPNet{IP: dst.Addr().AsSlice(), Mask: net.CIDRMask(dst.Bits(), 32)}}
+		Dst: &net.IPNet{IP: dst.Addr().AsSlice(), Mask: net.CIDRMask(dst.Bits(), remote.BitLen())}}
 	if err := netlink.RouteAdd(r); err != nil {
 		return fmt.Errorf("route %v via %s: %w", dst, dev, err)
 	}
@@ -131,9 +148,11 @@ type kernelBackend struct {
 	ns  *netns.NS
 	dev *tun.Device
 
-	mu     sync.Mutex
-	fds    map[int]int // the script's fd numbers → the kernel's
-	closed bool        // closeAll ran: a late accept's fd is closed at once
+	mu      sync.Mutex
+	v6      bool        // --ip_version=ipv6: AF_INET6 sockets
+	offload bool        // --mss: the device takes GSO packets
+	fds     map[int]int // the script's fd numbers → the kernel's
+	closed  bool        // closeAll ran: a late accept's fd is closed at once
 }
 
 func (b *kernelBackend) Now() clock.Instant             { return b.clk.Now() }
@@ -151,8 +170,10 @@ func (b *kernelBackend) settle(d *driver) {
 	}
 }
 
-func (b *kernelBackend) send(pkt []byte) error {
-	_, err := b.dev.WritePackets([][]byte{pkt})
+func (b *kernelBackend) gso() bool { return b.offload }
+
+func (b *kernelBackend) send(pkts [][]byte) error {
+	_, err := b.dev.WritePackets(pkts)
 	return err
 }
 
@@ -201,13 +222,17 @@ func (b *kernelBackend) fd(c *Call) (int, int, error) {
 
 func (b *kernelBackend) syscall(_ *driver, c *Call) (int64, error) {
 	if c.Name == "socket" {
-		if err := socketArgs(c); err != nil {
+		if err := socketArgs(c, b.v6); err != nil {
 			return 0, err
+		}
+		family := unix.AF_INET
+		if b.v6 {
+			family = unix.AF_INET6
 		}
 		var fd int
 		err := b.ns.Do(func() error {
 			var err error
-			fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+			fd, err = unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
 			return err
 		})
 		if err != nil {
@@ -221,7 +246,7 @@ func (b *kernelBackend) syscall(_ *driver, c *Call) (int64, error) {
 	}
 	switch c.Name {
 	case "bind":
-		return 0, unix.Bind(fd, &unix.SockaddrInet4{Port: localPort, Addr: LocalAddr.As4()})
+		return 0, unix.Bind(fd, b.sockaddr(LocalAddr6, LocalAddr))
 	case "listen":
 		if c.arg(1).Kind != ArgInt {
 			return 0, errUnsupported("listen without a number backlog")
@@ -234,7 +259,7 @@ func (b *kernelBackend) syscall(_ *driver, c *Call) (int64, error) {
 		}
 		return b.newFD(nfd), nil
 	case "connect":
-		return 0, unix.Connect(fd, &unix.SockaddrInet4{Port: localPort, Addr: RemoteAddr.As4()})
+		return 0, unix.Connect(fd, b.sockaddr(RemoteAddr6, RemoteAddr))
 	case "write", "send", "read", "recv":
 		if (c.Name == "send" || c.Name == "recv") && !zeroFlags(c.arg(3)) {
 			return 0, errUnsupported(c.Name + " flags " + c.arg(3).Text)
@@ -285,6 +310,14 @@ func (b *kernelBackend) syscall(_ *driver, c *Call) (int64, error) {
 		return 0, err
 	}
 	return 0, errUnsupported("call " + c.Name)
+}
+
+// sockaddr is port 8080 at v6 or v4, as the run's family says.
+func (b *kernelBackend) sockaddr(v6, v4 netip.Addr) unix.Sockaddr {
+	if b.v6 {
+		return &unix.SockaddrInet6{Port: localPort, Addr: v6.As16()}
+	}
+	return &unix.SockaddrInet4{Port: localPort, Addr: v4.As4()}
 }
 
 func (b *kernelBackend) setsockopt(fd int, name string, v Arg) error {

@@ -35,7 +35,6 @@ func TestKernel_ScriptsPass(t *testing.T) {
 	for _, c := range corpus(t) {
 		f := c.path
 		t.Run(strings.TrimPrefix(f, "testdata/"), func(t *testing.T) {
-			t.Parallel()
 			if why, ok := kernelDiffers[strings.TrimPrefix(f, "testdata/")]; ok {
 				t.Skip("KNOWN DIVERGENCE FROM LINUX: " + why)
 			}
@@ -47,7 +46,15 @@ func TestKernel_ScriptsPass(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r := RunKernel(s, Options{Tolerance: kernelTolerance}); r.Status != Pass {
+			// In real time on a loaded machine an event can miss even the
+			// wide tolerance: a failure is run again once, and only a
+			// second failure counts (the first is logged).
+			r := RunKernel(s, Options{Tolerance: kernelTolerance})
+			if r.Status != Pass {
+				t.Logf("FAILED ONCE, RUNNING AGAIN: %v", r)
+				r = RunKernel(s, Options{Tolerance: kernelTolerance})
+			}
+			if r.Status != Pass {
 				t.Error(r)
 			}
 		})

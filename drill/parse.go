@@ -135,9 +135,9 @@ func (s *Script) addStatement(st statement) error {
 		s.Unsupported = append(s.Unsupported, Construct{st.line, "python block " + shorten(t)})
 		return nil
 	case strings.HasPrefix(t, "-D"):
-		s.Unsupported = append(s.Unsupported, Construct{st.line, "symbol definition " + t})
-		return nil
+		return s.define(strings.TrimSpace(strings.TrimPrefix(t, "-D")))
 	}
+	t = s.substitute(t)
 	when, rest, err := parseWhen(t)
 	if err != nil {
 		return err
@@ -188,14 +188,69 @@ func (s *Script) option(line int, t string) error {
 			return fmt.Errorf("--tolerance_usecs wants a whole number of microseconds, not %q", val)
 		}
 		s.Tolerance = time.Duration(n) * time.Microsecond
+	case "define":
+		return s.define(val)
+	case "mss":
+		n, err := strconv.ParseUint(strings.TrimSpace(val), 10, 16)
+		if err != nil || n < 64 {
+			return fmt.Errorf("--mss wants a segment size from 64 to 65535, not %q", val)
+		}
+		s.MSS = int(n)
 	case "ip_version":
-		if strings.TrimSpace(val) != "ipv4" {
+		switch strings.TrimSpace(val) {
+		case "ipv4":
+		case "ipv6":
+			s.IPv6 = true
+		default: // ipv4-mapped-ipv6
 			s.Unsupported = append(s.Unsupported, Construct{line, "option " + t})
 		}
 	default:
 		s.Unsupported = append(s.Unsupported, Construct{line, "option " + t})
 	}
 	return nil
+}
+
+// define reads a symbol definition NAME=VALUE (packetdrill's -D and
+// --define): from here on, the word NAME in a line stands for VALUE.
+func (s *Script) define(def string) error {
+	name, val, ok := strings.Cut(def, "=")
+	if !ok || !isIdent(name) {
+		return fmt.Errorf("a definition is NAME=VALUE, not %q", def)
+	}
+	if s.Defines == nil {
+		s.Defines = map[string]string{}
+	}
+	s.Defines[name] = val
+	return nil
+}
+
+// substitute replaces each defined word of t by its value, as
+// packetdrill's lexer does with every word; a quoted value stands for the
+// text between the quotes' string.
+func (s *Script) substitute(t string) string {
+	if len(s.Defines) == 0 {
+		return t
+	}
+	var b strings.Builder
+	for i := 0; i < len(t); {
+		c := t[i]
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		j := i
+		for j < len(t) && (t[j] == '_' || t[j] >= 'a' && t[j] <= 'z' || t[j] >= 'A' && t[j] <= 'Z' || t[j] >= '0' && t[j] <= '9') {
+			j++
+		}
+		if v, ok := s.Defines[t[i:j]]; ok {
+			b.WriteString(v)
+		} else {
+			b.WriteString(t[i:j])
+		}
+		i = j
+	}
+	return b.String()
 }
 
 func shorten(s string) string {

@@ -96,7 +96,8 @@ func Run(s *Script, opts Options) Result {
 		return Result{Script: s.Name, Status: Unsupported, Line: u.Line, Message: u.What}
 	}
 	sim := netsim.New(1)
-	lh, rh := sim.AddHost("local", LocalAddr), sim.AddHost("remote", RemoteAddr)
+	laddr, raddr := addrs(s)
+	lh, rh := sim.AddHost("local", laddr), sim.AddHost("remote", raddr)
 	lh.SetMTU(1500) // packetdrill's tun device
 	sim.Connect(lh, rh, netsim.LinkConfig{})
 	run := simrun.New(sim)
@@ -105,7 +106,7 @@ func Run(s *Script, opts Options) Result {
 		p = profile.Linux
 	}
 	cfg := simConfigFor(s, p)
-	st, err := stack.New(stack.Config{Name: "local", Addrs: []netip.Addr{LocalAddr},
+	st, err := stack.New(stack.Config{Name: "local", Addrs: []netip.Addr{laddr},
 		Link: run.Endpoint(lh), Clock: run.Clock(), Scheduler: run, Profile: cfg.profile, TCP: cfg.tcp, Seed: 1})
 	if err != nil {
 		return Result{Script: s.Name, Status: Fail, Message: err.Error()}
@@ -134,6 +135,7 @@ func Run(s *Script, opts Options) Result {
 func newDriver(s *Script, opts Options, be backend) *driver {
 	d := &driver{s: s, be: be, fds: map[int]*socket{}, tol: DefaultTolerance, rport: remotePort,
 		flows: map[uint16]*flow{}}
+	d.laddr, d.raddr = addrs(s)
 	if s.Tolerance > 0 {
 		d.tol = s.Tolerance
 	}
@@ -149,6 +151,8 @@ type driver struct {
 	s  *Script
 	be backend
 	st *stack.Stack // the simulated stack; nil on other backends
+	// laddr and raddr are the stack's and the remote host's addresses.
+	laddr, raddr netip.Addr
 	// listen is what the script's sysctls make of the stack's listeners.
 	listen stack.ListenOptions
 	tol    time.Duration
@@ -283,6 +287,10 @@ func (d *driver) exec() Result {
 			prev, r = d.expect(ev, prev, target)
 		default:
 			d.waitUntil(target, nil)
+			// In real time a call can start late (a loaded machine): what
+			// follows it is timed from when it really started, as from an
+			// outbound packet sent late. On the simulator that is target.
+			target = max(target, d.be.Now())
 			r = d.call(ev, target)
 			prev = target
 		}

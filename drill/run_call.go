@@ -176,7 +176,7 @@ func (d *driver) syscall(c *Call) (int64, syscall.Errno, error) {
 
 func (d *driver) syscall1(c *Call) (int64, error) {
 	if c.Name == "socket" {
-		if err := socketArgs(c); err != nil {
+		if err := socketArgs(c, d.s.IPv6); err != nil {
 			return 0, err
 		}
 		return d.newFD(&socket{linger: -1}), nil
@@ -279,10 +279,15 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 	return 0, errUnsupported("call " + c.Name)
 }
 
-// socketArgs accepts an IPv4 TCP socket(...) only.
-func socketArgs(c *Call) error {
+// socketArgs accepts a TCP socket(...) of the script's family only
+// (AF_INET, or AF_INET6 with --ip_version=ipv6).
+func socketArgs(c *Call, v6 bool) error {
+	ok := []string{"AF_INET", "PF_INET", "SOCK_STREAM", "IPPROTO_TCP"}
+	if v6 {
+		ok = []string{"AF_INET6", "PF_INET6", "SOCK_STREAM", "IPPROTO_TCP"}
+	}
 	for _, a := range c.Args {
-		if a.Kind == ArgSym && !slices.Contains([]string{"AF_INET", "PF_INET", "SOCK_STREAM", "IPPROTO_TCP"}, a.Syms[0]) {
+		if a.Kind == ArgSym && !slices.Contains(ok, a.Syms[0]) {
 			return errUnsupported("socket " + a.Text)
 		}
 	}
@@ -295,7 +300,7 @@ func (d *driver) connect(s *socket) (int64, error) {
 	if s.conn != nil {
 		return 0, syscall.EISCONN
 	}
-	remote := netip.AddrPortFrom(RemoteAddr, localPort)
+	remote := netip.AddrPortFrom(d.raddr, localPort)
 	if !s.nonblock {
 		conn, err := d.st.DialTCP(context.Background(), remote)
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/teardown-lab/teardown/clock"
-	"github.com/teardown-lab/teardown/internal/wire"
 )
 
 // TCP flag bits, RFC 9293 §3.1.
@@ -59,30 +58,6 @@ type sniffed struct {
 	payload      uint32
 }
 
-// sniff decodes an IPv4 TCP packet; other packets are ignored.
-func sniff(p []byte) (sniffed, bool) {
-	var s sniffed
-	if len(p) < 20 || p[0]>>4 != 4 || p[9] != 6 {
-		return s, false
-	}
-	ihl := int(p[0]&15) * 4
-	total := int(binary.BigEndian.Uint16(p[2:]))
-	if ihl < 20 || total > len(p) || total < ihl+20 {
-		return s, false
-	}
-	t := p[ihl:total]
-	off := int(t[12]>>4) * 4
-	if off < 20 || off > len(t) {
-		return s, false
-	}
-	s.sport, s.dport = binary.BigEndian.Uint16(t), binary.BigEndian.Uint16(t[2:])
-	s.seq, s.ack = binary.BigEndian.Uint32(t[4:]), binary.BigEndian.Uint32(t[8:])
-	s.flags, s.win = t[13], binary.BigEndian.Uint16(t[14:])
-	s.payload = uint32(len(t) - off)
-	s.opts = decodeOptions(t[20:off])
-	return s, true
-}
-
 func decodeOptions(b []byte) []Option {
 	var out []Option
 	for len(b) > 0 {
@@ -117,89 +92,6 @@ func decodeOptions(b []byte) []Option {
 		b = b[b[1]:]
 	}
 	return out
-}
-
-// inject sends the packet of an inbound line from the remote host.
-func (d *driver) inject(ev *Event) *Result {
-	p := ev.Packet
-	rport := d.rport
-	if p.SrcPort != 0 {
-		rport = p.SrcPort
-	}
-	f := d.flow(rport)
-	if p.Flags == "S" && !p.HasAck && !f.remoteKnown {
-		// The first SYN from a port fixes its numbering, as packetdrill
-		// maps the remote ISN once per socket: a later SYN (a challenge
-		// of RFC 5961 §4) is numbered like the rest.
-		f.remoteOff, f.remoteKnown = remoteISN-p.Seq, true
-	}
-	var opts []byte
-	for _, o := range p.Options {
-		switch o.Kind {
-		case OptNOP:
-			opts = append(opts, 1)
-		case OptEOL:
-			opts = append(opts, 0)
-		case OptMSS:
-			opts = append(opts, 2, 4, byte(o.Value>>8), byte(o.Value))
-		case OptWScale:
-			opts = append(opts, 3, 3, byte(o.Value))
-		case OptSACKOK:
-			opts = append(opts, 4, 2)
-		case OptTS:
-			opts = append(opts, 8, 10)
-			opts = binary.BigEndian.AppendUint32(opts, o.TSVal)
-			opts = binary.BigEndian.AppendUint32(opts, o.TSEcr+f.tsOff)
-		case OptSACK:
-			opts = append(opts, 5, byte(2+8*len(o.Blocks)))
-			for _, b := range o.Blocks {
-				opts = binary.BigEndian.AppendUint32(opts, b[0]+f.localOff)
-				opts = binary.BigEndian.AppendUint32(opts, b[1]+f.localOff)
-			}
-		}
-	}
-	for len(opts)%4 != 0 {
-		opts = append(opts, 0)
-	}
-	if len(opts) > 40 {
-		return d.failf(ev, "options take %d bytes, more than TCP's 40", len(opts))
-	}
-	lport := f.lport
-	switch {
-	case p.DstPort != 0:
-		lport = p.DstPort
-	case lport == 0:
-		lport = localPort
-	}
-	hl := 20 + len(opts)
-	pkt := make([]byte, 20+hl+int(p.Len))
-	ip := pkt[:20]
-	ip[0], ip[8], ip[9] = 0x45, 64, 6
-	binary.BigEndian.PutUint16(ip[2:], uint16(len(pkt)))
-	copy(ip[12:], RemoteAddr.AsSlice())
-	copy(ip[16:], LocalAddr.AsSlice())
-	binary.BigEndian.PutUint16(ip[10:], wire.Checksum(ip))
-	t := pkt[20:]
-	binary.BigEndian.PutUint16(t, rport)
-	binary.BigEndian.PutUint16(t[2:], lport)
-	binary.BigEndian.PutUint32(t[4:], p.Seq+f.remoteOff)
-	if p.HasAck {
-		binary.BigEndian.PutUint32(t[8:], p.Ack+f.localOff)
-	}
-	t[12] = byte(hl/4) << 4
-	t[13] = flagBits(p.Flags)
-	win := uint32(65535)
-	if p.HasWin {
-		win = p.Win
-	}
-	binary.BigEndian.PutUint16(t[14:], uint16(win))
-	copy(t[20:], opts)
-	sum := wire.PseudoHeaderSum(RemoteAddr, LocalAddr, 6, len(t))
-	binary.BigEndian.PutUint16(t[16:], wire.Fold(wire.Sum(sum, t)))
-	if err := d.be.send(pkt); err != nil {
-		return d.failf(ev, "cannot send: %v", err)
-	}
-	return nil
 }
 
 // match compares a sent segment with an outbound line, learning the

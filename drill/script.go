@@ -26,6 +26,15 @@ type Script struct {
 	Unsupported []Construct
 	// Sysctls are the settings of the script's shell lines, in order.
 	Sysctls []Sysctl
+	// Defines are the -D / --define symbols, substituted in the lines
+	// after them.
+	Defines map[string]string
+	// MSS is --mss: inbound packets longer than this are cut into
+	// segments of this size, as the kernel cuts packetdrill's GSO writes
+	// to its tun device; zero leaves them whole.
+	MSS int
+	// IPv6 is --ip_version=ipv6: the run uses LocalAddr6 and RemoteAddr6.
+	IPv6 bool
 }
 
 // Construct is a piece of a script named with its line.
