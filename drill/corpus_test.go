@@ -46,7 +46,7 @@ func corpus(t *testing.T) []corpusScript {
 func TestCorpus_EachScriptPassesUnderItsProfile(t *testing.T) {
 	for _, c := range corpus(t) {
 		t.Run(strings.TrimPrefix(c.path, "testdata/"), func(t *testing.T) {
-			if why, ok := linuxProfileDiffers[c.path]; ok {
+			if why, ok := LinuxProfileDiffers[strings.TrimPrefix(c.path, "testdata/")]; ok {
 				t.Skip("KNOWN DIVERGENCE OF THE LINUX PROFILE FROM LINUX: " + why)
 			}
 			p, _ := profile.ByName(c.profile)
@@ -56,20 +56,6 @@ func TestCorpus_EachScriptPassesUnderItsProfile(t *testing.T) {
 			}
 		})
 	}
-}
-
-// linuxProfileDiffers names the scripts (paths under testdata/) that
-// pass on the kernel but not on our linux profile, with the difference:
-// differences issue 14 lists for the linux profile to fix. They are
-// skipped loudly until the stack changes.
-var linuxProfileDiffers = map[string]string{
-	"testdata/backlog_fin_gone.pkt": "line 21: an RST received in CLOSE-WAIT makes Linux's next write fail with EPIPE " +
-		"(tcp_reset sets sk_err = EPIPE in CLOSE-WAIT); ours fails it with ECONNRESET",
-	"testdata/tcp_close_unsent.pkt": "line 19: PSH: Linux sets it on the last segment the peer's window lets out " +
-		"(1001:2001 of a 6000-byte write); ours sends both segments without it (issue 14 item 5, PSH)",
-	"testdata/syn_cookies.pkt": "line 17: Linux's SYN queue is full only when it holds more than the backlog " +
-		"(inet_csk_reqsk_queue_is_full compares with >), so listen(fd, 1) answers a second SYN normally; " +
-		"our listener holds exactly the backlog and answers it with a cookie (internal/tcp NewListener: syn.init(Backlog))",
 }
 
 // The other profiles differ from linux where they say they do, and the

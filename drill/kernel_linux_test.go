@@ -9,15 +9,6 @@ import (
 	"time"
 )
 
-// kernelDiffers names the scripts that pin something our stack does
-// differently from Linux, and what: they fail on the kernel for that
-// reason alone, and are skipped loudly until the stack or the script
-// changes.
-var kernelDiffers = map[string]string{
-	"connect_blocking_read.pkt": "line 6 expects our SYN's wscale 3; Linux, whose window scale follows the largest receive buffer (net.core.rmem_max, tcp_rmem[2]), sends wscale 7",
-	"shutdown_then_close.pkt":   "line 10 expects our SYN-ACK's wscale 3; Linux sends wscale 7 (as above)",
-}
-
 // kernelTolerance is the timing slack of the kernel tests: wider than
 // packetdrill's 4 ms because they run in real time on a shared, slow
 // machine (under -race, beside other tests). They judge what the kernel
@@ -35,7 +26,7 @@ func TestKernel_ScriptsPass(t *testing.T) {
 	for _, c := range corpus(t) {
 		f := c.path
 		t.Run(strings.TrimPrefix(f, "testdata/"), func(t *testing.T) {
-			if why, ok := kernelDiffers[strings.TrimPrefix(f, "testdata/")]; ok {
+			if why, ok := KernelDiffers[strings.TrimPrefix(f, "testdata/")]; ok {
 				t.Skip("KNOWN DIVERGENCE FROM LINUX: " + why)
 			}
 			src, err := os.ReadFile(f)

@@ -11,9 +11,17 @@ import (
 )
 
 func TestDrill_CorpusPassesUnderLinux(t *testing.T) {
-	files, err := filepath.Glob("../../drill/testdata/*.pkt")
-	if err != nil || len(files) == 0 {
+	// The scripts that differ on purpose are skipped by drill's tests;
+	// here only the others run.
+	all, err := filepath.Glob("../../drill/testdata/*.pkt")
+	if err != nil || len(all) == 0 {
 		t.Fatalf("no scripts: %v", err)
+	}
+	var files []string
+	for _, f := range all {
+		if _, known := drill.LinuxProfileDiffers[filepath.Base(f)]; !known {
+			files = append(files, f)
+		}
 	}
 	code, out, errOut := runCLI(append([]string{"drill"}, files...)...)
 	if code != 0 || !strings.Contains(out, " 0 failed, 0 unsupported") {
