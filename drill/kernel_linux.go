@@ -95,9 +95,15 @@ func RunKernel(s *Script, opts Options) Result {
 	defer b.dev.Close()
 	defer b.closeAll()
 	d := newDriver(s, opts, b)
+	if opts.Record {
+		d.rec = newRecorder(s.Name, "Linux kernel", b.Now())
+	}
 	b.dev.Attach(link.ReceiverFunc(d.receive))
 	res := d.exec()
 	res.Script = s.Name
+	if d.rec != nil {
+		res.trace, res.Pcap = d.rec.result()
+	}
 	if n := notAppliedNote("to the namespace", notApplied); n != "" {
 		res.Notes = append(res.Notes, n)
 	}

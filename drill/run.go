@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/trace"
 	"github.com/teardown-lab/teardown/link"
 	"github.com/teardown-lab/teardown/netsim"
 	"github.com/teardown-lab/teardown/profile"
@@ -57,6 +58,20 @@ type Result struct {
 	// Notes say what the run did not apply (sysctls without a meaning
 	// here), whatever the status.
 	Notes []string `json:"notes,omitempty"`
+	// Pcap is the run's packets as a pcap file, with Options.Record; SVG
+	// draws the run.
+	Pcap  []byte `json:"-"`
+	trace *trace.Trace
+}
+
+// SVG draws a recorded run (Options.Record) with the lab's sequence
+// diagram: the script's calls on the local host, every packet, and the
+// simulated stack's state changes; nil without a recording.
+func (r Result) SVG() []byte {
+	if r.trace == nil {
+		return nil
+	}
+	return trace.SVG(r.trace, trace.SVGOptions{})
 }
 
 func (r Result) String() string {
@@ -87,6 +102,8 @@ type Options struct {
 	Profile profile.Profile
 	// Tolerance overrides the script's --tolerance_usecs when nonzero.
 	Tolerance time.Duration
+	// Record keeps the run's packets and calls (Result.Trace, Result.Pcap).
+	Record bool
 }
 
 // Run runs a parsed script against a fresh stack on a simulated network.
@@ -106,14 +123,22 @@ func Run(s *Script, opts Options) Result {
 		p = profile.Linux
 	}
 	cfg := simConfigFor(s, p)
-	st, err := stack.New(stack.Config{Name: "local", Addrs: []netip.Addr{laddr},
+	var rec *recorder
+	var onState func(now clock.Instant, local, remote netip.AddrPort, from, to, why string)
+	if opts.Record {
+		rec = newRecorder(s.Name, p.Name, run.Now())
+		onState = func(now clock.Instant, _, remote netip.AddrPort, from, to, why string) {
+			rec.state(now, remote.String(), from, to, why)
+		}
+	}
+	st, err := stack.New(stack.Config{Name: "local", Addrs: []netip.Addr{laddr}, OnStateChange: onState,
 		Link: run.Endpoint(lh), Clock: run.Clock(), Scheduler: run, Profile: cfg.profile, TCP: cfg.tcp, Seed: 1})
 	if err != nil {
 		return Result{Script: s.Name, Status: Fail, Message: err.Error()}
 	}
 	peer := run.Endpoint(rh)
 	d := newDriver(s, opts, &simBackend{run: run, clk: run.Clock(), peer: peer})
-	d.st, d.listen = st, cfg.listen
+	d.st, d.listen, d.rec = st, cfg.listen, rec
 	peer.Attach(link.ReceiverFunc(d.receive))
 	var done atomic.Bool
 	var res Result
@@ -128,6 +153,9 @@ func Run(s *Script, opts Options) Result {
 	}
 	if n := notAppliedNote("to the stack", cfg.notApplied); n != "" {
 		res.Notes = append(res.Notes, n)
+	}
+	if rec != nil {
+		res.trace, res.Pcap = rec.result()
 	}
 	return res
 }
@@ -153,6 +181,7 @@ type driver struct {
 	st *stack.Stack // the simulated stack; nil on other backends
 	// laddr and raddr are the stack's and the remote host's addresses.
 	laddr, raddr netip.Addr
+	rec          *recorder // with Options.Record
 	// listen is what the script's sysctls make of the stack's listeners.
 	listen stack.ListenOptions
 	tol    time.Duration
@@ -197,6 +226,7 @@ func (d *driver) receive(pkts [][]byte) {
 	now := d.be.Now()
 	d.mu.Lock()
 	for _, p := range pkts {
+		d.rec.packet(now, true, p)
 		if s, ok := sniff(p); ok {
 			s.at = now
 			d.sent = append(d.sent, s)

@@ -63,8 +63,14 @@ func (d *driver) call(ev *Event, target clock.Instant) *Result {
 		f := d.flow(d.rport)
 		f.remoteOff, f.remoteKnown = remoteISN, true // the SYN-ACK's script ISN is 0
 	}
+	done := d.rec.call(target, ev.Call)
 	d.be.Go(func() {
 		ret, errno, err := d.syscall(ev.Call)
+		if ret == -1 {
+			done(d.be.Now(), ret, errnoName(errno))
+		} else {
+			done(d.be.Now(), ret, "")
+		}
 		p.mu.Lock()
 		p.done, p.ret, p.errno, p.at = true, ret, errno, d.be.Now()
 		var u errUnsupported

@@ -92,6 +92,9 @@ func (d *driver) inject(ev *Event) *Result {
 	if err := d.be.send(pkts); err != nil {
 		return d.failf(ev, "cannot send: %v", err)
 	}
+	for _, pkt := range pkts {
+		d.rec.packet(d.be.Now(), false, pkt)
+	}
 	return nil
 }
 

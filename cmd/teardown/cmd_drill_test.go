@@ -90,3 +90,20 @@ func TestDrill_KernelRunsAScript(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// --svg and --pcap draw one script's run and write its capture; with
+// more than one script they are refused.
+func TestDrill_SVGAndPcapOfOneScript(t *testing.T) {
+	script := "../../drill/testdata/tcp_echo_one.pkt"
+	capture := filepath.Join(t.TempDir(), "run.pcap")
+	code, out, errOut := runCLI("drill", "--svg", "-", "--pcap", capture, script)
+	if code != 0 || !strings.Contains(out, "<svg") || !strings.Contains(out, "RST|ACK") {
+		t.Fatalf("exit %d, stderr %q, stdout %.200q", code, errOut, out)
+	}
+	if b, err := os.ReadFile(capture); err != nil || len(b) < 24+7*40 {
+		t.Fatalf("capture: %d bytes, %v", len(b), err)
+	}
+	if code, _, errOut := runCLI("drill", "--svg", "x.svg", script, script); code != 2 || !strings.Contains(errOut, "one script") {
+		t.Fatalf("two scripts: exit %d, %q", code, errOut)
+	}
+}
