@@ -64,25 +64,26 @@ func RunKernel(s *Script, opts Options) Result {
 	}
 	defer ns.Close()
 	var notApplied []string
-	b := &kernelBackend{clk: clock.NewRealTimers(), ns: ns, fds: map[int]int{}, v6: s.IPv6, offload: s.MSS > 0}
+	b := &kernelBackend{clk: clock.NewRealTimers(), ns: ns, fds: map[int]int{}, v6: s.IPv6}
 	if err := ns.Do(func() error {
 		laddr, raddr := addrs(s)
+		kernelAddr := netip.PrefixFrom(laddr, 32)
 		if s.IPv6 {
-			// No duplicate address detection: the address must be usable
-			// at once, not tentative for a second.
-			for _, c := range []string{"all", "default"} {
-				if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+c+"/accept_dad", []byte("0"), 0); err != nil {
-					return err
-				}
-			}
+			kernelAddr = netip.Prefix{} // added below, without DAD
 		}
-		// With --mss the device takes GSO packets (offloads on): the
-		// segments of one inbound line reach the kernel as one packet of
-		// gso_size MSS, as packetdrill writes them.
-		b.dev, err = tun.Open(tun.Config{Name: "drill0", MTU: 1500, Offload: s.MSS > 0,
-			KernelAddr: netip.PrefixFrom(laddr, laddr.BitLen())})
+		// The device takes GSO packets (offloads on): the segments of one
+		// inbound line longer than a segment (--mss, else what the MTU
+		// allows) reach the kernel as one packet, as packetdrill writes
+		// them. What the kernel sends is cut back into its segments.
+		b.dev, err = tun.Open(tun.Config{Name: "drill0", MTU: 1500, Offload: true, SplitGSO: true,
+			KernelAddr: kernelAddr})
 		if err != nil {
 			return err
+		}
+		if s.IPv6 {
+			if err := addNoDAD("drill0", laddr); err != nil {
+				return err
+			}
 		}
 		if err := os.WriteFile("/proc/sys/net/ipv4/tcp_rmem", []byte(kernelRmem), 0); err != nil {
 			return err
@@ -176,7 +177,7 @@ func (b *kernelBackend) settle(d *driver) {
 	}
 }
 
-func (b *kernelBackend) gso() bool { return b.offload }
+func (b *kernelBackend) gso() bool { return true }
 
 func (b *kernelBackend) send(pkts [][]byte) error {
 	_, err := b.dev.WritePackets(pkts)
@@ -353,4 +354,33 @@ func (b *kernelBackend) setsockopt(fd int, name string, v Arg) error {
 		return err
 	}
 	return unix.SetsockoptInt(fd, o[0], o[1], int(n))
+}
+
+// addNoDAD gives the device an IPv6 address usable at once: without
+// duplicate address detection it is never tentative, so bind does not
+// fail with EADDRNOTAVAIL for the first second.
+func addNoDAD(dev string, a netip.Addr) error {
+	l, err := netlink.LinkByName(dev)
+	if err != nil {
+		return err
+	}
+	addr := &netlink.Addr{IPNet: &net.IPNet{IP: a.AsSlice(), Mask: net.CIDRMask(128, 128)}, Flags: unix.IFA_F_NODAD}
+	if err := netlink.AddrReplace(l, addr); err != nil {
+		return fmt.Errorf("add %v to %s: %w", a, dev, err)
+	}
+	// IPv6 on the device is ready once the kernel has given it its
+	// link-local address (addrconf, after the link came up); a SYN that
+	// arrives before is not answered.
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(2 * time.Millisecond) {
+		list, err := netlink.AddrList(l, netlink.FAMILY_V6)
+		if err != nil {
+			return err
+		}
+		for _, x := range list {
+			if x.IP.IsLinkLocalUnicast() && x.Flags&unix.IFA_F_TENTATIVE == 0 {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("IPv6 on %s not ready after 2 s", dev)
 }

@@ -320,8 +320,9 @@ func (d *driver) exec() Result {
 			// In real time a call can start late (a loaded machine): what
 			// follows it is timed from when it really started, as from an
 			// outbound packet sent late. On the simulator that is target.
+			base := prev
 			target = max(target, d.be.Now())
-			r = d.call(ev, target)
+			r = d.call(ev, target, base)
 			prev = target
 		}
 		if r != nil {

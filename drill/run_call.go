@@ -36,6 +36,7 @@ type socket struct {
 type pending struct {
 	ev      *Event
 	started clock.Instant
+	base    clock.Instant // the previous event's time
 	mu      sync.Mutex
 	done    bool
 	ret     int64
@@ -52,12 +53,13 @@ type errUnsupported string
 
 func (e errUnsupported) Error() string { return string(e) }
 
-// call runs a syscall line at target.
-func (d *driver) call(ev *Event, target clock.Instant) *Result {
+// call runs a syscall line at target; base is the time its relative
+// start counts from (the previous event's).
+func (d *driver) call(ev *Event, target, base clock.Instant) *Result {
 	if d.block != nil {
 		return d.failf(ev, "a call while %s(...) of line %d still blocks", d.block.ev.Call.Name, d.block.ev.Line)
 	}
-	p := &pending{ev: ev, started: target}
+	p := &pending{ev: ev, started: target, base: base}
 	if ev.Call.Name == "connect" {
 		d.rport = localPort // the remote host listens where a local bind would
 		f := d.flow(d.rport)
@@ -97,11 +99,17 @@ func (d *driver) call(ev *Event, target clock.Instant) *Result {
 	return d.judge(p)
 }
 
-// blockEnd is when the blocking call in progress should return.
+// blockEnd is when the blocking call in progress should return: as in
+// packetdrill, "+a...b" ends at b after the previous event (the offset
+// its start counts from too), "a...b" at b; "...+b" (ours) b after the
+// call started.
 func (d *driver) blockEnd() clock.Instant {
 	w := d.block.ev.When
-	if w.EndRel {
+	switch {
+	case w.EndRel:
 		return d.block.started.Add(w.End)
+	case w.Kind == TimeRel:
+		return d.block.base.Add(w.End)
 	}
 	return d.start.Add(w.End)
 }

@@ -49,7 +49,7 @@ func TestRun_MismatchFailsAtItsLine(t *testing.T) {
 		{"wrong result", "+.1 read(4, ..., 10) = 0", "+.1 read(4, ..., 10) = 10", 13, "read returned 0"},
 		{"wrong errno", "+0 bind(3, ..., ...) = 0", "+0 bind(3, ..., ...) = -1 EADDRINUSE (Address in use)", 3, "bind returned 0"},
 		{"call blocks", "+0 write(4, ..., 100) = 100", "+0 read(4, ..., 10) = 0\n+0 write(4, ..., 100) = 100", 9, "blocked"},
-		{"blocking call late", "+.1 < F. 1:1(0) ack 101 win 257", "+0...0.15 read(4, ..., 10) = 0\n+.1 < F. 1:1(0) ack 101 win 257", 11, "returned at 0.200000, expected 0.150000"},
+		{"blocking call late", "+.1 < F. 1:1(0) ack 101 win 257", "+0...0.15 read(4, ..., 10) = 0\n+.1 < F. 1:1(0) ack 101 win 257", 11, "returned at 0.200000, expected 0.250000"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -41,9 +41,12 @@ func sniff(p []byte) (sniffed, bool) {
 	return s, true
 }
 
-// inject sends the packet of an inbound line from the remote host; with
-// --mss, to the kernel, as segments of at most that size (PSH and FIN on
-// the last only) written at once.
+// linkMTU is the MTU of the link between the hosts, as packetdrill's tun.
+const linkMTU = 1500
+
+// inject sends the packet of an inbound line from the remote host; to the
+// kernel, as segments of at most --mss (or what the MTU allows), PSH and
+// FIN on the last only, written at once.
 func (d *driver) inject(ev *Event) *Result {
 	p := ev.Packet
 	rport := d.rport
@@ -69,8 +72,15 @@ func (d *driver) inject(ev *Event) *Result {
 		lport = localPort
 	}
 	seg := p.Len
-	if d.s.MSS > 0 && p.Len > uint32(d.s.MSS) && d.be.gso() {
-		seg = uint32(d.s.MSS)
+	if d.be.gso() {
+		mss := uint32(d.s.MSS)
+		if room := uint32(linkMTU - 40 - len(opts)); d.s.MSS == 0 || room < mss {
+			if d.raddr.Is6() {
+				room -= 20
+			}
+			mss = room // the most one packet on the device carries
+		}
+		seg = min(seg, mss)
 	}
 	var pkts [][]byte
 	for off := uint32(0); ; off += seg {
