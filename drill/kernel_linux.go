@@ -267,17 +267,22 @@ func (b *kernelBackend) syscall(_ *driver, c *Call) (int64, error) {
 		return b.newFD(nfd), nil
 	case "connect":
 		return 0, unix.Connect(fd, b.sockaddr(RemoteAddr6, RemoteAddr))
-	case "write", "send", "read", "recv":
+	case "write", "send", "read", "recv", "sendmsg", "recvmsg":
 		if (c.Name == "send" || c.Name == "recv") && !zeroFlags(c.arg(3)) {
 			return 0, errUnsupported(c.Name + " flags " + c.arg(3).Text)
 		}
 		l := c.arg(2)
+		if c.Name == "sendmsg" || c.Name == "recvmsg" {
+			if l, err = msgLen(c); err != nil {
+				return 0, err
+			}
+		}
 		if l.Kind != ArgInt || l.Int < 0 || l.Int > 1<<24 {
 			return 0, errUnsupported(c.Name + " length " + l.Text)
 		}
 		buf := make([]byte, l.Int)
 		var r int
-		if c.Name == "write" || c.Name == "send" {
+		if c.Name == "write" || c.Name == "send" || c.Name == "sendmsg" {
 			r, err = unix.Write(fd, buf)
 		} else {
 			r, err = unix.Read(fd, buf)
@@ -306,6 +311,10 @@ func (b *kernelBackend) syscall(_ *driver, c *Call) (int64, error) {
 		}
 		return 0, checkSOError(syscall.Errno(v), c.arg(3))
 	case "fcntl":
+		if symArg(c.arg(1)) == "F_GETFL" {
+			fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+			return int64(fl &^ unix.O_LARGEFILE), err
+		}
 		if symArg(c.arg(1)) != "F_SETFL" {
 			return 0, errUnsupported("fcntl " + c.arg(1).Text)
 		}

@@ -37,13 +37,16 @@ type statement struct {
 }
 
 // statements splits src into statements: one per line, except that a
-// backquoted shell command and a %{ }% block may span lines. Comments
-// (// to the end of the line, /* */) are removed.
+// backquoted shell command and a %{ }% block may span lines, and so may a
+// call whose brackets are still open at the end of a line (packetdrill's
+// grammar is free-form; its sendmsg lines spread a struct over several).
+// Comments (// to the end of the line, /* */) are removed.
 func statements(src string) ([]statement, error) {
 	var out []statement
 	var cur strings.Builder
 	line, start := 1, 1
 	var inShell, inPy, inComment bool
+	depth := 0    // open ( [ { outside shell and Python
 	empty := true // cur holds only blanks so far
 	flush := func() {
 		if t := strings.TrimSpace(cur.String()); t != "" {
@@ -98,12 +101,20 @@ func statements(src string) ([]statement, error) {
 			inPy = true
 			cur.WriteString("%{")
 			i++
+		case c == '\n' && depth > 0:
+			cur.WriteByte(' ')
 		case c == '\n':
 			flush()
 			start = line + 1
 		default:
 			if empty && c != ' ' && c != '\t' && c != '\r' {
 				start, empty = line, false
+			}
+			switch c {
+			case '(', '[', '{':
+				depth++
+			case ')', ']', '}':
+				depth = max(depth-1, 0)
 			}
 			cur.WriteByte(c)
 		}

@@ -336,9 +336,19 @@ func parseArg(c *cursor, depth int) (Arg, error) {
 	case c.eat("{"):
 		a.Kind = ArgStruct
 		for !c.eat("}") {
-			name := c.word("=,}")
+			// name=value, name(N)=value (packetdrill's msg_iov(1)=...), or
+			// a value alone ({..., 1000}, an iovec).
+			save := c.i
+			name := c.word("=,}(")
+			if c.eat("(") {
+				j := strings.IndexByte(c.s[c.i:], ')')
+				if j < 0 {
+					return a, fmt.Errorf("%s( does not close in a struct", name)
+				}
+				c.i += j + 1
+			}
 			if !isIdent(name) || !c.eat("=") {
-				return a, fmt.Errorf("want name=value in a struct, not %q", name)
+				c.i, name = save, ""
 			}
 			v, err := parseArg(c, depth+1)
 			if err != nil {

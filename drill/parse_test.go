@@ -222,3 +222,24 @@ func TestParse_DefinesMSSAndIPv6(t *testing.T) {
 		}
 	}
 }
+
+// A call whose brackets are open at the end of a line goes on to the
+// next (packetdrill's msghdr structs); name(N)=value fields and values
+// alone parse.
+func TestParse_CallOverSeveralLines(t *testing.T) {
+	src := "0 sendmsg(4, {msg_name(...)=...,\n   msg_iov(2)=[{..., 40}, {..., 60}],\n   msg_flags=0}, 0) = 100\n+0 close(4) = 0\n"
+	s, err := Parse("t.pkt", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Events) != 2 || s.Events[1].Line != 4 {
+		t.Fatalf("events %+v", s.Events)
+	}
+	msg := s.Events[0].Call.Args[1]
+	if msg.Kind != ArgStruct || msg.Fields[1].Name != "msg_iov" || msg.Fields[1].Value.Elems[1].Fields[1].Value.Int != 60 {
+		t.Fatalf("msghdr %+v", msg)
+	}
+	if n, err := msgLen(s.Events[0].Call); err != nil || n.Int != 100 {
+		t.Fatalf("msgLen %v, %v", n, err)
+	}
+}

@@ -243,6 +243,15 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 			return 0, errUnsupported("send flags " + c.arg(3).Text)
 		}
 		return d.write(s, c.arg(2))
+	case "sendmsg", "recvmsg":
+		n, err := msgLen(c)
+		if err != nil {
+			return 0, err
+		}
+		if c.Name == "sendmsg" {
+			return d.write(s, n)
+		}
+		return d.read(s, n)
 	case "read", "recv":
 		if c.Name == "recv" && !zeroFlags(c.arg(3)) {
 			return 0, errUnsupported("recv flags " + c.arg(3).Text)
@@ -284,11 +293,17 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 		s.soError = 0
 		return 0, nil
 	case "fcntl":
-		if symArg(c.arg(1)) != "F_SETFL" {
-			return 0, errUnsupported("fcntl " + c.arg(1).Text)
+		switch symArg(c.arg(1)) {
+		case "F_SETFL":
+			s.nonblock = slices.Contains(c.arg(2).Syms, "O_NONBLOCK")
+			return 0, nil
+		case "F_GETFL": // O_RDWR, and O_NONBLOCK when set (Linux's values)
+			if s.nonblock {
+				return 0x2 | 0x800, nil
+			}
+			return 0x2, nil
 		}
-		s.nonblock = slices.Contains(c.arg(2).Syms, "O_NONBLOCK")
-		return 0, nil
+		return 0, errUnsupported("fcntl " + c.arg(1).Text)
 	}
 	return 0, errUnsupported("call " + c.Name)
 }
@@ -418,4 +433,34 @@ func (d *driver) nonblocking(expire func(time.Time) error, op func() (int64, err
 		return 0, syscall.EAGAIN
 	}
 	return n, err
+}
+
+// msgLen reads the bytes a sendmsg or recvmsg line moves: the sum of its
+// iovec lengths, {msg_name(...)=..., msg_iov(N)=[{..., LEN}...],
+// msg_flags=0}, with no control data and no flags; anything else is
+// unsupported.
+func msgLen(c *Call) (Arg, error) {
+	msg := c.arg(1)
+	unsup := errUnsupported(c.Name + " " + shorten(msg.Text))
+	if msg.Kind != ArgStruct || !zeroFlags(c.arg(2)) {
+		return Arg{}, unsup
+	}
+	var total int64
+	for _, f := range msg.Fields {
+		switch {
+		case f.Name == "msg_name":
+		case f.Name == "msg_flags" && zeroFlags(f.Value):
+		case f.Name == "msg_control" && f.Value.Kind == ArgList && len(f.Value.Elems) == 0:
+		case f.Name == "msg_iov" && f.Value.Kind == ArgList:
+			for _, iov := range f.Value.Elems {
+				if iov.Kind != ArgStruct || len(iov.Fields) != 2 || iov.Fields[1].Value.Kind != ArgInt {
+					return Arg{}, unsup
+				}
+				total += iov.Fields[1].Value.Int
+			}
+		default:
+			return Arg{}, unsup
+		}
+	}
+	return Arg{Kind: ArgInt, Int: total, Text: fmt.Sprint(total)}, nil
 }
