@@ -19,8 +19,6 @@ var KernelDiffers = map[string]string{
 // differences issue 14 lists for the linux profile to fix. They are
 // skipped loudly until the stack changes.
 var LinuxProfileDiffers = map[string]string{
-	"backlog_fin_gone.pkt": "line 21: an RST received in CLOSE-WAIT makes Linux's next write fail with EPIPE " +
-		"(tcp_reset sets sk_err = EPIPE in CLOSE-WAIT); ours fails it with ECONNRESET",
 	"tcp_close_unsent.pkt": "line 19: PSH: Linux sets it on the last segment the peer's window lets out " +
 		"(1001:2001 of a 6000-byte write); ours sends both segments without it (issue 14 item 5, PSH)",
 	"syn_cookies.pkt": "line 17: Linux's SYN queue is full only when it holds more than the backlog " +

@@ -241,7 +241,7 @@ func TestRSTInEveryState(t *testing.T) {
 		{Established, 1, EndRSTReceived, ErrConnReset},
 		{FinWait1, 1, EndRSTReceived, ErrConnReset},
 		{FinWait2, 1, EndRSTReceived, ErrConnReset},
-		{CloseWait, 2, EndRSTReceived, ErrConnReset},
+		{CloseWait, 2, EndRSTReceived, ErrWriteClosed}, // Linux: EPIPE (tcp_reset)
 		{Closing, 2, EndRSTReceived, nil},
 		{LastAck, 2, EndRSTReceived, nil},
 		{TimeWait, 2, EndGraceful, nil},

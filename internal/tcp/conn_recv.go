@@ -291,6 +291,17 @@ func (c *Conn) checkRST(now clock.Instant, s *Segment) bool {
 		c.timeWaitRST(now)
 	case Closing, LastAck:
 		c.reset(now, nil, EndRSTReceived, "rcvd RST in "+c.state.String())
+	case CloseWait:
+		// Linux's tcp_reset reports EPIPE, not ECONNRESET, for an RST in
+		// CLOSE-WAIT: the peer had ended its stream, so reads give EOF
+		// (FINBeforeResetReadsEOF) and only a write sees the error, as a
+		// write to a closed pipe (drill/testdata/backlog_fin_gone.pkt).
+		// The BSDs report ECONNRESET.
+		err := ErrConnReset
+		if c.cfg.Profile.FINBeforeResetReadsEOF {
+			err = ErrWriteClosed
+		}
+		c.reset(now, err, EndRSTReceived, "rcvd RST in "+c.state.String())
 	default:
 		c.reset(now, ErrConnReset, EndRSTReceived, "rcvd RST in "+c.state.String())
 	}
