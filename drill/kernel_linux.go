@@ -52,6 +52,9 @@ func RunKernel(s *Script, opts Options) Result {
 		u := s.Unsupported[0]
 		return Result{Script: s.Name, Status: Unsupported, Line: u.Line, Message: u.What}
 	}
+	if s.DCCP() {
+		return Result{Script: s.Name, Status: Unsupported, Message: "DCCP lines (the simulator only)"}
+	}
 	fail := func(err error) Result {
 		return Result{Script: s.Name, Status: Fail, Message: "kernel: " + err.Error()}
 	}

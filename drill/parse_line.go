@@ -64,6 +64,12 @@ func parsePacket(t string) (*Packet, error) {
 			return nil, err
 		}
 	}
+	if c.eat("dccp ") {
+		if err := parseDCCP(c, p); err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
 	p.Flags = c.word("")
 	if p.Flags == "" {
 		return nil, fmt.Errorf("a packet line needs its flags (S, S., ., P., F., R...)")

@@ -243,3 +243,17 @@ func TestParse_CallOverSeveralLines(t *testing.T) {
 		t.Fatalf("msgLen %v, %v", n, err)
 	}
 }
+
+// DCCP lines (our extension) parse with their type, numbers and checks.
+func TestParse_DCCPLine(t *testing.T) {
+	p := parseOne(t, "+0 > 8080>50002 dccp Reset seq 3 ack 2 code 9 <...>").Packet
+	d := p.DCCP
+	if d == nil || d.Type.String() != "Reset" || d.Seq != 3 || !d.HasAck || d.Ack != 2 || !d.HasCode || d.Code != 9 || p.DstPort != 50002 {
+		t.Fatalf("got %+v %+v", p, d)
+	}
+	for _, bad := range []string{"0 < dccp Bogus seq 0", "0 < dccp Ack seq 1", "0 < dccp Request service 0", "0 < dccp Request seq x"} {
+		if _, err := Parse("t.pkt", []byte(bad)); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}

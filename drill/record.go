@@ -56,9 +56,16 @@ func (r *recorder) packet(at clock.Instant, fromLocal bool, pkt []byte) {
 	if !fromLocal {
 		from, to = to, from
 	}
-	r.tr.AddPacket(at, trace.Packet{From: from, To: to, SrcPort: s.sport, DstPort: s.dport, Proto: trace.ProtoTCP,
+	tp := trace.Packet{From: from, To: to, SrcPort: s.sport, DstPort: s.dport, Proto: trace.ProtoTCP,
 		Kind: trace.TCPKind(wire.TCPFlags(s.flags)), Seq: uint64(s.seq), Ack: uint64(s.ack),
-		Len: int(s.payload), Arrive: at})
+		Len: int(s.payload), Arrive: at}
+	if h := s.dccp; h != nil {
+		tp.Proto, tp.Kind, tp.Seq, tp.Ack = trace.ProtoDCCP, trace.DCCPKind(h.Type), uint64(h.Seq), uint64(h.Ack)
+		if h.Type == wire.DCCPReset {
+			tp.Extra = h.ResetCode.String()
+		}
+	}
+	r.tr.AddPacket(at, tp)
 }
 
 // state records a state change of the simulated stack's connections.

@@ -207,8 +207,11 @@ type flow struct {
 	localOff, remoteOff uint32
 	tsOff               uint32
 	tsKnown             bool
-	remoteKnown         bool   // remoteOff was fixed by an inbound SYN
-	lport               uint16 // the stack's port, once known
+	remoteKnown         bool // remoteOff was fixed by an inbound SYN
+	// The same for DCCP's 48-bit numbers (dccp.go).
+	dLocalOff, dRemoteOff uint64
+	dccpKnown             bool
+	lport                 uint16 // the stack's port, once known
 }
 
 // flow returns the numbering of the connection with remote port rport.

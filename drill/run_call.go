@@ -30,6 +30,10 @@ type socket struct {
 	conn        *stack.TCPConn
 	soError     syscall.Errno // pending SO_ERROR
 	dialing     *pending      // a non-blocking connect in progress
+	// A DCCP socket (our extension, simulator only).
+	dccp  bool
+	dln   *stack.DCCPListener
+	dconn *stack.DCCPConn
 }
 
 // pending is a call running on its own program goroutine.
@@ -189,6 +193,9 @@ func (d *driver) syscall(c *Call) (int64, syscall.Errno, error) {
 }
 
 func (d *driver) syscall1(c *Call) (int64, error) {
+	if c.Name == "socket" && isDCCP(c) {
+		return d.newFD(&socket{dccp: true, linger: -1}), nil
+	}
 	if c.Name == "socket" {
 		if err := socketArgs(c, d.s.IPv6); err != nil {
 			return 0, err
@@ -198,6 +205,9 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 	s, n, err := d.fd(c)
 	if err != nil {
 		return 0, err
+	}
+	if s.dccp {
+		return d.dccpCall(s, n, c)
 	}
 	switch c.Name {
 	case "bind":

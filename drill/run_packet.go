@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/wire"
 )
 
 // TCP flag bits, RFC 9293 §3.1.
@@ -56,6 +57,7 @@ type sniffed struct {
 	win          uint16
 	opts         []Option
 	payload      uint32
+	dccp         *wire.DCCPHeader // a DCCP packet: the TCP fields are unused
 }
 
 func decodeOptions(b []byte) []Option {
@@ -107,6 +109,12 @@ func (d *driver) match(p *Packet, s *sniffed) string {
 	}
 	if p.SrcPort != 0 && s.sport != p.SrcPort {
 		return fmt.Sprintf("packet from port %d, expected %d", s.sport, p.SrcPort)
+	}
+	if p.DCCP != nil {
+		return d.matchDCCP(p, s, d.flow(rport))
+	}
+	if s.dccp != nil {
+		return "a DCCP " + s.dccp.Type.String() + ", expected TCP"
 	}
 	if want := flagBits(p.Flags); s.flags != want {
 		return fmt.Sprintf("flags %s, expected %s", flagText(s.flags), flagText(want))
@@ -207,6 +215,9 @@ func (d *driver) optText(opts []Option, f *flow) string {
 // format writes a sent segment as an outbound line, in script numbers.
 func (d *driver) format(s *sniffed) string {
 	f := d.flow(s.dport)
+	if s.dccp != nil {
+		return d.formatDCCP(s, f)
+	}
 	ports := ""
 	if s.dport != d.rport {
 		ports = fmt.Sprintf("%d>%d ", s.sport, s.dport)

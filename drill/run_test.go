@@ -134,3 +134,21 @@ func TestRun_SysctlsReachTheStack(t *testing.T) {
 		t.Fatalf("tcp_sack=0 still offered SACK: %v", r)
 	}
 }
+
+// A DCCP script fails at the line whose packet differs, saying how.
+func TestRun_DCCPMismatchFailsAtItsLine(t *testing.T) {
+	src := readFile(t, "testdata/dccp_abort_unread.pkt")
+	for _, c := range []struct{ from, to, says string }{
+		{"dccp Reset seq 3 ack 2 code 2", "dccp Reset seq 3 ack 2 code 1", "Reset code 2 (Aborted), expected 1"},
+		{"dccp Reset seq 3 ack 2 code 2", "dccp Close seq 3 ack 2", "DCCP Reset, expected Close"},
+		{"dccp Ack seq 2 ack 2", "dccp Ack seq 2 ack 1", "ack 2, expected 1"},
+	} {
+		changed := strings.Replace(src, c.from, c.to, 1)
+		if changed == src {
+			t.Fatalf("%q is not in the script", c.from)
+		}
+		if r := run(t, changed, Options{}); r.Status != Fail || !strings.Contains(r.Message, c.says) {
+			t.Errorf("want a failure saying %q, got %v", c.says, r)
+		}
+	}
+}

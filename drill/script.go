@@ -37,6 +37,17 @@ type Script struct {
 	IPv6 bool
 }
 
+// DCCP says whether the script has DCCP lines (our extension, run on the
+// simulator only).
+func (s *Script) DCCP() bool {
+	for _, ev := range s.Events {
+		if ev.Packet != nil && ev.Packet.DCCP != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // Construct is a piece of a script named with its line.
 type Construct struct {
 	Line int
@@ -84,13 +95,15 @@ type Packet struct {
 	// inbound line, dst of an outbound one) picks the connection the line
 	// belongs to, so that one script can drive several.
 	SrcPort, DstPort uint16
-	Flags            string // in the script's letters, "." for ACK: "S.", "F.", "P.", "R"
-	Seq              uint32 // relative to the sender's script ISN
-	Len              uint32
-	HasAck           bool
-	Ack              uint32
-	HasWin           bool
-	Win              uint32
+	// DCCP is set for a DCCP line (dccp.go); the TCP fields are then unused.
+	DCCP   *DCCPPacket
+	Flags  string // in the script's letters, "." for ACK: "S.", "F.", "P.", "R"
+	Seq    uint32 // relative to the sender's script ISN
+	Len    uint32
+	HasAck bool
+	Ack    uint32
+	HasWin bool
+	Win    uint32
 	// Options: nil with AnyOptions means "<...>"; nil without it, that
 	// the script gave none (an outbound line then matches any options,
 	// an inbound one is sent without).

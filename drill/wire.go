@@ -7,26 +7,33 @@ import (
 	"github.com/teardown-lab/teardown/internal/wire"
 )
 
-// sniff decodes a TCP packet over IPv4 or IPv6 (without extension
-// headers); other packets are ignored.
+// sniff decodes a TCP or DCCP packet over IPv4 or IPv6 (without
+// extension headers); other packets are ignored.
 func sniff(p []byte) (sniffed, bool) {
 	var s sniffed
 	var t []byte
+	var proto byte
 	switch {
-	case len(p) >= 20 && p[0]>>4 == 4 && p[9] == 6:
+	case len(p) >= 20 && p[0]>>4 == 4:
 		ihl := int(p[0]&15) * 4
 		total := int(binary.BigEndian.Uint16(p[2:]))
-		if ihl < 20 || total > len(p) || total < ihl+20 {
+		if ihl < 20 || total > len(p) || total < ihl {
 			return s, false
 		}
-		t = p[ihl:total]
-	case len(p) >= 60 && p[0]>>4 == 6 && p[6] == 6:
+		t, proto = p[ihl:total], p[9]
+	case len(p) >= 40 && p[0]>>4 == 6:
 		n := int(binary.BigEndian.Uint16(p[4:]))
-		if 40+n > len(p) || n < 20 {
+		if 40+n > len(p) {
 			return s, false
 		}
-		t = p[40 : 40+n]
+		t, proto = p[40:40+n], p[6]
 	default:
+		return s, false
+	}
+	if proto == 33 {
+		return s, sniffDCCP(t, &s)
+	}
+	if proto != 6 || len(t) < 20 {
 		return s, false
 	}
 	off := int(t[12]>>4) * 4
@@ -54,6 +61,9 @@ func (d *driver) inject(ev *Event) *Result {
 		rport = p.SrcPort
 	}
 	f := d.flow(rport)
+	if p.DCCP != nil {
+		return d.injectDCCP(ev, f, rport)
+	}
 	if p.Flags == "S" && !p.HasAck && !f.remoteKnown {
 		// The first SYN from a port fixes its numbering, as packetdrill
 		// maps the remote ISN once per socket: a later SYN (a challenge
@@ -142,29 +152,37 @@ func (d *driver) inboundOptions(p *Packet, f *flow) []byte {
 	return opts
 }
 
-// tcpPacket builds an IP packet from the remote host to the stack.
-func (d *driver) tcpPacket(rport, lport uint16, seq uint32, p *Packet, f *flow, flags uint8, opts []byte, n uint32) []byte {
+// ipPacket puts l4, a packet of protocol proto, in an IP packet from the
+// remote host to the stack.
+func (d *driver) ipPacket(proto byte, l4 []byte) []byte {
 	src, dst := d.raddr, d.laddr
 	iphl := 20
 	if src.Is6() {
 		iphl = 40
 	}
-	hl := 20 + len(opts)
-	pkt := make([]byte, iphl+hl+int(n))
+	pkt := make([]byte, iphl+len(l4))
 	ip := pkt[:iphl]
 	if src.Is6() {
-		ip[0], ip[6], ip[7] = 0x60, 6, 64
-		binary.BigEndian.PutUint16(ip[4:], uint16(hl+int(n)))
+		ip[0], ip[6], ip[7] = 0x60, proto, 64
+		binary.BigEndian.PutUint16(ip[4:], uint16(len(l4)))
 		copy(ip[8:], src.AsSlice())
 		copy(ip[24:], dst.AsSlice())
 	} else {
-		ip[0], ip[8], ip[9] = 0x45, 64, 6
+		ip[0], ip[8], ip[9] = 0x45, 64, proto
 		binary.BigEndian.PutUint16(ip[2:], uint16(len(pkt)))
 		copy(ip[12:], src.AsSlice())
 		copy(ip[16:], dst.AsSlice())
 		binary.BigEndian.PutUint16(ip[10:], wire.Checksum(ip))
 	}
-	t := pkt[iphl:]
+	copy(pkt[iphl:], l4)
+	return pkt
+}
+
+// tcpPacket builds a TCP packet from the remote host to the stack.
+func (d *driver) tcpPacket(rport, lport uint16, seq uint32, p *Packet, f *flow, flags uint8, opts []byte, n uint32) []byte {
+	src, dst := d.raddr, d.laddr
+	hl := 20 + len(opts)
+	t := make([]byte, hl+int(n))
 	binary.BigEndian.PutUint16(t, rport)
 	binary.BigEndian.PutUint16(t[2:], lport)
 	binary.BigEndian.PutUint32(t[4:], seq)
@@ -181,7 +199,27 @@ func (d *driver) tcpPacket(rport, lport uint16, seq uint32, p *Packet, f *flow, 
 	copy(t[20:], opts)
 	sum := wire.PseudoHeaderSum(src, dst, 6, len(t))
 	binary.BigEndian.PutUint16(t[16:], wire.Fold(wire.Sum(sum, t)))
-	return pkt
+	return d.ipPacket(6, t)
+}
+
+// injectDCCP sends the packet of an inbound DCCP line.
+func (d *driver) injectDCCP(ev *Event, f *flow, rport uint16) *Result {
+	lport := f.lport
+	switch {
+	case ev.Packet.DstPort != 0:
+		lport = ev.Packet.DstPort
+	case lport == 0:
+		lport = localPort
+	}
+	pkt, err := d.dccpPacket(ev.Packet, f, rport, lport)
+	if err == nil {
+		err = d.be.send([][]byte{pkt})
+	}
+	if err != nil {
+		return d.failf(ev, "cannot send: %v", err)
+	}
+	d.rec.packet(d.be.Now(), false, pkt)
+	return nil
 }
 
 // The addresses of IPv6 runs (--ip_version=ipv6): a unique local address
