@@ -14,7 +14,18 @@ const maxEvents = 100000
 // Parse parses a script. name is used in errors (the file name). Every
 // error names its line; the parser never panics on bad input.
 func Parse(name string, src []byte) (*Script, error) {
+	return ParseWith(name, src, nil)
+}
+
+// ParseWith is Parse with symbols defined before the script's first line,
+// as packetdrill's command-line -D NAME=VALUE defines them.
+func ParseWith(name string, src []byte, defines map[string]string) (*Script, error) {
 	s := &Script{Name: name}
+	for k, v := range defines {
+		if err := s.define(k + "=" + v); err != nil {
+			return nil, &ParseError{File: name, Msg: "-D: " + err.Error()}
+		}
+	}
 	stmts, err := statements(string(src))
 	if err != nil {
 		err.(*ParseError).File = name

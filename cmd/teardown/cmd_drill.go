@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/teardown-lab/teardown/drill"
@@ -14,7 +15,7 @@ func init() {
 	register(&command{
 		name:  "drill",
 		short: "run packetdrill scripts against the stack on the simulated network",
-		usage: "drill FILE.pkt... [--kernel] [--profile P] [--tolerance_usecs N] [--json] [--svg FILE] [--pcap FILE]",
+		usage: "drill FILE.pkt... [--kernel] [--profile P] [--tolerance_usecs N] [--define NAME=VALUE,...] [--json] [--svg FILE] [--pcap FILE]",
 		long: "Drill runs each script, written in packetdrill's language, against a fresh stack on a " +
 			"simulated network in virtual time: the script's syscall lines call the stack's sockets, its " +
 			"'<' lines are packets a fake remote host sends, its '>' lines are packets the stack must " +
@@ -52,6 +53,7 @@ func runDrill(e *env, args []string) error {
 		"the timing tolerance in microseconds, over the scripts' own (default: theirs, else 4000)")
 	asJSON := fs.Bool("json", "print one JSON object with every result")
 	kernel := fs.Bool("kernel", "run against the Linux kernel through a TUN device in a new network namespace (root)")
+	defs := fs.String("define", "", "NAME=VALUE,...", "define symbols for the scripts, as packetdrill's -D (comma-separated)")
 	svg := fs.String("svg", "", "FILE", "draw the run of the one script as an SVG sequence diagram in FILE (- for stdout)")
 	pcapFile := fs.String("pcap", "", "FILE", "write the packets of the one script's run to FILE as a pcap capture (- for stdout)")
 	pos, err := fs.parse(args)
@@ -63,6 +65,16 @@ func runDrill(e *env, args []string) error {
 	}
 	if len(pos) == 0 {
 		return usageError("drill takes one or more script files")
+	}
+	defines := map[string]string{}
+	if *defs != "" {
+		for _, d := range strings.Split(*defs, ",") {
+			k, v, ok := strings.Cut(d, "=")
+			if !ok || k == "" {
+				return usageError("--define wants NAME=VALUE[,NAME=VALUE...], not %q", d)
+			}
+			defines[k] = v
+		}
 	}
 	record := *svg != "" || *pcapFile != ""
 	if record && len(pos) != 1 {
@@ -85,7 +97,7 @@ func runDrill(e *env, args []string) error {
 		target, sum = "Linux kernel", drillSummary{Kernel: true}
 	}
 	for _, name := range pos {
-		r := drillOne(name, *kernel, drill.Options{Profile: p, Tolerance: time.Duration(*tol) * time.Microsecond, Record: record})
+		r := drillOne(name, *kernel, defines, drill.Options{Profile: p, Tolerance: time.Duration(*tol) * time.Microsecond, Record: record})
 		if err := writeOutput(e, *pcapFile, r.Pcap); err != nil {
 			return err
 		}
@@ -124,12 +136,12 @@ func runDrill(e *env, args []string) error {
 
 // drillOne reads, parses and runs one script; a script that cannot be
 // read or parsed fails with the reason.
-func drillOne(name string, kernel bool, opts drill.Options) drill.Result {
+func drillOne(name string, kernel bool, defines map[string]string, opts drill.Options) drill.Result {
 	src, err := os.ReadFile(name)
 	if err != nil {
 		return drill.Result{Script: name, Status: drill.Fail, Message: err.Error()}
 	}
-	s, err := drill.Parse(name, src)
+	s, err := drill.ParseWith(name, src, defines)
 	if err != nil {
 		r := drill.Result{Script: name, Status: drill.Fail, Message: err.Error()}
 		if pe, ok := err.(*drill.ParseError); ok {

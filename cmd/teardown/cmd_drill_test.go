@@ -107,3 +107,15 @@ func TestDrill_SVGAndPcapOfOneScript(t *testing.T) {
 		t.Fatalf("two scripts: exit %d, %q", code, errOut)
 	}
 }
+
+// --define gives the scripts symbols, as packetdrill's -D.
+func TestDrill_DefineGivesSymbols(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "def.pkt")
+	os.WriteFile(name, []byte("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = FD\n+0 close(FD) = 0\n"), 0o644)
+	if code, out, errOut := runCLI("drill", "--define", "FD=3", name); code != 0 || !strings.Contains(out, "1 passed") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := runCLI("drill", name); code != 1 || !strings.Contains(out, `bad result "FD"`) {
+		t.Fatalf("without --define: exit %d\n%s", code, out)
+	}
+}
