@@ -27,7 +27,9 @@ cd "$(dirname "$0")/.."
 # qemu-system-x86 and xz-utils (boot Debian 12's Linux 6.1, which still has
 # DCCP, for the interop tests; internal/vm), editcap from wireshark-common
 # (comes with tshark; pcapng conversion in the capture-reader tests), tcptrace
-# (analyze's cross-check of "complete conn").
+# (analyze's cross-check of "complete conn"), chromium and fonts-dejavu-core
+# (teardown web's page, tested in headless Chromium with the fonts its
+# screenshot golden was drawn with).
 need_pkgs=()
 command -v tshark >/dev/null 2>&1 || need_pkgs+=(tshark)
 command -v tcpdump >/dev/null 2>&1 || need_pkgs+=(tcpdump)
@@ -36,6 +38,8 @@ command -v rsvg-convert >/dev/null 2>&1 || need_pkgs+=(librsvg2-bin)
 command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need_pkgs+=(qemu-system-x86)
 command -v xz >/dev/null 2>&1 || need_pkgs+=(xz-utils)
+command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
+[[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need_pkgs+=(fonts-dejavu-core)
 
 if ((${#need_pkgs[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then

@@ -62,7 +62,11 @@ func startLab(t *testing.T) *labPage {
 	}
 	l := &labPage{dir: t.TempDir()}
 	l.bin = filepath.Join(l.dir, "teardown")
-	build := exec.Command("go", "build", "-o", l.bin, "./cmd/teardown")
+	goCmd, err := goTool()
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := exec.Command(goCmd, "build", "-o", l.bin, "./cmd/teardown")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building teardown: %v\n%s", err, out)
@@ -163,6 +167,13 @@ func choose(t *testing.T, l *labPage, id, value string) {
 	eval[chromedp.Void](t, l, fmt.Sprintf(`(() => { const s = document.getElementById(%q); s.value = %q;
 		s.dispatchEvent(new Event("change")); })()`, id, value))
 	waitRuns(t, l, runs+1)
+}
+
+// click clicks the element with the given id, as a user does (its
+// click and change events fire).
+func click(t *testing.T, l *labPage, id string) {
+	t.Helper()
+	eval[chromedp.Void](t, l, fmt.Sprintf(`document.getElementById(%q).click()`, id))
 }
 
 // key presses a key on the page (not in a form field).
@@ -280,7 +291,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("Faults_LingerDropDelay", func(t *testing.T) {
 		choose(t, l, "scenario", "tcp-echo-one")
 		runs := eval[int](t, l, `+document.body.dataset.runs`)
-		do(t, l, chromedp.Click("#fault-linger"))
+		click(t, l, "fault-linger")
 		waitRuns(t, l, runs+1)
 		key(t, l, kb.End)
 		wantVerdict(t, l, 0, page.Request{Scenario: "tcp-echo-one", Variant: "linger"})
@@ -298,7 +309,7 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("no packet drawn dropped after clicking one")
 		}
 		wantVerdict(t, l, 0, page.Request{Scenario: "tcp-echo-one", Variant: "linger", Lose: []page.Loss{{From: p.From, AtNs: p.T}}})
-		do(t, l, chromedp.Click("#clear-drops"))
+		click(t, l, "clear-drops")
 		waitRuns(t, l, runs+3)
 		choose(t, l, "latency", "7")
 		key(t, l, kb.End)
