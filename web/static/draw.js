@@ -6,7 +6,7 @@
 "use strict";
 
 const SVGNS = "http://www.w3.org/2000/svg";
-const ROW = 18, TOP = 40, WIDTH = 780;
+const ROW = 18, TOP = 40, WIDTH = 900;
 
 // items lists a record's events in time order, and instants every time
 // something happens (arrivals included), so the page can step through them.
@@ -84,16 +84,31 @@ function relativeSeq(rep) {
   };
 }
 
+// quote shows data in a label, shortened (the tooltip has all of it).
+function quote(s) {
+  const q = JSON.stringify(s);
+  return q.length > 14 ? q.slice(0, 12) + "…\"" : q;
+}
+
 function callLabel(c) {
-  const arg = ["send", "write"].includes(c.call) && c.detail !== undefined ? JSON.stringify(c.detail) : (c.arg || "");
+  const arg = ["send", "write"].includes(c.call) && c.detail !== undefined ? quote(c.detail) : (c.arg || "");
   return c.call + "(" + arg + ")";
 }
 
 function resultLabel(c) {
   let r = c.result;
-  if (r === "data" && c.detail !== undefined) r += " " + JSON.stringify(c.detail);
+  if (r === "data" && c.detail !== undefined) r += " " + quote(c.detail);
   else if (r === "ok" && c.bytes) r += " " + c.bytes + (c.bytes === 1 ? " byte" : " bytes");
   return r;
+}
+
+// callText gives a call's label the whole call as its tooltip.
+function callText(text, c) {
+  const arg = c.arg ? " arg " + c.arg : "";
+  const detail = c.detail !== undefined ? " " + JSON.stringify(c.detail) : "";
+  text.appendChild(el("title", {}, `${c.call}${arg} → ${c.result}${detail} (${ms(c.t_ns)}` +
+    (c.end_ns !== undefined && c.end_ns !== c.t_ns ? ` to ${ms(c.end_ns)}` : "") + " ms)"));
+  return text;
 }
 
 function isError(c) { return !["ok", "data", "eof", "blocked"].includes(c.result); }
@@ -105,7 +120,7 @@ function drawTrace(svg, rep, cursor, onPacket) {
   const label = rep._label || (rep._label = relativeSeq(rep));
   const hosts = rep.hosts;
   const n = hosts.length;
-  const left = 230, right = WIDTH - 230;
+  const left = 300, right = WIDTH - 300;
   const x = new Map(hosts.map((h, i) => [h, n === 1 ? WIDTH / 2 : left + (right - left) * i / (n - 1)]));
   const height = TOP + (tl.rows + 1) * ROW;
   const yOf = (row) => TOP + row * ROW + ROW / 2;
@@ -135,7 +150,7 @@ function drawTrace(svg, rep, cursor, onPacket) {
       const done = c.end_ns !== undefined && c.end_ns <= cursor;
       const text = c.end_ns === c.t_ns ? callLabel(c) + " → " + resultLabel(c) : callLabel(c) + " blocks…";
       const cls = "call" + (c.end_ns === c.t_ns && isError(c) ? " err" : "");
-      svg.appendChild(el("text", { x: callX(it.host), y: y + 4, "text-anchor": callAnchor(it.host), class: cls }, text));
+      svg.appendChild(callText(el("text", { x: callX(it.host), y: y + 4, "text-anchor": callAnchor(it.host), class: cls }, text), c));
       if (c.end_ns !== c.t_ns) {
         const endRow = done ? tl.items.find((o) => o.kind === "ret" && o.c === c).row : null;
         const y2 = done ? yOf(endRow) : yOf(tl.rowOf.get(shown[shown.length - 1]));
@@ -144,8 +159,8 @@ function drawTrace(svg, rep, cursor, onPacket) {
       }
     } else if (it.kind === "ret") {
       const c = it.c;
-      svg.appendChild(el("text", { x: callX(it.host), y: y + 4, "text-anchor": callAnchor(it.host),
-        class: "call" + (isError(c) ? " err" : "") }, callLabel(c) + " → " + resultLabel(c)));
+      svg.appendChild(callText(el("text", { x: callX(it.host), y: y + 4, "text-anchor": callAnchor(it.host),
+        class: "call" + (isError(c) ? " err" : "") }, callLabel(c) + " → " + resultLabel(c)), c));
     } else if (it.kind === "state") {
       const s = it.s;
       const inner = it.host === first;
@@ -158,8 +173,9 @@ function drawTrace(svg, rep, cursor, onPacket) {
       svg.appendChild(el("text", { x: nx, y: y + 4, "text-anchor": "middle", class: "note" }, it.n.text));
     }
   }
-  if (cursor !== Infinity && shown.length) {
-    const y = yOf(tl.rowOf.get(shown[shown.length - 1])) - ROW / 2;
+  if (cursor !== Infinity && shown.length) { // below what has happened
+    const next = tl.instants[shown.length];
+    const y = next === undefined ? height - ROW / 2 : yOf(tl.rowOf.get(next)) - ROW / 2;
     svg.appendChild(el("line", { x1: 0, y1: y, x2: WIDTH, y2: y, class: "now" }));
   }
 }
