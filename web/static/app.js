@@ -267,6 +267,8 @@ function keys(e) {
 }
 
 function wire() {
+  // A picker gives the keys back once chosen: → steps instead of choosing.
+  for (const sel of document.querySelectorAll("select")) sel.addEventListener("change", () => sel.blur());
   $("scenario").addEventListener("change", () => { state.drops = []; showDrops(); fillVariants(); run(); });
   for (const id of ["variant", "compare", "profile", "seed", "latency"]) {
     $(id).addEventListener("change", () => { if (id === "variant") syncFaults(); run(); });
