@@ -266,26 +266,16 @@ func TestBrowser(t *testing.T) {
 	})
 
 	// The pcap the page offers is the one 'teardown run --pcap' writes.
-	t.Run("PcapDownload_SameBytesAsRun", func(t *testing.T) {
+	// The pcap, SVG and JSON the page offers are what 'teardown run'
+	// writes for the same scenario, variant, profile and seed.
+	t.Run("Downloads_SameBytesAsRun", func(t *testing.T) {
 		choose(t, l, "scenario", "tcp-close-unsent")
-		want, err := exec.Command(l.bin, "run", "tcp-close-unsent", "--pcap", "-").Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := downloaded(t, l, `#pane-0 .downloads a[download$=".pcap"]`)
-		if string(got) != string(want) {
-			t.Errorf("downloaded pcap: %d bytes, differs from teardown run --pcap's %d", len(got), len(want))
-		}
-		name := eval[string](t, l, `document.querySelector('#pane-0 .downloads a[download$=".pcap"]').download`)
-		if name != "tcp-close-unsent-naive-linux-seed1.pcap" {
-			t.Errorf("download named %q", name)
-		}
-		for _, c := range []struct{ sel, start string }{{`a[download$=".svg"]`, "<"}, {`a[download$=".json"]`, "{"}} {
-			b := downloaded(t, l, "#pane-0 .downloads "+c.sel)
-			if !strings.HasPrefix(strings.TrimSpace(string(b)), c.start) {
-				t.Errorf("%s: %.40q", c.sel, b)
-			}
-		}
+		wantDownloads(t, l, "tcp-close-unsent-naive-linux-seed1", "run", "tcp-close-unsent")
+		choose(t, l, "seed", "7")
+		choose(t, l, "profile", "rfc-naive")
+		wantDownloads(t, l, "tcp-close-unsent-naive-rfc-naive-seed7", "run", "tcp-close-unsent", "--seed", "7", "--profile", "rfc-naive")
+		choose(t, l, "seed", "1")
+		choose(t, l, "profile", "")
 	})
 
 	t.Run("Faults_LingerDropDelay", func(t *testing.T) {
@@ -353,6 +343,26 @@ func TestBrowser(t *testing.T) {
 		wantVerdict(t, l, 0, page.Request{Scenario: "tcp-linger-zero"})
 		wantVerdict(t, l, 1, page.Request{Scenario: "tcp-linger-zero", Variant: "close"})
 	})
+}
+
+// wantDownloads checks pane 0's downloads against 'teardown ARGS' with
+// --pcap -, --svg - and --json, and their names.
+func wantDownloads(t *testing.T, l *labPage, name string, args ...string) {
+	t.Helper()
+	for _, c := range []struct{ ext, flag string }{{"pcap", "--pcap=-"}, {"svg", "--svg=-"}, {"json", "--json"}} {
+		want, err := exec.Command(l.bin, append(args, c.flag)...).Output()
+		if err != nil {
+			t.Fatalf("teardown %s %s: %v", strings.Join(args, " "), c.flag, err)
+		}
+		sel := `#pane-0 .downloads a[download$=".` + c.ext + `"]`
+		if got := downloaded(t, l, sel); string(got) != string(want) {
+			t.Errorf("the page's %s differs from what teardown %s %s writes (%d and %d bytes)", c.ext,
+				strings.Join(args, " "), c.flag, len(got), len(want))
+		}
+		if n := eval[string](t, l, `document.querySelector('`+sel+`').download`); n != name+"."+c.ext {
+			t.Errorf("the %s download is named %q, want %q", c.ext, n, name+"."+c.ext)
+		}
+	}
 }
 
 // downloaded fetches what a download link of the page holds.

@@ -89,8 +89,11 @@ type Outcome struct {
 	// Name is a file name stem for the downloads:
 	// scenario-variant-profile-seedN.
 	Name string `json:"name"`
-	// Trace is the run's JSON record ('teardown run --json').
+	// Trace is the run's JSON record ('teardown run --json'), which the
+	// page draws; JSON is the same, byte for byte as the command prints
+	// it, which the page offers for download.
 	Trace json.RawMessage `json:"trace"`
+	JSON  string          `json:"json"`
 	// Verdict is the verdict in lines; Explanation the "why" paragraph.
 	Verdict     []string `json:"verdict"`
 	Explanation string   `json:"explanation"`
@@ -123,7 +126,7 @@ func Run(req Request) (*Outcome, error) {
 	}
 	return &Outcome{
 		Name:  fmt.Sprintf("%s-%s-%s-seed%d", res.Scenario.ID, res.Variant.Name, res.Profile.Name, seed),
-		Trace: js.Bytes(), Verdict: VerdictLines(res.Verdict()), Explanation: res.Explanation(),
+		Trace: js.Bytes(), JSON: js.String(), Verdict: VerdictLines(res.Verdict()), Explanation: res.Explanation(),
 		SVG: string(res.SVG(lab.SVGOptions{})), Text: res.Text(lab.TextOptions{}), Pcap: res.Pcap,
 	}, nil
 }

@@ -39,7 +39,8 @@ func TestRun_IsTheLabsRun(t *testing.T) {
 	}
 	var js bytes.Buffer
 	res.WriteJSON(&js)
-	if !bytes.Equal(out.Pcap, res.Pcap) || !bytes.Equal(out.Trace, js.Bytes()) || out.Explanation != res.Explanation() {
+	if !bytes.Equal(out.Pcap, res.Pcap) || !bytes.Equal(out.Trace, js.Bytes()) || out.JSON != js.String() ||
+		out.Explanation != res.Explanation() {
 		t.Errorf("the page's run differs from lab.Run's (pcap %d vs %d bytes)", len(out.Pcap), len(res.Pcap))
 	}
 	if out.Name != "tcp-echo-one-shutdown-linux-seed1" || !strings.HasPrefix(out.SVG, "<svg") && !strings.Contains(out.SVG, "<svg") {

@@ -145,7 +145,8 @@ function downloads(out, pcap) {
   d.className = "downloads";
   if (pcap) d.appendChild(download(new Blob([pcap], { type: "application/vnd.tcpdump.pcap" }), out.name + ".pcap", "pcap"));
   d.appendChild(download(new Blob([out.svg], { type: "image/svg+xml" }), out.name + ".svg", "SVG"));
-  d.appendChild(download(new Blob([JSON.stringify(out.trace, null, 2) + "\n"], { type: "application/json" }), out.name + ".json", "JSON"));
+  const json = out.json || JSON.stringify(out.trace, null, 2) + "\n";
+  d.appendChild(download(new Blob([json], { type: "application/json" }), out.name + ".json", "JSON"));
   if (out.text) d.appendChild(download(new Blob([out.text], { type: "text/plain" }), out.name + ".txt", "text"));
   return d;
 }
