@@ -81,6 +81,7 @@ func startLab(t *testing.T) *labPage {
 		t.Fatal(err)
 	}
 	srv.Stderr = os.Stderr
+	dieWithTest(srv)
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
