@@ -328,11 +328,17 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
-	t.Run("Screenshot_NotBlankLikeGolden", func(t *testing.T) {
+	// The end of a run, and the middle of one (packets in flight, the
+	// cursor's line, no verdict yet).
+	t.Run("Screenshots_NotBlankLikeGoldens", func(t *testing.T) {
 		open(t, l, l.url+"?scenario=tcp-echo-one&seed=1")
 		key(t, l, kb.End)
-		shot := screenshot(t, l)
-		checkScreenshot(t, shot, "tcp-echo-one.png")
+		checkScreenshot(t, screenshot(t, l), "tcp-echo-one-end.png")
+		open(t, l, l.url+"?scenario=dccp-close-crosses-closereq&seed=1")
+		for range 7 {
+			key(t, l, kb.ArrowRight)
+		}
+		checkScreenshot(t, screenshot(t, l), "dccp-close-crosses-closereq-step7.png")
 	})
 
 	// The exported files, opened from disk with no server: the lab still
