@@ -119,7 +119,7 @@ async function run() {
       return { out, rep: out.trace, pcap: o.pcap };
     });
     buildPanes();
-    state.steps = [...new Set(state.panes.flatMap((p) => timeline(p.rep).instants))].sort((a, b) => a - b);
+    state.steps = [...new Set(state.panes.flatMap((p) => timelineOf(p.rep).instants))].sort((a, b) => a - b);
     stop();
     go(-1);
     state.runs++;
@@ -178,7 +178,7 @@ function go(i) {
   const atEnd = state.idx === state.steps.length - 1;
   for (const p of state.panes) {
     drawTrace(p.svg, p.rep, atEnd ? Infinity : cursor, dropAt);
-    const last = timeline(p.rep).instants.at(-1);
+    const last = timelineOf(p.rep).instants.at(-1);
     if (atEnd || cursor >= last) {
       p.verdict.replaceChildren(...p.out.verdict.map((l) => Object.assign(document.createElement("p"), { textContent: l })));
       p.verdict.className = "verdict " + (p.out.verdict.length === 2 && p.out.verdict[0].startsWith("No data") &&

@@ -47,6 +47,11 @@ function timeline(rep) {
   return { items, instants, rowOf, rows: row };
 }
 
+// timelineOf is rep's timeline, computed once.
+function timelineOf(rep) {
+  return rep._tl || (rep._tl = timeline(rep));
+}
+
 function el(name, attrs, text) {
   const e = document.createElementNS(SVGNS, name);
   for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
@@ -116,7 +121,7 @@ function isError(c) { return !["ok", "data", "eof", "blocked"].includes(c.result
 // drawTrace draws rep into svg as far as cursor (ns; Infinity: all).
 // onPacket(p), if given, is called when a packet's arrow is clicked.
 function drawTrace(svg, rep, cursor, onPacket) {
-  const tl = rep._tl || (rep._tl = timeline(rep));
+  const tl = timelineOf(rep);
   const label = rep._label || (rep._label = relativeSeq(rep));
   const hosts = rep.hosts;
   const n = hosts.length;
