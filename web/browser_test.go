@@ -192,7 +192,7 @@ func paneVerdict(t *testing.T, l *labPage, i int) (verdict, explanation string) 
 }
 
 // wantVerdict checks pane i against the same run made natively.
-func wantVerdict(t *testing.T, l *labPage, i int, req page.Request) {
+func wantVerdict(t *testing.T, l *labPage, i int, req page.Request) *page.Outcome {
 	t.Helper()
 	want, err := page.Run(req)
 	if err != nil {
@@ -203,6 +203,20 @@ func wantVerdict(t *testing.T, l *labPage, i int, req page.Request) {
 		t.Errorf("%s/%s in the browser:\n%s\n%s\nnatively:\n%s\n%s", req.Scenario, req.Variant, v, ex,
 			strings.Join(want.Verdict, "\n"), want.Explanation)
 	}
+	return want
+}
+
+// wantSameRun checks that pane i's run, made in the browser, is the
+// native one byte for byte: its JSON record and its capture.
+func wantSameRun(t *testing.T, l *labPage, i int, want *page.Outcome) {
+	t.Helper()
+	sel := fmt.Sprintf(`#pane-%d .downloads a[download$=".`, i)
+	if got := downloaded(t, l, sel+`json"]`); string(got) != want.JSON {
+		t.Errorf("%s: the browser's JSON record differs from the native one", want.Name)
+	}
+	if got := downloaded(t, l, sel+`pcap"]`); string(got) != string(want.Pcap) {
+		t.Errorf("%s: the browser's capture differs from the native one (%d and %d bytes)", want.Name, len(got), len(want.Pcap))
+	}
 }
 
 func TestBrowser(t *testing.T) {
@@ -210,17 +224,19 @@ func TestBrowser(t *testing.T) {
 	open(t, l, l.url+"?scenario=tcp-echo-one")
 
 	// Every scenario, its first variant beside its second: the verdict
-	// and explanation the browser's run shows are the native run's.
-	t.Run("EveryScenario_VerdictAsNative", func(t *testing.T) {
+	// and explanation the browser's run shows are the native run's, and
+	// so are its record and capture, byte for byte (the same code gives
+	// the same run on js/wasm as on linux/amd64).
+	t.Run("EveryScenario_SameRunAsNative", func(t *testing.T) {
 		for _, s := range lab.Scenarios() {
 			if !s.Runnable() {
 				continue
 			}
 			choose(t, l, "scenario", s.ID)
 			key(t, l, kb.End)
-			wantVerdict(t, l, 0, page.Request{Scenario: s.ID, Variant: s.Variants[0].Name})
+			wantSameRun(t, l, 0, wantVerdict(t, l, 0, page.Request{Scenario: s.ID, Variant: s.Variants[0].Name}))
 			if len(s.Variants) > 1 {
-				wantVerdict(t, l, 1, page.Request{Scenario: s.ID, Variant: s.Variants[1].Name})
+				wantSameRun(t, l, 1, wantVerdict(t, l, 1, page.Request{Scenario: s.ID, Variant: s.Variants[1].Name}))
 			}
 		}
 	})
