@@ -272,5 +272,11 @@ func simPair(cfg LiveConfig, role string) error {
 	if err != nil {
 		return err
 	}
-	return res.WriteText(cfg.Out, TextOptions{})
+	// serve and dial have no --width: their diagram keeps the 100
+	// columns it had before the text's default became 80.
+	return res.WriteText(cfg.Out, TextOptions{Width: liveWidth})
 }
+
+// liveWidth is the width of the diagram of a serve or dial over the
+// simulated link.
+const liveWidth = 100

@@ -189,7 +189,7 @@ func runScenario(sc *Scenario, v Variant, prof profile.Profile, opt Options) (*R
 		if sc.TCP != nil {
 			sc.TCP(name, &opts)
 		}
-		st, err := stack.New(stack.Config{Name: name, Addrs: []netip.Addr{addr}, Link: r.Endpoint(h),
+		st, err := stack.New(stack.Config{Name: name, Addrs: []netip.Addr{addr}, Link: rec.tap(name, r.Endpoint(h)),
 			Clock: r.Clock(), Scheduler: r, Profile: prof, TCP: opts, Seed: opt.Seed*2 + uint64(i) + 1,
 			OnStateChange: rec.state(name)})
 		if err != nil {
