@@ -141,6 +141,16 @@ type Profile struct {
 	// accept() never sees it (VOS 17.1: "the server application does not
 	// even see an indication that a connection was ever established").
 	AcceptReturnsReset bool
+
+	// Wire details a packetdrill script sees (docs/drill.md).
+
+	// WindowScaleForMaxBuffer decides the window scale a connection
+	// announces: true the shift that covers the largest receive buffer the
+	// socket may grow to (Linux: tcp_rmem[2] or rmem_max, 6 MiB by
+	// default, so wscale 7), unless SO_RCVBUF was set before the SYN;
+	// false the smallest shift that covers the receive buffer it has
+	// (RFC 7323 §2.2 leaves the choice to the receiver).
+	WindowScaleForMaxBuffer bool
 }
 
 // Linux is the default profile: the Linux kernel's behaviour as observed on
@@ -160,6 +170,7 @@ var Linux = Profile{
 	DCCPPassiveCloseStates:       true,
 	DCCPCloseTieBreaker:          true,
 	DCCPAbortOnUnread:            true,
+	WindowScaleForMaxBuffer:      true,
 }
 
 // DiscardOnRST is Linux except that a received RST discards unread data.

@@ -74,7 +74,7 @@ func (c *Conn) SetSendBuffer(n int) {
 func (c *Conn) SetRecvBuffer(n int) {
 	cfg := c.ownConfig()
 	if c.state == SynSent {
-		if shift := cfg.windowShift(); shift > 0 {
+		if shift := cfg.windowShift(); shift > 0 && !cfg.scalesForMaxBuffer() {
 			n = max(n, 65535<<(shift-1)+1)
 		}
 		n = min(n, 65535<<cfg.windowShift())
