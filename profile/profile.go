@@ -151,6 +151,20 @@ type Profile struct {
 	// false the smallest shift that covers the receive buffer it has
 	// (RFC 7323 §2.2 leaves the choice to the receiver).
 	WindowScaleForMaxBuffer bool
+
+	// DelayFINACK decides when the FIN that takes ESTABLISHED to
+	// CLOSE-WAIT is acknowledged: true with the delayed-ACK timer once data
+	// has arrived on the connection (Linux: tcp_fin enters pingpong mode,
+	// observed 40 ms later), so that a quick close by the application
+	// sends one FIN-ACK; false at once (RFC 9293 §3.10.7.4 step eight).
+	DelayFINACK bool
+
+	// TSRecentFromDuplicate decides whether a duplicate segment that ends
+	// exactly at the last ACK sent updates the timestamp echoed (true:
+	// Linux, whose window test accepts it; the ACK answering a
+	// retransmitted data+FIN echoes the retransmission's TSval) or not
+	// (false: RFC 7323 §4.3, the segment does not cover Last.ACK.sent).
+	TSRecentFromDuplicate bool
 }
 
 // Linux is the default profile: the Linux kernel's behaviour as observed on
@@ -171,6 +185,8 @@ var Linux = Profile{
 	DCCPCloseTieBreaker:          true,
 	DCCPAbortOnUnread:            true,
 	WindowScaleForMaxBuffer:      true,
+	DelayFINACK:                  true,
+	TSRecentFromDuplicate:        true,
 }
 
 // DiscardOnRST is Linux except that a received RST discards unread data.
@@ -191,6 +207,8 @@ var RFC1337 = with(Linux, "rfc1337", func(p *Profile) { p.IgnoreRSTInTimeWait = 
 // and is what reads report even after a FIN (the seed's "Returns reset
 // error" for data that was never read).
 var VOS171 = with(Linux, "vos-17.1", func(p *Profile) {
+	p.DelayFINACK = false // Linux's wire details, not the seed's
+	p.TSRecentFromDuplicate = false
 	p.HoldFINWhileUnread = true
 	p.DeliverQueuedDataBeforeReset = false
 	p.FINBeforeResetReadsEOF = false

@@ -26,6 +26,12 @@ func (c *Conn) processText(now clock.Instant, s *Segment) {
 		// application closed cannot be delivered; tell the peer at once.
 		c.summary.UnreadDiscarded += len(s.Payload)
 		c.abortRST(now, "data arrived after close: RFC 2525 §2.17")
+		if s.Flags&wire.ACK != 0 {
+			// Answered as a connection that no longer exists is:
+			// <SEQ=SEG.ACK><CTL=RST> (RFC 9293 §3.5.2; Linux's
+			// tcp_v4_send_reset, without options).
+			c.queueRST(s.Ack, 0, false)
+		}
 		return
 	}
 	if s.Seq == c.rcvNxt {
@@ -38,6 +44,11 @@ func (c *Conn) processText(now clock.Instant, s *Segment) {
 	end := s.Seq.Add(seqnum.Size32(len(s.Payload)))
 	if c.ooo == nil {
 		c.ooo = new(reassembly)
+	}
+	if c.ooo.covers(s.Seq, end) {
+		// A duplicate of data held out of order: a D-SACK block, then
+		// the SACK block that holds it (RFC 2883 §4.1.2; Linux likewise).
+		c.noteDSACK(s.Seq, end)
 	}
 	if !c.ooo.add(s.Seq, end) {
 		c.stats.Drops[DropOutOfOrderFull]++
@@ -66,7 +77,7 @@ func (c *Conn) appendInOrder(now clock.Instant, s *Segment) {
 	} else {
 		c.events |= EventReadable
 	}
-	c.scheduleACK(now, n)
+	c.scheduleACK(now, n, s.Flags&wire.FIN != 0)
 	if c.hasRcvFin && c.rcvFin == c.rcvNxt {
 		c.hasRcvFin = false
 		c.consumeFIN(now)
@@ -101,10 +112,10 @@ func (c *Conn) consumeFIN(now clock.Instant) {
 		c.ackNow = true
 		return
 	}
+	c.ackFIN(now, c.finACKWaits())
 	c.rcvNxt = c.rcvNxt.Add(1)
 	c.finRcvd = true
 	c.summary.FINReceived = true
-	c.ackNow = true
 	c.events |= EventPeerFIN | EventReadable
 	switch c.state {
 	case SynReceived, Established:

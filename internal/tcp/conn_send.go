@@ -19,6 +19,14 @@ func (c *Conn) NextSegment(now clock.Instant, seg *Segment) bool {
 		if c.rstWithACK {
 			seg.Flags |= wire.ACK
 			seg.Ack = c.rstAck
+			if c.tsOK {
+				// An RST of the connection's own (an abort) carries the
+				// timestamp option (RFC 7323 §3.2: SHOULD; Linux's
+				// tcp_send_active_reset). The RSTs answering a segment,
+				// <SEQ=SEG.ACK><CTL=RST>, carry none, as Linux's.
+				seg.Options.HasTimestamp = true
+				seg.Options.TSVal, seg.Options.TSEcr = c.tsNow(now), c.tsRecent
+			}
 		}
 		c.rstPending = false
 		c.stats.RSTsOut++
