@@ -26,11 +26,12 @@ func (c *Conn) processText(now clock.Instant, s *Segment) {
 		// application closed cannot be delivered; tell the peer at once.
 		c.summary.UnreadDiscarded += len(s.Payload)
 		c.abortRST(now, "data arrived after close: RFC 2525 §2.17")
-		if s.Flags&wire.ACK != 0 {
-			// Answered as a connection that no longer exists is:
-			// <SEQ=SEG.ACK><CTL=RST> (RFC 9293 §3.5.2; Linux's
-			// tcp_v4_send_reset, without options).
-			c.queueRST(s.Ack, 0, false)
+		// Linux answers as to a segment for no connection (tcp_rcv_state_process
+		// returns 1 and tcp_v4_send_reset replies): <SEQ=SEG.ACK><CTL=RST>, no
+		// ACK bit (RFC 9293 §3.10.7.1), which drill/testdata/
+		// tcp_data_after_close.pkt shows on Linux 6.18.
+		if r, ok := RSTFor(s); ok {
+			c.queueRST(r.Seq, r.Ack, r.Flags&wire.ACK != 0)
 		}
 		return
 	}
