@@ -86,8 +86,8 @@ func TestRun_UnsupportedIsNotFailure(t *testing.T) {
 	cases := []struct{ src, says string }{
 		{"`../common/defaults.sh`\n" + base, "shell command"},
 		{base + "+0 %{ print(tcpi_rtt) }%\n", "python block not judged"},
-		{strings.Replace(base, "+0 bind(3", "+0 ioctl(3, SIOCINQ, [0]) = 0\n+0 bind(3", 1), "call ioctl"},
-		{strings.Replace(base, "SO_REUSEADDR", "SO_RCVBUF", 1), "socket option SO_RCVBUF"},
+		{strings.Replace(base, "+0 bind(3", "+0 ioctl(3, SIOCOUTQ, [0]) = 0\n+0 bind(3", 1), "ioctl SIOCOUTQ"},
+		{strings.Replace(base, "SO_REUSEADDR", "SO_RCVLOWAT", 1), "socket option SO_RCVLOWAT"},
 	}
 	for _, c := range cases {
 		r := run(t, c.src, Options{})

@@ -43,6 +43,9 @@ type Config struct {
 	// NoDelay turns off Nagle's algorithm (RFC 9293 §3.7.4), as
 	// TCP_NODELAY. Nagle is on by default.
 	NoDelay bool
+	// Cork holds back segments shorter than the MSS, in flight or not
+	// (Linux TCP_CORK), until it is turned off or the FIN goes.
+	Cork bool
 
 	// DelayedACK is the longest an ACK for in-order data is delayed
 	// (RFC 9293 §3.8.6.3 requires less than 0.5 s). Default 40 ms (Linux's
@@ -220,6 +223,13 @@ func (c *Config) windowShift() uint8 {
 		s++
 	}
 	return s
+}
+
+// synWindow is the window of a SYN or SYN-ACK, never scaled (RFC 7323
+// §2.2): the receive buffer up to 65535. (Linux rounds it down to a
+// multiple of the MSS, 64240; we do not: docs/drill.md.)
+func (c *Config) synWindow() uint16 {
+	return uint16(min(c.RecvBuffer, wire.TCPMaxWindow))
 }
 
 // scalesForMaxBuffer: the shift follows MaxRecvBuffer, so it does not
