@@ -101,6 +101,14 @@ func (d *driver) getsockopt(s *socket, name string, v Arg) error {
 		got = b2i(o.cork)
 	case "TCP_INQ":
 		got = b2i(o.inq)
+	case "TCP_USER_TIMEOUT":
+		if s.userTimeout != nil {
+			got = s.userTimeout.Milliseconds()
+		}
+	case "TCP_NODELAY":
+		got = b2i(s.nodelay != nil && *s.nodelay)
+	case "SO_KEEPALIVE":
+		got = b2i(s.keepalive != nil && *s.keepalive)
 	default:
 		return errUnsupported("getsockopt " + name)
 	}
