@@ -14,10 +14,7 @@ import (
 // differently from Linux, and what: they fail on the kernel for that
 // reason alone, and are skipped loudly until the stack or the script
 // changes.
-var kernelDiffers = map[string]string{
-	"connect_blocking_read.pkt": "line 6 expects our SYN's wscale 3; Linux, whose window scale follows the largest receive buffer (net.core.rmem_max, tcp_rmem[2]), sends wscale 7",
-	"shutdown_then_close.pkt":   "line 10 expects our SYN-ACK's wscale 3; Linux sends wscale 7 (as above)",
-}
+var kernelDiffers = map[string]string{}
 
 // kernelTolerance is the timing slack of the kernel tests: wider than
 // packetdrill's 4 ms because they run in real time on a shared, slow

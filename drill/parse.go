@@ -132,7 +132,7 @@ func (s *Script) addStatement(st statement) error {
 		s.Unsupported = append(s.Unsupported, Construct{st.line, "shell command " + shorten(t)})
 		return nil
 	case strings.HasPrefix(t, "%{"):
-		s.Unsupported = append(s.Unsupported, Construct{st.line, "python block " + shorten(t)})
+		s.addInfo(st.line, When{Kind: TimeRel}, t) // untimed: with the previous event
 		return nil
 	case strings.HasPrefix(t, "-D"):
 		s.Unsupported = append(s.Unsupported, Construct{st.line, "symbol definition " + t})
@@ -148,7 +148,7 @@ func (s *Script) addStatement(st statement) error {
 		s.Unsupported = append(s.Unsupported, Construct{st.line, "shell command " + shorten(rest)})
 		return nil
 	case strings.HasPrefix(rest, "%{"):
-		s.Unsupported = append(s.Unsupported, Construct{st.line, "python block " + shorten(rest)})
+		s.addInfo(st.line, when, rest)
 		return nil
 	case strings.HasPrefix(rest, "<") || strings.HasPrefix(rest, ">"):
 		p, err := parsePacket(rest)

@@ -142,7 +142,13 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		for _, ev := range s.Events {
-			if ev.Line < 1 || ev.Line > lines || (ev.Packet == nil) == (ev.Call == nil) {
+			kinds := 0
+			for _, is := range []bool{ev.Packet != nil, ev.Call != nil, ev.Info != nil} {
+				if is {
+					kinds++
+				}
+			}
+			if ev.Line < 1 || ev.Line > lines || kinds != 1 {
 				t.Fatalf("bad event %+v", ev)
 			}
 		}

@@ -21,6 +21,7 @@ type socket struct {
 	bound    bool
 	nonblock bool
 	linger   int // -1: off
+	opts     sockOpts
 	nodelay  *bool
 	// keepalive and userTimeout are set when the script set them; an
 	// accepted socket inherits the listener's, as on Linux.
@@ -193,7 +194,7 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 			return 0, errUnsupported("listen without a number backlog")
 		}
 		// Our zero backlog means the default; Linux's zero allows one.
-		ln, err := d.st.ListenTCP(localPort, stack.ListenOptions{Backlog: max(int(c.arg(1).Int), 1)})
+		ln, err := d.st.ListenTCP(localPort, s.opts.listen(stack.ListenOptions{Backlog: max(int(c.arg(1).Int), 1)}))
 		if err != nil {
 			return 0, err
 		}
@@ -217,7 +218,7 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		ns := &socket{linger: s.linger, nodelay: s.nodelay, keepalive: s.keepalive, userTimeout: s.userTimeout, conn: conn}
+		ns := &socket{linger: s.linger, nodelay: s.nodelay, keepalive: s.keepalive, userTimeout: s.userTimeout, conn: conn, opts: s.opts}
 		return d.newFD(ns), d.apply(ns)
 	case "connect":
 		return d.connect(s)
@@ -259,13 +260,15 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 		return 0, d.setsockopt(s, symArg(c.arg(2)), c.arg(3))
 	case "getsockopt":
 		if symArg(c.arg(2)) != "SO_ERROR" {
-			return 0, errUnsupported("getsockopt " + c.arg(2).Text)
+			return 0, d.getsockopt(s, symArg(c.arg(2)), c.arg(3))
 		}
 		if err := checkSOError(s.soError, c.arg(3)); err != nil {
 			return 0, err
 		}
 		s.soError = 0
 		return 0, nil
+	case "ioctl":
+		return 0, d.ioctl(s, c)
 	case "fcntl":
 		if symArg(c.arg(1)) != "F_SETFL" {
 			return 0, errUnsupported("fcntl " + c.arg(1).Text)
@@ -294,7 +297,7 @@ func (d *driver) connect(s *socket) (int64, error) {
 	}
 	remote := netip.AddrPortFrom(RemoteAddr, localPort)
 	if !s.nonblock {
-		conn, err := d.st.DialTCP(context.Background(), remote)
+		conn, err := d.st.DialTCPWith(context.Background(), remote, s.opts.dial())
 		if err != nil {
 			return 0, err
 		}
@@ -306,7 +309,7 @@ func (d *driver) connect(s *socket) (int64, error) {
 	}
 	s.dialing = &pending{}
 	d.be.Go(func() {
-		conn, err := d.st.DialTCP(context.Background(), remote)
+		conn, err := d.st.DialTCPWith(context.Background(), remote, s.opts.dial())
 		s.dialing.mu.Lock()
 		defer s.dialing.mu.Unlock()
 		s.dialing.done = true

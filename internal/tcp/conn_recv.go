@@ -214,9 +214,12 @@ func (c *Conn) checkSequence(now clock.Instant, s *Segment) bool {
 			// The duplicate ACK that answers, with a D-SACK block for old
 			// data (oowACK: data and FINs every time, pure ACKs under the
 			// invalid-segment limit).
+			c.duplicateTS(now, s)
 			if c.oowACK(now, s) {
 				c.ackNow = true
-				if d := s.Seq.Add(seqnum.Size32(len(s.Payload))); len(s.Payload) > 0 && d.LessThanEq(c.rcvNxt) {
+				// The D-SACK block covers the duplicate's sequence space,
+				// its FIN included (RFC 2883 §4; Linux likewise).
+				if d := s.Seq.Add(n); len(s.Payload) > 0 && d.LessThanEq(c.rcvNxt) {
 					c.noteDSACK(s.Seq, d)
 				}
 			}

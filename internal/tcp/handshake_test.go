@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/profile"
 )
 
 func TestStateString(t *testing.T) {
@@ -144,6 +145,36 @@ func TestSynReceived_RSTPassiveOpenIsGone(t *testing.T) {
 	}
 }
 
+// The shift a SYN announces: Linux's covers the largest buffer the socket
+// may grow to, unless SO_RCVBUF fixed the buffer before the SYN; other
+// profiles cover the buffer the socket has.
+func TestClosed_WindowShiftChoice(t *testing.T) {
+	rfc := profile.Linux
+	rfc.WindowScaleForMaxBuffer = false
+	cases := []struct {
+		name string
+		cfg  Config
+		want uint8
+	}{
+		{"linux default", Config{}, 7},
+		{"linux larger max", Config{MaxRecvBuffer: 32 << 20}, 10},
+		{"linux SO_RCVBUF", Config{RecvBuffer: 64 << 10, RecvBufferSet: true}, 1},
+		{"buffer only", Config{Profile: rfc}, 3},
+		{"buffer only, small", Config{Profile: rfc, RecvBuffer: 60000}, 0},
+	}
+	for _, tc := range cases {
+		cfg := tc.cfg
+		a := NewActive(startTime, &cfg, localISS)
+		var syn Segment
+		if !a.NextSegment(startTime, &syn) {
+			t.Fatal("no SYN")
+		}
+		if syn.Options.WScale != tc.want {
+			t.Errorf("%s: SYN wscale %d, want %d", tc.name, syn.Options.WScale, tc.want)
+		}
+	}
+}
+
 func TestHandshake_OptionNegotiation(t *testing.T) {
 	cfg := DefaultConfig() // MSS 1460, 256 KiB buffers, WS/SACK/TS on
 	a := NewActive(startTime, &cfg, localISS)
@@ -152,8 +183,8 @@ func TestHandshake_OptionNegotiation(t *testing.T) {
 		t.Fatal("no SYN")
 	}
 	o := syn.Options
-	if !o.HasMSS || o.MSS != 1460 || !o.HasWScale || o.WScale != 3 || !o.SACKPermitted || !o.HasTimestamp {
-		t.Fatalf("SYN options = %+v, want MSS 1460, WS 3 (256 KiB >> 3 fits 16 bits), SACK-perm, TS", o)
+	if !o.HasMSS || o.MSS != 1460 || !o.HasWScale || o.WScale != 7 || !o.SACKPermitted || !o.HasTimestamp {
+		t.Fatalf("SYN options = %+v, want MSS 1460, WS 7 (linux: 6 MiB MaxRecvBuffer >> 7 fits 16 bits), SACK-perm, TS", o)
 	}
 	// The peer offers MSS 1400, WS 7, SACK-perm and TS.
 	b := NewPassive(startTime, &cfg, remoteISS, &Segment{Seq: localISS, Flags: wire.SYN, Window: 65535,
