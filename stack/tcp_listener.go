@@ -142,7 +142,7 @@ func tcpAddr(ap netip.AddrPort) net.Addr { return net.TCPAddrFromAddrPort(ap) }
 func listenConfig(s *Stack, opts ListenOptions, key [32]byte) tcp.ListenConfig {
 	p := &s.prof
 	return tcp.ListenConfig{
-		Backlog: opts.Backlog, Conn4: s.tcpCfg4, Conn6: s.tcpCfg6, CookieSecret: key,
+		Backlog: opts.Backlog, Conn4: s.tcpCfg4, Conn6: s.tcpCfg6, CookieSecret: key, TSOffsets: s.isn,
 		SYNACKBeforeAccept:   p.SYNACKBeforeAccept,
 		RSTOnFullBacklog:     p.RSTOnFullBacklog,
 		SeparateSYNQueue:     p.SeparateSYNQueue,
