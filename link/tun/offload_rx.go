@@ -29,7 +29,7 @@ type rxOffload struct {
 	// the kernel marked valid.
 	out      [][]byte
 	verified []bool
-	ctr *offloadCounters
+	ctr      *offloadCounters
 }
 
 func newRxOffload(split bool, ctr *offloadCounters) *rxOffload {
