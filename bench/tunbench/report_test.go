@@ -20,7 +20,8 @@ func envInt(name string, def int) int {
 // TestTUNReport runs every row TUNBENCH_REPS times (default 3), the rows
 // interleaved within each repetition so that the machine's load falls on
 // all of them alike, and prints min/median/max Gbit/s and the packets the
-// kernel dropped toward the stack.
+// kernel dropped toward the stack. TUNBENCH_ONLY=tun-recv/ours-offload
+// (say) runs one row, for a profile (-cpuprofile).
 func TestTUNReport(t *testing.T) {
 	if err := available(); err != nil {
 		t.Skipf("SKIPPING TUN BENCHMARK: %v", err)
@@ -37,6 +38,9 @@ func TestTUNReport(t *testing.T) {
 	var rows []row
 	for _, dir := range []string{"tun-send", "tun-recv"} {
 		for _, s := range []string{Ours, OursOffload, GVisorFD} {
+			if only := os.Getenv("TUNBENCH_ONLY"); only != "" && only != dir+"/"+s {
+				continue
+			}
 			rows = append(rows, row{dir, s, dir == "tun-send"})
 		}
 	}
