@@ -7,5 +7,5 @@
 // so over TUN it runs without; tailscale's own GSO/GRO link is not
 // reproduced here (BENCHMARKS.md says what that leaves out).
 //
-//	go test ./tunbench -run TestTUNReport -v   (TUNBENCH_REPS=5, TUNBENCH_MIB=256)
+//	TUNBENCH_REPS=5 TUNBENCH_MIB=256 go test ./tunbench -run TestTUNReport -v
 package tunbench
