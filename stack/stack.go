@@ -2,6 +2,7 @@ package stack
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -189,11 +190,14 @@ type Stack struct {
 	isn              *tcp.ISNGenerator
 	onState          func(now clock.Instant, local, remote netip.AddrPort, from, to, why string)
 
-	mu        sync.Mutex // guards the tables below and rng
-	rng       *mrand.Rand
-	conns     map[fourTuple]*TCPConn
-	listeners map[uint16]*TCPListener
-	closed    bool
+	mu  sync.Mutex // guards the tables below, rng and portCounters
+	rng *mrand.Rand
+	// portKey and portCounters choose ephemeral ports (pickPort).
+	portKey      [32]byte
+	portCounters *[portTableLen]uint32
+	conns        map[fourTuple]*TCPConn
+	listeners    map[uint16]*TCPListener
+	closed       bool
 
 	pktsIn, pktsOut atomic.Uint64
 	drops           [numDrops]atomic.Uint64
@@ -281,6 +285,8 @@ func New(cfg Config) (*Stack, error) {
 		binary.LittleEndian.PutUint64(secret[i:], s.rng.Uint64())
 	}
 	s.isn = tcp.NewISNGenerator(secret)
+	s.portKey = sha256.Sum256(append([]byte("ephemeral ports "), secret[:]...))
+	s.portCounters = new([portTableLen]uint32)
 	cfg.Link.Attach((*receiver)(s))
 	return s, nil
 }

@@ -144,7 +144,12 @@ func (s *Stack) DialTCPWith(ctx context.Context, remote netip.AddrPort, opts Dia
 	}
 	now := s.clk.Now()
 	iss := s.isn.ISN(now, tuple.local, tuple.remote)
-	c := s.newConn(tuple, func(cfg *tcp.Config) *tcp.Conn { return tcp.NewActive(now, opts.config(cfg), iss) })
+	tsOff := s.isn.TSOffset(local, remote.Addr())
+	c := s.newConn(tuple, func(cfg *tcp.Config) *tcp.Conn {
+		k := tcp.NewActive(now, opts.config(cfg), iss)
+		k.SetTSOffset(tsOff)
+		return k
+	})
 	s.conns[tuple] = c
 	s.mu.Unlock()
 

@@ -152,7 +152,7 @@ func tcpAddr(ap netip.AddrPort) net.Addr { return net.TCPAddrFromAddrPort(ap) }
 func listenConfig(s *Stack, opts ListenOptions, key [32]byte) tcp.ListenConfig {
 	p := &s.prof
 	return tcp.ListenConfig{
-		Backlog: opts.Backlog, CookieSecret: key,
+		Backlog: opts.Backlog, CookieSecret: key, TSOffsets: s.isn,
 		Conn4: opts.conns().config(s.tcpCfg4), Conn6: opts.conns().config(s.tcpCfg6),
 		SYNACKBeforeAccept:   p.SYNACKBeforeAccept,
 		RSTOnFullBacklog:     p.RSTOnFullBacklog,

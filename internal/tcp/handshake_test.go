@@ -76,6 +76,27 @@ func TestSynSent_BadAckDrawsRST(t *testing.T) {
 	h.wantState(SynSent)
 }
 
+// An ACK that answers our first SYN with someone else's numbers (a peer
+// holding the 4-tuple in TIME-WAIT) draws the RST, and the SYN goes again
+// after Linux's TCP_TIMEOUT_MIN, not the 1 s RTO; once retransmitted, such
+// an ACK leaves the backed-off timer alone.
+func TestSynSent_StaleACKRetriesSYNSoon(t *testing.T) {
+	h := newHarness(t, SynSent)
+	h.recv(seg{flags: ACK, seq: remoteISS, ack: localISS - 1000})
+	h.wantSent("RST for the stale ACK", seg{flags: RST, seq: localISS - 1000})
+	if d := h.c.NextDeadline().Sub(h.now); d != staleACKRetry {
+		t.Fatalf("SYN retry in %v, want %v", d, staleACKRetry)
+	}
+	h.advanceToDeadline()
+	h.wantSent("SYN again", seg{flags: SYN, seq: localISS})
+	h.recv(seg{flags: ACK, seq: remoteISS, ack: localISS - 1000})
+	h.wantSent("RST again", seg{flags: RST, seq: localISS - 1000})
+	if d := h.c.NextDeadline().Sub(h.now); d != 2*time.Second {
+		t.Fatalf("after a retransmission the next SYN is due in %v, want the backed-off 2s", d)
+	}
+	h.wantState(SynSent)
+}
+
 func TestSynSent_SYNRetransmitBackoff(t *testing.T) {
 	h := newHarness(t, SynSent)
 	// RFC 6298 §2.1: 1 s initial RTO; §5.5: doubled on each expiry.
