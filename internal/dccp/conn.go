@@ -153,6 +153,14 @@ type Conn struct {
 	summary      Summary
 
 	avBuf [wire.DCCPMaxOptionData]byte
+	ddBuf [dropBlocks]byte
+
+	// Acknowledgements of acknowledgements and drop reports
+	// (conn_drop.go).
+	avSent         [avSentLen]avSent
+	peerKeepsState bool // the peer sends Ack Vectors or Data Dropped
+	dataSinceAck   int  // data packets sent since our last acknowledgement
+	dropSeen       *[ackVecLen]uint64
 }
 
 // NewClient returns a client Conn in state REQUEST with a Request ready

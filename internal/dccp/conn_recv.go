@@ -175,6 +175,10 @@ func (c *Conn) stepOptions(now clock.Instant, p *Packet) bool {
 		c.avRx.record(p.Seq)
 	}
 	hasAck := p.Type.HasAck()
+	if hasAck && p.Type != wire.DCCPReset {
+		c.takeAckOfAck(p)
+		c.takeDropReports(now, p)
+	}
 	if hasAck && c.tx != nil {
 		c.tx.OnPacket(now, p, true, c.rttSample)
 		c.adaptSeqWindow()
@@ -317,8 +321,10 @@ func (c *Conn) stepData(now clock.Instant, p *Packet) {
 		c.counters.Duplicates++
 	case c.appClosed: // data sent before the peer's Close may still arrive; ours is closed
 		c.counters.DiscardedAfterClose++
+		c.avRx.markDropped(p.Seq, wire.DCCPDropApplicationNotListening)
 	case !c.recvQ.push(p.Payload):
 		c.counters.RecvQueueDrops++
+		c.dropRecv(now, p, wire.DCCPDropReceiveBuffer)
 	default:
 		c.events |= EventReadable
 	}

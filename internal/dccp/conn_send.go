@@ -128,9 +128,10 @@ func (c *Conn) nextData(now clock.Instant, p *Packet) bool {
 	}
 	c.timer.txRetry = 0
 	p.Type = wire.DCCPData
-	if c.state == PartOpen || c.out.ack || c.tsPending || c.feat.pending() {
+	if c.state == PartOpen || c.out.ack || c.tsPending || c.feat.pending() || c.ackOfAckDue() {
 		p.Type = wire.DCCPDataAck
 	}
+	c.dataSinceAck++
 	p.Payload = c.sendQ.pop()
 	c.counters.DataOut++
 	c.events |= EventWritable
@@ -150,6 +151,7 @@ func (c *Conn) fill(now clock.Instant, p *Packet, ackno seqnum.V48) {
 		p.Ack = ackno
 		c.out.ack = false
 		c.timer.delack = 0
+		c.dataSinceAck = 0
 	}
 	o := &p.Options
 	if p.Type != wire.DCCPReset && p.Type != wire.DCCPSync && p.Type != wire.DCCPSyncAck {
@@ -163,8 +165,8 @@ func (c *Conn) fill(now clock.Instant, p *Packet, ackno seqnum.V48) {
 		o.HasEcho = true
 		o.Echo = wire.DCCPTimestampEcho{Echo: c.tsRecv, Elapsed: tsUnits(now) - tsUnits(c.tsRecvAt), ElapsedLen: 4}
 	}
-	if hasAck && c.sendsAckVector() && p.Type != wire.DCCPReset {
-		o.AckVector = c.avRx.encode(c.avBuf[:0], len(c.avBuf))
+	if hasAck && p.Type != wire.DCCPReset && p.Type != wire.DCCPSync && p.Type != wire.DCCPSyncAck {
+		c.appendAckState(p)
 	}
 	if hasAck && c.rx != nil && c.state >= Open && p.Type != wire.DCCPReset {
 		c.rx.AppendFeedback(now, o)

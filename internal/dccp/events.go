@@ -81,6 +81,13 @@ type Counters struct {
 	// packets unacknowledged filled the Sequence Window (§7.5.1);
 	// SeqWindowProbes the packets sent anyway after the probe interval.
 	SeqWindowStalls, SeqWindowProbes uint64
+	// DataDroppedSent counts acknowledgements that carried a Data
+	// Dropped option (RFC 4340 §11.7); PeerDrops the packets the peer
+	// reported dropped, each once however often repeated.
+	DataDroppedSent, PeerDrops uint64
+	// SlowReceiverSent and SlowReceiverIn count Slow Receiver options
+	// sent and received (§11.6).
+	SlowReceiverSent, SlowReceiverIn uint64
 }
 
 // Add adds o's counts to c (a host's sum over its connections). A new
@@ -106,6 +113,10 @@ func (c *Counters) Add(o Counters) {
 	c.LossEvents += o.LossEvents
 	c.SeqWindowStalls += o.SeqWindowStalls
 	c.SeqWindowProbes += o.SeqWindowProbes
+	c.DataDroppedSent += o.DataDroppedSent
+	c.PeerDrops += o.PeerDrops
+	c.SlowReceiverSent += o.SlowReceiverSent
+	c.SlowReceiverIn += o.SlowReceiverIn
 }
 
 // How says how a connection ended.

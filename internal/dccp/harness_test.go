@@ -20,6 +20,7 @@ func clonePacket(p *Packet) Packet {
 	q := *p
 	q.Payload = append([]byte(nil), p.Payload...)
 	q.Options.AckVector = append([]byte(nil), p.Options.AckVector...)
+	q.Options.DataDropped = append([]byte(nil), p.Options.DataDropped...)
 	q.Options.InitCookie = append([]byte(nil), p.Options.InitCookie...)
 	for i := range q.Options.NCCID {
 		q.Options.CCID[i].Data = append([]byte(nil), p.Options.CCID[i].Data...)

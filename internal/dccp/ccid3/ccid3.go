@@ -107,6 +107,10 @@ type Tx struct {
 	lastQRtt clock.Instant
 	ccval    uint8
 	sized    bool
+	// hold: X does not increase before this time (Slow Receiver, RFC
+	// 4340 §11.6, or a receive-buffer drop); lastCut is when a
+	// receive-buffer drop last halved X.
+	hold, lastCut clock.Instant
 }
 
 // NewTx returns a sender of segments of s bytes. Before the first RTT
@@ -210,11 +214,15 @@ func (t *Tx) OnFeedback(now clock.Instant, rtt time.Duration, p, xRecv float64) 
 	}
 	t.p, t.xRecv = p, xRecv
 	minRate := float64(t.s) / TMBI.Seconds()
+	old := t.x
 	if p > 0 {
 		t.x = max(min(Equation(t.s, t.r, p), 2*xRecv), minRate)
 	} else if now.Sub(t.tld) >= t.r { // slow start: double once per RTT
 		t.x = max(min(2*t.x, 2*xRecv), t.initialRate())
 		t.tld = now
+	}
+	if now.Before(t.hold) {
+		t.x = min(t.x, old)
 	}
 	t.nfb = now.Add(t.noFeedbackInterval())
 	// The next packet is due one interval at the new rate after the last
@@ -225,6 +233,35 @@ func (t *Tx) OnFeedback(now clock.Instant, rtt time.Duration, p, xRecv float64) 
 	if next := t.lastData.Add(t.ipi()); t.tNom != 0 && next.Before(t.tNom) {
 		t.tNom = next
 	}
+}
+
+// OnSlowReceiver takes a Slow Receiver option: X does not increase for
+// about one round trip (RFC 4340 §11.6).
+func (t *Tx) OnSlowReceiver(now clock.Instant) { t.hold = now.Add(t.rttOr(time.Second)) }
+
+// OnDataDropped takes the receiver's report that its receive buffer
+// dropped a packet's data (RFC 4340 §11.7, Drop State 2): the receiver
+// cannot take the rate, and §11.7.2 asks the sender to slow down. X
+// halves, at most once per round trip and not below one packet per
+// t_mbi, as on a no-feedback timeout (RFC 5348 §4.4), and does not grow
+// again for that round trip. (The receiver also counts the drop as a
+// loss, so the loss event rate keeps the rate down afterwards.)
+func (t *Tx) OnDataDropped(now clock.Instant) {
+	rtt := t.rttOr(time.Second)
+	if t.lastCut != 0 && now.Sub(t.lastCut) < rtt {
+		return
+	}
+	t.lastCut = now
+	t.x = max(t.x/2, float64(t.s)/TMBI.Seconds())
+	t.hold = now.Add(rtt)
+}
+
+// rttOr is R, or d before the first sample.
+func (t *Tx) rttOr(d time.Duration) time.Duration {
+	if t.r > 0 {
+		return t.r
+	}
+	return d
 }
 
 // MinNoFeedback is the shortest no-feedback interval. RFC 5348 §4.3
@@ -313,12 +350,7 @@ func (r *Rx) OnData(now clock.Instant, seq seqnum.V48, ccval uint8, size int, nd
 	lossEvent := false
 	if r.any && DataLost(r.high, seq, ndp) {
 		r.lossGaps++
-		if r.li.n == 0 || (ccval-r.lastEvCC)%16 > 4 { // a new loss event
-			r.lossEvents++
-			r.li.Start()
-			r.lastEvCC = ccval
-			lossEvent = true
-		}
+		lossEvent = r.loss(ccval)
 	} else {
 		r.li.Grow()
 	}
@@ -340,6 +372,27 @@ func (r *Rx) OnData(now clock.Instant, seq seqnum.V48, ccval uint8, size int, nd
 	periodic := r.fbSent && (r.lastCC-r.fbCC)%16 >= 4
 	return lossEvent || first || periodic
 }
+
+// loss records a lost packet sent with window counter ccval; it reports
+// whether the loss starts a new loss event: the first, or one more than
+// a round trip (4 counter values) after the last event began (RFC 4342
+// §10.2).
+func (r *Rx) loss(ccval uint8) bool {
+	if r.li.n == 0 || (ccval-r.lastEvCC)%16 > 4 {
+		r.lossEvents++
+		r.li.Start()
+		r.lastEvCC = ccval
+		return true
+	}
+	return false
+}
+
+// OnDropped counts a packet received but dropped by the full receive
+// buffer as lost: its data never reached the application, and the loss
+// event rate is what keeps the sender's rate within what the receiver
+// takes (the sender also reacts to the Data Dropped report, RFC 4340
+// §11.7.2). It reports whether a new loss event began.
+func (r *Rx) OnDropped(ccval uint8) bool { return r.loss(ccval) }
 
 // Pending reports whether data arrived since the last feedback. RFC 5348
 // §6.2: with no data packet received since the last feedback, no

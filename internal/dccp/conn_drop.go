@@ -1,0 +1,163 @@
+package dccp
+
+import (
+	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/seqnum"
+	"github.com/teardown-lab/teardown/internal/wire"
+)
+
+// This file holds what a receiver tells its sender beyond plain
+// acknowledgements, and what the sender does with it: Data Dropped for
+// datagrams that reached the connection but not the application (RFC
+// 4340 §11.7), Slow Receiver while the receive queue runs full (§11.6),
+// and acknowledgements of acknowledgements, which let the receiver stop
+// repeating old Ack Vector and Data Dropped state (§11.4.2; RFC 4341 §6.2
+// asks a CCID 2 sender to acknowledge acknowledgements about once per
+// window).
+
+// dropTx is a sending CCID that reacts to the peer's Data Dropped reports.
+type dropTx interface {
+	// onDataDropped is told, once per packet, that the peer received seq
+	// but dropped its data for the reason st (§11.7.2).
+	onDataDropped(now clock.Instant, seq seqnum.V48, st wire.DCCPDropState)
+}
+
+// slowReceiverTx is a sending CCID that honours Slow Receiver (§11.6).
+type slowReceiverTx interface{ onSlowReceiver(now clock.Instant) }
+
+// dropRx is a receiving CCID told of datagrams the receive queue dropped.
+type dropRx interface {
+	onDropped(now clock.Instant, p *Packet)
+}
+
+// avSentLen is how many of our recent acknowledgements are remembered
+// with the head of the Ack Vector state they reported.
+const avSentLen = 16
+
+// avSent is one acknowledgement we sent: its sequence number and the
+// newest number its Ack Vector (or Data Dropped) described.
+type avSent struct {
+	seq, head seqnum.V48
+	ok        bool
+}
+
+// dropRecv records that the data of the received packet p did not reach
+// the application for the reason st. The packet stays acknowledged as
+// received in the Ack Vector (its header was processed, §11.4); the Data
+// Dropped option tells the sender what became of its data, and an
+// acknowledgement goes out at once so that the sender learns of the drop
+// within a round trip, whatever the Ack Ratio.
+func (c *Conn) dropRecv(now clock.Instant, p *Packet, st wire.DCCPDropState) {
+	c.avRx.markDropped(p.Seq, st)
+	c.out.ack = true
+	if r, ok := c.rx.(dropRx); ok && st == wire.DCCPDropReceiveBuffer {
+		r.onDropped(now, p)
+	}
+}
+
+// slowReceiver reports whether our acknowledgements should carry Slow
+// Receiver: the receive queue is three quarters full, so the application
+// is not keeping up and more data would soon be dropped (§11.6).
+func (c *Conn) slowReceiver() bool {
+	q := len(c.recvQ.bufs)
+	return q >= 4 && c.recvQ.len() >= q-q/4
+}
+
+// appendAckState adds the Ack Vector (when this end sends one), Data
+// Dropped and Slow Receiver to the acknowledgement p, and remembers what
+// p reported so that an acknowledgement of p can trim the state.
+func (c *Conn) appendAckState(p *Packet) {
+	o := &p.Options
+	cover := c.avRx.reach()
+	vector := c.sendsAckVector()
+	if vector {
+		o.AckVector, cover = c.avRx.encode(c.avBuf[:0], ackVecCells)
+	}
+	o.DataDropped = c.avRx.encodeDropped(c.ddBuf[:0], p.Ack, cover, dropBlocks)
+	if vector && len(o.DataDropped) > 0 {
+		// Both options must fit the header room: the vector gives up
+		// the cells the drop blocks take, and the blocks stay within
+		// what the shorter vector covers.
+		o.AckVector, cover = c.avRx.encode(c.avBuf[:0], ackVecCells-dropBlocks-2)
+		o.DataDropped = c.avRx.encodeDropped(c.ddBuf[:0], p.Ack, cover, dropBlocks)
+	}
+	if len(o.DataDropped) > 0 {
+		c.counters.DataDroppedSent++
+	}
+	if c.slowReceiver() {
+		o.SlowReceiver = true
+		c.counters.SlowReceiverSent++
+	}
+	if len(o.AckVector) > 0 || len(o.DataDropped) > 0 {
+		c.avSent[uint64(p.Seq)%avSentLen] = avSent{seq: p.Seq, head: c.avRx.head, ok: true}
+	}
+}
+
+// takeAckOfAck trims the Ack Vector state when p acknowledges one of our
+// acknowledgements that carried it: the peer knows everything up to the
+// head that acknowledgement reported (§11.4.2).
+func (c *Conn) takeAckOfAck(p *Packet) {
+	s := &c.avSent[uint64(p.Ack)%avSentLen]
+	if s.ok && s.seq == p.Ack {
+		c.avRx.trim(s.head)
+		s.ok = false
+	}
+}
+
+// ackOfAckDue reports whether the next data packet should acknowledge
+// the peer's acknowledgements: the peer keeps Ack Vector state for us
+// and we sent a window of data packets since our last acknowledgement
+// (RFC 4341 §6.2: at least once per congestion window).
+func (c *Conn) ackOfAckDue() bool {
+	if !c.peerKeepsState {
+		return false
+	}
+	w := 16.0
+	if t, ok := c.tx.(windowedTx); ok {
+		w = t.Window()
+	}
+	return float64(c.dataSinceAck) >= max(w, 1)
+}
+
+// takeDropReports handles the Data Dropped and Slow Receiver options of
+// an acknowledgement from the peer: each dropped packet is counted once
+// however often it is repeated, and the sending CCID hears of it.
+func (c *Conn) takeDropReports(now clock.Instant, p *Packet) {
+	o := &p.Options
+	if len(o.AckVector) > 0 || len(o.DataDropped) > 0 {
+		c.peerKeepsState = true
+	}
+	if o.SlowReceiver {
+		c.counters.SlowReceiverIn++
+		if t, ok := c.tx.(slowReceiverTx); ok {
+			t.onSlowReceiver(now)
+		}
+	}
+	dd := wire.DCCPDataDropped(o.DataDropped)
+	seq := p.Ack
+	for i := range dd.Len() {
+		drop, st, run := dd.Block(i)
+		for range run + 1 {
+			if drop && seq.LessThanEq(c.gss) {
+				c.peerDropped(now, seq, st)
+			}
+			seq = seq.Add(-1)
+		}
+	}
+}
+
+// peerDropped counts a packet the peer reported dropped, once.
+func (c *Conn) peerDropped(now clock.Instant, seq seqnum.V48, st wire.DCCPDropState) {
+	if c.dropSeen == nil {
+		c.dropSeen = new([ackVecLen]uint64)
+	}
+	slot := &c.dropSeen[uint64(seq)%ackVecLen]
+	if *slot == uint64(seq)+1 {
+		return
+	}
+	*slot = uint64(seq) + 1
+	c.counters.PeerDrops++
+	if t, ok := c.tx.(dropTx); ok {
+		t.onDataDropped(now, seq, st)
+	}
+}
