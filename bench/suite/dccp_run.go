@@ -56,6 +56,12 @@ func RunDCCP(cfg Config, progress io.Writer) ([]DCCPRow, error) {
 			}
 			vals[m] = append(vals[m], r.Mbps())
 			vals[m+"-lost"] = append(vals[m+"-lost"], r.LostPercent())
+			say("run %d/%d: dccp %s, slow reader, for %v", run+1, cfg.Runs, m, d)
+			if r, err = DCCPSlowReader(ccid, mtu, d); err != nil {
+				errs = append(errs, fmt.Errorf("dccp %s slow reader: %w", m, err))
+				continue
+			}
+			vals[m+"-slow"] = append(vals[m+"-slow"], r.LostPercent())
 		}
 		say("run %d/%d: tcp for %v", run+1, cfg.Runs, d)
 		r, err := TCPTimed(mtu, d)
@@ -71,6 +77,8 @@ func RunDCCP(cfg Config, progress io.Writer) ([]DCCPRow, error) {
 		{Measure: "dccp-ccid3-1500", Unit: "Mbit/s", DCCP: figureOf(vals["ccid3"]), TCP: tcp},
 		{Measure: "dccp-ccid2-lost", Unit: "% datagrams", DCCP: figureOf(vals["ccid2-lost"])},
 		{Measure: "dccp-ccid3-lost", Unit: "% datagrams", DCCP: figureOf(vals["ccid3-lost"])},
+		{Measure: "dccp-slow-reader-ccid2", Unit: "% datagrams", DCCP: figureOf(vals["ccid2-slow"])},
+		{Measure: "dccp-slow-reader-ccid3", Unit: "% datagrams", DCCP: figureOf(vals["ccid3-slow"])},
 	}
 	return rows, errors.Join(errs...)
 }

@@ -11,13 +11,16 @@ import (
 const ackVecLen = 1024
 
 // ackVecCells bounds the cells of an emitted Ack Vector, and dropBlocks
-// the blocks of a Data Dropped option, so that both always fit the header
-// room of a full-sized data packet (HeaderRoom) next to the timestamps.
-// How far back the vector reaches is decided by acknowledgements of
-// acknowledgements (ackOfAck), not by a fixed span.
+// the blocks of a Data Dropped option on a data packet, so that both
+// always fit the header room of a full-sized data packet (HeaderRoom)
+// next to the timestamps. A packet without data has room to spare:
+// there Data Dropped takes up to dropBlocksAck blocks. How far back the
+// vector reaches is decided by acknowledgements of acknowledgements
+// (takeAckOfAck), not by a fixed span.
 const (
-	ackVecCells = 32
-	dropBlocks  = 8
+	ackVecCells   = 32
+	dropBlocks    = 8
+	dropBlocksAck = 64
 )
 
 // ackVecRx is the receiver's Ack Vector state (RFC 4340 §11.4): one state

@@ -153,13 +153,14 @@ type Conn struct {
 	summary      Summary
 
 	avBuf [wire.DCCPMaxOptionData]byte
-	ddBuf [dropBlocks]byte
+	ddBuf [dropBlocksAck]byte
 
 	// Acknowledgements of acknowledgements and drop reports
 	// (conn_drop.go).
 	avSent         [avSentLen]avSent
-	peerKeepsState bool // the peer sends Ack Vectors or Data Dropped
+	peerKeepsState bool // the peer sends Ack Vectors
 	dataSinceAck   int  // data packets sent since our last acknowledgement
+	dropRuns       int  // runs of dropped packets since our last acknowledgement
 	dropSeen       *[ackVecLen]uint64
 }
 

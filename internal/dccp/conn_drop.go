@@ -44,12 +44,23 @@ type avSent struct {
 // dropRecv records that the data of the received packet p did not reach
 // the application for the reason st. The packet stays acknowledged as
 // received in the Ack Vector (its header was processed, §11.4); the Data
-// Dropped option tells the sender what became of its data, and an
-// acknowledgement goes out at once so that the sender learns of the drop
-// within a round trip, whatever the Ack Ratio.
+// Dropped option of our acknowledgements tells the sender what became of
+// its data. The drops ride on the acknowledgements the CCID sends anyway,
+// unless the runs of drops since the last one fill a quarter of the
+// option's blocks (dropBlocksAck; a run takes a drop block and the normal
+// block before it): then one goes out at once, so that no drop is pushed
+// out of the option unreported. Not one per drop: every acknowledgement
+// takes a sequence number, and a burst of them pushes the sender's
+// acknowledgements of them below our acknowledgement window (§7.5.1),
+// so that its data packets are dropped as invalid (§8.5 step 6).
 func (c *Conn) dropRecv(now clock.Instant, p *Packet, st wire.DCCPDropState) {
+	if c.dropRuns == 0 || c.avRx.dropStateAt(p.Seq.Add(-1)) == 0 {
+		c.dropRuns++ // a new run, or the rest of one partly reported
+	}
 	c.avRx.markDropped(p.Seq, st)
-	c.out.ack = true
+	if 2*c.dropRuns >= dropBlocksAck/4 {
+		c.out.ack = true
+	}
 	if r, ok := c.rx.(dropRx); ok && st == wire.DCCPDropReceiveBuffer {
 		r.onDropped(now, p)
 	}
@@ -73,8 +84,12 @@ func (c *Conn) appendAckState(p *Packet) {
 	if vector {
 		o.AckVector, cover = c.avRx.encode(c.avBuf[:0], ackVecCells)
 	}
-	o.DataDropped = c.avRx.encodeDropped(c.ddBuf[:0], p.Ack, cover, dropBlocks)
-	if vector && len(o.DataDropped) > 0 {
+	blocks := dropBlocks
+	if len(p.Payload) == 0 {
+		blocks = dropBlocksAck
+	}
+	o.DataDropped = c.avRx.encodeDropped(c.ddBuf[:0], p.Ack, cover, blocks)
+	if vector && len(o.DataDropped) > 0 && len(p.Payload) > 0 {
 		// Both options must fit the header room: the vector gives up
 		// the cells the drop blocks take, and the blocks stay within
 		// what the shorter vector covers.
@@ -84,6 +99,7 @@ func (c *Conn) appendAckState(p *Packet) {
 	if len(o.DataDropped) > 0 {
 		c.counters.DataDroppedSent++
 	}
+	c.dropRuns = 0
 	if c.slowReceiver() {
 		o.SlowReceiver = true
 		c.counters.SlowReceiverSent++
@@ -105,18 +121,18 @@ func (c *Conn) takeAckOfAck(p *Packet) {
 }
 
 // ackOfAckDue reports whether the next data packet should acknowledge
-// the peer's acknowledgements: the peer keeps Ack Vector state for us
-// and we sent a window of data packets since our last acknowledgement
-// (RFC 4341 §6.2: at least once per congestion window).
+// the peer's acknowledgements: a CCID 2 sender whose peer keeps Ack
+// Vector state for it, once per congestion window of data packets (RFC
+// 4341 §6.2). Only a windowed sender: its Ack Ratio keeps the peer's
+// acknowledgements per window within our acknowledgement window
+// (adaptAckRatio), so the acknowledgement number such a data packet
+// carries stays valid when it arrives. A rate-based sender (CCID 3) with
+// hundreds of packets queued ahead of it saw the peer send more than its
+// Sequence Window of packets meanwhile, and the data packet was dropped
+// for an acknowledgement number out of window (§8.5 step 6).
 func (c *Conn) ackOfAckDue() bool {
-	if !c.peerKeepsState {
-		return false
-	}
-	w := 16.0
-	if t, ok := c.tx.(windowedTx); ok {
-		w = t.Window()
-	}
-	return float64(c.dataSinceAck) >= max(w, 1)
+	t, ok := c.tx.(windowedTx)
+	return ok && c.peerKeepsState && float64(c.dataSinceAck) >= max(t.Window(), 1)
 }
 
 // takeDropReports handles the Data Dropped and Slow Receiver options of
@@ -124,7 +140,7 @@ func (c *Conn) ackOfAckDue() bool {
 // however often it is repeated, and the sending CCID hears of it.
 func (c *Conn) takeDropReports(now clock.Instant, p *Packet) {
 	o := &p.Options
-	if len(o.AckVector) > 0 || len(o.DataDropped) > 0 {
+	if len(o.AckVector) > 0 {
 		c.peerKeepsState = true
 	}
 	if o.SlowReceiver {

@@ -177,10 +177,19 @@ func (c *Conn) stepOptions(now clock.Instant, p *Packet) bool {
 	hasAck := p.Type.HasAck()
 	if hasAck && p.Type != wire.DCCPReset {
 		c.takeAckOfAck(p)
+	}
+	if hasAck {
 		c.takeDropReports(now, p)
 	}
 	if hasAck && c.tx != nil {
 		c.tx.OnPacket(now, p, true, c.rttSample)
+	}
+	if c.tx != nil {
+		// On every packet, not only acknowledgements: a data receiver
+		// whose own packets (its acknowledgements) go unacknowledged
+		// must widen its Sequence Window as they pile up (§7.5.2), or
+		// the sender's acknowledgement numbers fall below its AWL and
+		// the data packets carrying them are dropped (§8.5 step 6).
 		c.adaptSeqWindow()
 	}
 	if c.rx != nil {

@@ -165,8 +165,14 @@ func (c *Conn) fill(now clock.Instant, p *Packet, ackno seqnum.V48) {
 		o.HasEcho = true
 		o.Echo = wire.DCCPTimestampEcho{Echo: c.tsRecv, Elapsed: tsUnits(now) - tsUnits(c.tsRecvAt), ElapsedLen: 4}
 	}
-	if hasAck && p.Type != wire.DCCPReset && p.Type != wire.DCCPSync && p.Type != wire.DCCPSyncAck {
+	switch {
+	case hasAck && p.Type != wire.DCCPReset && p.Type != wire.DCCPSync && p.Type != wire.DCCPSyncAck:
 		c.appendAckState(p)
+	case p.Type == wire.DCCPReset && c.dropRuns > 0:
+		// Drops not yet reported would be lost with the connection: the
+		// Reset tells them (§11.7; the peer reads options before the
+		// Reset ends the connection, §8.5 steps 8 and 9).
+		o.DataDropped = c.avRx.encodeDropped(c.ddBuf[:0], p.Ack, c.avRx.reach(), dropBlocksAck)
 	}
 	if hasAck && c.rx != nil && c.state >= Open && p.Type != wire.DCCPReset {
 		c.rx.AppendFeedback(now, o)

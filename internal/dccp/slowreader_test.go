@@ -2,6 +2,7 @@ package dccp
 
 import (
 	"fmt"
+	"io"
 	"testing"
 	"time"
 
@@ -33,15 +34,29 @@ func slowRead(t *testing.T, id uint8, n int, mk NewCCIDFunc) (pr *pair, read int
 	if pr.conn[1] == nil || pr.conn[0].State() != Open {
 		t.Fatalf("not open\n%s", pr.dump())
 	}
-	next, buf := 0, make([]byte, 64)
+	// Full-sized datagrams: the options of a data packet (Ack Vector,
+	// Data Dropped, timestamps, features) must fit the header room
+	// (checkFits).
+	// Once all is written the sender closes; the reader reads to the end
+	// and closes: the drops of the last round trip are reported too.
+	next, buf := 0, make([]byte, 2048)
+	msg := make([]byte, pr.conn[0].MaxPayload())
 	start := pr.now.Sub(t0)
+	closed := false
 	for d := time.Duration(0); d < 5*time.Second; d += 2 * time.Millisecond {
 		pr.at(start+d, func(now clock.Instant) {
-			for next < n && pr.conn[0].Write(now, fmt.Appendf(nil, "%d", next)) == nil {
+			for next < n && pr.conn[0].Write(now, msg) == nil {
 				next++
 			}
-			if _, err := pr.conn[1].Read(now, buf); err == nil {
+			if next == n && !closed {
+				pr.conn[0].Close(now)
+				closed = true
+			}
+			switch _, err := pr.conn[1].Read(now, buf); err {
+			case nil:
 				read++
+			case io.EOF:
+				pr.conn[1].Close(now)
 			}
 		})
 	}
