@@ -78,6 +78,20 @@ func TestLinuxDCCP(t *testing.T) {
 		}
 	}
 	t.Logf("interop table:\n%s", table.String())
+	if os.Getenv("TEARDOWN_RECORD_CAPTURES") != "" {
+		caps, err := parseCaptures(res.Output)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := make([]string, len(cases))
+		for i, c := range cases {
+			names[i] = c.name
+		}
+		if err := writeCaptures(captureDir, names, caps); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("golden captures of %d cases written to %s", len(caps), captureDir)
+	}
 	if res.ExitStatus != 0 || n == 0 {
 		t.Fatalf("the in-VM test failed (exit %d, %d results):\n%s", res.ExitStatus, n, res.Output)
 	}

@@ -21,6 +21,11 @@ var holdClose atomic.Int64
 // wants its packets in the output).
 var tracing atomic.Bool
 
+// captureCase, when not negative, is the index of the case whose packets
+// traceEndpoint prints whole (captureLine), for the host to keep as
+// golden captures (capture_test.go).
+var captureCase atomic.Int32
+
 // traceEndpoint prints every DCCP packet that crosses the device while
 // tracing is on: the interop output is the only record that leaves the VM.
 type traceEndpoint struct{ link.Endpoint }
@@ -58,6 +63,9 @@ func isClose(p []byte) bool {
 }
 
 func logPacket(dir string, p []byte) {
+	if i := captureCase.Load(); i >= 0 {
+		fmt.Fprintln(os.Stdout, captureLine(int(i), time.Now().UnixNano(), p))
+	}
 	if !tracing.Load() {
 		return
 	}
