@@ -151,4 +151,8 @@ type DCCPCounters struct {
 	// sent (the receive queue three quarters full) and received (RFC
 	// 4340 §11.6).
 	SlowReceiverSent, SlowReceiverIn uint64
+	// AcksLost counts the peer's packets a CCID 2 sender saw missing (its
+	// acknowledgements; each window with some doubles the Ack Ratio, RFC
+	// 4341 §6.1.2).
+	AcksLost uint64
 }

@@ -30,9 +30,14 @@ type dropRx interface {
 	onDropped(now clock.Instant, p *Packet)
 }
 
-// avSentLen is how many of our recent acknowledgements are remembered
-// with the head of the Ack Vector state they reported.
-const avSentLen = 16
+// avSentLen is how many of our acknowledgements are remembered with the
+// head of the Ack Vector state they reported, one every avSentEvery
+// packets, so that they span the acknowledgements in flight of a large
+// window (avSentLen × avSentEvery packets) in little memory.
+const (
+	avSentLen   = 32
+	avSentEvery = 8
+)
 
 // avSent is one acknowledgement we sent: its sequence number and the
 // newest number its Ack Vector (or Data Dropped) described.
@@ -105,25 +110,39 @@ func (c *Conn) appendAckState(p *Packet) {
 		c.counters.SlowReceiverSent++
 	}
 	if len(o.AckVector) > 0 || len(o.DataDropped) > 0 {
-		c.avSent[uint64(p.Seq)%avSentLen] = avSent{seq: p.Seq, head: c.avRx.head, ok: true}
+		last := &c.avSent[(c.avSentN+avSentLen-1)%avSentLen]
+		if !last.ok || p.Seq.Sub(last.seq) >= avSentEvery {
+			c.avSent[c.avSentN%avSentLen] = avSent{seq: p.Seq, head: c.avRx.head, ok: true}
+			c.avSentN++
+		}
 	}
 }
 
 // takeAckOfAck trims the Ack Vector state when p acknowledges one of our
 // acknowledgements that carried it: the peer knows everything up to the
-// head that acknowledgement reported (§11.4.2).
+// head that acknowledgement reported (§11.4.2). The newest remembered
+// acknowledgement at or before p's Acknowledgement Number reported no
+// more than the one acknowledged (heads only grow), so trimming to its
+// head is safe.
 func (c *Conn) takeAckOfAck(p *Packet) {
-	s := &c.avSent[uint64(p.Ack)%avSentLen]
-	if s.ok && s.seq == p.Ack {
-		c.avRx.trim(s.head)
-		s.ok = false
+	var best *avSent
+	for i := range c.avSent {
+		s := &c.avSent[i]
+		if s.ok && s.seq.LessThanEq(p.Ack) && p.Ack.Sub(s.seq) < 1<<20 && (best == nil || best.seq.LessThan(s.seq)) {
+			best = s
+		}
+	}
+	if best != nil {
+		c.avRx.trim(best.head)
 	}
 }
 
 // ackOfAckDue reports whether the next data packet should acknowledge
 // the peer's acknowledgements: a CCID 2 sender whose peer keeps Ack
-// Vector state for it, once per congestion window of data packets (RFC
-// 4341 §6.2). Only a windowed sender: its Ack Ratio keeps the peer's
+// Vector state for it, once per quarter window of data packets (RFC 4341
+// §6.2 asks for at least one per window; with acknowledgements in flight
+// the receiver's state spans the window and a round trip, so more often
+// keeps it shorter). Only a windowed sender: its Ack Ratio keeps the peer's
 // acknowledgements per window within our acknowledgement window
 // (adaptAckRatio), so the acknowledgement number such a data packet
 // carries stays valid when it arrives. A rate-based sender (CCID 3) with
@@ -131,8 +150,9 @@ func (c *Conn) takeAckOfAck(p *Packet) {
 // Sequence Window of packets meanwhile, and the data packet was dropped
 // for an acknowledgement number out of window (§8.5 step 6).
 func (c *Conn) ackOfAckDue() bool {
+	const ackOfAckMin = 8 // small windows: not every other data packet an acknowledgement
 	t, ok := c.tx.(windowedTx)
-	return ok && c.peerKeepsState && float64(c.dataSinceAck) >= max(t.Window(), 1)
+	return ok && c.peerKeepsState && float64(c.dataSinceAck) >= max(t.Window()/4, ackOfAckMin)
 }
 
 // takeDropReports handles the Data Dropped and Slow Receiver options of

@@ -172,6 +172,7 @@ func (c *Conn) stepOptions(now clock.Instant, p *Packet) bool {
 	c.acceptOptions(now, p)
 	c.dup = c.avRx.received(p.Seq)
 	if p.Type != wire.DCCPReset && p.Type != wire.DCCPSync && p.Type != wire.DCCPSyncAck {
+		c.notePeerGap(p.Seq)
 		c.avRx.record(p.Seq)
 	}
 	hasAck := p.Type.HasAck()

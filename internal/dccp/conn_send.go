@@ -132,6 +132,7 @@ func (c *Conn) nextData(now clock.Instant, p *Packet) bool {
 		p.Type = wire.DCCPDataAck
 	}
 	c.dataSinceAck++
+	c.noteDataSent()
 	p.Payload = c.sendQ.pop()
 	c.counters.DataOut++
 	c.events |= EventWritable

@@ -88,6 +88,10 @@ type Counters struct {
 	// SlowReceiverSent and SlowReceiverIn count Slow Receiver options
 	// sent and received (§11.6).
 	SlowReceiverSent, SlowReceiverIn uint64
+	// AcksLost counts the peer's packets a CCID 2 sender saw missing
+	// (gaps in the peer's sequence numbers: its acknowledgements, RFC
+	// 4341 §6.1.1).
+	AcksLost uint64
 }
 
 // Add adds o's counts to c (a host's sum over its connections). A new
@@ -117,6 +121,7 @@ func (c *Counters) Add(o Counters) {
 	c.PeerDrops += o.PeerDrops
 	c.SlowReceiverSent += o.SlowReceiverSent
 	c.SlowReceiverIn += o.SlowReceiverIn
+	c.AcksLost += o.AcksLost
 }
 
 // How says how a connection ended.

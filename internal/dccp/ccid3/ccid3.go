@@ -111,6 +111,47 @@ type Tx struct {
 	// 4340 §11.6, or a receive-buffer drop); lastCut is when a
 	// receive-buffer drop last halved X.
 	hold, lastCut clock.Instant
+	// xRecvSet holds the receive rates reported within the last two
+	// round trips (RFC 5348 §4.3, X_recv_set); the rate may reach twice
+	// the largest.
+	xRecvSet [xRecvSetLen]rateAt
+	nXRecv   int
+}
+
+// xRecvSetLen bounds X_recv_set; RFC 5348 §4.3 keeps only the reports of
+// the last two round trips, of which a few at most arrive.
+const xRecvSetLen = 4
+
+// rateAt is one entry of X_recv_set: a receive rate and when it came.
+type rateAt struct {
+	x  float64
+	at clock.Instant
+}
+
+// updateXRecvSet is RFC 5348 §4.3's Update X_recv_set: the reports older
+// than two round trips leave, the new one enters (the oldest makes room
+// when full); it returns recv_limit = 2 max(X_recv_set). (The sender
+// does not track data-limited intervals, so the set is always updated
+// this way, as for a sender that is not data-limited.)
+func (t *Tx) updateXRecvSet(now clock.Instant, xRecv float64) float64 {
+	kept := 0
+	for _, e := range t.xRecvSet[:t.nXRecv] {
+		if now.Sub(e.at) <= 2*t.r {
+			t.xRecvSet[kept] = e
+			kept++
+		}
+	}
+	if kept == xRecvSetLen {
+		copy(t.xRecvSet[:], t.xRecvSet[1:])
+		kept--
+	}
+	t.xRecvSet[kept] = rateAt{xRecv, now}
+	t.nXRecv = kept + 1
+	m := 0.0
+	for _, e := range t.xRecvSet[:t.nXRecv] {
+		m = max(m, e.x)
+	}
+	return 2 * m
 }
 
 // NewTx returns a sender of segments of s bytes. Before the first RTT
@@ -215,10 +256,11 @@ func (t *Tx) OnFeedback(now clock.Instant, rtt time.Duration, p, xRecv float64) 
 	t.p, t.xRecv = p, xRecv
 	minRate := float64(t.s) / TMBI.Seconds()
 	old := t.x
+	recvLimit := t.updateXRecvSet(now, xRecv)
 	if p > 0 {
-		t.x = max(min(Equation(t.s, t.r, p), 2*xRecv), minRate)
+		t.x = max(min(Equation(t.s, t.r, p), recvLimit), minRate)
 	} else if now.Sub(t.tld) >= t.r { // slow start: double once per RTT
-		t.x = max(min(2*t.x, 2*xRecv), t.initialRate())
+		t.x = max(min(2*t.x, recvLimit), t.initialRate())
 		t.tld = now
 	}
 	if now.Before(t.hold) {
@@ -314,6 +356,30 @@ type Rx struct {
 	// lossGaps counts gaps that lost data; lossEvents the loss events
 	// they started (RFC 5348 §5.2).
 	lossGaps, lossEvents uint64
+	// holes are gaps in the data sequence not yet declared lost: a gap
+	// is a loss only once NDupAck packets arrived after it (RFC 5348
+	// §5.1); a packet filling it first was reordered, not lost.
+	holes []hole
+}
+
+// NDupAck is how many packets must arrive after a missing one before it
+// counts as lost (RFC 5348 §5.1: NDUPACK = 3, as TCP's duplicate ACKs).
+const NDupAck = 3
+
+// maxHoles bounds the gaps waiting for NDupAck later packets; with more,
+// the oldest is declared lost at once.
+const maxHoles = 16
+
+// hole is a gap in the data sequence between lo and hi (exclusive) that
+// lost missing data packets, by the NDP Count of hi (RFC 4340 §7.7.1);
+// later counts the packets received after it; ccval is the window
+// counter of hi, which dates the loss for the loss event (RFC 4342
+// §10.2).
+type hole struct {
+	lo, hi  seqnum.V48
+	missing int
+	later   int
+	ccval   uint8
 }
 
 // DataLost reports whether data packets were lost between s1, the
@@ -347,11 +413,8 @@ func (r *Rx) OnData(now clock.Instant, seq seqnum.V48, ccval uint8, size int, nd
 	}
 	r.bytes += size
 	r.newData = true
-	lossEvent := false
-	if r.any && DataLost(r.high, seq, ndp) {
-		r.lossGaps++
-		lossEvent = r.loss(ccval)
-	} else {
+	lossEvent := r.trackHoles(seq, ccval, ndp)
+	if !lossEvent {
 		r.li.Grow()
 	}
 	first := !r.any
@@ -371,6 +434,42 @@ func (r *Rx) OnData(now clock.Instant, seq seqnum.V48, ccval uint8, size int, nd
 	// first data packet draws feedback too (RFC 5348 §6.3).
 	periodic := r.fbSent && (r.lastCC-r.fbCC)%16 >= 4
 	return lossEvent || first || periodic
+}
+
+// trackHoles updates the gaps with the data packet seq and declares
+// lost those that now have NDupAck packets after them (RFC 5348 §5.1);
+// it reports whether a new loss event began.
+func (r *Rx) trackHoles(seq seqnum.V48, ccval uint8, ndp uint64) bool {
+	late := r.any && seq.LessThan(r.high)
+	for i := range r.holes {
+		h := &r.holes[i]
+		switch {
+		case late && h.lo.LessThan(seq) && seq.LessThan(h.hi):
+			h.missing-- // a reordered packet fills part of the gap
+		case h.hi.LessThanEq(seq) || !late:
+			h.later++
+		}
+	}
+	if r.any && DataLost(r.high, seq, ndp) {
+		if len(r.holes) == maxHoles {
+			r.holes[0].later = NDupAck
+		}
+		r.holes = append(r.holes, hole{lo: r.high, hi: seq, missing: int(uint64(seq.Sub(r.high)) - 1 - ndp), later: 1, ccval: ccval})
+	}
+	event := false
+	kept := r.holes[:0]
+	for _, h := range r.holes {
+		switch {
+		case h.missing <= 0: // filled: it was reordering
+		case h.later >= NDupAck:
+			r.lossGaps++
+			event = r.loss(h.ccval) || event
+		default:
+			kept = append(kept, h)
+		}
+	}
+	r.holes = kept
+	return event
 }
 
 // loss records a lost packet sent with window counter ccval; it reports
