@@ -225,3 +225,33 @@ func TestTx_XRecvSetLimitsByTheLargestOfTwoRTTs(t *testing.T) {
 		t.Errorf("X = %v once the report of 100000 is older than 2R, want 20000", tx.X())
 	}
 }
+
+// TestLossIntervals_OpenIntervalCountsWhenLonger: RFC 5348 §5.4 with
+// fewer intervals than n = 8. Closed intervals 10 and 10, then an open
+// interval that grows: the mean is max(I_tot0, I_tot1)/W_tot over k = 2,
+// I_tot0 = I_0 + I_1 (the open one counts), I_tot1 = I_1 + I_2. While I_0
+// is short the closed intervals decide (mean 10); once it is longer, it
+// raises the mean (a long loss-free run lowers p).
+func TestLossIntervals_OpenIntervalCountsWhenLonger(t *testing.T) {
+	var l LossIntervals
+	for range 3 { // three loss events: closed 10, 10, then the open one
+		l.Start()
+		for range 9 {
+			l.Grow()
+		}
+	}
+	// I_0 = 10, I_1 = 10, I_2 = 10: both sums 20, W_tot = 2.
+	if got := l.Mean(); got != 10 {
+		t.Fatalf("Mean = %v with intervals 10, 10, 10; want 10", got)
+	}
+	for range 90 {
+		l.Grow()
+	}
+	// I_0 = 100: I_tot0 = 100 + 10 = 110, I_tot1 = 10 + 10 = 20; 110/2.
+	if got := l.Mean(); got != 55 {
+		t.Errorf("Mean = %v with the open interval at 100; want (100+10)/2 = 55", got)
+	}
+	if got := l.P(); !near(got, 1.0/55, 1e-12) {
+		t.Errorf("p = %v, want 1/55", got)
+	}
+}
