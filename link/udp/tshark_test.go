@@ -25,7 +25,8 @@ import (
 // what our receiving side rebuilds (Wrap): tshark must read a DCCP packet
 // with our ports, type, sequence number and service code and find its
 // checksum correct over the pseudo-header of those addresses (RFC 4340
-// §9.1, which RFC 6773 §3.1 keeps for the DCCP generic header).
+// §9.1 over the encapsulating addresses, our rule; docs/dccp.md says
+// what stays to check against RFC 6773 §3.5).
 
 // onesSum is the Internet checksum's one's-complement sum of b.
 func onesSum(sum uint32, b []byte) uint32 {
@@ -60,8 +61,8 @@ func ipv4(t *testing.T, src, dst netip.Addr, proto uint8, payload []byte) []byte
 
 // onTheWire is the IPv4 packet the kernel sends for one DCCP-UDP datagram:
 // the UDP header between the encapsulation's ports, with its checksum
-// (RFC 768, never zero: RFC 6773 §3.5 does not allow a zero UDP checksum
-// for DCCP-UDP), then the DCCP packet.
+// (RFC 768; the kernel always fills it in for IPv4 sockets), then the
+// DCCP packet.
 func onTheWire(t *testing.T, src, dst netip.AddrPort, dccp []byte) []byte {
 	t.Helper()
 	udp := make([]byte, 8+len(dccp))
