@@ -32,6 +32,8 @@ var cases = []interopCase{
 	{"simultaneous close, Linux is the client", func(e *env, p uint16) (string, error) { return simultaneousCase(e, p, false) }, false},
 	{"wrong service code both ways: Reset(Bad Service Code), EBADRQC", badServiceCase, false},
 	{"IPv6: we dial Linux, CCID 2: handshake, data both ways, we close", ipv6Case, false},
+	{"loss: CCID 2, one data packet in 8 lost each way", lossCase, false},
+	{"reordering: CCID 3, one of Linux's data packets in 5 one place late, no loss event", reorderCase, false},
 }
 
 // pair is one connection between our stack and the kernel.
