@@ -75,7 +75,12 @@ func DCCPBulk(ccid, mtu int, d time.Duration) (TimedResult, error) {
 // dccpTransfer is DCCPBulk whose reader calls pause, if set, after each
 // datagram it read (n counts them).
 func dccpTransfer(ccid, mtu int, d time.Duration, pause func(n int64)) (TimedResult, error) {
-	p, err := newOurs(mtu)
+	return dccpTransferOn(ccid, d, pause, func() (*oursPair, error) { return newOurs(mtu) })
+}
+
+// dccpTransferOn is dccpTransfer between the stacks mk makes.
+func dccpTransferOn(ccid int, d time.Duration, pause func(n int64), mk func() (*oursPair, error)) (TimedResult, error) {
+	p, err := mk()
 	if err != nil {
 		return TimedResult{}, err
 	}
@@ -156,7 +161,12 @@ func dccpTransfer(ccid, mtu int, d time.Duration, pause func(n int64)) (TimedRes
 // TCPTimed is the reference: our TCP over the same link, writing for d,
 // then half-closing; it counts what the server read up to end-of-stream.
 func TCPTimed(mtu int, d time.Duration) (TimedResult, error) {
-	p, err := newOurs(mtu)
+	return tcpTimedOn(d, func() (*oursPair, error) { return newOurs(mtu) })
+}
+
+// tcpTimedOn is TCPTimed between the stacks mk makes.
+func tcpTimedOn(d time.Duration, mk func() (*oursPair, error)) (TimedResult, error) {
+	p, err := mk()
 	if err != nil {
 		return TimedResult{}, err
 	}

@@ -107,3 +107,16 @@ func TestWriteDCCPTable(t *testing.T) {
 		}
 	}
 }
+
+// The faulty link loses exactly every DropEvery-th packet of the data
+// direction: a DCCP transfer over it reads fewer datagrams than written,
+// and the writes all complete (DCCP does not retransmit).
+func TestDCCPBulkFaultyLoses(t *testing.T) {
+	r, err := DCCPBulkFaulty(2, 1500, 100*time.Millisecond, Fault{Name: "loss1", DropEvery: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Sent < 200 || r.Delivered+int64(r.RecvQueueDrops) >= r.Sent {
+		t.Errorf("written %d, read %d, dropped by the queue %d: the link lost nothing", r.Sent, r.Delivered, r.RecvQueueDrops)
+	}
+}
