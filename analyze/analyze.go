@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 
+	"github.com/teardown-lab/teardown/analyze/decap"
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/wire"
 	"github.com/teardown-lab/teardown/link/pcap"
@@ -20,6 +21,12 @@ type Options struct {
 	// taken on the sending host (lo, veth, or any NIC with checksum
 	// offload), whose outgoing packets carry unfinished checksums.
 	DropBadChecksums bool
+	// Limits bound the memory IP fragment reassembly may hold; the zero
+	// value gives analyze/decap's defaults.
+	Limits decap.Limits
+	// Progress, when set, is called every 65536 records with the number
+	// read so far and the counts (for a progress line on a terminal).
+	Progress func(records int, counts Counts)
 }
 
 // File analyses the capture at path.
@@ -32,11 +39,12 @@ func File(path string, opts Options) (*Report, error) {
 	return Reader(f, opts)
 }
 
-// Reader analyses a capture read from r. A malformed file ends the
-// analysis with an error (a *pcap.FormatError); the packets read before
-// it are still in the partial report returned with it.
+// Reader analyses a capture read from r, one record at a time: memory
+// grows with the connections in it, not with its size. A malformed file
+// ends the analysis with an error (a *pcap.FormatError); the packets read
+// before it are still in the partial report returned with it.
 func Reader(r io.Reader, opts Options) (*Report, error) {
-	pr, err := pcap.NewReader(r)
+	pr, err := pcap.NewFrameReader(r)
 	if err != nil {
 		return nil, err
 	}
@@ -44,22 +52,33 @@ func Reader(r io.Reader, opts Options) (*Report, error) {
 	a.rep.Format = string(pr.Format())
 	n := 0
 	for {
-		p, err := pr.Next()
+		p, err := pr.NextFrame()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			rep := a.Report()
-			rep.Counts.NotIP = pr.Skipped()
+			rep := a.finish(n)
 			return rep, err
 		}
-		a.Packet(p.Number, p.Time, p.IP)
 		n++
+		a.Frame(p.Number, p.Time, p.LinkType, p.IP)
+		if opts.Progress != nil && n%progressEvery == 0 {
+			opts.Progress(n, a.rep.Counts)
+		}
 	}
+	return a.finish(n), nil
+}
+
+// progressEvery is how many records pass between calls of
+// Options.Progress.
+const progressEvery = 1 << 16
+
+// finish ends the capture after n records and returns the report.
+func (a *Analyzer) finish(n int) *Report {
+	a.dec.Flush()
 	rep := a.Report()
-	rep.Counts.NotIP += pr.Skipped()
-	rep.Packets = n + pr.Skipped() // every record, skipped ones included
-	return rep, nil
+	rep.Packets = n // every record, skipped ones included
+	return rep
 }
 
 // Analyzer classifies packets fed to it one at a time, for callers that
@@ -70,6 +89,7 @@ type Analyzer struct {
 	rep       Report
 	start     clock.Instant
 	haveStart bool
+	dec       *decap.Decoder
 	tcp       map[connKey]*tcpConn
 	dccp      map[connKey]*dccpConn
 	flows     []flow
@@ -108,17 +128,29 @@ type pkt struct {
 
 // New returns an Analyzer.
 func New(opts Options) *Analyzer {
-	return &Analyzer{opts: opts, tcp: map[connKey]*tcpConn{}, dccp: map[connKey]*dccpConn{}}
+	return &Analyzer{opts: opts, dec: decap.New(opts.Limits), tcp: map[connKey]*tcpConn{}, dccp: map[connKey]*dccpConn{}}
 }
 
 // Packet analyses one IP packet: num is its packet number, t its capture
 // time, ip the bytes from the IP header on (it is not retained). Bad
 // packets are counted in the report, never an error.
 func (a *Analyzer) Packet(num int, t clock.Instant, ip []byte) {
+	a.Frame(num, t, decap.LinkRaw, ip)
+}
+
+// Frame analyses one captured frame of the given link type (a LINKTYPE_
+// value, as pcap files name them): its link-layer header is stripped,
+// tunnels opened and fragments reassembled (analyze/decap); what cannot be
+// is counted in Counts.Skipped by reason. The frame is not retained.
+func (a *Analyzer) Frame(num int, t clock.Instant, linkType int, frame []byte) {
 	a.rep.Packets = max(a.rep.Packets, num)
 	if !a.haveStart {
 		a.start, a.haveStart = t, true
 		a.rep.StartNs = int64(t)
+	}
+	ip := a.dec.Decode(linkType, int64(t), frame)
+	if ip == nil {
+		return
 	}
 	p := pkt{num: num, t: int64(t.Sub(a.start))}
 	ipp, ok := a.parseIP(&p, ip)
@@ -196,6 +228,14 @@ func ipTotalLen(b []byte) int {
 // Calling it again after more packets gives the updated picture.
 func (a *Analyzer) Report() *Report {
 	rep := a.rep
+	rep.Counts.Skipped = a.dec.Skipped()
+	rep.Counts.Opened = a.dec.Opened()
+	rep.Counts.NotIP = 0
+	for _, n := range rep.Counts.Skipped {
+		rep.Counts.NotIP += n
+	}
+	rep.Counts.Fragments, rep.Counts.Reassembled = a.dec.Fragments()
+	rep.Counts.Fragments += a.rep.Counts.Fragments
 	rep.Connections = make([]*Connection, 0, len(a.flows))
 	for i, f := range a.flows {
 		c := f.finish()

@@ -71,14 +71,16 @@ func tsharkStreams(t *testing.T, file string) map[int]*tsharkStream {
 }
 
 // tcptraceConns runs tcptrace -l over file and returns "complete conn"
-// (yes, no, RESET) by the connection's two endpoints, sorted.
-func tcptraceConns(t *testing.T, file string) map[string]string {
+// (yes, no, RESET) by the connection's two endpoints, sorted: one value
+// per tcptrace connection, in order (tcptrace starts a new connection
+// after an RST).
+func tcptraceConns(t *testing.T, file string) map[string][]string {
 	t.Helper()
 	out, err := exec.Command(toolPath(t, "tcptrace", "tcptrace"), "-n", "-l", file).Output()
 	if err != nil {
 		t.Fatalf("tcptrace %s: %v", file, err)
 	}
-	conns := map[string]string{}
+	conns := map[string][]string{}
 	var a, b string
 	hosts := 0
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -92,7 +94,7 @@ func tcptraceConns(t *testing.T, file string) map[string]string {
 				b = f[2]
 			}
 		case len(f) >= 3 && f[0] == "complete" && f[1] == "conn:":
-			conns[pairKey(a, b)] = f[2]
+			conns[pairKey(a, b)] = append(conns[pairKey(a, b)], f[2])
 		}
 	}
 	return conns
@@ -130,13 +132,40 @@ func ourTcptrace(cs []*Connection) string {
 // the disagreements, one line each.
 func crossCheck(t *testing.T, file string, rep *Report) (checked int, diffs []string) {
 	t.Helper()
-	streams := tsharkStreams(t, file)
+	checked, diffs = tsharkCheck(t, file, rep)
 	byPair := map[string][]*Connection{}
+	for _, c := range rep.Connections {
+		if c.Proto == "tcp" {
+			byPair[pairKey(c.Client, c.Server)] = append(byPair[pairKey(c.Client, c.Server)], c)
+		}
+	}
+	for pair, theirs := range tcptraceConns(t, file) {
+		cs := byPair[pair]
+		if cs == nil {
+			diffs = append(diffs, "tcptrace connection "+pair+": not ours")
+			continue
+		}
+		if got := ourTcptrace(cs); got != theirs[0] {
+			diffs = append(diffs, fmt.Sprintf("%s (history %s): complete conn %s, tcptrace %s", pair, cs[0].History, got, theirs[0]))
+		}
+		if len(theirs) > len(cs) {
+			diffs = append(diffs, fmt.Sprintf("%s (history %s): tcptrace splits at an RST into %d connections %v, analyze has %d",
+				pair, cs[0].History, len(theirs), theirs, len(cs)))
+		}
+	}
+	return checked, diffs
+}
+
+// tsharkCheck compares rep's TCP connections with tshark's streams (it
+// reads every link type and tunnel analyze does) and returns the
+// disagreements.
+func tsharkCheck(t *testing.T, file string, rep *Report) (checked int, diffs []string) {
+	t.Helper()
+	streams := tsharkStreams(t, file)
 	for _, c := range rep.Connections {
 		if c.Proto != "tcp" {
 			continue
 		}
-		byPair[pairKey(c.Client, c.Server)] = append(byPair[pairKey(c.Client, c.Server)], c)
 		s := streams[c.FirstPacket]
 		switch {
 		case s == nil:
@@ -144,7 +173,7 @@ func crossCheck(t *testing.T, file string, rep *Report) (checked int, diffs []st
 		case !s.startsSYN:
 			// tshark 4.0 shows the final value only for streams opened by
 			// a SYN (docs/analyze.md); nothing to compare.
-		case s.first == s.last && s.completeness != *c.Completeness&CompleteSYN:
+		case s.first == s.last && s.completeness != *c.Completeness && s.completeness != *c.Completeness&CompleteSYN:
 			// tshark 4.0 shows a one-packet stream's value before that
 			// packet, but for its SYN bit (docs/analyze.md)
 			diffs = append(diffs, fmt.Sprintf("connection %d (#%d, history %s): completeness %d, one-packet tshark %d",
@@ -156,16 +185,6 @@ func crossCheck(t *testing.T, file string, rep *Report) (checked int, diffs []st
 				c.ID, c.FirstPacket, c.History, *c.Completeness, s.completeness))
 		default:
 			checked++
-		}
-	}
-	for pair, want := range tcptraceConns(t, file) {
-		cs := byPair[pair]
-		if cs == nil {
-			diffs = append(diffs, "tcptrace connection "+pair+": not ours")
-			continue
-		}
-		if got := ourTcptrace(cs); got != want {
-			diffs = append(diffs, fmt.Sprintf("%s (history %s): complete conn %s, tcptrace %s", pair, cs[0].History, got, want))
 		}
 	}
 	return checked, diffs
@@ -218,6 +237,7 @@ const corpusDir = "../../shared/captures/esnet-curated-pcaps/tcp/control"
 var diffClasses = []struct{ match, doc string }{
 	{"no tshark stream starts there", "streams split differently"},
 	{"one-packet tshark", "tshark 4.0 and one-packet streams"},
+	{"tcptrace splits at an RST", "tcptrace ends a connection at any RST"},
 	{"complete conn", "tcptrace and multi-flag segments"},
 	{"tshark", "tshark 4.0 completeness on odd flag mixes"},
 }

@@ -47,6 +47,7 @@ type dccpConn struct {
 	refused   bool
 	reset     *dccpReset
 	findings  []Finding
+	ct        *ctTracker
 }
 
 // dccpReset is the Reset that ended a connection.
@@ -58,7 +59,7 @@ type dccpReset struct {
 }
 
 func newDCCPConn(p *pkt, t wire.DCCPType) *dccpConn {
-	c := &dccpConn{first: t, lastClose: -1}
+	c := &dccpConn{first: t, lastClose: -1, ct: newCTTracker()}
 	c.s[0].addr, c.s[1].addr = p.src, p.dst
 	switch t {
 	case wire.DCCPRequest:
@@ -155,6 +156,7 @@ func (c *dccpConn) packet(p *pkt, pk wire.DCCP) {
 		}
 		peer.pending = kept
 	}
+	c.ct.packet(p.num, d, pk.Type())
 	c.onType(p, d, pk, seq, n)
 }
 

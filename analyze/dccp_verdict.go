@@ -13,6 +13,9 @@ func (c *dccpConn) finish() *Connection {
 	out.Setup = c.setup()
 	out.Ending = c.ending()
 	out.Findings = append([]Finding{}, c.findings...)
+	ct := c.ct.out
+	ct.Ignored, ct.Invalid = append([]int{}, ct.Ignored...), append([]int{}, ct.Invalid...)
+	out.Conntrack = &ct
 	if a, b := &c.s[0], &c.s[1]; a.closeCount >= 2 && b.closeCount >= 2 {
 		list := append(append([]int(nil), a.closePkts...), b.closePkts...)
 		slices.Sort(list)
@@ -45,7 +48,7 @@ func (c *dccpConn) setup() Setup {
 		st.Summary = fmt.Sprintf("Request refused by Reset %s, code %d (%v)", pkts(c.reset.pkt), c.reset.code, c.reset.code)
 	case ss.respPkt == 0:
 		st.Kind = SetupUnanswered
-		st.Summary = fmt.Sprintf("Request never answered (%d retransmissions)", st.Retries)
+		st.Summary = "Request never answered (" + plural(st.Retries, "retransmission") + ")"
 	case cs.ackedResp == 0:
 		st.Kind = SetupIncomplete
 		st.Packets = append(st.Packets, ss.respPkt)
@@ -59,7 +62,7 @@ func (c *dccpConn) setup() Setup {
 		}
 	}
 	if st.Retries > 0 && st.Kind != SetupUnanswered {
-		st.Summary += fmt.Sprintf(" after %d Request retransmissions", st.Retries)
+		st.Summary += " after " + plural(st.Retries, "Request retransmission")
 	}
 	return st
 }

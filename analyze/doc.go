@@ -5,9 +5,11 @@
 // unread data (RFC 2525 §2.17), data after FIN, a FIN never acknowledged,
 // DCCP Close ping-pong, and so on, each with the packet numbers involved.
 //
-// It sits above link/pcap (which reads the file) and internal/wire (which
-// decodes every packet); it keeps no state but the capture's own and never
-// touches the network. Bad input is counted in Report.Counts and never
+// It sits above link/pcap (which reads the file), analyze/decap (which
+// strips link-layer headers, opens tunnels and reassembles fragments) and
+// internal/wire (which decodes every packet); it keeps no state but the
+// capture's own, reads the capture as a stream, and never touches the
+// network. Bad input is counted in Report.Counts and never
 // panics. Captures of the kernel's own traffic on lo or veth carry
 // unfinished checksums (checksum offload), so a bad checksum is counted,
 // not dropped, unless Options.DropBadChecksums is set.

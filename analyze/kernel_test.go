@@ -40,8 +40,15 @@ func tcpdumpPath(t *testing.T) string {
 // (-B) keep every packet. The returned function stops it with SIGINT and waits.
 func startCapture(t *testing.T, ns *netns.NS, file string) func() {
 	t.Helper()
-	cmd := exec.Command("ip", "netns", "exec", ns.Name(), tcpdumpPath(t),
-		"-i", "lo", "-U", "--immediate-mode", "-s", "2048", "-B", "16384", "-w", file, "tcp")
+	return startCaptureOn(t, ns, file, "-i", "lo", "-s", "2048", "tcp")
+}
+
+// startCaptureOn is startCapture with the interface, snapshot length and
+// filter given as tcpdump arguments.
+func startCaptureOn(t *testing.T, ns *netns.NS, file string, args ...string) func() {
+	t.Helper()
+	argv := append([]string{"netns", "exec", ns.Name(), tcpdumpPath(t), "-U", "--immediate-mode", "-B", "16384", "-w", file}, args...)
+	cmd := exec.Command("ip", argv...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -20,15 +20,26 @@ type Report struct {
 // Counts counts the packets the analyzer could not use (or used with a
 // caveat). None of them stops the analysis.
 type Counts struct {
-	NotIP              int `json:"not_ip"`               // link frames that carry neither IPv4 nor IPv6, or are not IP at all
+	NotIP              int `json:"not_ip"`               // frames skipped before an IP packet was found: the sum of Skipped
 	Truncated          int `json:"truncated"`            // IP packets cut short (by the snapshot length or the file)
-	Fragments          int `json:"fragments"`            // IPv4 fragments or IPv6 Fragment headers (not reassembled)
+	Fragments          int `json:"fragments"`            // IP fragments taken into reassembly
+	Reassembled        int `json:"reassembled"`          // whole datagrams reassembled from them (analysed like any packet)
 	BadIP              int `json:"bad_ip"`               // IP headers that do not parse
 	OtherProtocol      int `json:"other_protocol"`       // IP packets that carry neither TCP nor DCCP
 	BadTCP             int `json:"bad_tcp"`              // TCP headers that do not parse
 	BadDCCP            int `json:"bad_dccp"`             // DCCP headers that do not parse
 	BadChecksum        int `json:"bad_checksum"`         // IP, TCP or DCCP checksums that do not verify (offload makes these common)
 	DroppedBadChecksum int `json:"dropped_bad_checksum"` // of those, dropped because Options.DropBadChecksums
+	// Skipped counts the packets not analysed, by reason: a link type
+	// not read ("link_type_N"), a frame that is not IP ("not_ip"), an
+	// encrypted 802.11 frame, fragments that could not be reassembled
+	// ("fragment_timeout" ...): the Why* reasons of analyze/decap.
+	Skipped map[string]int `json:"skipped"`
+	// Opened counts the headers of each encapsulation or tunnel opened
+	// (vlan, mpls, pppoe, pbb, gre, erspan, vxlan, geneve, capwap,
+	// ip4in4, ip6in4, ip4in6, ip6in6, ieee802_11, 6lowpan,
+	// ipv6_atomic_fragment): a packet with two VLAN tags counts two.
+	Opened map[string]int `json:"opened"`
 }
 
 // Connection is one TCP or DCCP connection: a 4-tuple from a SYN or
@@ -63,6 +74,10 @@ type Connection struct {
 	ConnState    string `json:"conn_state,omitempty"`
 	History      string `json:"history,omitempty"`
 	Completeness *int   `json:"completeness,omitempty"`
+	// Conntrack is Linux netfilter's view of a DCCP connection
+	// (dccp_conntrack.go): the state its entry is left in and the packets
+	// it marks IGNORE or INVALID. Absent for TCP.
+	Conntrack *Conntrack `json:"conntrack,omitempty"`
 	// ClosedFirst is "client" or "server": who sent the first FIN or RST
 	// (Wireshark's fin_active side); absent when neither did.
 	ClosedFirst string `json:"closed_first,omitempty"`
@@ -84,6 +99,7 @@ const (
 	SetupRefused          = "refused"           // SYN answered by RST; DCCP Request answered by Reset
 	SetupUnanswered       = "unanswered"        // SYN or Request never answered (Retries counts the retransmissions)
 	SetupIncomplete       = "incomplete"        // answered, but the handshake's last packet never seen
+	SetupAnsweredByACK    = "answered_by_ack"   // TCP: SYN answered by an ACK of an earlier connection (the peer's TIME-WAIT), and no SYN-ACK seen
 )
 
 // Setup describes how a connection started.
@@ -156,6 +172,12 @@ const (
 	// connection without waiting for the server's FIN, so it cannot know
 	// its data was delivered.
 	FindingClientClosedEarly = "client_closed_without_waiting"
+	// FindingRSTNotAcceptable: an RST answering a SYN without
+	// acknowledging it, which the SYN's sender ignores (RFC 9293
+	// §3.10.7.3): injected, or meant for another connection.
+	FindingRSTNotAcceptable = "rst_not_acceptable"
+	// FindingInvalidFlags: a SYN together with RST or FIN.
+	FindingInvalidFlags = "invalid_flags"
 	// FindingZeroWindow: a receiver advertised a zero window (a stall).
 	FindingZeroWindow = "zero_window"
 	// FindingRetransmissions: segments or packets sent again.

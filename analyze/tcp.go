@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"fmt"
 	"net/netip"
 
 	"github.com/teardown-lab/teardown/internal/seqnum"
@@ -40,6 +41,10 @@ type tcpSide struct {
 
 	rstPkt int
 
+	staleAckPkt int        // first ACK answering the peer's SYN with an unacceptable number
+	staleAck    seqnum.V32 // what it acknowledged
+	staleRSTPkt int        // this side's RST answering the peer's stale ACK
+
 	dataAfterFINPkt  int   // first data beyond this side's own FIN
 	dataAfterPeerFIN []int // data this side sent after the peer's FIN
 	retransPkts      []int
@@ -70,6 +75,11 @@ type tcpRST struct {
 }
 
 func newTCPConn(p *pkt, f wire.TCPFlags) *tcpConn {
+	if f.Has(wire.RST) {
+		// Read as the RST it carries: RFC 9293 §3.10.7 checks RST
+		// before SYN in every state a SYN could start from.
+		f &^= wire.SYN | wire.FIN
+	}
 	c := &tcpConn{first: f}
 	c.s[0].addr, c.s[1].addr = p.src, p.dst
 	switch {
@@ -152,8 +162,17 @@ func (c *tcpConn) packet(p *pkt, seg wire.TCP) {
 	f := seg.Flags()
 	c.zeek.packet(d, seg)
 	c.complete = completeness(c.complete, f, len(seg.Payload()))
+	if f.Has(wire.SYN) && f&(wire.RST|wire.FIN) != 0 {
+		c.find(FindingInvalidFlags, p, fmt.Sprintf("%s sent %s with flags %v: SYN together with %s is not a "+
+			"segment any TCP sends (a scan, or a corrupted packet); read as %s", c.name(d), pkts(p.num), f,
+			contradicting(f), readAs(f)), p.num)
+	}
 	if f.Has(wire.RST) {
 		c.onRST(p, d, seg)
+		return
+	}
+	if f.Has(wire.ACK) && !f.Has(wire.SYN) && c.inSynSent(1-d) && !c.acksSYN(1-d, seg.Ack()) {
+		c.onStaleACK(p, d, seg)
 		return
 	}
 	if f.Has(wire.SYN) {

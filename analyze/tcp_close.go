@@ -14,15 +14,14 @@ func (c *tcpConn) onRST(p *pkt, d int, seg wire.TCP) {
 		c.rst.more = addPkt(c.rst.more, p.num)
 		return
 	}
-	s.rstPkt = p.num
-	if s.synCount == 0 && s.synAckPkt == 0 && peer.synCount > 0 && peer.synAckPkt == 0 && !s.haveAck {
-		// RFC 9293 §3.10.7.1: a SYN to a port with no listener is
-		// answered by RST; the connection never existed.
-		c.refused = true
-		c.rst = &tcpRST{pkt: p.num, t: p.t, by: d, state: "CLOSED"}
+	if c.onSynRST(p, d, seg) {
 		return
 	}
+	s.rstPkt = p.num
 	c.rst = &tcpRST{pkt: p.num, t: p.t, by: d, state: c.stateOf(d)}
+	if c.c.Packets == 1 && !c.first.Has(wire.SYN) {
+		c.rst.state = "unknown" // the RST is all the capture has of it
+	}
 	ack, haveAck := s.ack, s.haveAck
 	if seg.Flags().Has(wire.ACK) && (!haveAck || ack.LessThan(seg.Ack())) {
 		ack, haveAck = seg.Ack(), true
@@ -66,13 +65,13 @@ func (c *tcpConn) onRST(p *pkt, d int, seg wire.TCP) {
 func (c *tcpConn) unreadSummary(d int, received, unacked int64, rst int) string {
 	me, them := c.name(d), c.name(1-d)
 	if unacked > 0 {
-		return fmt.Sprintf("RST from %s %s while %d bytes of %s's data were still unacknowledged: "+
+		return fmt.Sprintf("RST from %s %s with %s of %s's data still unacknowledged: "+
 			"close with unread data (RFC 2525 §2.17); the data is discarded and %s's reads fail "+
-			"with \"connection reset\"", me, pkts(rst), unacked, them, them)
+			"with \"connection reset\"", me, pkts(rst), plural(int(unacked), "byte"), them, them)
 	}
-	return fmt.Sprintf("RST from %s %s after it had acknowledged %d bytes of %s's data, instead of "+
+	return fmt.Sprintf("RST from %s %s after it had acknowledged %s of %s's data, instead of "+
 		"a FIN: the signature of a close with unread data (RFC 2525 §2.17), or an abortive "+
-		"close (SO_LINGER 0); %s's pending reads fail with \"connection reset\"", me, pkts(rst), received, them, them)
+		"close (SO_LINGER 0); %s's pending reads fail with \"connection reset\"", me, pkts(rst), plural(int(received), "byte"), them, them)
 }
 
 // stateOf infers side d's TCP state (RFC 9293 §3.3.2 names) from the
@@ -136,7 +135,7 @@ func (c *tcpConn) finish() *Connection {
 			list = list[:maxListed]
 		}
 		out.Findings = append(out.Findings, Finding{Kind: FindingRetransmissions, Packets: list,
-			Summary: fmt.Sprintf("%d retransmissions (client %d, server %d)", n, cs.dir.Retransmissions, ss.dir.Retransmissions)})
+			Summary: fmt.Sprintf("%s (client %d, server %d)", plural(n, "retransmission"), cs.dir.Retransmissions, ss.dir.Retransmissions)})
 	}
 	if out.Findings == nil {
 		out.Findings = []Finding{}
@@ -160,9 +159,16 @@ func (c *tcpConn) setup() Setup {
 		st.Kind = SetupRefused
 		st.Packets = append(st.Packets, c.rst.pkt)
 		st.Summary = "SYN answered by RST " + pkts(c.rst.pkt) + " (nothing listening on " + c.c.Server + ")"
+	case ss.synAckPkt == 0 && ss.staleAckPkt != 0:
+		st.Kind = SetupAnsweredByACK
+		st.Packets = append(st.Packets, ss.staleAckPkt)
+		if cs.staleRSTPkt != 0 {
+			st.Packets = append(st.Packets, cs.staleRSTPkt)
+		}
+		st.Summary = "SYN " + c.staleSummary()
 	case ss.synAckPkt == 0:
 		st.Kind = SetupUnanswered
-		st.Summary = fmt.Sprintf("SYN never answered (%d retransmissions)", st.Retries)
+		st.Summary = "SYN never answered (" + plural(st.Retries, "retransmission") + ")"
 	case cs.ackedSYNPkt == 0:
 		st.Kind = SetupIncomplete
 		st.Packets = append(st.Packets, ss.synAckPkt)
@@ -175,21 +181,38 @@ func (c *tcpConn) setup() Setup {
 			st.Summary += " (its SYN was not captured)"
 		}
 	}
-	if st.Retries > 0 && st.Kind != SetupUnanswered {
-		st.Summary += fmt.Sprintf(" after %d SYN retransmissions", st.Retries)
+	switch {
+	case st.Retries > 0 && st.Kind == SetupAnsweredByACK:
+		st.Summary += "; " + plural(st.Retries, "SYN retransmission") + " unanswered"
+	case st.Retries > 0 && st.Kind != SetupUnanswered:
+		st.Summary += " after " + plural(st.Retries, "SYN retransmission")
+	}
+	if st.Kind == SetupHandshake && ss.staleAckPkt != 0 {
+		st.Summary += "; the SYN was first " + c.staleSummary()
 	}
 	return st
 }
+
+// gaveUp reports whether the connection ended by an RST from the side
+// whose SYN was never answered.
+func (c *tcpConn) gaveUp() bool { return c.rst != nil && !c.refused && c.rst.state == "SYN-SENT" }
 
 // ending classifies how the connection ended.
 func (c *tcpConn) ending() Ending {
 	cs, ss := &c.s[c.client], &c.s[1-c.client]
 	switch {
-	case c.refused || (c.rst == nil && cs.synCount > 0 && ss.synAckPkt == 0 && ss.synCount == 0):
+	case c.refused || c.gaveUp() || (c.rst == nil && cs.synCount > 0 && ss.synAckPkt == 0 && ss.synCount == 0):
 		e := Ending{Kind: EndNeverEstablished, Packets: []int{}, Summary: "never established"}
-		if c.rst != nil {
+		switch {
+		case c.refused:
 			e.By, e.Packets = c.name(c.rst.by), []int{c.rst.pkt}
 			e.Summary = "never established: refused by RST from " + e.By + " " + pkts(c.rst.pkt)
+		case c.rst != nil:
+			e.By, e.Packets = c.name(c.rst.by), []int{c.rst.pkt}
+			e.Summary = "never established: the " + e.By + " gave up with RST " + pkts(c.rst.pkt) + " in SYN-SENT"
+		case cs.staleRSTPkt != 0:
+			e.Packets = []int{cs.staleRSTPkt}
+			e.Summary = "never established: the SYN was answered by a stale ACK, reset, and not seen answered again"
 		}
 		return e
 	case c.rst != nil:
@@ -198,9 +221,9 @@ func (c *tcpConn) ending() Ending {
 		e.Summary = fmt.Sprintf("RST from %s %s in %s", by, pkts(c.rst.pkt), c.rst.state)
 		peer := &c.s[1-c.rst.by]
 		if u := c.rst.unacked; u > 0 {
-			e.Summary += fmt.Sprintf(" while %s's data (%d bytes) was unacknowledged", c.name(1-c.rst.by), u)
+			e.Summary += fmt.Sprintf(" while %s's data (%s) was unacknowledged", c.name(1-c.rst.by), plural(int(u), "byte"))
 		} else if peer.newData > 0 {
-			e.Summary += fmt.Sprintf(" after %s had sent it %d bytes", c.name(1-c.rst.by), peer.newData)
+			e.Summary += fmt.Sprintf(" after %s had sent it %s", c.name(1-c.rst.by), plural(int(peer.newData), "byte"))
 		}
 		return e
 	case cs.fin && ss.fin:

@@ -26,7 +26,7 @@ func TestTCP_RSTWithUnackedData(t *testing.T) {
 	r := s.tcp(false, RA, 5001, 1001, 0, "")
 	c := only(t, s.report(Options{}))
 	wantFinding(t, "RST before the data was acknowledged", c, FindingRSTUnreadData, d, r)
-	if f := hasFinding(c, FindingRSTUnreadData); f != nil && !strings.Contains(f.Summary, "10 bytes of client's data were still unacknowledged") {
+	if f := hasFinding(c, FindingRSTUnreadData); f != nil && !strings.Contains(f.Summary, "10 bytes of client's data still unacknowledged") {
 		t.Errorf("summary does not count the unacknowledged bytes: %s", f.Summary)
 	}
 	if c.Ending.Kind != EndRST || c.Ending.By != "server" || c.Ending.State != "ESTABLISHED" {

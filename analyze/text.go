@@ -3,48 +3,128 @@ package analyze
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
 
-// WriteText writes the report for people: a line about the capture, then
-// one block per connection with its endpoints, setup, ending, findings
-// (packet numbers and time since the first packet) and traffic.
+// WriteText writes the report for people: a line about the capture and
+// what was not analysed, a line counting the connections by how they
+// ended, then the connections grouped by ending (the most common first),
+// each with its endpoints, setup, ending, verdict, findings (packet
+// numbers and time since the first packet) and traffic.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "capture: %s, %d packets, %d connections\n", r.Format, r.Packets, len(r.Connections))
+	fmt.Fprintf(&b, "capture: %s, %s, %s\n", r.Format, plural(r.Packets, "packet"), plural(len(r.Connections), "connection"))
 	if s := r.Counts.String(); s != "" {
 		fmt.Fprintf(&b, "  %s\n", s)
 	}
-	for _, c := range r.Connections {
+	groups := r.byEnding()
+	if len(groups) > 0 {
+		b.WriteString("endings:")
+		for i, g := range groups {
+			sep := ","
+			if i == 0 {
+				sep = ""
+			}
+			fmt.Fprintf(&b, "%s %s %d", sep, g.kind, len(g.conns))
+		}
 		b.WriteByte('\n')
-		c.writeText(&b)
+	}
+	for _, g := range groups {
+		fmt.Fprintf(&b, "\n== %s: %s ==\n", g.kind, plural(len(g.conns), "connection"))
+		for i, c := range g.conns {
+			if i > 0 {
+				b.WriteByte('\n')
+			}
+			c.writeText(&b)
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
+// endingGroup is the connections that ended one way.
+type endingGroup struct {
+	kind  string
+	conns []*Connection
+}
+
+// byEnding groups the connections by Ending.Kind, the largest group first
+// (ties in order of first appearance); each keeps the capture's order.
+func (r *Report) byEnding() []endingGroup {
+	var groups []endingGroup
+	at := map[string]int{}
+	for _, c := range r.Connections {
+		i, ok := at[c.Ending.Kind]
+		if !ok {
+			i = len(groups)
+			at[c.Ending.Kind] = i
+			groups = append(groups, endingGroup{kind: c.Ending.Kind})
+		}
+		groups[i].conns = append(groups[i].conns, c)
+	}
+	slices.SortStableFunc(groups, func(a, b endingGroup) int { return len(b.conns) - len(a.conns) })
+	return groups
+}
+
 // String lists the non-zero counts ("3 bad checksums (kept), 1 fragment").
 func (c Counts) String() string {
 	var parts []string
-	add := func(n int, what string) {
+	add := func(n int, what, after string) {
 		if n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, what))
+			parts = append(parts, plural(n, what)+after)
 		}
 	}
-	add(c.NotIP, "not IP")
-	add(c.Truncated, "truncated by the capture")
-	add(c.Fragments, "IP fragments (not analysed)")
-	add(c.BadIP, "bad IP headers")
-	add(c.OtherProtocol, "neither TCP nor DCCP")
-	add(c.BadTCP, "bad TCP headers")
-	add(c.BadDCCP, "bad DCCP headers")
+	add(c.Truncated, "packet", " truncated by the capture")
+	if c.Fragments > 0 {
+		parts = append(parts, fmt.Sprintf("%s reassembled into %s", plural(c.Fragments, "IP fragment"), plural(c.Reassembled, "datagram")))
+	}
+	add(c.BadIP, "bad IP header", "")
+	add(c.OtherProtocol, "packet", " neither TCP nor DCCP")
+	add(c.BadTCP, "bad TCP header", "")
+	add(c.BadDCCP, "bad DCCP header", "")
 	if c.BadChecksum > 0 {
 		kept := c.BadChecksum - c.DroppedBadChecksum
-		parts = append(parts, fmt.Sprintf("%d bad checksums (%d kept: checksum offload on the capturing host leaves them unfinished; %d dropped)",
-			c.BadChecksum, kept, c.DroppedBadChecksum))
+		parts = append(parts, fmt.Sprintf("%s (%d kept: checksum offload on the capturing host leaves them unfinished; %d dropped)",
+			plural(c.BadChecksum, "bad checksum"), kept, c.DroppedBadChecksum))
+	}
+	if len(c.Opened) > 0 {
+		parts = append(parts, "opened: "+byCount(c.Opened))
+	}
+	if len(c.Skipped) > 0 {
+		parts = append(parts, "skipped: "+byCount(c.Skipped))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// byCount lists a map of counts as "vxlan 12, vlan 3", the largest first
+// (ties by name).
+func byCount(m map[string]int) string {
+	keys := slices.Collect(maps.Keys(m))
+	slices.SortFunc(keys, func(a, b string) int {
+		if m[a] != m[b] {
+			return m[b] - m[a]
+		}
+		return strings.Compare(a, b)
+	})
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %d", k, m[k])
+	}
+	return b.String()
+}
+
+// plural says "1 packet", "2 packets".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 func (c *Connection) writeText(b *strings.Builder) {
@@ -79,7 +159,8 @@ func (c *Connection) writeText(b *strings.Builder) {
 // vocabulary says who closed first and the connection in Zeek's and
 // Wireshark's terms, as --json gives them: "server closed first, Zeek
 // conn_state RSTR history ShADadr, Wireshark completeness 47 (SYN SYN-ACK
-// ACK data RST)". Empty for a connection without these fields (DCCP).
+// ACK data RST)"; for DCCP, the state netfilter's conntrack leaves its
+// entry in and the packets it marks INVALID or IGNORE.
 func (c *Connection) vocabulary() string {
 	var parts []string
 	if c.ClosedFirst != "" {
@@ -94,6 +175,19 @@ func (c *Connection) vocabulary() string {
 	}
 	if c.Completeness != nil {
 		parts = append(parts, fmt.Sprintf("Wireshark completeness %d (%s)", *c.Completeness, completenessNames(*c.Completeness)))
+	}
+	if ct := c.Conntrack; ct != nil {
+		v := "netfilter conntrack " + ct.State
+		if ct.Destroyed != 0 {
+			v += " (entry deleted by the Reset " + pkts(ct.Destroyed) + " before any reply)"
+		}
+		if len(ct.Invalid) > 0 {
+			v += ", INVALID " + pkts(ct.Invalid...)
+		}
+		if len(ct.Ignored) > 0 {
+			v += ", IGNORE " + pkts(ct.Ignored...)
+		}
+		parts = append(parts, v)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -119,15 +213,15 @@ func completenessNames(bits int) string {
 
 // String summarises one direction.
 func (d Direction) String() string {
-	s := fmt.Sprintf("%d packets, %d data bytes", d.Packets, d.DataBytes)
+	s := plural(d.Packets, "packet") + ", " + plural(int(d.DataBytes), "data byte")
 	if d.Retransmissions > 0 {
 		s += fmt.Sprintf(", %d retransmitted", d.Retransmissions)
 	}
 	if d.ZeroWindows > 0 {
-		s += fmt.Sprintf(", %d zero windows", d.ZeroWindows)
+		s += ", " + plural(d.ZeroWindows, "zero window")
 	}
 	if d.BadChecksums > 0 {
-		s += fmt.Sprintf(", %d bad checksums", d.BadChecksums)
+		s += ", " + plural(d.BadChecksums, "bad checksum")
 	}
 	return s
 }

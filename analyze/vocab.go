@@ -53,6 +53,7 @@ const (
 	VerdictOpen              = "open"                // no FIN or RST
 	VerdictRefused           = "refused"             // SYN answered by RST
 	VerdictUnanswered        = "unanswered"          // SYN never answered
+	VerdictAnsweredByACK     = "answered_by_ack"     // SYN answered only by a stale connection's ACK (the peer's TIME-WAIT)
 	VerdictRSTUnread         = "rst_unread_data"     // RST while the peer's bytes were unacknowledged: proven unread (RFC 2525 §2.17)
 	VerdictRSTAfterPeerData  = "rst_after_peer_data" // RST after the peer's data, all acknowledged: unread, or linger 0; the capture cannot tell
 	VerdictRSTAfterFIN       = "rst_after_fin"       // RST after the sender's own FIN with the peer's data unread or arriving after it
@@ -86,8 +87,13 @@ func (c *tcpConn) verdict(e Ending) (kind, text string) {
 	}
 	switch e.Kind {
 	case EndNeverEstablished:
-		if c.refused {
+		switch {
+		case c.refused:
 			return VerdictRefused, "refused: SYN answered by RST"
+		case c.s[1-c.client].staleAckPkt != 0:
+			return VerdictAnsweredByACK, "SYN " + c.staleSummary()
+		case c.gaveUp():
+			return VerdictUnanswered, "SYN never answered; the client gave up with RST " + pkts(c.rst.pkt)
 		}
 		return VerdictUnanswered, "SYN never answered"
 	case EndFIN:
@@ -116,11 +122,11 @@ func (c *tcpConn) rstVerdict() (kind, text string) {
 		return VerdictRSTAfterOwnFIN, fmt.Sprintf("RST after FIN: %s sent FIN %s, then RST %s; no data of %s's "+
 			"was pending in the capture", me, pkts(s.finPkt), pkts(r.pkt), them)
 	case r.unacked > 0:
-		return VerdictRSTUnread, fmt.Sprintf("RST with %d bytes unread (RFC 2525 §2.17): %s reset %s "+
-			"while %s's bytes were unacknowledged", r.unacked, me, pkts(r.pkt), them)
+		return VerdictRSTUnread, fmt.Sprintf("RST with %s unread (RFC 2525 §2.17): %s reset %s "+
+			"while %s's bytes were unacknowledged", plural(int(r.unacked), "byte"), me, pkts(r.pkt), them)
 	case peer.newData > 0:
-		return VerdictRSTAfterPeerData, fmt.Sprintf("rst_after_peer_data: %s reset %s after acknowledging %d bytes "+
-			"of %s's: unread data or an abortive close (linger 0), the capture cannot tell", me, pkts(r.pkt), peer.newData, them)
+		return VerdictRSTAfterPeerData, fmt.Sprintf("rst_after_peer_data: %s reset %s after acknowledging %s "+
+			"of %s's: unread data or an abortive close (linger 0), the capture cannot tell", me, pkts(r.pkt), plural(int(peer.newData), "byte"), them)
 	case r.by != c.client && s.newData == 0 && c.rst.state == "ESTABLISHED" || r.state == "SYN-RECEIVED" && r.by != c.client:
 		return VerdictResetBeforeAccept, fmt.Sprintf("reset before accept: the server reset %s having sent "+
 			"nothing after its SYN-ACK, and the client had sent no data", pkts(r.pkt))

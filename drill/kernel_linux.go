@@ -306,7 +306,7 @@ func (b *kernelBackend) syscall(_ *driver, c *Call) (int64, error) {
 		return 0, b.setsockopt(fd, symArg(c.arg(2)), c.arg(3))
 	case "getsockopt":
 		if symArg(c.arg(2)) != "SO_ERROR" {
-			return 0, errUnsupported("getsockopt " + c.arg(2).Text)
+			return 0, b.getsockopt(fd, symArg(c.arg(2)), c.arg(3))
 		}
 		v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
 		if err != nil {
@@ -327,6 +327,9 @@ func (b *kernelBackend) syscall(_ *driver, c *Call) (int64, error) {
 		}
 		_, err := unix.FcntlInt(uintptr(fd), unix.F_SETFL, flags)
 		return 0, err
+	}
+	if c.Name == "ioctl" {
+		return 0, b.ioctl(fd, c)
 	}
 	return 0, errUnsupported("call " + c.Name)
 }
@@ -359,7 +362,7 @@ func (b *kernelBackend) setsockopt(fd int, name string, v Arg) error {
 	}
 	o, ok := opt[name]
 	if !ok {
-		return errUnsupported("socket option " + name)
+		return b.setsockoptInt(fd, name, v)
 	}
 	n, err := intArg(name, v)
 	if err != nil {

@@ -8,11 +8,8 @@ package drill
 // KernelDiffers names the scripts that pin something our stack does
 // differently from Linux, and what: they fail on the kernel for that
 // reason alone, and are skipped loudly until the stack or the script
-// changes.
-var KernelDiffers = map[string]string{
-	"connect_blocking_read.pkt": "line 6 expects our SYN's wscale 3; Linux, whose window scale follows the largest receive buffer (net.core.rmem_max, tcp_rmem[2]), sends wscale 7",
-	"shutdown_then_close.pkt":   "line 10 expects our SYN-ACK's wscale 3; Linux sends wscale 7 (as above)",
-}
+// changes. Empty since the linux profile chose its window scale as Linux.
+var KernelDiffers = map[string]string{}
 
 // LinuxProfileDiffers names the scripts (paths under testdata/) that
 // pass on the kernel but not on our linux profile, with the difference:

@@ -154,7 +154,7 @@ func (s *Script) addStatement(st statement) error {
 		s.shell(st.line, t)
 		return nil
 	case strings.HasPrefix(t, "%{"):
-		s.Unsupported = append(s.Unsupported, Construct{st.line, "python block " + shorten(t)})
+		s.addInfo(st.line, When{Kind: TimeRel}, t) // untimed: with the previous event
 		return nil
 	case strings.HasPrefix(t, "-D"):
 		return s.define(strings.TrimSpace(strings.TrimPrefix(t, "-D")))
@@ -172,7 +172,7 @@ func (s *Script) addStatement(st statement) error {
 		s.shell(st.line, rest)
 		return nil
 	case strings.HasPrefix(rest, "%{"):
-		s.Unsupported = append(s.Unsupported, Construct{st.line, "python block " + shorten(rest)})
+		s.addInfo(st.line, when, rest)
 		return nil
 	case strings.HasPrefix(rest, "<") || strings.HasPrefix(rest, ">"):
 		p, err := parsePacket(rest)

@@ -149,7 +149,13 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		for _, ev := range s.Events {
-			if ev.Line < 1 || ev.Line > lines || (ev.Packet == nil) == (ev.Call == nil) {
+			kinds := 0
+			for _, is := range []bool{ev.Packet != nil, ev.Call != nil, ev.Info != nil} {
+				if is {
+					kinds++
+				}
+			}
+			if ev.Line < 1 || ev.Line > lines || kinds != 1 {
 				t.Fatalf("bad event %+v", ev)
 			}
 		}
@@ -195,7 +201,7 @@ func TestParse_ShellPreamble(t *testing.T) {
 		t.Fatalf("sysctls %v", s.Sysctls)
 	}
 	c := simConfigFor(s, profile.Linux)
-	if !c.tcp.NoTimestamps || !c.tcp.NoSACK || c.tcp.SendBuffer != 65536 || c.tcp.ReceiveBuffer != 540000 ||
+	if !c.tcp.NoTimestamps || !c.tcp.NoSACK || c.tcp.SendBuffer != 65536 || c.tcp.ReceiveBuffer != 540000 || c.tcp.MaxReceiveBuffer != 15<<20 ||
 		!c.profile.IgnoreRSTInTimeWait || c.tcp.CongestionControl != "cubic" || c.listen.NoSYNCookies {
 		t.Fatalf("config %+v", c)
 	}

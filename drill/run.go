@@ -318,6 +318,10 @@ func (d *driver) exec() Result {
 			prev = target
 		case ev.Packet != nil:
 			prev, r = d.expect(ev, prev, target)
+		case ev.Info != nil:
+			d.waitUntil(target, nil)
+			r = d.checkInfo(ev)
+			prev = target
 		default:
 			d.waitUntil(target, nil)
 			// In real time a call can start late (a loaded machine): what

@@ -19,6 +19,7 @@ type socket struct {
 	bound    bool
 	nonblock bool
 	linger   int // -1: off
+	opts     sockOpts
 	nodelay  *bool
 	// keepalive and userTimeout are set when the script set them; an
 	// accepted socket inherits the listener's, as on Linux.
@@ -218,7 +219,7 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 		// Our zero backlog means the default; Linux's zero allows one.
 		lo := d.listen
 		lo.Backlog = max(int(c.arg(1).Int), 1)
-		ln, err := d.st.ListenTCP(localPort, lo)
+		ln, err := d.st.ListenTCP(localPort, s.opts.listen(lo))
 		if err != nil {
 			return 0, err
 		}
@@ -242,7 +243,7 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		ns := &socket{linger: s.linger, nodelay: s.nodelay, keepalive: s.keepalive, userTimeout: s.userTimeout, conn: conn}
+		ns := &socket{linger: s.linger, nodelay: s.nodelay, keepalive: s.keepalive, userTimeout: s.userTimeout, conn: conn, opts: s.opts}
 		return d.newFD(ns), d.apply(ns)
 	case "connect":
 		return d.connect(s)
@@ -293,13 +294,15 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 		return 0, d.setsockopt(s, symArg(c.arg(2)), c.arg(3))
 	case "getsockopt":
 		if symArg(c.arg(2)) != "SO_ERROR" {
-			return 0, errUnsupported("getsockopt " + c.arg(2).Text)
+			return 0, d.getsockopt(s, symArg(c.arg(2)), c.arg(3))
 		}
 		if err := checkSOError(s.soError, c.arg(3)); err != nil {
 			return 0, err
 		}
 		s.soError = 0
 		return 0, nil
+	case "ioctl":
+		return 0, d.ioctl(s, c)
 	case "fcntl":
 		switch symArg(c.arg(1)) {
 		case "F_SETFL":
@@ -339,7 +342,7 @@ func (d *driver) connect(s *socket) (int64, error) {
 	}
 	remote := netip.AddrPortFrom(d.raddr, localPort)
 	if !s.nonblock {
-		conn, err := d.st.DialTCP(context.Background(), remote)
+		conn, err := d.st.DialTCPWith(context.Background(), remote, s.opts.dial())
 		if err != nil {
 			return 0, err
 		}
@@ -351,7 +354,7 @@ func (d *driver) connect(s *socket) (int64, error) {
 	}
 	s.dialing = &pending{}
 	d.be.Go(func() {
-		conn, err := d.st.DialTCP(context.Background(), remote)
+		conn, err := d.st.DialTCPWith(context.Background(), remote, s.opts.dial())
 		s.dialing.mu.Lock()
 		defer s.dialing.mu.Unlock()
 		s.dialing.done = true

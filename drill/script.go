@@ -83,8 +83,9 @@ type Event struct {
 	Line   int
 	Text   string // the line as written, for reports
 	When   When
-	Packet *Packet // a "<" or ">" line
-	Call   *Call   // a syscall line
+	Packet *Packet    // a "<" or ">" line
+	Call   *Call      // a syscall line
+	Info   *InfoCheck // a %{ }% block of tcp_info assertions (parse_info.go)
 }
 
 // Packet is a TCP packet line.

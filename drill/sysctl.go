@@ -51,18 +51,19 @@ func (c *simConfig) apply(name, val string) bool {
 	}
 	switch name {
 	case "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem":
-		// min default max: the default is what a socket starts with. The
-		// maximum (which Linux's window scale follows) is not modelled.
+		// min default max: the default is what a socket starts with; the
+		// maximum of tcp_rmem is what Linux's window scale covers.
 		f := strings.Fields(val)
 		if len(f) != 3 {
 			return false
 		}
 		def, err := strconv.Atoi(f[1])
-		if err != nil || def <= 0 {
+		most, err2 := strconv.Atoi(f[2])
+		if err != nil || err2 != nil || def <= 0 || most < def {
 			return false
 		}
 		if name == "net.ipv4.tcp_rmem" {
-			c.tcp.ReceiveBuffer = def
+			c.tcp.ReceiveBuffer, c.tcp.MaxReceiveBuffer = def, most
 		} else {
 			c.tcp.SendBuffer = def
 		}

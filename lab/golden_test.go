@@ -17,12 +17,12 @@ import (
 
 // goldenDir holds one directory per scenario; in it, for each variant
 // and profile the lab runs, the text diagram (.txt), the JSON (.json)
-// the SHA-256 of the pcap (.pcap.sha256), and the Mermaid (.mmd) and
-// PlantUML (.puml) diagrams.
+// the SHA-256 of the pcap (.pcap.sha256), the Mermaid (.mmd) and
+// PlantUML (.puml) diagrams, and the SVG (.svg).
 var goldenDir = filepath.Join("testdata", "golden")
 
 // goldenExts are the files each golden case has.
-var goldenExts = []string{".txt", ".json", ".pcap.sha256", ".mmd", ".puml"}
+var goldenExts = []string{".txt", ".json", ".pcap.sha256", ".mmd", ".puml", ".svg"}
 
 // goldenCase is one run the goldens pin: a variant of a scenario under
 // its own profile (profile "") or under another profile the scenario
@@ -69,7 +69,7 @@ func goldenCases() []goldenCase {
 	return cases
 }
 
-// Every case's text diagram, JSON and pcap are byte for byte what
+// Every case's text diagram, JSON, pcap and diagrams are byte for byte what
 // testdata/golden holds. go test ./lab -run TestGolden -update rewrites
 // them from the current code.
 func TestGolden(t *testing.T) {
@@ -88,6 +88,17 @@ func TestGolden(t *testing.T) {
 				".pcap.sha256": []byte(hex.EncodeToString(sum[:]) + "\n"),
 				".mmd":         []byte(res.Mermaid()),
 				".puml":        []byte(res.PlantUML()),
+				".svg":         res.SVG(SVGOptions{}),
+			}
+			// At the default width (80) the text diagram wraps what does
+			// not fit; its only "…" says that a call blocks.
+			if strings.Contains(strings.ReplaceAll(string(got[".txt"]), "blocks…", ""), "…") {
+				t.Error("the text diagram cuts a text with …")
+			}
+			// No two texts of the SVG overlap, none sticks out, none is
+			// cut (trace.CheckSVG's conservative font estimate).
+			if err := trace.CheckSVG(got[".svg"]); err != nil {
+				t.Error(err)
 			}
 			if err := trace.CheckMermaid(res.Mermaid()); err != nil {
 				t.Error(err)

@@ -26,6 +26,8 @@ type recorder struct {
 	frozen bool // the run ended: record nothing more
 
 	inFlight map[string][]*trace.Packet // packet bytes → sent, not yet arrived
+	written  map[string][]*trace.Packet // packet bytes → written by a stack, not yet sent
+	frames   int                        // packets the network has seen sent (the capture's frames)
 	states   []stateRec                 // to name connections afterwards
 	errText  map[*trace.Call]string     // error words of failed sends
 	sent     map[string][]byte          // host → bytes its application sent
@@ -43,7 +45,7 @@ type stateRec struct {
 }
 
 func newRecorder(tr *trace.Trace, now func() clock.Instant) *recorder {
-	return &recorder{tr: tr, now: now, inFlight: map[string][]*trace.Packet{},
+	return &recorder{tr: tr, now: now, inFlight: map[string][]*trace.Packet{}, written: map[string][]*trace.Packet{},
 		errText: map[*trace.Call]string{}, sent: map[string][]byte{}, read: map[string][]byte{}}
 }
 
@@ -58,6 +60,7 @@ func newSinkRecorder(now func() clock.Instant, sink func(c *trace.Call, start, e
 func (r *recorder) freeze() {
 	r.mu.Lock()
 	r.frozen = true
+	r.dropUnsent()
 	r.mu.Unlock()
 }
 
@@ -166,7 +169,8 @@ func (r *recorder) nameConns() {
 }
 
 // packet is the simulator's observer: a packet is recorded when it is
-// sent, and completed when it is delivered or dropped.
+// sent (or, if the stack's link tap recorded it when it was written, its
+// record is found again), and completed when it is delivered or dropped.
 func (r *recorder) packet(ev netsim.PacketEvent) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -176,13 +180,19 @@ func (r *recorder) packet(ev netsim.PacketEvent) {
 	key := string(ev.Packet)
 	switch ev.Kind {
 	case netsim.Sent:
-		p, ok := decodePacket(ev.Packet)
-		if !ok {
-			return
+		r.frames++
+		p := r.takeWritten(key, ev.From)
+		if p == nil {
+			q, ok := decodePacket(ev.Packet)
+			if !ok {
+				return
+			}
+			q.From = ev.From
+			r.tr.AddPacket(ev.Time, q)
+			p = r.tr.Events[len(r.tr.Events)-1].Packet
 		}
-		p.From, p.To = ev.From, ev.To
-		r.tr.AddPacket(ev.Time, p)
-		r.inFlight[key] = append(r.inFlight[key], r.tr.Events[len(r.tr.Events)-1].Packet)
+		p.To, p.Frame = ev.To, r.frames
+		r.inFlight[key] = append(r.inFlight[key], p)
 	case netsim.Delivered, netsim.Dropped:
 		q := r.inFlight[key]
 		if len(q) == 0 {

@@ -27,7 +27,10 @@ cd "$(dirname "$0")/.."
 # qemu-system-x86 and xz-utils (boot Debian 12's Linux 6.1, which still has
 # DCCP, for the interop tests; internal/vm), editcap from wireshark-common
 # (comes with tshark; pcapng conversion in the capture-reader tests), tcptrace
-# (analyze's cross-check of "complete conn").
+# (analyze's cross-check of "complete conn"), chromium and npm (Mermaid's
+# own parser checks the lab's Mermaid goldens, below; teardown web's page is
+# tested in headless Chromium), fonts-dejavu-core (the fonts the page's
+# screenshot goldens were drawn with).
 need_pkgs=()
 command -v tshark >/dev/null 2>&1 || need_pkgs+=(tshark)
 command -v tcpdump >/dev/null 2>&1 || need_pkgs+=(tcpdump)
@@ -36,6 +39,9 @@ command -v rsvg-convert >/dev/null 2>&1 || need_pkgs+=(librsvg2-bin)
 command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need_pkgs+=(qemu-system-x86)
 command -v xz >/dev/null 2>&1 || need_pkgs+=(xz-utils)
+command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
+command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
+[[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need_pkgs+=(fonts-dejavu-core)
 
 if ((${#need_pkgs[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
@@ -48,6 +54,16 @@ if ((${#need_pkgs[@]})); then
     echo "test.sh: WARNING: the tests that need them will SKIP." >&2
   fi
 fi
+
+# Mermaid's CLI, whose parser the lab's Mermaid goldens must pass
+# (lab TestGolden_MermaidCLIParsesEveryDiagram): from the npm registry,
+# with Debian's chromium instead of the browser puppeteer would download.
+if ! command -v mmdc >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]] && command -v npm >/dev/null 2>&1; then
+  echo "test.sh: installing @mermaid-js/mermaid-cli"
+  PUPPETEER_SKIP_DOWNLOAD=1 npm install -g --no-fund --no-audit @mermaid-js/mermaid-cli >/dev/null ||
+    echo "test.sh: WARNING: npm could not install @mermaid-js/mermaid-cli; the Mermaid parse test will SKIP." >&2
+fi
+export PUPPETEER_EXECUTABLE_PATH="${PUPPETEER_EXECUTABLE_PATH:-$(command -v chromium || true)}"
 
 echo "test.sh: go $(go env GOVERSION), $(nproc) cores"
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/teardown-lab/teardown/analyze"
 )
@@ -19,7 +20,10 @@ func init() {
 			"lines, and in --json) Zeek's conn_state and history, " +
 			"Wireshark's tcp.completeness bitmask, who closed first and a verdict named only as far as the capture " +
 			"shows it (docs/analyze.md). FILE - reads the capture from stdin " +
-			"(tcpdump -w - | teardown analyze -).\n\n" +
+			"(tcpdump -w - | teardown analyze -); the capture is read as a stream, so its size does not matter, " +
+			"and on a terminal stderr shows how far it got. Connections are grouped by how they ended. Frames of " +
+			"the link types Wireshark and Zeek read for TCP/IP are decoded, tunnels (VLAN, MPLS, PPPoE, GRE, ERSPAN, " +
+			"VXLAN, Geneve, CAPWAP, IP in IP) opened and IP fragments reassembled; what cannot be is counted by reason.\n\n" +
 			"Captures taken on the sending host carry unfinished checksums (checksum offload), so packets with " +
 			"bad checksums are analysed by default; --drop-bad-checksums drops them instead.",
 		run: runAnalyze,
@@ -38,11 +42,20 @@ func runAnalyze(e *env, args []string) error {
 		return usageError("analyze takes one capture file (or - for stdin)")
 	}
 	opts := analyze.Options{DropBadChecksums: *drop}
+	progress := isTerminal(e.stderr)
+	if progress { // a large capture streams for a while: say how far it got
+		opts.Progress = func(records int, _ analyze.Counts) {
+			fmt.Fprintf(e.stderr, "\ranalyze: %d records read", records)
+		}
+	}
 	var rep *analyze.Report
 	if pos[0] == "-" {
 		rep, err = analyze.Reader(e.stdin, opts)
 	} else {
 		rep, err = analyze.File(pos[0], opts)
+	}
+	if progress {
+		fmt.Fprintf(e.stderr, "\r%-40s\r", "")
 	}
 	if err != nil && rep == nil {
 		return err

@@ -89,6 +89,9 @@ func TestRunWritesJSONPcapAndSVG(t *testing.T) {
 	if code != 0 || !strings.Contains(aout, "1 connections") && !strings.Contains(aout, "1 connection") {
 		t.Errorf("analyze of our pcap: exit %d, %q %q", code, aout, aerr)
 	}
+	if aerr != "" {
+		t.Errorf("analyze wrote to a stderr that is not a terminal (progress goes only to terminals): %q", aerr)
+	}
 }
 
 func TestRunUsageErrors(t *testing.T) {

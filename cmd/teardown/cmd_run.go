@@ -50,8 +50,9 @@ func runRun(e *env, args []string) error {
 		mermaid:  fs.String("mermaid", "", "FILE", "write the diagram as a Mermaid sequence diagram to FILE (- for stdout)"),
 		plantuml: fs.String("plantuml", "", "FILE", "write the diagram as a PlantUML sequence diagram to FILE (- for stdout)"),
 		json:     fs.Bool("json", "print JSON instead of text (run all: one object with every run)"),
-		width: fs.Uint("width", trace.DefaultWidth, trace.MinWidth, maxWidth, "N",
-			fmt.Sprintf("the diagram's width in columns, %d to %d", trace.MinWidth, maxWidth)),
+		width: fs.Uint("width", 0, trace.MinWidth, maxWidth, "N",
+			fmt.Sprintf("the diagram's width in columns, %d to %d (default: the terminal's, or %d when stdout is not a terminal)",
+				trace.MinWidth, maxWidth, trace.DefaultWidth)),
 		ascii: fs.Bool("ascii", "draw with ASCII only"),
 	}
 	pos, err := fs.parse(args)
@@ -82,6 +83,9 @@ func runRun(e *env, args []string) error {
 	}
 	if pos[0] == "all" {
 		return runAll(e, f)
+	}
+	if !fs.given["width"] {
+		*f.width = uint64(diagramWidth(e.stdout, os.Getenv))
 	}
 	return runOne(e, pos[0], f)
 }

@@ -46,6 +46,11 @@ func (c *Conn) processText(now clock.Instant, s *Segment) {
 	if c.ooo == nil {
 		c.ooo = new(reassembly)
 	}
+	if c.ooo.covers(s.Seq, end) {
+		// A duplicate of data held out of order: a D-SACK block, then
+		// the SACK block that holds it (RFC 2883 §4.1.2; Linux likewise).
+		c.noteDSACK(s.Seq, end)
+	}
 	if !c.ooo.add(s.Seq, end) {
 		c.stats.Drops[DropOutOfOrderFull]++
 		return
@@ -73,7 +78,7 @@ func (c *Conn) appendInOrder(now clock.Instant, s *Segment) {
 	} else {
 		c.events |= EventReadable
 	}
-	c.scheduleACK(now, n)
+	c.scheduleACK(now, n, s.Flags&wire.FIN != 0)
 	if c.hasRcvFin && c.rcvFin == c.rcvNxt {
 		c.hasRcvFin = false
 		c.consumeFIN(now)
@@ -108,10 +113,10 @@ func (c *Conn) consumeFIN(now clock.Instant) {
 		c.ackNow = true
 		return
 	}
+	c.ackFIN(now, c.finACKWaits())
 	c.rcvNxt = c.rcvNxt.Add(1)
 	c.finRcvd = true
 	c.summary.FINReceived = true
-	c.ackNow = true
 	c.events |= EventPeerFIN | EventReadable
 	switch c.state {
 	case SynReceived, Established:

@@ -42,6 +42,9 @@ type Packet struct {
 	// Dropped says the network discarded the packet (drawn as an arrow
 	// ending in a cross).
 	Dropped bool
+	// Frame is the packet's number in the run's capture, counted from 1
+	// as Wireshark does; 0 if unknown. The SVG's tooltips show it.
+	Frame int
 }
 
 // TCPKind spells TCP flags for Packet.Kind: the flags joined by "|" in the

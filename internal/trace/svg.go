@@ -5,10 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"math"
 	"strings"
-
-	"github.com/teardown-lab/teardown/clock"
 )
 
 // SVGOptions tune the SVG rendering.
@@ -18,19 +15,20 @@ type SVGOptions struct {
 	RawSeq bool
 }
 
-// Geometry of the SVG, in pixels. Rows are evenly spaced (not scaled to
-// time) so that a burst of events stays readable; packets are drawn from
-// their send row to the point of their arrival time, so they slant.
+// Geometry of the SVG, in pixels. Rows are spaced by what they hold, not
+// scaled to time, so that a burst of events stays readable; packets are
+// drawn from their send row to the row of their arrival time, so they
+// slant.
 const (
-	svgRowH     = 26.0
-	svgTimeW    = 78.0  // time axis on the left
+	svgRowH     = 26.0  // the least height of a row
+	svgTimeW    = 78.0  // time axis on the left, at least
 	svgMargin   = 360.0 // outer margins for calls and state changes
 	svgGap      = 400.0 // between two lifelines
 	svgTop      = 96.0  // title and host boxes
 	svgFont     = 13.0
 	svgSmall    = 11.5
-	svgCharW    = 0.62 // average glyph width / font size (DejaVu Sans)
 	svgBarW     = 9.0  // blocked-call bar
+	svgBoxDX    = 17.0 // from a lifeline to its boxes
 	svgDropFrac = 0.62 // a dropped packet's line stops this far across
 )
 
@@ -48,23 +46,45 @@ type svgRenderer struct {
 	d      *diagram
 	b      bytes.Buffer
 	lifeX  []float64
+	timeW  float64 // the time axis's width
+	rows   []svgRow
 	width  float64
 	height float64
 	bottom float64 // y where lifelines end
+	// verdict is the verdict's lines, wrapped to the picture's width.
+	verdict []string
 }
 
 // SVG renders tr as a standalone SVG document: the same sequence diagram
-// as Text, for a slide. Output is deterministic.
+// as Text, for a slide. No text is cut and no two texts overlap
+// (CheckSVG): long ones wrap and the rows grow. Each arrow carries a
+// tooltip with the packet's frame number in the capture and what made
+// its host send it. Output is deterministic.
 func SVG(tr *Trace, opt SVGOptions) []byte {
 	r := &svgRenderer{d: layout(tr, opt.RawSeq)}
 	n := max(len(r.d.hosts), 1)
+	r.timeW = svgTimeW
+	for _, row := range r.d.rows {
+		r.timeW = max(r.timeW, textWidth(r.d.ms(row.t), svgSmall, false)+20)
+		if row.pkt != nil && row.pkt.Arrive != 0 { // arrivals may get rows of their own
+			r.timeW = max(r.timeW, textWidth(r.d.ms(row.pkt.Arrive), svgSmall, false)+20)
+		}
+	}
 	r.lifeX = make([]float64, n)
 	for i := range n {
-		r.lifeX[i] = svgTimeW + svgMargin + float64(i)*svgGap
+		r.lifeX[i] = r.timeW + svgMargin + float64(i)*svgGap
 	}
 	r.width = r.lifeX[n-1] + svgMargin
-	r.bottom = r.rowY(len(r.d.rows)) + svgRowH/2
-	r.height = r.bottom + 30 + 20*float64(r.verdictLines())
+	r.buildRows()
+	r.bottom = svgTop + svgRowH/2
+	if len(r.rows) > 0 {
+		last := r.rows[len(r.rows)-1]
+		r.bottom = last.top + last.h + svgRowH/2
+	}
+	for _, l := range r.verdictText() {
+		r.verdict = append(r.verdict, wrapPx(l, r.width-32, svgFont, true)...)
+	}
+	r.height = r.bottom + 30 + 20*float64(len(r.verdict))
 	r.document()
 	return r.b.Bytes()
 }
@@ -74,8 +94,6 @@ func WriteSVG(w io.Writer, tr *Trace, opt SVGOptions) error {
 	_, err := w.Write(SVG(tr, opt))
 	return err
 }
-
-func (r *svgRenderer) rowY(i int) float64 { return svgTop + svgRowH*(float64(i)+0.5) }
 
 // esc escapes s for XML character data and attribute values.
 func esc(s string) string {
@@ -94,17 +112,17 @@ func (r *svgRenderer) document() {
 	r.printf(`<rect width="100%%" height="100%%" fill="#ffffff"/>` + "\n")
 	r.header()
 	r.bars()
-	for i := range r.d.rows {
-		if r.d.rows[i].kind != rowPacket {
+	for i := range r.rows {
+		if r.rows[i].r != nil && r.rows[i].r.kind != rowPacket {
 			r.drawRow(i)
 		}
 	}
-	for i := range r.d.rows { // packets last: arrows stay on top
-		if r.d.rows[i].kind == rowPacket {
-			r.drawRow(i)
+	for i := range r.rows { // packets last: arrows stay on top
+		if r.rows[i].r != nil && r.rows[i].r.kind == rowPacket {
+			r.packet(i)
 		}
 	}
-	r.verdict()
+	r.drawVerdict()
 	r.printf("</svg>\n")
 }
 
@@ -135,21 +153,20 @@ func (r *svgRenderer) header() {
 	r.printf(`<text x="16" y="28" font-size="20" font-weight="bold" fill="#222">%s</text>`+"\n", esc(title))
 	r.printf(`<text x="16" y="48" fill="#555">%s</text>`+"\n", esc(strings.Join(sub, " · ")))
 	r.printf(`<text x="%.1f" y="%.1f" text-anchor="end" font-size="%.1f" fill="#777">t (ms)</text>`+"\n",
-		svgTimeW-10, svgTop-8, svgSmall)
+		r.timeW-10, svgTop-8, svgSmall)
 	for i, h := range r.d.hosts {
 		x := r.lifeX[i]
-		w := max(90, float64(len([]rune(h)))*svgFont*svgCharW+24)
+		w := max(90, textWidth(h, svgFont, true)+24)
 		r.printf(`<rect x="%.1f" y="%.1f" width="%.1f" height="26" rx="5" fill="#f1f3f6" stroke="#445"/>`+"\n", x-w/2, svgTop-38, w)
 		r.printf(`<text x="%.1f" y="%.1f" text-anchor="middle" font-weight="bold" fill="#222">%s</text>`+"\n", x, svgTop-20, esc(h))
 		r.printf(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#8a8f99" stroke-width="1.5" stroke-dasharray="6 4"/>`+"\n",
 			x, svgTop-12, x, r.bottom)
 	}
-	for i, row := range r.d.rows {
-		if i == 0 || r.d.rows[i-1].t != row.t {
-			y := r.rowY(i)
+	for i, s := range r.rows {
+		if i == 0 || r.rows[i-1].t != s.t {
 			r.printf(`<text x="%.1f" y="%.1f" text-anchor="end" font-size="%.1f" fill="#777">%s</text>`+"\n",
-				svgTimeW-10, y+4, svgSmall, r.d.ms(row.t))
-			r.printf(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#eceef2"/>`+"\n", svgTimeW-4, y, r.width-10, y)
+				r.timeW-10, s.y+4, svgSmall, r.d.ms(s.t))
+			r.printf(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#eceef2"/>`+"\n", r.timeW-4, s.y, r.width-10, s.y)
 		}
 	}
 }
@@ -159,20 +176,24 @@ func (r *svgRenderer) header() {
 // returned).
 func (r *svgRenderer) bars() {
 	starts := map[*Call]int{}
-	for i, row := range r.d.rows {
-		switch row.kind {
-		case rowCallStart:
-			starts[row.call] = i
-		case rowReturn:
-			if s, ok := starts[row.call]; ok {
-				r.bar(row.host, r.rowY(s), r.rowY(i), false)
-				delete(starts, row.call)
+	for i, s := range r.rows {
+		switch {
+		case s.r == nil:
+		case s.r.kind == rowCallStart:
+			starts[s.r.call] = i
+		case s.r.kind == rowReturn:
+			if st, ok := starts[s.r.call]; ok {
+				r.bar(s.r.host, r.rows[st].y, s.y, false)
+				delete(starts, s.r.call)
 			}
 		}
 	}
-	for i, row := range r.d.rows {
-		if _, ok := starts[row.call]; ok && row.kind == rowCallStart {
-			r.bar(row.host, r.rowY(i), r.bottom, true)
+	for i, s := range r.rows {
+		if s.r == nil || s.r.kind != rowCallStart {
+			continue
+		}
+		if _, ok := starts[s.r.call]; ok {
+			r.bar(s.r.host, r.rows[i].y, r.bottom, true)
 		}
 	}
 }
@@ -197,108 +218,78 @@ func (r *svgRenderer) callSideX(h int, dx float64) float64 {
 }
 
 func (r *svgRenderer) drawRow(i int) {
-	row := &r.d.rows[i]
-	y := r.rowY(i)
+	s := &r.rows[i]
+	row := s.r
+	left := callsLeft(row.host, len(r.lifeX))
 	switch row.kind {
 	case rowCall, rowCallStart, rowReturn:
-		r.callBox(row, y)
-	case rowPacket:
-		r.packet(i, row, y)
+		fill, stroke := "#ffffff", "#445"
+		switch c := row.call; {
+		case row.kind == rowCallStart:
+			fill = "#fffbe6"
+		case c.Result == ResultReset || c.Result == ResultError || c.Result == ResultRefused || c.Result == ResultTimeout:
+			fill, stroke = "#fde8e8", "#d62728"
+		case c.Result == ResultEOF:
+			fill = "#eef7ee"
+		}
+		r.box(row.host, left, s.y, s.lines, fill, stroke, "#111", svgFont)
 	case rowState:
-		s := row.state
-		text := s.From + " → " + s.To
-		if s.Conn != "" {
-			text = s.Conn + ": " + text
-		}
-		if s.Reason != "" {
-			text += " (" + s.Reason + ")"
-		}
-		r.pill(row.host, callsLeft(row.host, len(r.lifeX)), y, text, "#e8f0fb", "#5b7db1", "#23406e")
+		r.box(row.host, left, s.y, s.lines, "#e8f0fb", "#5b7db1", "#23406e", svgSmall)
 	case rowNote:
-		r.note(row, y)
+		r.note(s)
 	case rowEnd:
-		for h, cs := range row.stillBlocked {
-			for _, c := range cs {
-				r.pill(h, callsLeft(h, len(r.lifeX)), y, c.label(false)+" still blocked", "#fff2b3", "#b8860b", "#6b4e00")
-			}
+		y := s.top + 4
+		for _, e := range s.ends {
+			h := float64(len(e.lines))*svgSmall*svgLineH + 2*svgPadY
+			r.box(e.host, callsLeft(e.host, len(r.lifeX)), y+h/2, e.lines, "#fff2b3", "#b8860b", "#6b4e00", svgSmall)
+			y += h + 4
 		}
 	}
 }
 
-// callBox draws an application call as a box beside the lifeline.
-func (r *svgRenderer) callBox(row *row, y float64) {
-	c := row.call
-	text := c.label(false) + " → " + c.outcome(false)
-	fill, stroke := "#ffffff", "#445"
-	switch {
-	case row.kind == rowCallStart:
-		text = c.label(false) + " blocks…"
-		fill = "#fffbe6"
-	case c.Result == ResultReset || c.Result == ResultError || c.Result == ResultRefused || c.Result == ResultTimeout:
-		fill, stroke = "#fde8e8", "#d62728"
-	case c.Result == ResultEOF:
-		fill = "#eef7ee"
+// box draws lines of text in a rounded box centred on y, at svgBoxDX from
+// host h's lifeline, on its left or right, past the blocked-call bar so
+// that nothing but arrows crosses the gaps.
+func (r *svgRenderer) box(h int, left bool, y float64, lines []string, fill, stroke, ink string, size float64) {
+	w := 0.0
+	for _, l := range lines {
+		w = max(w, textWidth(l, size, false))
 	}
-	r.box(row.host, callsLeft(row.host, len(r.lifeX)), y, svgBarW+8, text, fill, stroke, "#111", svgFont)
-}
-
-// pill draws a small label for a state change or note, on the call side
-// past the blocked-call bar, so that nothing but arrows crosses the gaps.
-func (r *svgRenderer) pill(h int, left bool, y float64, text, fill, stroke, ink string) {
-	r.box(h, left, y, svgBarW+8, text, fill, stroke, ink, svgSmall)
-}
-
-// box draws text in a rounded box at distance dx from host h's lifeline,
-// on its left or right, cut to the room before the next lifeline.
-func (r *svgRenderer) box(h int, left bool, y, dx float64, text, fill, stroke, ink string, size float64) {
-	room := svgMargin - dx - 14
-	if !left && h+1 < len(r.lifeX) || left && h > 0 {
-		room = svgGap - 2*dx - 10
-	}
-	text = fit(int(room/(size*svgCharW))-1, "…", text)
-	w := float64(len([]rune(text)))*size*svgCharW + 12
-	x := r.lifeX[h] + dx
+	w += 12
+	x := r.lifeX[h] + svgBoxDX
 	if left {
-		x = r.lifeX[h] - dx - w
+		x = r.lifeX[h] - svgBoxDX - w
 	}
-	hgt := size + 9
+	lineH := size * svgLineH
+	hgt := float64(len(lines))*lineH + 2*svgPadY
+	top := y - hgt/2
 	r.printf(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" rx="4" fill="%s" stroke="%s" fill-opacity="0.95"/>`+"\n",
-		x, y-hgt/2, w, hgt, fill, stroke)
-	r.printf(`<text x="%.1f" y="%.1f" font-size="%.1f" fill="%s">%s</text>`+"\n", x+6, y+size*0.36, size, ink, esc(text))
+		x, top, w, hgt, fill, stroke)
+	for k, l := range lines {
+		base := top + svgPadY + float64(k)*lineH + (lineH+size*(textAscent-textDescent))/2
+		r.printf(`<text x="%.1f" y="%.1f" font-size="%.1f" fill="%s">%s</text>`+"\n", x+6, base, size, ink, esc(l))
+	}
 }
 
-// arrivalY maps a packet's arrival time to a y: the row of the first event
-// at that time, or between the rows around it, proportionally to time.
-func (r *svgRenderer) arrivalY(i int, t clock.Instant) float64 {
-	rows := r.d.rows
-	j := i + 1
-	for j < len(rows) && rows[j].t < t {
-		j++
-	}
-	if j == len(rows) {
-		return r.rowY(j - 1 + 1)
-	}
-	if rows[j].t == t || j-1 <= i {
-		return max(r.rowY(j), r.rowY(i)+svgRowH*0.6)
-	}
-	a, b := rows[j-1].t, rows[j].t
-	f := float64(t-a) / float64(b-a)
-	return r.rowY(j-1) + f*svgRowH
-}
-
-// packet draws a slanted arrow from the sender's lifeline at the send row
-// to the receiver's at the arrival time, with its label along it.
-func (r *svgRenderer) packet(i int, row *row, y float64) {
+// packet draws a slanted arrow from the sender's lifeline at its row to
+// the receiver's at the row of its arrival time, with its label on its
+// own row just above the arrow's start, near the sender, and a tooltip.
+func (r *svgRenderer) packet(i int) {
+	s := &r.rows[i]
+	row := s.r
 	p := row.pkt
 	style := p.style()
 	col := svgColors[style]
 	x0, x1 := r.lifeX[row.host], r.lifeX[row.to]
+	y := s.y
 	y1 := y + svgRowH
-	if p.Arrive != 0 {
-		y1 = r.arrivalY(i, p.Arrive)
+	if s.arrive >= 0 {
+		y1 = r.arrivalY(s.arrive)
 	}
 	if p.Dropped {
-		x1, y1 = x0+(x1-x0)*svgDropFrac, y+(y1-y)*svgDropFrac
+		// Nearly level, so that its cross stays on its own row, clear of
+		// the next row's label.
+		x1, y1 = x0+(x1-x0)*svgDropFrac, y+4
 	}
 	width := 1.8
 	if style == "rst" || style == "fin" {
@@ -308,50 +299,61 @@ func (r *svgRenderer) packet(i int, row *row, y float64) {
 	if p.Dropped {
 		marker = ""
 	}
+	r.printf("<g>\n<title>%s</title>\n", esc(r.tooltip(i)))
 	r.printf(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="%.1f"%s/>`+"\n",
 		x0, y, x1, y1, col, width, marker)
 	if p.Dropped {
-		const c = 7.0
+		const c = 5.0
 		r.printf(`<path d="M%.1f,%.1f L%.1f,%.1f M%.1f,%.1f L%.1f,%.1f" stroke="#d62728" stroke-width="3"/>`+"\n",
 			x1-c, y1-c, x1+c, y1+c, x1-c, y1+c, x1+c, y1-c)
 	}
-	length := math.Hypot(x1-x0, y1-y)
-	label := row.labels[len(row.labels)-1]
-	for _, l := range row.labels {
-		if float64(len([]rune(l)))*svgSmall*svgCharW <= length-24 {
-			label = l
-			break
-		}
-	}
-	if p.Dropped {
-		label += " (dropped)"
-	}
-	angle := math.Atan2(y1-y, x1-x0) * 180 / math.Pi
+	x, anchor := x0+svgLabelGap, "start"
 	if x1 < x0 {
-		angle = math.Atan2(y-y1, x0-x1) * 180 / math.Pi
+		x, anchor = x0-svgLabelGap, "end"
 	}
-	mx, my := (x0+x1)/2, (y+y1)/2
-	r.printf(`<text x="%.1f" y="%.1f" transform="rotate(%.2f %.1f %.1f)" text-anchor="middle" font-size="%.1f" fill="%s" stroke="#ffffff" stroke-width="3.5" paint-order="stroke" font-weight="bold">%s</text>`+"\n",
-		mx, my-5, angle, mx, my, svgSmall, col, esc(label))
+	lineH := svgSmall * svgLineH
+	for k, l := range s.lines {
+		base := y - 5 - float64(len(s.lines)-1-k)*lineH
+		r.printf(`<text x="%.1f" y="%.1f" text-anchor="%s" font-size="%.1f" fill="%s" stroke="#ffffff" stroke-width="3.5" paint-order="stroke" font-weight="bold">%s</text>`+"\n",
+			x, base, anchor, svgSmall, col, esc(l))
+	}
+	r.printf("</g>\n")
+}
+
+// arrivalY is where an arrow ending on row j ends: the row's anchor, or,
+// on a packet's row, the top of its band, above that packet's label.
+func (r *svgRenderer) arrivalY(j int) float64 {
+	s := &r.rows[j]
+	if s.r != nil && s.r.kind == rowPacket {
+		return s.top + 3
+	}
+	return s.y
 }
 
 // note draws a remark: across the diagram (dotted rule) or at a host.
-func (r *svgRenderer) note(row *row, y float64) {
+func (r *svgRenderer) note(s *svgRow) {
+	row := s.r
 	if row.host >= 0 {
-		r.pill(row.host, callsLeft(row.host, len(r.lifeX)), y, row.note, "#f4f4f4", "#999", "#333")
+		r.box(row.host, callsLeft(row.host, len(r.lifeX)), s.y, s.lines, "#f4f4f4", "#999", "#333", svgSmall)
 		return
 	}
 	r.printf(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#aaa" stroke-dasharray="2 3"/>`+"\n",
-		svgTimeW, y, r.width-10, y)
-	w := float64(len([]rune(row.note)))*svgFont*svgCharW + 16
-	mid := (svgTimeW + r.width) / 2
-	r.printf(`<rect x="%.1f" y="%.1f" width="%.1f" height="20" fill="#ffffff"/>`+"\n", mid-w/2, y-10, w)
-	r.printf(`<text x="%.1f" y="%.1f" text-anchor="middle" font-style="italic" fill="#444">%s</text>`+"\n",
-		mid, y+4.5, esc(row.note))
+		r.timeW, s.y, r.width-10, s.y)
+	w := 0.0
+	for _, l := range s.lines {
+		w = max(w, textWidth(l, svgFont, false))
+	}
+	w += 16
+	lineH := svgFont * svgLineH
+	hgt := float64(len(s.lines)) * lineH
+	mid := (r.timeW + r.width) / 2
+	r.printf(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#ffffff"/>`+"\n", mid-w/2, s.y-hgt/2-3, w, hgt+6)
+	for k, l := range s.lines {
+		base := s.y - hgt/2 + float64(k)*lineH + (lineH+svgFont*(textAscent-textDescent))/2
+		r.printf(`<text x="%.1f" y="%.1f" text-anchor="middle" font-style="italic" fill="#444">%s</text>`+"\n",
+			mid, base, esc(l))
+	}
 }
-
-// verdictLines is the verdict as lines of text under the diagram.
-func (r *svgRenderer) verdictLines() int { return len(r.verdictText()) }
 
 func (r *svgRenderer) verdictText() []string {
 	v := r.d.tr.Verdict
@@ -366,12 +368,12 @@ func (r *svgRenderer) verdictText() []string {
 	return lines
 }
 
-func (r *svgRenderer) verdict() {
+func (r *svgRenderer) drawVerdict() {
 	ink := "#2a7d3c"
 	if r.d.tr.Verdict.DataLost || len(r.d.tr.Verdict.Errors) > 0 {
 		ink = "#b0201f"
 	}
-	for i, l := range r.verdictText() {
+	for i, l := range r.verdict {
 		weight := "normal"
 		if i == 0 {
 			weight = "bold"

@@ -7,7 +7,7 @@ import (
 )
 
 // TextOptions tune the terminal rendering. The zero value is the default:
-// 100 columns, Unicode box drawing, relative sequence numbers.
+// 80 columns, Unicode box drawing, relative sequence numbers.
 type TextOptions struct {
 	// Width is the most characters (runes) on any line; 0 means
 	// DefaultWidth. Widths below MinWidth are raised to MinWidth.
@@ -20,9 +20,11 @@ type TextOptions struct {
 	RawSeq bool
 }
 
-// DefaultWidth and MinWidth bound TextOptions.Width.
+// DefaultWidth and MinWidth bound TextOptions.Width. DefaultWidth is the
+// classic terminal's 80 columns: what teardown run prints when its output
+// is not a terminal whose width it can ask.
 const (
-	DefaultWidth = 100
+	DefaultWidth = 80
 	MinWidth     = 48
 )
 
@@ -209,6 +211,7 @@ func (r *textRenderer) drawRow(i int) {
 		return
 	case rowNote:
 		r.drawNote(l, row)
+		return
 	case rowEnd:
 		for h, cs := range row.stillBlocked {
 			for _, c := range cs {
@@ -286,7 +289,8 @@ func (r *textRenderer) drawCall(l []rune, row *row) {
 }
 
 // drawState writes "[FROM → TO] reason" on the host's state side; when
-// the reason does not fit, it goes on a second line below.
+// the reason does not fit, it goes below, wrapped over as many lines as it
+// needs: the reason is often the point of the diagram, so it is never cut.
 func (r *textRenderer) drawState(l []rune, row *row) {
 	s := row.state
 	core := r.g.stateOpen + s.From + " " + r.g.arrow + " " + s.To + r.g.stateClose
@@ -305,14 +309,22 @@ func (r *textRenderer) drawState(l []rune, row *row) {
 	}
 	r.side(l, row.host, left, core, r.g.stateOpen+r.g.arrow+" "+s.To+r.g.stateClose)
 	r.emit(l)
-	l = r.line()
-	for h, n := range row.open {
-		if n > 0 {
-			l[r.barX(h)] = r.g.bar
+	r.continued(row, left, "("+s.Reason+")")
+}
+
+// continued writes text beside row's host on lines of its own below the
+// row, wrapped to the room there, with the lifelines and bars drawn.
+func (r *textRenderer) continued(row *row, left bool, text string) {
+	for _, w := range wrap(text, max(r.room(row.host, left), 1), "") {
+		l := r.line()
+		for h, n := range row.open {
+			if n > 0 {
+				l[r.barX(h)] = r.g.bar
+			}
 		}
+		r.side(l, row.host, left, w)
+		r.emit(l)
 	}
-	r.side(l, row.host, left, "("+s.Reason+")")
-	r.emit(l)
 }
 
 func pick[T any](c bool, a, b T) T {
@@ -367,17 +379,31 @@ func (r *textRenderer) drawPacket(l []rune, row *row) {
 	}
 }
 
+// drawNote writes a remark beside its host, wrapped below when it is
+// long, or across the diagram between dotted rules, wrapped likewise.
 func (r *textRenderer) drawNote(l []rune, row *row) {
 	if row.host >= 0 {
-		r.side(l, row.host, !callsLeft(row.host, len(r.lifeX)), row.note)
+		left := !callsLeft(row.host, len(r.lifeX))
+		lines := wrap(row.note, max(r.room(row.host, left), 1), "")
+		r.side(l, row.host, left, lines[0])
+		r.emit(l)
+		if len(lines) > 1 {
+			r.continued(row, left, strings.Join(lines[1:], " "))
+		}
 		return
 	}
 	lo, hi := r.timeW, r.opt.Width-1
-	s := " " + fit(hi-lo-5, r.g.ellipsis, row.note) + " "
-	n := utf8.RuneCountInString(s)
-	x := lo + (hi-lo+1-n)/2
-	for k := lo + 1; k < hi; k++ {
-		l[k] = []rune(r.g.dot)[0]
+	for i, w := range wrap(row.note, max(hi-lo-5, 1), "") {
+		if i > 0 {
+			l = r.line()
+		}
+		s := " " + w + " "
+		n := utf8.RuneCountInString(s)
+		x := lo + (hi-lo+1-n)/2
+		for k := lo + 1; k < hi; k++ {
+			l[k] = []rune(r.g.dot)[0]
+		}
+		put(l, x, s)
+		r.emit(l)
 	}
-	put(l, x, s)
 }

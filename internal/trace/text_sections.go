@@ -38,7 +38,7 @@ func (r *textRenderer) appsSection() {
 			labelW = max(labelW, utf8.RuneCountInString(c.call.label(r.opt.ASCII)))
 		}
 		for _, c := range calls[h] {
-			r.out = append(r.out, r.appLine(c, tw, labelW))
+			r.out = append(r.out, r.hangLines(r.appLine(c, tw, labelW), 4+tw+2+labelW+2+utf8.RuneCountInString(r.g.arrow)+1)...)
 		}
 	}
 }
@@ -50,7 +50,7 @@ func (r *textRenderer) appLine(c appCall, tw, labelW int) string {
 	t := r.d.ms(c.start)
 	s := "    " + strings.Repeat(" ", tw-len(t)) + t + "  " + label + "  " + r.g.arrow + " "
 	if c.blocked {
-		return fit(r.opt.Width, r.g.ellipsis, s+"still blocked when the run ended")
+		return s + "still blocked when the run ended"
 	}
 	s += c.call.outcome(r.opt.ASCII)
 	if c.call.Result == ResultData && c.call.Bytes != utf8.RuneCountInString(c.call.Detail) {
@@ -59,7 +59,30 @@ func (r *textRenderer) appLine(c appCall, tw, labelW int) string {
 	if c.end != c.start {
 		s += " (blocked until " + r.d.ms(c.end) + ")"
 	}
-	return fit(r.opt.Width, r.g.ellipsis, s)
+	return s
+}
+
+// hangLines breaks s at spaces into lines of at most the width, the
+// lines after the first indented by indent (where the call's outcome
+// starts): an outcome is wrapped, not cut.
+func (r *textRenderer) hangLines(s string, indent int) []string {
+	if indent > r.opt.Width/2 {
+		indent = 8
+	}
+	var out []string
+	for utf8.RuneCountInString(s) > r.opt.Width {
+		rs := []rune(s)
+		cut := r.opt.Width
+		for cut > indent+1 && rs[cut] != ' ' {
+			cut--
+		}
+		if cut <= indent+1 { // one long word: break it
+			cut = r.opt.Width
+		}
+		out = append(out, strings.TrimRight(string(rs[:cut]), " "))
+		s = strings.Repeat(" ", indent) + strings.TrimLeft(string(rs[cut:]), " ")
+	}
+	return append(out, s)
 }
 
 // appCall is one call as the applications section lists it.

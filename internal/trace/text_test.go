@@ -124,7 +124,7 @@ func TestText_ASCIIOnly(t *testing.T) {
 }
 
 func TestText_BlockedCallShowsStartAndReturn(t *testing.T) {
-	out := Text(echoOneNaive(), TextOptions{})
+	out := Text(echoOneNaive(), TextOptions{Width: 100}) // room for the whole return label
 	lines := strings.Split(out, "\n")
 	start, end := -1, -1
 	for i, l := range lines {
@@ -148,14 +148,14 @@ func TestText_BlockedCallShowsStartAndReturn(t *testing.T) {
 	if runeCol(lines[end], "┘") != col {
 		t.Errorf("the return row's ┘ should sit in the bar's column %d: %q", col, lines[end])
 	}
-	lossy := Text(lossyTrace(), TextOptions{})
+	lossy := Text(lossyTrace(), TextOptions{Width: 100})
 	if !strings.Contains(lossy, "recv(16) still blocked") || !strings.Contains(lossy, "still blocked when the run ended") {
 		t.Errorf("a call that never returns should say so in the diagram and the list:\n%s", lossy)
 	}
 }
 
 func TestText_DroppedPacketEndsInX(t *testing.T) {
-	out := Text(lossyTrace(), TextOptions{})
+	out := Text(lossyTrace(), TextOptions{Width: 100}) // room for "(retransmission)"
 	var drop string
 	for l := range strings.SplitSeq(out, "\n") {
 		if strings.Contains(l, "len=3") && !strings.Contains(l, "retransmission") {
@@ -225,6 +225,35 @@ func TestFmtMS(t *testing.T) {
 		64_123_456_789: "64123.457", -2_000_000: "-2.000"} {
 		if got := fmtMS(ns); got != want {
 			t.Errorf("fmtMS(%d) = %q, want %q", ns, got, want)
+		}
+	}
+}
+
+// A state change's reason and a note too long for their room wrap over
+// lines of their own, at any width: no word of them is lost.
+func TestText_LongReasonWrapsNotCut(t *testing.T) {
+	tr := echoOneNaive()
+	reason := "close with 4 unread bytes: RFC 2525 §2.17 makes the close send RST instead of FIN"
+	tr.AddState(at(4), "server", StateChange{From: "CLOSED", To: "CLOSED", Reason: reason})
+	note := "at 2 s: accept queue 3, SYN queue 1, and a remark long enough to wrap twice over"
+	tr.AddNote(at(4), "server", note)
+	tr.AddNote(at(4), "", note)
+	for _, w := range []int{MinWidth, 80, 120} {
+		out := Text(tr, TextOptions{Width: w})
+		for _, word := range strings.Fields(reason + " " + note) {
+			if !strings.Contains(out, word) {
+				t.Errorf("width %d: %q of a reason or note is missing:\n%s", w, word, out)
+			}
+		}
+		// At the least width the state's [FROM → TO] and packet labels
+		// may still be cut; from the default width on, nothing is.
+		if w >= DefaultWidth && strings.Contains(strings.ReplaceAll(out, "blocks…", ""), "…") {
+			t.Errorf("width %d: a text is cut with …:\n%s", w, out)
+		}
+		for l := range strings.SplitSeq(out, "\n") {
+			if n := utf8.RuneCountInString(l); n > w {
+				t.Errorf("width %d: a line of %d runes: %q", w, n, l)
+			}
 		}
 	}
 }

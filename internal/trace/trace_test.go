@@ -203,6 +203,9 @@ func TestRender_Robust(t *testing.T) {
 			}
 		}
 		svgElements(t, SVG(tr, SVGOptions{}))
+		if err := CheckSVG(SVG(tr, SVGOptions{})); err != nil {
+			t.Errorf("%d hosts: %v", len(tr.Hosts), err)
+		}
 		_ = tr.Report()
 	}
 	out := Text(three, TextOptions{})

@@ -111,6 +111,7 @@ type Reader struct {
 
 	skipped int
 	err     error // sticky
+	frames  bool  // NewFrameReader: frames of every link type, link header kept
 }
 
 // NewReader reads the file header of r, detects classic pcap (either byte
@@ -135,6 +136,53 @@ func NewReader(r io.Reader) (*Reader, error) {
 		}
 	}
 	return rd, nil
+}
+
+// NewFrameReader is NewReader for callers that strip the link layer
+// themselves: its NextFrame returns every record, whatever its link type,
+// and a classic pcap file of a link type NewReader refuses opens.
+func NewFrameReader(r io.Reader) (*Reader, error) {
+	rd := &Reader{br: bufio.NewReaderSize(r, 64<<10), frames: true}
+	head, err := rd.br.Peek(4)
+	if err != nil {
+		return nil, rd.fail(ErrNotCapture, "%d bytes, need a 4-byte magic number", len(head))
+	}
+	if binary.BigEndian.Uint32(head) == ngBlockSHB {
+		rd.format = FormatPcapNG
+		err = rd.readSHB()
+	} else {
+		rd.format = FormatPcap
+		err = rd.readFileHeader()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+// NextFrame returns the next record with its link-layer header: the
+// frame in Packet.IP (aliasing the Reader's buffer until the next call)
+// and its link type in Packet.LinkType. Errors are those of Next.
+func (r *Reader) NextFrame() (Packet, error) {
+	if r.err != nil {
+		return Packet{}, r.err
+	}
+	var p Packet
+	var frame []byte
+	var err error
+	if r.format == FormatPcapNG {
+		p, frame, err = r.nextNG()
+	} else {
+		p, frame, err = r.nextPcap()
+	}
+	if err != nil {
+		if r.err == nil {
+			r.err = err
+		}
+		return Packet{}, err
+	}
+	p.IP = frame
+	return p, nil
 }
 
 // Format returns the detected file format.

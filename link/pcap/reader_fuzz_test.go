@@ -36,6 +36,7 @@ func FuzzReader(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		frames := countFrames(t, data)
 		r, err := NewReader(bytes.NewReader(data))
 		if err != nil {
 			var fe *FormatError
@@ -62,8 +63,37 @@ func FuzzReader(f *testing.F) {
 			if len(p.IP) > len(data) || !isIP(p.IP) {
 				t.Fatalf("packet %d: %d bytes, not IP", p.Number, len(p.IP))
 			}
+			if p.Number > frames {
+				t.Fatalf("packet %d, but NextFrame read %d frames", p.Number, frames)
+			}
 		}
 	})
+}
+
+// countFrames reads data with NextFrame to its end and returns how many
+// records it gave; its errors must be FormatErrors too.
+func countFrames(t *testing.T, data []byte) int {
+	r, err := NewFrameReader(bytes.NewReader(data))
+	if err != nil {
+		var fe *FormatError
+		if !errors.As(err, &fe) {
+			t.Fatalf("NewFrameReader error %v is not a *FormatError", err)
+		}
+		return 0
+	}
+	for n := 0; ; n++ {
+		p, err := r.NextFrame()
+		if err != nil {
+			var fe *FormatError
+			if err != io.EOF && !errors.As(err, &fe) {
+				t.Fatalf("NextFrame error %v is not a *FormatError", err)
+			}
+			return n
+		}
+		if p.Number != n+1 || len(p.IP) > len(data) {
+			t.Fatalf("frame %d numbered %d, %d bytes of %d", n+1, p.Number, len(p.IP), len(data))
+		}
+	}
 }
 
 // The committed seed corpus is the hand-built files; -update-corpus

@@ -37,7 +37,7 @@ func (r *Reader) readFileHeader() error {
 		return r.fail(ErrNotCapture, "pcap version %d.%d", major, r.order.Uint16(h[6:]))
 	}
 	r.linkType = int(r.order.Uint32(h[20:]) & 0xffff)
-	if _, _, err := stripLink(r.linkType, nil); err != nil {
+	if _, _, err := stripLink(r.linkType, nil); err != nil && !r.frames {
 		return r.fail(ErrLinkType, "%v", err)
 	}
 	return nil

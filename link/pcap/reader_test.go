@@ -296,3 +296,22 @@ type byteOrder interface {
 	binary.ByteOrder
 	binary.AppendByteOrder
 }
+
+// NewFrameReader opens a file of a link type Next cannot strip and gives
+// every frame back whole, with its link type.
+func TestReader_FrameReaderAnyLinkType(t *testing.T) {
+	frame := []byte{1, 2, 3, 4, 5}
+	r, err := NewFrameReader(bytes.NewReader(classicFile(binary.LittleEndian, magicNanos, 147, frame, frame)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		p, err := r.NextFrame()
+		if err != nil || p.Number != i+1 || p.LinkType != 147 || !bytes.Equal(p.IP, frame) {
+			t.Fatalf("record %d: %+v, %v", i+1, p, err)
+		}
+	}
+	if _, err := r.NextFrame(); err != io.EOF {
+		t.Errorf("after the last record: %v, want io.EOF", err)
+	}
+}
