@@ -9,16 +9,48 @@ import (
 	"github.com/teardown-lab/teardown/profile"
 )
 
-// The scripts of testdata/ describe how the linux profile ends
-// connections; each must pass.
-func TestCorpus_LinuxProfilePasses(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.pkt")
-	if err != nil || len(files) == 0 {
+// corpusScript is a script of testdata/ and the profile it describes:
+// testdata/NAME.pkt the linux profile, testdata/PROFILE/NAME.pkt the
+// reviewed copy of NAME.pkt for a profile that differs there on purpose.
+type corpusScript struct {
+	path, profile string
+}
+
+func corpus(t *testing.T) []corpusScript {
+	t.Helper()
+	top, err := filepath.Glob("testdata/*.pkt")
+	if err != nil || len(top) == 0 {
 		t.Fatalf("no scripts: %v", err)
 	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			r := runFile(t, f, Options{Profile: profile.Linux})
+	var out []corpusScript
+	for _, f := range top {
+		out = append(out, corpusScript{f, "linux"})
+	}
+	copies, _ := filepath.Glob("testdata/*/*.pkt")
+	for _, f := range copies {
+		p := filepath.Base(filepath.Dir(f))
+		if _, err := profile.ByName(p); err != nil {
+			t.Fatalf("%s: the directory names no profile: %v", f, err)
+		}
+		if _, err := os.Stat(filepath.Join("testdata", filepath.Base(f))); err != nil {
+			t.Fatalf("%s is a copy of no script of testdata/", f)
+		}
+		out = append(out, corpusScript{f, p})
+	}
+	return out
+}
+
+// The scripts of testdata/ describe how the linux profile ends
+// connections, and the copies in testdata/PROFILE/ how that profile
+// does; each must pass under its profile.
+func TestCorpus_EachScriptPassesUnderItsProfile(t *testing.T) {
+	for _, c := range corpus(t) {
+		t.Run(strings.TrimPrefix(c.path, "testdata/"), func(t *testing.T) {
+			if why, ok := LinuxProfileDiffers[strings.TrimPrefix(c.path, "testdata/")]; ok {
+				t.Skip("KNOWN DIVERGENCE OF THE LINUX PROFILE FROM LINUX: " + why)
+			}
+			p, _ := profile.ByName(c.profile)
+			r := runFile(t, c.path, Options{Profile: p})
 			if r.Status != Pass {
 				t.Fatal(r)
 			}

@@ -1,7 +1,9 @@
 package drill
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,41 +11,9 @@ import (
 	"testing"
 
 	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/link/pcap"
 	"github.com/teardown-lab/teardown/profile"
 )
-
-// The DCCP scripts of testdata/dccp/ describe the linux profile, and the
-// copies in testdata/dccp/PROFILE/ that profile where it differs on
-// purpose; each passes under its profile.
-func TestDCCPCorpus_EachScriptPassesUnderItsProfile(t *testing.T) {
-	top, err := filepath.Glob("testdata/dccp/*.pkt")
-	if err != nil || len(top) == 0 {
-		t.Fatalf("no DCCP scripts: %v", err)
-	}
-	type script struct{ path, profile string }
-	var all []script
-	for _, f := range top {
-		all = append(all, script{f, "linux"})
-	}
-	copies, _ := filepath.Glob("testdata/dccp/*/*.pkt")
-	for _, f := range copies {
-		if _, err := os.Stat(filepath.Join("testdata/dccp", filepath.Base(f))); err != nil {
-			t.Fatalf("%s is a copy of no script of testdata/dccp/", f)
-		}
-		all = append(all, script{f, filepath.Base(filepath.Dir(f))})
-	}
-	for _, s := range all {
-		t.Run(strings.TrimPrefix(s.path, "testdata/dccp/"), func(t *testing.T) {
-			p, err := profile.ByName(s.profile)
-			if err != nil {
-				t.Fatalf("the directory names no profile: %v", err)
-			}
-			if r := runFile(t, s.path, Options{Profile: p}); r.Status != Pass {
-				t.Fatal(r)
-			}
-		})
-	}
-}
 
 // The rfc-naive copies exist because that profile differs there: the
 // linux script fails under it, at the line that shows the difference.
@@ -61,11 +31,11 @@ func TestDCCPCorpus_RFCNaiveFailsTheLinuxScriptsWhereItDiffers(t *testing.T) {
 		{"dccp_simultaneous_close.pkt", 18, "no packet sent"},
 	}
 	for _, c := range cases {
-		r := runFile(t, filepath.Join("testdata/dccp", c.script), Options{Profile: profile.RFCNaive})
+		r := runFile(t, filepath.Join("testdata", c.script), Options{Profile: profile.RFCNaive})
 		if r.Status != Fail || r.Line != c.line || !strings.Contains(r.String(), c.says) {
 			t.Errorf("%s under rfc-naive: want a failure at line %d saying %q, got:\n%v", c.script, c.line, c.says, r)
 		}
-		if _, err := os.Stat(filepath.Join("testdata/dccp/rfc-naive", c.script)); err != nil {
+		if _, err := os.Stat(filepath.Join("testdata/rfc-naive", c.script)); err != nil {
 			t.Errorf("%s differs under rfc-naive but has no reviewed copy: %v", c.script, err)
 		}
 	}
@@ -175,7 +145,9 @@ func TestParseDCCP_Lines(t *testing.T) {
 			DCCPPacket{Type: wire.DCCPDataAck, Seq: 1<<48 - 1, HasAck: true, Ack: 7, Len: 1000}},
 		{"> dccp Reset seq 3 ack 5 code NoConnection", DCCPPacket{Type: wire.DCCPReset, Seq: 3, HasAck: true, Ack: 5, HasCode: true, Code: wire.DCCPResetNoConnection}},
 		{"< dccp Reset seq 3 ack 5 code 9", DCCPPacket{Type: wire.DCCPReset, Seq: 3, HasAck: true, Ack: 5, HasCode: true, Code: wire.DCCPResetTooBusy}},
-		{"< 48124>8080 dccp Sync seq 9 ack 2", DCCPPacket{SrcPort: 48124, DstPort: 8080, Type: wire.DCCPSync, Seq: 9, HasAck: true, Ack: 2}},
+		{"< 48124>8080 dccp Sync seq 9 ack 2", DCCPPacket{Type: wire.DCCPSync, Seq: 9, HasAck: true, Ack: 2}},
+		{"> 8080>50002 dccp Reset seq 3 ack 2 code 9 <...>",
+			DCCPPacket{Type: wire.DCCPReset, Seq: 3, HasAck: true, Ack: 2, HasCode: true, Code: wire.DCCPResetTooBusy, OptsGiven: true, AnyOptions: true}},
 		{"> dccp Data seq 1 (20) <>", DCCPPacket{Type: wire.DCCPData, Seq: 1, Len: 20, OptsGiven: true}},
 		{"< dccp Ack seq 1 ack 1 <mandatory,Change L SeqWindow 200,Confirm R CCID 3 3 2,ackvec 2,ndp 1,slowreceiver>",
 			DCCPPacket{Type: wire.DCCPAck, Seq: 1, HasAck: true, Ack: 1, OptsGiven: true, Options: []DCCPOpt{
@@ -205,6 +177,15 @@ func TestParseDCCP_Lines(t *testing.T) {
 			t.Errorf("%s:\n got %+v\nwant %+v", c.line, p.DCCP, c.want)
 		}
 	}
+	// The "src>dst" ports are the packet line's, as on a TCP line.
+	for _, c := range []struct {
+		line     string
+		src, dst uint16
+	}{{"< 48124>8080 dccp Sync seq 9 ack 2", 48124, 8080}, {"> 8080>50002 dccp Reset seq 3 ack 2 code 9 <...>", 8080, 50002}} {
+		if p, err := parsePacket(c.line); err != nil || p.SrcPort != c.src || p.DstPort != c.dst {
+			t.Errorf("%s: got %+v, %v; want ports %d>%d", c.line, p, err, c.src, c.dst)
+		}
+	}
 }
 
 func TestParseDCCP_BadLinesSayWhy(t *testing.T) {
@@ -230,7 +211,7 @@ func TestParseDCCP_BadLinesSayWhy(t *testing.T) {
 		{"< dccp Ack seq 1 ack 1 <sack 1:2>", "unknown DCCP option"},
 		{"< dccp Ack seq 1 ack 1 seq 2", "given twice"},
 		{"< dccp Ack seq 1 ack 1 win 3", "unexpected \"win\""},
-		{"< 0>8080 dccp Ack seq 1 ack 1", "bad ports"},
+		{"< 0>8080 dccp Ack seq 1 ack 1", "bad port"},
 	}
 	for _, c := range cases {
 		_, err := Parse("t.pkt", []byte("0 "+c.line+"\n"))
@@ -269,7 +250,7 @@ func TestDCCPOptions_InboundEncodingReadsBack(t *testing.T) {
 
 // The DCCP grammar never panics, and an error names the line.
 func FuzzParseDCCP(f *testing.F) {
-	files, _ := filepath.Glob("testdata/dccp/*.pkt")
+	files, _ := filepath.Glob("testdata/dccp_*.pkt")
 	for _, name := range files {
 		if b, err := os.ReadFile(name); err == nil {
 			f.Add(b)
@@ -383,6 +364,45 @@ func TestRunDCCP_ResetCodeGivesLinuxErrno(t *testing.T) {
 			"+.1 < dccp Reset seq 0 ack 0 code " + code + "\n"
 		if r := run(t, src, Options{}); r.Status != Pass {
 			t.Errorf("Reset (%s): %v", code, r)
+		}
+	}
+}
+
+// A recorded DCCP run captures every packet both ways, over IPv4 and
+// IPv6, and draws them as DCCP packets.
+func TestRunDCCP_RecordedBothWaysOverIPv4AndIPv6(t *testing.T) {
+	for _, c := range []struct {
+		pre     string
+		version byte
+	}{{"", 4}, {"--ip_version=ipv6\n", 6}} {
+		r := run(t, c.pre+dccpBase, Options{Record: true})
+		if r.Status != Pass {
+			t.Fatal(r)
+		}
+		rd, err := pcap.NewReader(bytes.NewReader(r.Pcap))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var types []string
+		for {
+			p, err := rd.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, ok := sniff(p.IP)
+			if !ok || s.dccp == nil || p.IP[0]>>4 != c.version {
+				t.Fatalf("IPv%d: packet %d is not DCCP over IPv%d", c.version, p.Number, c.version)
+			}
+			types = append(types, s.dccp.typ.String())
+		}
+		if got := strings.Join(types, " "); got != "Request Response Ack Ack DataAck DataAck Ack Reset" {
+			t.Fatalf("IPv%d: captured %s", c.version, got)
+		}
+		if svg := string(r.SVG()); !strings.Contains(svg, "Reset seq=3 ack=3 (Aborted)") {
+			t.Errorf("IPv%d: the diagram lacks the Reset", c.version)
 		}
 	}
 }

@@ -26,18 +26,15 @@ const mask48 = 1<<48 - 1
 
 // DCCPPacket is the DCCP part of a packet line.
 type DCCPPacket struct {
-	// SrcPort and DstPort are the line's "src>dst" ports, or zero: the
-	// remote host's default port and the stack's.
-	SrcPort, DstPort uint16
-	Type             wire.DCCPType
-	Seq              uint64 // relative to the sender's ISN
-	HasAck           bool
-	Ack              uint64 // relative to the receiver's ISN
-	Len              uint32 // application data bytes
-	HasSvc           bool
-	Service          uint32 // Request and Response (§5.4, §5.5)
-	HasCode          bool
-	Code             wire.DCCPResetCode // Reset (§5.6)
+	Type    wire.DCCPType
+	Seq     uint64 // relative to the sender's ISN
+	HasAck  bool
+	Ack     uint64 // relative to the receiver's ISN
+	Len     uint32 // application data bytes
+	HasSvc  bool
+	Service uint32 // Request and Response (§5.4, §5.5)
+	HasCode bool
+	Code    wire.DCCPResetCode // Reset (§5.6)
 	// Options as a TCP line's: nil with AnyOptions for "<...>"; without
 	// OptsGiven an outbound line matches any, an inbound one sends none.
 	Options    []DCCPOpt
@@ -65,13 +62,6 @@ type DCCPOpt struct {
 	Blocks []byte
 }
 
-// isDCCPLine reports whether a packet line ("< ..." or "> ...") is DCCP.
-// The protocol's name comes first, or after the ports ("src>dst").
-func isDCCPLine(t string) bool {
-	f := strings.Fields(t[1:])
-	return len(f) > 0 && f[0] == "dccp" || len(f) > 1 && strings.Contains(f[0], ">") && f[1] == "dccp"
-}
-
 // dccpTypes maps the script's type names to packet types.
 var dccpTypes = map[string]wire.DCCPType{
 	"Request": wire.DCCPRequest, "Response": wire.DCCPResponse, "Data": wire.DCCPData,
@@ -95,26 +85,15 @@ func parseResetCode(w string) (wire.DCCPResetCode, error) {
 	return 0, fmt.Errorf("unknown Reset code %q (want a number or a name of RFC 4340 §5.6: Closed, Aborted, NoConnection, TooBusy...)", w)
 }
 
-// parseDCCPPacket reads a DCCP line: "< dccp TYPE seq N [ack N] [(LEN)]
-// [service N] [code NAME] [<options>]".
-func parseDCCPPacket(t string) (*Packet, error) {
-	c := &cursor{s: t, i: 1}
-	p := &Packet{Inbound: t[0] == '<'}
+// parseDCCP reads the rest of a DCCP line, after "dccp" (and the
+// packet's "src>dst" ports, which parsePacket reads as a TCP line's):
+// "TYPE seq N [ack N] [(LEN)] [service N] [code NAME] [<options>]".
+func parseDCCP(c *cursor, p *Packet) error {
 	d := &DCCPPacket{}
-	if w := c.word(""); w != "dccp" { // "src>dst dccp"
-		src, dst, _ := strings.Cut(w, ">")
-		sp, err1 := strconv.ParseUint(src, 10, 16)
-		dp, err2 := strconv.ParseUint(dst, 10, 16)
-		if err1 != nil || err2 != nil || sp == 0 || dp == 0 {
-			return nil, fmt.Errorf("bad ports %q: want src>dst, two ports from 1 to 65535", w)
-		}
-		d.SrcPort, d.DstPort = uint16(sp), uint16(dp)
-		c.word("")
-	}
 	name := c.word("(<")
 	typ, ok := dccpTypes[name]
 	if !ok {
-		return nil, fmt.Errorf("unknown DCCP packet type %q (want Request, Response, Data, Ack, DataAck, CloseReq, Close, Reset, Sync or SyncAck)", name)
+		return fmt.Errorf("unknown DCCP packet type %q (want Request, Response, Data, Ack, DataAck, CloseReq, Close, Reset, Sync or SyncAck)", name)
 	}
 	d.Type = typ
 	seen := map[string]bool{}
@@ -137,7 +116,7 @@ func parseDCCPPacket(t string) (*Packet, error) {
 			key = c.word("(<")
 		}
 		if seen[key] {
-			return nil, fmt.Errorf("%q given twice", key)
+			return fmt.Errorf("%q given twice", key)
 		}
 		seen[key] = true
 		var err error
@@ -163,43 +142,43 @@ func parseDCCPPacket(t string) (*Packet, error) {
 		case "<":
 			j := strings.LastIndexByte(c.s[c.i:], '>')
 			if j < 0 {
-				return nil, fmt.Errorf("options start with < but do not end with >")
+				return fmt.Errorf("options start with < but do not end with >")
 			}
 			body := strings.TrimSpace(c.s[c.i : c.i+j])
 			c.i += j + 1
 			d.OptsGiven = true
 			if body == "..." {
 				if p.Inbound {
-					return nil, fmt.Errorf("<...> means any options: an inbound packet needs its own")
+					return fmt.Errorf("<...> means any options: an inbound packet needs its own")
 				}
 				d.AnyOptions = true
 				continue
 			}
 			d.Options, err = parseDCCPOptions(body, p.Inbound)
 		default:
-			return nil, fmt.Errorf("unexpected %q in a DCCP line (want seq, ack, (length), service, code or <options>)", key)
+			return fmt.Errorf("unexpected %q in a DCCP line (want seq, ack, (length), service, code or <options>)", key)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
 	switch {
 	case !seen["seq"]:
-		return nil, fmt.Errorf("a DCCP line needs its seq")
+		return fmt.Errorf("a DCCP line needs its seq")
 	case d.HasAck && !typ.HasAck():
-		return nil, fmt.Errorf("a DCCP %v carries no acknowledgement number", typ)
+		return fmt.Errorf("a DCCP %v carries no acknowledgement number", typ)
 	case !d.HasAck && typ.HasAck() && p.Inbound:
-		return nil, fmt.Errorf("an inbound DCCP %v needs its ack", typ)
+		return fmt.Errorf("an inbound DCCP %v needs its ack", typ)
 	case d.HasSvc && typ != wire.DCCPRequest && typ != wire.DCCPResponse:
-		return nil, fmt.Errorf("only Request and Response carry a service code")
+		return fmt.Errorf("only Request and Response carry a service code")
 	case d.HasCode != (typ == wire.DCCPReset) && (d.HasCode || p.Inbound):
-		return nil, fmt.Errorf("a Reset, and only a Reset, has a code")
+		return fmt.Errorf("a Reset, and only a Reset, has a code")
 	case d.Len > 0 && typ != wire.DCCPRequest && typ != wire.DCCPResponse && typ != wire.DCCPData &&
 		typ != wire.DCCPDataAck && typ != wire.DCCPReset && typ != wire.DCCPCloseReq && typ != wire.DCCPClose:
-		return nil, fmt.Errorf("a DCCP %v carries no application data", typ)
+		return fmt.Errorf("a DCCP %v carries no application data", typ)
 	}
 	p.DCCP = d
-	return p, nil
+	return nil
 }
 
 // dccpFeatures are the feature names of a script (RFC 4340 §6.4).

@@ -58,17 +58,14 @@ type dccpSniffed struct {
 	payload  int
 }
 
-// sniffPacket decodes a packet the stack sent: DCCP here, TCP by sniff.
-func sniffPacket(p []byte) (sniffed, bool) {
-	ip, err := wire.ParseIP(p)
-	if err != nil || ip.Protocol != wire.IPProtoDCCP {
-		return sniff(p)
-	}
-	h, err := wire.ParseDCCP(ip.Payload)
+// sniffDCCP decodes t, the IP payload of a DCCP packet the stack sent,
+// into s.
+func sniffDCCP(t []byte, s *sniffed) bool {
+	h, err := wire.ParseDCCP(t)
 	if err != nil {
-		return sniffed{}, false
+		return false
 	}
-	s := sniffed{sport: h.SrcPort(), dport: h.DstPort()}
+	s.sport, s.dport = h.SrcPort(), h.DstPort()
 	s.dccp = &dccpSniffed{typ: h.Type(), seq: uint64(h.Seq()), hasAck: h.HasAck(), ack: uint64(h.Ack()),
 		service: h.ServiceCode(), code: h.ResetCode(), payload: len(h.Payload())}
 	it := h.OptionIter()
@@ -78,7 +75,7 @@ func sniffPacket(p []byte) (sniffed, bool) {
 		}
 		s.dccp.opts = append(s.dccp.opts, decodeDCCPOpt(o))
 	}
-	return s, true
+	return true
 }
 
 // decodeDCCPOpt turns a received option into a script's option; an
@@ -119,13 +116,10 @@ func decodeDCCPOpt(o wire.DCCPOption) DCCPOpt {
 	return out
 }
 
-// injectPacket sends an inbound line's packet: DCCP here, TCP by inject.
-func (d *driver) injectPacket(ev *Event) *Result {
+// injectDCCP sends the packet of an inbound DCCP line.
+func (d *driver) injectDCCP(ev *Event) *Result {
 	p := ev.Packet.DCCP
-	if p == nil {
-		return d.inject(ev)
-	}
-	st, rport := d.dccpFlow(p.SrcPort)
+	st, rport := d.dccpFlow(ev.Packet.SrcPort)
 	if p.Type == wire.DCCPRequest || p.Type == wire.DCCPResponse { // the remote host's ISN
 		st.remoteOff = (remoteISN - p.Seq) & mask48
 	}
@@ -133,8 +127,8 @@ func (d *driver) injectPacket(ev *Event) *Result {
 		st.lport = localPort
 	}
 	lport := st.lport
-	if p.DstPort != 0 {
-		lport = p.DstPort
+	if ev.Packet.DstPort != 0 {
+		lport = ev.Packet.DstPort
 	}
 	opts, err := st.encodeOptions(p.Options)
 	if err != nil {
@@ -147,17 +141,15 @@ func (d *driver) injectPacket(ev *Event) *Result {
 	if n == 0 || n > wire.DCCPMaxHeaderLen {
 		return d.failf(ev, "options take %d bytes, more than a DCCP header holds", len(opts))
 	}
-	pkt := make([]byte, 20+n+int(p.Len))
-	ip := wire.IPv4Header{Src: RemoteAddr, Dst: LocalAddr, Protocol: wire.IPProtoDCCP, TTL: 64}
-	if _, err := ip.Encode(pkt, n+int(p.Len)); err != nil {
+	l4 := make([]byte, n+int(p.Len))
+	if _, err := wire.BuildDCCP(l4, &h, make([]byte, p.Len), d.raddr, d.laddr); err != nil {
 		return d.failf(ev, "cannot build the packet: %v", err)
 	}
-	if _, err := wire.BuildDCCP(pkt[20:], &h, make([]byte, p.Len), RemoteAddr, LocalAddr); err != nil {
-		return d.failf(ev, "cannot build the packet: %v", err)
-	}
-	if err := d.be.send(pkt); err != nil {
+	pkt := d.ipPacket(wire.IPProtoDCCP, l4)
+	if err := d.be.send([][]byte{pkt}); err != nil {
 		return d.failf(ev, "cannot send: %v", err)
 	}
+	d.rec.packet(d.be.Now(), false, pkt)
 	return nil
 }
 
@@ -208,25 +200,17 @@ func (st *dccpFlow) encodeOptions(opts []DCCPOpt) ([]byte, error) {
 	return b, nil
 }
 
-// matchPacket compares a sent packet with an outbound line: DCCP here,
-// TCP by match.
-func (d *driver) matchPacket(p *Packet, s *sniffed) string {
+// matchDCCP compares a sent packet with an outbound line, one of them
+// DCCP (match calls it for those).
+func (d *driver) matchDCCP(p *Packet, s *sniffed) string {
 	switch {
-	case p.DCCP == nil && s.dccp == nil:
-		return d.match(p, s)
 	case p.DCCP == nil:
 		return fmt.Sprintf("a DCCP %v, expected a TCP segment", s.dccp.typ)
 	case s.dccp == nil:
 		return fmt.Sprintf("a TCP segment (%s), expected a DCCP %v", flagText(s.flags), p.DCCP.Type)
 	}
 	w, g := p.DCCP, s.dccp
-	st, rport := d.dccpFlow(w.DstPort)
-	if s.dport != rport {
-		return fmt.Sprintf("packet to port %d, not the remote host's %d", s.dport, rport)
-	}
-	if w.SrcPort != 0 && s.sport != w.SrcPort {
-		return fmt.Sprintf("packet from port %d, expected %d", s.sport, w.SrcPort)
-	}
+	st, _ := d.dccpFlow(p.DstPort) // match checked the ports
 	if g.typ != w.Type {
 		return fmt.Sprintf("type %v, expected %v", g.typ, w.Type)
 	}
@@ -349,13 +333,10 @@ func dccpOptText(opts []DCCPOpt, tsOff uint32) string {
 	return strings.Join(parts, ",")
 }
 
-// formatPacket writes a sent packet as an outbound line, in script
-// numbers: DCCP here, TCP by format.
-func (d *driver) formatPacket(s *sniffed) string {
+// formatDCCP writes a sent DCCP packet as an outbound line, in script
+// numbers (format calls it for those).
+func (d *driver) formatDCCP(s *sniffed) string {
 	g := s.dccp
-	if g == nil {
-		return d.format(s)
-	}
 	st, _ := d.dccpFlow(s.dport)
 	ports := ""
 	if s.dport != d.rport {

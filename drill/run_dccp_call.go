@@ -42,8 +42,12 @@ func (d *driver) dccpSyscall(c *Call) (ret int64, ok bool, err error) {
 		}) {
 			return 0, false, nil
 		}
+		ok := []string{"AF_INET", "PF_INET", "SOCK_DCCP", "IPPROTO_DCCP"}
+		if d.s.IPv6 {
+			ok = []string{"AF_INET6", "PF_INET6", "SOCK_DCCP", "IPPROTO_DCCP"}
+		}
 		for _, a := range c.Args {
-			if a.Kind == ArgSym && !slices.Contains([]string{"AF_INET", "PF_INET", "SOCK_DCCP", "IPPROTO_DCCP"}, a.Syms[0]) {
+			if a.Kind == ArgSym && !slices.Contains(ok, a.Syms[0]) {
 				return 0, true, errUnsupported("socket " + a.Text)
 			}
 		}
@@ -111,7 +115,7 @@ func (d *driver) dccpCall(c *Call, s *socket, ds *dccpSocket) (int64, error) {
 		if s.nonblock {
 			return 0, errUnsupported("a non-blocking DCCP connect")
 		}
-		conn, err := d.st.DialDCCP(context.Background(), netip.AddrPortFrom(RemoteAddr, localPort),
+		conn, err := d.st.DialDCCP(context.Background(), netip.AddrPortFrom(d.raddr, localPort),
 			stack.DCCPOptions{Service: ds.service, CCID: ds.ccid})
 		if err != nil {
 			return 0, err

@@ -141,6 +141,30 @@ type Profile struct {
 	// accept() never sees it (VOS 17.1: "the server application does not
 	// even see an indication that a connection was ever established").
 	AcceptReturnsReset bool
+
+	// Wire details a packetdrill script sees (docs/drill.md).
+
+	// WindowScaleForMaxBuffer decides the window scale a connection
+	// announces: true the shift that covers the largest receive buffer the
+	// socket may grow to (Linux: tcp_rmem[2] or rmem_max, 6 MiB by
+	// default, so wscale 7), unless SO_RCVBUF was set before the SYN;
+	// false the smallest shift that covers the receive buffer it has
+	// (RFC 7323 §2.2 leaves the choice to the receiver).
+	WindowScaleForMaxBuffer bool
+
+	// DelayFINACK decides when the FIN that takes ESTABLISHED to
+	// CLOSE-WAIT is acknowledged: true with the delayed-ACK timer once data
+	// has arrived on the connection (Linux: tcp_fin enters pingpong mode,
+	// observed 40 ms later), so that a quick close by the application
+	// sends one FIN-ACK; false at once (RFC 9293 §3.10.7.4 step eight).
+	DelayFINACK bool
+
+	// TSRecentFromDuplicate decides whether a duplicate segment that ends
+	// exactly at the last ACK sent updates the timestamp echoed (true:
+	// Linux, whose window test accepts it; the ACK answering a
+	// retransmitted data+FIN echoes the retransmission's TSval) or not
+	// (false: RFC 7323 §4.3, the segment does not cover Last.ACK.sent).
+	TSRecentFromDuplicate bool
 }
 
 // Linux is the default profile: the Linux kernel's behaviour as observed on
@@ -160,6 +184,9 @@ var Linux = Profile{
 	DCCPPassiveCloseStates:       true,
 	DCCPCloseTieBreaker:          true,
 	DCCPAbortOnUnread:            true,
+	WindowScaleForMaxBuffer:      true,
+	DelayFINACK:                  true,
+	TSRecentFromDuplicate:        true,
 }
 
 // DiscardOnRST is Linux except that a received RST discards unread data.
@@ -180,6 +207,8 @@ var RFC1337 = with(Linux, "rfc1337", func(p *Profile) { p.IgnoreRSTInTimeWait = 
 // and is what reads report even after a FIN (the seed's "Returns reset
 // error" for data that was never read).
 var VOS171 = with(Linux, "vos-17.1", func(p *Profile) {
+	p.DelayFINACK = false // Linux's wire details, not the seed's
+	p.TSRecentFromDuplicate = false
 	p.HoldFINWhileUnread = true
 	p.DeliverQueuedDataBeforeReset = false
 	p.FINBeforeResetReadsEOF = false

@@ -223,6 +223,12 @@ func newConn(now clock.Instant, cfg *Config, iss seqnum.V32) *Conn {
 	return c
 }
 
+// SetTSOffset sets the offset of the TSvals the Conn sends (RFC 7323
+// §5.4); without it the offset derives from the ISS. Call it before the
+// first NextSegment: the host gives every connection to one peer the same
+// offset (ISNGenerator.TSOffset).
+func (c *Conn) SetTSOffset(off uint32) { c.tsOffset = off }
+
 // NewActive opens a connection actively (RFC 9293 §3.10.1 OPEN): the Conn
 // starts in SYN-SENT and its first NextSegment is the SYN. iss comes from
 // an ISNGenerator. The Conn keeps cfg if it comes from Config.Share, else

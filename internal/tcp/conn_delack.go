@@ -29,8 +29,9 @@ import (
 // maxQuickAcks is Linux's TCP_MAX_QUICKACKS.
 const maxQuickAcks = 16
 
-// scheduleACK decides when to ACK n in-order bytes just received.
-func (c *Conn) scheduleACK(now clock.Instant, n int) {
+// scheduleACK decides when to ACK n in-order bytes just received; fin
+// says the segment also carries a FIN whose ACK may wait (finACKWaits).
+func (c *Conn) scheduleACK(now clock.Instant, n int, fin bool) {
 	switch {
 	case n > int(c.rcvMSS):
 		c.rcvMSS = uint16(min(n, math.MaxUint16)) // Linux tcp_measure_rcv_mss
@@ -42,9 +43,34 @@ func (c *Conn) scheduleACK(now clock.Instant, n int) {
 		c.quickAcks = uint8(max(2, min(segs, maxQuickAcks)))
 	}
 	c.lastDataRcvd = now
+	if fin && c.finACKWaits() {
+		// Linux's tcp_fin enters "pingpong" mode: no quick ACK, and a
+		// short segment no longer draws the ACK when it is read.
+		c.quickAcks, c.pushed = 0, false
+	}
 	if c.quickAcks > 0 || int(c.rcvNxt.Sub(c.lastAckSent)) > int(c.rcvMSS) {
 		c.ackNow = true
 	} else if c.timers.delack == 0 {
+		c.timers.delack = now.Add(c.cfg.DelayedACK)
+	}
+}
+
+// finACKWaits says whether the ACK of a FIN that takes ESTABLISHED to
+// CLOSE-WAIT waits for the delayed-ACK timer (Profile.DelayFINACK), as on
+// Linux, in case the application answers at once with data or its own
+// FIN. Before any data arrived Linux's delayed-ACK time (icsk_ack.ato) is
+// still zero, so the ACK of a lone FIN leaves at once there too. RFC 9293
+// §3.10.7.4 step eight sends the ACK for the FIN without a delay.
+func (c *Conn) finACKWaits() bool {
+	return c.cfg.Profile.DelayFINACK && c.state == Established && c.lastDataRcvd != 0
+}
+
+// ackFIN schedules the ACK of the FIN just consumed.
+func (c *Conn) ackFIN(now clock.Instant, waits bool) {
+	switch {
+	case !waits:
+		c.ackNow = true
+	case c.timers.delack == 0:
 		c.timers.delack = now.Add(c.cfg.DelayedACK)
 	}
 }
@@ -69,6 +95,18 @@ func (c *Conn) noteDSACK(l, r seqnum.V32) {
 	}
 	c.hasDSACK, c.dsackL, c.dsackR = true, l, r
 	c.ackNow = true
+}
+
+// duplicateTS takes the timestamp of a duplicate that ends exactly at
+// Last.ACK.sent, under Profile.TSRecentFromDuplicate: Linux's window test
+// (tcp_sequence) accepts a segment ending at rcv_wup, and it then updates
+// ts_recent, so the ACK that answers the duplicate echoes its TSval. RFC
+// 7323 §4.3 takes TS.Recent only from a segment that covers Last.ACK.sent.
+func (c *Conn) duplicateTS(now clock.Instant, s *Segment) {
+	if c.tsOK && c.cfg.Profile.TSRecentFromDuplicate && s.Options.HasTimestamp &&
+		s.Seq.Add(s.Len()) == c.lastAckSent && int32(s.Options.TSVal-c.tsRecent) >= 0 {
+		c.tsRecent, c.tsRecentAt = s.Options.TSVal, now
+	}
 }
 
 // sackOption fills the SACK option: the D-SACK block first when one is

@@ -48,9 +48,12 @@ type ListenConfig struct {
 	// retransmission timeout (RTOInitial doubling up to RTOMax). nil means
 	// DefaultConfig.
 	Conn4, Conn6 *Config
-	// CookieSecret keys the SYN cookies and the TSval offsets; the host
-	// draws it at random.
+	// CookieSecret keys the SYN cookies; the host draws it at random.
 	CookieSecret [32]byte
+	// TSOffsets gives the TSval offsets of the connections (per pair of
+	// addresses): the host's, so that its active and passive connections
+	// share one clock per peer. nil: a generator keyed with CookieSecret.
+	TSOffsets *ISNGenerator
 
 	// SYNACKBeforeAccept: a SYN is answered at once; false, only when
 	// Accept takes it off the queue (VOS before 17.1).
@@ -146,7 +149,10 @@ func NewListener[C comparable](cfg ListenConfig) *Listener[C] {
 			*p = (*p).Share() // its defaults filled in, for FillSYNACK
 		}
 	}
-	l := &Listener[C]{cfg: cfg, jar: CookieJar{key: cfg.CookieSecret}}
+	if cfg.TSOffsets == nil {
+		cfg.TSOffsets = NewISNGenerator(cfg.CookieSecret)
+	}
+	l := &Listener[C]{cfg: cfg, jar: CookieJar{key: cfg.CookieSecret, ts: cfg.TSOffsets}}
 	l.syn.init(cfg.Backlog)
 	return l
 }
