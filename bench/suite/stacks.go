@@ -29,6 +29,10 @@ const (
 	// direction, the reference link model, and the faster of the
 	// two for gVisor in bulk and churn).
 	GVisorDrained = "gvisor-drained"
+	// GVisorTuned is gVisor configured as tailscale configures it
+	// (gvlink.StackOptions.Tailscale: RACK off, Reno, receive-buffer
+	// moderation on, its buffer ranges) over the same link as GVisor.
+	GVisorTuned = "gvisor-tuned"
 )
 
 // BufferSize is the send and receive buffer of every connection of ours
@@ -66,9 +70,11 @@ func NewPair(name string, mtu int) (Pair, error) {
 	case Ours:
 		return newOurs(mtu)
 	case GVisor:
-		return newGVisor(mtu, true)
+		return newGVisor(mtu, true, false)
+	case GVisorTuned:
+		return newGVisor(mtu, true, true)
 	case GVisorDrained:
-		return newGVisor(mtu, false)
+		return newGVisor(mtu, false, false)
 	case Kernel:
 		return kernelPair{}, nil
 	}
@@ -110,7 +116,7 @@ type gvPair struct {
 	stop           func()
 }
 
-func newGVisor(mtu int, pumped bool) (*gvPair, error) {
+func newGVisor(mtu int, pumped, tailscale bool) (*gvPair, error) {
 	var a, b *channel.Endpoint
 	stop := func() {}
 	if pumped {
@@ -119,7 +125,7 @@ func newGVisor(mtu int, pumped bool) (*gvPair, error) {
 		a, b = gvlink.Pair(mtu)
 	}
 	opts := func(addr netip.Addr) gvlink.StackOptions {
-		return gvlink.StackOptions{Addr: addr, SendBuffer: BufferSize, ReceiveBuffer: BufferSize}
+		return gvlink.StackOptions{Addr: addr, SendBuffer: BufferSize, ReceiveBuffer: BufferSize, Tailscale: tailscale}
 	}
 	c, err := gvlink.NewStack(a, opts(clientAddr))
 	if err != nil {
