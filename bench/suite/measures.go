@@ -53,6 +53,11 @@ func Bulk(name string, mtu int, n int64) (BulkResult, error) {
 		return BulkResult{}, err
 	}
 	defer p.Close()
+	return bulkOver(p, n)
+}
+
+// bulkOver is Bulk over a pair already built.
+func bulkOver(p Pair, n int64) (BulkResult, error) {
 	l, err := p.Listen(benchPort)
 	if err != nil {
 		return BulkResult{}, err
