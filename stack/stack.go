@@ -189,7 +189,12 @@ type Stack struct {
 	isn              *tcp.ISNGenerator
 	onState          func(now clock.Instant, local, remote netip.AddrPort, from, to, why string)
 
-	mu        sync.Mutex // guards the tables below and rng
+	// mu guards the tables below and rng. Every received TCP segment
+	// reads the tables (deliverTCP) under a read lock, so that the flows
+	// of a busy stack do not queue behind one another for a map lookup
+	// (128 flows over the pipe: 61 s of waiting on it per 2 s of run as
+	// an exclusive lock).
+	mu        sync.RWMutex
 	rng       *mrand.Rand
 	conns     map[fourTuple]*TCPConn
 	listeners map[uint16]*TCPListener
