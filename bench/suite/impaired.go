@@ -29,7 +29,7 @@ func init() {
 		Rows:   []Row{{Measure: "bulk-loss-1pct", Unit: "Gbit/s"}},
 		Stacks: impairedStacks,
 		Take: func(cfg Config, s string) (map[string]float64, error) {
-			r, err := BulkLoss(s, lossRate, cfg.BulkBytes/8, uint64(time.Now().UnixNano()))
+			r, err := BulkLoss(s, lossRate, cfg.BulkBytes/32, uint64(time.Now().UnixNano()))
 			if err != nil {
 				return nil, err
 			}
