@@ -37,6 +37,13 @@ import (
 //     lost ACK cost the sender its probe timeout plus that 40 ms.
 //   - Otherwise the ACK waits up to Config.DelayedACK.
 
+// probeMinSize is the least segment the probe rule above counts as
+// full-sized: RFC 9293 §3.7.1's default MSS. rcvMSS alone is the largest
+// segment seen so far, one byte on an interactive connection, whose
+// one-byte messages after a pause are no probes (their ACK waits to ride
+// on the answer).
+const probeMinSize = 536
+
 // maxQuickAcks is Linux's TCP_MAX_QUICKACKS.
 const maxQuickAcks = 16
 
@@ -52,7 +59,7 @@ func (c *Conn) scheduleACK(now clock.Instant, n int) {
 		segs := c.cfg.RecvBuffer / (2 * max(int(c.rcvMSS), 1))
 		c.quickAcks = uint8(max(2, min(segs, maxQuickAcks)))
 	}
-	probe := n >= int(c.rcvMSS) && c.rto.hasSample && c.lastDataRcvd != 0 &&
+	probe := n >= int(c.rcvMSS) && n >= probeMinSize && c.rto.hasSample && c.lastDataRcvd != 0 &&
 		int(c.rcvNxt.Sub(c.lastAckSent)) == n && now.Sub(c.lastDataRcvd) > (2*c.rto.srtt+ptoSlack)*3/4
 	c.lastDataRcvd = now
 	if probe || c.quickAcks > 0 || int(c.rcvNxt.Sub(c.lastAckSent)) > int(c.rcvMSS) {

@@ -58,29 +58,38 @@ func acks(c *Conn, now clock.Instant, seq *seqnum.V32, sizes ...int) []seqnum.V3
 // A full-sized segment that arrives with everything before it
 // acknowledged, after a silence longer than the sender's probe timeout,
 // is ACKed at once; the same segment within that time waits for the
-// delayed-ACK timer as before.
+// delayed-ACK timer as before, and so does a small message after a pause
+// on a connection that only ever carried small ones (its ACK rides on
+// the answer).
 func TestEstablished_ProbeAfterSilenceACKedAtOnce(t *testing.T) {
 	for _, tc := range []struct {
 		silence time.Duration
+		size    int
 		atOnce  bool
 	}{
-		{silence: 500 * time.Microsecond, atOnce: false}, // within 2*SRTT + 2 ms
-		{silence: 3 * time.Millisecond, atOnce: true},
+		{silence: 500 * time.Microsecond, size: 1000, atOnce: false}, // within 2*SRTT + 2 ms
+		{silence: 3 * time.Millisecond, size: 1000, atOnce: true},
+		{silence: 3 * time.Millisecond, size: 10, atOnce: false},
 	} {
-		t.Run(fmt.Sprint(tc.silence), func(t *testing.T) {
+		t.Run(fmt.Sprint(tc.silence, "/", tc.size), func(t *testing.T) {
 			c, now := establishedAfter(t, 100*time.Microsecond)
 			seq := remoteISS + 1
-			acks(c, now, &seq, 1000) // quick ACKs at the start of a connection
+			acks(c, now, &seq, tc.size) // quick ACKs at the start of a connection
 			for c.quickAcks > 0 {
 				now = now.Add(10 * time.Microsecond)
-				acks(c, now, &seq, 1000)
+				acks(c, now, &seq, tc.size)
 			}
 			now = now.Add(10 * time.Microsecond)
-			if got := acks(c, now, &seq, 1000, 1000); len(got) != 1 || got[0] != seq {
+			if got := acks(c, now, &seq, tc.size, tc.size); tc.size == 1000 && (len(got) != 1 || got[0] != seq) {
 				t.Fatalf("two full segments drew ACKs %v, want one for %v", got, seq)
 			}
+			if tc.size < 1000 {
+				now = now.Add(50 * time.Millisecond) // the delayed ACK goes out
+				c.HandleTimer(now)
+				acks(c, now, &seq)
+			}
 			now = now.Add(tc.silence)
-			got := acks(c, now, &seq, 1000)
+			got := acks(c, now, &seq, tc.size)
 			if tc.atOnce && (len(got) != 1 || got[0] != seq) {
 				t.Errorf("after %v of silence the probe drew %v, want an ACK for %v at once", tc.silence, got, seq)
 			}
