@@ -76,11 +76,11 @@ func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment, verified bool) {
 		local:  netip.AddrPortFrom(ip.Dst.Unmap(), t.DstPort()),
 		remote: netip.AddrPortFrom(ip.Src.Unmap(), t.SrcPort()),
 	}
-	s.mu.Lock()
+	s.mu.RLock()
 	ep := s.conns[tuple]
 	l := s.listenerFor(tuple.local)
 	land := ep == nil && s.landTCP(tuple)
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	if land {
 		s.drop(dropSrcOwn)
 		return

@@ -16,10 +16,12 @@ func init() {
 		usage: "bench [--quick] [--json | --dccp]",
 		long: "Bench runs the benchmark suite of the bench module (bench/, a separate Go module so that " +
 			"gVisor stays out of teardown's dependencies): bulk throughput at MTU 1500 and 65535, connection " +
-			"churn sequential and 64 concurrent, heap per idle connection and retransmissions per GiB, for " +
-			"our stack, gVisor's netstack and the Linux kernel over 127.0.0.1, and prints a Markdown table " +
-			"(min / median / max) or, with --json, one JSON array of {measure, unit, ours, gvisor, kernel, " +
-			"ratio}. --quick finishes within a minute. --dccp runs the DCCP measures instead (CCID 2 and " +
+			"churn sequential and 64 concurrent, heap per idle connection and retransmissions per GiB, and " +
+			"the rows other files of the suite register (loss, many flows, long paths), for our stack, gVisor's " +
+			"netstack as the suite configures it and as tailscale does (gvisor-tuned), and the Linux kernel " +
+			"over 127.0.0.1, and prints a Markdown table (min / median / max) or, with --json, one JSON array " +
+			"of {measure, unit, ours, gvisor, gvisor-tuned, kernel (medians), ratio (against the better " +
+			"gVisor), against, figures (min/median/max/runs per stack), cpu-per-byte (bulk rows)}. --quick finishes within a minute. --dccp runs the DCCP measures instead (CCID 2 and " +
 			"CCID 3 over the same in-memory link, against our TCP) and prints their table.\n\n" +
 			"It runs the teardown-bench binary named by $TEARDOWN_BENCH or found on $PATH, else " +
 			"`go run ./cmd/teardown-bench` in the bench directory of the work tree this command is run from " +

@@ -24,7 +24,25 @@ import (
 //   - A segment shorter than the peer's usual size marks the end of a
 //     burst ("pushed"): once the application has read the queue empty, the
 //     ACK goes out (afterRead), instead of waiting for the timer.
+//   - A full-sized segment that arrives after everything before it was
+//     acknowledged and after a silence of about a probe timeout (three
+//     quarters of 2*SRTT + ptoSlack, RFC 8985 §7.2: our SRTT is not the
+//     sender's, and gVisor's timeout is 2*SRTT alone) is ACKed at
+//     once: it is most likely a tail loss probe sent because our last
+//     ACK was lost, and the sender, its window full, sends nothing more
+//     until it hears from us. Linux quick-ACKs only after a silence
+//     longer than its RTO (at least 200 ms), so a probe waits out the
+//     40 ms delayed ACK; where a whole window arrives at once and draws
+//     one ACK (two stacks in one process, microseconds apart), every
+//     lost ACK cost the sender its probe timeout plus that 40 ms.
 //   - Otherwise the ACK waits up to Config.DelayedACK.
+
+// probeMinSize is the least segment the probe rule above counts as
+// full-sized: RFC 9293 §3.7.1's default MSS. rcvMSS alone is the largest
+// segment seen so far, one byte on an interactive connection, whose
+// one-byte messages after a pause are no probes (their ACK waits to ride
+// on the answer).
+const probeMinSize = 536
 
 // maxQuickAcks is Linux's TCP_MAX_QUICKACKS.
 const maxQuickAcks = 16
@@ -42,13 +60,15 @@ func (c *Conn) scheduleACK(now clock.Instant, n int, fin bool) {
 		segs := c.cfg.RecvBuffer / (2 * max(int(c.rcvMSS), 1))
 		c.quickAcks = uint8(max(2, min(segs, maxQuickAcks)))
 	}
+	probe := n >= int(c.rcvMSS) && n >= probeMinSize && c.rto.hasSample && c.lastDataRcvd != 0 &&
+		int(c.rcvNxt.Sub(c.lastAckSent)) == n && now.Sub(c.lastDataRcvd) > (2*c.rto.srtt+ptoSlack)*3/4
 	c.lastDataRcvd = now
 	if fin && c.finACKWaits() {
 		// Linux's tcp_fin enters "pingpong" mode: no quick ACK, and a
 		// short segment no longer draws the ACK when it is read.
 		c.quickAcks, c.pushed = 0, false
 	}
-	if c.quickAcks > 0 || int(c.rcvNxt.Sub(c.lastAckSent)) > int(c.rcvMSS) {
+	if probe || c.quickAcks > 0 || int(c.rcvNxt.Sub(c.lastAckSent)) > int(c.rcvMSS) {
 		c.ackNow = true
 	} else if c.timers.delack == 0 {
 		c.timers.delack = now.Add(c.cfg.DelayedACK)
