@@ -45,10 +45,13 @@ type Stats struct {
 	// Data Offset runs past their end (RFC 6773 §3.3), and IP packets from
 	// the stack that did not parse.
 	Malformed uint64
-	// KernelDropped counts datagrams the kernel dropped before this
-	// endpoint could read them: a bad or zero UDP checksum (RFC 6773 §3.3),
-	// or a full receive buffer. Linux reports the count with the next
-	// datagram read (SO_RXQ_OVFL); elsewhere it stays zero.
+	// KernelDropped counts datagrams the kernel dropped for this socket
+	// before the endpoint could read them: a zero UDP checksum or a bad
+	// one (RFC 6773 §3.3), or a full receive buffer. Linux reports the
+	// count with the next datagram read (SO_RXQ_OVFL); elsewhere it stays
+	// zero. Linux checks the checksum of a datagram of up to 76 bytes
+	// before it finds the socket: such a loss shows only in the system's
+	// UdpInCsumErrors (nstat), not here.
 	KernelDropped uint64
 	// SendErrors counts datagrams the socket refused.
 	SendErrors uint64
