@@ -24,10 +24,9 @@ type Config struct {
 	// the stack's address on this link). Port 0 picks a free port.
 	Local netip.AddrPort
 	// Peers maps a DCCP peer's IP address to the UDP endpoint that
-	// reaches it, until a datagram from that address arrives: replies then
-	// go to the UDP address and port it came from (RFC 6773 §3.8: a server
-	// accepts any UDP source port, which a NAT may have rewritten). An
-	// address neither listed nor heard from is reached at port Port.
+	// reaches it when a connection starts; an address not listed is
+	// reached at port Port. A connection started by the peer is answered
+	// at the UDP address and port its datagrams come from (flows.go).
 	Peers map[netip.Addr]netip.AddrPort
 	// MTU is the largest IP packet the stack may write (default 1492: the
 	// DCCP packet plus the outer IPv4 and UDP headers then fit 1500).
@@ -53,6 +52,9 @@ type Stats struct {
 	// before it finds the socket: such a loss shows only in the system's
 	// UdpInCsumErrors (nstat), not here.
 	KernelDropped uint64
+	// PortReuse counts DCCP packets dropped because their DCCP 4-tuple is
+	// bound to another UDP peer (RFC 6773 §3.8, flows.go).
+	PortReuse uint64
 	// SendErrors counts datagrams the socket refused.
 	SendErrors uint64
 }
@@ -65,13 +67,13 @@ type Endpoint struct {
 	mtu   int
 
 	mu     sync.Mutex
-	heard  map[netip.Addr]netip.AddrPort // UDP source of each DCCP peer, as last heard
-	wbuf   []byte                        // DCCP packet with its checksum cleared
+	flows  map[flowKey]netip.AddrPort // UDP peer of each active DCCP connection (flows.go)
+	wbuf   []byte                     // DCCP packet with its checksum cleared
 	recv   link.Receiver
 	closed bool
 	done   chan struct{}
 
-	sent, received, notDCCP, malformed, sendErrs, kernelDrops atomic.Uint64
+	sent, received, notDCCP, malformed, sendErrs, kernelDrops, portReuse atomic.Uint64
 }
 
 // Open binds the UDP socket and starts the receive loop.
@@ -92,7 +94,7 @@ func Open(cfg Config) (*Endpoint, error) {
 		return nil, fmt.Errorf("udp: %w", err)
 	}
 	e := &Endpoint{conn: conn, local: la, peers: make(map[netip.Addr]netip.AddrPort), mtu: cfg.MTU,
-		heard: make(map[netip.Addr]netip.AddrPort), wbuf: make([]byte, 65536), done: make(chan struct{})}
+		flows: make(map[flowKey]netip.AddrPort), wbuf: make([]byte, 65536), done: make(chan struct{})}
 	for a, p := range cfg.Peers {
 		e.peers[a.Unmap()] = netip.AddrPortFrom(p.Addr().Unmap(), p.Port())
 	}
@@ -119,15 +121,12 @@ func (e *Endpoint) Attach(r link.Receiver) {
 // Stats returns the counters.
 func (e *Endpoint) Stats() Stats {
 	return Stats{Sent: e.sent.Load(), Received: e.received.Load(), NotDCCP: e.notDCCP.Load(),
-		Malformed: e.malformed.Load(), SendErrors: e.sendErrs.Load(), KernelDropped: e.kernelDrops.Load()}
+		Malformed: e.malformed.Load(), SendErrors: e.sendErrs.Load(), KernelDropped: e.kernelDrops.Load(),
+		PortReuse: e.portReuse.Load()}
 }
 
-// peerFor returns the UDP endpoint that reaches the DCCP address a; e.mu
-// is held.
+// peerFor returns the UDP endpoint configured for the DCCP address a.
 func (e *Endpoint) peerFor(a netip.Addr) netip.AddrPort {
-	if p, ok := e.heard[a]; ok {
-		return p
-	}
 	if p, ok := e.peers[a]; ok {
 		return p
 	}
@@ -163,7 +162,7 @@ func (e *Endpoint) WritePackets(pkts [][]byte) (int, error) {
 		}
 		d := e.wbuf[:copy(e.wbuf, ip.Payload)]
 		d[6], d[7] = 0, 0
-		to := e.peerFor(ip.Dst.Unmap())
+		to := e.bindOutgoing(ip.Dst.Unmap(), wire.DCCP(d), e.peerFor(ip.Dst.Unmap()))
 		if _, err := e.conn.WriteToUDPAddrPort(d, to); err != nil {
 			e.sendErrs.Add(1)
 			continue
@@ -198,11 +197,15 @@ func (e *Endpoint) readLoop() {
 			e.malformed.Add(1)
 			continue
 		}
-		e.received.Add(1)
 		e.mu.Lock()
-		e.heard[from.Addr()] = from
+		admit := e.admitIncoming(from, wire.DCCP(buf[:n]))
 		r := e.recv
 		e.mu.Unlock()
+		if !admit {
+			e.portReuse.Add(1)
+			continue
+		}
+		e.received.Add(1)
 		if r != nil {
 			r.DeliverPackets([][]byte{pkt[:m]})
 		}
