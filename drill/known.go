@@ -21,4 +21,12 @@ var LinuxProfileDiffers = map[string]string{
 	"syn_cookies.pkt": "line 17: Linux's SYN queue is full only when it holds more than the backlog " +
 		"(inet_csk_reqsk_queue_is_full compares with >), so listen(fd, 1) answers a second SYN normally; " +
 		"our listener holds exactly the backlog and answers it with a cookie (internal/tcp NewListener: syn.init(Backlog))",
+	"linux_recovery_fack.pkt": "line 22: when RACK's reordering timer deems the three holes below the one SACKed segment lost, " +
+		"Linux enters recovery with its window still 11 and resends all three at once, cutting the window by PRR " +
+		"(RFC 6937) only from the next ACK on; ours cuts cwnd to ssthresh at once, 70% of the flight (2 segments, " +
+		"RFC 9438 §4.6) where Linux takes 70% of cwnd, and resends one hole per ACK (docs/drill.md: a deliberate choice)",
+	"linux_recovery_prr.pkt": "line 25: with seven of ten segments lost and the pipe empty, Linux's PRR (RFC 6937) " +
+		"lets one segment out for the one SACK that began recovery (cwnd 1: 1:1461) and four on the next ACK; " +
+		"ours sets cwnd to ssthresh (7) and RFC 6675's pipe lets all seven holes go at once, lowest first " +
+		"(docs/drill.md: a deliberate choice)",
 }
