@@ -18,7 +18,4 @@ var KernelDiffers = map[string]string{}
 var LinuxProfileDiffers = map[string]string{
 	"tcp_close_unsent.pkt": "line 19: PSH: Linux sets it on the last segment the peer's window lets out " +
 		"(1001:2001 of a 6000-byte write); ours sends both segments without it (issue 14 item 5, PSH)",
-	"syn_cookies.pkt": "line 17: Linux's SYN queue is full only when it holds more than the backlog " +
-		"(inet_csk_reqsk_queue_is_full compares with >), so listen(fd, 1) answers a second SYN normally; " +
-		"our listener holds exactly the backlog and answers it with a cookie (internal/tcp NewListener: syn.init(Backlog))",
 }

@@ -119,6 +119,13 @@ type Profile struct {
 	// exactly backlog.
 	AcceptQueueExtraSlot bool
 
+	// SYNQueueExtraSlot is the same off-by-one on the SYN queue: it counts
+	// as full only when it holds more than the backlog
+	// (inet_csk_reqsk_queue_is_full compares with >), so listen(fd, n)
+	// keeps n+1 half-open requests before the next SYN meets a cookie or
+	// is dropped. False: exactly backlog. Only with SeparateSYNQueue.
+	SYNQueueExtraSlot bool
+
 	// SYNCookies decides what a SYN finds when the SYN queue is full but
 	// the accept queue is not: true a SYN cookie (RFC 4987 §3.6; Linux
 	// tcp_syncookies=1, its default), false silence. Only meaningful with
@@ -174,6 +181,7 @@ var Linux = Profile{
 	SYNACKBeforeAccept:           true,
 	SeparateSYNQueue:             true,
 	AcceptQueueExtraSlot:         true,
+	SYNQueueExtraSlot:            true,
 	SYNCookies:                   true,
 	AcceptReturnsReset:           true,
 	RSTOnCloseWithUnread:         true,
@@ -215,6 +223,7 @@ var VOS171 = with(Linux, "vos-17.1", func(p *Profile) {
 	p.ReadErrorOnce = false
 	p.SeparateSYNQueue = false
 	p.AcceptQueueExtraSlot = false
+	p.SYNQueueExtraSlot = false
 	p.SYNCookies = false
 	p.DupACKAtAccept = true
 	p.AcceptReturnsReset = false
