@@ -14,8 +14,6 @@ var KernelDiffers = map[string]string{}
 // LinuxProfileDiffers names the scripts (paths under testdata/) that
 // pass on the kernel but not on our linux profile, with the difference:
 // differences issue 14 lists for the linux profile to fix. They are
-// skipped loudly until the stack changes.
-var LinuxProfileDiffers = map[string]string{
-	"tcp_close_unsent.pkt": "line 19: PSH: Linux sets it on the last segment the peer's window lets out " +
-		"(1001:2001 of a 6000-byte write); ours sends both segments without it (issue 14 item 5, PSH)",
-}
+// skipped loudly until the stack changes. Empty since the SYN queue took
+// Linux's extra slot and PSH Linux's forced push.
+var LinuxProfileDiffers = map[string]string{}

@@ -172,6 +172,15 @@ type Profile struct {
 	// retransmitted data+FIN echoes the retransmission's TSval) or not
 	// (false: RFC 7323 §4.3, the segment does not cover Last.ACK.sent).
 	TSRecentFromDuplicate bool
+
+	// PushPastHalfWindow sets PSH, besides on the segment that empties the
+	// send queue, on a new segment that ends more than half the largest
+	// window the peer has offered past the last PSH sent (Linux: when a
+	// write copies that far past pushed_seq, tcp_sendmsg's forced_push
+	// marks the buffer PSH and pushes it). With a 2000-byte window a
+	// 6000-byte write goes out as 1:1001, 1001:2001 with PSH. False: PSH
+	// only where the send queue empties (RFC 1122 §4.2.2.2 asks no more).
+	PushPastHalfWindow bool
 }
 
 // Linux is the default profile: the Linux kernel's behaviour as observed on
@@ -195,6 +204,7 @@ var Linux = Profile{
 	WindowScaleForMaxBuffer:      true,
 	DelayFINACK:                  true,
 	TSRecentFromDuplicate:        true,
+	PushPastHalfWindow:           true,
 }
 
 // DiscardOnRST is Linux except that a received RST discards unread data.
@@ -217,6 +227,7 @@ var RFC1337 = with(Linux, "rfc1337", func(p *Profile) { p.IgnoreRSTInTimeWait = 
 var VOS171 = with(Linux, "vos-17.1", func(p *Profile) {
 	p.DelayFINACK = false // Linux's wire details, not the seed's
 	p.TSRecentFromDuplicate = false
+	p.PushPastHalfWindow = false
 	p.HoldFINWhileUnread = true
 	p.DeliverQueuedDataBeforeReset = false
 	p.FINBeforeResetReadsEOF = false
