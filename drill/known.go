@@ -16,11 +16,6 @@ var KernelDiffers = map[string]string{}
 // differences issue 14 lists for the linux profile to fix. They are
 // skipped loudly until the stack changes.
 var LinuxProfileDiffers = map[string]string{
-	"tcp_close_unsent.pkt": "line 19: PSH: Linux sets it on the last segment the peer's window lets out " +
-		"(1001:2001 of a 6000-byte write); ours sends both segments without it (issue 14 item 5, PSH)",
-	"syn_cookies.pkt": "line 17: Linux's SYN queue is full only when it holds more than the backlog " +
-		"(inet_csk_reqsk_queue_is_full compares with >), so listen(fd, 1) answers a second SYN normally; " +
-		"our listener holds exactly the backlog and answers it with a cookie (internal/tcp NewListener: syn.init(Backlog))",
 	"linux_recovery_fack.pkt": "line 22: when RACK's reordering timer deems the three holes below the one SACKed segment lost, " +
 		"Linux enters recovery with its window still 11 and resends all three at once, cutting the window by PRR " +
 		"(RFC 6937) only from the next ACK on; ours cuts cwnd to ssthresh at once, 70% of the flight (2 segments, " +

@@ -13,7 +13,7 @@ type ListenOptions struct {
 	// Backlog is listen()'s backlog: it bounds the half-open connections
 	// (the SYN queue) and the connections waiting for Accept (the accept
 	// queue), as the stack's profile says (profile.Profile.SeparateSYNQueue,
-	// AcceptQueueExtraSlot). Zero means 128.
+	// AcceptQueueExtraSlot, SYNQueueExtraSlot). Zero means 128.
 	Backlog int
 	// AbortOnOverflow answers the final ACK of a handshake that finds the
 	// accept queue full with RST instead of dropping it (Linux
@@ -158,6 +158,7 @@ func listenConfig(s *Stack, opts ListenOptions, key [32]byte) tcp.ListenConfig {
 		RSTOnFullBacklog:     p.RSTOnFullBacklog,
 		SeparateSYNQueue:     p.SeparateSYNQueue,
 		AcceptQueueExtraSlot: p.AcceptQueueExtraSlot,
+		SYNQueueExtraSlot:    p.SYNQueueExtraSlot,
 		SYNCookies:           p.SYNCookies && !opts.NoSYNCookies,
 		AcceptReturnsReset:   p.AcceptReturnsReset,
 		AbortOnOverflow:      opts.AbortOnOverflow,

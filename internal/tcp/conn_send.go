@@ -272,8 +272,9 @@ func (c *Conn) fillNew(now clock.Instant, seg *Segment) bool {
 		return false
 	}
 	seg.Seq = c.sndNxt
-	if off+n == c.snd.len() && n > 0 {
+	if n > 0 && (off+n == c.snd.len() || c.pushPastHalfWindow(seg.Seq.Add(seqnum.Size32(n)))) {
 		seg.Flags |= wire.PSH
+		c.pushedSeq = c.pushedSeq.Max(seg.Seq.Add(seqnum.Size32(n)))
 	}
 	if fin {
 		seg.Flags |= wire.FIN
@@ -345,4 +346,12 @@ func (c *Conn) fillProbe(now clock.Instant, seg *Segment) bool {
 func (c *Conn) queueRST(seq, ack seqnum.V32, withACK bool) {
 	c.rstSeq, c.rstAck, c.rstWithACK = seq, ack, withACK
 	c.rstPending = true
+}
+
+// pushPastHalfWindow reports whether new data ending at end goes more
+// than half the peer's largest window past the last PSH, and so carries
+// PSH under Profile.PushPastHalfWindow (Linux's forced_push: the sender
+// tells the receiver to deliver what it holds before the window fills).
+func (c *Conn) pushPastHalfWindow(end seqnum.V32) bool {
+	return c.cfg.Profile.PushPastHalfWindow && int64(end.Sub(c.pushedSeq)) > int64(c.maxSndWnd/2)
 }

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 func rfcWire() profile.Profile {
 	p := profile.Linux
 	p.Name, p.DelayFINACK, p.TSRecentFromDuplicate = "rfc-wire", false, false
+	p.PushPastHalfWindow = false
 	return p
 }
 
@@ -108,5 +110,29 @@ func TestEstablished_DuplicateOutOfOrder(t *testing.T) {
 	b := wire.SACKBlock{Left: remoteISS + 101, Right: remoteISS + 111}
 	if o := out[0].Options; o.NumSACK != 2 || o.SACK[0] != b || o.SACK[1] != b {
 		t.Errorf("options %+v, want D-SACK and SACK %v", o, b)
+	}
+}
+
+// A write the peer's window (8000) cuts short: linux sets PSH on the
+// segment that ends more than half that window past the last PSH (Linux's
+// forced push; drill/testdata/tcp_close_unsent.pkt), the RFC's rule only
+// where the send queue empties, which it does not here.
+func TestEstablished_WriteCutShortByWindow(t *testing.T) {
+	for _, tc := range []struct {
+		p      profile.Profile
+		pushed []int // segment ends, past ISS+1, that carry PSH
+	}{{profile.Linux, []int{5000}}, {rfcWire(), nil}} {
+		h := newHarnessPeer(t, Established, wire.TCPOptions{HasMSS: true, MSS: 1000}, withProfile(tc.p))
+		h.app.Write(string(make([]byte, 10000)))
+		var pushed []int
+		sent := h.drain()
+		for _, s := range sent {
+			if s.Flags.Has(PSH) {
+				pushed = append(pushed, int(s.Seq.Sub(localISS+1))+len(s.Payload))
+			}
+		}
+		if len(sent) != 8 || fmt.Sprint(pushed) != fmt.Sprint(tc.pushed) {
+			t.Errorf("%s: %d segments, PSH on those ending at %v; want 8, PSH at %v", tc.p.Name, len(sent), pushed, tc.pushed)
+		}
 	}
 }

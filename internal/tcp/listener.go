@@ -68,6 +68,9 @@ type ListenConfig struct {
 	// AcceptQueueExtraSlot: the accept queue is full only when it holds
 	// more than the backlog (Linux's sk_acceptq_is_full).
 	AcceptQueueExtraSlot bool
+	// SYNQueueExtraSlot: the SYN queue holds backlog+1 half-open requests
+	// (Linux's inet_csk_reqsk_queue_is_full). Only with SeparateSYNQueue.
+	SYNQueueExtraSlot bool
 	// SYNCookies: a SYN that finds the SYN queue full (and the accept
 	// queue not) is answered with a cookie. Only with SeparateSYNQueue.
 	SYNCookies bool
@@ -153,7 +156,11 @@ func NewListener[C comparable](cfg ListenConfig) *Listener[C] {
 		cfg.TSOffsets = NewISNGenerator(cfg.CookieSecret)
 	}
 	l := &Listener[C]{cfg: cfg, jar: CookieJar{key: cfg.CookieSecret, ts: cfg.TSOffsets}}
-	l.syn.init(cfg.Backlog)
+	n := cfg.Backlog
+	if cfg.SYNQueueExtraSlot && cfg.SeparateSYNQueue {
+		n++
+	}
+	l.syn.init(n)
 	return l
 }
 
