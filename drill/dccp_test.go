@@ -136,21 +136,21 @@ func TestRunDCCP_UnsupportedCalls(t *testing.T) {
 func TestParseDCCP_Lines(t *testing.T) {
 	cases := []struct {
 		line string
-		want DCCPPacket
+		want dccpPacket
 	}{
-		{"< dccp Request seq 0 service 42", DCCPPacket{Type: wire.DCCPRequest, HasSvc: true, Service: 42}},
+		{"< dccp Request seq 0 service 42", dccpPacket{Type: wire.DCCPRequest, HasSvc: true, Service: 42}},
 		{"> dccp Response seq 0 ack 0 service 42 <...>",
-			DCCPPacket{Type: wire.DCCPResponse, HasAck: true, HasSvc: true, Service: 42, OptsGiven: true, AnyOptions: true}},
+			dccpPacket{Type: wire.DCCPResponse, HasAck: true, HasSvc: true, Service: 42, OptsGiven: true, AnyOptions: true}},
 		{"< dccp DataAck seq 281474976710655 ack 7 (1000)",
-			DCCPPacket{Type: wire.DCCPDataAck, Seq: 1<<48 - 1, HasAck: true, Ack: 7, Len: 1000}},
-		{"> dccp Reset seq 3 ack 5 code NoConnection", DCCPPacket{Type: wire.DCCPReset, Seq: 3, HasAck: true, Ack: 5, HasCode: true, Code: wire.DCCPResetNoConnection}},
-		{"< dccp Reset seq 3 ack 5 code 9", DCCPPacket{Type: wire.DCCPReset, Seq: 3, HasAck: true, Ack: 5, HasCode: true, Code: wire.DCCPResetTooBusy}},
-		{"< 48124>8080 dccp Sync seq 9 ack 2", DCCPPacket{Type: wire.DCCPSync, Seq: 9, HasAck: true, Ack: 2}},
+			dccpPacket{Type: wire.DCCPDataAck, Seq: 1<<48 - 1, HasAck: true, Ack: 7, Len: 1000}},
+		{"> dccp Reset seq 3 ack 5 code NoConnection", dccpPacket{Type: wire.DCCPReset, Seq: 3, HasAck: true, Ack: 5, HasCode: true, Code: wire.DCCPResetNoConnection}},
+		{"< dccp Reset seq 3 ack 5 code 9", dccpPacket{Type: wire.DCCPReset, Seq: 3, HasAck: true, Ack: 5, HasCode: true, Code: wire.DCCPResetTooBusy}},
+		{"< 48124>8080 dccp Sync seq 9 ack 2", dccpPacket{Type: wire.DCCPSync, Seq: 9, HasAck: true, Ack: 2}},
 		{"> 8080>50002 dccp Reset seq 3 ack 2 code 9 <...>",
-			DCCPPacket{Type: wire.DCCPReset, Seq: 3, HasAck: true, Ack: 2, HasCode: true, Code: wire.DCCPResetTooBusy, OptsGiven: true, AnyOptions: true}},
-		{"> dccp Data seq 1 (20) <>", DCCPPacket{Type: wire.DCCPData, Seq: 1, Len: 20, OptsGiven: true}},
+			dccpPacket{Type: wire.DCCPReset, Seq: 3, HasAck: true, Ack: 2, HasCode: true, Code: wire.DCCPResetTooBusy, OptsGiven: true, AnyOptions: true}},
+		{"> dccp Data seq 1 (20) <>", dccpPacket{Type: wire.DCCPData, Seq: 1, Len: 20, OptsGiven: true}},
 		{"< dccp Ack seq 1 ack 1 <mandatory,Change L SeqWindow 200,Confirm R CCID 3 3 2,ackvec 2,ndp 1,slowreceiver>",
-			DCCPPacket{Type: wire.DCCPAck, Seq: 1, HasAck: true, Ack: 1, OptsGiven: true, Options: []DCCPOpt{
+			dccpPacket{Type: wire.DCCPAck, Seq: 1, HasAck: true, Ack: 1, OptsGiven: true, Options: []dccpOpt{
 				{Type: wire.DCCPOptMandatory},
 				{Type: wire.DCCPOptChangeL, Feature: wire.DCCPFeatSequenceWindow, Values: []uint64{200}},
 				{Type: wire.DCCPOptConfirmR, Feature: wire.DCCPFeatCCID, Values: []uint64{3, 3, 2}},
@@ -159,7 +159,7 @@ func TestParseDCCP_Lines(t *testing.T) {
 				{Type: wire.DCCPOptSlowReceiver},
 			}}},
 		{"< dccp Ack seq 1 ack 1 <timestamp 5,tsecho 7 elapsed 3,elapsed 10,dropped 2 buffer:1 0:0,Confirm L 192>",
-			DCCPPacket{Type: wire.DCCPAck, Seq: 1, HasAck: true, Ack: 1, OptsGiven: true, Options: []DCCPOpt{
+			dccpPacket{Type: wire.DCCPAck, Seq: 1, HasAck: true, Ack: 1, OptsGiven: true, Options: []dccpOpt{
 				{Type: wire.DCCPOptTimestamp, Value: 5},
 				{Type: wire.DCCPOptTimestampEcho, Value: 7, Elapsed: 3, HasElapsed: true},
 				{Type: wire.DCCPOptElapsedTime, Value: 10},
@@ -173,8 +173,8 @@ func TestParseDCCP_Lines(t *testing.T) {
 			t.Errorf("%s: %v", c.line, err)
 			continue
 		}
-		if p.Inbound != (c.line[0] == '<') || p.DCCP == nil || !reflect.DeepEqual(*p.DCCP, c.want) {
-			t.Errorf("%s:\n got %+v\nwant %+v", c.line, p.DCCP, c.want)
+		if p.Inbound != (c.line[0] == '<') || p.dccp == nil || !reflect.DeepEqual(*p.dccp, c.want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", c.line, p.dccp, c.want)
 		}
 	}
 	// The "src>dst" ports are the packet line's, as on a TCP line.
@@ -230,16 +230,16 @@ func TestDCCPOptions_InboundEncodingReadsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := p.DCCP.Options
+	want := p.dccp.Options
 	b, err := (&dccpFlow{}).encodeOptions(want)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []DCCPOpt
+	var got []dccpOpt
 	it := wire.NewDCCPOptionIter(b)
 	for o, ok := it.Next(); ok; o, ok = it.Next() {
 		if o.Mandatory {
-			got = append(got, DCCPOpt{Type: wire.DCCPOptMandatory})
+			got = append(got, dccpOpt{Type: wire.DCCPOptMandatory})
 		}
 		got = append(got, decodeDCCPOpt(o))
 	}
@@ -267,11 +267,11 @@ func FuzzParseDCCP(f *testing.F) {
 			return
 		}
 		for _, ev := range s.Events {
-			if p := ev.Packet; p != nil && p.DCCP != nil {
-				if p.DCCP.Seq > mask48 || p.DCCP.Ack > mask48 {
-					t.Fatalf("a number beyond 48 bits: %+v", p.DCCP)
+			if p := ev.Packet; p != nil && p.dccp != nil {
+				if p.dccp.Seq > mask48 || p.dccp.Ack > mask48 {
+					t.Fatalf("a number beyond 48 bits: %+v", p.dccp)
 				}
-				if _, err := (&dccpFlow{}).encodeOptions(p.DCCP.Options); err != nil && p.Inbound {
+				if _, err := (&dccpFlow{}).encodeOptions(p.dccp.Options); err != nil && p.Inbound {
 					t.Logf("options the encoder refuses (reported at run time): %v", err)
 				}
 			}

@@ -24,8 +24,8 @@ import (
 // mask48 keeps the low 48 bits: DCCP's sequence space (RFC 4340 §7.1).
 const mask48 = 1<<48 - 1
 
-// DCCPPacket is the DCCP part of a packet line.
-type DCCPPacket struct {
+// dccpPacket is the DCCP part of a packet line.
+type dccpPacket struct {
 	Type    wire.DCCPType
 	Seq     uint64 // relative to the sender's ISN
 	HasAck  bool
@@ -37,14 +37,14 @@ type DCCPPacket struct {
 	Code    wire.DCCPResetCode // Reset (§5.6)
 	// Options as a TCP line's: nil with AnyOptions for "<...>"; without
 	// OptsGiven an outbound line matches any, an inbound one sends none.
-	Options    []DCCPOpt
+	Options    []dccpOpt
 	OptsGiven  bool
 	AnyOptions bool
 }
 
-// DCCPOpt is one option of a DCCP line. Type says which; the other
+// dccpOpt is one option of a DCCP line. Type says which; the other
 // fields are its values.
-type DCCPOpt struct {
+type dccpOpt struct {
 	Type wire.DCCPOptionType // Ack Vector 0 and 1 are both DCCPOptAckVector0
 	// Feature and Values for Change and Confirm L/R: one value per
 	// preference for server-priority features, the integer of an NN one.
@@ -89,7 +89,7 @@ func parseResetCode(w string) (wire.DCCPResetCode, error) {
 // packet's "src>dst" ports, which parsePacket reads as a TCP line's):
 // "TYPE seq N [ack N] [(LEN)] [service N] [code NAME] [<options>]".
 func parseDCCP(c *cursor, p *Packet) error {
-	d := &DCCPPacket{}
+	d := &dccpPacket{}
 	name := c.word("(<")
 	typ, ok := dccpTypes[name]
 	if !ok {
@@ -177,7 +177,7 @@ func parseDCCP(c *cursor, p *Packet) error {
 		typ != wire.DCCPDataAck && typ != wire.DCCPReset && typ != wire.DCCPCloseReq && typ != wire.DCCPClose:
 		return fmt.Errorf("a DCCP %v carries no application data", typ)
 	}
-	p.DCCP = d
+	p.dccp = d
 	return nil
 }
 
@@ -203,11 +203,11 @@ var dropStates = map[string]wire.DCCPDropState{
 }
 
 // parseDCCPOptions reads "mandatory,Change L CCID 2 3,ackvec 3,timestamp 7".
-func parseDCCPOptions(body string, inbound bool) ([]DCCPOpt, error) {
+func parseDCCPOptions(body string, inbound bool) ([]dccpOpt, error) {
 	if body == "" {
 		return nil, nil
 	}
-	var out []DCCPOpt
+	var out []dccpOpt
 	for _, item := range strings.Split(body, ",") {
 		f := strings.Fields(item)
 		if len(f) == 0 {
@@ -234,7 +234,7 @@ func parseDCCPOptions(body string, inbound bool) ([]DCCPOpt, error) {
 			}
 			return uint32(v[0]), nil
 		}
-		var o DCCPOpt
+		var o dccpOpt
 		var err error
 		switch f[0] {
 		case "mandatory", "slowreceiver":

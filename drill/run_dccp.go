@@ -54,7 +54,7 @@ type dccpSniffed struct {
 	hasAck   bool
 	service  uint32
 	code     wire.DCCPResetCode
-	opts     []DCCPOpt
+	opts     []dccpOpt
 	payload  int
 }
 
@@ -71,7 +71,7 @@ func sniffDCCP(t []byte, s *sniffed) bool {
 	it := h.OptionIter()
 	for o, ok := it.Next(); ok; o, ok = it.Next() {
 		if o.Mandatory {
-			s.dccp.opts = append(s.dccp.opts, DCCPOpt{Type: wire.DCCPOptMandatory})
+			s.dccp.opts = append(s.dccp.opts, dccpOpt{Type: wire.DCCPOptMandatory})
 		}
 		s.dccp.opts = append(s.dccp.opts, decodeDCCPOpt(o))
 	}
@@ -80,8 +80,8 @@ func sniffDCCP(t []byte, s *sniffed) bool {
 
 // decodeDCCPOpt turns a received option into a script's option; an
 // option scripts cannot write keeps its type and nothing else.
-func decodeDCCPOpt(o wire.DCCPOption) DCCPOpt {
-	out := DCCPOpt{Type: o.Type}
+func decodeDCCPOpt(o wire.DCCPOption) dccpOpt {
+	out := dccpOpt{Type: o.Type}
 	switch {
 	case o.Type.IsAckVector():
 		v, _, _ := o.AckVector()
@@ -118,7 +118,7 @@ func decodeDCCPOpt(o wire.DCCPOption) DCCPOpt {
 
 // injectDCCP sends the packet of an inbound DCCP line.
 func (d *driver) injectDCCP(ev *Event) *Result {
-	p := ev.Packet.DCCP
+	p := ev.Packet.dccp
 	st, rport := d.dccpFlow(ev.Packet.SrcPort)
 	if p.Type == wire.DCCPRequest || p.Type == wire.DCCPResponse { // the remote host's ISN
 		st.remoteOff = (remoteISN - p.Seq) & mask48
@@ -155,7 +155,7 @@ func (d *driver) injectDCCP(ev *Event) *Result {
 
 // encodeOptions builds an inbound line's options with internal/wire's
 // encoders; Timestamp Echo values are shifted by the stack's clock.
-func (st *dccpFlow) encodeOptions(opts []DCCPOpt) ([]byte, error) {
+func (st *dccpFlow) encodeOptions(opts []dccpOpt) ([]byte, error) {
 	var b []byte
 	var err error
 	for _, o := range opts {
@@ -204,12 +204,12 @@ func (st *dccpFlow) encodeOptions(opts []DCCPOpt) ([]byte, error) {
 // DCCP (match calls it for those).
 func (d *driver) matchDCCP(p *Packet, s *sniffed) string {
 	switch {
-	case p.DCCP == nil:
+	case p.dccp == nil:
 		return fmt.Sprintf("a DCCP %v, expected a TCP segment", s.dccp.typ)
 	case s.dccp == nil:
-		return fmt.Sprintf("a TCP segment (%s), expected a DCCP %v", flagText(s.flags), p.DCCP.Type)
+		return fmt.Sprintf("a TCP segment (%s), expected a DCCP %v", flagText(s.flags), p.dccp.Type)
 	}
-	w, g := p.DCCP, s.dccp
+	w, g := p.dccp, s.dccp
 	st, _ := d.dccpFlow(p.DstPort) // match checked the ports
 	if g.typ != w.Type {
 		return fmt.Sprintf("type %v, expected %v", g.typ, w.Type)
@@ -259,7 +259,7 @@ func (d *driver) matchDCCP(p *Packet, s *sniffed) string {
 // that follow the stack's clock (Timestamp, Elapsed Time, a Timestamp
 // Echo's elapsed time) are not judged, as TCP's TS val is not; an
 // ackvec without a count matches any Ack Vector.
-func dccpOptMatches(g, w DCCPOpt) bool {
+func dccpOptMatches(g, w dccpOpt) bool {
 	switch {
 	case g.Type != w.Type:
 		return false
@@ -279,7 +279,7 @@ func dccpOptMatches(g, w DCCPOpt) bool {
 
 // dccpOptText writes options in the script's words; tsOff maps the
 // stack's Timestamps back to script numbers.
-func dccpOptText(opts []DCCPOpt, tsOff uint32) string {
+func dccpOptText(opts []dccpOpt, tsOff uint32) string {
 	var parts []string
 	for _, o := range opts {
 		var s string

@@ -109,7 +109,7 @@ func (d *driver) match(p *Packet, s *sniffed) string {
 	if p.SrcPort != 0 && s.sport != p.SrcPort {
 		return fmt.Sprintf("packet from port %d, expected %d", s.sport, p.SrcPort)
 	}
-	if p.DCCP != nil || s.dccp != nil {
+	if p.dccp != nil || s.dccp != nil {
 		return d.matchDCCP(p, s) // run_dccp.go
 	}
 	if want := flagBits(p.Flags); s.flags != want {

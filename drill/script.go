@@ -41,7 +41,7 @@ type Script struct {
 // simulator only).
 func (s *Script) DCCP() bool {
 	for _, ev := range s.Events {
-		if ev.Packet != nil && ev.Packet.DCCP != nil {
+		if ev.Packet != nil && ev.Packet.dccp != nil {
 			return true
 		}
 	}
@@ -98,7 +98,7 @@ type Packet struct {
 	SrcPort, DstPort uint16
 	// DCCP is set for a DCCP line (parse_dccp.go); the TCP fields are
 	// then unused.
-	DCCP   *DCCPPacket
+	dccp   *dccpPacket
 	Flags  string // in the script's letters, "." for ACK: "S.", "F.", "P.", "R"
 	Seq    uint32 // relative to the sender's script ISN
 	Len    uint32

@@ -56,7 +56,7 @@ const linkMTU = 1500
 // FIN on the last only, written at once.
 func (d *driver) inject(ev *Event) *Result {
 	p := ev.Packet
-	if p.DCCP != nil {
+	if p.dccp != nil {
 		return d.injectDCCP(ev) // run_dccp.go
 	}
 	rport := d.rport

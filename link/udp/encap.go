@@ -78,7 +78,7 @@ func Encap(b []byte, src, dst netip.AddrPort, d []byte) (int, error) {
 // for dst as RFC 6773 §3.3 asks, in its order, and returns the DCCP packet
 // it carries (a slice of u) or why it must be dropped. The DCCP checksum
 // is not looked at: on receipt it is ignored (§3.3).
-func Decap(src, dst netip.Addr, u []byte) (wire.DCCP, error) {
+func Decap(src, dst netip.Addr, u []byte) ([]byte, error) {
 	if len(u) < minDatagram {
 		return nil, ErrShort
 	}

@@ -61,7 +61,8 @@ func TestEncap_Fields(t *testing.T) {
 	if binary.BigEndian.Uint16(u[8+6:]) != 0 {
 		t.Error("DCCP Checksum field not zero")
 	}
-	p, err := udp.Decap(udpA.Addr(), udpB.Addr(), u)
+	b, err := udp.Decap(udpA.Addr(), udpB.Addr(), u)
+	p := wire.DCCP(b)
 	if err != nil || p.SrcPort() != 5001 || p.ServiceCode() != 42 || string(p.Payload()) != "hello" {
 		t.Errorf("Decap: %v", err)
 	}
@@ -173,7 +174,7 @@ func FuzzDecap(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Decap(Encap(d)): %v", err)
 		}
-		if back.Checksum() != 0 || string(back[:6]) != string(d[:6]) || string(back[8:]) != string(d[8:]) {
+		if wire.DCCP(back).Checksum() != 0 || string(back[:6]) != string(d[:6]) || string(back[8:]) != string(d[8:]) {
 			t.Fatalf("round trip changed the packet")
 		}
 	})
