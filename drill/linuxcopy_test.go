@@ -69,3 +69,24 @@ func departure(base, cp string) (int, string) {
 	}
 	return i + 1, ""
 }
+
+func TestDeparture_TheFirstLineNotSharedOpensTheComment(t *testing.T) {
+	base := "a\nb\nc\n"
+	cases := []struct {
+		cp   string
+		line int
+		says string
+	}{
+		{"a\n// ours differs (docs/drill.md)\nd\n", 2, ""},
+		{"a\nb\n// we stop here;\n// docs/drill.md says why\n", 3, ""},
+		{"a\nd\n", 0, "without a comment"},
+		{"a\n// ours differs\nd\n", 0, "does not point to docs/drill.md"},
+		{base, 0, "adds nothing"},
+	}
+	for _, c := range cases {
+		line, err := departure(base, c.cp)
+		if line != c.line || (c.says == "") != (err == "") || !strings.Contains(err, c.says) {
+			t.Errorf("departure of %q: got line %d, %q; want line %d, %q", c.cp, line, err, c.line, c.says)
+		}
+	}
+}
