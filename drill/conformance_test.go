@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -59,14 +60,17 @@ func passTable(t *testing.T) string {
 	}
 	b.WriteString("\n|---|---|" + strings.Repeat("---|", len(names)) + "\n")
 	passes := make([]int, len(names)+1)
-	dccp := 0 // scripts the kernel does not run
+	notRun := 0 // scripts the kernel does not run: DCCP, linux copies
 	scripts := corpus(t)
 	for _, c := range scripts {
 		rel := strings.TrimPrefix(c.path, "testdata/")
 		kernel := "pass"
 		if s, err := Parse(c.path, []byte(readFile(t, c.path))); err == nil && s.DCCP() {
 			kernel = "— (DCCP)"
-			dccp++
+			notRun++
+		} else if c.ours {
+			kernel = "— (linux, reviewed copy: differs on purpose)"
+			notRun++
 		} else if why, ok := KernelDiffers[rel]; ok {
 			w := strings.SplitN(why, " ", 3) // "line N ..."
 			kernel = "differs, " + w[0] + " " + strings.TrimSuffix(w[1], ":")
@@ -86,14 +90,17 @@ func passTable(t *testing.T) string {
 			default:
 				cell = fmt.Sprintf("fails, line %d", r.Line)
 			}
-			if n == c.profile {
+			switch {
+			case n == c.profile && c.kernelOnly:
+				cell += " (on purpose: reviewed copy `linux/" + filepath.Base(c.path) + "`)"
+			case n == c.profile:
 				cell = "**" + cell + "**" // the profile the script describes
 			}
 			fmt.Fprintf(&b, " %s |", cell)
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "| passed (of %d) | %d of %d (DCCP not run) |", len(scripts), passes[0], len(scripts)-dccp)
+	fmt.Fprintf(&b, "| passed (of %d) | %d of %d (DCCP and linux copies not run) |", len(scripts), passes[0], len(scripts)-notRun)
 	for i := range names {
 		fmt.Fprintf(&b, " %d |", passes[i+1])
 	}
