@@ -58,7 +58,11 @@ func (s *Stack) searchFrom(start int, taken func(p uint16) bool) (uint16, int, b
 func (s *Stack) pickPort(local netip.Addr, remote netip.AddrPort) (uint16, bool) {
 	offset, slot := s.portHash(local, remote)
 	ctr := &s.portCounters[slot]
-	p, tried, ok := s.searchFrom(int(offset)+int(*ctr), func(p uint16) bool {
+	// In 64 bits: on a 32-bit int, offset plus counter overflowed to a
+	// negative start and a port below the range.
+	n := uint64(s.ephemeral[1]) - uint64(s.ephemeral[0]) + 1
+	start := int((uint64(offset) + uint64(*ctr)) % n)
+	p, tried, ok := s.searchFrom(start, func(p uint16) bool {
 		if _, ok := s.listeners[p]; ok {
 			return true
 		}
