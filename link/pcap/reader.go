@@ -164,8 +164,19 @@ func NewFrameReader(r io.Reader) (*Reader, error) {
 // frame in Packet.IP (aliasing the Reader's buffer until the next call)
 // and its link type in Packet.LinkType. Errors are those of Next.
 func (r *Reader) NextFrame() (Packet, error) {
+	p, frame, err := r.nextRecord()
+	if err != nil {
+		return Packet{}, err
+	}
+	p.IP = frame
+	return p, nil
+}
+
+// nextRecord reads the next record of either format with its frame. Its
+// first error sticks: every later call returns it.
+func (r *Reader) nextRecord() (Packet, []byte, error) {
 	if r.err != nil {
-		return Packet{}, r.err
+		return Packet{}, nil, r.err
 	}
 	var p Packet
 	var frame []byte
@@ -176,13 +187,10 @@ func (r *Reader) NextFrame() (Packet, error) {
 		p, frame, err = r.nextPcap()
 	}
 	if err != nil {
-		if r.err == nil {
-			r.err = err
-		}
-		return Packet{}, err
+		r.err = err
+		return Packet{}, nil, err
 	}
-	p.IP = frame
-	return p, nil
+	return p, frame, nil
 }
 
 // Format returns the detected file format.
@@ -197,22 +205,9 @@ func (r *Reader) Skipped() int { return r.skipped }
 // io.EOF; a malformed file returns a *FormatError, and every later call
 // returns the same error.
 func (r *Reader) Next() (Packet, error) {
-	if r.err != nil {
-		return Packet{}, r.err
-	}
 	for {
-		var p Packet
-		var frame []byte
-		var err error
-		if r.format == FormatPcapNG {
-			p, frame, err = r.nextNG()
-		} else {
-			p, frame, err = r.nextPcap()
-		}
+		p, frame, err := r.nextRecord()
 		if err != nil {
-			if r.err == nil {
-				r.err = err
-			}
 			return Packet{}, err
 		}
 		ip, ok, lerr := stripLink(p.LinkType, frame)
