@@ -19,12 +19,27 @@ var (
 
 func expired(deadline, now clock.Instant) bool { return !deadline.IsZero() && !now.Before(deadline) }
 
+// instantOf converts a net.Conn deadline to the stack's clock. Only the
+// zero time.Time means "no deadline"; every other time in the past
+// expires at once, the Unix epoch included (its UnixNano is 0, the
+// "not set" Instant: it and everything before it map to -1, earlier than
+// any clock's now). Times past int64 nanoseconds are Never.
 func instantOf(t time.Time) clock.Instant {
-	if t.IsZero() {
+	switch {
+	case t.IsZero():
 		return 0
+	case !t.After(epoch):
+		return -1
+	case !t.Before(lastInstant):
+		return clock.Never
 	}
 	return clock.Instant(t.UnixNano())
 }
+
+var (
+	epoch       = time.Unix(0, 0)
+	lastInstant = time.Unix(0, int64(clock.Never))
+)
 
 // handleSegment runs a received segment through the core.
 func (c *TCPConn) handleSegment(seg *tcp.Segment) {

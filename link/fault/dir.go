@@ -28,15 +28,16 @@ type dir struct {
 	// goroutines that took packets off the queue in order (two timer
 	// firings overlapping, or a firing and a write) could reach the exit
 	// in the other order: delay alone reordered packets.
-	draining bool
-	waiting  *batch
+	draining   bool
+	waiting    *batch
+	maxWaiting int // cap on len(waiting.pkts): tail drop beyond it
 
 	packets atomic.Uint64
 	stats   Counters
 }
 
-func (d *dir) init(e *Endpoint, f Faults, exit func([][]byte) error) {
-	d.e, d.f, d.exit = e, f, exit
+func (d *dir) init(e *Endpoint, f Faults, maxWaiting int, exit func([][]byte) error) {
+	d.e, d.f, d.exit, d.maxWaiting = e, f, exit, maxWaiting
 	d.passthrough = f.IsZero()
 	if !d.passthrough {
 		d.timer = e.clk.NewTimer(d.fire)
@@ -98,44 +99,76 @@ func (d *dir) process(pkts [][]byte) error {
 	return d.leave(b)
 }
 
+// drainRounds bounds the work of the goroutine at the exit: after its own
+// batch it sends at most this many batches that others queued behind it
+// (each at most maxWaiting packets). If more are waiting then, it hands
+// them to the direction's timer, armed for now, and returns: a writer
+// does not stay inside WritePackets for as long as others keep feeding.
+const drainRounds = 8
+
 // leave sends b, in the order it was decided in, after anything already
 // on its way. It is called with e.mu held and releases it. If another
 // goroutine is at the exit, b is queued behind its packets (copied: a
 // packet that left at once still borrows the writer's buffer) and leave
 // returns at once, so that an exit that writes back into this direction
-// on the same goroutine does not deadlock.
+// on the same goroutine does not deadlock. The queue holds at most
+// maxWaiting packets; the excess is dropped and counted (Overflow).
 func (d *dir) leave(b *batch) error {
 	if d.draining {
-		if len(b.pkts) > 0 {
-			if d.waiting == nil {
-				d.waiting = batchPool.Get().(*batch)
-			}
-			for _, p := range b.pkts {
-				bp := d.e.getBuf(len(p))
-				copy(*bp, p)
-				d.waiting.own(bp)
-			}
-		}
+		d.enqueue(b)
 		d.e.mu.Unlock()
 		d.release(b)
 		return nil
 	}
 	d.draining = true
+	first := d.waiting // left by a drainer that handed back: it goes ahead of b
+	d.waiting = nil
 	d.e.mu.Unlock()
-	err := d.send(b)
-	for {
+	var err error
+	if first != nil {
+		err = d.send(first)
+	}
+	if serr := d.send(b); err == nil {
+		err = serr
+	}
+	for round := 0; ; round++ {
 		d.e.mu.Lock()
-		b = d.waiting
-		d.waiting = nil
-		if b == nil {
+		if d.waiting == nil {
 			d.draining = false
 			d.e.mu.Unlock()
 			return err
 		}
+		if round == drainRounds {
+			d.draining = false
+			now := d.e.clk.Now()
+			d.armed = now
+			d.timer.Reset(now)
+			d.e.mu.Unlock()
+			return err
+		}
+		b = d.waiting
+		d.waiting = nil
 		d.e.mu.Unlock()
 		if serr := d.send(b); err == nil {
 			err = serr
 		}
+	}
+}
+
+// enqueue copies b's packets behind the ones already waiting, up to
+// maxWaiting; e.mu is held.
+func (d *dir) enqueue(b *batch) {
+	for _, p := range b.pkts {
+		if d.waiting == nil {
+			d.waiting = batchPool.Get().(*batch)
+		}
+		if len(d.waiting.pkts) >= d.maxWaiting {
+			d.stats.Overflow++
+			continue
+		}
+		bp := d.e.getBuf(len(p))
+		copy(*bp, p)
+		d.waiting.own(bp)
 	}
 }
 

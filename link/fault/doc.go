@@ -28,6 +28,12 @@
 // on goroutines of its own and two firings may overlap, so packets reach
 // the wrapped endpoint through one goroutine at a time per direction, in
 // the order they came due (a second goroutine queues its packets behind
-// the first's and returns). Packets that no fault touches pass straight through
+// the first's and returns). That queue is bounded: past Config.MaxWaiting
+// packets (DefaultMaxWaiting) the excess is dropped and counted in
+// Counters.Overflow, so a wrapped endpoint slower than its writers costs
+// packets, not memory. The goroutine at the exit sends a bounded number of
+// queued batches after its own, then leaves the rest to the direction's
+// timer, so a writer's WritePackets returns even while others keep
+// feeding. Packets that no fault touches pass straight through
 // without copying or allocating.
 package fault

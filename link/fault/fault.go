@@ -16,6 +16,11 @@ import (
 // Faults.ReorderDelay is zero (the simulator's default too).
 const DefaultReorderDelay = time.Millisecond
 
+// DefaultMaxWaiting is Config.MaxWaiting when zero: a few thousand
+// packets, about 6 MB of full-size frames, well above what a writer
+// produces while one exit call is in progress.
+const DefaultMaxWaiting = 4096
+
 // Faults configures one direction. The zero value passes every packet
 // through untouched and at once. Probabilities are in [0, 1].
 type Faults struct {
@@ -63,6 +68,11 @@ type Config struct {
 	// Out applies to packets the host writes (towards the network), In to
 	// packets the network delivers to the host.
 	Out, In Faults
+	// MaxWaiting caps, per direction, the packets queued behind a
+	// goroutine that is handing packets to the exit (the wrapped endpoint
+	// or the Receiver); beyond it packets are dropped and counted in
+	// Counters.Overflow. Zero means DefaultMaxWaiting.
+	MaxWaiting int
 }
 
 // Counters count what one direction did. A packet may count in several
@@ -77,6 +87,10 @@ type Counters struct {
 	// Discarded counts delayed packets thrown away because the endpoint
 	// closed, or that found no Receiver attached when they came due.
 	Discarded uint64
+	// Overflow counts packets dropped because MaxWaiting packets already
+	// waited for the exit: the wrapped endpoint (Out) or the Receiver (In)
+	// took them more slowly than they came.
+	Overflow uint64
 }
 
 // Stats holds the counters of both directions.
@@ -112,6 +126,12 @@ func New(inner link.Endpoint, cfg Config) (*Endpoint, error) {
 	if err := cfg.In.validate(); err != nil {
 		return nil, fmt.Errorf("in: %w", err)
 	}
+	if cfg.MaxWaiting < 0 {
+		return nil, errors.New("fault: negative MaxWaiting")
+	}
+	if cfg.MaxWaiting == 0 {
+		cfg.MaxWaiting = DefaultMaxWaiting
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.NewRealTimers()
 	}
@@ -122,8 +142,8 @@ func New(inner link.Endpoint, cfg Config) (*Endpoint, error) {
 	}
 	mtu := inner.MTU()
 	e.bufs.New = func() any { b := make([]byte, mtu); return &b }
-	e.out.init(e, cfg.Out, e.writeOut)
-	e.in.init(e, cfg.In, e.deliverIn)
+	e.out.init(e, cfg.Out, cfg.MaxWaiting, e.writeOut)
+	e.in.init(e, cfg.In, cfg.MaxWaiting, e.deliverIn)
 	return e, nil
 }
 

@@ -19,6 +19,11 @@
 // break the connection. The inner addresses are therefore the outer ones:
 // a stack on this link uses the IP address its UDP socket is bound to.
 // Each active DCCP 4-tuple is bound to one UDP peer (§3.8, flows.go).
+// Network input must not grow memory without bound: a binding ends with
+// a Reset or after FlowIdleTimeout (10 minutes) without a packet either
+// way, and at most Config.MaxFlows (MaxFlows) are held; past that, a
+// packet needing a new binding is counted in Stats.FlowsFull and dropped
+// (incoming) or sent unbound (outgoing).
 // Encap and Decap apply the same rules to whole UDP datagrams.
 //
 // Packets other than DCCP, datagrams whose DCCP header does not fit and

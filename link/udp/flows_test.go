@@ -108,3 +108,62 @@ func TestFlows_EncapsulatedPortReuse(t *testing.T) {
 		t.Errorf("stats %+v, want 3 received, 1 port reuse", st)
 	}
 }
+
+// TestFlows_FullTableDropsNewConnections: with room for one binding, a
+// Request of a second DCCP connection is dropped and counted in
+// FlowsFull, while the bound connection still gets through.
+func TestFlows_FullTableDropsNewConnections(t *testing.T) {
+	e, err := udp.Open(udp.Config{Local: netip.AddrPortFrom(addrB, 0), MaxFlows: 1})
+	if err != nil {
+		t.Skipf("cannot bind %v: %v", addrB, err)
+	}
+	defer e.Close()
+	got := make(chan uint16, 8)
+	e.Attach(link.ReceiverFunc(func(pkts [][]byte) {
+		for _, p := range pkts {
+			if ip, err := wire.ParseIP(p); err == nil {
+				if d, err := wire.ParseDCCP(ip.Payload); err == nil {
+					got <- d.SrcPort()
+				}
+			}
+		}
+	}))
+	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(addrA, 0)))
+	if err != nil {
+		t.Skipf("cannot bind %v: %v", addrA, err)
+	}
+	defer c.Close()
+	send := func(src uint16) {
+		t.Helper()
+		h := wire.DCCPHeader{SrcPort: src, DstPort: 7, Type: wire.DCCPRequest, X: true, Seq: 1, ServiceCode: 42}
+		d := make([]byte, 64)
+		n, err := wire.BuildDCCP(d, &h, nil, addrA, addrB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.WriteToUDPAddrPort(d[:n], e.LocalAddrPort()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := func() uint16 {
+		t.Helper()
+		select {
+		case p := <-got:
+			return p
+		case <-time.After(30 * time.Second):
+			t.Fatal("nothing delivered")
+			return 0
+		}
+	}
+	send(5001)
+	send(5002) // a second connection: no room
+	send(5001)
+	for range 2 {
+		if p := next(); p != 5001 {
+			t.Fatalf("delivered a packet from DCCP port %d, want 5001 only", p)
+		}
+	}
+	if st := e.Stats(); st.FlowsFull != 1 || st.Received != 2 {
+		t.Errorf("stats %+v, want 2 received, 1 refused for a full table", st)
+	}
+}

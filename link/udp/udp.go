@@ -7,7 +7,9 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/wire"
 	"github.com/teardown-lab/teardown/link"
 )
@@ -31,6 +33,13 @@ type Config struct {
 	// MTU is the largest IP packet the stack may write (default 1492: the
 	// DCCP packet plus the outer IPv4 and UDP headers then fit 1500).
 	MTU int
+	// FlowIdleTimeout and MaxFlows bound the table binding DCCP
+	// connections to UDP peers (flows.go); zero means the package's
+	// FlowIdleTimeout and MaxFlows.
+	FlowIdleTimeout time.Duration
+	MaxFlows        int
+	// Clock times the bindings' idleness; nil means the wall clock.
+	Clock clock.Clock
 }
 
 // Stats are an endpoint's counters.
@@ -55,6 +64,10 @@ type Stats struct {
 	// PortReuse counts DCCP packets dropped because their DCCP 4-tuple is
 	// bound to another UDP peer (RFC 6773 §3.8, flows.go).
 	PortReuse uint64
+	// FlowsFull counts DCCP packets that needed a new binding while
+	// MaxFlows live ones were held: dropped if incoming, sent unbound
+	// (to the configured peer) if outgoing (flows.go).
+	FlowsFull uint64
 	// SendErrors counts datagrams the socket refused.
 	SendErrors uint64
 }
@@ -67,13 +80,13 @@ type Endpoint struct {
 	mtu   int
 
 	mu     sync.Mutex
-	flows  map[flowKey]netip.AddrPort // UDP peer of each active DCCP connection (flows.go)
-	wbuf   []byte                     // DCCP packet with its checksum cleared
+	flows  flowTable // UDP peer of each active DCCP connection (flows.go)
+	wbuf   []byte    // DCCP packet with its checksum cleared
 	recv   link.Receiver
 	closed bool
 	done   chan struct{}
 
-	sent, received, notDCCP, malformed, sendErrs, kernelDrops, portReuse atomic.Uint64
+	sent, received, notDCCP, malformed, sendErrs, kernelDrops, portReuse, flowsFull atomic.Uint64
 }
 
 // Open binds the UDP socket and starts the receive loop.
@@ -86,6 +99,15 @@ func Open(cfg Config) (*Endpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("udp: %w", err)
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.NewReal()
+	}
+	if cfg.FlowIdleTimeout <= 0 {
+		cfg.FlowIdleTimeout = FlowIdleTimeout
+	}
+	if cfg.MaxFlows <= 0 {
+		cfg.MaxFlows = MaxFlows
+	}
 	if cfg.MTU == 0 {
 		cfg.MTU = 1492
 	}
@@ -94,7 +116,7 @@ func Open(cfg Config) (*Endpoint, error) {
 		return nil, fmt.Errorf("udp: %w", err)
 	}
 	e := &Endpoint{conn: conn, local: la, peers: make(map[netip.Addr]netip.AddrPort), mtu: cfg.MTU,
-		flows: make(map[flowKey]netip.AddrPort), wbuf: make([]byte, 65536), done: make(chan struct{})}
+		flows: newFlowTable(cfg.Clock, cfg.FlowIdleTimeout, cfg.MaxFlows), wbuf: make([]byte, 65536), done: make(chan struct{})}
 	for a, p := range cfg.Peers {
 		e.peers[a.Unmap()] = netip.AddrPortFrom(p.Addr().Unmap(), p.Port())
 	}
@@ -122,7 +144,7 @@ func (e *Endpoint) Attach(r link.Receiver) {
 func (e *Endpoint) Stats() Stats {
 	return Stats{Sent: e.sent.Load(), Received: e.received.Load(), NotDCCP: e.notDCCP.Load(),
 		Malformed: e.malformed.Load(), SendErrors: e.sendErrs.Load(), KernelDropped: e.kernelDrops.Load(),
-		PortReuse: e.portReuse.Load()}
+		PortReuse: e.portReuse.Load(), FlowsFull: e.flowsFull.Load()}
 }
 
 // peerFor returns the UDP endpoint configured for the DCCP address a.
@@ -162,7 +184,10 @@ func (e *Endpoint) WritePackets(pkts [][]byte) (int, error) {
 		}
 		d := e.wbuf[:copy(e.wbuf, ip.Payload)]
 		d[6], d[7] = 0, 0
-		to := e.bindOutgoing(ip.Dst.Unmap(), wire.DCCP(d), e.peerFor(ip.Dst.Unmap()))
+		to, full := e.flows.outgoing(ip.Dst.Unmap(), wire.DCCP(d), e.peerFor(ip.Dst.Unmap()))
+		if full {
+			e.flowsFull.Add(1)
+		}
 		if _, err := e.conn.WriteToUDPAddrPort(d, to); err != nil {
 			e.sendErrs.Add(1)
 			continue
@@ -198,10 +223,14 @@ func (e *Endpoint) readLoop() {
 			continue
 		}
 		e.mu.Lock()
-		admit := e.admitIncoming(from, wire.DCCP(buf[:n]))
+		admit, full := e.flows.incoming(from, wire.DCCP(buf[:n]))
 		r := e.recv
 		e.mu.Unlock()
-		if !admit {
+		switch {
+		case full:
+			e.flowsFull.Add(1)
+			continue
+		case !admit:
 			e.portReuse.Add(1)
 			continue
 		}
