@@ -90,3 +90,38 @@ func TestWriteDCCPTable(t *testing.T) {
 		}
 	}
 }
+
+// On the simulated path every datagram written is read, dropped by the
+// link (random loss or a full bottleneck queue), or dropped by the
+// receive queue; TCP delivers every byte; and a seed replays its run.
+func TestDCCPSimTransfer_ConservesDatagrams(t *testing.T) {
+	cond := DCCPConditions[1] // 1 % loss
+	for _, proto := range DCCPSimProtos {
+		r, err := DCCPSimTransfer(proto, cond, simSeedBase, 400)
+		if err != nil {
+			t.Fatalf("%s: %v", proto, err)
+		}
+		if proto == "tcp" {
+			if r.Bytes != 400*dccpPayload {
+				t.Errorf("tcp: read %d bytes, want %d", r.Bytes, 400*dccpPayload)
+			}
+			continue
+		}
+		if r.Sent != 400 {
+			t.Fatalf("%s: wrote %d datagrams, want 400", proto, r.Sent)
+		}
+		if r.DCCPSender.DataOut != 400 || r.DCCPReceiver.DataIn != uint64(r.Delivered)+r.RecvQueueDrops {
+			t.Errorf("%s: sender's DataOut %d, receiver's DataIn %d, delivered %d + dropped %d", proto,
+				r.DCCPSender.DataOut, r.DCCPReceiver.DataIn, r.Delivered, r.RecvQueueDrops)
+		}
+		// Non-data packets (Request, Ack, Close) cross the data direction
+		// too, so the link's drops bound the data lost from above.
+		if lost := uint64(r.Sent - r.Delivered); lost-r.RecvQueueDrops > r.Data.Lost+r.Data.QueueDrops {
+			t.Errorf("%s: %d datagrams missing, the link dropped only %d", proto, lost-r.RecvQueueDrops, r.Data.Lost+r.Data.QueueDrops)
+		}
+		again, err := DCCPSimTransfer(proto, cond, simSeedBase, 400)
+		if err != nil || again.Elapsed != r.Elapsed || again.Delivered != r.Delivered {
+			t.Errorf("%s: the same seed gave %v/%d then %v/%d (%v)", proto, r.Elapsed, r.Delivered, again.Elapsed, again.Delivered, err)
+		}
+	}
+}
