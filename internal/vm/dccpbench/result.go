@@ -67,7 +67,7 @@ type Result struct {
 	// units of 1e-6 (its sender's tfrctx_p, or its receiver's tfrcrx_p);
 	// nil when not read.
 	LinuxP *float64 `json:"linux_p_1e6,omitempty"`
-	Err    string  `json:"error,omitempty"`
+	Err    string   `json:"error,omitempty"`
 }
 
 // Mbps is the goodput in Mbit/s.
