@@ -222,8 +222,8 @@ func Summarize(rs []Result) []Row {
 
 // WriteTable writes rows as a Markdown table.
 func WriteTable(w io.Writer, rows []Row) {
-	fmt.Fprintln(w, "| condition | proto | ours → Linux Mbit/s (min / median / max) | Linux → ours Mbit/s (min / median / max) | ours / Linux | ours / TCP | Linux / TCP | delivered % (→L, →us) | link lost (→L, →us) | TCP retransmits (ours, Linux) | CCID 3 p ×1e6 (Linux rx, Linux tx) / our loss events |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| condition | proto | ours → Linux Mbit/s (min / median / max) | Linux → ours Mbit/s (min / median / max) | ours / Linux | ours / TCP | Linux / TCP | delivered % (→L, →us) | our receive-queue drops (→us) | link lost (→L, →us) | TCP retransmits (ours, Linux) | CCID 3 p ×1e6 (Linux rx, Linux tx) / our loss events |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
 		c := func(name string) string {
 			a, okA := r.Counts[name+"/"+UsToLinux]
@@ -241,17 +241,19 @@ func WriteTable(w io.Writer, rows []Row) {
 		if r.Proto == "tcp" {
 			retx = c("retransmits")
 		}
-		delivered := "—"
+		delivered, qdrops := "—", "—"
 		if r.Proto != "tcp" {
 			delivered = c("delivered-%")
+			v, ok := r.Counts["our-recv-queue-drops/"+LinuxToUs]
+			qdrops = num(v, ok)
 		}
 		name := r.Proto
 		if r.Errors > 0 {
 			name += fmt.Sprintf(" (%d failed)", r.Errors)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Condition, name,
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Condition, name,
 			cell(r.Ours), cell(r.Linux), ratioCell(r.OursOverLinux), ratioCell(r.OursVsTCP), ratioCell(r.LinuxVsTCP),
-			delivered, c("link-lost"), retx, ccid3)
+			delivered, qdrops, c("link-lost"), retx, ccid3)
 	}
 }
 

@@ -12,7 +12,7 @@ func TestSummarize_RatiosPerConditionAndPath(t *testing.T) {
 	p := 2500.0
 	rs := []Result{
 		{Condition: "loss-1%", Proto: "ccid2", Path: UsToLinux, Bytes: 1e6, ElapsedNS: 1e9, Sent: 100, Delivered: 99, LinkLost: 3, SeqWindowStalls: 1},
-		{Condition: "loss-1%", Proto: "ccid2", Path: LinuxToUs, Bytes: 2e6, ElapsedNS: 1e9, Sent: 100, Delivered: 98, LinkLost: 5},
+		{Condition: "loss-1%", Proto: "ccid2", Path: LinuxToUs, Bytes: 2e6, ElapsedNS: 1e9, Sent: 100, Delivered: 98, LinkLost: 5, RecvQueueDrops: 2},
 		{Condition: "loss-1%", Proto: "ccid3", Path: LinuxToUs, Bytes: 1e6, ElapsedNS: 1e9, Sent: 100, Delivered: 100, LossEvents: 4, LinuxP: &p},
 		{Condition: "loss-1%", Proto: "ccid3", Path: UsToLinux, Err: "our close: timeout"},
 		{Condition: "loss-1%", Proto: "tcp", Path: UsToLinux, Bytes: 4e6, ElapsedNS: 1e9, Retransmits: 7},
@@ -35,7 +35,8 @@ func TestSummarize_RatiosPerConditionAndPath(t *testing.T) {
 	if c2.Ours.Median != 8 || c2.Linux.Median != 16 || *c2.OursOverLinux != 0.5 || *c2.OursVsTCP != 0.25 || *c2.LinuxVsTCP != 0.25 {
 		t.Errorf("ccid2 row: ours %v, Linux %v, ratios %v %v %v", c2.Ours, c2.Linux, *c2.OursOverLinux, *c2.OursVsTCP, *c2.LinuxVsTCP)
 	}
-	if c2.Counts["delivered-%/"+UsToLinux] != 99 || c2.Counts["link-lost/"+LinuxToUs] != 5 || c2.Counts["our-seqwin-stalls/"+UsToLinux] != 1 {
+	if c2.Counts["delivered-%/"+UsToLinux] != 99 || c2.Counts["link-lost/"+LinuxToUs] != 5 || c2.Counts["our-seqwin-stalls/"+UsToLinux] != 1 ||
+		c2.Counts["our-recv-queue-drops/"+LinuxToUs] != 2 {
 		t.Errorf("ccid2 counts %v", c2.Counts)
 	}
 	if c3.Errors != 1 || c3.Ours != nil || c3.OursOverLinux != nil || c3.Counts["linux-p/"+LinuxToUs] != 2500 || c3.Counts["our-loss-events/"+LinuxToUs] != 4 {
