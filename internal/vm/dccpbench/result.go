@@ -146,7 +146,9 @@ type Row struct {
 	LinuxVsTCP    *float64 `json:"linux_vs_tcp,omitempty"`
 	// Counts are medians by name and path ("delivered-%/us-to-linux").
 	Counts map[string]float64 `json:"counts"`
-	Errors int                `json:"errors,omitempty"`
+	// Failures are the transfers that did not finish: "path rep N:
+	// error".
+	Failures []string `json:"failures,omitempty"`
 }
 
 // Summarize groups results into rows, condition by condition.
@@ -154,11 +156,11 @@ func Summarize(rs []Result) []Row {
 	type key struct{ cond, proto, path string }
 	mbps := map[key][]float64{}
 	counts := map[key]map[string][]float64{}
-	errs := map[key]int{}
+	errs := map[key][]string{}
 	for _, r := range rs {
 		k := key{r.Condition, r.Proto, r.Path}
 		if r.Err != "" {
-			errs[k]++
+			errs[k] = append(errs[k], fmt.Sprintf("%s rep %d: %s", r.Path, r.Rep, r.Err))
 			continue
 		}
 		mbps[k] = append(mbps[k], r.Mbps())
@@ -201,8 +203,8 @@ func Summarize(rs []Result) []Row {
 		for _, proto := range Protos {
 			ku, kl := key{cond.Name, proto, UsToLinux}, key{cond.Name, proto, LinuxToUs}
 			row := Row{Condition: cond.Name, Proto: proto, Ours: figureOf(mbps[ku]), Linux: figureOf(mbps[kl]),
-				Counts: map[string]float64{}, Errors: errs[ku] + errs[kl]}
-			if row.Ours == nil && row.Linux == nil && row.Errors == 0 {
+				Counts: map[string]float64{}, Failures: append(errs[ku], errs[kl]...)}
+			if row.Ours == nil && row.Linux == nil && len(row.Failures) == 0 {
 				continue
 			}
 			row.OursOverLinux = ratio(row.Ours, row.Linux)
@@ -248,12 +250,19 @@ func WriteTable(w io.Writer, rows []Row) {
 			qdrops = num(v, ok)
 		}
 		name := r.Proto
-		if r.Errors > 0 {
-			name += fmt.Sprintf(" (%d failed)", r.Errors)
+		if len(r.Failures) > 0 {
+			name += fmt.Sprintf(" (%d failed)", len(r.Failures))
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Condition, name,
 			cell(r.Ours), cell(r.Linux), ratioCell(r.OursOverLinux), ratioCell(r.OursVsTCP), ratioCell(r.LinuxVsTCP),
 			delivered, qdrops, c("link-lost"), retx, ccid3)
+	}
+	sep := "\n"
+	for _, r := range rows {
+		for _, f := range r.Failures {
+			fmt.Fprintf(w, "%sfailed: %s %s %s\n", sep, r.Condition, r.Proto, f)
+			sep = ""
+		}
 	}
 }
 
