@@ -110,7 +110,7 @@ func RunDCCPSim(seeds, n int, progress io.Writer) ([]SimRow, error) {
 
 // WriteSimTable writes the simulated rows as a Markdown table: throughput
 // (min / median / max), the ratio to TCP under the same condition, and
-// the medians of the counters.
+// the medians of the counters, with their range when the runs differ.
 func WriteSimTable(w io.Writer, rows []SimRow) {
 	var head, rule strings.Builder
 	head.WriteString("| condition | proto | Mbit/s (min / median / max) | / TCP |")
@@ -131,6 +131,9 @@ func WriteSimTable(w io.Writer, rows []SimRow) {
 			v := "—"
 			if f := r.Counters[c.Name]; f != nil {
 				v = num(f.Median)
+				if f.Min != f.Max {
+					v += fmt.Sprintf(" (%s–%s)", num(f.Min), num(f.Max))
+				}
 			}
 			fmt.Fprintf(w, " %s |", v)
 		}

@@ -125,3 +125,18 @@ func TestDCCPSimTransfer_ConservesDatagrams(t *testing.T) {
 		}
 	}
 }
+
+// The simulated table gives each counter's median, and its range when
+// the runs differ.
+func TestWriteSimTable(t *testing.T) {
+	v := 0.5
+	rows := []SimRow{{Condition: "loss-1%", Proto: "ccid2", Mbps: &Figure{Min: 7, Median: 8, Max: 45}, VsTCP: &v,
+		Counters: map[string]*Figure{"link-lost": {Min: 180, Median: 190, Max: 200}, "loss-events": {Min: 0, Median: 0, Max: 0}}}}
+	var buf bytes.Buffer
+	WriteSimTable(&buf, rows)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	want := "| loss-1% | ccid2 | 7.00 / **8.00** / 45.0 | 0.50 | — | 190 (180–200) | — | — | — | — | 0 | — |"
+	if len(lines) != 3 || lines[2] != want {
+		t.Errorf("got:\n%s\nwant row:\n%s", buf.String(), want)
+	}
+}
