@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/teardown-lab/teardown/link/fault"
@@ -24,6 +25,7 @@ var (
 )
 
 const (
+	tunName = "tdb0"
 	// queueLen is our DCCP queues and Linux's tx_qlen, in datagrams:
 	// about 1 MiB of full-sized ones (the defaults are Linux's 5 and 64).
 	queueLen = 760
@@ -58,7 +60,7 @@ func RunGuest(w io.Writer, o GuestOptions) error {
 	if err := os.WriteFile("/proc/sys/net/dccp/default/tx_qlen", []byte(strconv.Itoa(queueLen)), 0o644); err != nil {
 		fmt.Fprintf(w, "tx_qlen stays Linux's default: %v\n", err)
 	}
-	dev, err := tun.Open(tun.Config{Name: "tdb0", KernelAddr: tunPrefix})
+	dev, err := tun.Open(tun.Config{Name: tunName, KernelAddr: tunPrefix})
 	if err != nil {
 		return err
 	}
@@ -82,9 +84,10 @@ func RunGuest(w io.Writer, o GuestOptions) error {
 			for _, proto := range Protos {
 				for _, path := range []string{UsToLinux, LinuxToUs} {
 					port++
-					before := fe.Stats()
+					before, tunBefore := fe.Stats(), tunDrops()
 					r, err := g.transfer(proto, path, port, o.Bytes)
 					after := fe.Stats()
+					r.TunDrops = tunDrops() - tunBefore
 					r.Condition, r.Proto, r.Path, r.Rep = cond.Name, proto, path, rep
 					r.LinkLost = after.Out.Lost + after.In.Lost - before.Out.Lost - before.In.Lost
 					r.LinkReordered = after.Out.Reordered + after.In.Reordered - before.Out.Reordered - before.In.Reordered
@@ -111,6 +114,22 @@ func (g *guest) transfer(proto, path string, port uint16, n int64) (Result, erro
 	default:
 		return g.dccpFromLinux(port, ccidOf(proto), n)
 	}
+}
+
+// tunDrops is what the kernel dropped at the TUN device: packets for us
+// that found its queue full (tx_dropped) and packets from us it could
+// not take (rx_dropped).
+func tunDrops() uint64 {
+	var n uint64
+	for _, f := range []string{"tx_dropped", "rx_dropped"} {
+		b, err := os.ReadFile("/sys/class/net/" + tunName + "/statistics/" + f)
+		if err != nil {
+			continue
+		}
+		v, _ := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+		n += v
+	}
+	return n
 }
 
 func ccidOf(proto string) uint8 {

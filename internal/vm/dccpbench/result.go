@@ -53,11 +53,17 @@ type Result struct {
 	// of this transfer, both directions together.
 	LinkLost      uint64 `json:"link_lost"`
 	LinkReordered uint64 `json:"link_reordered"`
+	// TunDrops is what the kernel dropped at the TUN device during the
+	// transfer (its queue towards us full, or packets from us refused).
+	TunDrops uint64 `json:"tun_drops"`
 	// Retransmits is the TCP sender's retransmitted segments (ours:
 	// stack.TCPCounters; Linux: tcp_info's total_retrans).
 	Retransmits uint64 `json:"retransmits,omitempty"`
 	// LossEvents is what our CCID 3 receiver counted (linux-to-us).
 	LossEvents uint64 `json:"loss_events,omitempty"`
+	// LinuxRecvDrops is the kernel receiving socket's sk_drops
+	// (us-to-linux).
+	LinuxRecvDrops uint64 `json:"linux_recv_drops,omitempty"`
 	// RecvQueueDrops is our receiving connection's full-queue drops.
 	RecvQueueDrops uint64 `json:"recv_queue_drops,omitempty"`
 	// SeqWindowStalls is our sending connection's waits for the
@@ -170,6 +176,7 @@ func Summarize(rs []Result) []Row {
 		c := counts[k]
 		c["link-lost"] = append(c["link-lost"], float64(r.LinkLost))
 		c["reordered"] = append(c["reordered"], float64(r.LinkReordered))
+		c["tun-drops"] = append(c["tun-drops"], float64(r.TunDrops))
 		if r.Proto == "tcp" {
 			c["retransmits"] = append(c["retransmits"], float64(r.Retransmits))
 			continue
@@ -182,6 +189,7 @@ func Summarize(rs []Result) []Row {
 			}
 		} else {
 			c["our-seqwin-stalls"] = append(c["our-seqwin-stalls"], float64(r.SeqWindowStalls))
+			c["linux-recv-drops"] = append(c["linux-recv-drops"], float64(r.LinuxRecvDrops))
 		}
 		if r.Proto == "ccid3" && r.LinuxP != nil {
 			c["linux-p"] = append(c["linux-p"], *r.LinuxP)
@@ -224,8 +232,8 @@ func Summarize(rs []Result) []Row {
 
 // WriteTable writes rows as a Markdown table.
 func WriteTable(w io.Writer, rows []Row) {
-	fmt.Fprintln(w, "| condition | proto | ours → Linux Mbit/s (min / median / max) | Linux → ours Mbit/s (min / median / max) | ours / Linux | ours / TCP | Linux / TCP | delivered % (→L, →us) | our receive-queue drops (→us) | link lost (→L, →us) | TCP retransmits (ours, Linux) | CCID 3 p ×1e6 (Linux rx, Linux tx) / our loss events |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| condition | proto | ours → Linux Mbit/s (min / median / max) | Linux → ours Mbit/s (min / median / max) | ours / Linux | ours / TCP | Linux / TCP | delivered % (→L, →us) | receiver's drops (Linux's sk_drops →L, our queue →us) | link lost (→L, →us) | TUN drops (→L, →us) | TCP retransmits (ours, Linux) | CCID 3 p ×1e6 (Linux rx, Linux tx) / our loss events |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
 		c := func(name string) string {
 			a, okA := r.Counts[name+"/"+UsToLinux]
@@ -246,16 +254,17 @@ func WriteTable(w io.Writer, rows []Row) {
 		delivered, qdrops := "—", "—"
 		if r.Proto != "tcp" {
 			delivered = c("delivered-%")
-			v, ok := r.Counts["our-recv-queue-drops/"+LinuxToUs]
-			qdrops = num(v, ok)
+			a, okA := r.Counts["linux-recv-drops/"+UsToLinux]
+			b, okB := r.Counts["our-recv-queue-drops/"+LinuxToUs]
+			qdrops = num(a, okA) + ", " + num(b, okB)
 		}
 		name := r.Proto
 		if len(r.Failures) > 0 {
 			name += fmt.Sprintf(" (%d failed)", len(r.Failures))
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Condition, name,
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Condition, name,
 			cell(r.Ours), cell(r.Linux), ratioCell(r.OursOverLinux), ratioCell(r.OursVsTCP), ratioCell(r.LinuxVsTCP),
-			delivered, qdrops, c("link-lost"), retx, ccid3)
+			delivered, qdrops, c("link-lost"), c("tun-drops"), retx, ccid3)
 	}
 	sep := "\n"
 	for _, r := range rows {

@@ -56,6 +56,23 @@ func linuxP(s *kdccp.Socket, tx bool) *float64 {
 	return &v
 }
 
+// skMeminfoDrops indexes SO_MEMINFO's u32 array (include/uapi/linux/
+// sock_diag.h, SK_MEMINFO_DROPS): the socket's sk_drops, packets it
+// dropped on receive (backlog or receive buffer full).
+const skMeminfoDrops = 8
+
+// socketDrops reads a kernel socket's sk_drops, 0 if it cannot.
+func socketDrops(fd int) uint64 {
+	buf := make([]byte, 4*(skMeminfoDrops+1))
+	l := uint32(len(buf))
+	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_MEMINFO,
+		uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&l)), 0)
+	if e != 0 || int(l) < len(buf) {
+		return 0
+	}
+	return uint64(binary.NativeEndian.Uint32(buf[4*skMeminfoDrops:]))
+}
+
 func kopt(ccid uint8) kdccp.Options {
 	return kdccp.Options{Service: service, CCID: ccid, Timeout: transferTimeout}
 }
@@ -65,6 +82,7 @@ type counted struct {
 	bytes, datagrams int64
 	end              time.Time
 	p                *float64
+	drops            uint64 // the kernel receiver's sk_drops
 	err              error
 }
 
@@ -90,6 +108,7 @@ func (g *guest) dccpToLinux(port uint16, ccid uint8, n int64) (Result, error) {
 			k, err := s.Recv(buf)
 			if err != nil || k == 0 {
 				c.err = err
+				c.drops = socketDrops(s.Fd())
 				if ccid == 3 {
 					c.p = linuxP(s, false)
 				}
@@ -128,6 +147,7 @@ func (g *guest) dccpToLinux(port uint16, ccid uint8, n int64) (Result, error) {
 		return Result{}, fmt.Errorf("kernel read: %w", k.err)
 	}
 	r.Bytes, r.Delivered, r.ElapsedNS, r.LinuxP = k.bytes, k.datagrams, k.end.Sub(start).Nanoseconds(), k.p
+	r.LinuxRecvDrops = k.drops
 	return r, nil
 }
 
@@ -141,6 +161,13 @@ func (g *guest) dccpFromLinux(port uint16, ccid uint8, n int64) (Result, error) 
 	k, err := kdccp.Dial(netip.AddrPortFrom(ourAddr, port), kopt(ccid))
 	if err != nil {
 		return Result{}, fmt.Errorf("Linux dial: %w", err)
+	}
+	// Without SO_LINGER, Linux's dccp_close purges the datagrams still in
+	// its write queue: they would count as lost on the path. With it,
+	// close waits (up to the linger time) for the queue to drain.
+	if err := unix.SetsockoptLinger(k.Fd(), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 60}); err != nil {
+		k.Close()
+		return Result{}, fmt.Errorf("SO_LINGER: %w", err)
 	}
 	type accepted struct {
 		c   *stack.DCCPConn
