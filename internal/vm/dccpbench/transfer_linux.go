@@ -163,8 +163,8 @@ func (g *guest) dccpFromLinux(port uint16, ccid uint8, n int64) (Result, error) 
 		return Result{}, fmt.Errorf("Linux dial: %w", err)
 	}
 	// Without SO_LINGER, Linux's dccp_close purges the datagrams still in
-	// its write queue: they would count as lost on the path. With it,
-	// close waits (up to the linger time) for the queue to drain.
+	// its write queue; with it, close waits for a CCID that delays
+	// packets (CCID 3) to send them (below for CCID 2).
 	if err := unix.SetsockoptLinger(k.Fd(), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 60}); err != nil {
 		k.Close()
 		return Result{}, fmt.Errorf("SO_LINGER: %w", err)
@@ -230,6 +230,15 @@ func (g *guest) dccpFromLinux(port uint16, ccid uint8, n int64) (Result, error) 
 	}
 	if ccid == 3 {
 		res.LinuxP = linuxP(k, true)
+	}
+	// Linux's dccp_close purges its write queue when the CCID cannot send
+	// at once (CCID 2 with a full window), lingering or not: wait for the
+	// queue to drain first, or those datagrams would count as lost.
+	for deadline := time.Now().Add(transferTimeout); time.Now().Before(deadline); {
+		if q, err := unix.IoctlGetInt(k.Fd(), unix.SIOCOUTQ); err != nil || q == 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
 	}
 	k.Close()
 	r := <-got
