@@ -10,4 +10,12 @@ require (
 
 require go.uber.org/goleak v1.3.0
 
-require golang.org/x/net v0.63.0
+require (
+	github.com/chromedp/chromedp v0.23.1
+	golang.org/x/net v0.63.0
+)
+
+require (
+	github.com/chromedp/cdproto v0.160.1 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+)

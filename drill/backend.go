@@ -23,8 +23,11 @@ type backend interface {
 	// settle lets everything the last event set off happen before the
 	// next event runs, without the script's time moving on.
 	settle(d *driver)
-	// send writes a packet of the remote host onto the link.
-	send(pkt []byte) error
+	// send writes packets of the remote host onto the link, at once.
+	send(pkts [][]byte) error
+	// gso says whether send makes segments written together one GSO
+	// packet (the kernel's device under --mss).
+	gso() bool
 	// syscall performs a call of the local host; errors are errnos
 	// (syscall.Errno or what toErrno maps) or errUnsupported.
 	syscall(d *driver, c *Call) (int64, error)
@@ -42,7 +45,8 @@ func (b *simBackend) NewTimer(fn func()) clock.Timer            { return b.clk.N
 func (b *simBackend) Go(fn func())                              { b.run.Go(fn) }
 func (b *simBackend) Park(w chan struct{})                      { b.run.Park(w, nil) }
 func (b *simBackend) Unpark(w chan struct{})                    { b.run.Unpark(w) }
-func (b *simBackend) send(pkt []byte) error                     { _, err := b.peer.WritePackets([][]byte{pkt}); return err }
+func (b *simBackend) send(pkts [][]byte) error                  { _, err := b.peer.WritePackets(pkts); return err }
+func (b *simBackend) gso() bool                                 { return false }
 func (b *simBackend) syscall(d *driver, c *Call) (int64, error) { return d.syscall1(c) }
 
 // settle parks the script until everything due at the current instant

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -51,6 +52,9 @@ func RunKernel(s *Script, opts Options) Result {
 		u := s.Unsupported[0]
 		return Result{Script: s.Name, Status: Unsupported, Line: u.Line, Message: u.What}
 	}
+	if s.DCCP() {
+		return Result{Script: s.Name, Status: Unsupported, Message: "DCCP lines (the simulator only)"}
+	}
 	fail := func(err error) Result {
 		return Result{Script: s.Name, Status: Fail, Message: "kernel: " + err.Error()}
 	}
@@ -62,39 +66,86 @@ func RunKernel(s *Script, opts Options) Result {
 		return fail(err)
 	}
 	defer ns.Close()
-	b := &kernelBackend{clk: clock.NewRealTimers(), ns: ns, fds: map[int]int{}}
+	var notApplied []string
+	b := &kernelBackend{clk: clock.NewRealTimers(), ns: ns, fds: map[int]int{}, v6: s.IPv6}
 	if err := ns.Do(func() error {
-		b.dev, err = tun.Open(tun.Config{Name: "drill0", MTU: 1500,
-			KernelAddr: netip.PrefixFrom(LocalAddr, 32)})
+		laddr, raddr := addrs(s)
+		kernelAddr := netip.PrefixFrom(laddr, 32)
+		if s.IPv6 {
+			kernelAddr = netip.Prefix{} // added below, without DAD
+		}
+		// The device takes GSO packets (offloads on): the segments of one
+		// inbound line longer than a segment (--mss, else what the MTU
+		// allows) reach the kernel as one packet, as packetdrill writes
+		// them. What the kernel sends is cut back into its segments.
+		b.dev, err = tun.Open(tun.Config{Name: "drill0", MTU: 1500, Offload: true, SplitGSO: true,
+			KernelAddr: kernelAddr})
 		if err != nil {
 			return err
+		}
+		if s.IPv6 {
+			if err := addNoDAD("drill0", laddr); err != nil {
+				return err
+			}
 		}
 		if err := os.WriteFile("/proc/sys/net/ipv4/tcp_rmem", []byte(kernelRmem), 0); err != nil {
 			return err
 		}
-		return routeRemote("drill0")
+		notApplied = setSysctls(s.Sysctls)
+		return routeRemote("drill0", raddr)
 	}); err != nil {
 		return fail(err)
 	}
 	defer b.dev.Close()
 	defer b.closeAll()
 	d := newDriver(s, opts, b)
+	if opts.Record {
+		d.rec = newRecorder(s.Name, "Linux kernel", b.Now())
+	}
 	b.dev.Attach(link.ReceiverFunc(d.receive))
 	res := d.exec()
 	res.Script = s.Name
+	if d.rec != nil {
+		res.trace, res.Pcap = d.rec.result()
+	}
+	if n := notAppliedNote("to the namespace", notApplied); n != "" {
+		res.Notes = append(res.Notes, n)
+	}
 	return res
 }
 
-// routeRemote routes RemoteAddr's /24 through the device, as packetdrill
-// routes its remote address through its tun device.
-func routeRemote(dev string) error {
+// setSysctls writes the script's settings in the namespace (the caller
+// runs in it); those the kernel refuses (a global one, a value not
+// allowed here) are returned with the reason.
+func setSysctls(list []Sysctl) []string {
+	var failed []string
+	for _, sc := range list {
+		path := "/proc/sys/" + strings.ReplaceAll(sc.Name, ".", "/")
+		if strings.Contains(sc.Name, "/") || strings.Contains(sc.Name, "..") {
+			failed = append(failed, sc.Name+" (not a sysctl name)")
+			continue
+		}
+		if err := os.WriteFile(path, []byte(sc.Value), 0); err != nil {
+			failed = append(failed, fmt.Sprintf("%s=%s (%v)", sc.Name, sc.Value, errors.Unwrap(err)))
+		}
+	}
+	return failed
+}
+
+// routeRemote routes the remote address's /24 (IPv6: /32) through the
+// device, as packetdrill routes its remote address through its tun device.
+func routeRemote(dev string, remote netip.Addr) error {
 	l, err := netlink.LinkByName(dev)
 	if err != nil {
 		return err
 	}
-	dst := netip.PrefixFrom(RemoteAddr, 24).Masked()
+	bits := 24
+	if remote.Is6() {
+		bits = 32
+	}
+	dst := netip.PrefixFrom(remote, bits).Masked()
 	r := &netlink.Route{LinkIndex: l.Attrs().Index, Scope: netlink.SCOPE_LINK,
-		Dst: &net.IPNet{IP: dst.Addr().AsSlice(), Mask: net.CIDRMask(dst.Bits(), 32)}}
+		Dst: &net.IPNet{IP: dst.Addr().AsSlice(), Mask: net.CIDRMask(dst.Bits(), remote.BitLen())}}
 	if err := netlink.RouteAdd(r); err != nil {
 		return fmt.Errorf("route %v via %s: %w", dst, dev, err)
 	}
@@ -107,9 +158,11 @@ type kernelBackend struct {
 	ns  *netns.NS
 	dev *tun.Device
 
-	mu     sync.Mutex
-	fds    map[int]int // the script's fd numbers → the kernel's
-	closed bool        // closeAll ran: a late accept's fd is closed at once
+	mu      sync.Mutex
+	v6      bool        // --ip_version=ipv6: AF_INET6 sockets
+	offload bool        // --mss: the device takes GSO packets
+	fds     map[int]int // the script's fd numbers → the kernel's
+	closed  bool        // closeAll ran: a late accept's fd is closed at once
 }
 
 func (b *kernelBackend) Now() clock.Instant             { return b.clk.Now() }
@@ -127,8 +180,10 @@ func (b *kernelBackend) settle(d *driver) {
 	}
 }
 
-func (b *kernelBackend) send(pkt []byte) error {
-	_, err := b.dev.WritePackets([][]byte{pkt})
+func (b *kernelBackend) gso() bool { return true }
+
+func (b *kernelBackend) send(pkts [][]byte) error {
+	_, err := b.dev.WritePackets(pkts)
 	return err
 }
 
@@ -177,13 +232,17 @@ func (b *kernelBackend) fd(c *Call) (int, int, error) {
 
 func (b *kernelBackend) syscall(_ *driver, c *Call) (int64, error) {
 	if c.Name == "socket" {
-		if err := socketArgs(c); err != nil {
+		if err := socketArgs(c, b.v6); err != nil {
 			return 0, err
+		}
+		family := unix.AF_INET
+		if b.v6 {
+			family = unix.AF_INET6
 		}
 		var fd int
 		err := b.ns.Do(func() error {
 			var err error
-			fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+			fd, err = unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
 			return err
 		})
 		if err != nil {
@@ -197,7 +256,7 @@ func (b *kernelBackend) syscall(_ *driver, c *Call) (int64, error) {
 	}
 	switch c.Name {
 	case "bind":
-		return 0, unix.Bind(fd, &unix.SockaddrInet4{Port: localPort, Addr: LocalAddr.As4()})
+		return 0, unix.Bind(fd, b.sockaddr(LocalAddr6, LocalAddr))
 	case "listen":
 		if c.arg(1).Kind != ArgInt {
 			return 0, errUnsupported("listen without a number backlog")
@@ -210,18 +269,23 @@ func (b *kernelBackend) syscall(_ *driver, c *Call) (int64, error) {
 		}
 		return b.newFD(nfd), nil
 	case "connect":
-		return 0, unix.Connect(fd, &unix.SockaddrInet4{Port: localPort, Addr: RemoteAddr.As4()})
-	case "write", "send", "read", "recv":
+		return 0, unix.Connect(fd, b.sockaddr(RemoteAddr6, RemoteAddr))
+	case "write", "send", "read", "recv", "sendmsg", "recvmsg":
 		if (c.Name == "send" || c.Name == "recv") && !zeroFlags(c.arg(3)) {
 			return 0, errUnsupported(c.Name + " flags " + c.arg(3).Text)
 		}
 		l := c.arg(2)
+		if c.Name == "sendmsg" || c.Name == "recvmsg" {
+			if l, err = msgLen(c); err != nil {
+				return 0, err
+			}
+		}
 		if l.Kind != ArgInt || l.Int < 0 || l.Int > 1<<24 {
 			return 0, errUnsupported(c.Name + " length " + l.Text)
 		}
 		buf := make([]byte, l.Int)
 		var r int
-		if c.Name == "write" || c.Name == "send" {
+		if c.Name == "write" || c.Name == "send" || c.Name == "sendmsg" {
 			r, err = unix.Write(fd, buf)
 		} else {
 			r, err = unix.Read(fd, buf)
@@ -242,7 +306,7 @@ func (b *kernelBackend) syscall(_ *driver, c *Call) (int64, error) {
 		return 0, b.setsockopt(fd, symArg(c.arg(2)), c.arg(3))
 	case "getsockopt":
 		if symArg(c.arg(2)) != "SO_ERROR" {
-			return 0, errUnsupported("getsockopt " + c.arg(2).Text)
+			return 0, b.getsockopt(fd, symArg(c.arg(2)), c.arg(3))
 		}
 		v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
 		if err != nil {
@@ -250,6 +314,10 @@ func (b *kernelBackend) syscall(_ *driver, c *Call) (int64, error) {
 		}
 		return 0, checkSOError(syscall.Errno(v), c.arg(3))
 	case "fcntl":
+		if symArg(c.arg(1)) == "F_GETFL" {
+			fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+			return int64(fl &^ unix.O_LARGEFILE), err
+		}
 		if symArg(c.arg(1)) != "F_SETFL" {
 			return 0, errUnsupported("fcntl " + c.arg(1).Text)
 		}
@@ -260,7 +328,18 @@ func (b *kernelBackend) syscall(_ *driver, c *Call) (int64, error) {
 		_, err := unix.FcntlInt(uintptr(fd), unix.F_SETFL, flags)
 		return 0, err
 	}
+	if c.Name == "ioctl" {
+		return 0, b.ioctl(fd, c)
+	}
 	return 0, errUnsupported("call " + c.Name)
+}
+
+// sockaddr is port 8080 at v6 or v4, as the run's family says.
+func (b *kernelBackend) sockaddr(v6, v4 netip.Addr) unix.Sockaddr {
+	if b.v6 {
+		return &unix.SockaddrInet6{Port: localPort, Addr: v6.As16()}
+	}
+	return &unix.SockaddrInet4{Port: localPort, Addr: v4.As4()}
 }
 
 func (b *kernelBackend) setsockopt(fd int, name string, v Arg) error {
@@ -283,11 +362,40 @@ func (b *kernelBackend) setsockopt(fd int, name string, v Arg) error {
 	}
 	o, ok := opt[name]
 	if !ok {
-		return errUnsupported("socket option " + name)
+		return b.setsockoptInt(fd, name, v)
 	}
 	n, err := intArg(name, v)
 	if err != nil {
 		return err
 	}
 	return unix.SetsockoptInt(fd, o[0], o[1], int(n))
+}
+
+// addNoDAD gives the device an IPv6 address usable at once: without
+// duplicate address detection it is never tentative, so bind does not
+// fail with EADDRNOTAVAIL for the first second.
+func addNoDAD(dev string, a netip.Addr) error {
+	l, err := netlink.LinkByName(dev)
+	if err != nil {
+		return err
+	}
+	addr := &netlink.Addr{IPNet: &net.IPNet{IP: a.AsSlice(), Mask: net.CIDRMask(128, 128)}, Flags: unix.IFA_F_NODAD}
+	if err := netlink.AddrReplace(l, addr); err != nil {
+		return fmt.Errorf("add %v to %s: %w", a, dev, err)
+	}
+	// IPv6 on the device is ready once the kernel has given it its
+	// link-local address (addrconf, after the link came up); a SYN that
+	// arrives before is not answered.
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(2 * time.Millisecond) {
+		list, err := netlink.AddrList(l, netlink.FAMILY_V6)
+		if err != nil {
+			return err
+		}
+		for _, x := range list {
+			if x.IP.IsLinkLocalUnicast() && x.Flags&unix.IFA_F_TENTATIVE == 0 {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("IPv6 on %s not ready after 2 s", dev)
 }

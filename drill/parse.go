@@ -14,7 +14,18 @@ const maxEvents = 100000
 // Parse parses a script. name is used in errors (the file name). Every
 // error names its line; the parser never panics on bad input.
 func Parse(name string, src []byte) (*Script, error) {
+	return ParseWith(name, src, nil)
+}
+
+// ParseWith is Parse with symbols defined before the script's first line,
+// as packetdrill's command-line -D NAME=VALUE defines them.
+func ParseWith(name string, src []byte, defines map[string]string) (*Script, error) {
 	s := &Script{Name: name}
+	for k, v := range defines {
+		if err := s.define(k + "=" + v); err != nil {
+			return nil, &ParseError{File: name, Msg: "-D: " + err.Error()}
+		}
+	}
 	stmts, err := statements(string(src))
 	if err != nil {
 		err.(*ParseError).File = name
@@ -37,13 +48,16 @@ type statement struct {
 }
 
 // statements splits src into statements: one per line, except that a
-// backquoted shell command and a %{ }% block may span lines. Comments
-// (// to the end of the line, /* */) are removed.
+// backquoted shell command and a %{ }% block may span lines, and so may a
+// call whose brackets are still open at the end of a line (packetdrill's
+// grammar is free-form; its sendmsg lines spread a struct over several).
+// Comments (// to the end of the line, /* */) are removed.
 func statements(src string) ([]statement, error) {
 	var out []statement
 	var cur strings.Builder
 	line, start := 1, 1
 	var inShell, inPy, inComment bool
+	depth := 0    // open ( [ { outside shell and Python
 	empty := true // cur holds only blanks so far
 	flush := func() {
 		if t := strings.TrimSpace(cur.String()); t != "" {
@@ -98,12 +112,20 @@ func statements(src string) ([]statement, error) {
 			inPy = true
 			cur.WriteString("%{")
 			i++
+		case c == '\n' && depth > 0:
+			cur.WriteByte(' ')
 		case c == '\n':
 			flush()
 			start = line + 1
 		default:
 			if empty && c != ' ' && c != '\t' && c != '\r' {
 				start, empty = line, false
+			}
+			switch c {
+			case '(', '[', '{':
+				depth++
+			case ')', ']', '}':
+				depth = max(depth-1, 0)
 			}
 			cur.WriteByte(c)
 		}
@@ -129,15 +151,15 @@ func (s *Script) addStatement(st statement) error {
 	case strings.HasPrefix(t, "--"):
 		return s.option(st.line, t)
 	case strings.HasPrefix(t, "`"):
-		s.Unsupported = append(s.Unsupported, Construct{st.line, "shell command " + shorten(t)})
+		s.shell(st.line, t)
 		return nil
 	case strings.HasPrefix(t, "%{"):
-		s.Unsupported = append(s.Unsupported, Construct{st.line, "python block " + shorten(t)})
+		s.addInfo(st.line, When{Kind: TimeRel}, t) // untimed: with the previous event
 		return nil
 	case strings.HasPrefix(t, "-D"):
-		s.Unsupported = append(s.Unsupported, Construct{st.line, "symbol definition " + t})
-		return nil
+		return s.define(strings.TrimSpace(strings.TrimPrefix(t, "-D")))
 	}
+	t = s.substitute(t)
 	when, rest, err := parseWhen(t)
 	if err != nil {
 		return err
@@ -145,10 +167,12 @@ func (s *Script) addStatement(st statement) error {
 	ev := Event{Line: st.line, Text: t, When: when}
 	switch {
 	case strings.HasPrefix(rest, "`"):
-		s.Unsupported = append(s.Unsupported, Construct{st.line, "shell command " + shorten(rest)})
+		// A timed shell line runs at its time in packetdrill; here its
+		// settings apply from the start.
+		s.shell(st.line, rest)
 		return nil
 	case strings.HasPrefix(rest, "%{"):
-		s.Unsupported = append(s.Unsupported, Construct{st.line, "python block " + shorten(rest)})
+		s.addInfo(st.line, when, rest)
 		return nil
 	case strings.HasPrefix(rest, "<") || strings.HasPrefix(rest, ">"):
 		p, err := parsePacket(rest)
@@ -186,14 +210,69 @@ func (s *Script) option(line int, t string) error {
 			return fmt.Errorf("--tolerance_usecs wants a whole number of microseconds, not %q", val)
 		}
 		s.Tolerance = time.Duration(n) * time.Microsecond
+	case "define":
+		return s.define(val)
+	case "mss":
+		n, err := strconv.ParseUint(strings.TrimSpace(val), 10, 16)
+		if err != nil || n < 64 {
+			return fmt.Errorf("--mss wants a segment size from 64 to 65535, not %q", val)
+		}
+		s.MSS = int(n)
 	case "ip_version":
-		if strings.TrimSpace(val) != "ipv4" {
+		switch strings.TrimSpace(val) {
+		case "ipv4":
+		case "ipv6":
+			s.IPv6 = true
+		default: // ipv4-mapped-ipv6
 			s.Unsupported = append(s.Unsupported, Construct{line, "option " + t})
 		}
 	default:
 		s.Unsupported = append(s.Unsupported, Construct{line, "option " + t})
 	}
 	return nil
+}
+
+// define reads a symbol definition NAME=VALUE (packetdrill's -D and
+// --define): from here on, the word NAME in a line stands for VALUE.
+func (s *Script) define(def string) error {
+	name, val, ok := strings.Cut(def, "=")
+	if !ok || !isIdent(name) {
+		return fmt.Errorf("a definition is NAME=VALUE, not %q", def)
+	}
+	if s.Defines == nil {
+		s.Defines = map[string]string{}
+	}
+	s.Defines[name] = val
+	return nil
+}
+
+// substitute replaces each defined word of t by its value, as
+// packetdrill's lexer does with every word; a quoted value stands for the
+// text between the quotes' string.
+func (s *Script) substitute(t string) string {
+	if len(s.Defines) == 0 {
+		return t
+	}
+	var b strings.Builder
+	for i := 0; i < len(t); {
+		c := t[i]
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		j := i
+		for j < len(t) && (t[j] == '_' || t[j] >= 'a' && t[j] <= 'z' || t[j] >= 'A' && t[j] <= 'Z' || t[j] >= '0' && t[j] <= '9') {
+			j++
+		}
+		if v, ok := s.Defines[t[i:j]]; ok {
+			b.WriteString(v)
+		} else {
+			b.WriteString(t[i:j])
+		}
+		i = j
+	}
+	return b.String()
 }
 
 func shorten(s string) string {

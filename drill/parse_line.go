@@ -58,6 +58,18 @@ func parsePacket(t string) (*Packet, error) {
 	c := &cursor{s: t}
 	p := &Packet{Inbound: t[0] == '<'}
 	c.i = 1
+	c.skip()
+	if c.i < len(c.s) && c.s[c.i] >= '0' && c.s[c.i] <= '9' {
+		if err := parsePorts(c, p); err != nil {
+			return nil, err
+		}
+	}
+	if c.eat("dccp ") {
+		if err := parseDCCP(c, p); err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
 	p.Flags = c.word("")
 	if p.Flags == "" {
 		return nil, fmt.Errorf("a packet line needs its flags (S, S., ., P., F., R...)")
@@ -142,6 +154,23 @@ func parsePacket(t string) (*Packet, error) {
 		}
 	}
 	return p, nil
+}
+
+// parsePorts reads packetdrill's "src>dst" ports before the flags.
+func parsePorts(c *cursor, p *Packet) error {
+	var port [2]uint16
+	for i := range port {
+		n, err := strconv.ParseUint(c.word(">"), 10, 16)
+		if err != nil || n == 0 {
+			return fmt.Errorf("bad port in a packet line: want src>dst, two ports from 1 to 65535")
+		}
+		port[i] = uint16(n)
+		if i == 0 && !c.eat(">") {
+			return fmt.Errorf("want src>dst ports before the flags")
+		}
+	}
+	p.SrcPort, p.DstPort = port[0], port[1]
+	return nil
 }
 
 // parseOptions reads "mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7".
@@ -313,9 +342,19 @@ func parseArg(c *cursor, depth int) (Arg, error) {
 	case c.eat("{"):
 		a.Kind = ArgStruct
 		for !c.eat("}") {
-			name := c.word("=,}")
+			// name=value, name(N)=value (packetdrill's msg_iov(1)=...), or
+			// a value alone ({..., 1000}, an iovec).
+			save := c.i
+			name := c.word("=,}(")
+			if c.eat("(") {
+				j := strings.IndexByte(c.s[c.i:], ')')
+				if j < 0 {
+					return a, fmt.Errorf("%s( does not close in a struct", name)
+				}
+				c.i += j + 1
+			}
 			if !isIdent(name) || !c.eat("=") {
-				return a, fmt.Errorf("want name=value in a struct, not %q", name)
+				c.i, name = save, ""
 			}
 			v, err := parseArg(c, depth+1)
 			if err != nil {

@@ -5,9 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/teardown-lab/teardown/profile"
 )
 
 func parseOne(t *testing.T, line string) Event {
@@ -84,8 +87,12 @@ func TestParse_CommentsShellAndOptions(t *testing.T) {
 	if s.Tolerance != 14*time.Millisecond || len(s.Events) != 1 || s.Events[0].Line != 8 {
 		t.Fatalf("got tolerance %v, events %+v", s.Tolerance, s.Events)
 	}
-	if len(s.Unsupported) != 2 || s.Unsupported[0].Line != 6 || s.Unsupported[1].Line != 9 {
+	if len(s.Unsupported) != 1 || s.Unsupported[0].Line != 9 {
 		t.Fatalf("unsupported: %v", s.Unsupported)
+	}
+	want := []Sysctl{{6, "a", "1"}, {6, "b", "2"}}
+	if !reflect.DeepEqual(s.Sysctls, want) {
+		t.Fatalf("sysctls %v, want %v", s.Sysctls, want)
 	}
 }
 
@@ -142,9 +149,103 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		for _, ev := range s.Events {
-			if ev.Line < 1 || ev.Line > lines || (ev.Packet == nil) == (ev.Call == nil) {
+			kinds := 0
+			for _, is := range []bool{ev.Packet != nil, ev.Call != nil, ev.Info != nil} {
+				if is {
+					kinds++
+				}
+			}
+			if ev.Line < 1 || ev.Line > lines || kinds != 1 {
 				t.Fatalf("bad event %+v", ev)
 			}
 		}
 	})
+}
+
+// packetdrill's "src>dst" ports before the flags pick a connection.
+func TestParse_PacketPorts(t *testing.T) {
+	p := parseOne(t, "+0 < 50001>8080 S 0:0(0) win 100").Packet
+	if p.SrcPort != 50001 || p.DstPort != 8080 || p.Flags != "S" {
+		t.Fatalf("got %+v", p)
+	}
+	p = parseOne(t, "+0 > 8080>50001 S. 0:0(0) ack 1 <...>").Packet
+	if p.SrcPort != 8080 || p.DstPort != 50001 || p.Flags != "S." {
+		t.Fatalf("got %+v", p)
+	}
+	for _, bad := range []string{"+0 < 50001 S 0:0(0)", "+0 < 0>8080 S 0:0(0)", "+0 < 70000>8080 S 0:0(0)"} {
+		if _, err := Parse("t.pkt", []byte(bad)); err == nil || !strings.Contains(err.Error(), "port") {
+			t.Errorf("%q: want a port error, got %v", bad, err)
+		}
+	}
+}
+
+// The usual shell preamble becomes settings; other commands are
+// unsupported, each named.
+func TestParse_ShellPreamble(t *testing.T) {
+	src := "`../common/defaults.sh`\n" +
+		"`sysctl -q net.ipv4.tcp_timestamps=0 net.ipv4.tcp_sack=0; echo 1 > /proc/sys/net/ipv4/tcp_rfc1337`\n" +
+		"`sysctl -q net.ipv4.tcp_wmem=\"4096 $((64*1024)) 4194304\" > /dev/null 2>&1`\n" +
+		"`tc qdisc add dev tun0 root fq`\n0 close(3) = 0\n"
+	s, err := Parse("t.pkt", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Unsupported) != 1 || s.Unsupported[0].Line != 4 || !strings.Contains(s.Unsupported[0].What, "tc qdisc") {
+		t.Fatalf("unsupported: %v", s.Unsupported)
+	}
+	n := len(defaultsSh)
+	want := []Sysctl{{2, "net.ipv4.tcp_timestamps", "0"}, {2, "net.ipv4.tcp_sack", "0"},
+		{2, "net.ipv4.tcp_rfc1337", "1"}, {3, "net.ipv4.tcp_wmem", "4096 65536 4194304"}}
+	if len(s.Sysctls) != n+len(want) || s.Sysctls[0] != (Sysctl{1, "net.ipv4.tcp_rmem", "4096 540000 15728640"}) ||
+		!reflect.DeepEqual(s.Sysctls[n:], want) {
+		t.Fatalf("sysctls %v", s.Sysctls)
+	}
+	c := simConfigFor(s, profile.Linux)
+	if !c.tcp.NoTimestamps || !c.tcp.NoSACK || c.tcp.SendBuffer != 65536 || c.tcp.ReceiveBuffer != 540000 || c.tcp.MaxReceiveBuffer != 15<<20 ||
+		!c.profile.IgnoreRSTInTimeWait || c.tcp.CongestionControl != "cubic" || c.listen.NoSYNCookies {
+		t.Fatalf("config %+v", c)
+	}
+	if !slices.Contains(c.notApplied, "net.ipv4.tcp_frto=2") || slices.Contains(c.notApplied, "net.ipv4.tcp_sack=1") {
+		t.Fatalf("not applied: %v", c.notApplied)
+	}
+}
+
+// -D and --define name words that later lines use; --mss and
+// --ip_version=ipv6 are read.
+func TestParse_DefinesMSSAndIPv6(t *testing.T) {
+	src := "--ip_version=ipv6\n--mss=1000\n-D FD=3\n--define=HOW=SHUT_WR\n0 shutdown(FD, HOW) = 0\n"
+	s, err := Parse("t.pkt", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Events[0].Call
+	if !s.IPv6 || s.MSS != 1000 || c.Args[0].Int != 3 || c.Args[1].Syms[0] != "SHUT_WR" {
+		t.Fatalf("got %+v, call %+v", s, c)
+	}
+	for _, bad := range []string{"-D 3X=1", "--mss=x", "--define=novalue"} {
+		if _, err := Parse("t.pkt", []byte(bad)); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+// A call whose brackets are open at the end of a line goes on to the
+// next (packetdrill's msghdr structs); name(N)=value fields and values
+// alone parse.
+func TestParse_CallOverSeveralLines(t *testing.T) {
+	src := "0 sendmsg(4, {msg_name(...)=...,\n   msg_iov(2)=[{..., 40}, {..., 60}],\n   msg_flags=0}, 0) = 100\n+0 close(4) = 0\n"
+	s, err := Parse("t.pkt", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Events) != 2 || s.Events[1].Line != 4 {
+		t.Fatalf("events %+v", s.Events)
+	}
+	msg := s.Events[0].Call.Args[1]
+	if msg.Kind != ArgStruct || msg.Fields[1].Name != "msg_iov" || msg.Fields[1].Value.Elems[1].Fields[1].Value.Int != 60 {
+		t.Fatalf("msghdr %+v", msg)
+	}
+	if n, err := msgLen(s.Events[0].Call); err != nil || n.Int != 100 {
+		t.Fatalf("msgLen %v, %v", n, err)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/trace"
 	"github.com/teardown-lab/teardown/link"
 	"github.com/teardown-lab/teardown/netsim"
 	"github.com/teardown-lab/teardown/profile"
@@ -54,21 +55,43 @@ type Result struct {
 	Message  string `json:"message,omitempty"`
 	Expected string `json:"expected,omitempty"`
 	Actual   string `json:"actual,omitempty"`
+	// Notes say what the run did not apply (sysctls without a meaning
+	// here), whatever the status.
+	Notes []string `json:"notes,omitempty"`
+	// Pcap is the run's packets as a pcap file, with Options.Record; SVG
+	// draws the run.
+	Pcap  []byte `json:"-"`
+	trace *trace.Trace
+}
+
+// SVG draws a recorded run (Options.Record) with the lab's sequence
+// diagram: the script's calls on the local host, every packet, and the
+// simulated stack's state changes; nil without a recording.
+func (r Result) SVG() []byte {
+	if r.trace == nil {
+		return nil
+	}
+	return trace.SVG(r.trace, trace.SVGOptions{})
 }
 
 func (r Result) String() string {
+	var s string
 	switch r.Status {
 	case Pass:
-		return fmt.Sprintf("%s: pass", r.Script)
+		s = fmt.Sprintf("%s: pass", r.Script)
 	case Unsupported:
-		return fmt.Sprintf("%s:%d: unsupported: %s", r.Script, r.Line, r.Message)
+		s = fmt.Sprintf("%s:%d: unsupported: %s", r.Script, r.Line, r.Message)
+	default:
+		s = fmt.Sprintf("%s:%d: fail: %s", r.Script, r.Line, r.Message)
+		if r.Expected != "" {
+			s += "\n  expected: " + r.Expected
+		}
+		if r.Actual != "" {
+			s += "\n  actual:   " + r.Actual
+		}
 	}
-	s := fmt.Sprintf("%s:%d: fail: %s", r.Script, r.Line, r.Message)
-	if r.Expected != "" {
-		s += "\n  expected: " + r.Expected
-	}
-	if r.Actual != "" {
-		s += "\n  actual:   " + r.Actual
+	for _, n := range r.Notes {
+		s += "\n  note: " + n
 	}
 	return s
 }
@@ -79,6 +102,8 @@ type Options struct {
 	Profile profile.Profile
 	// Tolerance overrides the script's --tolerance_usecs when nonzero.
 	Tolerance time.Duration
+	// Record keeps the run's packets and calls (Result.Trace, Result.Pcap).
+	Record bool
 }
 
 // Run runs a parsed script against a fresh stack on a simulated network.
@@ -88,18 +113,32 @@ func Run(s *Script, opts Options) Result {
 		return Result{Script: s.Name, Status: Unsupported, Line: u.Line, Message: u.What}
 	}
 	sim := netsim.New(1)
-	lh, rh := sim.AddHost("local", LocalAddr), sim.AddHost("remote", RemoteAddr)
+	laddr, raddr := addrs(s)
+	lh, rh := sim.AddHost("local", laddr), sim.AddHost("remote", raddr)
 	lh.SetMTU(1500) // packetdrill's tun device
 	sim.Connect(lh, rh, netsim.LinkConfig{})
 	run := simrun.New(sim)
-	st, err := stack.New(stack.Config{Name: "local", Addrs: []netip.Addr{LocalAddr},
-		Link: run.Endpoint(lh), Clock: run.Clock(), Scheduler: run, Profile: opts.Profile, Seed: 1})
+	p := opts.Profile
+	if p.Name == "" {
+		p = profile.Linux
+	}
+	cfg := simConfigFor(s, p)
+	var rec *recorder
+	var onState func(now clock.Instant, local, remote netip.AddrPort, from, to, why string)
+	if opts.Record {
+		rec = newRecorder(s.Name, p.Name, run.Now())
+		onState = func(now clock.Instant, _, remote netip.AddrPort, from, to, why string) {
+			rec.state(now, remote.String(), from, to, why)
+		}
+	}
+	st, err := stack.New(stack.Config{Name: "local", Addrs: []netip.Addr{laddr}, OnStateChange: onState,
+		Link: run.Endpoint(lh), Clock: run.Clock(), Scheduler: run, Profile: cfg.profile, TCP: cfg.tcp, Seed: 1})
 	if err != nil {
 		return Result{Script: s.Name, Status: Fail, Message: err.Error()}
 	}
 	peer := run.Endpoint(rh)
 	d := newDriver(s, opts, &simBackend{run: run, clk: run.Clock(), peer: peer})
-	d.st = st
+	d.st, d.listen, d.rec = st, cfg.listen, rec
 	peer.Attach(link.ReceiverFunc(d.receive))
 	var done atomic.Bool
 	var res Result
@@ -112,11 +151,19 @@ func Run(s *Script, opts Options) Result {
 	if err := run.Run(done.Load); err != nil && !done.Load() {
 		return Result{Script: s.Name, Status: Fail, Message: "simulation: " + err.Error()}
 	}
+	if n := notAppliedNote("to the stack", cfg.notApplied); n != "" {
+		res.Notes = append(res.Notes, n)
+	}
+	if rec != nil {
+		res.trace, res.Pcap = rec.result()
+	}
 	return res
 }
 
 func newDriver(s *Script, opts Options, be backend) *driver {
-	d := &driver{s: s, be: be, fds: map[int]*socket{}, tol: DefaultTolerance, rport: remotePort}
+	d := &driver{s: s, be: be, fds: map[int]*socket{}, tol: DefaultTolerance, rport: remotePort,
+		flows: map[uint16]*flow{}}
+	d.laddr, d.raddr = addrs(s)
 	if s.Tolerance > 0 {
 		d.tol = s.Tolerance
 	}
@@ -129,25 +176,50 @@ func newDriver(s *Script, opts Options, be backend) *driver {
 // driver runs one script. Its exec runs as a simrun program goroutine;
 // receive and timers run on the simulator's goroutine.
 type driver struct {
-	s   *Script
-	be  backend
-	st  *stack.Stack // the simulated stack; nil on other backends
-	tol time.Duration
+	s  *Script
+	be backend
+	st *stack.Stack // the simulated stack; nil on other backends
+	// laddr and raddr are the stack's and the remote host's addresses.
+	laddr, raddr netip.Addr
+	rec          *recorder // with Options.Record
+	// listen is what the script's sysctls make of the stack's listeners.
+	listen stack.ListenOptions
+	tol    time.Duration
 
 	start clock.Instant
 	fds   map[int]*socket
-	block *pending // the blocking call in progress, if any
+	block *pending   // the blocking call in progress, if any
+	dccp  *dccpState // DCCP numbering and sockets (run_dccp.go), made on first use
 
 	mu     sync.Mutex
 	waiter chan struct{}
 	sent   []sniffed // packets the stack sent, not yet matched
 
-	// Remapping: live = script + offset.
+	// rport is the remote host's port of lines that name none; flows
+	// holds the numbering of each remote port a script uses.
+	rport uint16
+	flows map[uint16]*flow
+}
+
+// flow is the numbering of one connection, keyed by the remote host's
+// port: live = script + offset. A line names its remote port with
+// packetdrill's "src>dst" ports, or uses the script's default one.
+type flow struct {
 	localOff, remoteOff uint32
 	tsOff               uint32
 	tsKnown             bool
+	remoteKnown         bool   // remoteOff was fixed by an inbound SYN
 	lport               uint16 // the stack's port, once known
-	rport               uint16 // the remote host's port
+}
+
+// flow returns the numbering of the connection with remote port rport.
+func (d *driver) flow(rport uint16) *flow {
+	f := d.flows[rport]
+	if f == nil {
+		f = &flow{}
+		d.flows[rport] = f
+	}
+	return f
 }
 
 // receive is the remote host's link: it records what the stack sends.
@@ -155,6 +227,7 @@ func (d *driver) receive(pkts [][]byte) {
 	now := d.be.Now()
 	d.mu.Lock()
 	for _, p := range pkts {
+		d.rec.packet(now, true, p)
 		if s, ok := sniff(p); ok {
 			s.at = now
 			d.sent = append(d.sent, s)
@@ -243,9 +316,18 @@ func (d *driver) exec() Result {
 			prev = target
 		case ev.Packet != nil:
 			prev, r = d.expect(ev, prev, target)
+		case ev.Info != nil:
+			d.waitUntil(target, nil)
+			r = d.checkInfo(ev)
+			prev = target
 		default:
 			d.waitUntil(target, nil)
-			r = d.call(ev, target)
+			// In real time a call can start late (a loaded machine): what
+			// follows it is timed from when it really started, as from an
+			// outbound packet sent late. On the simulator that is target.
+			base := prev
+			target = max(target, d.be.Now())
+			r = d.call(ev, target, base)
 			prev = target
 		}
 		if r != nil {

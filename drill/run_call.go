@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
-	"os"
 	"slices"
 	"sync"
 	"syscall"
@@ -21,6 +19,7 @@ type socket struct {
 	bound    bool
 	nonblock bool
 	linger   int // -1: off
+	opts     sockOpts
 	nodelay  *bool
 	// keepalive and userTimeout are set when the script set them; an
 	// accepted socket inherits the listener's, as on Linux.
@@ -36,6 +35,7 @@ type socket struct {
 type pending struct {
 	ev      *Event
 	started clock.Instant
+	base    clock.Instant // the previous event's time
 	mu      sync.Mutex
 	done    bool
 	ret     int64
@@ -52,18 +52,26 @@ type errUnsupported string
 
 func (e errUnsupported) Error() string { return string(e) }
 
-// call runs a syscall line at target.
-func (d *driver) call(ev *Event, target clock.Instant) *Result {
+// call runs a syscall line at target; base is the time its relative
+// start counts from (the previous event's).
+func (d *driver) call(ev *Event, target, base clock.Instant) *Result {
 	if d.block != nil {
 		return d.failf(ev, "a call while %s(...) of line %d still blocks", d.block.ev.Call.Name, d.block.ev.Line)
 	}
-	p := &pending{ev: ev, started: target}
+	p := &pending{ev: ev, started: target, base: base}
 	if ev.Call.Name == "connect" {
-		d.remoteOff = remoteISN // the SYN-ACK's script ISN is 0
-		d.rport = localPort     // the remote host listens where a local bind would
+		d.rport = localPort // the remote host listens where a local bind would
+		f := d.flow(d.rport)
+		f.remoteOff, f.remoteKnown = remoteISN, true // the SYN-ACK's script ISN is 0
 	}
+	done := d.rec.call(target, ev.Call)
 	d.be.Go(func() {
 		ret, errno, err := d.syscall(ev.Call)
+		if ret == -1 {
+			done(d.be.Now(), ret, errnoName(errno))
+		} else {
+			done(d.be.Now(), ret, "")
+		}
 		p.mu.Lock()
 		p.done, p.ret, p.errno, p.at = true, ret, errno, d.be.Now()
 		var u errUnsupported
@@ -90,11 +98,17 @@ func (d *driver) call(ev *Event, target clock.Instant) *Result {
 	return d.judge(p)
 }
 
-// blockEnd is when the blocking call in progress should return.
+// blockEnd is when the blocking call in progress should return: as in
+// packetdrill, "+a...b" ends at b after the previous event (the offset
+// its start counts from too), "a...b" at b; "...+b" (ours) b after the
+// call started.
 func (d *driver) blockEnd() clock.Instant {
 	w := d.block.ev.When
-	if w.EndRel {
+	switch {
+	case w.EndRel:
 		return d.block.started.Add(w.End)
+	case w.Kind == TimeRel:
+		return d.block.base.Add(w.End)
 	}
 	return d.start.Add(w.End)
 }
@@ -174,8 +188,11 @@ func (d *driver) syscall(c *Call) (int64, syscall.Errno, error) {
 }
 
 func (d *driver) syscall1(c *Call) (int64, error) {
+	if ret, ok, err := d.dccpSyscall(c); ok { // run_dccp_call.go
+		return ret, err
+	}
 	if c.Name == "socket" {
-		if err := socketArgs(c); err != nil {
+		if err := socketArgs(c, d.s.IPv6); err != nil {
 			return 0, err
 		}
 		return d.newFD(&socket{linger: -1}), nil
@@ -193,7 +210,9 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 			return 0, errUnsupported("listen without a number backlog")
 		}
 		// Our zero backlog means the default; Linux's zero allows one.
-		ln, err := d.st.ListenTCP(localPort, stack.ListenOptions{Backlog: max(int(c.arg(1).Int), 1)})
+		lo := d.listen
+		lo.Backlog = max(int(c.arg(1).Int), 1)
+		ln, err := d.st.ListenTCP(localPort, s.opts.listen(lo))
 		if err != nil {
 			return 0, err
 		}
@@ -217,7 +236,7 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		ns := &socket{linger: s.linger, nodelay: s.nodelay, keepalive: s.keepalive, userTimeout: s.userTimeout, conn: conn}
+		ns := &socket{linger: s.linger, nodelay: s.nodelay, keepalive: s.keepalive, userTimeout: s.userTimeout, conn: conn, opts: s.opts}
 		return d.newFD(ns), d.apply(ns)
 	case "connect":
 		return d.connect(s)
@@ -226,6 +245,15 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 			return 0, errUnsupported("send flags " + c.arg(3).Text)
 		}
 		return d.write(s, c.arg(2))
+	case "sendmsg", "recvmsg":
+		n, err := msgLen(c)
+		if err != nil {
+			return 0, err
+		}
+		if c.Name == "sendmsg" {
+			return d.write(s, n)
+		}
+		return d.read(s, n)
 	case "read", "recv":
 		if c.Name == "recv" && !zeroFlags(c.arg(3)) {
 			return 0, errUnsupported("recv flags " + c.arg(3).Text)
@@ -259,27 +287,40 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 		return 0, d.setsockopt(s, symArg(c.arg(2)), c.arg(3))
 	case "getsockopt":
 		if symArg(c.arg(2)) != "SO_ERROR" {
-			return 0, errUnsupported("getsockopt " + c.arg(2).Text)
+			return 0, d.getsockopt(s, symArg(c.arg(2)), c.arg(3))
 		}
 		if err := checkSOError(s.soError, c.arg(3)); err != nil {
 			return 0, err
 		}
 		s.soError = 0
 		return 0, nil
+	case "ioctl":
+		return 0, d.ioctl(s, c)
 	case "fcntl":
-		if symArg(c.arg(1)) != "F_SETFL" {
-			return 0, errUnsupported("fcntl " + c.arg(1).Text)
+		switch symArg(c.arg(1)) {
+		case "F_SETFL":
+			s.nonblock = slices.Contains(c.arg(2).Syms, "O_NONBLOCK")
+			return 0, nil
+		case "F_GETFL": // O_RDWR, and O_NONBLOCK when set (Linux's values)
+			if s.nonblock {
+				return 0x2 | 0x800, nil
+			}
+			return 0x2, nil
 		}
-		s.nonblock = slices.Contains(c.arg(2).Syms, "O_NONBLOCK")
-		return 0, nil
+		return 0, errUnsupported("fcntl " + c.arg(1).Text)
 	}
 	return 0, errUnsupported("call " + c.Name)
 }
 
-// socketArgs accepts an IPv4 TCP socket(...) only.
-func socketArgs(c *Call) error {
+// socketArgs accepts a TCP socket(...) of the script's family only
+// (AF_INET, or AF_INET6 with --ip_version=ipv6).
+func socketArgs(c *Call, v6 bool) error {
+	ok := []string{"AF_INET", "PF_INET", "SOCK_STREAM", "IPPROTO_TCP"}
+	if v6 {
+		ok = []string{"AF_INET6", "PF_INET6", "SOCK_STREAM", "IPPROTO_TCP"}
+	}
 	for _, a := range c.Args {
-		if a.Kind == ArgSym && !slices.Contains([]string{"AF_INET", "PF_INET", "SOCK_STREAM", "IPPROTO_TCP"}, a.Syms[0]) {
+		if a.Kind == ArgSym && !slices.Contains(ok, a.Syms[0]) {
 			return errUnsupported("socket " + a.Text)
 		}
 	}
@@ -292,9 +333,9 @@ func (d *driver) connect(s *socket) (int64, error) {
 	if s.conn != nil {
 		return 0, syscall.EISCONN
 	}
-	remote := netip.AddrPortFrom(RemoteAddr, localPort)
+	remote := netip.AddrPortFrom(d.raddr, localPort)
 	if !s.nonblock {
-		conn, err := d.st.DialTCP(context.Background(), remote)
+		conn, err := d.st.DialTCPWith(context.Background(), remote, s.opts.dial())
 		if err != nil {
 			return 0, err
 		}
@@ -306,7 +347,7 @@ func (d *driver) connect(s *socket) (int64, error) {
 	}
 	s.dialing = &pending{}
 	d.be.Go(func() {
-		conn, err := d.st.DialTCP(context.Background(), remote)
+		conn, err := d.st.DialTCPWith(context.Background(), remote, s.opts.dial())
 		s.dialing.mu.Lock()
 		defer s.dialing.mu.Unlock()
 		s.dialing.done = true
@@ -329,71 +370,4 @@ func (d *driver) conn(s *socket) (*stack.TCPConn, error) {
 		return nil, syscall.ENOTCONN
 	}
 	return s.conn, nil
-}
-
-func (d *driver) write(s *socket, n Arg) (int64, error) {
-	conn, err := d.conn(s)
-	if err != nil {
-		return 0, err
-	}
-	if n.Kind != ArgInt || n.Int < 0 || n.Int > 1<<24 {
-		return 0, errUnsupported("write length " + n.Text)
-	}
-	w, err := conn.Write(make([]byte, n.Int))
-	if w > 0 {
-		return int64(w), nil
-	}
-	return 0, err
-}
-
-func (d *driver) read(s *socket, n Arg) (int64, error) {
-	conn, err := d.conn(s)
-	if err != nil {
-		return 0, err
-	}
-	if n.Kind != ArgInt || n.Int < 0 || n.Int > 1<<24 {
-		return 0, errUnsupported("read length " + n.Text)
-	}
-	buf := make([]byte, n.Int)
-	var r int
-	if s.nonblock {
-		var n64 int64
-		n64, err = d.nonblocking(conn.SetReadDeadline, func() (int64, error) {
-			r, err := conn.Read(buf)
-			return int64(r), err
-		})
-		r = int(n64)
-	} else {
-		r, err = conn.Read(buf)
-	}
-	if r > 0 || errors.Is(err, io.EOF) {
-		return int64(r), nil
-	}
-	return 0, err
-}
-
-// nonblocking runs op, a Read or an Accept, as on an O_NONBLOCK socket:
-// if op is still blocked once every ready goroutine has run, a deadline
-// in the past (expire) makes it fail, which is EAGAIN.
-func (d *driver) nonblocking(expire func(time.Time) error, op func() (int64, error)) (int64, error) {
-	var mu sync.Mutex
-	returned := false
-	t := d.be.NewTimer(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if !returned {
-			expire(time.Unix(1, 0)) //nolint:errcheck // a closed socket fails op anyway
-		}
-	})
-	t.Reset(d.be.Now())
-	n, err := op()
-	mu.Lock()
-	returned = true
-	mu.Unlock()
-	t.Stop()
-	expire(time.Time{}) //nolint:errcheck // as above
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return 0, syscall.EAGAIN
-	}
-	return n, err
 }

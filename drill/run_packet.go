@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/teardown-lab/teardown/clock"
-	"github.com/teardown-lab/teardown/internal/wire"
 )
 
 // TCP flag bits, RFC 9293 §3.1.
@@ -57,30 +56,7 @@ type sniffed struct {
 	win          uint16
 	opts         []Option
 	payload      uint32
-}
-
-// sniff decodes an IPv4 TCP packet; other packets are ignored.
-func sniff(p []byte) (sniffed, bool) {
-	var s sniffed
-	if len(p) < 20 || p[0]>>4 != 4 || p[9] != 6 {
-		return s, false
-	}
-	ihl := int(p[0]&15) * 4
-	total := int(binary.BigEndian.Uint16(p[2:]))
-	if ihl < 20 || total > len(p) || total < ihl+20 {
-		return s, false
-	}
-	t := p[ihl:total]
-	off := int(t[12]>>4) * 4
-	if off < 20 || off > len(t) {
-		return s, false
-	}
-	s.sport, s.dport = binary.BigEndian.Uint16(t), binary.BigEndian.Uint16(t[2:])
-	s.seq, s.ack = binary.BigEndian.Uint32(t[4:]), binary.BigEndian.Uint32(t[8:])
-	s.flags, s.win = t[13], binary.BigEndian.Uint16(t[14:])
-	s.payload = uint32(len(t) - off)
-	s.opts = decodeOptions(t[20:off])
-	return s, true
+	dccp         *dccpSniffed // a DCCP packet (run_dccp.go): the TCP fields are unused
 }
 
 func decodeOptions(b []byte) []Option {
@@ -119,99 +95,39 @@ func decodeOptions(b []byte) []Option {
 	return out
 }
 
-// inject sends the packet of an inbound line from the remote host.
-func (d *driver) inject(ev *Event) *Result {
-	p := ev.Packet
-	if p.Flags == "S" && !p.HasAck {
-		d.remoteOff = remoteISN - p.Seq
-	}
-	var opts []byte
-	for _, o := range p.Options {
-		switch o.Kind {
-		case OptNOP:
-			opts = append(opts, 1)
-		case OptEOL:
-			opts = append(opts, 0)
-		case OptMSS:
-			opts = append(opts, 2, 4, byte(o.Value>>8), byte(o.Value))
-		case OptWScale:
-			opts = append(opts, 3, 3, byte(o.Value))
-		case OptSACKOK:
-			opts = append(opts, 4, 2)
-		case OptTS:
-			opts = append(opts, 8, 10)
-			opts = binary.BigEndian.AppendUint32(opts, o.TSVal)
-			opts = binary.BigEndian.AppendUint32(opts, o.TSEcr+d.tsOff)
-		case OptSACK:
-			opts = append(opts, 5, byte(2+8*len(o.Blocks)))
-			for _, b := range o.Blocks {
-				opts = binary.BigEndian.AppendUint32(opts, b[0]+d.localOff)
-				opts = binary.BigEndian.AppendUint32(opts, b[1]+d.localOff)
-			}
-		}
-	}
-	for len(opts)%4 != 0 {
-		opts = append(opts, 0)
-	}
-	if len(opts) > 40 {
-		return d.failf(ev, "options take %d bytes, more than TCP's 40", len(opts))
-	}
-	if d.lport == 0 {
-		d.lport = localPort
-	}
-	hl := 20 + len(opts)
-	pkt := make([]byte, 20+hl+int(p.Len))
-	ip := pkt[:20]
-	ip[0], ip[8], ip[9] = 0x45, 64, 6
-	binary.BigEndian.PutUint16(ip[2:], uint16(len(pkt)))
-	copy(ip[12:], RemoteAddr.AsSlice())
-	copy(ip[16:], LocalAddr.AsSlice())
-	binary.BigEndian.PutUint16(ip[10:], wire.Checksum(ip))
-	t := pkt[20:]
-	binary.BigEndian.PutUint16(t, d.rport)
-	binary.BigEndian.PutUint16(t[2:], d.lport)
-	binary.BigEndian.PutUint32(t[4:], p.Seq+d.remoteOff)
-	if p.HasAck {
-		binary.BigEndian.PutUint32(t[8:], p.Ack+d.localOff)
-	}
-	t[12] = byte(hl/4) << 4
-	t[13] = flagBits(p.Flags)
-	win := uint32(65535)
-	if p.HasWin {
-		win = p.Win
-	}
-	binary.BigEndian.PutUint16(t[14:], uint16(win))
-	copy(t[20:], opts)
-	sum := wire.PseudoHeaderSum(RemoteAddr, LocalAddr, 6, len(t))
-	binary.BigEndian.PutUint16(t[16:], wire.Fold(wire.Sum(sum, t)))
-	if err := d.be.send(pkt); err != nil {
-		return d.failf(ev, "cannot send: %v", err)
-	}
-	return nil
-}
-
 // match compares a sent segment with an outbound line, learning the
 // stack's ISN and timestamp offset from the first that shows them. It
 // returns what differs, or "".
 func (d *driver) match(p *Packet, s *sniffed) string {
-	if s.dport != d.rport {
-		return fmt.Sprintf("packet to port %d, not the remote host's %d", s.dport, d.rport)
+	rport := d.rport
+	if p.DstPort != 0 {
+		rport = p.DstPort
+	}
+	if s.dport != rport {
+		return fmt.Sprintf("packet to port %d, not the remote host's %d", s.dport, rport)
+	}
+	if p.SrcPort != 0 && s.sport != p.SrcPort {
+		return fmt.Sprintf("packet from port %d, expected %d", s.sport, p.SrcPort)
+	}
+	if p.dccp != nil || s.dccp != nil {
+		return d.matchDCCP(p, s) // run_dccp.go
 	}
 	if want := flagBits(p.Flags); s.flags != want {
 		return fmt.Sprintf("flags %s, expected %s", flagText(s.flags), flagText(want))
 	}
+	f := d.flow(rport)
 	if s.flags&flSYN != 0 { // a new connection: its own ISN, port, TS clock
-		d.localOff, d.tsKnown = s.seq-p.Seq, false
-		d.lport = s.sport
+		f.localOff, f.tsKnown = s.seq-p.Seq, false
+		f.lport = s.sport
 	}
-	if d.lport == 0 {
-		d.lport = s.sport
+	if f.lport == 0 {
+		f.lport = s.sport
 	}
-	if got := s.seq - d.localOff; got != p.Seq || s.payload != p.Len {
+	if got := s.seq - f.localOff; got != p.Seq || s.payload != p.Len {
 		return fmt.Sprintf("seq %d:%d(%d), expected %d:%d(%d)", got, got+s.payload, s.payload, p.Seq, p.Seq+p.Len, p.Len)
 	}
 	if p.HasAck {
-		if got := s.ack - d.remoteOff; got != p.Ack {
+		if got := s.ack - f.remoteOff; got != p.Ack {
 			return fmt.Sprintf("ack %d, expected %d", got, p.Ack)
 		}
 	}
@@ -219,10 +135,10 @@ func (d *driver) match(p *Packet, s *sniffed) string {
 		return fmt.Sprintf("win %d, expected %d", s.win, p.Win)
 	}
 	for _, o := range s.opts {
-		if o.Kind == OptTS && !d.tsKnown {
+		if o.Kind == OptTS && !f.tsKnown {
 			for _, w := range p.Options {
 				if w.Kind == OptTS {
-					d.tsOff, d.tsKnown = o.TSVal-w.TSVal, true
+					f.tsOff, f.tsKnown = o.TSVal-w.TSVal, true
 				}
 			}
 		}
@@ -231,7 +147,7 @@ func (d *driver) match(p *Packet, s *sniffed) string {
 		return ""
 	}
 	if len(s.opts) != len(p.Options) {
-		return fmt.Sprintf("options <%s>, expected <%s>", d.optText(s.opts, true), d.optText(p.Options, false))
+		return fmt.Sprintf("options <%s>, expected <%s>", d.optText(s.opts, f), d.optText(p.Options, nil))
 	}
 	for i, w := range p.Options {
 		g := s.opts[i]
@@ -245,19 +161,20 @@ func (d *driver) match(p *Packet, s *sniffed) string {
 		case w.Kind == OptSACK:
 			ok = len(g.Blocks) == len(w.Blocks)
 			for j := 0; ok && j < len(w.Blocks); j++ {
-				ok = g.Blocks[j][0]-d.remoteOff == w.Blocks[j][0] && g.Blocks[j][1]-d.remoteOff == w.Blocks[j][1]
+				ok = g.Blocks[j][0]-f.remoteOff == w.Blocks[j][0] && g.Blocks[j][1]-f.remoteOff == w.Blocks[j][1]
 			}
 		}
 		if !ok {
-			return fmt.Sprintf("options <%s>, expected <%s>", d.optText(s.opts, true), d.optText(p.Options, false))
+			return fmt.Sprintf("options <%s>, expected <%s>", d.optText(s.opts, f), d.optText(p.Options, nil))
 		}
 	}
 	return ""
 }
 
-// optText writes options in the script's words; live ones are mapped
-// back to script numbers.
-func (d *driver) optText(opts []Option, live bool) string {
+// optText writes options in the script's words; live ones (f not nil)
+// are mapped back to script numbers with f's numbering.
+func (d *driver) optText(opts []Option, f *flow) string {
+	live := f != nil
 	var parts []string
 	for _, o := range opts {
 		switch o.Kind {
@@ -274,14 +191,14 @@ func (d *driver) optText(opts []Option, live bool) string {
 		case OptTS:
 			val := o.TSVal
 			if live {
-				val -= d.tsOff
+				val -= f.tsOff
 			}
 			parts = append(parts, fmt.Sprintf("TS val %d ecr %d", val, o.TSEcr))
 		case OptSACK:
 			s := "sack"
 			for _, b := range o.Blocks {
 				if live {
-					b[0], b[1] = b[0]-d.remoteOff, b[1]-d.remoteOff
+					b[0], b[1] = b[0]-f.remoteOff, b[1]-f.remoteOff
 				}
 				s += fmt.Sprintf(" %d:%d", b[0], b[1])
 			}
@@ -293,14 +210,22 @@ func (d *driver) optText(opts []Option, live bool) string {
 
 // format writes a sent segment as an outbound line, in script numbers.
 func (d *driver) format(s *sniffed) string {
-	seq := s.seq - d.localOff
-	out := fmt.Sprintf("%s > %s %d:%d(%d)", d.since(s.at), flagText(s.flags), seq, seq+s.payload, s.payload)
+	if s.dccp != nil {
+		return d.formatDCCP(s) // run_dccp.go
+	}
+	f := d.flow(s.dport)
+	ports := ""
+	if s.dport != d.rport {
+		ports = fmt.Sprintf("%d>%d ", s.sport, s.dport)
+	}
+	seq := s.seq - f.localOff
+	out := fmt.Sprintf("%s > %s%s %d:%d(%d)", d.since(s.at), ports, flagText(s.flags), seq, seq+s.payload, s.payload)
 	if s.flags&flACK != 0 {
-		out += fmt.Sprintf(" ack %d", s.ack-d.remoteOff)
+		out += fmt.Sprintf(" ack %d", s.ack-f.remoteOff)
 	}
 	out += fmt.Sprintf(" win %d", s.win)
 	if len(s.opts) > 0 {
-		out += " <" + d.optText(s.opts, true) + ">"
+		out += " <" + d.optText(s.opts, f) + ">"
 	}
 	return out
 }

@@ -54,7 +54,7 @@ func (d *driver) setsockopt(s *socket, name string, v Arg) error {
 		}
 		s.linger = l
 	default:
-		return errUnsupported("socket option " + name)
+		return d.setsockoptMore(s, name, v)
 	}
 	return d.apply(s)
 }
@@ -108,7 +108,18 @@ func (d *driver) apply(s *socket) error {
 			return err
 		}
 	}
+	if err := s.opts.apply(s.conn); err != nil {
+		return err
+	}
 	return s.conn.SetLinger(s.linger)
+}
+
+// checkIntOpt compares an integer a call read with the script's [N].
+func checkIntOpt(name string, got int64, v Arg) error {
+	if v.Kind == ArgList && len(v.Elems) == 1 && v.Elems[0].Kind == ArgInt && v.Elems[0].Int != got {
+		return fmt.Errorf("%s is %d, expected %d: %w", name, got, v.Elems[0].Int, errValueMismatch)
+	}
+	return nil
 }
 
 // checkSOError compares a pending SO_ERROR with the script's [N] or

@@ -24,6 +24,28 @@ type Script struct {
 	// cannot judge (a shell line, a Python block, an unknown option),
 	// with their line; a script that has one is reported unsupported.
 	Unsupported []Construct
+	// Sysctls are the settings of the script's shell lines, in order.
+	Sysctls []Sysctl
+	// Defines are the -D / --define symbols, substituted in the lines
+	// after them.
+	Defines map[string]string
+	// MSS is --mss: inbound packets longer than this are cut into
+	// segments of this size, as the kernel cuts packetdrill's GSO writes
+	// to its tun device; zero leaves them whole.
+	MSS int
+	// IPv6 is --ip_version=ipv6: the run uses LocalAddr6 and RemoteAddr6.
+	IPv6 bool
+}
+
+// DCCP says whether the script has DCCP lines (our extension, run on the
+// simulator only).
+func (s *Script) DCCP() bool {
+	for _, ev := range s.Events {
+		if ev.Packet != nil && ev.Packet.dccp != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Construct is a piece of a script named with its line.
@@ -61,20 +83,29 @@ type Event struct {
 	Line   int
 	Text   string // the line as written, for reports
 	When   When
-	Packet *Packet // a "<" or ">" line
-	Call   *Call   // a syscall line
+	Packet *Packet    // a "<" or ">" line
+	Call   *Call      // a syscall line
+	Info   *InfoCheck // a %{ }% block of tcp_info assertions (parse_info.go)
 }
 
 // Packet is a TCP packet line.
 type Packet struct {
-	Inbound bool   // "<": sent by the remote host to the stack
-	Flags   string // in the script's letters, "." for ACK: "S.", "F.", "P.", "R"
-	Seq     uint32 // relative to the sender's script ISN
-	Len     uint32
-	HasAck  bool
-	Ack     uint32
-	HasWin  bool
-	Win     uint32
+	Inbound bool // "<": sent by the remote host to the stack
+	// SrcPort and DstPort are packetdrill's "src>dst" ports before the
+	// flags, zero when not given: the remote host's port (src of an
+	// inbound line, dst of an outbound one) picks the connection the line
+	// belongs to, so that one script can drive several.
+	SrcPort, DstPort uint16
+	// DCCP is set for a DCCP line (parse_dccp.go); the TCP fields are
+	// then unused.
+	dccp   *dccpPacket
+	Flags  string // in the script's letters, "." for ACK: "S.", "F.", "P.", "R"
+	Seq    uint32 // relative to the sender's script ISN
+	Len    uint32
+	HasAck bool
+	Ack    uint32
+	HasWin bool
+	Win    uint32
 	// Options: nil with AnyOptions means "<...>"; nil without it, that
 	// the script gave none (an outbound line then matches any options,
 	// an inbound one is sent without).

@@ -307,20 +307,20 @@ func classify(err error) (trace.Result, string) {
 	case errors.Is(err, io.EOF):
 		return trace.ResultEOF, ""
 	case errors.Is(err, syscall.ECONNRESET):
-		return trace.ResultReset, syscall.ECONNRESET.Error()
+		return trace.ResultReset, errnoText(syscall.ECONNRESET)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return trace.ResultRefused, syscall.ECONNREFUSED.Error()
+		return trace.ResultRefused, errnoText(syscall.ECONNREFUSED)
 	case errors.Is(err, syscall.EUSERS):
 		// A DCCP Reset code 9 (Too Busy, RFC 4340 §5.6) answering a
 		// Request: the peer refused the connection; Linux's errno for it
 		// is EUSERS, kept in the detail.
-		return trace.ResultRefused, syscall.EUSERS.Error() + " (Reset: Too Busy)"
+		return trace.ResultRefused, errnoText(syscall.EUSERS) + " (Reset: Too Busy)"
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.Canceled):
 		return trace.ResultTimeout, "i/o timeout"
 	case errors.Is(err, syscall.ETIMEDOUT):
-		return trace.ResultTimeout, syscall.ETIMEDOUT.Error()
+		return trace.ResultTimeout, errnoText(syscall.ETIMEDOUT)
 	case errors.As(err, &errno):
-		return trace.ResultError, errno.Error()
+		return trace.ResultError, errnoText(errno)
 	}
 	return trace.ResultError, err.Error()
 }

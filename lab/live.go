@@ -12,7 +12,6 @@ import (
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/trace"
 	"github.com/teardown-lab/teardown/link"
-	"github.com/teardown-lab/teardown/link/tun"
 	"github.com/teardown-lab/teardown/profile"
 	"github.com/teardown-lab/teardown/stack"
 )
@@ -105,26 +104,7 @@ func liveHost(cfg *LiveConfig) (*liveRun, error) {
 	if cfg.Link == "udp" {
 		return udpHost(cfg)
 	}
-	kernel, ours, ok := tun.HostAddrs(cfg.Net)
-	if !ok {
-		return nil, fmt.Errorf("--net %s has fewer than two host addresses", cfg.Net)
-	}
-	dev, err := tun.Open(tun.Config{Name: cfg.TunName, MTU: mtu, KernelAddr: netip.PrefixFrom(kernel, cfg.Net.Bits()),
-		Offload: cfg.TunOffload})
-	if err != nil {
-		return nil, err
-	}
-	prof, err := lookupProfile(cfg.Profile, "")
-	if err != nil {
-		dev.Close()
-		return nil, err
-	}
-	run, err := recordingHost(cfg, ours, dev, prof)
-	if err != nil {
-		return nil, err
-	}
-	run.peer = kernel
-	return run, nil
+	return tunHost(cfg)
 }
 
 // recordingHost makes our stack on dev with address ours, and the run's

@@ -46,6 +46,17 @@ type Options struct {
 	Seed uint64
 	// Latency is the link's one-way delay; 0 means DefaultLatency.
 	Latency time.Duration
+	// Lose drops packets on the link, one direction at a time (teardown
+	// web's "drop this packet").
+	Lose []Loss
+}
+
+// Loss drops every packet host From sends in [At, At+For) of simulated
+// time from the start of the run; For 0 means the packets sent at the
+// instant At alone. The diagram draws them as arrows ending in a cross.
+type Loss struct {
+	From    string
+	At, For time.Duration
 }
 
 // Result is one replayed run. Text, SVG and WriteJSON render its record;
@@ -143,6 +154,11 @@ func Run(id string, opt Options) (*Result, error) {
 	if opt.Latency == 0 {
 		opt.Latency = DefaultLatency
 	}
+	for _, l := range opt.Lose {
+		if l.From != sc.Client && l.From != sc.Server {
+			return nil, fmt.Errorf("%w host %q to lose packets from (hosts: %s, %s)", ErrUnknown, l.From, sc.Client, sc.Server)
+		}
+	}
 	return runScenario(sc, v, prof, opt)
 }
 
@@ -188,6 +204,9 @@ func runScenario(sc *Scenario, v Variant, prof profile.Profile, opt Options) (*R
 		}
 	}
 	sc.program(p)
+	for _, l := range opt.Lose {
+		p.loseFrom(l.From, l.At, max(l.For, time.Nanosecond))
+	}
 	if err := drive(sc, p, sim); err != nil {
 		return nil, err
 	}

@@ -21,6 +21,19 @@ type Receiver interface {
 	DeliverPackets(pkts [][]byte)
 }
 
+// VerifiedReceiver is a Receiver that a link may also hand packets whose
+// transport checksum it vouches for: a TUN device with offloads, for the
+// segments of a local sender that offloaded its checksum to the device
+// (or that the device verified). The checksum field is correct, but the
+// receiver need not spend a pass over the payload to verify it. A
+// middlebox (the pcap tap) that is only a Receiver gets every packet by
+// DeliverPackets.
+type VerifiedReceiver interface {
+	Receiver
+	// DeliverVerifiedPackets is DeliverPackets for such packets.
+	DeliverVerifiedPackets(pkts [][]byte)
+}
+
 // ReceiverFunc adapts a function to the Receiver interface.
 type ReceiverFunc func(pkts [][]byte)
 

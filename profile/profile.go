@@ -119,6 +119,13 @@ type Profile struct {
 	// exactly backlog.
 	AcceptQueueExtraSlot bool
 
+	// SYNQueueExtraSlot is the same off-by-one on the SYN queue: it counts
+	// as full only when it holds more than the backlog
+	// (inet_csk_reqsk_queue_is_full compares with >), so listen(fd, n)
+	// keeps n+1 half-open requests before the next SYN meets a cookie or
+	// is dropped. False: exactly backlog. Only with SeparateSYNQueue.
+	SYNQueueExtraSlot bool
+
 	// SYNCookies decides what a SYN finds when the SYN queue is full but
 	// the accept queue is not: true a SYN cookie (RFC 4987 §3.6; Linux
 	// tcp_syncookies=1, its default), false silence. Only meaningful with
@@ -141,6 +148,39 @@ type Profile struct {
 	// accept() never sees it (VOS 17.1: "the server application does not
 	// even see an indication that a connection was ever established").
 	AcceptReturnsReset bool
+
+	// Wire details a packetdrill script sees (docs/drill.md).
+
+	// WindowScaleForMaxBuffer decides the window scale a connection
+	// announces: true the shift that covers the largest receive buffer the
+	// socket may grow to (Linux: tcp_rmem[2] or rmem_max, 6 MiB by
+	// default, so wscale 7), unless SO_RCVBUF was set before the SYN;
+	// false the smallest shift that covers the receive buffer it has
+	// (RFC 7323 §2.2 leaves the choice to the receiver).
+	WindowScaleForMaxBuffer bool
+
+	// DelayFINACK decides when the FIN that takes ESTABLISHED to
+	// CLOSE-WAIT is acknowledged: true with the delayed-ACK timer once data
+	// has arrived on the connection (Linux: tcp_fin enters pingpong mode,
+	// observed 40 ms later), so that a quick close by the application
+	// sends one FIN-ACK; false at once (RFC 9293 §3.10.7.4 step eight).
+	DelayFINACK bool
+
+	// TSRecentFromDuplicate decides whether a duplicate segment that ends
+	// exactly at the last ACK sent updates the timestamp echoed (true:
+	// Linux, whose window test accepts it; the ACK answering a
+	// retransmitted data+FIN echoes the retransmission's TSval) or not
+	// (false: RFC 7323 §4.3, the segment does not cover Last.ACK.sent).
+	TSRecentFromDuplicate bool
+
+	// PushPastHalfWindow sets PSH, besides on the segment that empties the
+	// send queue, on a new segment that ends more than half the largest
+	// window the peer has offered past the last PSH sent (Linux: when a
+	// write copies that far past pushed_seq, tcp_sendmsg's forced_push
+	// marks the buffer PSH and pushes it). With a 2000-byte window a
+	// 6000-byte write goes out as 1:1001, 1001:2001 with PSH. False: PSH
+	// only where the send queue empties (RFC 1122 §4.2.2.2 asks no more).
+	PushPastHalfWindow bool
 }
 
 // Linux is the default profile: the Linux kernel's behaviour as observed on
@@ -150,6 +190,7 @@ var Linux = Profile{
 	SYNACKBeforeAccept:           true,
 	SeparateSYNQueue:             true,
 	AcceptQueueExtraSlot:         true,
+	SYNQueueExtraSlot:            true,
 	SYNCookies:                   true,
 	AcceptReturnsReset:           true,
 	RSTOnCloseWithUnread:         true,
@@ -160,6 +201,10 @@ var Linux = Profile{
 	DCCPPassiveCloseStates:       true,
 	DCCPCloseTieBreaker:          true,
 	DCCPAbortOnUnread:            true,
+	WindowScaleForMaxBuffer:      true,
+	DelayFINACK:                  true,
+	TSRecentFromDuplicate:        true,
+	PushPastHalfWindow:           true,
 }
 
 // DiscardOnRST is Linux except that a received RST discards unread data.
@@ -180,12 +225,16 @@ var RFC1337 = with(Linux, "rfc1337", func(p *Profile) { p.IgnoreRSTInTimeWait = 
 // and is what reads report even after a FIN (the seed's "Returns reset
 // error" for data that was never read).
 var VOS171 = with(Linux, "vos-17.1", func(p *Profile) {
+	p.DelayFINACK = false // Linux's wire details, not the seed's
+	p.TSRecentFromDuplicate = false
+	p.PushPastHalfWindow = false
 	p.HoldFINWhileUnread = true
 	p.DeliverQueuedDataBeforeReset = false
 	p.FINBeforeResetReadsEOF = false
 	p.ReadErrorOnce = false
 	p.SeparateSYNQueue = false
 	p.AcceptQueueExtraSlot = false
+	p.SYNQueueExtraSlot = false
 	p.SYNCookies = false
 	p.DupACKAtAccept = true
 	p.AcceptReturnsReset = false

@@ -28,7 +28,9 @@ cd "$(dirname "$0")/.."
 # DCCP, for the interop tests; internal/vm), editcap from wireshark-common
 # (comes with tshark; pcapng conversion in the capture-reader tests), tcptrace
 # (analyze's cross-check of "complete conn"), chromium and npm (Mermaid's
-# own parser checks the lab's Mermaid goldens, below).
+# own parser checks the lab's Mermaid goldens, below; teardown web's page is
+# tested in headless Chromium), fonts-dejavu-core (the fonts the page's
+# screenshot goldens were drawn with).
 need_pkgs=()
 command -v tshark >/dev/null 2>&1 || need_pkgs+=(tshark)
 command -v tcpdump >/dev/null 2>&1 || need_pkgs+=(tcpdump)
@@ -39,6 +41,7 @@ command -v qemu-system-x86_64 >/dev/null 2>&1 || need_pkgs+=(qemu-system-x86)
 command -v xz >/dev/null 2>&1 || need_pkgs+=(xz-utils)
 command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
+[[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need_pkgs+=(fonts-dejavu-core)
 
 if ((${#need_pkgs[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetches and unpacks what internal/vm needs to boot Debian 12's Linux 6.1
-# kernel under qemu: an ELF vmlinux and the modules dccp, dccp_ipv4 and tun.
+# kernel under qemu: an ELF vmlinux and the modules dccp, dccp_ipv4, dccp_ipv6 and tun.
 #
 #   scripts/vm-assets.sh CACHE_DIR
 #
@@ -53,7 +53,7 @@ cache=$1
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 out="$cache/kernel"
-modules=(dccp dccp_ipv4 tun)
+modules=(dccp dccp_ipv4 dccp_ipv6 tun)
 
 complete() {
   [[ -s "$out/PACKAGE" && -s "$out/vmlinux" ]] || return 1
@@ -132,6 +132,7 @@ dpkg-deb --fsys-tarfile "$deb" |
     './boot/vmlinuz-*' \
     './lib/modules/*/kernel/net/dccp/dccp.ko*' \
     './lib/modules/*/kernel/net/dccp/dccp_ipv4.ko*' \
+    './lib/modules/*/kernel/net/dccp/dccp_ipv6.ko*' \
     './lib/modules/*/kernel/drivers/net/tun.ko*'
 rm -f "$deb"
 

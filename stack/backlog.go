@@ -86,7 +86,7 @@ func (l *TCPListener) establish(tuple fourTuple, req *tcp.Request, seg *tcp.Segm
 		s.mu.Unlock()
 		return
 	}
-	c := s.newConn(tuple, func(cfg *tcp.Config) *tcp.Conn { return tcp.NewFromRequest(now, cfg, req) })
+	c := s.newConn(tuple, func(cfg *tcp.Config) *tcp.Conn { return tcp.NewFromRequest(now, l.bufs.config(cfg), req) })
 	s.conns[tuple] = c
 	s.mu.Unlock()
 

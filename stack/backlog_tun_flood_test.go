@@ -110,7 +110,8 @@ type tunFloodResult struct {
 	listener          stack.ListenStats
 }
 
-// runTUNFlood floods our listener (backlog 16) from the kernel side while
+// runTUNFlood floods our listener (backlog 16, so a SYN queue of 17) from
+// the kernel side while
 // tunFloodClients kernel clients, started once the SYN queue is full and
 // 100 ms apart, connect and exchange "ping" with our echo server.
 func runTUNFlood(t *testing.T, opts stack.ListenOptions) tunFloodResult {
@@ -136,7 +137,7 @@ func runTUNFlood(t *testing.T, opts stack.ListenOptions) tunFloodResult {
 	}()
 
 	// The real clients start when the spoofed requests fill the SYN queue.
-	for wait := time.Now().Add(3 * time.Second); l.Stats().SYNQueue < 16; {
+	for wait := time.Now().Add(3 * time.Second); l.Stats().SYNQueue < synQueueOf(16); {
 		if time.Now().After(wait) {
 			t.Fatalf("the flood did not fill the SYN queue within 3 s: %+v", l.Stats())
 		}
@@ -217,17 +218,17 @@ func TestTUNSYNFloodWithCookies(t *testing.T) {
 	if r.exchanged != tunFloodClients {
 		t.Errorf("%d of %d kernel clients completed their exchange under the flood, want all", r.exchanged, tunFloodClients)
 	}
-	// Every SYN after the 16 that filled the queue (the clients' among
+	// Every SYN after the 17 that filled the queue (the clients' among
 	// them) was answered with a cookie; none dropped. (How many of the
 	// flood's SYNs reached us depends on the machine's load: the kernel
 	// drops what the TUN queue cannot hold, logged above.)
-	l := r.listener
-	if l.CookiesValidated != tunFloodClients || l.SYNsDropped != 0 || l.CookiesSent != l.SYNsReceived-16 || l.SYNsReceived <= 16+tunFloodClients {
-		t.Errorf("listener %+v: want every SYN after the first 16 answered with a cookie, each client let in by one", l)
+	l, full := r.listener, uint64(synQueueOf(16))
+	if l.CookiesValidated != tunFloodClients || l.SYNsDropped != 0 || l.CookiesSent != l.SYNsReceived-full || l.SYNsReceived <= full+tunFloodClients {
+		t.Errorf("listener %+v: want every SYN after the first %d answered with a cookie, each client let in by one", l, full)
 	}
-	if r.listener.SYNQueue != 16 || r.listener.RequestsReset != 0 {
-		t.Errorf("SYN queue %d at the end, %d requests reset: want 16 held by spoofed requests nobody answers",
-			r.listener.SYNQueue, r.listener.RequestsReset)
+	if r.listener.SYNQueue != int(full) || r.listener.RequestsReset != 0 {
+		t.Errorf("SYN queue %d at the end, %d requests reset: want %d held by spoofed requests nobody answers",
+			r.listener.SYNQueue, r.listener.RequestsReset, full)
 	}
 }
 
@@ -242,11 +243,12 @@ func TestTUNSYNFloodWithoutCookiesLocksOut(t *testing.T) {
 	if r.exchanged != 0 || r.failed != tunFloodClients {
 		t.Errorf("%d kernel clients got through, %d failed: want the lock-out (0 through)", r.exchanged, r.failed)
 	}
-	// The first 16 SYNs (spoofed: the clients start once the queue is
+	// The first 17 SYNs (spoofed: the clients start once the queue is
 	// full) took the slots; every later one, the clients' included, was
 	// dropped.
-	if r.listener.SYNQueue != 16 || r.listener.CookiesSent != 0 || r.listener.RequestsReset != 0 ||
-		r.listener.SYNsDropped != r.listener.SYNsReceived-16 || r.listener.SYNsReceived <= 16+tunFloodClients {
-		t.Errorf("listener %+v: want a full SYN queue, no cookie, every SYN after the first 16 dropped", r.listener)
+	full := uint64(synQueueOf(16))
+	if r.listener.SYNQueue != int(full) || r.listener.CookiesSent != 0 || r.listener.RequestsReset != 0 ||
+		r.listener.SYNsDropped != r.listener.SYNsReceived-full || r.listener.SYNsReceived <= full+tunFloodClients {
+		t.Errorf("listener %+v: want a full SYN queue, no cookie, every SYN after the first %d dropped", r.listener, full)
 	}
 }

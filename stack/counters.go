@@ -142,4 +142,17 @@ type DCCPCounters struct {
 	// §7.5.1); SeqWindowProbes the packets sent anyway once the probe
 	// interval passed.
 	SeqWindowStalls, SeqWindowProbes uint64
+	// DataDroppedSent counts acknowledgements that carried a Data Dropped
+	// option (RFC 4340 §11.7: datagrams received but not delivered, such
+	// as the receive queue's drops); PeerDrops counts the packets the
+	// peer reported dropped, each once.
+	DataDroppedSent, PeerDrops uint64
+	// SlowReceiverSent and SlowReceiverIn count Slow Receiver options
+	// sent (the receive queue three quarters full) and received (RFC
+	// 4340 §11.6).
+	SlowReceiverSent, SlowReceiverIn uint64
+	// AcksLost counts the peer's packets a CCID 2 sender saw missing (its
+	// acknowledgements; each window with some doubles the Ack Ratio, RFC
+	// 4341 §6.1.2).
+	AcksLost uint64
 }

@@ -15,27 +15,32 @@ type deadline struct {
 	timer clock.Timer
 }
 
-// set moves the deadline to t (zero: none) and wakes q's waiters so that
-// calls already blocked see the new deadline, as net.Conn requires. mu is
-// the socket's lock: the caller holds it, and the timer takes it.
+// set moves the deadline to t (zero: none), as net.Conn requires of calls
+// already blocked. mu is the socket's lock: the caller holds it, and the
+// timer takes it. A deadline already past wakes q's waiters here and now,
+// and arms no timer: they find it expired and return, without a timer's
+// goroutine waking up only to contend for mu with them (net/http aborts
+// its background Read so before every Close). A deadline in the future,
+// earlier or later than before, is the timer's; nobody is woken before it.
 func (d *deadline) set(s *Stack, mu *sync.Mutex, q *waitq, t time.Time) {
 	d.at = instantOf(t)
-	switch {
-	case d.at.IsZero():
+	if d.at.IsZero() || d.expired(s.clk.Now()) {
 		if d.timer != nil {
 			d.timer.Stop()
 		}
-	default:
-		if d.timer == nil {
-			d.timer = s.clk.NewTimer(func() {
-				mu.Lock()
-				q.wakeAll(s.sched)
-				mu.Unlock()
-			})
+		if !d.at.IsZero() {
+			q.wakeAll(s.sched)
 		}
-		d.timer.Reset(d.at)
+		return
 	}
-	q.wakeAll(s.sched)
+	if d.timer == nil {
+		d.timer = s.clk.NewTimer(func() {
+			mu.Lock()
+			q.wakeAll(s.sched)
+			mu.Unlock()
+		})
+	}
+	d.timer.Reset(d.at)
 }
 
 // expired reports whether the deadline is set and has passed at now.

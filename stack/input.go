@@ -13,12 +13,17 @@ import (
 type receiver Stack
 
 // DeliverPackets is link.Receiver's method.
-func (r *receiver) DeliverPackets(pkts [][]byte) { (*Stack)(r).deliverPackets(pkts) }
+func (r *receiver) DeliverPackets(pkts [][]byte) { (*Stack)(r).deliverPackets(pkts, false) }
+
+// DeliverVerifiedPackets is link.VerifiedReceiver's method: the link
+// vouches for the packets' TCP checksums.
+func (r *receiver) DeliverVerifiedPackets(pkts [][]byte) { (*Stack)(r).deliverPackets(pkts, true) }
 
 // deliverPackets parses each packet, drops (and counts) what is malformed
 // or not for this host, and hands TCP and DCCP segments to their
-// connection, to a listener, or answers them with a reset.
-func (s *Stack) deliverPackets(pkts [][]byte) {
+// connection, to a listener, or answers them with a reset. verified: the
+// link vouched for the TCP checksums.
+func (s *Stack) deliverPackets(pkts [][]byte, verified bool) {
 	s.pktsIn.Add(uint64(len(pkts)))
 	var seg tcp.Segment
 	for _, p := range pkts {
@@ -46,7 +51,7 @@ func (s *Stack) deliverPackets(pkts [][]byte) {
 		}
 		switch ip.Protocol {
 		case wire.IPProtoTCP:
-			s.deliverTCP(&ip, &seg)
+			s.deliverTCP(&ip, &seg, verified)
 		case wire.IPProtoDCCP:
 			s.deliverDCCP(&ip)
 		case wire.IPProtoICMP, wire.IPProtoICMPv6:
@@ -58,8 +63,10 @@ func (s *Stack) deliverPackets(pkts [][]byte) {
 }
 
 // deliverTCP handles one TCP segment: RFC 9293 §3.10.7's dispatch on the
-// connection's state begins here, at "which connection".
-func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment) {
+// connection's state begins here, at "which connection". A verified
+// segment's checksum is not checked again where it is processed at once
+// (a deferred one is small, and checked by its reader).
+func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment, verified bool) {
 	t, err := wire.ParseTCP(ip.Payload)
 	if err != nil {
 		s.drop(dropBadTCP)
@@ -69,11 +76,11 @@ func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment) {
 		local:  netip.AddrPortFrom(ip.Dst.Unmap(), t.DstPort()),
 		remote: netip.AddrPortFrom(ip.Src.Unmap(), t.SrcPort()),
 	}
-	s.mu.Lock()
+	s.mu.RLock()
 	ep := s.conns[tuple]
 	l := s.listenerFor(tuple.local)
 	land := ep == nil && s.landTCP(tuple)
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	if land {
 		s.drop(dropSrcOwn)
 		return
@@ -81,7 +88,7 @@ func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment) {
 	if ep != nil && ep.deferPacket(ip.Src, ip.Dst, ip.Payload, tcpDeferClass(len(t.Payload()), t.Flags().Has(wire.SYN))) {
 		return // the connection's reader verifies and processes it
 	}
-	if !s.tcpSegment(ip.Src, ip.Dst, t, seg) {
+	if !verified && !s.tcpChecksumOK(ip.Src, ip.Dst, t) || !s.decodeTCP(t, seg) {
 		return
 	}
 	switch {

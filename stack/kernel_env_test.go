@@ -48,6 +48,8 @@ type envOpts struct {
 	offload, splitGSO bool
 	// v6: the link is IPv6 (fd00:79::/64) instead of IPv4 (10.79.0.0/24).
 	v6 bool
+	// ephemeral is our stack's Config.EphemeralPorts.
+	ephemeral [2]uint16
 }
 
 // needKernel skips loudly when the test cannot create namespaces.
@@ -109,7 +111,8 @@ func newKernelEnv(t testing.TB, o envOpts) *kernelEnv {
 		}
 		ep = pcap.NewTap(ep, clk, w)
 	}
-	e.st, err = stack.New(stack.Config{Name: "ours", Addrs: []netip.Addr{ours}, Link: ep, Clock: clk, TCP: o.tcp})
+	e.st, err = stack.New(stack.Config{Name: "ours", Addrs: []netip.Addr{ours}, Link: ep, Clock: clk, TCP: o.tcp,
+		EphemeralPorts: o.ephemeral})
 	if err != nil {
 		t.Fatal(err)
 	}

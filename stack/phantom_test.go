@@ -71,7 +71,9 @@ func TestStaleACKMakesNoPhantom(t *testing.T) {
 		t.Fatal(err)
 	}
 	dst := netip.AddrPortFrom(serverAddr, backlogPort)
-	rl.r.DeliverPackets([][]byte{spoofedSYN(make([]byte, 100), 0, dst)}) // the SYN queue is full
+	for i := range synQueueOf(1) { // the SYN queue is full
+		rl.r.DeliverPackets([][]byte{spoofedSYN(make([]byte, 100), i, dst)})
+	}
 
 	const port = 40000
 	const iss = seqnum.V32(5000)

@@ -40,12 +40,12 @@ func TestTUNStaleACKMakesNoPhantom(t *testing.T) {
 	pfx := netip.PrefixFrom(e.kernel, 24)
 	dst := netip.AddrPortFrom(e.ours, tunPhantomPort)
 	buf := make([]byte, 128)
-	for i := range 4 {
+	for i := range synQueueOf(4) {
 		if err := unix.Sendto(fd, tunSpoofedSYN(buf, i, pfx, dst), 0, &unix.SockaddrInet4{Addr: e.ours.As4()}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "the spoofed SYNs to fill the SYN queue", func() bool { return l.Stats().SYNQueue == 4 })
+	waitFor(t, "the spoofed SYNs to fill the SYN queue", func() bool { return l.Stats().SYNQueue == synQueueOf(4) })
 
 	served := make(chan *stack.TCPConn, 1)
 	go func() {

@@ -104,10 +104,20 @@ func (s *Stack) sendAlone(pkt []byte, err error) {
 // tcpSegment verifies the checksum of TCP segment t (from src to dst) and
 // decodes it into seg, counting what it drops.
 func (s *Stack) tcpSegment(src, dst netip.Addr, t wire.TCP, seg *tcp.Segment) bool {
+	return s.tcpChecksumOK(src, dst, t) && s.decodeTCP(t, seg)
+}
+
+// tcpChecksumOK verifies the checksum of t, counting a bad one.
+func (s *Stack) tcpChecksumOK(src, dst netip.Addr, t wire.TCP) bool {
 	if !t.VerifyChecksum(src, dst) {
 		s.drop(dropBadChecksum)
 		return false
 	}
+	return true
+}
+
+// decodeTCP decodes t, whose checksum is known good, into seg.
+func (s *Stack) decodeTCP(t wire.TCP, seg *tcp.Segment) bool {
 	seg.Seq, seg.Ack, seg.Flags, seg.Window = t.Seq(), t.Ack(), t.Flags(), t.Window()
 	if err := wire.ParseTCPOptions(t.Options(), &seg.Options); err != nil {
 		s.drop(dropBadOptions)

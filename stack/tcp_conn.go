@@ -54,7 +54,7 @@ func (s *Stack) buildTCPConfig(v4 bool) *tcp.Config {
 	}
 	return tcp.Config{
 		MSS: s.mtu - hdr, PeerDefaultMSS: peerMSS,
-		RecvBuffer: o.ReceiveBuffer, SendBuffer: o.SendBuffer,
+		RecvBuffer: o.ReceiveBuffer, SendBuffer: o.SendBuffer, MaxRecvBuffer: o.MaxReceiveBuffer,
 		NoWindowScaling: o.NoWindowScaling, NoSACK: o.NoSACK, NoTimestamps: o.NoTimestamps,
 		NoDelay: !o.Nagle, DelayedACK: o.DelayedACK, MSL: o.MSL,
 		RTOInitial: o.RTOInitial, RTOMin: o.RTOMin, RTOMax: o.RTOMax,
@@ -79,6 +79,33 @@ type DialOptions struct {
 	// LocalPort binds the connection to this local port instead of an
 	// ephemeral one; the 4-tuple must not be in use (EADDRINUSE).
 	LocalPort uint16
+	// ReceiveBuffer and SendBuffer, when positive, size this connection's
+	// buffers from its SYN on, as SO_RCVBUF and SO_SNDBUF set before
+	// connect: the SYN's window and window scale then follow
+	// ReceiveBuffer (as Linux clamps them to a buffer the application
+	// fixed).
+	ReceiveBuffer, SendBuffer int
+	// MSS, when positive, lowers the MSS this connection announces and
+	// sends (TCP_MAXSEG before connect).
+	MSS int
+}
+
+// config is cfg with the options' buffers and MSS, or cfg itself.
+func (o DialOptions) config(cfg *tcp.Config) *tcp.Config {
+	if o.ReceiveBuffer <= 0 && o.SendBuffer <= 0 && o.MSS <= 0 {
+		return cfg
+	}
+	own := *cfg
+	if o.ReceiveBuffer > 0 {
+		own.RecvBuffer, own.RecvBufferSet = o.ReceiveBuffer, true
+	}
+	if o.SendBuffer > 0 {
+		own.SendBuffer = o.SendBuffer
+	}
+	if o.MSS > 0 {
+		own.MSS = min(own.MSS, o.MSS)
+	}
+	return &own
 }
 
 // DialTCP opens a connection to remote and waits until it is established,
@@ -117,7 +144,12 @@ func (s *Stack) DialTCPWith(ctx context.Context, remote netip.AddrPort, opts Dia
 	}
 	now := s.clk.Now()
 	iss := s.isn.ISN(now, tuple.local, tuple.remote)
-	c := s.newConn(tuple, func(cfg *tcp.Config) *tcp.Conn { return tcp.NewActive(now, cfg, iss) })
+	tsOff := s.isn.TSOffset(local, remote.Addr())
+	c := s.newConn(tuple, func(cfg *tcp.Config) *tcp.Conn {
+		k := tcp.NewActive(now, opts.config(cfg), iss)
+		k.SetTSOffset(tsOff)
+		return k
+	})
 	s.conns[tuple] = c
 	s.mu.Unlock()
 

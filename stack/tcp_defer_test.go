@@ -213,3 +213,33 @@ func TestDeferredDataIsDrainedByGracefulClose(t *testing.T) {
 		t.Fatalf("GracefulClose: %v, %v; want a graceful end that drained the 6 deferred bytes", rep, err)
 	}
 }
+
+// A batch of deferred data segments draws two ACKs, one after its first
+// half and one at its end, not one for the whole batch: between two
+// stacks in one process a window arrives as one batch, and a single ACK
+// for it, lost, stalled the sender until a timer fired (issue 15).
+func TestDeferredBatchDrawsTwoACKs(t *testing.T) {
+	client, server := pipePair(t, 1500)
+	c, s := connect(t, client, server)
+	s.mu.Lock()
+	s.inRead++ // a goroutine inside Read, not yet scheduled
+	s.mu.Unlock()
+	const segs = 8
+	if _, err := c.Write(make([]byte, segs*1448)); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	queued := len(s.rx.pkts)
+	s.mu.Unlock()
+	if queued != segs {
+		t.Fatalf("%d segments wait for the reader, want %d", queued, segs)
+	}
+	before := server.Stats().TCP.SegsOut
+	s.State() // runs the batch
+	if acks := server.Stats().TCP.SegsOut - before; acks != 2 {
+		t.Errorf("a batch of %d segments drew %d ACKs, want 2", segs, acks)
+	}
+	s.mu.Lock()
+	s.inRead--
+	s.mu.Unlock()
+}

@@ -13,7 +13,7 @@ type ListenOptions struct {
 	// Backlog is listen()'s backlog: it bounds the half-open connections
 	// (the SYN queue) and the connections waiting for Accept (the accept
 	// queue), as the stack's profile says (profile.Profile.SeparateSYNQueue,
-	// AcceptQueueExtraSlot). Zero means 128.
+	// AcceptQueueExtraSlot, SYNQueueExtraSlot). Zero means 128.
 	Backlog int
 	// AbortOnOverflow answers the final ACK of a handshake that finds the
 	// accept queue full with RST instead of dropping it (Linux
@@ -30,6 +30,15 @@ type ListenOptions struct {
 	// find no listener. The zero Addr listens on every address. The port
 	// is still the listener's alone (tcp_listen_addr.go).
 	Addr netip.Addr
+	// ReceiveBuffer, SendBuffer and MSS are DialOptions' (SO_RCVBUF,
+	// SO_SNDBUF and TCP_MAXSEG set before listen) for every connection
+	// the listener makes: its SYN-ACK's window and scale follow them.
+	ReceiveBuffer, SendBuffer, MSS int
+}
+
+// conns is the options' part that shapes each connection.
+func (o ListenOptions) conns() DialOptions {
+	return DialOptions{ReceiveBuffer: o.ReceiveBuffer, SendBuffer: o.SendBuffer, MSS: o.MSS}
 }
 
 // ListenStats are a listener's counters, and the lengths of its queues
@@ -91,7 +100,8 @@ type TCPListener struct {
 
 	// Guarded by the shell's mu.
 	core  *tcp.Listener[*TCPConn]
-	bind  netip.Addr // ListenOptions.Addr, unmapped; immutable
+	bind  netip.Addr  // ListenOptions.Addr, unmapped; immutable
+	bufs  DialOptions // ListenOptions' buffers and MSS; immutable
 	timer clock.Timer
 	armed clock.Instant
 	out   outQueue
@@ -127,7 +137,7 @@ func (s *Stack) ListenTCP(port uint16, opts ListenOptions) (*TCPListener, error)
 	for i := range key {
 		key[i] = byte(s.rng.Uint32())
 	}
-	l := &TCPListener{core: tcp.NewListener[*TCPConn](listenConfig(s, opts, key)), bind: opts.Addr.Unmap()}
+	l := &TCPListener{core: tcp.NewListener[*TCPConn](listenConfig(s, opts, key)), bind: opts.Addr.Unmap(), bufs: opts.conns()}
 	l.init(s, port, "tcp", tcpAddr, l)
 	l.out.init(s)
 	l.timer = s.clk.NewTimer(l.onTimer)
@@ -142,11 +152,13 @@ func tcpAddr(ap netip.AddrPort) net.Addr { return net.TCPAddrFromAddrPort(ap) }
 func listenConfig(s *Stack, opts ListenOptions, key [32]byte) tcp.ListenConfig {
 	p := &s.prof
 	return tcp.ListenConfig{
-		Backlog: opts.Backlog, Conn4: s.tcpCfg4, Conn6: s.tcpCfg6, CookieSecret: key,
+		Backlog: opts.Backlog, CookieSecret: key, TSOffsets: s.isn,
+		Conn4: opts.conns().config(s.tcpCfg4), Conn6: opts.conns().config(s.tcpCfg6),
 		SYNACKBeforeAccept:   p.SYNACKBeforeAccept,
 		RSTOnFullBacklog:     p.RSTOnFullBacklog,
 		SeparateSYNQueue:     p.SeparateSYNQueue,
 		AcceptQueueExtraSlot: p.AcceptQueueExtraSlot,
+		SYNQueueExtraSlot:    p.SYNQueueExtraSlot,
 		SYNCookies:           p.SYNCookies && !opts.NoSYNCookies,
 		AcceptReturnsReset:   p.AcceptReturnsReset,
 		AbortOnOverflow:      opts.AbortOnOverflow,

@@ -73,6 +73,14 @@ func (c *TCPConn) SetWriteBuffer(bytes int) error {
 	})
 }
 
+// SetCork holds back segments shorter than the MSS while on, whether or
+// not data is in flight, so that several writes leave as full segments
+// (Linux TCP_CORK); turning it off sends what was held. A close sends it
+// too, with the FIN.
+func (c *TCPConn) SetCork(on bool) error {
+	return c.setOption(func(clock.Instant) { c.core.SetCork(on) })
+}
+
 // orDefault is d, or def for a zero d (a negative d stays negative: the
 // core leaves the setting alone).
 func orDefault(d, def time.Duration) time.Duration {

@@ -76,3 +76,59 @@ func TestTimeWaitReusedByNewSYN(t *testing.T) {
 		t.Fatalf("reconnecting took %v: the SYN was not accepted by the TIME-WAIT connection", dialTook)
 	}
 }
+
+// Every connection to one peer stamps its TSvals on one clock (RFC 7323
+// §5.4, per pair of addresses as Linux), so a SYN that reuses a 4-tuple
+// the server holds in TIME-WAIT always carries a newer timestamp and is
+// accepted there (RFC 6191): whatever the pause before it, the SYN goes
+// once. With an offset derived from each connection's ISN, about half the
+// pauses bounced the SYN off PAWS and paid a retransmission.
+func TestTimeWaitReuseNeverRetransmitsSYN(t *testing.T) {
+	for seed := uint64(1); seed <= 12; seed++ {
+		n := newSimNet(t, seed, simOpts{})
+		l, _ := n.server.ListenTCP(80, stack.ListenOptions{})
+		n.run.Go(func() {
+			for range 2 {
+				c, err := l.AcceptTCP()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				c.Write([]byte("bye"))
+				c.Close()
+			}
+		})
+		var second stack.TCPCounters
+		n.run.Go(func() {
+			remote := netip.AddrPortFrom(serverAddr, 80)
+			opts := stack.DialOptions{LocalPort: 40000}
+			c, err := n.client.DialTCPWith(context.Background(), remote, opts)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			io.ReadAll(c)
+			c.Close()
+			// A pause that differs per seed: TSvals and ISNs advance by
+			// different amounts in between.
+			n.run.Sleep(time.Duration(seed) * 1237 * time.Microsecond)
+			d, err := n.client.DialTCPWith(context.Background(), remote, opts)
+			for errors.Is(err, syscall.EADDRINUSE) {
+				n.run.Sleep(10 * time.Millisecond)
+				d, err = n.client.DialTCPWith(context.Background(), remote, opts)
+			}
+			if err != nil {
+				t.Errorf("seed %d: reconnect: %v", seed, err)
+				return
+			}
+			io.ReadAll(d)
+			second = d.Stats()
+			d.Close()
+		})
+		n.runAll()
+		if second.Retransmits != 0 || second.RSTsOut != 0 {
+			t.Errorf("seed %d: the SYN reusing the server's TIME-WAIT was retransmitted %d times (%d RSTs sent): its timestamp was not newer",
+				seed, second.Retransmits, second.RSTsOut)
+		}
+	}
+}

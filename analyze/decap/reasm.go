@@ -22,6 +22,12 @@ const (
 	timeout4         = 30e9
 	timeout6         = 60e9
 	maxDatagram      = 65535
+	// maxPieces bounds the fragments one datagram may hold: as many as
+	// 8-byte fragments take to fill the largest datagram. Without it a
+	// capture repeating one small fragment of a datagram that never
+	// completes grew it by a piece per frame, and every frame re-checked
+	// all of them: time quadratic in the capture's length.
+	maxPieces = maxDatagram/8 + 1
 )
 
 // fragKey identifies a datagram: addresses, identification and (IPv4)
@@ -101,7 +107,7 @@ func (r *reasm) add(d *Decoder, k fragKey, f fragment) ([]byte, string) {
 		i--
 	}
 	g := r.list[i]
-	if r.bytes+len(f.data) > r.maxBytes {
+	if r.bytes+len(f.data) > r.maxBytes || len(g.pieces) >= maxPieces {
 		r.drop(d, i, WhyFragLimit)
 		return nil, WhyFragLimit
 	}
@@ -115,7 +121,10 @@ func (r *reasm) add(d *Decoder, k fragKey, f fragment) ([]byte, string) {
 	if f.off == 0 && g.head == nil {
 		g.head, g.nhAt, g.nh = bytes.Clone(f.head), f.nhAt, f.nh
 	}
-	g.pieces = append(g.pieces, piece{f.off, bytes.Clone(f.data)})
+	// Kept sorted by offset, a fragment after those of equal offset that
+	// came before it.
+	at, _ := slices.BinarySearchFunc(g.pieces, f.off+1, func(p piece, off int) int { return p.off - off })
+	g.pieces = slices.Insert(g.pieces, at, piece{f.off, bytes.Clone(f.data)})
 	g.bytes += len(f.data)
 	r.bytes += len(f.data)
 	if g.total < 0 || g.head == nil {
@@ -135,9 +144,8 @@ func (r *reasm) add(d *Decoder, k fragKey, f fragment) ([]byte, string) {
 }
 
 // assemble returns the datagram if its fragments cover it, nil if some
-// are missing, or a reason to drop it.
+// are missing, or a reason to drop it. The pieces are in offset order.
 func (g *datagram) assemble() ([]byte, string) {
-	slices.SortStableFunc(g.pieces, func(a, b piece) int { return a.off - b.off })
 	covered := 0
 	for _, p := range g.pieces {
 		if p.off > covered {

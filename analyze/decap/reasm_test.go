@@ -2,6 +2,7 @@ package decap
 
 import (
 	"bytes"
+	"encoding/binary"
 	"maps"
 	"slices"
 	"testing"
@@ -129,4 +130,50 @@ func reversed(s [][]byte) [][]byte {
 	out := slices.Clone(s)
 	slices.Reverse(out)
 	return out
+}
+
+// fragAt is an IPv4 fragment of n zero bytes at offset off.
+func fragAt(off int, more bool, n int) []byte {
+	f := ipv4(6, make([]byte, n))
+	v := uint16(off / 8)
+	if more {
+		v |= 0x2000
+	}
+	binary.BigEndian.PutUint16(f[6:], v)
+	fixSum4(f)
+	return f
+}
+
+// A datagram that never completes holds at most maxPieces fragments: one
+// small fragment repeated (well within the byte limit) drops it, counted,
+// instead of growing it by a fragment per frame.
+func TestReasm_PiecesBounded(t *testing.T) {
+	d := New(Limits{})
+	frags := [][]byte{fragAt(0, true, 8), fragAt(64000, false, 8)}
+	dup := fragAt(8, true, 8)
+	for len(frags) <= maxPieces {
+		frags = append(frags, dup)
+	}
+	if got := feed(d, frags); len(got) != 0 {
+		t.Fatalf("got %d packets from a datagram with a hole", len(got))
+	}
+	if n, b := d.Pending(); n != 0 || b != 0 {
+		t.Errorf("%d datagrams, %d bytes pending; want the datagram dropped at %d fragments", n, b, maxPieces)
+	}
+	if got := d.Skipped()[WhyFragLimit]; got != len(frags) {
+		t.Errorf("%s counted %d fragments, want all %d", WhyFragLimit, got, len(frags))
+	}
+}
+
+// Pieces stay in offset order, equal offsets in arrival order, however
+// the fragments arrive: the datagram comes back whole.
+func TestReasm_PiecesOrdered(t *testing.T) {
+	p := tcpPacket(t, false, 200)
+	frags := frag4(p, 24)
+	mixed := [][]byte{frags[3], frags[0], frags[5], frags[3], frags[1], frags[7], frags[2], frags[6], frags[4]}
+	mixed = append(mixed, frags[8:]...)
+	got := feed(New(Limits{}), mixed)
+	if len(got) != 1 || !bytes.Equal(got[0], p) {
+		t.Fatalf("got %d packets, want the original once", len(got))
+	}
 }

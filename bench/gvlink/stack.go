@@ -23,6 +23,13 @@ type StackOptions struct {
 	// NoSACK leaves SACK off (gVisor's default is off; ours is on, so
 	// NewStack turns it on unless told otherwise).
 	NoSACK bool
+	// Tailscale configures TCP as tailscale's wgengine/netstack does (read
+	// from its source, 2026-08): SACK on, RACK off (TCPRecovery 0, for the
+	// spurious retransmissions of tailscale issue 9707), Reno, and buffer
+	// ranges 4 KiB / 1 MiB / 8 MiB (receive) and 4 KiB / 1 MiB / 6 MiB
+	// (send) with gVisor's receive-buffer moderation left on. SendBuffer,
+	// ReceiveBuffer and NoSACK are ignored.
+	Tailscale bool
 }
 
 // NICID is the id of the one NIC NewStack creates.
@@ -49,6 +56,9 @@ func NewStack(ep gvstack.LinkEndpoint, opts StackOptions) (*gvstack.Stack, error
 		return nil, fmt.Errorf("gvlink: AddProtocolAddress: %v", err)
 	}
 	s.SetRouteTable([]tcpip.Route{{Destination: header.IPv4EmptySubnet, NIC: NICID}})
+	if opts.Tailscale {
+		return s, tailscaleTCP(s)
+	}
 	sack := tcpip.TCPSACKEnabled(!opts.NoSACK)
 	if err := s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack); err != nil {
 		return nil, fmt.Errorf("gvlink: SACK: %v", err)
@@ -75,4 +85,20 @@ func NewStack(ep gvstack.LinkEndpoint, opts StackOptions) (*gvstack.Stack, error
 // FullAddr converts an address and port to gVisor's form on NICID.
 func FullAddr(ap netip.AddrPort) tcpip.FullAddress {
 	return tcpip.FullAddress{NIC: NICID, Addr: tcpip.AddrFrom4(ap.Addr().As4()), Port: ap.Port()}
+}
+
+// tailscaleTCP applies StackOptions.Tailscale's settings.
+func tailscaleTCP(s *gvstack.Stack) error {
+	sack := tcpip.TCPSACKEnabled(true)
+	rack := tcpip.TCPRecovery(0)
+	reno := tcpip.CongestionControlOption("reno")
+	rcv := tcpip.TCPReceiveBufferSizeRangeOption{Min: tcp.MinBufferSize, Default: tcp.DefaultReceiveBufferSize, Max: 8 << 20}
+	snd := tcpip.TCPSendBufferSizeRangeOption{Min: tcp.MinBufferSize, Default: tcp.DefaultSendBufferSize, Max: 6 << 20}
+	mod := tcpip.TCPModerateReceiveBufferOption(true) // gVisor's default, stated
+	for _, o := range []tcpip.SettableTransportProtocolOption{&sack, &rack, &reno, &rcv, &snd, &mod} {
+		if err := s.SetTransportProtocolOption(tcp.ProtocolNumber, o); err != nil {
+			return fmt.Errorf("gvlink: tailscale option %T: %v", o, err)
+		}
+	}
+	return nil
 }

@@ -9,7 +9,7 @@ import (
 // `go test -bench . -count 5 ./suite` feeds benchstat. Each reports its
 // figure as a custom metric; ns/op is one whole measure.
 
-var stacks = []string{Ours, GVisor, GVisorDrained, Kernel}
+var stacks = []string{Ours, GVisor, GVisorTuned, GVisorDrained, Kernel}
 
 func BenchmarkBulk(b *testing.B) {
 	for _, mtu := range []int{1500, 65535} {
@@ -56,7 +56,7 @@ func BenchmarkChurn(b *testing.B) {
 }
 
 func BenchmarkMemoryPerConn(b *testing.B) {
-	for _, s := range []string{Ours, GVisor} {
+	for _, s := range []string{Ours, GVisor, GVisorTuned} {
 		b.Run("stack="+s, func(b *testing.B) {
 			var sum float64
 			for b.Loop() {

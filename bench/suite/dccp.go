@@ -32,6 +32,9 @@ type TimedResult struct {
 	// because its receive queue was full (DCCP has no flow control; on a
 	// lossless link that is the only place a datagram is lost).
 	RecvQueueDrops uint64
+	// PeerDrops is the datagrams the sending connection heard were
+	// dropped (Data Dropped, RFC 4340 §11.7): all of RecvQueueDrops.
+	PeerDrops uint64
 }
 
 // Mbps is the goodput in Mbit/s.
@@ -66,7 +69,18 @@ func DCCPDuration(cfg Config) time.Duration { return max(time.Second, cfg.ChurnT
 // connection of ours (ccid 2 or 3 both ways) on a link of the given MTU
 // for d, then closes, and counts what the receiving application read.
 func DCCPBulk(ccid, mtu int, d time.Duration) (TimedResult, error) {
-	p, err := newOurs(mtu)
+	return dccpTransfer(ccid, mtu, d, nil)
+}
+
+// dccpTransfer is DCCPBulk whose reader calls pause, if set, after each
+// datagram it read (n counts them).
+func dccpTransfer(ccid, mtu int, d time.Duration, pause func(n int64)) (TimedResult, error) {
+	return dccpTransferOn(ccid, d, pause, func() (*oursPair, error) { return newOurs(mtu) })
+}
+
+// dccpTransferOn is dccpTransfer between the stacks mk makes.
+func dccpTransferOn(ccid int, d time.Duration, pause func(n int64), mk func() (*oursPair, error)) (TimedResult, error) {
+	p, err := mk()
 	if err != nil {
 		return TimedResult{}, err
 	}
@@ -103,6 +117,9 @@ func DCCPBulk(ccid, mtu int, d time.Duration) (TimedResult, error) {
 			rv.r.Bytes += int64(n)
 			rv.r.Delivered++
 			rv.end = time.Now()
+			if pause != nil {
+				pause(rv.r.Delivered)
+			}
 		}
 		rv.r.RecvQueueDrops = c.Stats().RecvQueueDrops
 		got <- rv
@@ -134,6 +151,7 @@ func DCCPBulk(ccid, mtu int, d time.Duration) (TimedResult, error) {
 	}
 	r := rv.r
 	r.Sent, r.Elapsed = sent, rv.end.Sub(start)
+	r.PeerDrops = c.Stats().PeerDrops
 	if r.Delivered > r.Sent {
 		return TimedResult{}, fmt.Errorf("delivered %d datagrams of %d written", r.Delivered, r.Sent)
 	}
@@ -143,7 +161,12 @@ func DCCPBulk(ccid, mtu int, d time.Duration) (TimedResult, error) {
 // TCPTimed is the reference: our TCP over the same link, writing for d,
 // then half-closing; it counts what the server read up to end-of-stream.
 func TCPTimed(mtu int, d time.Duration) (TimedResult, error) {
-	p, err := newOurs(mtu)
+	return tcpTimedOn(d, func() (*oursPair, error) { return newOurs(mtu) })
+}
+
+// tcpTimedOn is TCPTimed between the stacks mk makes.
+func tcpTimedOn(d time.Duration, mk func() (*oursPair, error)) (TimedResult, error) {
+	p, err := mk()
 	if err != nil {
 		return TimedResult{}, err
 	}

@@ -62,6 +62,12 @@ func RunDCCPPipe(runs int, d time.Duration, progress io.Writer) ([]DCCPRow, erro
 			}
 			vals[m] = append(vals[m], r.Mbps())
 			vals[m+"-lost"] = append(vals[m+"-lost"], r.LostPercent())
+			say("run %d/%d: dccp %s, slow reader, for %v", run+1, runs, m, d)
+			if r, err = DCCPSlowReader(ccid, mtu, d); err != nil {
+				errs = append(errs, fmt.Errorf("dccp %s slow reader: %w", m, err))
+				continue
+			}
+			vals[m+"-slow"] = append(vals[m+"-slow"], r.LostPercent())
 		}
 		say("run %d/%d: tcp for %v", run+1, runs, d)
 		r, err := TCPTimed(mtu, d)
@@ -70,6 +76,25 @@ func RunDCCPPipe(runs int, d time.Duration, progress io.Writer) ([]DCCPRow, erro
 			continue
 		}
 		vals["tcp"] = append(vals["tcp"], r.Mbps())
+		for _, f := range DCCPFaults {
+			for _, ccid := range []int{2, 3} {
+				m := fmt.Sprintf("ccid%d-%s", ccid, f.Name)
+				say("run %d/%d: dccp ccid%d, %s, for %v", run+1, runs, ccid, f.Name, d)
+				r, err := DCCPBulkFaulty(ccid, mtu, d, f)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("dccp %s: %w", m, err))
+					continue
+				}
+				vals[m] = append(vals[m], r.Mbps())
+			}
+			say("run %d/%d: tcp, %s, for %v", run+1, runs, f.Name, d)
+			r, err := TCPTimedFaulty(mtu, d, f)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("tcp %s: %w", f.Name, err))
+				continue
+			}
+			vals["tcp-"+f.Name] = append(vals["tcp-"+f.Name], r.Mbps())
+		}
 	}
 	tcp := figureOf(vals["tcp"])
 	rows := []DCCPRow{
@@ -77,6 +102,15 @@ func RunDCCPPipe(runs int, d time.Duration, progress io.Writer) ([]DCCPRow, erro
 		{Measure: "dccp-ccid3-1500", Unit: "Mbit/s", DCCP: figureOf(vals["ccid3"]), TCP: tcp},
 		{Measure: "dccp-ccid2-lost", Unit: "% datagrams", DCCP: figureOf(vals["ccid2-lost"])},
 		{Measure: "dccp-ccid3-lost", Unit: "% datagrams", DCCP: figureOf(vals["ccid3-lost"])},
+		{Measure: "dccp-slow-reader-ccid2", Unit: "% datagrams", DCCP: figureOf(vals["ccid2-slow"])},
+		{Measure: "dccp-slow-reader-ccid3", Unit: "% datagrams", DCCP: figureOf(vals["ccid3-slow"])},
+	}
+	for _, f := range DCCPFaults {
+		tcp := figureOf(vals["tcp-"+f.Name])
+		for _, ccid := range []int{2, 3} {
+			rows = append(rows, DCCPRow{Measure: fmt.Sprintf("dccp-ccid%d-%s", ccid, f.Name), Unit: "Mbit/s",
+				DCCP: figureOf(vals[fmt.Sprintf("ccid%d-%s", ccid, f.Name)]), TCP: tcp})
+		}
 	}
 	return rows, errors.Join(errs...)
 }

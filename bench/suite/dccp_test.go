@@ -22,8 +22,25 @@ func TestDCCPBulkConservesDatagrams(t *testing.T) {
 		if r.Delivered+int64(r.RecvQueueDrops) != r.Sent {
 			t.Errorf("ccid %d: %d delivered + %d dropped by the receive queue != %d written", ccid, r.Delivered, r.RecvQueueDrops, r.Sent)
 		}
+		if r.PeerDrops != r.RecvQueueDrops {
+			t.Errorf("ccid %d: the receive queue dropped %d datagrams, the sender heard of %d (Data Dropped must report each)", ccid, r.RecvQueueDrops, r.PeerDrops)
+		}
 		if r.Bytes != r.Delivered*1380 {
 			t.Errorf("ccid %d: %d bytes in %d datagrams, want 1380 each (MTU 1500 less IP header and DCCP's header room)", ccid, r.Bytes, r.Delivered)
+		}
+	}
+}
+
+// A reader slower than the sender: every datagram is read or dropped,
+// and every drop is reported to the sender.
+func TestDCCPSlowReaderReportsEveryDrop(t *testing.T) {
+	for _, ccid := range []int{2, 3} {
+		r, err := DCCPSlowReader(ccid, 1500, 100*time.Millisecond)
+		if err != nil {
+			t.Fatalf("ccid %d: %v", ccid, err)
+		}
+		if r.Delivered+int64(r.RecvQueueDrops) != r.Sent || r.PeerDrops != r.RecvQueueDrops {
+			t.Errorf("ccid %d: written %d, read %d, dropped %d, drops the sender heard of %d", ccid, r.Sent, r.Delivered, r.RecvQueueDrops, r.PeerDrops)
 		}
 	}
 }
@@ -138,5 +155,18 @@ func TestWriteSimTable(t *testing.T) {
 	want := "| loss-1% | ccid2 | 7.00 / **8.00** / 45.0 | 0.50 | — | 190 (180–200) | — | — | — | — | 0 | — |"
 	if len(lines) != 3 || lines[2] != want {
 		t.Errorf("got:\n%s\nwant row:\n%s", buf.String(), want)
+	}
+}
+
+// The faulty link loses exactly every DropEvery-th packet of the data
+// direction: a DCCP transfer over it reads fewer datagrams than written,
+// and the writes all complete (DCCP does not retransmit).
+func TestDCCPBulkFaultyLoses(t *testing.T) {
+	r, err := DCCPBulkFaulty(2, 1500, 100*time.Millisecond, Fault{Name: "loss1", DropEvery: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Sent < 200 || r.Delivered+int64(r.RecvQueueDrops) >= r.Sent {
+		t.Errorf("written %d, read %d, dropped by the queue %d: the link lost nothing", r.Sent, r.Delivered, r.RecvQueueDrops)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -19,6 +20,21 @@ type BulkResult struct {
 	Bytes       int64
 	Elapsed     time.Duration
 	Retransmits uint64 // segments retransmitted by either host
+	// CPU is the process's CPU time (user and system, every goroutine)
+	// over Elapsed: both hosts' work, the link's and the collector's.
+	CPU time.Duration
+}
+
+// CPUPerByte is the CPU time per byte moved, in nanoseconds.
+func (r BulkResult) CPUPerByte() float64 { return float64(r.CPU.Nanoseconds()) / float64(r.Bytes) }
+
+// cpuTime is the process's CPU time so far, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // Gbps is the goodput in Gbit/s.
@@ -37,6 +53,11 @@ func Bulk(name string, mtu int, n int64) (BulkResult, error) {
 		return BulkResult{}, err
 	}
 	defer p.Close()
+	return bulkOver(p, n)
+}
+
+// bulkOver is Bulk over a pair already built.
+func bulkOver(p Pair, n int64) (BulkResult, error) {
 	l, err := p.Listen(benchPort)
 	if err != nil {
 		return BulkResult{}, err
@@ -63,7 +84,7 @@ func Bulk(name string, mtu int, n int64) (BulkResult, error) {
 	c.SetDeadline(time.Now().Add(120 * time.Second))
 	before := p.Retransmits()
 	buf := make([]byte, 256<<10)
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for left := n; left > 0; {
 		m, err := c.Write(buf[:min(left, int64(len(buf)))])
 		if err != nil {
@@ -77,12 +98,12 @@ func Bulk(name string, mtu int, n int64) (BulkResult, error) {
 		c.Close()
 		return BulkResult{}, fmt.Errorf("read: %w", err)
 	}
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cpuTime()-cpu0
 	c.Close()
 	if received != n {
 		return BulkResult{}, fmt.Errorf("received %d bytes of %d", received, n)
 	}
-	return BulkResult{Bytes: n, Elapsed: elapsed, Retransmits: p.Retransmits() - before}, nil
+	return BulkResult{Bytes: n, Elapsed: elapsed, Retransmits: p.Retransmits() - before, CPU: cpu}, nil
 }
 
 // echoServer answers each connection of l: read 100 bytes, write them

@@ -46,20 +46,44 @@ func figureOf(v []float64) *Figure {
 
 // Row is one measure for every stack.
 type Row struct {
-	Measure, Unit        string
-	Ours, GVisor, Kernel *Figure // nil where the stack does not apply
+	Measure, Unit string
+	// Figures, nil where the stack does not apply. GVisorTuned is gVisor
+	// configured as tailscale runs it (gvlink.StackOptions.Tailscale).
+	Ours, GVisor, GVisorTuned, Kernel *Figure
 	// LowerIsBetter flips the ratio (memory, retransmissions).
 	LowerIsBetter bool
+	// CPU, where taken (the bulk rows), is the process's CPU time per byte
+	// moved in the same runs, in ns/B, as a row of its own.
+	CPU *Row
 }
 
-// Ratio is ours/gVisor's medians (gVisor's/ours when lower is better), so
-// that above 1 means ours is better; ok is false where it cannot be
-// computed.
+// better returns the better of gVisor's two figures (by median) and its
+// column name: the ratio is judged against it.
+func (r Row) better() (*Figure, string) {
+	g, t := r.GVisor, r.GVisorTuned
+	switch {
+	case g == nil && t == nil:
+		return nil, ""
+	case t == nil:
+		return g, GVisor
+	case g == nil:
+		return t, GVisorTuned
+	}
+	if (t.Median > g.Median) != r.LowerIsBetter && t.Median != g.Median {
+		return t, GVisorTuned
+	}
+	return g, GVisor
+}
+
+// Ratio is ours/gVisor's medians (gVisor's/ours when lower is better),
+// against the better of gVisor's two columns, so that above 1 means ours
+// is better than either; ok is false where it cannot be computed.
 func (r Row) Ratio() (float64, bool) {
-	if r.Ours == nil || r.GVisor == nil {
+	g, _ := r.better()
+	if r.Ours == nil || g == nil {
 		return 0, false
 	}
-	num, den := r.Ours.Median, r.GVisor.Median
+	num, den := r.Ours.Median, g.Median
 	if r.LowerIsBetter {
 		num, den = den, num
 	}
@@ -69,14 +93,47 @@ func (r Row) Ratio() (float64, bool) {
 	return num / den, true
 }
 
-// jsonRow is the JSON contract: medians and the ratio, null where absent.
+// jsonFigure is one stack's runs in the JSON.
+type jsonFigure struct {
+	Min    float64 `json:"min"`
+	Median float64 `json:"median"`
+	Max    float64 `json:"max"`
+	Runs   int     `json:"runs"`
+}
+
+// jsonRow is the JSON contract: the medians under the stacks' names (null
+// where absent), the ratio against the better gVisor column ("against"
+// names it), every stack's min/median/max under "figures", and on the
+// bulk rows the same for CPU per byte under "cpu-per-byte".
 type jsonRow struct {
-	Measure string   `json:"measure"`
-	Unit    string   `json:"unit"`
-	Ours    *float64 `json:"ours"`
-	GVisor  *float64 `json:"gvisor"`
-	Kernel  *float64 `json:"kernel"`
-	Ratio   *float64 `json:"ratio"`
+	Measure     string                 `json:"measure"`
+	Unit        string                 `json:"unit"`
+	Ours        *float64               `json:"ours"`
+	GVisor      *float64               `json:"gvisor"`
+	GVisorTuned *float64               `json:"gvisor-tuned"`
+	Kernel      *float64               `json:"kernel"`
+	Ratio       *float64               `json:"ratio"`
+	Against     string                 `json:"against,omitempty"`
+	Figures     map[string]*jsonFigure `json:"figures"`
+	CPU         *jsonRow               `json:"cpu-per-byte,omitempty"`
+}
+
+func toJSON(r Row) *jsonRow {
+	j := &jsonRow{Measure: r.Measure, Unit: r.Unit, Ours: median(r.Ours), GVisor: median(r.GVisor),
+		GVisorTuned: median(r.GVisorTuned), Kernel: median(r.Kernel), Figures: map[string]*jsonFigure{}}
+	if v, ok := r.Ratio(); ok {
+		j.Ratio = &v
+		_, j.Against = r.better()
+	}
+	for name, f := range map[string]*Figure{Ours: r.Ours, GVisor: r.GVisor, GVisorTuned: r.GVisorTuned, Kernel: r.Kernel} {
+		if f != nil {
+			j.Figures[name] = &jsonFigure{f.Min, f.Median, f.Max, f.Runs}
+		}
+	}
+	if r.CPU != nil {
+		j.CPU = toJSON(*r.CPU)
+	}
+	return j
 }
 
 func median(f *Figure) *float64 {
@@ -89,30 +146,34 @@ func median(f *Figure) *float64 {
 
 // WriteJSON writes rows as one JSON array.
 func WriteJSON(w io.Writer, rows []Row) error {
-	out := make([]jsonRow, 0, len(rows))
+	out := make([]*jsonRow, 0, len(rows))
 	for _, r := range rows {
-		j := jsonRow{Measure: r.Measure, Unit: r.Unit, Ours: median(r.Ours), GVisor: median(r.GVisor), Kernel: median(r.Kernel)}
-		if v, ok := r.Ratio(); ok {
-			j.Ratio = &v
-		}
-		out = append(out, j)
+		out = append(out, toJSON(r))
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
 }
 
-// WriteTable writes rows as a Markdown table of min/median/max.
+// WriteTable writes rows as a Markdown table of min/median/max; a row's
+// CPU per byte follows it as a row of its own.
 func WriteTable(w io.Writer, rows []Row) {
-	fmt.Fprintln(w, "| measure | unit | ours (min / median / max) | gVisor | kernel (loopback) | ratio |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| measure | unit | ours (min / median / max) | gVisor | gVisor, tailscale's settings | kernel (loopback) | ratio |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
 	for _, r := range rows {
-		ratio := "—"
-		if v, ok := r.Ratio(); ok {
-			ratio = fmt.Sprintf("%.2f", v)
+		writeLine(w, r)
+		if r.CPU != nil {
+			writeLine(w, *r.CPU)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", r.Measure, r.Unit, cell(r.Ours), cell(r.GVisor), cell(r.Kernel), ratio)
 	}
+}
+
+func writeLine(w io.Writer, r Row) {
+	ratio := "—"
+	if v, ok := r.Ratio(); ok {
+		ratio = fmt.Sprintf("%.2f", v)
+	}
+	fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", r.Measure, r.Unit, cell(r.Ours), cell(r.GVisor), cell(r.GVisorTuned), cell(r.Kernel), ratio)
 }
 
 func cell(f *Figure) string {
@@ -130,6 +191,8 @@ func num(v float64) string {
 		return fmt.Sprintf("%.0f", v)
 	case math.Abs(v) >= 10:
 		return fmt.Sprintf("%.1f", v)
+	case math.Abs(v) < 0.1:
+		return fmt.Sprintf("%.3f", v)
 	}
 	return fmt.Sprintf("%.2f", v)
 }
@@ -156,7 +219,7 @@ func Run(cfg Config, progress io.Writer) ([]Row, error) {
 		}
 		vals[key{m, s}] = append(vals[key{m, s}], v)
 	}
-	all := []string{Ours, GVisor, Kernel}
+	all := []string{Ours, GVisor, GVisorTuned, Kernel}
 	// Memory first, one run per stack (it is deterministic enough): taken
 	// after the churn runs, its heap delta would also count the churn
 	// connections whose TIME-WAIT ends during the measure.
@@ -176,6 +239,7 @@ func Run(cfg Config, progress io.Writer) ([]Row, error) {
 				settle()
 				r, err := Bulk(s, mtu, cfg.BulkBytes)
 				add(m, s, r.Gbps(), err)
+				add(m+cpuSuffix, s, r.CPUPerByte(), err)
 				if s != Kernel && err == nil {
 					add("spurious-retransmissions", s, r.RetransmitsPerGiB(), nil)
 				}
@@ -193,6 +257,20 @@ func Run(cfg Config, progress io.Writer) ([]Row, error) {
 				add(m, s, v, err)
 			}
 		}
+		for _, x := range registered {
+			for _, s := range x.Stacks {
+				say("run %d/%d: %s %s", run+1, cfg.Runs, x.Rows[0].Measure, s)
+				settle()
+				got, err := x.Take(cfg, s)
+				if err != nil {
+					add(x.Rows[0].Measure, s, 0, err)
+					continue
+				}
+				for m, v := range got {
+					add(m, s, v, nil)
+				}
+			}
+		}
 	}
 	rows := []Row{
 		{Measure: "bulk-1500", Unit: "Gbit/s"},
@@ -202,14 +280,47 @@ func Run(cfg Config, progress io.Writer) ([]Row, error) {
 		{Measure: "memory-per-conn", Unit: "bytes", LowerIsBetter: true},
 		{Measure: "spurious-retransmissions", Unit: "per GiB", LowerIsBetter: true},
 	}
-	for i := range rows {
-		r := &rows[i]
+	for _, x := range registered {
+		rows = append(rows, x.Rows...)
+	}
+	fill := func(r *Row) {
 		r.Ours = figureOf(vals[key{r.Measure, Ours}])
 		r.GVisor = figureOf(vals[key{r.Measure, GVisor}])
+		r.GVisorTuned = figureOf(vals[key{r.Measure, GVisorTuned}])
 		r.Kernel = figureOf(vals[key{r.Measure, Kernel}])
+	}
+	for i := range rows {
+		r := &rows[i]
+		fill(r)
+		cpu := Row{Measure: r.Measure + cpuSuffix, Unit: "ns/B", LowerIsBetter: true}
+		if fill(&cpu); cpu.Ours != nil || cpu.GVisor != nil || cpu.GVisorTuned != nil {
+			r.CPU = &cpu
+		}
 	}
 	return rows, errors.Join(errs...)
 }
+
+// cpuSuffix names a measure's CPU-per-byte figures ("bulk-1500 cpu-per-byte").
+const cpuSuffix = " cpu-per-byte"
+
+// A Measure is a set of rows taken by one function, registered (Register)
+// by the file that defines it, so that rows can be added without editing
+// Run. Run calls Take once per run for each of Stacks, after the fixed
+// measures.
+type Measure struct {
+	// Rows name the rows Take fills (figures left nil); the first names
+	// the measure in progress lines and errors.
+	Rows   []Row
+	Stacks []string
+	// Take returns one value per row it took, by measure name; a value
+	// under "<measure> cpu-per-byte" becomes that row's CPU figure.
+	Take func(cfg Config, stack string) (map[string]float64, error)
+}
+
+var registered []Measure
+
+// Register adds m to every Run (call it from an init function).
+func Register(m Measure) { registered = append(registered, m) }
 
 // settle starts each figure from a collected heap, so that one stack's
 // garbage (10,000 closed connections after the memory measure, a churn

@@ -15,6 +15,8 @@ import (
 	gvtcp "gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 
 	"github.com/teardown-lab/teardown/bench/gvlink"
+	"github.com/teardown-lab/teardown/bench/shape"
+	"github.com/teardown-lab/teardown/link"
 	"github.com/teardown-lab/teardown/link/pipe"
 	"github.com/teardown-lab/teardown/stack"
 )
@@ -29,6 +31,10 @@ const (
 	// direction, the reference link model, and the faster of the
 	// two for gVisor in bulk and churn).
 	GVisorDrained = "gvisor-drained"
+	// GVisorTuned is gVisor configured as tailscale configures it
+	// (gvlink.StackOptions.Tailscale: RACK off, Reno, receive-buffer
+	// moderation on, its buffer ranges) over the same link as GVisor.
+	GVisorTuned = "gvisor-tuned"
 )
 
 // BufferSize is the send and receive buffer of every connection of ours
@@ -62,14 +68,29 @@ type Pair interface {
 
 // NewPair builds the named stack's pair over a link of the given MTU.
 func NewPair(name string, mtu int) (Pair, error) {
+	return NewPathPair(name, mtu, shape.Path{}, shape.Path{})
+}
+
+// NewPathPair is NewPair with each direction of the link taking a path:
+// up from client to server, down back. The kernel takes no path.
+func NewPathPair(name string, mtu int, up, down shape.Path) (Pair, error) {
+	impaired := up != (shape.Path{}) || down != (shape.Path{})
 	switch name {
 	case Ours:
-		return newOurs(mtu)
+		return newOursPath(mtu, up, down)
 	case GVisor:
-		return newGVisor(mtu, true)
+		return newGVisor(mtu, true, false, up, down)
+	case GVisorTuned:
+		return newGVisor(mtu, true, true, up, down)
 	case GVisorDrained:
-		return newGVisor(mtu, false)
+		if impaired {
+			return nil, ErrNotMeasurable
+		}
+		return newGVisor(mtu, false, false, up, down)
 	case Kernel:
+		if impaired {
+			return nil, ErrNotMeasurable
+		}
 		return kernelPair{}, nil
 	}
 	return nil, fmt.Errorf("suite: unknown stack %q", name)
@@ -77,8 +98,14 @@ func NewPair(name string, mtu int) (Pair, error) {
 
 type oursPair struct{ client, server *stack.Stack }
 
-func newOurs(mtu int) (*oursPair, error) {
-	a, b := pipe.New(mtu, pipe.ShareBuffers())
+func newOurs(mtu int) (*oursPair, error) { return newOursPath(mtu, shape.Path{}, shape.Path{}) }
+
+func newOursPath(mtu int, up, down shape.Path) (*oursPair, error) {
+	var a, b link.Endpoint
+	a, b = pipe.New(mtu, pipe.ShareBuffers())
+	if up != (shape.Path{}) || down != (shape.Path{}) {
+		a, b = shape.NewLink(a, up), shape.NewLink(b, down)
+	}
 	opts := stack.TCPOptions{SendBuffer: BufferSize, ReceiveBuffer: BufferSize, MSL: timeWait / 2}
 	c, err := stack.New(stack.Config{Name: "client", Addrs: []netip.Addr{clientAddr}, Link: a, TCP: opts, EphemeralPorts: ephemeralPorts})
 	if err != nil {
@@ -110,16 +137,18 @@ type gvPair struct {
 	stop           func()
 }
 
-func newGVisor(mtu int, pumped bool) (*gvPair, error) {
+func newGVisor(mtu int, pumped, tailscale bool, up, down shape.Path) (*gvPair, error) {
 	var a, b *channel.Endpoint
 	stop := func() {}
-	if pumped {
+	if up != (shape.Path{}) || down != (shape.Path{}) {
+		a, b, stop = gvlink.PathPair(mtu, up, down)
+	} else if pumped {
 		a, b, stop = gvlink.PumpedPair(mtu)
 	} else {
 		a, b = gvlink.Pair(mtu)
 	}
 	opts := func(addr netip.Addr) gvlink.StackOptions {
-		return gvlink.StackOptions{Addr: addr, SendBuffer: BufferSize, ReceiveBuffer: BufferSize}
+		return gvlink.StackOptions{Addr: addr, SendBuffer: BufferSize, ReceiveBuffer: BufferSize, Tailscale: tailscale}
 	}
 	c, err := gvlink.NewStack(a, opts(clientAddr))
 	if err != nil {

@@ -36,10 +36,32 @@ func TestRatioDirection(t *testing.T) {
 	}
 }
 
-// The JSON is one array with exactly the contract's keys, null where a
-// figure or ratio is absent.
+// The ratio is judged against the better of gVisor's two columns, in
+// either direction.
+func TestRatioAgainstBetterGVisor(t *testing.T) {
+	ours := &Figure{Median: 6}
+	r := Row{Ours: ours, GVisor: &Figure{Median: 2}, GVisorTuned: &Figure{Median: 3}}
+	if v, ok := r.Ratio(); !ok || v != 2 {
+		t.Errorf("throughput ratio %v %v, want 2 (against the tuned 3)", v, ok)
+	}
+	r = Row{Ours: ours, GVisor: &Figure{Median: 12}, GVisorTuned: &Figure{Median: 24}, LowerIsBetter: true}
+	if v, ok := r.Ratio(); !ok || v != 2 {
+		t.Errorf("memory ratio %v %v, want 2 (against the plain 12)", v, ok)
+	}
+	if v, ok := (Row{Ours: ours, GVisorTuned: &Figure{Median: 3}}).Ratio(); !ok || v != 2 {
+		t.Errorf("tuned-only ratio %v %v, want 2", v, ok)
+	}
+}
+
+// The JSON is one array: the medians under the stacks' names, null where
+// a figure or ratio is absent, the column the ratio was judged against,
+// every figure's min/median/max, and CPU per byte where taken.
 func TestWriteJSONContract(t *testing.T) {
-	rows := []Row{{Measure: "memory-per-conn", Unit: "bytes", Ours: &Figure{Median: 1000}, GVisor: &Figure{Median: 3000}, LowerIsBetter: true}}
+	rows := []Row{
+		{Measure: "memory-per-conn", Unit: "bytes", Ours: &Figure{Median: 1000}, GVisor: &Figure{Median: 3000}, GVisorTuned: &Figure{Median: 4000}, LowerIsBetter: true},
+		{Measure: "bulk-1500", Unit: "Gbit/s", Ours: &Figure{Min: 1, Median: 2, Max: 3, Runs: 3},
+			CPU: &Row{Measure: "bulk-1500 cpu-per-byte", Unit: "ns/B", Ours: &Figure{Median: 0.5}, GVisorTuned: &Figure{Median: 2}, LowerIsBetter: true}},
+	}
 	var buf bytes.Buffer
 	if err := WriteJSON(&buf, rows); err != nil {
 		t.Fatal(err)
@@ -48,11 +70,31 @@ func TestWriteJSONContract(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
 		t.Fatalf("not a JSON array: %v", err)
 	}
-	if len(got) != 1 || len(got[0]) != 6 {
-		t.Fatalf("got %v, want one object with six keys", got)
+	if len(got) != 2 {
+		t.Fatalf("got %d rows, want 2", len(got))
 	}
 	o := got[0]
-	if o["measure"] != "memory-per-conn" || o["ours"] != 1000.0 || o["gvisor"] != 3000.0 || o["kernel"] != nil || o["ratio"] != 3.0 {
+	for _, k := range []string{"measure", "unit", "ours", "gvisor", "gvisor-tuned", "kernel", "ratio", "against", "figures"} {
+		if _, ok := o[k]; !ok {
+			t.Errorf("key %q missing from %v", k, o)
+		}
+	}
+	if o["measure"] != "memory-per-conn" || o["ours"] != 1000.0 || o["gvisor"] != 3000.0 || o["gvisor-tuned"] != 4000.0 ||
+		o["kernel"] != nil || o["ratio"] != 3.0 || o["against"] != "gvisor" {
 		t.Errorf("got %v", o)
+	}
+	if _, ok := o["cpu-per-byte"]; ok {
+		t.Errorf("a row without CPU figures has cpu-per-byte: %v", o)
+	}
+	b := got[1]
+	if f, _ := b["figures"].(map[string]any)["ours"].(map[string]any); f["min"] != 1.0 || f["median"] != 2.0 || f["max"] != 3.0 || f["runs"] != 3.0 {
+		t.Errorf("ours' figure %v, want min 1 median 2 max 3 runs 3", f)
+	}
+	if b["ratio"] != nil {
+		t.Errorf("ratio %v without a gVisor figure, want null", b["ratio"])
+	}
+	cpu, _ := b["cpu-per-byte"].(map[string]any)
+	if cpu["ours"] != 0.5 || cpu["ratio"] != 4.0 || cpu["against"] != "gvisor-tuned" {
+		t.Errorf("cpu-per-byte %v, want ours 0.5, ratio 4 against gvisor-tuned", cpu)
 	}
 }

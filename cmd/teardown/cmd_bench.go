@@ -16,14 +16,16 @@ func init() {
 		usage: "bench [--quick] [--json] [--dccp [--vm]]",
 		long: "Bench runs the benchmark suite of the bench module (bench/, a separate Go module so that " +
 			"gVisor stays out of teardown's dependencies): bulk throughput at MTU 1500 and 65535, connection " +
-			"churn sequential and 64 concurrent, heap per idle connection and retransmissions per GiB, for " +
-			"our stack, gVisor's netstack and the Linux kernel over 127.0.0.1, and prints a Markdown table " +
-			"(min / median / max) or, with --json, one JSON array of {measure, unit, ours, gvisor, kernel, " +
-			"ratio}. --quick finishes within a minute. --dccp runs the DCCP measures instead: CCID 2 and " +
-			"CCID 3 against our TCP over the same in-memory link, and on a simulated 50 Mbit/s path in " +
-			"virtual time with no loss, 1 % loss and reordering (tables, or one JSON object with --json); " +
-			"--vm adds the same conditions against Linux 6.1's DCCP in a qemu VM (root and qemu; minutes; " +
-			"skipped with the reason when the VM cannot run).\n\n" +
+			"churn sequential and 64 concurrent, heap per idle connection and retransmissions per GiB, and " +
+			"the rows other files of the suite register (loss, many flows, long paths), for our stack, gVisor's " +
+			"netstack as the suite configures it and as tailscale does (gvisor-tuned), and the Linux kernel " +
+			"over 127.0.0.1, and prints a Markdown table (min / median / max) or, with --json, one JSON array " +
+			"of {measure, unit, ours, gvisor, gvisor-tuned, kernel (medians), ratio (against the better " +
+			"gVisor), against, figures (min/median/max/runs per stack), cpu-per-byte (bulk rows)}. --quick finishes within a minute. --dccp runs the DCCP measures instead: CCID 2 and " +
+			"CCID 3 against our TCP over the same in-memory link (also with 1 % loss and reordering there), and " +
+			"on a simulated 50 Mbit/s path in virtual time with no loss, 1 % loss and reordering (tables, or " +
+			"one JSON object with --json); --vm adds the same conditions against Linux 6.1's DCCP in a qemu VM " +
+			"(root and qemu; minutes; skipped with the reason when the VM cannot run).\n\n" +
 			"It runs the teardown-bench binary named by $TEARDOWN_BENCH or found on $PATH, else " +
 			"`go run ./cmd/teardown-bench` in the bench directory of the work tree this command is run from " +
 			"(which needs the Go toolchain).",

@@ -191,14 +191,15 @@ func checkShellLine(t *testing.T, root, line string) {
 // checkInvocation runs teardown with args the way the README does. The
 // cheap commands run for real, in a scratch directory for the files they
 // write; bench runs with a stand-in for the suite's binary; serve and dial
-// only parse their flags (--help after them), for they wait for a peer.
+// only parse their flags (--help after them), for they wait for a peer, and
+// so does web, which serves until interrupted.
 func checkInvocation(t *testing.T, args []string) {
 	t.Run(strings.Join(args, "_"), func(t *testing.T) {
 		if len(args) == 0 {
 			t.Fatal("teardown without a command")
 		}
 		switch args[0] {
-		case "serve", "dial":
+		case "serve", "dial", "web":
 			args = append(args, "--help")
 		case "bench":
 			stub, err := exec.LookPath("true")

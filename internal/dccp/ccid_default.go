@@ -37,8 +37,14 @@ func (a *ccid2Tx) OnPacket(now clock.Instant, p *Packet, hasAck bool, rtt time.D
 		a.t.OnAck(now, p.Ack, p.Options.AckVector)
 	}
 }
-func (a *ccid2Tx) NextDeadline() clock.Instant   { return a.t.NextDeadline() }
-func (a *ccid2Tx) HandleTimer(now clock.Instant) { a.t.HandleTimer(now) }
+func (a *ccid2Tx) onDataDropped(now clock.Instant, seq seqnum.V48, st wire.DCCPDropState) {
+	if st == wire.DCCPDropReceiveBuffer { // §11.7.2: the other states are no congestion signal
+		a.t.OnDataDropped(now, seq)
+	}
+}
+func (a *ccid2Tx) onSlowReceiver(now clock.Instant) { a.t.OnSlowReceiver(now) }
+func (a *ccid2Tx) NextDeadline() clock.Instant      { return a.t.NextDeadline() }
+func (a *ccid2Tx) HandleTimer(now clock.Instant)    { a.t.HandleTimer(now) }
 
 // Window and SetWindowLimit make CCID 2 a windowedTx: its cwnd follows
 // the Sequence Windows (seqwindow.go).
@@ -93,8 +99,14 @@ func (a *ccid3Tx) OnPacket(now clock.Instant, p *Packet, hasAck bool, rtt time.D
 	}
 	a.t.OnFeedback(now, rtt, pr, float64(rr))
 }
-func (a *ccid3Tx) NextDeadline() clock.Instant   { return a.t.NextDeadline() }
-func (a *ccid3Tx) HandleTimer(now clock.Instant) { a.t.HandleTimer(now) }
+func (a *ccid3Tx) onDataDropped(now clock.Instant, seq seqnum.V48, st wire.DCCPDropState) {
+	if st == wire.DCCPDropReceiveBuffer {
+		a.t.OnDataDropped(now)
+	}
+}
+func (a *ccid3Tx) onSlowReceiver(now clock.Instant) { a.t.OnSlowReceiver(now) }
+func (a *ccid3Tx) NextDeadline() clock.Instant      { return a.t.NextDeadline() }
+func (a *ccid3Tx) HandleTimer(now clock.Instant)    { a.t.HandleTimer(now) }
 
 type ccid3Rx struct {
 	rx       *ccid3.Rx
@@ -107,6 +119,7 @@ func (a *ccid3Rx) OnPacket(now clock.Instant, p *Packet, rtt time.Duration) bool
 	}
 	return false
 }
+func (a *ccid3Rx) onDropped(now clock.Instant, p *Packet) { a.rx.OnDropped(p.CCVal) }
 func (a *ccid3Rx) AppendFeedback(now clock.Instant, o *Options) {
 	if !a.rx.Pending() {
 		return

@@ -153,6 +153,17 @@ type Conn struct {
 	summary      Summary
 
 	avBuf [wire.DCCPMaxOptionData]byte
+	ddBuf [dropBlocksAck]byte
+
+	// Acknowledgements of acknowledgements and drop reports
+	// (conn_drop.go).
+	avSent         [avSentLen]avSent
+	avSentN        int  // entries of avSent written
+	peerKeepsState bool // the peer sends Ack Vectors
+	dataSinceAck   int  // data packets sent since our last acknowledgement
+	dropRuns       int  // runs of dropped packets since our last acknowledgement
+	dropSeen       *[ackVecLen]uint64
+	ackCC          ackCC // congestion control of the peer's acknowledgements (ackratio.go)
 }
 
 // NewClient returns a client Conn in state REQUEST with a Request ready

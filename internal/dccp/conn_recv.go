@@ -172,11 +172,25 @@ func (c *Conn) stepOptions(now clock.Instant, p *Packet) bool {
 	c.acceptOptions(now, p)
 	c.dup = c.avRx.received(p.Seq)
 	if p.Type != wire.DCCPReset && p.Type != wire.DCCPSync && p.Type != wire.DCCPSyncAck {
+		c.notePeerGap(p.Seq)
 		c.avRx.record(p.Seq)
 	}
 	hasAck := p.Type.HasAck()
+	if hasAck && p.Type != wire.DCCPReset {
+		c.takeAckOfAck(p)
+	}
+	if hasAck {
+		c.takeDropReports(now, p)
+	}
 	if hasAck && c.tx != nil {
 		c.tx.OnPacket(now, p, true, c.rttSample)
+	}
+	if c.tx != nil {
+		// On every packet, not only acknowledgements: a data receiver
+		// whose own packets (its acknowledgements) go unacknowledged
+		// must widen its Sequence Window as they pile up (§7.5.2), or
+		// the sender's acknowledgement numbers fall below its AWL and
+		// the data packets carrying them are dropped (§8.5 step 6).
 		c.adaptSeqWindow()
 	}
 	if c.rx != nil {
@@ -317,8 +331,10 @@ func (c *Conn) stepData(now clock.Instant, p *Packet) {
 		c.counters.Duplicates++
 	case c.appClosed: // data sent before the peer's Close may still arrive; ours is closed
 		c.counters.DiscardedAfterClose++
+		c.avRx.markDropped(p.Seq, wire.DCCPDropApplicationNotListening)
 	case !c.recvQ.push(p.Payload):
 		c.counters.RecvQueueDrops++
+		c.dropRecv(now, p, wire.DCCPDropReceiveBuffer)
 	default:
 		c.events |= EventReadable
 	}

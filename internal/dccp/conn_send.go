@@ -128,9 +128,11 @@ func (c *Conn) nextData(now clock.Instant, p *Packet) bool {
 	}
 	c.timer.txRetry = 0
 	p.Type = wire.DCCPData
-	if c.state == PartOpen || c.out.ack || c.tsPending || c.feat.pending() {
+	if c.state == PartOpen || c.out.ack || c.tsPending || c.feat.pending() || c.ackOfAckDue() {
 		p.Type = wire.DCCPDataAck
 	}
+	c.dataSinceAck++
+	c.noteDataSent()
 	p.Payload = c.sendQ.pop()
 	c.counters.DataOut++
 	c.events |= EventWritable
@@ -150,6 +152,7 @@ func (c *Conn) fill(now clock.Instant, p *Packet, ackno seqnum.V48) {
 		p.Ack = ackno
 		c.out.ack = false
 		c.timer.delack = 0
+		c.dataSinceAck = 0
 	}
 	o := &p.Options
 	if p.Type != wire.DCCPReset && p.Type != wire.DCCPSync && p.Type != wire.DCCPSyncAck {
@@ -163,8 +166,14 @@ func (c *Conn) fill(now clock.Instant, p *Packet, ackno seqnum.V48) {
 		o.HasEcho = true
 		o.Echo = wire.DCCPTimestampEcho{Echo: c.tsRecv, Elapsed: tsUnits(now) - tsUnits(c.tsRecvAt), ElapsedLen: 4}
 	}
-	if hasAck && c.sendsAckVector() && p.Type != wire.DCCPReset {
-		o.AckVector = c.avRx.encode(c.avBuf[:0], len(c.avBuf))
+	switch {
+	case hasAck && p.Type != wire.DCCPReset && p.Type != wire.DCCPSync && p.Type != wire.DCCPSyncAck:
+		c.appendAckState(p)
+	case p.Type == wire.DCCPReset && c.dropRuns > 0:
+		// Drops not yet reported would be lost with the connection: the
+		// Reset tells them (§11.7; the peer reads options before the
+		// Reset ends the connection, §8.5 steps 8 and 9).
+		o.DataDropped = c.avRx.encodeDropped(c.ddBuf[:0], p.Ack, c.avRx.reach(), dropBlocksAck)
 	}
 	if hasAck && c.rx != nil && c.state >= Open && p.Type != wire.DCCPReset {
 		c.rx.AppendFeedback(now, o)

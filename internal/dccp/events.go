@@ -81,6 +81,17 @@ type Counters struct {
 	// packets unacknowledged filled the Sequence Window (§7.5.1);
 	// SeqWindowProbes the packets sent anyway after the probe interval.
 	SeqWindowStalls, SeqWindowProbes uint64
+	// DataDroppedSent counts acknowledgements that carried a Data
+	// Dropped option (RFC 4340 §11.7); PeerDrops the packets the peer
+	// reported dropped, each once however often repeated.
+	DataDroppedSent, PeerDrops uint64
+	// SlowReceiverSent and SlowReceiverIn count Slow Receiver options
+	// sent and received (§11.6).
+	SlowReceiverSent, SlowReceiverIn uint64
+	// AcksLost counts the peer's packets a CCID 2 sender saw missing
+	// (gaps in the peer's sequence numbers: its acknowledgements, RFC
+	// 4341 §6.1.1).
+	AcksLost uint64
 }
 
 // Add adds o's counts to c (a host's sum over its connections). A new
@@ -106,6 +117,11 @@ func (c *Counters) Add(o Counters) {
 	c.LossEvents += o.LossEvents
 	c.SeqWindowStalls += o.SeqWindowStalls
 	c.SeqWindowProbes += o.SeqWindowProbes
+	c.DataDroppedSent += o.DataDroppedSent
+	c.PeerDrops += o.PeerDrops
+	c.SlowReceiverSent += o.SlowReceiverSent
+	c.SlowReceiverIn += o.SlowReceiverIn
+	c.AcksLost += o.AcksLost
 }
 
 // How says how a connection ended.

@@ -232,7 +232,7 @@ func (fs *featureSet) onChange(fo *FeatureOption) wire.DCCPResetCode {
 		if fo.Mandatory {
 			return wire.DCCPResetMandatoryError
 		}
-		fs.confirms.AddFeature(confirm, f, false, nil)
+		fs.owe(confirm, f, nil)
 		return 0
 	}
 	val := &fs.local[si]
@@ -247,14 +247,14 @@ func (fs *featureSet) onChange(fo *FeatureOption) wire.DCCPResetCode {
 			if fo.Mandatory {
 				return wire.DCCPResetMandatoryError
 			}
-			fs.confirms.AddFeature(confirm, f, false, nil)
+			fs.owe(confirm, f, nil)
 			return 0
 		}
 		if peerLocated {
 			*val = fo.nn()
 		}
 		var b [MaxFeatureValues]byte
-		fs.confirms.AddFeature(confirm, f, false, fs.nnBytes(f, *val, b[:0]))
+		fs.owe(confirm, f, fs.nnBytes(f, *val, b[:0]))
 		return 0
 	}
 	server, client := fs.prefs[si], fo.Vals()
@@ -271,8 +271,24 @@ func (fs *featureSet) onChange(fo *FeatureOption) wire.DCCPResetCode {
 	*val = uint64(v)
 	var b [MaxFeatureValues]byte
 	vals := append(append(b[:0], v), fs.prefs[si]...)
-	fs.confirms.AddFeature(confirm, f, false, vals[:min(len(vals), MaxFeatureValues)])
+	fs.owe(confirm, f, vals[:min(len(vals), MaxFeatureValues)])
 	return 0
+}
+
+// owe queues a Confirm for the next packet. A Confirm already owed for
+// the same feature is replaced in place, not repeated: a peer resends an
+// unconfirmed Change on every packet (§6.6.3), and between two of our
+// packets it may send many, each answered by the latest value; stacking
+// a Confirm per Change grew a data packet's options past its header room
+// (HeaderRoom), so the packet no longer fit the link.
+func (fs *featureSet) owe(t wire.DCCPOptionType, f wire.DCCPFeature, vals []byte) {
+	for i := range fs.confirms.NFeatures {
+		if fo := &fs.confirms.Features[i]; fo.Type == t && fo.Feature == f {
+			fo.N = uint8(copy(fo.Values[:], vals))
+			return
+		}
+	}
+	fs.confirms.AddFeature(t, f, false, vals)
 }
 
 // validSeqWindow reports whether a Sequence Window option holds a value

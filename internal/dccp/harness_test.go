@@ -20,6 +20,7 @@ func clonePacket(p *Packet) Packet {
 	q := *p
 	q.Payload = append([]byte(nil), p.Payload...)
 	q.Options.AckVector = append([]byte(nil), p.Options.AckVector...)
+	q.Options.DataDropped = append([]byte(nil), p.Options.DataDropped...)
 	q.Options.InitCookie = append([]byte(nil), p.Options.InitCookie...)
 	for i := range q.Options.NCCID {
 		q.Options.CCID[i].Data = append([]byte(nil), p.Options.CCID[i].Data...)
@@ -104,6 +105,7 @@ func (pr *pair) pump() {
 		}
 		var p Packet
 		for c.NextPacket(pr.now, &p) {
+			checkFits(pr.t, c, &p)
 			pr.log = append(pr.log, fmt.Sprintf("%8.3fs %s %s", pr.now.Sub(t0).Seconds(), sideName[side], describe(&p)))
 			pr.send(side, &p)
 		}
@@ -221,6 +223,20 @@ func checkTimerMoved(t testing.TB, next, now clock.Instant, what any) {
 	t.Helper()
 	if next != 0 && next <= now {
 		t.Fatalf("%v: after HandleTimer(%v) the next deadline is %v, not later", what, now, next)
+	}
+}
+
+// checkFits fails when a packet with its options is larger than the
+// Conn's maximum packet size: HeaderRoom must hold every option a data
+// packet can carry, or a full-sized datagram would not fit the link
+// (packets without data may use the whole size).
+func checkFits(t testing.TB, c *Conn, p *Packet) {
+	t.Helper()
+	h := p.Header(1, 2)
+	h.Options = p.AppendOptions(nil)
+	if n := h.Len() + len(p.Payload); n > c.cfg.MaxPacketSize {
+		t.Fatalf("%s of %d bytes (header and options %d, room %d) exceeds the maximum packet size %d",
+			p.Type, n, h.Len(), HeaderRoom, c.cfg.MaxPacketSize)
 	}
 }
 

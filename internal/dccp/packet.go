@@ -100,6 +100,9 @@ type Options struct {
 	// AckVectorNonce is 0 or 1 (option 38 or 39).
 	AckVector      []byte
 	AckVectorNonce uint8
+	// DataDropped holds the blocks of a Data Dropped option (§11.7),
+	// lent; they are aligned with the Ack Vector from Ack backwards.
+	DataDropped []byte
 	// InitCookie is the Init Cookie's data (§8.1.4), lent.
 	InitCookie   []byte
 	SlowReceiver bool // §11.6

@@ -62,8 +62,10 @@ func (o *Options) decodeOne(opt wire.DCCPOption) {
 		if !o.AddCCID(uint8(t), opt.Data) {
 			fail()
 		}
-	case t == wire.DCCPOptDataDropped, t == wire.DCCPOptDataChecksum:
-		// understood and ignored: this core does not act on them.
+	case t == wire.DCCPOptDataDropped:
+		o.DataDropped, err = opt.DataDropped()
+	case t == wire.DCCPOptDataChecksum:
+		// understood and ignored: this core does not use partial checksums.
 	default:
 		if opt.Mandatory { // §5.8.2
 			o.Err = wire.DCCPResetMandatoryError
@@ -110,6 +112,9 @@ func (p *Packet) AppendOptions(b []byte) []byte {
 	}
 	if len(o.AckVector) > 0 {
 		b = wire.AppendDCCPAckVector(b, o.AckVectorNonce, o.AckVector)
+	}
+	if len(o.DataDropped) > 0 {
+		b, _ = wire.AppendDCCPOption(b, wire.DCCPOptDataDropped, o.DataDropped)
 	}
 	if len(o.InitCookie) > 0 {
 		b, _ = wire.AppendDCCPOption(b, wire.DCCPOptInitCookie, o.InitCookie)

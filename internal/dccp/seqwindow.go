@@ -110,6 +110,7 @@ func (c *Conn) adaptAckRatio(cwnd float64) {
 	case perWindow < peerSW/2 && cur/2 >= defaultAckRatio:
 		want = cur / 2
 	}
+	want = max(want, c.ackCC.floor) // lost acknowledgements (ackratio.go)
 	want = max(min(want, uint64(math.Ceil(cwnd/2)), maxAckRatio), 1)
 	c.feat.changeLocalNN(f, want)
 }

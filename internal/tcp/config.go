@@ -26,6 +26,15 @@ type Config struct {
 	// RecvBuffer and SendBuffer are the receive and send buffer sizes in
 	// bytes. Default 256 KiB each.
 	RecvBuffer, SendBuffer int
+	// MaxRecvBuffer is the largest the receive buffer may become (Linux:
+	// the larger of tcp_rmem[2] and net.core.rmem_max). Under a profile
+	// with WindowScaleForMaxBuffer the window scale is chosen to cover it
+	// rather than RecvBuffer, unless RecvBufferSet. Default 6 MiB, Linux's
+	// tcp_rmem[2].
+	MaxRecvBuffer int
+	// RecvBufferSet says RecvBuffer was set for this socket before its SYN
+	// (SO_RCVBUF): Linux then clamps the window, and so the scale, to it.
+	RecvBufferSet bool
 
 	// NoWindowScaling, NoSACK and NoTimestamps turn off offering (and
 	// accepting) the RFC 7323 window scale, RFC 2018 SACK-permitted and
@@ -34,6 +43,9 @@ type Config struct {
 	// NoDelay turns off Nagle's algorithm (RFC 9293 §3.7.4), as
 	// TCP_NODELAY. Nagle is on by default.
 	NoDelay bool
+	// Cork holds back segments shorter than the MSS, in flight or not
+	// (Linux TCP_CORK), until it is turned off or the FIN goes.
+	Cork bool
 
 	// DelayedACK is the longest an ACK for in-order data is delayed
 	// (RFC 9293 §3.8.6.3 requires less than 0.5 s). Default 40 ms (Linux's
@@ -163,6 +175,7 @@ func (c *Config) setDefaults() {
 	defInt(&c.MinSendMSS, 48)
 	defInt(&c.RecvBuffer, 256<<10)
 	defInt(&c.SendBuffer, 256<<10)
+	defInt(&c.MaxRecvBuffer, 6<<20)
 	defInt(&c.SYNRetries, 6)
 	defInt(&c.Retries, 15)
 	defInt(&c.OrphanRetries, 8)
@@ -195,11 +208,32 @@ func (c *Config) setDefaults() {
 }
 
 // windowShift is the RFC 7323 §2.2 shift this end announces: the smallest
-// that lets the receive buffer be advertised, at most 14 (§2.3).
+// that lets the receive buffer be advertised, at most 14 (§2.3). RFC 7323
+// leaves the choice to the receiver; Linux (tcp_select_initial_window)
+// covers the largest buffer the socket may grow to instead of the one it
+// has, unless SO_RCVBUF fixed it: ilog2(space)-15, which is the same
+// smallest shift, of a larger space.
 func (c *Config) windowShift() uint8 {
+	space := c.RecvBuffer
+	if c.scalesForMaxBuffer() {
+		space = max(space, c.MaxRecvBuffer)
+	}
 	var s uint8
-	for s < 14 && c.RecvBuffer>>s > wire.TCPMaxWindow {
+	for s < 14 && space>>s > wire.TCPMaxWindow {
 		s++
 	}
 	return s
+}
+
+// synWindow is the window of a SYN or SYN-ACK, never scaled (RFC 7323
+// §2.2): the receive buffer up to 65535. (Linux rounds it down to a
+// multiple of the MSS, 64240; we do not: docs/drill.md.)
+func (c *Config) synWindow() uint16 {
+	return uint16(min(c.RecvBuffer, wire.TCPMaxWindow))
+}
+
+// scalesForMaxBuffer: the shift follows MaxRecvBuffer, so it does not
+// move when the buffer is resized after the SYN.
+func (c *Config) scalesForMaxBuffer() bool {
+	return c.Profile.WindowScaleForMaxBuffer && !c.RecvBufferSet
 }

@@ -68,6 +68,7 @@ type Conn struct {
 	// hasDSACK says the next ACK reports the duplicate [dsackL, dsackR)
 	// in a D-SACK block (RFC 2883).
 	hasDSACK       bool
+	inRecovery     bool // NewReno's recovery (RFC 6582), with recover below; here, in padding
 	dsackL, dsackR seqnum.V32
 
 	noDelay, keepAlive bool // TCP_NODELAY, SO_KEEPALIVE: from cfg, then set per connection
@@ -108,9 +109,11 @@ type Conn struct {
 	kaProbes    int // unanswered keepalive probes
 	lastChACK   clock.Instant
 	dupAcks     int
-	inRecovery  bool
 	recover     seqnum.V32 // RFC 6582 "recover"
-	cc          cc.Algorithm
+	// pushedSeq is where the last segment with PSH ended (Linux's
+	// pushed_seq; Profile.PushPastHalfWindow).
+	pushedSeq seqnum.V32
+	cc        cc.Algorithm
 	// lastDataSent is when a segment carrying data or FIN was last sent:
 	// a sender idle for longer than the RTO restarts from the restart
 	// window (RFC 5681 §4.1).
@@ -211,6 +214,7 @@ func newConn(now clock.Instant, cfg *Config, iss seqnum.V32) *Conn {
 		sndMax:    iss,
 		recover:   iss,
 		sndBufSeq: iss.Add(1),
+		pushedSeq: iss.Add(1),
 		sndMSS:    cfg.PeerDefaultMSS,
 		snd:       newRing(cfg.SendBuffer),
 		// Slack of one window-scale unit: the advertised right edge is
@@ -222,6 +226,12 @@ func newConn(now clock.Instant, cfg *Config, iss seqnum.V32) *Conn {
 	c.cc = newCC(cfg.CongestionControl, cfg.MSS)
 	return c
 }
+
+// SetTSOffset sets the offset of the TSvals the Conn sends (RFC 7323
+// §5.4); without it the offset derives from the ISS. Call it before the
+// first NextSegment: the host gives every connection to one peer the same
+// offset (ISNGenerator.TSOffset).
+func (c *Conn) SetTSOffset(off uint32) { c.tsOffset = off }
 
 // NewActive opens a connection actively (RFC 9293 §3.10.1 OPEN): the Conn
 // starts in SYN-SENT and its first NextSegment is the SYN. iss comes from

@@ -26,6 +26,13 @@ func (c *Conn) processText(now clock.Instant, s *Segment) {
 		// application closed cannot be delivered; tell the peer at once.
 		c.summary.UnreadDiscarded += len(s.Payload)
 		c.abortRST(now, "data arrived after close: RFC 2525 §2.17")
+		// Linux answers as to a segment for no connection (tcp_rcv_state_process
+		// returns 1 and tcp_v4_send_reset replies): <SEQ=SEG.ACK><CTL=RST>, no
+		// ACK bit (RFC 9293 §3.10.7.1), which drill/testdata/
+		// tcp_data_after_close.pkt shows on Linux 6.18.
+		if r, ok := RSTFor(s); ok {
+			c.queueRST(r.Seq, r.Ack, r.Flags&wire.ACK != 0)
+		}
 		return
 	}
 	if s.Seq == c.rcvNxt {
@@ -38,6 +45,11 @@ func (c *Conn) processText(now clock.Instant, s *Segment) {
 	end := s.Seq.Add(seqnum.Size32(len(s.Payload)))
 	if c.ooo == nil {
 		c.ooo = new(reassembly)
+	}
+	if c.ooo.covers(s.Seq, end) {
+		// A duplicate of data held out of order: a D-SACK block, then
+		// the SACK block that holds it (RFC 2883 §4.1.2; Linux likewise).
+		c.noteDSACK(s.Seq, end)
 	}
 	if !c.ooo.add(s.Seq, end) {
 		c.stats.Drops[DropOutOfOrderFull]++
@@ -66,7 +78,7 @@ func (c *Conn) appendInOrder(now clock.Instant, s *Segment) {
 	} else {
 		c.events |= EventReadable
 	}
-	c.scheduleACK(now, n)
+	c.scheduleACK(now, n, s.Flags&wire.FIN != 0)
 	if c.hasRcvFin && c.rcvFin == c.rcvNxt {
 		c.hasRcvFin = false
 		c.consumeFIN(now)
@@ -101,10 +113,10 @@ func (c *Conn) consumeFIN(now clock.Instant) {
 		c.ackNow = true
 		return
 	}
+	c.ackFIN(now, c.finACKWaits())
 	c.rcvNxt = c.rcvNxt.Add(1)
 	c.finRcvd = true
 	c.summary.FINReceived = true
-	c.ackNow = true
 	c.events |= EventPeerFIN | EventReadable
 	switch c.state {
 	case SynReceived, Established:

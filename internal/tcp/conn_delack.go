@@ -24,13 +24,32 @@ import (
 //   - A segment shorter than the peer's usual size marks the end of a
 //     burst ("pushed"): once the application has read the queue empty, the
 //     ACK goes out (afterRead), instead of waiting for the timer.
+//   - A full-sized segment that arrives after everything before it was
+//     acknowledged and after a silence of about a probe timeout (three
+//     quarters of 2*SRTT + ptoSlack, RFC 8985 §7.2: our SRTT is not the
+//     sender's, and gVisor's timeout is 2*SRTT alone) is ACKed at
+//     once: it is most likely a tail loss probe sent because our last
+//     ACK was lost, and the sender, its window full, sends nothing more
+//     until it hears from us. Linux quick-ACKs only after a silence
+//     longer than its RTO (at least 200 ms), so a probe waits out the
+//     40 ms delayed ACK; where a whole window arrives at once and draws
+//     one ACK (two stacks in one process, microseconds apart), every
+//     lost ACK cost the sender its probe timeout plus that 40 ms.
 //   - Otherwise the ACK waits up to Config.DelayedACK.
+
+// probeMinSize is the least segment the probe rule above counts as
+// full-sized: RFC 9293 §3.7.1's default MSS. rcvMSS alone is the largest
+// segment seen so far, one byte on an interactive connection, whose
+// one-byte messages after a pause are no probes (their ACK waits to ride
+// on the answer).
+const probeMinSize = 536
 
 // maxQuickAcks is Linux's TCP_MAX_QUICKACKS.
 const maxQuickAcks = 16
 
-// scheduleACK decides when to ACK n in-order bytes just received.
-func (c *Conn) scheduleACK(now clock.Instant, n int) {
+// scheduleACK decides when to ACK n in-order bytes just received; fin
+// says the segment also carries a FIN whose ACK may wait (finACKWaits).
+func (c *Conn) scheduleACK(now clock.Instant, n int, fin bool) {
 	switch {
 	case n > int(c.rcvMSS):
 		c.rcvMSS = uint16(min(n, math.MaxUint16)) // Linux tcp_measure_rcv_mss
@@ -41,10 +60,37 @@ func (c *Conn) scheduleACK(now clock.Instant, n int) {
 		segs := c.cfg.RecvBuffer / (2 * max(int(c.rcvMSS), 1))
 		c.quickAcks = uint8(max(2, min(segs, maxQuickAcks)))
 	}
+	probe := n >= int(c.rcvMSS) && n >= probeMinSize && c.rto.hasSample && c.lastDataRcvd != 0 &&
+		int(c.rcvNxt.Sub(c.lastAckSent)) == n && now.Sub(c.lastDataRcvd) > (2*c.rto.srtt+ptoSlack)*3/4
 	c.lastDataRcvd = now
-	if c.quickAcks > 0 || int(c.rcvNxt.Sub(c.lastAckSent)) > int(c.rcvMSS) {
+	if fin && c.finACKWaits() {
+		// Linux's tcp_fin enters "pingpong" mode: no quick ACK, and a
+		// short segment no longer draws the ACK when it is read.
+		c.quickAcks, c.pushed = 0, false
+	}
+	if probe || c.quickAcks > 0 || int(c.rcvNxt.Sub(c.lastAckSent)) > int(c.rcvMSS) {
 		c.ackNow = true
 	} else if c.timers.delack == 0 {
+		c.timers.delack = now.Add(c.cfg.DelayedACK)
+	}
+}
+
+// finACKWaits says whether the ACK of a FIN that takes ESTABLISHED to
+// CLOSE-WAIT waits for the delayed-ACK timer (Profile.DelayFINACK), as on
+// Linux, in case the application answers at once with data or its own
+// FIN. Before any data arrived Linux's delayed-ACK time (icsk_ack.ato) is
+// still zero, so the ACK of a lone FIN leaves at once there too. RFC 9293
+// §3.10.7.4 step eight sends the ACK for the FIN without a delay.
+func (c *Conn) finACKWaits() bool {
+	return c.cfg.Profile.DelayFINACK && c.state == Established && c.lastDataRcvd != 0
+}
+
+// ackFIN schedules the ACK of the FIN just consumed.
+func (c *Conn) ackFIN(now clock.Instant, waits bool) {
+	switch {
+	case !waits:
+		c.ackNow = true
+	case c.timers.delack == 0:
 		c.timers.delack = now.Add(c.cfg.DelayedACK)
 	}
 }
@@ -69,6 +115,18 @@ func (c *Conn) noteDSACK(l, r seqnum.V32) {
 	}
 	c.hasDSACK, c.dsackL, c.dsackR = true, l, r
 	c.ackNow = true
+}
+
+// duplicateTS takes the timestamp of a duplicate that ends exactly at
+// Last.ACK.sent, under Profile.TSRecentFromDuplicate: Linux's window test
+// (tcp_sequence) accepts a segment ending at rcv_wup, and it then updates
+// ts_recent, so the ACK that answers the duplicate echoes its TSval. RFC
+// 7323 §4.3 takes TS.Recent only from a segment that covers Last.ACK.sent.
+func (c *Conn) duplicateTS(now clock.Instant, s *Segment) {
+	if c.tsOK && c.cfg.Profile.TSRecentFromDuplicate && s.Options.HasTimestamp &&
+		s.Seq.Add(s.Len()) == c.lastAckSent && int32(s.Options.TSVal-c.tsRecent) >= 0 {
+		c.tsRecent, c.tsRecentAt = s.Options.TSVal, now
+	}
 }
 
 // sackOption fills the SACK option: the D-SACK block first when one is

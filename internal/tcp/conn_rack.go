@@ -26,10 +26,14 @@ const (
 const wcDelAckT = 200 * time.Millisecond
 
 // ptoSlack is added to 2*SRTT (Linux adds TCP_TIMEOUT_MIN, 2 ms), and
-// ptoMin is the least PTO (Linux's first TLP used 10 ms): on a path of
-// microseconds, as between two stacks in one process, 2*SRTT is shorter
-// than a goroutine may wait for a core, and a probe that goes out before
-// the ACK is a spurious retransmission.
+// ptoMin is the least PTO of a probe that would retransmit (Linux's first
+// TLP used 10 ms): on a path of microseconds, as between two stacks in
+// one process, 2*SRTT is shorter than a goroutine may wait for a core,
+// and such a probe sent before the ACK is a spurious retransmission. A
+// probe of new data is never spurious, so it keeps 2*SRTT + ptoSlack, as
+// in Linux: at microsecond RTT, where a lost ACK can leave a sender with a
+// full window and nothing to clock it out, each 8 ms saved is 8 ms less
+// stall per lost ACK.
 const (
 	ptoSlack = 2 * time.Millisecond
 	ptoMin   = 10 * time.Millisecond
@@ -73,7 +77,9 @@ func (c *Conn) schedulePTO(now clock.Instant) bool {
 		if int(c.sndMax.Sub(c.sndUna)) <= c.sndMSS {
 			pto += wcDelAckT
 		}
-		pto = max(pto, ptoMin)
+		if _, newData := c.sackNewData(); newData == 0 {
+			pto = max(pto, ptoMin)
+		}
 	}
 	if rto := c.rto.backedOff(0); rto <= pto {
 		c.armRTO(now)

@@ -63,6 +63,7 @@ func (c *Conn) synSentArrives(now clock.Instant, s *Segment) {
 		c.stats.Drops[DropBadSYNSent]++
 		if s.Flags&wire.RST == 0 {
 			c.queueRST(s.Ack, 0, false)
+			c.retrySYNSoon(now)
 		}
 		return
 	}
@@ -106,6 +107,29 @@ func (c *Conn) synSentArrives(now clock.Instant, s *Segment) {
 	s.Flags &^= wire.SYN
 	c.processText(now, s)
 	c.checkFIN(now, s)
+}
+
+// staleACKRetry is how soon the SYN goes again after an ACK that answered
+// it with someone else's numbers: Linux's TCP_TIMEOUT_MIN, two jiffies (8
+// ms at HZ=250, 2 ms at HZ=1000).
+const staleACKRetry = 2 * time.Millisecond
+
+// retrySYNSoon, after the unacceptable ACK of SYN-SENT: such an ACK comes
+// mostly from a peer that still holds an older incarnation of the 4-tuple
+// in TIME-WAIT and rejected our SYN (by PAWS, or because its sequence
+// number was not beyond the old one's, RFC 6191). The RST we answer with
+// ends that TIME-WAIT (RFC 9293 §3.10.7.4; Linux's tcp_rfc1337=0), so the
+// SYN need not wait a whole RTO: like Linux (tcp_rcv_synsent_state_process
+// since 5.10) retransmit it almost at once, only before the first
+// retransmission, so a peer that keeps answering so cannot make us flood.
+func (c *Conn) retrySYNSoon(now clock.Instant) {
+	if c.backoff != 0 || c.synPending {
+		return
+	}
+	if at := now.Add(staleACKRetry); c.timers.rtx == 0 || at.Before(c.timers.rtx) {
+		c.timers.rtx = at
+		c.rtxKind = rtxTimerRTO
+	}
 }
 
 // ackOurSYN takes the acknowledgement of our SYN: SND.UNA moves past ISS
@@ -214,9 +238,12 @@ func (c *Conn) checkSequence(now clock.Instant, s *Segment) bool {
 			// The duplicate ACK that answers, with a D-SACK block for old
 			// data (oowACK: data and FINs every time, pure ACKs under the
 			// invalid-segment limit).
+			c.duplicateTS(now, s)
 			if c.oowACK(now, s) {
 				c.ackNow = true
-				if d := s.Seq.Add(seqnum.Size32(len(s.Payload))); len(s.Payload) > 0 && d.LessThanEq(c.rcvNxt) {
+				// The D-SACK block covers the duplicate's sequence space,
+				// its FIN included (RFC 2883 §4; Linux likewise).
+				if d := s.Seq.Add(n); len(s.Payload) > 0 && d.LessThanEq(c.rcvNxt) {
 					c.noteDSACK(s.Seq, d)
 				}
 			}
@@ -291,6 +318,17 @@ func (c *Conn) checkRST(now clock.Instant, s *Segment) bool {
 		c.timeWaitRST(now)
 	case Closing, LastAck:
 		c.reset(now, nil, EndRSTReceived, "rcvd RST in "+c.state.String())
+	case CloseWait:
+		// Linux's tcp_reset reports EPIPE, not ECONNRESET, for an RST in
+		// CLOSE-WAIT: the peer had ended its stream, so reads give EOF
+		// (FINBeforeResetReadsEOF) and only a write sees the error, as a
+		// write to a closed pipe (drill/testdata/backlog_fin_gone.pkt).
+		// The BSDs report ECONNRESET.
+		err := ErrConnReset
+		if c.cfg.Profile.FINBeforeResetReadsEOF {
+			err = ErrWriteClosed
+		}
+		c.reset(now, err, EndRSTReceived, "rcvd RST in "+c.state.String())
 	default:
 		c.reset(now, ErrConnReset, EndRSTReceived, "rcvd RST in "+c.state.String())
 	}

@@ -19,6 +19,14 @@ func (c *Conn) NextSegment(now clock.Instant, seg *Segment) bool {
 		if c.rstWithACK {
 			seg.Flags |= wire.ACK
 			seg.Ack = c.rstAck
+			if c.tsOK {
+				// An RST of the connection's own (an abort) carries the
+				// timestamp option (RFC 7323 §3.2: SHOULD; Linux's
+				// tcp_send_active_reset). The RSTs answering a segment,
+				// <SEQ=SEG.ACK><CTL=RST>, carry none, as Linux's.
+				seg.Options.HasTimestamp = true
+				seg.Options.TSVal, seg.Options.TSEcr = c.tsNow(now), c.tsRecent
+			}
 		}
 		c.rstPending = false
 		c.stats.RSTsOut++
@@ -64,10 +72,8 @@ func (c *Conn) fillSYN(now clock.Instant, seg *Segment) {
 		c.lastAckSent = c.rcvNxt
 		c.ackNow = false
 	}
-	// A SYN's window is never scaled (RFC 7323 §2.2).
-	w := min(c.cfg.RecvBuffer, wire.TCPMaxWindow)
-	seg.Window = uint16(w)
-	c.rcvAdv = c.rcvNxt.Add(seqnum.Size32(w))
+	seg.Window = c.cfg.synWindow()
+	c.rcvAdv = c.rcvNxt.Add(seqnum.Size32(seg.Window))
 	if c.sndMax == c.iss {
 		c.rttTiming, c.rttTime = true, now
 	} else {
@@ -233,6 +239,7 @@ func (c *Conn) fillNew(now clock.Instant, seg *Segment) bool {
 	mss := c.payloadMSS()
 	n := min(avail, mss, room)
 	retransmitting := c.sndNxt.LessThan(c.sndMax)
+	corked := false
 	// swsOverride: the persist timer's turn, send what fits (RFC 9293
 	// §3.8.6.2.1, the override timeout; conn_persist.go).
 	if n > 0 && n < mss && !retransmitting && !c.swsOverride {
@@ -242,8 +249,11 @@ func (c *Conn) fillNew(now clock.Instant, seg *Segment) bool {
 			if n < int(c.maxSndWnd/2) {
 				n = 0
 			}
-		} else if !c.noDelay && c.sndUna != c.sndNxt && !c.finQueued {
-			n = 0 // Nagle: a small segment waits while data is unacknowledged
+		} else if !c.finQueued && (c.cfg.Cork || !c.noDelay && c.sndUna != c.sndNxt) {
+			// Nagle: a small segment waits while data is unacknowledged;
+			// corked, it waits anyway (for SetCork(false), not the
+			// persist timer).
+			n, corked = 0, c.cfg.Cork
 		}
 	}
 	if n > 0 {
@@ -253,7 +263,7 @@ func (c *Conn) fillNew(now clock.Instant, seg *Segment) bool {
 	fin := c.finQueued && c.sndNxt.Add(seqnum.Size32(n)) == c.finSeq()
 	c.swsOverride = false
 	if n == 0 && !fin {
-		if avail > 0 && c.sndUna == c.sndNxt && c.timers.persist == 0 {
+		if avail > 0 && c.sndUna == c.sndNxt && c.timers.persist == 0 && !corked {
 			// Nothing in flight, and the window is shut or too small to
 			// send into (sender SWS avoidance): only the persist timer
 			// moves the data on.
@@ -262,8 +272,9 @@ func (c *Conn) fillNew(now clock.Instant, seg *Segment) bool {
 		return false
 	}
 	seg.Seq = c.sndNxt
-	if off+n == c.snd.len() && n > 0 {
+	if n > 0 && (off+n == c.snd.len() || c.pushPastHalfWindow(seg.Seq.Add(seqnum.Size32(n)))) {
 		seg.Flags |= wire.PSH
+		c.pushedSeq = c.pushedSeq.Max(seg.Seq.Add(seqnum.Size32(n)))
 	}
 	if fin {
 		seg.Flags |= wire.FIN
@@ -335,4 +346,12 @@ func (c *Conn) fillProbe(now clock.Instant, seg *Segment) bool {
 func (c *Conn) queueRST(seq, ack seqnum.V32, withACK bool) {
 	c.rstSeq, c.rstAck, c.rstWithACK = seq, ack, withACK
 	c.rstPending = true
+}
+
+// pushPastHalfWindow reports whether new data ending at end goes more
+// than half the peer's largest window past the last PSH, and so carries
+// PSH under Profile.PushPastHalfWindow (Linux's forced_push: the sender
+// tells the receiver to deliver what it holds before the window fills).
+func (c *Conn) pushPastHalfWindow(end seqnum.V32) bool {
+	return c.cfg.Profile.PushPastHalfWindow && int64(end.Sub(c.pushedSeq)) > int64(c.maxSndWnd/2)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/profile"
 )
 
 func TestStateString(t *testing.T) {
@@ -72,6 +73,27 @@ func TestSynSent_BadAckDrawsRST(t *testing.T) {
 	h.recv(seg{flags: SYN | ACK, seq: remoteISS, ack: localISS + 7})
 	h.wantSent("RFC 9293 §3.10.7.3: unacceptable ACK in SYN-SENT draws <SEQ=SEG.ACK><CTL=RST>",
 		seg{flags: RST, seq: localISS + 7})
+	h.wantState(SynSent)
+}
+
+// An ACK that answers our first SYN with someone else's numbers (a peer
+// holding the 4-tuple in TIME-WAIT) draws the RST, and the SYN goes again
+// after Linux's TCP_TIMEOUT_MIN, not the 1 s RTO; once retransmitted, such
+// an ACK leaves the backed-off timer alone.
+func TestSynSent_StaleACKRetriesSYNSoon(t *testing.T) {
+	h := newHarness(t, SynSent)
+	h.recv(seg{flags: ACK, seq: remoteISS, ack: localISS - 1000})
+	h.wantSent("RST for the stale ACK", seg{flags: RST, seq: localISS - 1000})
+	if d := h.c.NextDeadline().Sub(h.now); d != staleACKRetry {
+		t.Fatalf("SYN retry in %v, want %v", d, staleACKRetry)
+	}
+	h.advanceToDeadline()
+	h.wantSent("SYN again", seg{flags: SYN, seq: localISS})
+	h.recv(seg{flags: ACK, seq: remoteISS, ack: localISS - 1000})
+	h.wantSent("RST again", seg{flags: RST, seq: localISS - 1000})
+	if d := h.c.NextDeadline().Sub(h.now); d != 2*time.Second {
+		t.Fatalf("after a retransmission the next SYN is due in %v, want the backed-off 2s", d)
+	}
 	h.wantState(SynSent)
 }
 
@@ -144,6 +166,36 @@ func TestSynReceived_RSTPassiveOpenIsGone(t *testing.T) {
 	}
 }
 
+// The shift a SYN announces: Linux's covers the largest buffer the socket
+// may grow to, unless SO_RCVBUF fixed the buffer before the SYN; other
+// profiles cover the buffer the socket has.
+func TestClosed_WindowShiftChoice(t *testing.T) {
+	rfc := profile.Linux
+	rfc.WindowScaleForMaxBuffer = false
+	cases := []struct {
+		name string
+		cfg  Config
+		want uint8
+	}{
+		{"linux default", Config{}, 7},
+		{"linux larger max", Config{MaxRecvBuffer: 32 << 20}, 10},
+		{"linux SO_RCVBUF", Config{RecvBuffer: 64 << 10, RecvBufferSet: true}, 1},
+		{"buffer only", Config{Profile: rfc}, 3},
+		{"buffer only, small", Config{Profile: rfc, RecvBuffer: 60000}, 0},
+	}
+	for _, tc := range cases {
+		cfg := tc.cfg
+		a := NewActive(startTime, &cfg, localISS)
+		var syn Segment
+		if !a.NextSegment(startTime, &syn) {
+			t.Fatal("no SYN")
+		}
+		if syn.Options.WScale != tc.want {
+			t.Errorf("%s: SYN wscale %d, want %d", tc.name, syn.Options.WScale, tc.want)
+		}
+	}
+}
+
 func TestHandshake_OptionNegotiation(t *testing.T) {
 	cfg := DefaultConfig() // MSS 1460, 256 KiB buffers, WS/SACK/TS on
 	a := NewActive(startTime, &cfg, localISS)
@@ -152,8 +204,8 @@ func TestHandshake_OptionNegotiation(t *testing.T) {
 		t.Fatal("no SYN")
 	}
 	o := syn.Options
-	if !o.HasMSS || o.MSS != 1460 || !o.HasWScale || o.WScale != 3 || !o.SACKPermitted || !o.HasTimestamp {
-		t.Fatalf("SYN options = %+v, want MSS 1460, WS 3 (256 KiB >> 3 fits 16 bits), SACK-perm, TS", o)
+	if !o.HasMSS || o.MSS != 1460 || !o.HasWScale || o.WScale != 7 || !o.SACKPermitted || !o.HasTimestamp {
+		t.Fatalf("SYN options = %+v, want MSS 1460, WS 7 (linux: 6 MiB MaxRecvBuffer >> 7 fits 16 bits), SACK-perm, TS", o)
 	}
 	// The peer offers MSS 1400, WS 7, SACK-perm and TS.
 	b := NewPassive(startTime, &cfg, remoteISS, &Segment{Seq: localISS, Flags: wire.SYN, Window: 65535,

@@ -36,6 +36,25 @@ func (g *ISNGenerator) ISN(now clock.Instant, local, remote netip.AddrPort) seqn
 	return seqnum.V32(m + f)
 }
 
+// TSOffset returns the offset our TSvals carry (RFC 7323 §5.4) on every
+// connection between local and remote, whichever ports and whichever side
+// opened it: a keyed hash of the two addresses, as Linux's
+// secure_tcp_ts_off. One clock per pair of hosts keeps the TSvals a host
+// sees from us growing from one connection to the next, so a new SYN on a
+// 4-tuple the peer still holds in TIME-WAIT passes its PAWS check (RFC 7323
+// §5.5, RFC 6191) while strangers still learn nothing of our uptime.
+func (g *ISNGenerator) TSOffset(local, remote netip.Addr) uint32 {
+	var buf [len(g.key) + 1 + 2*16]byte
+	n := copy(buf[:], g.key[:])
+	buf[n] = 't'
+	n++
+	l, r := local.Unmap().As16(), remote.Unmap().As16()
+	n += copy(buf[n:], l[:])
+	n += copy(buf[n:], r[:])
+	sum := sha256.Sum256(buf[:n])
+	return binary.BigEndian.Uint32(sum[:4])
+}
+
 // addrPortLen is what putAddrPort writes: an IPv6 (or IPv4-mapped)
 // address and a port.
 const addrPortLen = 16 + 2

@@ -48,9 +48,12 @@ type ListenConfig struct {
 	// retransmission timeout (RTOInitial doubling up to RTOMax). nil means
 	// DefaultConfig.
 	Conn4, Conn6 *Config
-	// CookieSecret keys the SYN cookies and the TSval offsets; the host
-	// draws it at random.
+	// CookieSecret keys the SYN cookies; the host draws it at random.
 	CookieSecret [32]byte
+	// TSOffsets gives the TSval offsets of the connections (per pair of
+	// addresses): the host's, so that its active and passive connections
+	// share one clock per peer. nil: a generator keyed with CookieSecret.
+	TSOffsets *ISNGenerator
 
 	// SYNACKBeforeAccept: a SYN is answered at once; false, only when
 	// Accept takes it off the queue (VOS before 17.1).
@@ -65,6 +68,9 @@ type ListenConfig struct {
 	// AcceptQueueExtraSlot: the accept queue is full only when it holds
 	// more than the backlog (Linux's sk_acceptq_is_full).
 	AcceptQueueExtraSlot bool
+	// SYNQueueExtraSlot: the SYN queue holds backlog+1 half-open requests
+	// (Linux's inet_csk_reqsk_queue_is_full). Only with SeparateSYNQueue.
+	SYNQueueExtraSlot bool
 	// SYNCookies: a SYN that finds the SYN queue full (and the accept
 	// queue not) is answered with a cookie. Only with SeparateSYNQueue.
 	SYNCookies bool
@@ -146,8 +152,15 @@ func NewListener[C comparable](cfg ListenConfig) *Listener[C] {
 			*p = (*p).Share() // its defaults filled in, for FillSYNACK
 		}
 	}
-	l := &Listener[C]{cfg: cfg, jar: CookieJar{key: cfg.CookieSecret}}
-	l.syn.init(cfg.Backlog)
+	if cfg.TSOffsets == nil {
+		cfg.TSOffsets = NewISNGenerator(cfg.CookieSecret)
+	}
+	l := &Listener[C]{cfg: cfg, jar: CookieJar{key: cfg.CookieSecret, ts: cfg.TSOffsets}}
+	n := cfg.Backlog
+	if cfg.SYNQueueExtraSlot && cfg.SeparateSYNQueue {
+		n++
+	}
+	l.syn.init(n)
 	return l
 }
 

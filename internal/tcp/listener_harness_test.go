@@ -19,6 +19,7 @@ func listenRules(p profile.Profile, backlog int) ListenConfig {
 		RSTOnFullBacklog:     p.RSTOnFullBacklog,
 		SeparateSYNQueue:     p.SeparateSYNQueue,
 		AcceptQueueExtraSlot: p.AcceptQueueExtraSlot,
+		SYNQueueExtraSlot:    p.SYNQueueExtraSlot,
 		SYNCookies:           p.SYNCookies,
 		AcceptReturnsReset:   p.AcceptReturnsReset,
 	}
@@ -182,3 +183,19 @@ func (h *lharness) wantEvents(reason string, want ListenEvents) {
 }
 
 func (h *lharness) stats() ListenStats { return h.l.Stats() }
+
+// fillSYNQueue sends SYNs from clients from, from+1, ... until the SYN
+// queue is full (backlog, or backlog+1 under SYNQueueExtraSlot), drains
+// the SYN-ACKs they drew and returns how many requests it queued.
+func (h *lharness) fillSYNQueue(from int) int {
+	h.t.Helper()
+	n := 0
+	for ; !h.l.syn.full(); n++ {
+		if n > len(h.l.syn.slots) {
+			h.t.Fatalf("%d SYNs did not fill a SYN queue of %d", n, len(h.l.syn.slots))
+		}
+		h.send(from+n, seg{flags: SYN, seq: clientISS(from + n)})
+	}
+	h.drain()
+	return n
+}

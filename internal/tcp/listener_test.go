@@ -71,23 +71,38 @@ func TestSYNQueueFull_SYN(t *testing.T) {
 			name += "/no-cookies"
 		}
 		t.Run(name, func(t *testing.T) {
-			h := newListenHarness(t, tc.p, 2, func(c *ListenConfig) { c.SYNCookies = c.SYNCookies && !tc.noCookies })
-			h.send(0, seg{flags: SYN, seq: clientISS(0)})
-			h.send(1, seg{flags: SYN, seq: clientISS(1)})
-			h.drain()
-			h.send(2, seg{flags: SYN, seq: clientISS(2)})
+			const backlog = 2
+			h := newListenHarness(t, tc.p, backlog, func(c *ListenConfig) { c.SYNCookies = c.SYNCookies && !tc.noCookies })
+			// Linux holds backlog+1 half-open requests
+			// (inet_csk_reqsk_queue_is_full compares with >); the
+			// kernel's syn_cookies.pkt answers a second SYN to
+			// listen(fd, 1) normally.
+			size := backlog
+			if tc.p.SYNQueueExtraSlot {
+				size++
+			}
+			for i := range size {
+				h.send(i, seg{flags: SYN, seq: clientISS(i)})
+			}
+			if got := h.drain(); tc.p.SYNACKBeforeAccept && len(got) != size {
+				t.Fatalf("sent %v: want %d SYN-ACKs before the SYN queue is full", got, size)
+			}
+			if st := h.stats(); st.SYNQueue != size {
+				t.Fatalf("stats %+v: want %d requests queued", st, size)
+			}
+			h.send(size, seg{flags: SYN, seq: clientISS(size)})
 			if tc.p.SYNCookies && !tc.noCookies {
 				got := h.drain()
-				if len(got) != 1 || got[0].to != 2 || got[0].flags != SYN|ACK || got[0].ack != clientISS(2)+1 {
-					t.Fatalf("%s: sent %v, want one SYN-ACK to client 2", tc.why, got)
+				if len(got) != 1 || got[0].to != size || got[0].flags != SYN|ACK || got[0].ack != clientISS(size)+1 {
+					t.Fatalf("%s: sent %v, want one SYN-ACK to client %d", tc.why, got, size)
 				}
-				if st := h.stats(); st.CookiesSent != 1 || st.SYNQueue != 2 {
+				if st := h.stats(); st.CookiesSent != 1 || st.SYNQueue != size {
 					t.Fatalf("stats %+v: a cookie keeps nothing", st)
 				}
 				return
 			}
 			h.wantSent(tc.why, tc.want...)
-			if st := h.stats(); st.SYNsDropped != 1 || st.SYNQueue != 2 {
+			if st := h.stats(); st.SYNsDropped != 1 || st.SYNQueue != size {
 				t.Fatalf("stats %+v: want the SYN counted as dropped, the queue unchanged", st)
 			}
 		})

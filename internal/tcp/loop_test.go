@@ -108,6 +108,10 @@ type loop struct {
 	// draw one ACK per one or two segments, as on a real path.
 	rate float64
 	busy [2]clock.Instant
+	// midBatchACK, when set, takes the receiver's output once half of the
+	// four or more segments due at one instant were delivered, as the
+	// stack does for a batch of deferred segments (stack/sock_defer.go).
+	midBatchACK bool
 }
 
 func newLoop(t testing.TB, seed uint64, loss float64, size int, cfg Config) *loop {
@@ -121,35 +125,41 @@ func newLoop(t testing.TB, seed uint64, loss float64, size int, cfg Config) *loo
 	return l
 }
 
+// send puts every segment endpoint i has to send on the wire.
+func (l *loop) send(i int) {
+	e := l.ep[i]
+	if e.c == nil {
+		return
+	}
+	var s Segment
+	for e.c.NextSegment(l.now, &s) {
+		if l.drop != nil {
+			if l.drop(i, &s) {
+				continue
+			}
+		} else if l.rng.Float64() < l.loss {
+			continue
+		}
+		var buf []byte
+		if n := len(l.pool); n > 0 {
+			buf, l.pool = l.pool[n-1][:0], l.pool[:n-1]
+		}
+		s.Payload = append(buf, s.Payload...)
+		at := l.now
+		if l.rate > 0 {
+			l.busy[i] = max(l.now, l.busy[i]).Add(time.Duration(float64(len(s.Payload)+52) / l.rate * 1e9))
+			at = l.busy[i]
+		}
+		l.wire = append(l.wire, inFlight{at: at.Add(l.delay), to: 1 - i, seg: s})
+	}
+}
+
 // step emits every pending segment, delivers the due ones, and advances
 // time to the next event. It reports false when nothing is left to happen.
 func (l *loop) step() bool {
 	for i, e := range l.ep {
 		e.pump(l.now)
-		if e.c == nil {
-			continue
-		}
-		var s Segment
-		for e.c.NextSegment(l.now, &s) {
-			if l.drop != nil {
-				if l.drop(i, &s) {
-					continue
-				}
-			} else if l.rng.Float64() < l.loss {
-				continue
-			}
-			var buf []byte
-			if n := len(l.pool); n > 0 {
-				buf, l.pool = l.pool[n-1][:0], l.pool[:n-1]
-			}
-			s.Payload = append(buf, s.Payload...)
-			at := l.now
-			if l.rate > 0 {
-				l.busy[i] = max(l.now, l.busy[i]).Add(time.Duration(float64(len(s.Payload)+52) / l.rate * 1e9))
-				at = l.busy[i]
-			}
-			l.wire = append(l.wire, inFlight{at: at.Add(l.delay), to: 1 - i, seg: s})
-		}
+		l.send(i)
 	}
 	next := clock.Instant(0)
 	for _, f := range l.wire {
@@ -174,8 +184,15 @@ func (l *loop) step() bool {
 		}
 	}
 	l.wire = keep
-	for _, f := range due {
+	for i, f := range due {
 		l.deliver(f)
+		if l.midBatchACK && i+1 == len(due)/2 && len(due) >= 4 {
+			// As the stack's deferred queue does (stack/sock_defer.go):
+			// the output of the first half of a batch is taken before
+			// the second half is processed. (Batches here mix both
+			// directions; at most one direction carries data.)
+			l.send(f.to)
+		}
 	}
 	for _, e := range l.ep {
 		if e.c != nil {

@@ -79,6 +79,16 @@ func (q *reassembly) advance(rcvNxt seqnum.V32) seqnum.V32 {
 	return rcvNxt
 }
 
+// covers says whether [left, right) was all received already.
+func (q *reassembly) covers(left, right seqnum.V32) bool {
+	for i := 0; i < q.n; i++ {
+		if q.r[i].left.LessThanEq(left) && right.LessThanEq(q.r[i].right) {
+			return true
+		}
+	}
+	return false
+}
+
 // highest returns the right edge of the last range (valid when not empty).
 func (q *reassembly) highest() seqnum.V32 { return q.r[q.n-1].right }
 

@@ -72,7 +72,7 @@ func (r *Request) FillSYNACK(cfg *Config, tsVal uint32, seg *Segment) {
 	if r.TSOK {
 		o.HasTimestamp, o.TSVal, o.TSEcr = true, tsVal, r.TSRecent
 	}
-	seg.Window = uint16(min(d.RecvBuffer, wire.TCPMaxWindow)) // a SYN's window is never scaled
+	seg.Window = d.synWindow()
 }
 
 // SYNACKTSVal is the TSval of a SYN-ACK sent at now: the same clock the
@@ -105,7 +105,7 @@ func NewFromRequest(now clock.Instant, cfg *Config, r *Request) *Conn {
 	c.lastAckSent = c.rcvNxt
 	c.sndWnd = uint32(r.Window)
 	c.maxSndWnd = c.sndWnd
-	c.rcvAdv = c.rcvNxt.Add(seqnum.Size32(min(c.cfg.RecvBuffer, wire.TCPMaxWindow)))
+	c.rcvAdv = c.rcvNxt.Add(seqnum.Size32(c.cfg.synWindow()))
 	c.sndNxt = r.ISS.Add(1)
 	c.sndMax = c.sndNxt
 	c.stats.SegsOut++

@@ -48,10 +48,13 @@ var (
 // state per connection; one per listener (or host) is enough.
 type CookieJar struct {
 	key [32]byte
+	ts  *ISNGenerator // the TSval offsets
 }
 
 // NewCookieJar returns a jar keyed with secret (random, drawn by the host).
-func NewCookieJar(secret [32]byte) *CookieJar { return &CookieJar{key: secret} }
+func NewCookieJar(secret [32]byte) *CookieJar {
+	return &CookieJar{key: secret, ts: NewISNGenerator(secret)}
+}
 
 // hash is the keyed hash of a 4-tuple, a tag (1: H1, 2: H2, 3: the TSval
 // offset) and the minute count. It does not allocate.
@@ -69,10 +72,11 @@ func (j *CookieJar) hash(tag byte, local, remote netip.AddrPort, count uint32) u
 }
 
 // TSOffset is the TSval offset (RFC 7323 §5.4) of a passive connection on
-// this 4-tuple: a hash, so that a connection rebuilt from a cookie keeps
+// this 4-tuple: the host's offset for the pair of addresses
+// (ISNGenerator.TSOffset), so that a connection rebuilt from a cookie keeps
 // the clock its SYN-ACK used.
 func (j *CookieJar) TSOffset(local, remote netip.AddrPort) uint32 {
-	return j.hash(3, local, remote, 0)
+	return j.ts.TSOffset(local.Addr(), remote.Addr())
 }
 
 func cookieCount(now clock.Instant) uint32 { return uint32(int64(now) / int64(cookiePeriod)) }

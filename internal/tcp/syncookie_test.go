@@ -116,3 +116,23 @@ func FuzzCookieCheck(f *testing.F) {
 		}
 	})
 }
+
+// TSval offsets are one per pair of addresses (RFC 7323 §5.4, Linux's
+// secure_tcp_ts_off): the ports do not change them, the addresses do, and
+// a listener's passive connections use the host's generator.
+func TestISNGenerator_TSOffsetPerAddressPair(t *testing.T) {
+	g := NewISNGenerator([32]byte{7})
+	a, b, c := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("10.0.0.3")
+	if g.TSOffset(a, b) == g.TSOffset(a, c) || g.TSOffset(a, b) == g.TSOffset(b, a) {
+		t.Errorf("offsets do not depend on the addresses")
+	}
+	if NewISNGenerator([32]byte{8}).TSOffset(a, b) == g.TSOffset(a, b) {
+		t.Errorf("offsets do not depend on the key")
+	}
+	j := CookieJar{key: [32]byte{1}, ts: g}
+	for _, p := range []uint16{80, 443} {
+		if got := j.TSOffset(netip.AddrPortFrom(a, p), netip.AddrPortFrom(b, 40000+p)); got != g.TSOffset(a, b) {
+			t.Errorf("port %d: passive offset %#x, want the pair's %#x", p, got, g.TSOffset(a, b))
+		}
+	}
+}

@@ -55,6 +55,14 @@ func (c *Conn) SetUserTimeout(d time.Duration) {
 	c.ownConfig().UserTimeout = max(d, 0)
 }
 
+// SetCork turns TCP_CORK on or off: while on, a segment shorter than the
+// MSS waits even with nothing in flight (fillNew); the FIN sends it.
+func (c *Conn) SetCork(on bool) {
+	if c.cfg.Cork != on {
+		c.ownConfig().Cork = on
+	}
+}
+
 // SetSendBuffer sets how many bytes Write may queue (SO_SNDBUF), at least
 // one MSS. Data already queued beyond a smaller size stays and is sent;
 // Write takes more once the queue is below the new size.
@@ -74,7 +82,7 @@ func (c *Conn) SetSendBuffer(n int) {
 func (c *Conn) SetRecvBuffer(n int) {
 	cfg := c.ownConfig()
 	if c.state == SynSent {
-		if shift := cfg.windowShift(); shift > 0 {
+		if shift := cfg.windowShift(); shift > 0 && !cfg.scalesForMaxBuffer() {
 			n = max(n, 65535<<(shift-1)+1)
 		}
 		n = min(n, 65535<<cfg.windowShift())

@@ -94,7 +94,7 @@ func readKernel(cacheDir string) (*Kernel, error) {
 		return nil, fmt.Errorf("vm: no kernel in %s: %w", cacheDir, err)
 	}
 	k := &Kernel{Dir: dir, Vmlinux: filepath.Join(dir, "vmlinux"), Package: strings.TrimSpace(string(stamp))}
-	for _, f := range []string{k.Vmlinux, k.Module("dccp"), k.Module("dccp_ipv4"), k.Module("tun")} {
+	for _, f := range []string{k.Vmlinux, k.Module("dccp"), k.Module("dccp_ipv4"), k.Module("dccp_ipv6"), k.Module("tun")} {
 		if _, err := os.Stat(f); err != nil {
 			return nil, fmt.Errorf("vm: incomplete cache %s: %w", cacheDir, err)
 		}

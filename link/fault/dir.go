@@ -22,6 +22,15 @@ type dir struct {
 	timer clock.Timer
 	armed clock.Instant
 
+	// draining is set while one goroutine hands packets to the exit;
+	// others append to waiting instead of calling the exit themselves,
+	// and the drainer sends waiting after its own batch. Without this, two
+	// goroutines that took packets off the queue in order (two timer
+	// firings overlapping, or a firing and a write) could reach the exit
+	// in the other order: delay alone reordered packets.
+	draining bool
+	waiting  *batch
+
 	packets atomic.Uint64
 	stats   Counters
 }
@@ -60,6 +69,12 @@ func (d *dir) send(b *batch) error {
 		d.e.mu.Unlock()
 		err = nil
 	}
+	d.release(b)
+	return err
+}
+
+// release gives back b's buffers and b itself.
+func (d *dir) release(b *batch) {
 	for i, bp := range b.owned {
 		d.e.putBuf(bp)
 		b.owned[i] = nil
@@ -67,7 +82,6 @@ func (d *dir) send(b *batch) error {
 	clear(b.pkts)
 	b.pkts, b.owned = b.pkts[:0], b.owned[:0]
 	batchPool.Put(b)
-	return err
 }
 
 // process applies the faults to a batch: what leaves now goes out in one
@@ -81,8 +95,48 @@ func (d *dir) process(pkts [][]byte) error {
 		d.one(now, p, b)
 	}
 	d.rearm()
+	return d.leave(b)
+}
+
+// leave sends b, in the order it was decided in, after anything already
+// on its way. It is called with e.mu held and releases it. If another
+// goroutine is at the exit, b is queued behind its packets (copied: a
+// packet that left at once still borrows the writer's buffer) and leave
+// returns at once, so that an exit that writes back into this direction
+// on the same goroutine does not deadlock.
+func (d *dir) leave(b *batch) error {
+	if d.draining {
+		if len(b.pkts) > 0 {
+			if d.waiting == nil {
+				d.waiting = batchPool.Get().(*batch)
+			}
+			for _, p := range b.pkts {
+				bp := d.e.getBuf(len(p))
+				copy(*bp, p)
+				d.waiting.own(bp)
+			}
+		}
+		d.e.mu.Unlock()
+		d.release(b)
+		return nil
+	}
+	d.draining = true
 	d.e.mu.Unlock()
-	return d.send(b)
+	err := d.send(b)
+	for {
+		d.e.mu.Lock()
+		b = d.waiting
+		d.waiting = nil
+		if b == nil {
+			d.draining = false
+			d.e.mu.Unlock()
+			return err
+		}
+		d.e.mu.Unlock()
+		if serr := d.send(b); err == nil {
+			err = serr
+		}
+	}
 }
 
 // one decides the fate of one packet, drawing from the generator in a
@@ -182,8 +236,7 @@ func (d *dir) fire() {
 		b.own(d.q.pop().buf)
 	}
 	d.rearm()
-	d.e.mu.Unlock()
-	d.send(b) //nolint:errcheck // a delayed packet the link refuses is a lost packet
+	d.leave(b) //nolint:errcheck // a delayed packet the link refuses is a lost packet
 }
 
 // discardAll drops every queued packet (the endpoint closed).
@@ -194,6 +247,11 @@ func (d *dir) discardAll() {
 	for d.q.len() > 0 {
 		d.e.putBuf(d.q.pop().buf)
 		d.stats.Discarded++
+	}
+	if d.waiting != nil {
+		d.stats.Discarded += uint64(len(d.waiting.owned))
+		d.release(d.waiting)
+		d.waiting = nil
 	}
 }
 

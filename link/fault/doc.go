@@ -24,6 +24,10 @@
 // Config.Clock (the wall clock by default; tests pass a fake one). As in
 // package netsim, jitter never reorders: a packet never leaves before the
 // one written ahead of it in the same direction unless the reorder fault
-// held that one back. Packets that no fault touches pass straight through
+// held that one back. Nor do the timer's firings: a wall-clock timer runs
+// on goroutines of its own and two firings may overlap, so packets reach
+// the wrapped endpoint through one goroutine at a time per direction, in
+// the order they came due (a second goroutine queues its packets behind
+// the first's and returns). Packets that no fault touches pass straight through
 // without copying or allocating.
 package fault

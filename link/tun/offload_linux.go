@@ -147,13 +147,13 @@ func (d *Device) writev(iov []unix.Iovec) error {
 func deliverOffload(r link.Receiver, rx *rxOffload, batch [][]byte) {
 	for _, b := range batch {
 		if !rx.add(b) {
-			r.DeliverPackets(rx.out)
+			rx.deliver(r)
 			rx.reset()
 			rx.add(b)
 		}
 	}
 	if len(rx.out) > 0 {
-		r.DeliverPackets(rx.out)
+		rx.deliver(r)
 	}
 	rx.reset()
 }

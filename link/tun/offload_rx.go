@@ -1,6 +1,10 @@
 package tun
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/teardown-lab/teardown/link"
+)
 
 // offloadCounters are the offload figures of Stats.
 type offloadCounters struct {
@@ -19,9 +23,13 @@ type rxOffload struct {
 	arena []byte
 	used  int
 	// out is the batch to deliver: slices of the read buffers and of
-	// arena, valid until reset.
-	out [][]byte
-	ctr *offloadCounters
+	// arena, valid until reset. verified[i] says whether out[i]'s TCP
+	// checksum is vouched for (link.VerifiedReceiver): the kernel's
+	// offloaded checksum, completed (or cut into segments) by us, or one
+	// the kernel marked valid.
+	out      [][]byte
+	verified []bool
+	ctr      *offloadCounters
 }
 
 func newRxOffload(split bool, ctr *offloadCounters) *rxOffload {
@@ -36,6 +44,7 @@ func newRxOffload(split bool, ctr *offloadCounters) *rxOffload {
 func (r *rxOffload) reset() {
 	clear(r.out)
 	r.out = r.out[:0]
+	r.verified = r.verified[:0]
 	r.used = 0
 }
 
@@ -56,11 +65,12 @@ func (r *rxOffload) add(b []byte) bool {
 		r.ctr.badVnet.Add(1)
 		return true
 	}
+	vouched := h.Flags&(vnetNeedsCsum|vnetDataValid) != 0
 	if !h.isTCPGSO() {
 		if h.Flags&vnetNeedsCsum != 0 {
 			completeChecksum(p, &h)
 		}
-		r.out = append(r.out, p)
+		r.push(p, vouched)
 		return true
 	}
 	ipHL, tcpHL, err := gsoTCPHeaders(p, &h)
@@ -77,7 +87,11 @@ func (r *rxOffload) add(b []byte) bool {
 			}
 			r.ctr.gsoIn.Add(1)
 			r.ctr.gsoSegsIn.Add(uint64(gsoSegments(len(p)-ipHL-tcpHL, gso)))
+			n := len(r.out)
 			r.out = gsoSplit(r.out, r.arena[r.used:r.used+need], p, ipHL, tcpHL, gso)
+			for range len(r.out) - n {
+				r.verified = append(r.verified, vouched)
+			}
 			r.used += need
 			return true
 		}
@@ -89,6 +103,34 @@ func (r *rxOffload) add(b []byte) bool {
 	if h.Flags&vnetNeedsCsum != 0 {
 		completeChecksum(p, &h)
 	}
-	r.out = append(r.out, p)
+	r.push(p, vouched)
 	return true
+}
+
+// push appends one packet to the batch.
+func (r *rxOffload) push(p []byte, verified bool) {
+	r.out = append(r.out, p)
+	r.verified = append(r.verified, verified)
+}
+
+// deliver hands the batch to recv: to a link.VerifiedReceiver in runs of
+// vouched-for and other packets, in order; to any other whole.
+func (r *rxOffload) deliver(recv link.Receiver) {
+	vr, ok := recv.(link.VerifiedReceiver)
+	if !ok {
+		recv.DeliverPackets(r.out)
+		return
+	}
+	for i := 0; i < len(r.out); {
+		j := i + 1
+		for j < len(r.out) && r.verified[j] == r.verified[i] {
+			j++
+		}
+		if r.verified[i] {
+			vr.DeliverVerifiedPackets(r.out[i:j])
+		} else {
+			vr.DeliverPackets(r.out[i:j])
+		}
+		i = j
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/teardown-lab/teardown/internal/wire"
@@ -207,3 +208,47 @@ func TestMalformedReadsDropped(t *testing.T) {
 		}
 	}
 }
+
+// recorder is a link.VerifiedReceiver that notes each call: "v" and the
+// packet count for DeliverVerifiedPackets, "p" for DeliverPackets.
+type recorder struct{ calls []string }
+
+func (r *recorder) DeliverPackets(p [][]byte) { r.calls = append(r.calls, fmt.Sprintf("p%d", len(p))) }
+func (r *recorder) DeliverVerifiedPackets(p [][]byte) {
+	r.calls = append(r.calls, fmt.Sprintf("v%d", len(p)))
+}
+
+type plainRecorder = recorder
+
+// Packets whose checksum the kernel offloaded (NEEDS_CSUM) or verified
+// (DATA_VALID) reach a link.VerifiedReceiver as vouched for, those with a
+// checksum nobody checked (no flag) as plain packets, in their order; a
+// receiver that is only a link.Receiver (the pcap tap) gets them all plain.
+func TestVouchedChecksumsDeliveredInRuns(t *testing.T) {
+	var reads [][]byte
+	for i, flags := range []uint8{vnetNeedsCsum, vnetDataValid, 0, 0, vnetNeedsCsum} {
+		p := seg(t, segSpec{seq: uint32(1 + 100*i), n: 100})
+		h := vnetHeader{Flags: flags}
+		if flags == vnetNeedsCsum {
+			h = partial(t, p)
+		}
+		reads = append(reads, read(h, p))
+	}
+	var ctr offloadCounters
+	rx := newRxOffload(false, &ctr)
+	var v recorder
+	deliverOffload(&v, rx, reads)
+	if got := fmt.Sprint(v.calls); got != "[v2 p2 v1]" {
+		t.Errorf("verified receiver got %s, want [v2 p2 v1]", got)
+	}
+	var pl plainRecorder
+	deliverOffload(plainOnly{&pl}, rx, reads)
+	if got := fmt.Sprint(pl.calls); got != "[p5]" {
+		t.Errorf("plain receiver got %s, want [p5]", got)
+	}
+}
+
+// plainOnly hides every method but DeliverPackets.
+type plainOnly struct{ r *plainRecorder }
+
+func (p plainOnly) DeliverPackets(b [][]byte) { p.r.DeliverPackets(b) }

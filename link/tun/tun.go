@@ -29,6 +29,11 @@ type Config struct {
 	KernelAddr netip.Prefix
 	// BatchSize is the most packets read per delivery; 0 means 64.
 	BatchSize int
+	// TxQueueLen is the length of the kernel's queue of packets toward
+	// us (ip link's txqueuelen): what the kernel holds while our reader
+	// is busy delivering. A packet that finds it full is dropped, and
+	// its sender retransmits. 0 means DefaultTxQueueLen.
+	TxQueueLen int
 	// Offload opens the device with IFF_VNET_HDR and enables the
 	// kernel's checksum and TCP segmentation offloads (TUN_F_CSUM,
 	// TUN_F_TSO4, TUN_F_TSO6). WritePackets then coalesces runs of TCP
@@ -97,6 +102,13 @@ type Device struct {
 
 const ifnamsiz = 16
 
+// DefaultTxQueueLen is Config.TxQueueLen's default. The kernel gives a TUN
+// device 500, which a few bulk flows toward a reader that falls behind for
+// a moment overflow (4 flows over 1 MiB windows have ~2,900 segments in
+// flight); a queue holds as many packets as the windows we advertise let
+// in, and costs only a slot per packet until packets wait in it.
+const DefaultTxQueueLen = 16384
+
 // ifreq is struct ifreq as TUNSETIFF reads it: a name and a flags word.
 type ifreq struct {
 	name  [ifnamsiz]byte
@@ -119,6 +131,9 @@ func Open(cfg Config) (*Device, error) {
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 64
+	}
+	if cfg.TxQueueLen <= 0 {
+		cfg.TxQueueLen = DefaultTxQueueLen
 	}
 	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
@@ -164,6 +179,9 @@ func configure(cfg Config) error {
 	}
 	if err := netlink.LinkSetMTU(l, cfg.MTU); err != nil {
 		return fmt.Errorf("tun: set MTU of %s: %w", cfg.Name, err)
+	}
+	if err := netlink.LinkSetTxQLen(l, cfg.TxQueueLen); err != nil {
+		return fmt.Errorf("tun: set txqueuelen of %s: %w", cfg.Name, err)
 	}
 	if cfg.KernelAddr.IsValid() {
 		a := &netlink.Addr{IPNet: prefixToIPNet(cfg.KernelAddr)}

@@ -151,8 +151,11 @@ func TestWrap(t *testing.T) {
 	}
 }
 
-// FuzzWrap: any datagram either is refused or becomes an IP packet that
-// parses back to exactly its bytes.
+// FuzzWrap: any datagram is refused exactly when it is not a DCCP packet
+// whose header and checksum coverage fit, or else becomes an IP packet
+// that parses back to its bytes, the DCCP checksum replaced by one that
+// verifies over the addresses given (RFC 6773 §3.3: the received one is
+// ignored).
 func FuzzWrap(f *testing.F) {
 	f.Add([]byte("0123456789abcdef"), true)
 	f.Add([]byte{0, 1, 0, 2, 3, 0, 0, 0, 1, 0, 0, 7}, false)
@@ -163,15 +166,22 @@ func FuzzWrap(f *testing.F) {
 		}
 		b := make([]byte, 100+len(d))
 		m, ok := udp.Wrap(b, src, dst, d)
+		p, perr := wire.ParseDCCP(d)
+		if perr == nil {
+			_, perr = p.ChecksumCoverage()
+		}
+		if ok != (perr == nil) {
+			t.Fatalf("Wrap %v on %d bytes, but parse/coverage says %v", ok, len(d), perr)
+		}
 		if !ok {
-			if len(d) >= 12 {
-				t.Fatalf("refused %d bytes", len(d))
-			}
 			return
 		}
 		ip, err := wire.ParseIP(b[:m])
-		if err != nil || string(ip.Payload) != string(d) {
+		if err != nil || len(ip.Payload) != len(d) || string(ip.Payload[:6]) != string(d[:6]) || string(ip.Payload[8:]) != string(d[8:]) {
 			t.Fatalf("round trip: %v", err)
+		}
+		if err := wire.DCCP(ip.Payload).VerifyChecksum(src, dst); err != nil {
+			t.Fatalf("checksum: %v", err)
 		}
 	})
 }

@@ -6,9 +6,12 @@
 //	teardown-bench [--quick] [--json]
 //	teardown-bench --dccp [--quick] [--json] [--vm]
 //
-// --quick takes fewer and shorter runs (under a minute on 2 cores);
-// --json prints one JSON array of {"measure","unit","ours","gvisor",
-// "kernel","ratio"} instead of the Markdown table. Progress goes to
+// --quick takes fewer and shorter runs; --json prints one JSON array
+// instead of the Markdown table: per row "measure", "unit", the medians
+// under "ours", "gvisor", "gvisor-tuned" (gVisor as tailscale configures
+// it) and "kernel", "ratio" against the better gVisor column and
+// "against" naming it, "figures" (min, median, max, runs per stack) and,
+// on the bulk rows, "cpu-per-byte" (the same shape, ns of CPU per byte). Progress goes to
 // stderr only when stderr is a terminal.
 //
 // --dccp runs only the DCCP measures instead (dccp.go): CCID 2 and CCID 3

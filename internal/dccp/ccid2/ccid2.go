@@ -60,6 +60,9 @@ type Tx struct {
 	rtoAt        clock.Instant
 	any          bool
 	rs           []wire.DCCPAckRange
+	// hold: the window does not grow before this time (Slow Receiver,
+	// RFC 4340 §11.6).
+	hold clock.Instant
 }
 
 // NewTx returns a sender with the initial window of RFC 4341 §5 (as
@@ -170,7 +173,7 @@ func (t *Tx) OnAck(now clock.Instant, ackno seqnum.V48, vec wire.DCCPAckVector) 
 			}
 		}
 	}
-	t.grow(newly)
+	t.grow(now, newly)
 	t.detectLoss()
 	if newly > 0 {
 		t.rtoAt = 0
@@ -196,7 +199,10 @@ func (t *Tx) noteAcked(s seqnum.V48) {
 
 // grow opens the window: +1 per acknowledged packet in slow start, +1
 // per window in congestion avoidance (RFC 4341 §5), up to the limit.
-func (t *Tx) grow(n int) {
+func (t *Tx) grow(now clock.Instant, n int) {
+	if now.Before(t.hold) {
+		return
+	}
 	for range n {
 		if t.cwnd < t.ssthresh {
 			t.cwnd++
@@ -205,6 +211,40 @@ func (t *Tx) grow(n int) {
 		}
 	}
 	t.cwnd = min(t.cwnd, t.limit)
+}
+
+// reduce halves the window for a congestion event at seq, once per
+// window of data: events for packets sent before the last reduction
+// belong to it (RFC 4341 §5).
+func (t *Tx) reduce(seq seqnum.V48) {
+	if t.recover.LessThan(seq) {
+		t.ssthresh = max(t.cwnd/2, 2)
+		t.cwnd = t.ssthresh
+		t.recover = t.high
+	}
+}
+
+// OnDataDropped takes the receiver's report that it dropped the data of
+// packet seq because its receive buffer was full (RFC 4340 §11.7, Drop
+// State 2). The packet was received, so it left the pipe with its
+// acknowledgement; but the receiver could not keep up, and §11.7.2 asks
+// the sender to slow down: the window halves as for a lost packet, once
+// per window of data (RFC 4341 §5).
+func (t *Tx) OnDataDropped(now clock.Instant, seq seqnum.V48) {
+	if h := t.lookup(seq); h != nil {
+		t.reduce(seq)
+	}
+}
+
+// OnSlowReceiver takes a Slow Receiver option: the window does not grow
+// for about one round trip (RFC 4340 §11.6). The receiver is not
+// congested, so the window does not shrink either.
+func (t *Tx) OnSlowReceiver(now clock.Instant) {
+	rtt := t.srtt
+	if rtt == 0 {
+		rtt = t.rto
+	}
+	t.hold = now.Add(rtt)
 }
 
 // detectLoss declares lost every unacknowledged data packet with at
@@ -222,11 +262,7 @@ func (t *Tx) detectLoss() {
 			}
 			h.lost = true
 			t.pipe--
-			if t.recover.LessThan(h.seq) {
-				t.ssthresh = max(t.cwnd/2, 2)
-				t.cwnd = t.ssthresh
-				t.recover = t.high
-			}
+			t.reduce(h.seq)
 		}
 	}
 	for t.low.LessThanEq(t.high) {

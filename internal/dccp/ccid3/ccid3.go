@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/teardown-lab/teardown/clock"
-	"github.com/teardown-lab/teardown/internal/seqnum"
 )
 
 // CCID 3 option types (RFC 4342 §8).
@@ -107,6 +106,51 @@ type Tx struct {
 	lastQRtt clock.Instant
 	ccval    uint8
 	sized    bool
+	// hold: X does not increase before this time (Slow Receiver, RFC
+	// 4340 §11.6, or a receive-buffer drop); lastCut is when a
+	// receive-buffer drop last halved X.
+	hold, lastCut clock.Instant
+	// xRecvSet holds the receive rates reported within the last two
+	// round trips (RFC 5348 §4.3, X_recv_set); the rate may reach twice
+	// the largest.
+	xRecvSet [xRecvSetLen]rateAt
+	nXRecv   int
+}
+
+// xRecvSetLen bounds X_recv_set; RFC 5348 §4.3 keeps only the reports of
+// the last two round trips, of which a few at most arrive.
+const xRecvSetLen = 4
+
+// rateAt is one entry of X_recv_set: a receive rate and when it came.
+type rateAt struct {
+	x  float64
+	at clock.Instant
+}
+
+// updateXRecvSet is RFC 5348 §4.3's Update X_recv_set: the reports older
+// than two round trips leave, the new one enters (the oldest makes room
+// when full); it returns recv_limit = 2 max(X_recv_set). (The sender
+// does not track data-limited intervals, so the set is always updated
+// this way, as for a sender that is not data-limited.)
+func (t *Tx) updateXRecvSet(now clock.Instant, xRecv float64) float64 {
+	kept := 0
+	for _, e := range t.xRecvSet[:t.nXRecv] {
+		if now.Sub(e.at) <= 2*t.r {
+			t.xRecvSet[kept] = e
+			kept++
+		}
+	}
+	if kept == xRecvSetLen {
+		copy(t.xRecvSet[:], t.xRecvSet[1:])
+		kept--
+	}
+	t.xRecvSet[kept] = rateAt{xRecv, now}
+	t.nXRecv = kept + 1
+	m := 0.0
+	for _, e := range t.xRecvSet[:t.nXRecv] {
+		m = max(m, e.x)
+	}
+	return 2 * m
 }
 
 // NewTx returns a sender of segments of s bytes. Before the first RTT
@@ -210,11 +254,16 @@ func (t *Tx) OnFeedback(now clock.Instant, rtt time.Duration, p, xRecv float64) 
 	}
 	t.p, t.xRecv = p, xRecv
 	minRate := float64(t.s) / TMBI.Seconds()
+	old := t.x
+	recvLimit := t.updateXRecvSet(now, xRecv)
 	if p > 0 {
-		t.x = max(min(Equation(t.s, t.r, p), 2*xRecv), minRate)
+		t.x = max(min(Equation(t.s, t.r, p), recvLimit), minRate)
 	} else if now.Sub(t.tld) >= t.r { // slow start: double once per RTT
-		t.x = max(min(2*t.x, 2*xRecv), t.initialRate())
+		t.x = max(min(2*t.x, recvLimit), t.initialRate())
 		t.tld = now
+	}
+	if now.Before(t.hold) {
+		t.x = min(t.x, old)
 	}
 	t.nfb = now.Add(t.noFeedbackInterval())
 	// The next packet is due one interval at the new rate after the last
@@ -225,6 +274,35 @@ func (t *Tx) OnFeedback(now clock.Instant, rtt time.Duration, p, xRecv float64) 
 	if next := t.lastData.Add(t.ipi()); t.tNom != 0 && next.Before(t.tNom) {
 		t.tNom = next
 	}
+}
+
+// OnSlowReceiver takes a Slow Receiver option: X does not increase for
+// about one round trip (RFC 4340 §11.6).
+func (t *Tx) OnSlowReceiver(now clock.Instant) { t.hold = now.Add(t.rttOr(time.Second)) }
+
+// OnDataDropped takes the receiver's report that its receive buffer
+// dropped a packet's data (RFC 4340 §11.7, Drop State 2): the receiver
+// cannot take the rate, and §11.7.2 asks the sender to slow down. X
+// halves, at most once per round trip and not below one packet per
+// t_mbi, as on a no-feedback timeout (RFC 5348 §4.4), and does not grow
+// again for that round trip. (The receiver also counts the drop as a
+// loss, so the loss event rate keeps the rate down afterwards.)
+func (t *Tx) OnDataDropped(now clock.Instant) {
+	rtt := t.rttOr(time.Second)
+	if t.lastCut != 0 && now.Sub(t.lastCut) < rtt {
+		return
+	}
+	t.lastCut = now
+	t.x = max(t.x/2, float64(t.s)/TMBI.Seconds())
+	t.hold = now.Add(rtt)
+}
+
+// rttOr is R, or d before the first sample.
+func (t *Tx) rttOr(d time.Duration) time.Duration {
+	if t.r > 0 {
+		return t.r
+	}
+	return d
 }
 
 // MinNoFeedback is the shortest no-feedback interval. RFC 5348 §4.3
@@ -257,127 +335,6 @@ func (t *Tx) HandleTimer(now clock.Instant) {
 	}
 	t.nfb = now.Add(iv)
 }
-
-// Rx is the CCID 3 receiver: loss intervals from sequence gaps, loss
-// events separated by at least one RTT as told by CCVal (RFC 4342 §10.2),
-// and feedback once per RTT or on a new loss event.
-type Rx struct {
-	li       LossIntervals
-	high     seqnum.V48
-	any      bool
-	lastEvCC uint8
-	bytes    int
-	since    clock.Instant
-	fbDue    clock.Instant
-	lastRate float64
-	lastCC   uint8 // window counter of the newest data packet
-	fbCC     uint8 // lastCC when the last feedback went out
-	fbSent   bool
-	newData  bool // a data packet arrived since the last feedback
-	// lossGaps counts gaps that lost data; lossEvents the loss events
-	// they started (RFC 5348 §5.2).
-	lossGaps, lossEvents uint64
-}
-
-// DataLost reports whether data packets were lost between s1, the
-// newest data packet received, and s2, the data packet just received,
-// whose NDP Count is ndp (RFC 4340 §7.7.1): the sequence numbers between
-// them belong to data packets only beyond the ndp non-data packets sent
-// just before s2. Non-data packets (Acks, Syncs, Closes) take sequence
-// numbers too; their gaps are not data loss (RFC 4342 §6.1: loss
-// intervals count lost data packets). A packet older than s1 (reordered)
-// leaves no gap.
-func DataLost(s1, s2 seqnum.V48, ndp uint64) bool {
-	if !s1.LessThan(s2) {
-		return false
-	}
-	return uint64(s2.Sub(s1))-1 > ndp
-}
-
-// LossEvents returns the loss events recorded and the gaps in the data
-// sequence that lost data (several gaps may make one event).
-func (r *Rx) LossEvents() (events, gaps uint64) { return r.lossEvents, r.lossGaps }
-
-// NewRx returns a receiver.
-func NewRx() *Rx { return &Rx{} }
-
-// OnData records a data packet and reports whether feedback is due now.
-// ndp is the packet's NDP Count (RFC 4340 §7.7; zero without the
-// option): how many non-data packets the sender sent just before it.
-func (r *Rx) OnData(now clock.Instant, seq seqnum.V48, ccval uint8, size int, ndp uint64, rtt time.Duration) bool {
-	if r.since == 0 {
-		r.since = now
-	}
-	r.bytes += size
-	r.newData = true
-	lossEvent := false
-	if r.any && DataLost(r.high, seq, ndp) {
-		r.lossGaps++
-		if r.li.n == 0 || (ccval-r.lastEvCC)%16 > 4 { // a new loss event
-			r.lossEvents++
-			r.li.Start()
-			r.lastEvCC = ccval
-			lossEvent = true
-		}
-	} else {
-		r.li.Grow()
-	}
-	first := !r.any
-	if first || r.high.LessThan(seq) {
-		r.high, r.any, r.lastCC = seq, true, ccval
-	}
-	if r.fbDue == 0 {
-		r.fbDue = now.Add(max(rtt, time.Millisecond))
-	}
-	// RFC 4342 §10.3: the window counter tells the receiver when to send
-	// feedback. Once the newest packet's counter is 4 or more past the one
-	// the last feedback covered, a round trip of the sender's has passed.
-	// The receiver's own RTT estimate (the fallback timer above) cannot
-	// do: a receiver that sends no data never measures one, and feedback
-	// paced by its initial guess makes a sender on a shorter path halve
-	// its rate at each no-feedback timeout in between (RFC 5348 §4.4). The
-	// first data packet draws feedback too (RFC 5348 §6.3).
-	periodic := r.fbSent && (r.lastCC-r.fbCC)%16 >= 4
-	return lossEvent || first || periodic
-}
-
-// Pending reports whether data arrived since the last feedback. RFC 5348
-// §6.2: with no data packet received since the last feedback, no
-// feedback is sent (its receive rate, measured over an interval without
-// data, would read 0, and the sender's X = min(X_calc, 2 X_recv) would
-// fall to its minimum).
-func (r *Rx) Pending() bool { return r.newData }
-
-// HandleTimer reports whether the feedback timer has fired with data to
-// report, and disarms it.
-func (r *Rx) HandleTimer(now clock.Instant) bool {
-	if r.fbDue == 0 || now.Before(r.fbDue) {
-		return false
-	}
-	r.fbDue = 0
-	return r.newData
-}
-
-// P returns the loss event rate the receiver reports.
-func (r *Rx) P() float64 { return r.li.P() }
-
-// Feedback returns the Loss Event Rate and Receive Rate option values
-// (RFC 4342 §8.5, §8.3) and restarts the measurement.
-func (r *Rx) Feedback(now clock.Instant) (lossEventRate, receiveRate uint32) {
-	lossEventRate = math.MaxUint32 // no loss: 1/p is infinite
-	if m := r.li.Mean(); m > 0 {
-		lossEventRate = uint32(min(m, math.MaxUint32-1))
-	}
-	if el := now.Sub(r.since).Seconds(); el > 0 {
-		r.lastRate = float64(r.bytes) / el
-	}
-	r.bytes, r.since, r.fbDue, r.newData = 0, now, 0, false
-	r.fbCC, r.fbSent = r.lastCC, true
-	return lossEventRate, uint32(min(r.lastRate, math.MaxUint32))
-}
-
-// NextDeadline returns when feedback is due.
-func (r *Rx) NextDeadline() clock.Instant { return r.fbDue }
 
 // EncodeU32 encodes a 4-byte option value into b.
 func EncodeU32(b []byte, v uint32) []byte { return binary.BigEndian.AppendUint32(b, v) }

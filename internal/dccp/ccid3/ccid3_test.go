@@ -144,6 +144,11 @@ func TestRxNonDataGapsAreNotLoss(t *testing.T) {
 		t.Fatalf("gaps filled by non-data packets: %d loss events, %d gaps, p = %g; want none", ev, gaps, r.P())
 	}
 	data(3, 2, 0) // three missing, two of them non-data: one data packet lost
+	data(0, 0, 0)
+	if ev, _ := r.LossEvents(); ev != 0 {
+		t.Fatalf("a gap declared lost after 2 later packets; RFC 5348 §5.1 waits for NDUPACK = 3")
+	}
+	data(0, 0, 0)
 	if ev, gaps := r.LossEvents(); ev != 1 || gaps != 1 {
 		t.Fatalf("one data packet lost: %d loss events, %d gaps; want 1, 1", ev, gaps)
 	}
@@ -162,5 +167,91 @@ func TestRxNonDataGapsAreNotLoss(t *testing.T) {
 		if got := DataLost(c.s1, c.s2, c.ndp); got != c.lost {
 			t.Errorf("DataLost(%d, %d, ndp %d) = %v, want %v", c.s1, c.s2, c.ndp, got, c.lost)
 		}
+	}
+}
+
+// TestRx_ReorderingIsNotLoss: RFC 5348 §5.1, a missing packet is lost
+// only once NDUPACK = 3 packets arrived after it. Packet 4 arriving two
+// places late (1 2 3 5 6 4 7 ...) is reordering: no loss event, p stays 0.
+// Packet 14 never arriving is a loss, declared with the third packet
+// after it (17), not before.
+func TestRx_ReorderingIsNotLoss(t *testing.T) {
+	now := clock.Instant(1e18)
+	r := NewRx()
+	base := seqnum.V48(1000)
+	feed := func(n int64) {
+		now = now.Add(time.Millisecond)
+		r.OnData(now, base.Add(n), uint8(n/4%16), 1000, 0, time.Millisecond)
+	}
+	for _, n := range []int64{1, 2, 3, 5, 6, 4, 7, 8, 9, 10, 11, 12, 13} {
+		feed(n)
+	}
+	if ev, gaps := r.LossEvents(); ev != 0 || gaps != 0 || r.P() != 0 {
+		t.Fatalf("packet 4 two places late: %d loss events, %d gaps, p = %g; want none (reordering)", ev, gaps, r.P())
+	}
+	for _, n := range []int64{15, 16} {
+		feed(n)
+		if ev, _ := r.LossEvents(); ev != 0 {
+			t.Fatalf("packet 14 declared lost after %d later packets; want %d", n-14, NDupAck)
+		}
+	}
+	feed(17)
+	if ev, gaps := r.LossEvents(); ev != 1 || gaps != 1 {
+		t.Fatalf("packet 14 missing with 3 later packets: %d loss events, %d gaps; want 1, 1", ev, gaps)
+	}
+}
+
+// TestTx_XRecvSetLimitsByTheLargestOfTwoRTTs: RFC 5348 §4.3, the rate is
+// limited by recv_limit = 2 max(X_recv_set), the receive rates reported
+// within two round trips, not by the last report alone: one low report
+// (a receiver that measured over a short, quiet interval) does not cut
+// the rate while a higher one is younger than 2R; once it is older, it
+// leaves the set.
+func TestTx_XRecvSetLimitsByTheLargestOfTwoRTTs(t *testing.T) {
+	now := clock.Instant(1e18)
+	tx := NewTx(now, 1000)
+	const rtt = 100 * time.Millisecond
+	const p = 1e-9 // the equation allows far more than the receive rates below
+	tx.OnFeedback(now, rtt, p, 100_000)
+	if tx.X() != 200_000 {
+		t.Fatalf("X = %v after X_recv 100000, want 2 X_recv = 200000", tx.X())
+	}
+	tx.OnFeedback(now.Add(rtt/2), rtt, p, 10_000)
+	if tx.X() != 200_000 {
+		t.Errorf("X = %v after a report of 10000 half an RTT later, want 200000 (2 max(X_recv_set))", tx.X())
+	}
+	tx.OnFeedback(now.Add(3*rtt), rtt, p, 10_000)
+	if tx.X() != 20_000 {
+		t.Errorf("X = %v once the report of 100000 is older than 2R, want 20000", tx.X())
+	}
+}
+
+// TestLossIntervals_OpenIntervalCountsWhenLonger: RFC 5348 §5.4 with
+// fewer intervals than n = 8. Closed intervals 10 and 10, then an open
+// interval that grows: the mean is max(I_tot0, I_tot1)/W_tot over k = 2,
+// I_tot0 = I_0 + I_1 (the open one counts), I_tot1 = I_1 + I_2. While I_0
+// is short the closed intervals decide (mean 10); once it is longer, it
+// raises the mean (a long loss-free run lowers p).
+func TestLossIntervals_OpenIntervalCountsWhenLonger(t *testing.T) {
+	var l LossIntervals
+	for range 3 { // three loss events: closed 10, 10, then the open one
+		l.Start()
+		for range 9 {
+			l.Grow()
+		}
+	}
+	// I_0 = 10, I_1 = 10, I_2 = 10: both sums 20, W_tot = 2.
+	if got := l.Mean(); got != 10 {
+		t.Fatalf("Mean = %v with intervals 10, 10, 10; want 10", got)
+	}
+	for range 90 {
+		l.Grow()
+	}
+	// I_0 = 100: I_tot0 = 100 + 10 = 110, I_tot1 = 10 + 10 = 20; 110/2.
+	if got := l.Mean(); got != 55 {
+		t.Errorf("Mean = %v with the open interval at 100; want (100+10)/2 = 55", got)
+	}
+	if got := l.P(); !near(got, 1.0/55, 1e-12) {
+		t.Errorf("p = %v, want 1/55", got)
 	}
 }

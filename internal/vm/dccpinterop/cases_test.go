@@ -31,6 +31,9 @@ var cases = []interopCase{
 	{"simultaneous close, we are the client", func(e *env, p uint16) (string, error) { return simultaneousCase(e, p, true) }, false},
 	{"simultaneous close, Linux is the client", func(e *env, p uint16) (string, error) { return simultaneousCase(e, p, false) }, false},
 	{"wrong service code both ways: Reset(Bad Service Code), EBADRQC", badServiceCase, false},
+	{"IPv6: we dial Linux, CCID 2: handshake, data both ways, we close", ipv6Case, false},
+	{"loss: CCID 2, one data packet in 8 lost each way", lossCase, false},
+	{"reordering: CCID 3, one of Linux's data packets in 5 one place late, no loss event", reorderCase, false},
 }
 
 // pair is one connection between our stack and the kernel.
@@ -45,7 +48,7 @@ type pair struct {
 func connect(e *env, port uint16, ccid uint8, weDial, ourServerTW, theirServerTW bool) (*pair, error) {
 	o := kdccp.Options{Service: 42, CCID: ccid, Timeout: 10 * time.Second}
 	if weDial {
-		l, err := kdccp.Listen(netip.AddrPortFrom(kernelAddr, port), o, 4)
+		l, err := kdccp.Listen(netip.AddrPortFrom(e.kernel(), port), o, 4)
 		if err != nil {
 			return nil, err
 		}
@@ -57,7 +60,7 @@ func connect(e *env, port uint16, ccid uint8, weDial, ourServerTW, theirServerTW
 		go func() { s, _, err := l.Accept(); ch <- acc{s, err} }()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		c, err := e.s.DialDCCP(ctx, netip.AddrPortFrom(kernelAddr, port), stack.DCCPOptions{Service: 42, CCID: int(ccid)})
+		c, err := e.s.DialDCCP(ctx, netip.AddrPortFrom(e.kernel(), port), stack.DCCPOptions{Service: 42, CCID: int(ccid)})
 		if err != nil {
 			l.Close()
 			return nil, fmt.Errorf("our dial: %w", err)
@@ -87,7 +90,7 @@ func connect(e *env, port uint16, ccid uint8, weDial, ourServerTW, theirServerTW
 		err error
 	}
 	ch := make(chan dial, 1)
-	go func() { s, err := kdccp.Dial(netip.AddrPortFrom(ourAddr, port), o); ch <- dial{s, err} }()
+	go func() { s, err := kdccp.Dial(netip.AddrPortFrom(e.ours(), port), o); ch <- dial{s, err} }()
 	d := <-ch
 	if d.err != nil {
 		l.Close()

@@ -51,7 +51,7 @@ func TestLinuxDCCP(t *testing.T) {
 		Binary:  bin,
 		Args:    []string{"-test.run=^TestInVM$", "-test.v"},
 		Env:     []string{"TEARDOWN_IN_VM=1"},
-		Modules: []string{"dccp", "dccp_ipv4", "tun"},
+		Modules: []string{"dccp", "dccp_ipv4", "dccp_ipv6", "tun"},
 		Timeout: 5 * time.Minute,
 	})
 	if err != nil {
@@ -78,6 +78,20 @@ func TestLinuxDCCP(t *testing.T) {
 		}
 	}
 	t.Logf("interop table:\n%s", table.String())
+	if os.Getenv("TEARDOWN_RECORD_CAPTURES") != "" {
+		caps, err := parseCaptures(res.Output)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := make([]string, len(cases))
+		for i, c := range cases {
+			names[i] = c.name
+		}
+		if err := writeCaptures(captureDir, names, caps); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("golden captures of %d cases written to %s", len(caps), captureDir)
+	}
 	if res.ExitStatus != 0 || n == 0 {
 		t.Fatalf("the in-VM test failed (exit %d, %d results):\n%s", res.ExitStatus, n, res.Output)
 	}
@@ -89,6 +103,23 @@ type env struct {
 	t   *testing.T
 	dev *tun.Device
 	s   *stack.Stack
+	// kernelIP and ourIP, when valid, replace kernelAddr and ourAddr
+	// (the IPv6 case's device).
+	kernelIP, ourIP netip.Addr
+}
+
+func (e *env) kernel() netip.Addr {
+	if e.kernelIP.IsValid() {
+		return e.kernelIP
+	}
+	return kernelAddr
+}
+
+func (e *env) ours() netip.Addr {
+	if e.ourIP.IsValid() {
+		return e.ourIP
+	}
+	return ourAddr
 }
 
 type interopCase struct {

@@ -34,10 +34,12 @@ func TestInVM(t *testing.T) {
 	}
 	e := &env{t: t, dev: dev, s: s}
 	port := uint16(6000)
-	for _, c := range cases {
+	for i, c := range cases {
 		port++
 		tracing.Store(c.trace)
+		captureCase.Store(int32(i))
 		detail, err := c.run(e, port)
+		captureCase.Store(-1)
 		result := "ok"
 		if err != nil {
 			result, detail = "FAIL", err.Error()

@@ -59,10 +59,14 @@ type Socket struct {
 // Fd returns the file descriptor.
 func (s *Socket) Fd() int { return s.fd }
 
-func open(o Options) (*Socket, error) {
-	fd, err := unix.Socket(unix.AF_INET, SockDCCP|unix.SOCK_CLOEXEC, IPProtoDCCP)
+func open(o Options, a netip.Addr) (*Socket, error) {
+	fam := unix.AF_INET
+	if a.Is6() && !a.Is4In6() {
+		fam = unix.AF_INET6 // dccp_ipv6
+	}
+	fd, err := unix.Socket(fam, SockDCCP|unix.SOCK_CLOEXEC, IPProtoDCCP)
 	if err != nil {
-		return nil, fmt.Errorf("kdccp: socket(AF_INET, SOCK_DCCP, IPPROTO_DCCP): %w", err)
+		return nil, fmt.Errorf("kdccp: socket(family %d, SOCK_DCCP, IPPROTO_DCCP): %w", fam, err)
 	}
 	s := &Socket{fd: fd}
 	if err := s.configure(o); err != nil {
@@ -101,9 +105,9 @@ func (s *Socket) configure(o Options) error {
 	return nil
 }
 
-// Listen opens a listening socket on addr (an IPv4 address and port).
+// Listen opens a listening socket on addr (IPv4, or IPv6 with dccp_ipv6).
 func Listen(addr netip.AddrPort, o Options, backlog int) (*Socket, error) {
-	s, err := open(o)
+	s, err := open(o, addr.Addr())
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +130,7 @@ func Listen(addr netip.AddrPort, o Options, backlog int) (*Socket, error) {
 // failed. The error wraps the errno (EBADRQC for a wrong service code,
 // ECONNREFUSED when nothing listens).
 func Dial(addr netip.AddrPort, o Options) (*Socket, error) {
-	s, err := open(o)
+	s, err := open(o, addr.Addr())
 	if err != nil {
 		return nil, err
 	}
@@ -144,8 +148,11 @@ func (s *Socket) Accept() (*Socket, netip.AddrPort, error) {
 		return nil, netip.AddrPort{}, fmt.Errorf("kdccp: accept: %w", err)
 	}
 	var peer netip.AddrPort
-	if in, ok := sa.(*unix.SockaddrInet4); ok {
+	switch in := sa.(type) {
+	case *unix.SockaddrInet4:
 		peer = netip.AddrPortFrom(netip.AddrFrom4(in.Addr), uint16(in.Port))
+	case *unix.SockaddrInet6:
+		peer = netip.AddrPortFrom(netip.AddrFrom16(in.Addr), uint16(in.Port))
 	}
 	return &Socket{fd: fd}, peer, nil
 }
@@ -205,6 +212,9 @@ func (s *Socket) Close() error {
 	return err
 }
 
-func sockaddr(a netip.AddrPort) *unix.SockaddrInet4 {
+func sockaddr(a netip.AddrPort) unix.Sockaddr {
+	if ip := a.Addr(); ip.Is6() && !ip.Is4In6() {
+		return &unix.SockaddrInet6{Port: int(a.Port()), Addr: ip.As16()}
+	}
 	return &unix.SockaddrInet4{Port: int(a.Port()), Addr: a.Addr().As4()}
 }

@@ -1,0 +1,248 @@
+//go:build linux
+
+package tunbench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"time"
+	"unsafe"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
+	"gvisor.dev/gvisor/pkg/tcpip/link/fdbased"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+
+	"github.com/teardown-lab/teardown/bench/gvlink"
+	"github.com/teardown-lab/teardown/link/tun"
+	"github.com/teardown-lab/teardown/stack"
+)
+
+// The stacks a row can run.
+const (
+	Ours        = "ours"         // link/tun, no offloads
+	OursOffload = "ours-offload" // link/tun with IFF_VNET_HDR, TSO/GSO both ways
+	GVisorFD    = "gvisor-fdbased"
+)
+
+var (
+	prefix     = netip.MustParsePrefix("10.81.0.0/24")
+	kernelAddr = netip.MustParseAddr("10.81.0.1")
+	stackAddr  = netip.MustParseAddr("10.81.0.2")
+)
+
+const devName = "tdb0"
+
+// env is one namespace with a TUN device: the kernel on one side, the
+// stack under test on the other.
+type env struct {
+	ns    *netNS
+	close []func()
+	// dial and listen are the stack's.
+	dial   func(ctx context.Context, ap netip.AddrPort) (net.Conn, error)
+	listen func(port uint16) (net.Listener, error)
+}
+
+func newEnv(which string) (*env, error) {
+	ns, err := newNetNS()
+	if err != nil {
+		return nil, err
+	}
+	e := &env{ns: ns}
+	e.close = append(e.close, ns.close)
+	kp := netip.PrefixFrom(kernelAddr, prefix.Bits())
+	switch which {
+	case Ours, OursOffload:
+		var dev *tun.Device
+		if err := ns.do(func() error {
+			var err error
+			dev, err = tun.Open(tun.Config{Name: devName, KernelAddr: kp, Offload: which == OursOffload})
+			return err
+		}); err != nil {
+			e.Close()
+			return nil, err
+		}
+		e.close = append(e.close, func() { dev.Close() })
+		st, err := stack.New(stack.Config{Addrs: []netip.Addr{stackAddr}, Link: dev})
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		e.close = append([]func(){func() { st.Close() }}, e.close...)
+		e.dial = func(ctx context.Context, ap netip.AddrPort) (net.Conn, error) { return st.DialTCP(ctx, ap) }
+		e.listen = func(port uint16) (net.Listener, error) { return st.ListenTCP(port, stack.ListenOptions{}) }
+	case GVisorFD:
+		var fd int
+		if err := ns.do(func() error {
+			var err error
+			fd, err = openRawTUN(devName, kp)
+			return err
+		}); err != nil {
+			e.Close()
+			return nil, err
+		}
+		ep, err := fdbased.New(&fdbased.Options{FDs: []int{fd}, MTU: 1500})
+		if err != nil {
+			unix.Close(fd)
+			e.Close()
+			return nil, err
+		}
+		gs, err := gvlink.NewStack(ep, gvlink.StackOptions{Addr: stackAddr})
+		if err != nil {
+			unix.Close(fd)
+			e.Close()
+			return nil, err
+		}
+		// fdbased's Wait would block: its readv dispatcher on a TUN
+		// descriptor does not stop; the descriptor's close ends it.
+		e.close = append([]func(){func() { gs.Close(); ep.Close(); unix.Close(fd) }}, e.close...)
+		e.dial = func(ctx context.Context, ap netip.AddrPort) (net.Conn, error) {
+			return gonet.DialContextTCP(ctx, gs, gvlink.FullAddr(ap), ipv4.ProtocolNumber)
+		}
+		e.listen = func(port uint16) (net.Listener, error) {
+			return gonet.ListenTCP(gs, gvlink.FullAddr(netip.AddrPortFrom(stackAddr, port)), ipv4.ProtocolNumber)
+		}
+	default:
+		return nil, fmt.Errorf("tunbench: unknown stack %q", which)
+	}
+	return e, nil
+}
+
+func (e *env) Close() {
+	for _, f := range e.close {
+		f()
+	}
+}
+
+// openRawTUN makes a plain TUN device (no packet information, no vnet
+// header) with the kernel's address, up, and returns its descriptor.
+func openRawTUN(name string, kernel netip.Prefix) (int, error) {
+	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	var req struct {
+		name  [16]byte
+		flags uint16
+		_     [22]byte
+	}
+	copy(req.name[:], name)
+	req.flags = unix.IFF_TUN | unix.IFF_NO_PI
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.TUNSETIFF, uintptr(unsafe.Pointer(&req))); e != 0 {
+		unix.Close(fd)
+		return -1, e
+	}
+	l, err := netlink.LinkByName(name)
+	if err == nil {
+		err = netlink.LinkSetMTU(l, 1500)
+	}
+	if err == nil {
+		ipn := &net.IPNet{IP: kernel.Addr().AsSlice(), Mask: net.CIDRMask(kernel.Bits(), 32)}
+		err = netlink.AddrAdd(l, &netlink.Addr{IPNet: ipn})
+	}
+	if err == nil {
+		err = netlink.LinkSetUp(l)
+	}
+	if err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// kernelDropped is the device's transmit drops as the kernel counts them:
+// packets toward the stack that found its queue full.
+func (e *env) kernelDropped() uint64 {
+	var n uint64
+	e.ns.do(func() error {
+		l, err := netlink.LinkByName(devName)
+		if err == nil && l.Attrs().Statistics != nil {
+			n = l.Attrs().Statistics.TxDropped
+		}
+		return err
+	})
+	return n
+}
+
+// Result is one transfer.
+type Result struct {
+	Gbps    float64
+	Dropped uint64
+}
+
+// Transfer moves n bytes one way: send true from the stack to a kernel
+// server (tun-send), false from a kernel client to the stack (tun-recv).
+func Transfer(which string, send bool, n int64) (Result, error) {
+	e, err := newEnv(which)
+	if err != nil {
+		return Result{}, err
+	}
+	defer e.Close()
+	const port = 5201
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var tx, rx net.Conn
+	if send {
+		var l net.Listener
+		if err := e.ns.do(func() error {
+			var err error
+			l, err = net.Listen("tcp", netip.AddrPortFrom(kernelAddr, port).String())
+			return err
+		}); err != nil {
+			return Result{}, err
+		}
+		defer l.Close()
+		acc := make(chan net.Conn, 1)
+		go func() { c, _ := l.Accept(); acc <- c }()
+		if tx, err = e.dial(ctx, netip.AddrPortFrom(kernelAddr, port)); err != nil {
+			return Result{}, err
+		}
+		if rx = <-acc; rx == nil {
+			return Result{}, fmt.Errorf("kernel accepted nothing")
+		}
+	} else {
+		l, err := e.listen(port)
+		if err != nil {
+			return Result{}, err
+		}
+		defer l.Close()
+		acc := make(chan net.Conn, 1)
+		go func() { c, _ := l.Accept(); acc <- c }()
+		if err := e.ns.do(func() error {
+			var err error
+			tx, err = (&net.Dialer{}).DialContext(ctx, "tcp", netip.AddrPortFrom(stackAddr, port).String())
+			return err
+		}); err != nil {
+			return Result{}, err
+		}
+		if rx = <-acc; rx == nil {
+			return Result{}, fmt.Errorf("the stack accepted nothing")
+		}
+	}
+	defer tx.Close()
+	defer rx.Close()
+	deadline := time.Now().Add(2 * time.Minute)
+	tx.SetDeadline(deadline)
+	rx.SetDeadline(deadline)
+	done := make(chan error, 1)
+	go func() {
+		_, err := io.CopyN(io.Discard, rx, n)
+		done <- err
+	}()
+	buf := make([]byte, 256<<10)
+	start := time.Now()
+	for left := n; left > 0; left -= int64(len(buf)) {
+		if _, err := tx.Write(buf[:min(int64(len(buf)), left)]); err != nil {
+			return Result{}, fmt.Errorf("write: %w", err)
+		}
+	}
+	if err := <-done; err != nil {
+		return Result{}, fmt.Errorf("read: %w", err)
+	}
+	el := time.Since(start)
+	return Result{Gbps: float64(n) * 8 / 1e9 / el.Seconds(), Dropped: e.kernelDropped()}, nil
+}

@@ -1,0 +1,81 @@
+//go:build linux
+
+package tunbench
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+)
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// TestTUNReport runs every row TUNBENCH_REPS times (it runs only when that
+// is set), the rows
+// interleaved within each repetition so that the machine's load falls on
+// all of them alike, and prints min/median/max Gbit/s and the packets the
+// kernel dropped toward the stack. TUNBENCH_ONLY=tun-recv/ours-offload
+// (say) runs one row, for a profile (-cpuprofile).
+func TestTUNReport(t *testing.T) {
+	if err := available(); err != nil {
+		t.Skipf("SKIPPING TUN BENCHMARK: %v", err)
+	}
+	if os.Getenv("TUNBENCH_REPS") == "" {
+		t.Skip("a benchmark: set TUNBENCH_REPS to run it")
+	}
+	reps := envInt("TUNBENCH_REPS", 3)
+	n := int64(envInt("TUNBENCH_MIB", 128)) << 20
+	type row struct {
+		name, stack string
+		send        bool
+	}
+	var rows []row
+	for _, dir := range []string{"tun-send", "tun-recv"} {
+		for _, s := range []string{Ours, OursOffload, GVisorFD} {
+			if only := os.Getenv("TUNBENCH_ONLY"); only != "" && only != dir+"/"+s {
+				continue
+			}
+			rows = append(rows, row{dir, s, dir == "tun-send"})
+		}
+	}
+	gbps := make([][]float64, len(rows))
+	drops := make([]uint64, len(rows))
+	for range reps {
+		for i, r := range rows {
+			res, err := Transfer(r.stack, r.send, n)
+			if err != nil {
+				t.Fatalf("%s %s: %v", r.name, r.stack, err)
+			}
+			gbps[i] = append(gbps[i], res.Gbps)
+			drops[i] += res.Dropped
+		}
+	}
+	fmt.Printf("%-9s %-15s %6s %6s %6s  %s  (Gbit/s, %d × %d MiB)\n", "measure", "stack", "min", "median", "max", "drops", reps, n>>20)
+	for i, r := range rows {
+		g := gbps[i]
+		slices.Sort(g)
+		fmt.Printf("%-9s %-15s %6.2f %6.2f %6.2f  %d\n", r.name, r.stack, g[0], g[len(g)/2], g[len(g)-1], drops[i])
+	}
+}
+
+// Every row's transfer works: one MiB each way for each stack, the data
+// all arriving (CI runs this; the figures are TestTUNReport's).
+func TestTransferEachStack(t *testing.T) {
+	if err := available(); err != nil {
+		t.Skipf("SKIPPING TUN TRANSFERS: %v", err)
+	}
+	for _, s := range []string{Ours, OursOffload, GVisorFD} {
+		for _, send := range []bool{true, false} {
+			if _, err := Transfer(s, send, 1<<20); err != nil {
+				t.Errorf("%s send=%v: %v", s, send, err)
+			}
+		}
+	}
+}
