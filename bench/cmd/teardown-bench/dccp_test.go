@@ -34,9 +34,14 @@ func TestDCCP_TinyRunPrintsEveryMeasure(t *testing.T) {
 	if err := json.Unmarshal(js.Bytes(), &rep); err != nil {
 		t.Fatalf("--json output does not decode: %v\n%s", err, js.String())
 	}
-	if len(rep.Pipe) != 4 || len(rep.Sim) != 9 || rep.VM != nil || rep.VMSkipped != "" {
-		t.Fatalf("got %d pipe rows, %d sim rows, vm %v %q; want 4, 9 (3 protocols × 3 conditions), none",
+	if len(rep.Pipe) == 0 || len(rep.Sim) != 9 || rep.VM != nil || rep.VMSkipped != "" {
+		t.Fatalf("got %d pipe rows, %d sim rows, vm %v %q; want some, 9 (3 protocols × 3 conditions), none",
 			len(rep.Pipe), len(rep.Sim), rep.VM, rep.VMSkipped)
+	}
+	for _, r := range rep.Pipe {
+		if r.DCCP == nil || r.DCCP.Runs != 1 {
+			t.Errorf("pipe row %s: %+v, want one run", r.Measure, r.DCCP)
+		}
 	}
 	for _, r := range rep.Sim {
 		if r.Mbps == nil || r.Mbps.Runs != 1 || r.Mbps.Median <= 0 {
