@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"time"
 )
 
 // DCCPRow is one DCCP measure: ours (both ends) against our TCP over the
@@ -36,8 +37,13 @@ func (r DCCPRow) Ratio() (float64, bool) {
 // transfer lasting DCCPDuration(cfg), interleaving CCID 2, CCID 3 and
 // TCP run by run. progress, if not nil, gets a line per step.
 func RunDCCP(cfg Config, progress io.Writer) ([]DCCPRow, error) {
+	return RunDCCPPipe(cfg.Runs, DCCPDuration(cfg), progress)
+}
+
+// RunDCCPPipe is RunDCCP with the number of runs and each transfer's
+// length given.
+func RunDCCPPipe(runs int, d time.Duration, progress io.Writer) ([]DCCPRow, error) {
 	const mtu = 1500
-	d := DCCPDuration(cfg)
 	say := func(format string, a ...any) {
 		if progress != nil {
 			fmt.Fprintf(progress, format+"\n", a...)
@@ -45,10 +51,10 @@ func RunDCCP(cfg Config, progress io.Writer) ([]DCCPRow, error) {
 	}
 	var errs []error
 	vals := map[string][]float64{}
-	for run := range cfg.Runs {
+	for run := range runs {
 		for _, ccid := range []int{2, 3} {
 			m := fmt.Sprintf("ccid%d", ccid)
-			say("run %d/%d: dccp %s for %v", run+1, cfg.Runs, m, d)
+			say("run %d/%d: dccp %s for %v", run+1, runs, m, d)
 			r, err := DCCPBulk(ccid, mtu, d)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("dccp %s: %w", m, err))
@@ -56,14 +62,14 @@ func RunDCCP(cfg Config, progress io.Writer) ([]DCCPRow, error) {
 			}
 			vals[m] = append(vals[m], r.Mbps())
 			vals[m+"-lost"] = append(vals[m+"-lost"], r.LostPercent())
-			say("run %d/%d: dccp %s, slow reader, for %v", run+1, cfg.Runs, m, d)
+			say("run %d/%d: dccp %s, slow reader, for %v", run+1, runs, m, d)
 			if r, err = DCCPSlowReader(ccid, mtu, d); err != nil {
 				errs = append(errs, fmt.Errorf("dccp %s slow reader: %w", m, err))
 				continue
 			}
 			vals[m+"-slow"] = append(vals[m+"-slow"], r.LostPercent())
 		}
-		say("run %d/%d: tcp for %v", run+1, cfg.Runs, d)
+		say("run %d/%d: tcp for %v", run+1, runs, d)
 		r, err := TCPTimed(mtu, d)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("tcp: %w", err))
@@ -73,7 +79,7 @@ func RunDCCP(cfg Config, progress io.Writer) ([]DCCPRow, error) {
 		for _, f := range DCCPFaults {
 			for _, ccid := range []int{2, 3} {
 				m := fmt.Sprintf("ccid%d-%s", ccid, f.Name)
-				say("run %d/%d: dccp ccid%d, %s, for %v", run+1, cfg.Runs, ccid, f.Name, d)
+				say("run %d/%d: dccp ccid%d, %s, for %v", run+1, runs, ccid, f.Name, d)
 				r, err := DCCPBulkFaulty(ccid, mtu, d, f)
 				if err != nil {
 					errs = append(errs, fmt.Errorf("dccp %s: %w", m, err))
@@ -81,7 +87,7 @@ func RunDCCP(cfg Config, progress io.Writer) ([]DCCPRow, error) {
 				}
 				vals[m] = append(vals[m], r.Mbps())
 			}
-			say("run %d/%d: tcp, %s, for %v", run+1, cfg.Runs, f.Name, d)
+			say("run %d/%d: tcp, %s, for %v", run+1, runs, f.Name, d)
 			r, err := TCPTimedFaulty(mtu, d, f)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("tcp %s: %w", f.Name, err))

@@ -108,6 +108,56 @@ func TestWriteDCCPTable(t *testing.T) {
 	}
 }
 
+// On the simulated path every datagram written is read, dropped by the
+// link (random loss or a full bottleneck queue), or dropped by the
+// receive queue; TCP delivers every byte; and a seed replays its run.
+func TestDCCPSimTransfer_ConservesDatagrams(t *testing.T) {
+	cond := DCCPConditions[1] // 1 % loss
+	for _, proto := range DCCPSimProtos {
+		r, err := DCCPSimTransfer(proto, cond, simSeedBase, 400)
+		if err != nil {
+			t.Fatalf("%s: %v", proto, err)
+		}
+		if proto == "tcp" {
+			if r.Bytes != 400*dccpPayload {
+				t.Errorf("tcp: read %d bytes, want %d", r.Bytes, 400*dccpPayload)
+			}
+			continue
+		}
+		if r.Sent != 400 {
+			t.Fatalf("%s: wrote %d datagrams, want 400", proto, r.Sent)
+		}
+		if r.DCCPSender.DataOut != 400 || r.DCCPReceiver.DataIn != uint64(r.Delivered)+r.RecvQueueDrops {
+			t.Errorf("%s: sender's DataOut %d, receiver's DataIn %d, delivered %d + dropped %d", proto,
+				r.DCCPSender.DataOut, r.DCCPReceiver.DataIn, r.Delivered, r.RecvQueueDrops)
+		}
+		// Non-data packets (Request, Ack, Close) cross the data direction
+		// too, so the link's drops bound the data lost from above.
+		if lost := uint64(r.Sent - r.Delivered); lost-r.RecvQueueDrops > r.Data.Lost+r.Data.QueueDrops {
+			t.Errorf("%s: %d datagrams missing, the link dropped only %d", proto, lost-r.RecvQueueDrops, r.Data.Lost+r.Data.QueueDrops)
+		}
+		again, err := DCCPSimTransfer(proto, cond, simSeedBase, 400)
+		if err != nil || again.Elapsed != r.Elapsed || again.Delivered != r.Delivered {
+			t.Errorf("%s: the same seed gave %v/%d then %v/%d (%v)", proto, r.Elapsed, r.Delivered, again.Elapsed, again.Delivered, err)
+		}
+	}
+}
+
+// The simulated table gives each counter's median, and its range when
+// the runs differ.
+func TestWriteSimTable(t *testing.T) {
+	v := 0.5
+	rows := []SimRow{{Condition: "loss-1%", Proto: "ccid2", Mbps: &Figure{Min: 7, Median: 8, Max: 45}, VsTCP: &v,
+		Counters: map[string]*Figure{"link-lost": {Min: 180, Median: 190, Max: 200}, "loss-events": {Min: 0, Median: 0, Max: 0}}}}
+	var buf bytes.Buffer
+	WriteSimTable(&buf, rows)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	want := "| loss-1% | ccid2 | 7.00 / **8.00** / 45.0 | 0.50 | — | 190 (180–200) | — | — | — | — | 0 | — |"
+	if len(lines) != 3 || lines[2] != want {
+		t.Errorf("got:\n%s\nwant row:\n%s", buf.String(), want)
+	}
+}
+
 // The faulty link loses exactly every DropEvery-th packet of the data
 // direction: a DCCP transfer over it reads fewer datagrams than written,
 // and the writes all complete (DCCP does not retransmit).

@@ -32,7 +32,7 @@ func TestBenchExplainsMissingModule(t *testing.T) {
 	}
 }
 
-// The flags reach the suite's binary; --dccp with --json is refused
+// The flags reach the suite's binary; --vm without --dccp is refused
 // before anything runs.
 func TestBenchPassesItsFlagsOn(t *testing.T) {
 	dir := t.TempDir()
@@ -43,8 +43,12 @@ func TestBenchPassesItsFlagsOn(t *testing.T) {
 	if code != 0 || strings.TrimSpace(out) != "args: --quick --dccp" {
 		t.Fatalf("bench --quick --dccp: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
-	code, out, errOut = runCLI("bench", "--dccp", "--json")
+	code, out, errOut = runCLI("bench", "--dccp", "--json", "--vm")
+	if code != 0 || strings.TrimSpace(out) != "args: --json --dccp --vm" {
+		t.Fatalf("bench --dccp --json --vm: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	code, out, errOut = runCLI("bench", "--vm")
 	if code == 0 || out != "" || !strings.Contains(errOut, "--dccp") {
-		t.Fatalf("bench --dccp --json: exit %d, stdout %q, stderr %q; want a usage error", code, out, errOut)
+		t.Fatalf("bench --vm: exit %d, stdout %q, stderr %q; want a usage error", code, out, errOut)
 	}
 }

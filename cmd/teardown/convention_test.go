@@ -180,7 +180,7 @@ func TestFlags_NotApplyingRefused(t *testing.T) {
 		{[]string{"dial", "echo", "--local", "127.0.0.2:6511"}, "--local applies only with --link udp"},
 		{[]string{"dial", "echo", "--service", "5"}, "--service applies only with --proto dccp"},
 		{[]string{"dial", "echo", "--count", "1"}, "unknown flag --count for dial"},
-		{[]string{"bench", "--dccp", "--json"}, "--json applies only without --dccp"},
+		{[]string{"bench", "--vm"}, "--vm applies only with --dccp"},
 		{[]string{"list", "extra"}, "list takes no arguments"},
 		{[]string{"help", "run", "serve"}, "at most one command"},
 	} {

@@ -4,7 +4,7 @@
 // Usage:
 //
 //	teardown-bench [--quick] [--json]
-//	teardown-bench --dccp [--quick]
+//	teardown-bench --dccp [--quick] [--json] [--vm]
 //
 // --quick takes fewer and shorter runs; --json prints one JSON array
 // instead of the Markdown table: per row "measure", "unit", the medians
@@ -14,10 +14,11 @@
 // on the bulk rows, "cpu-per-byte" (the same shape, ns of CPU per byte). Progress goes to
 // stderr only when stderr is a terminal.
 //
-// --dccp runs only the DCCP measures instead (suite.RunDCCP: CCID 2 and
-// CCID 3 throughput of ours over link/pipe against our TCP over the same
-// link for the same time) and prints their own Markdown table; they are
-// never part of the JSON array.
+// --dccp runs only the DCCP measures instead (dccp.go): CCID 2 and CCID 3
+// of ours against our TCP over link/pipe (wall clock, no loss) and on a
+// simulated bottleneck path (virtual time) with no loss, 1 % loss and
+// reordering; with --vm also against Linux 6.1's DCCP in the qemu VM.
+// With --json they print one JSON object instead of the tables.
 package main
 
 import (
@@ -33,6 +34,7 @@ func main() {
 	quick := flag.Bool("quick", false, "fewer, shorter runs (under a minute)")
 	asJSON := flag.Bool("json", false, "print a JSON array instead of a table")
 	dccp := flag.Bool("dccp", false, "run only the DCCP measures (CCID 2, CCID 3 vs our TCP) and print their table")
+	withVM := flag.Bool("vm", false, "with --dccp: also measure against Linux 6.1's DCCP in the qemu VM (root, qemu; minutes)")
 	flag.Parse()
 	cfg := suite.Full
 	if *quick {
@@ -42,14 +44,12 @@ func main() {
 	if isTerminal(os.Stderr) {
 		progress = os.Stderr
 	}
+	if *withVM && !*dccp {
+		fmt.Fprintln(os.Stderr, "teardown-bench: --vm belongs to the DCCP measures: add --dccp")
+		os.Exit(2)
+	}
 	if *dccp {
-		if *asJSON {
-			fmt.Fprintln(os.Stderr, "teardown-bench: --dccp prints a table only (the JSON array is the TCP measures)")
-			os.Exit(2)
-		}
-		rows, err := suite.RunDCCP(cfg, progress)
-		suite.WriteDCCPTable(os.Stdout, rows)
-		if err != nil {
+		if err := runDCCP(os.Stdout, planFor(cfg, *withVM), *asJSON, progress); err != nil {
 			fmt.Fprintln(os.Stderr, "teardown-bench:", err)
 			os.Exit(1)
 		}
