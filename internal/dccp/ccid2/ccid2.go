@@ -54,7 +54,7 @@ type Tx struct {
 	// unacknowledged has NumDupAck acknowledged packets after it.
 	top          [NumDupAck]seqnum.V48
 	ntop         int
-	recover      seqnum.V48 // losses up to here belong to the last reduction
+	recover      seqnum.V48 // losses up to here belong to the last reduction; first sent - 1 at the start
 	srtt, rttvar time.Duration
 	rto          time.Duration
 	rtoAt        clock.Instant
@@ -104,7 +104,13 @@ func (t *Tx) OnSent(now clock.Instant, seq seqnum.V48, data bool) {
 	}
 	*h = sent{seq: seq, at: now, data: data, valid: true}
 	if !t.any {
-		t.low = seq
+		// Sequence numbers compare circularly (RFC 4340 §7.1): the zero
+		// value of recover lies after every number in the half of the
+		// space opposite 0, so on a connection whose initial sequence
+		// number (random, §7.2) falls there no loss would ever be newer
+		// than recover and the window would never halve (RFC 4341 §5).
+		// Nothing sent so far belongs to a reduction.
+		t.low, t.recover = seq, seq.Add(-1)
 	}
 	t.high, t.any = seq, true
 	if oldest := seq.Add(1 - histLen); t.low.LessThan(oldest) {

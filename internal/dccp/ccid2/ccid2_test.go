@@ -45,3 +45,30 @@ func TestRTOCollapsesWindow(t *testing.T) {
 		t.Errorf("after RTO cwnd %v pipe %d, want 1 and 0", tx.Cwnd(), tx.Pipe())
 	}
 }
+
+// TestSlowStart_LossAtAnyInitialSeq: the loss of TestLossFromAckVector,
+// on connections whose first sequence number lies anywhere in the 48-bit
+// space, including the half opposite 0 and across the wrap. The window
+// halves on every one (RFC 4341 §5): a reduction marker left at zero
+// compared as newer than every loss there, and a sender whose initial
+// sequence number fell in that half never slowed down.
+func TestSlowStart_LossAtAnyInitialSeq(t *testing.T) {
+	for _, iss := range []seqnum.V48{0, 1, 1<<47 - 1, 1 << 47, 181835303676686, 1<<48 - 3} {
+		now := clock.Instant(1e18)
+		tx := NewTx(1460)
+		tx.cwnd = 10
+		tx.ssthresh = 100
+		for i := range int64(6) {
+			tx.OnSent(now, iss.Add(i), true)
+		}
+		var v []byte
+		v = wire.AppendDCCPAckRun(v, wire.DCCPAckReceived, 3)
+		v = wire.AppendDCCPAckRun(v, wire.DCCPAckNotReceived, 1)
+		v = wire.AppendDCCPAckRun(v, wire.DCCPAckReceived, 2)
+		tx.OnAck(now+1e6, iss.Add(5), v)
+		if tx.Pipe() != 0 || tx.Cwnd() != 7.5 {
+			t.Errorf("first seq %d: pipe %d cwnd %v, want 0 and 7.5 (five acked in slow start, then halved)",
+				iss, tx.Pipe(), tx.Cwnd())
+		}
+	}
+}
