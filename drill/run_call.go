@@ -222,17 +222,7 @@ func (d *driver) syscall1(c *Call) (int64, error) {
 		if s.ln == nil {
 			return 0, syscall.EINVAL
 		}
-		var conn *stack.TCPConn
-		accept := func() (int64, error) {
-			var err error
-			conn, err = s.ln.AcceptTCP()
-			return 0, err
-		}
-		if s.nonblock {
-			_, err = d.nonblocking(s.ln.SetDeadline, accept)
-		} else {
-			_, err = accept()
-		}
+		conn, err := acceptOn(d, s.nonblock, s.ln.SetDeadline, s.ln.AcceptTCP)
 		if err != nil {
 			return 0, err
 		}

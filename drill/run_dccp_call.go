@@ -90,18 +90,7 @@ func (d *driver) dccpCall(c *Call, s *socket, ds *dccpSocket) (int64, error) {
 		if ds.ln == nil {
 			return 0, syscall.EINVAL
 		}
-		var conn *stack.DCCPConn
-		accept := func() (int64, error) {
-			var err error
-			conn, err = ds.ln.AcceptDCCP()
-			return 0, err
-		}
-		var err error
-		if s.nonblock {
-			_, err = d.nonblocking(ds.ln.SetDeadline, accept)
-		} else {
-			_, err = accept()
-		}
+		conn, err := acceptOn(d, s.nonblock, ds.ln.SetDeadline, ds.ln.AcceptDCCP)
 		if err != nil {
 			return 0, err
 		}

@@ -80,6 +80,24 @@ func (d *driver) nonblocking(expire func(time.Time) error, op func() (int64, err
 	return n, err
 }
 
+// acceptOn runs a listener's accept as the socket's mode asks: blocking,
+// or non-blocking through nonblocking (EAGAIN when nothing is queued).
+func acceptOn[C any](d *driver, nonblock bool, expire func(time.Time) error, accept func() (C, error)) (C, error) {
+	var conn C
+	op := func() (int64, error) {
+		var err error
+		conn, err = accept()
+		return 0, err
+	}
+	var err error
+	if nonblock {
+		_, err = d.nonblocking(expire, op)
+	} else {
+		_, err = op()
+	}
+	return conn, err
+}
+
 // msgLen reads the bytes a sendmsg or recvmsg line moves: the sum of its
 // iovec lengths, {msg_name(...)=..., msg_iov(N)=[{..., LEN}...],
 // msg_flags=0}, with no control data and no flags; anything else is
