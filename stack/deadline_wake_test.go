@@ -43,28 +43,7 @@ func (inertTimer) Stop() {}
 // was armed to fire at once — its goroutine would only have contended for
 // the connection's lock with the woken Read.
 func TestReadDeadlineInThePastWakesWithoutTimer(t *testing.T) {
-	clk := &inertClock{Real: clock.NewReal()}
-	a, b := pipe.New(1500)
-	client, err := stack.New(stack.Config{Addrs: []netip.Addr{netip.MustParseAddr("10.8.0.1")}, Link: a, Clock: clk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	server, err := stack.New(stack.Config{Addrs: []netip.Addr{netip.MustParseAddr("10.8.0.2")}, Link: b, Clock: clk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
-	l, err := server.ListenTCP(80, stack.ListenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	c, err := client.DialTCP(context.Background(), netip.MustParseAddrPort("10.8.0.2:80"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	clk, c := inertConn(t)
 	for round := range 3 {
 		clk.mu.Lock()
 		clk.past = 0
@@ -145,4 +124,33 @@ func benchAbort(b *testing.B, c net.Conn) {
 	slices.Sort(ds)
 	b.ReportMetric(float64(ds[len(ds)/2].Nanoseconds())/1e3, "abort-p50-µs")
 	b.ReportMetric(float64(ds[len(ds)*9/10].Nanoseconds())/1e3, "abort-p90-µs")
+}
+
+// inertConn connects two stacks over a pipe on one inertClock and returns
+// the clock and the client's connection; the test's cleanup closes them.
+func inertConn(t *testing.T) (*inertClock, *stack.TCPConn) {
+	t.Helper()
+	clk := &inertClock{Real: clock.NewReal()}
+	a, b := pipe.New(1500)
+	client, err := stack.New(stack.Config{Addrs: []netip.Addr{netip.MustParseAddr("10.8.0.1")}, Link: a, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	server, err := stack.New(stack.Config{Addrs: []netip.Addr{netip.MustParseAddr("10.8.0.2")}, Link: b, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close() })
+	l, err := server.ListenTCP(80, stack.ListenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	c, err := client.DialTCP(context.Background(), netip.MustParseAddrPort("10.8.0.2:80"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return clk, c
 }
