@@ -101,12 +101,6 @@ func (s *Stack) sendAlone(pkt []byte, err error) {
 	s.link.WritePackets([][]byte{pkt}) //nolint:errcheck // a lost answer is like a lost packet
 }
 
-// tcpSegment verifies the checksum of TCP segment t (from src to dst) and
-// decodes it into seg, counting what it drops.
-func (s *Stack) tcpSegment(src, dst netip.Addr, t wire.TCP, seg *tcp.Segment) bool {
-	return s.tcpChecksumOK(src, dst, t) && s.decodeTCP(t, seg)
-}
-
 // tcpChecksumOK verifies the checksum of t, counting a bad one.
 func (s *Stack) tcpChecksumOK(src, dst netip.Addr, t wire.TCP) bool {
 	if !t.VerifyChecksum(src, dst) {

@@ -65,7 +65,8 @@ type protocol interface {
 	coreAbort(now clock.Instant)
 	// coreInput runs one deferred packet (from src to dst) through the
 	// core; a packet that fails its checks is counted and dropped.
-	coreInput(now clock.Instant, src, dst netip.Addr, raw []byte)
+	// verified: the link vouched for its transport checksum.
+	coreInput(now clock.Instant, src, dst netip.Addr, raw []byte, verified bool)
 	// coreDeadline is the core's next deadline (zero: none).
 	coreDeadline() clock.Instant
 	// coreEnded reports that the core reached CLOSED: the socket is then

@@ -56,10 +56,12 @@ type deferredSegs struct {
 }
 
 // deferredSeg is one queued packet: its addresses (for the pseudo-header)
-// and where it lies: block blk, bytes [off, off+n).
+// and where it lies: block blk, bytes [off, off+n); verified: the link
+// vouched for its checksum.
 type deferredSeg struct {
 	src, dst    netip.Addr
 	blk, off, n int
+	verified    bool
 }
 
 // deferClass says which goroutine a received packet may wait for.
@@ -94,9 +96,9 @@ func tcpDeferClass(payload int, syn bool) deferClass {
 
 // deferPacket queues the raw packet (from src to dst) of class k for the
 // goroutine inside Read or Write to process, if there is one, and reports
-// whether it did. It takes mu itself, not lock: the point is to leave the
+// whether it did; verified: the link vouched for its checksum. It takes mu itself, not lock: the point is to leave the
 // packet to that goroutine.
-func (c *sock) deferPacket(src, dst netip.Addr, raw []byte, k deferClass) bool {
+func (c *sock) deferPacket(src, dst netip.Addr, raw []byte, k deferClass, verified bool) bool {
 	if c.s.sched != nil {
 		return false
 	}
@@ -131,7 +133,7 @@ func (c *sock) deferPacket(src, dst netip.Addr, raw []byte, k deferClass) bool {
 	rx.reserve(len(raw))
 	last := len(rx.blks) - 1
 	copy(rx.blks[last].B[rx.used:], raw)
-	rx.pkts = append(rx.pkts, deferredSeg{src: src, dst: dst, blk: last, off: rx.used, n: len(raw)})
+	rx.pkts = append(rx.pkts, deferredSeg{src: src, dst: dst, blk: last, off: rx.used, n: len(raw), verified: verified})
 	rx.used += len(raw)
 	rx.total += len(raw)
 	c.s.segsDeferred.Add(1)
@@ -165,7 +167,7 @@ func (c *sock) runDeferred() {
 		now := c.s.clk.Now()
 		half := len(rx.pkts) / 2
 		for i, p := range rx.pkts {
-			c.proto.coreInput(now, p.src, p.dst, rx.blks[p.blk].B[p.off:p.off+p.n])
+			c.proto.coreInput(now, p.src, p.dst, rx.blks[p.blk].B[p.off:p.off+p.n], p.verified)
 			if i+1 == half && half >= 2 {
 				c.proto.coreOutput(now) // the first half's ACK
 			}

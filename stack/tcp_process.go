@@ -102,11 +102,12 @@ func (c *TCPConn) coreOutput(now clock.Instant) {
 	}
 }
 
-// coreInput runs a deferred segment: checksum, decode, SEGMENT ARRIVES.
-func (c *TCPConn) coreInput(now clock.Instant, src, dst netip.Addr, raw []byte) {
+// coreInput runs a deferred segment: checksum (unless the link vouched
+// for it), decode, SEGMENT ARRIVES.
+func (c *TCPConn) coreInput(now clock.Instant, src, dst netip.Addr, raw []byte, verified bool) {
 	var seg tcp.Segment
 	t, err := wire.ParseTCP(raw)
-	if err == nil && c.s.tcpSegment(src, dst, t, &seg) {
+	if err == nil && (verified || c.s.tcpChecksumOK(src, dst, t)) && c.s.decodeTCP(t, &seg) {
 		c.core.HandleSegment(now, &seg)
 	}
 }

@@ -11,9 +11,13 @@ import (
 
 var stacks = []string{Ours, GVisor, GVisorTuned, GVisorDrained, Kernel}
 
+// bulkStacks adds, for the bulk rows, both stacks with and without
+// trusting the in-memory link's checksums.
+var bulkStacks = []string{Ours, OursChecked, GVisor, GVisorRXOffload, GVisorTuned, GVisorDrained, Kernel}
+
 func BenchmarkBulk(b *testing.B) {
 	for _, mtu := range []int{1500, 65535} {
-		for _, s := range stacks {
+		for _, s := range bulkStacks {
 			if s == Kernel && mtu != 1500 {
 				continue
 			}
