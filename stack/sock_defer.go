@@ -71,8 +71,11 @@ const (
 	// deferNever: processed where it arrives, after what waits (a TCP SYN,
 	// which may reincarnate a connection in TIME-WAIT with the listener).
 	deferNever deferClass = iota
-	// deferIfQueued: processed where it arrives unless packets wait, then
-	// queued behind them (order is kept).
+	// deferIfQueued: a data segment too large to be worth its copy into
+	// the queue (deferMaxPayload): processed where it arrives, after what
+	// waits, as deferNever. (Queued behind the waiting packets, the
+	// full-sized segments that follow a short one at MTU 65535 were all
+	// copied once more: a tenth of that row's copying, issue 15.)
 	deferIfQueued
 	// deferToReader: data for a goroutine inside Read.
 	deferToReader
@@ -110,7 +113,7 @@ func (c *sock) deferPacket(src, dst netip.Addr, raw []byte, k deferClass, verifi
 	queued := c.rx != nil && len(c.rx.pkts) > 0
 	var wake *waitq
 	switch {
-	case k == deferNever:
+	case k == deferNever, k == deferIfQueued:
 		if queued {
 			c.runDeferred()
 		}
