@@ -64,7 +64,7 @@ func TestCopySum_EqualsCopyThenSum(t *testing.T) {
 // running sum carried in from a pseudo-header.
 func TestCopySum_LongBuffers(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	sizes := []int{64, 1460, 65483, avx2Chunk - 1, avx2Chunk + 65, 2*avx2Chunk + 129}
+	sizes := []int{64, 1460, 65483, avx2Chunk + 65}
 	fills := map[string]func(int) byte{
 		"ones":   func(int) byte { return 0xff },
 		"zeros":  func(int) byte { return 0 },
@@ -77,7 +77,7 @@ func TestCopySum_LongBuffers(t *testing.T) {
 				for i := range src {
 					src[i] = fill(i)
 				}
-				for _, acc := range []uint64{0, 0x1fffe, r.Uint64() >> 16} {
+				for _, acc := range []uint64{0x1fffe, r.Uint64() >> 16} {
 					checkCopySum(t, acc, src[:n], 0, avx)
 					checkCopySum(t, acc, src[1:], 5, avx) // odd source address
 				}
