@@ -24,10 +24,11 @@ type Receiver interface {
 // VerifiedReceiver is a Receiver that a link may also hand packets whose
 // transport checksum it vouches for: a TUN device with offloads, for the
 // segments of a local sender that offloaded its checksum to the device
-// (or that the device verified). The checksum field is correct, but the
-// receiver need not spend a pass over the payload to verify it. A
-// middlebox (the pcap tap) that is only a Receiver gets every packet by
-// DeliverPackets.
+// (or that the device verified); an in-process pipe, which cannot damage
+// a packet, when asked to (pipe.VouchChecksums). The checksum field is
+// correct, but the receiver need not spend a pass over the payload to
+// verify it. A middlebox (the pcap tap) that is only a Receiver gets every
+// packet by DeliverPackets.
 type VerifiedReceiver interface {
 	Receiver
 	// DeliverVerifiedPackets is DeliverPackets for such packets.
