@@ -190,9 +190,10 @@ func (c *TCPConn) Read(p []byte) (int, error) {
 		if err := c.ready(&c.readDeadline); err != nil {
 			return 0, c.opError("read", err)
 		}
-		n, err := c.core.Read(c.s.clk.Now(), p)
+		now := c.s.clk.Now()
+		n, err := c.core.Read(now, p)
 		if n > 0 || err != nil {
-			c.process()
+			c.processAt(now)
 			if err != nil && n == 0 {
 				if err == ioEOF {
 					return 0, err
@@ -217,10 +218,11 @@ func (c *TCPConn) Write(p []byte) (int, error) {
 		if err := c.ready(&c.writeDeadline); err != nil {
 			return written, c.opError("write", err)
 		}
-		n, err := c.core.Write(c.s.clk.Now(), p[written:])
+		now := c.s.clk.Now()
+		n, err := c.core.Write(now, p[written:])
 		written += n
 		if n > 0 {
-			c.process()
+			c.processAt(now)
 		}
 		if err != nil {
 			return written, c.opError("write", c.connError(err))

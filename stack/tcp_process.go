@@ -44,8 +44,9 @@ var (
 // handleSegment runs a received segment through the core.
 func (c *TCPConn) handleSegment(seg *tcp.Segment) {
 	c.lock()
-	c.core.HandleSegment(c.s.clk.Now(), seg)
-	c.process()
+	now := c.s.clk.Now()
+	c.core.HandleSegment(now, seg)
+	c.processAt(now)
 	c.unlock()
 }
 
