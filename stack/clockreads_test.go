@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/link/pipe"
@@ -28,10 +29,11 @@ func (idleTimer) Stop()               {}
 
 // The clock is read once per call into the core, and the core's output
 // taken at that instant: a Write without a deadline, a segment processed
-// where it arrives and a Read each read it once (they read it three, two
-// and three times, ~100 ns each: 8-9 % of a bulk transfer's CPU at MTU
-// 65535, issue 15). The counts bound what the hot path costs, as the
-// allocation tests do; the data must still arrive whole.
+// where it arrives and a Read each read it once, with or without a
+// deadline (they read it three, two and three times, ~100 ns each: 8-9 %
+// of a bulk transfer's CPU at MTU 65535, issue 15). The counts bound what
+// the hot path costs, as the allocation tests do; the data must still
+// arrive whole.
 func TestEstablished_OneClockReadPerCall(t *testing.T) {
 	cc, sc := &countingClock{Real: clock.NewReal()}, &countingClock{Real: clock.NewReal()}
 	a, b := pipe.New(1500, pipe.ShareBuffers())
@@ -45,7 +47,19 @@ func TestEstablished_OneClockReadPerCall(t *testing.T) {
 	}
 	t.Cleanup(func() { client.Close(); server.Close() })
 	c, s := connect(t, client, server)
+	for _, deadline := range []bool{false, true} {
+		if deadline { // set before counting: setting one reads the clock
+			c.SetDeadline(time.Now().Add(time.Hour))
+			s.SetDeadline(time.Now().Add(time.Hour))
+		}
+		clockReadsPerCall(t, deadline, c, s, cc, sc)
+	}
+}
 
+// clockReadsPerCall sends one segment from c to s and reads it, counting
+// each side's clock reads (cc, sc).
+func clockReadsPerCall(t *testing.T, deadline bool, c, s *TCPConn, cc, sc *countingClock) {
+	t.Helper()
 	// One segment, no goroutine in the server's Read: processed on the
 	// writer's goroutine as it arrives. The client reads its clock for
 	// the Write and, if the ACK comes back at once, for that.
@@ -56,15 +70,15 @@ func TestEstablished_OneClockReadPerCall(t *testing.T) {
 		t.Fatalf("Write = %d, %v", n, err)
 	}
 	if got := sc.reads.Load(); got != 1 {
-		t.Errorf("segment processed where it arrives: %d clock reads, want 1", got)
+		t.Errorf("deadline %v: segment processed where it arrives: %d clock reads, want 1", deadline, got)
 	}
 	if got := cc.reads.Load(); got > 2 {
-		t.Errorf("Write and the ACK it drew: %d clock reads, want at most 2", got)
+		t.Errorf("deadline %v: Write and the ACK it drew: %d clock reads, want at most 2", deadline, got)
 	}
 
-	// The server reads what waits: one reading for the Read and its
-	// output; what that output sends the client (a window update, if
-	// any) is processed there as it arrives, with one.
+	// The server reads what waits: one reading for the Read, its
+	// deadline and its output; what that output sends the client (a
+	// window update, if any) is processed there as it arrives, with one.
 	cc.reads.Store(0)
 	sc.reads.Store(0)
 	buf := make([]byte, 64)
@@ -73,9 +87,9 @@ func TestEstablished_OneClockReadPerCall(t *testing.T) {
 		t.Fatalf("Read = %q, %v; want %q", buf[:n], err, msg)
 	}
 	if got := sc.reads.Load(); got != 1 {
-		t.Errorf("Read: %d clock reads, want 1", got)
+		t.Errorf("deadline %v: Read: %d clock reads, want 1", deadline, got)
 	}
 	if got := cc.reads.Load(); got > 1 {
-		t.Errorf("what the Read sent: %d clock reads, want at most 1", got)
+		t.Errorf("deadline %v: what the Read sent: %d clock reads, want at most 1", deadline, got)
 	}
 }

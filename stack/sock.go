@@ -137,19 +137,18 @@ func (c *sock) wait(q *waitq, ctx context.Context) error {
 	return err
 }
 
-// ready says whether a Read or Write may go on, asked before each try
-// (d is its deadline): not after the application's own Close
-// (net.ErrClosed, as Go's conns return), and not once the deadline has
-// passed — even if data is waiting to be read or there is room to write,
-// since net.Conn fails every call at once after a deadline in the past.
-// The clock is read only when a deadline is set: without one a bulk
-// transfer asked it once per Read and Write for nothing (issue 15: a
-// third of the clock reads at MTU 65535).
-func (c *sock) ready(d *deadline) error {
+// ready says whether a Read or Write may go on, asked before each try at
+// now, the instant the try then hands the core (d is its deadline): not
+// after the application's own Close (net.ErrClosed, as Go's conns
+// return), and not once the deadline has passed — even if data is waiting
+// to be read or there is room to write, since net.Conn fails every call
+// at once after a deadline in the past. (It read the clock itself: a
+// third of the clock reads of a bulk transfer at MTU 65535, issue 15.)
+func (c *sock) ready(d *deadline, now clock.Instant) error {
 	if c.closed {
 		return netErrClosed
 	}
-	if !d.at.IsZero() && d.expired(c.s.clk.Now()) {
+	if d.expired(now) {
 		return errDeadline
 	}
 	return nil

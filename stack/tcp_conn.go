@@ -187,10 +187,10 @@ func (c *TCPConn) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	for {
-		if err := c.ready(&c.readDeadline); err != nil {
+		now := c.s.clk.Now()
+		if err := c.ready(&c.readDeadline, now); err != nil {
 			return 0, c.opError("read", err)
 		}
-		now := c.s.clk.Now()
 		n, err := c.core.Read(now, p)
 		if n > 0 || err != nil {
 			c.processAt(now)
@@ -215,10 +215,10 @@ func (c *TCPConn) Write(p []byte) (int, error) {
 	defer c.unlockFrom(&c.inWrite)
 	written := 0
 	for {
-		if err := c.ready(&c.writeDeadline); err != nil {
+		now := c.s.clk.Now()
+		if err := c.ready(&c.writeDeadline, now); err != nil {
 			return written, c.opError("write", err)
 		}
-		now := c.s.clk.Now()
 		n, err := c.core.Write(now, p[written:])
 		written += n
 		if n > 0 {
