@@ -176,7 +176,7 @@ func (c *sock) runDeferred() {
 			}
 		}
 		rx.clear()
-		c.processAt(now)
+		c.process()
 	}
 }
 

@@ -9,12 +9,15 @@ import "github.com/teardown-lab/teardown/clock"
 // lock meanwhile).
 func (c *sock) process() { c.processAt(c.s.clk.Now()) }
 
-// processAt is process for a caller that has just read the clock for the
-// call into the core it follows: the core's output is taken at the same
+// processAt is process for a caller that has just read the clock for a
+// short call into the core: the core's output is taken at the same
 // instant, one clock read instead of two (reads cost about 100 ns and
-// were 8-9 % of the CPU of a bulk transfer at MTU 65535, issue 15). The
-// core's own work between the two is all that separates them, so the
-// timestamps and timers of what it sends are as they were.
+// were 8-9 % of the CPU of a bulk transfer at MTU 65535, issue 15). Only
+// the core's work on one segment or one Read's copy separates the two,
+// microseconds at most, so the timestamps (milliseconds) and transmit
+// times of what it sends stay as they were. Callers whose call may run
+// long — a Write's copy into the send buffer, a batch of deferred
+// segments — take a fresh reading with process.
 func (c *sock) processAt(now clock.Instant) {
 	c.proto.coreOutput(now)
 	// Arm the timer lazily: only when the deadline comes earlier than the

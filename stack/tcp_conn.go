@@ -222,7 +222,10 @@ func (c *TCPConn) Write(p []byte) (int, error) {
 		n, err := c.core.Write(now, p[written:])
 		written += n
 		if n > 0 {
-			c.processAt(now)
+			// A fresh reading: the segments this sends are stamped
+			// with it (RACK's transmit times), and the copy into the
+			// send buffer may have taken a while.
+			c.process()
 		}
 		if err != nil {
 			return written, c.opError("write", c.connError(err))
