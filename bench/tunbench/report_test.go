@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -22,7 +23,8 @@ func envInt(name string, def int) int {
 // interleaved within each repetition so that the machine's load falls on
 // all of them alike, and prints min/median/max Gbit/s and the packets the
 // kernel dropped toward the stack. TUNBENCH_ONLY=tun-recv/ours-offload
-// (say) runs one row, for a profile (-cpuprofile).
+// (say) runs one row, for a profile (-cpuprofile); a comma-separated list
+// of rows or stacks (ours-offload,gvisor-gso) runs those.
 func TestTUNReport(t *testing.T) {
 	if err := available(); err != nil {
 		t.Skipf("SKIPPING TUN BENCHMARK: %v", err)
@@ -38,8 +40,10 @@ func TestTUNReport(t *testing.T) {
 	}
 	var rows []row
 	for _, dir := range []string{"tun-send", "tun-recv"} {
-		for _, s := range []string{Ours, OursOffload, GVisorFD} {
-			if only := os.Getenv("TUNBENCH_ONLY"); only != "" && only != dir+"/"+s {
+		for _, s := range []string{Ours, OursOffload, GVisorFD, GVisorGSO} {
+			if only := os.Getenv("TUNBENCH_ONLY"); only != "" && !slices.ContainsFunc(strings.Split(only, ","), func(o string) bool {
+				return o == dir+"/"+s || o == s
+			}) {
 				continue
 			}
 			rows = append(rows, row{dir, s, dir == "tun-send"})
@@ -71,10 +75,25 @@ func TestTransferEachStack(t *testing.T) {
 	if err := available(); err != nil {
 		t.Skipf("SKIPPING TUN TRANSFERS: %v", err)
 	}
-	for _, s := range []string{Ours, OursOffload, GVisorFD} {
+	for _, s := range []string{Ours, OursOffload, GVisorFD, GVisorGSO} {
 		for _, send := range []bool{true, false} {
-			if _, err := Transfer(s, send, 1<<20); err != nil {
+			res, err := Transfer(s, send, 4<<20)
+			if err != nil {
 				t.Errorf("%s send=%v: %v", s, send, err)
+				continue
+			}
+			// The offloading links must really offload, in the
+			// direction the data goes: super-segments out when the
+			// stack sends, the kernel's super-packets in when it
+			// receives.
+			if s != OursOffload && s != GVisorGSO {
+				continue
+			}
+			if send && res.GSOOut == 0 {
+				t.Errorf("%s sending 4 MiB wrote no GSO super-segment", s)
+			}
+			if !send && res.GSOIn == 0 {
+				t.Errorf("%s receiving 4 MiB read no GSO super-packet", s)
 			}
 		}
 	}
