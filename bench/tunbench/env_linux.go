@@ -19,6 +19,7 @@ import (
 
 	"github.com/teardown-lab/teardown/bench/gvlink"
 	"github.com/teardown-lab/teardown/bench/gvtun"
+	"github.com/teardown-lab/teardown/link"
 	"github.com/teardown-lab/teardown/link/tun"
 	"github.com/teardown-lab/teardown/stack"
 )
@@ -27,7 +28,11 @@ import (
 const (
 	Ours        = "ours"         // link/tun, no offloads
 	OursOffload = "ours-offload" // link/tun with IFF_VNET_HDR, TSO/GSO both ways
-	GVisorFD    = "gvisor-fdbased"
+	// OursCoalesce is OursOffload with the stack blind to the link's
+	// super-segments (link.GSOEndpoint): it hands over MSS segments and
+	// the link coalesces them, as before the stack built its own.
+	OursCoalesce = "ours-coalesce"
+	GVisorFD     = "gvisor-fdbased"
 	// GVisorGSO is gVisor as tailscale runs it: its TCP tuned as
 	// tailscale tunes it, on a link that offloads both ways (package
 	// gvtun: host GSO with partial checksums out, the kernel's
@@ -65,11 +70,11 @@ func newEnv(which string) (*env, error) {
 	e.close = append(e.close, ns.close)
 	kp := netip.PrefixFrom(kernelAddr, prefix.Bits())
 	switch which {
-	case Ours, OursOffload:
+	case Ours, OursOffload, OursCoalesce:
 		var dev *tun.Device
 		if err := ns.do(func() error {
 			var err error
-			dev, err = tun.Open(tun.Config{Name: devName, KernelAddr: kp, Offload: which == OursOffload})
+			dev, err = tun.Open(tun.Config{Name: devName, KernelAddr: kp, Offload: which != Ours})
 			return err
 		}); err != nil {
 			e.Close()
@@ -77,7 +82,11 @@ func newEnv(which string) (*env, error) {
 		}
 		e.close = append(e.close, func() { dev.Close() })
 		e.gso = func() (uint64, uint64) { s := dev.Stats(); return s.GSOPacketsOut, s.GSOPacketsIn }
-		st, err := stack.New(stack.Config{Addrs: []netip.Addr{stackAddr}, Link: dev})
+		var l link.Endpoint = dev
+		if which == OursCoalesce {
+			l = segmentsOnly{dev}
+		}
+		st, err := stack.New(stack.Config{Addrs: []netip.Addr{stackAddr}, Link: l})
 		if err != nil {
 			e.Close()
 			return nil, err
@@ -151,6 +160,9 @@ func newEnv(which string) (*env, error) {
 	}
 	return e, nil
 }
+
+// segmentsOnly hides every method of a link but link.Endpoint's.
+type segmentsOnly struct{ link.Endpoint }
 
 func (e *env) Close() {
 	for _, f := range e.close {

@@ -40,7 +40,7 @@ func TestTUNReport(t *testing.T) {
 	}
 	var rows []row
 	for _, dir := range []string{"tun-send", "tun-recv"} {
-		for _, s := range []string{Ours, OursOffload, GVisorFD, GVisorGSO} {
+		for _, s := range []string{Ours, OursCoalesce, OursOffload, GVisorFD, GVisorGSO} {
 			if only := os.Getenv("TUNBENCH_ONLY"); only != "" && !slices.ContainsFunc(strings.Split(only, ","), func(o string) bool {
 				return o == dir+"/"+s || o == s
 			}) {
@@ -75,7 +75,7 @@ func TestTransferEachStack(t *testing.T) {
 	if err := available(); err != nil {
 		t.Skipf("SKIPPING TUN TRANSFERS: %v", err)
 	}
-	for _, s := range []string{Ours, OursOffload, GVisorFD, GVisorGSO} {
+	for _, s := range []string{Ours, OursCoalesce, OursOffload, GVisorFD, GVisorGSO} {
 		for _, send := range []bool{true, false} {
 			res, err := Transfer(s, send, 4<<20)
 			if err != nil {
@@ -86,7 +86,7 @@ func TestTransferEachStack(t *testing.T) {
 			// direction the data goes: super-segments out when the
 			// stack sends, the kernel's super-packets in when it
 			// receives.
-			if s != OursOffload && s != GVisorGSO {
+			if s == Ours || s == GVisorFD {
 				continue
 			}
 			if send && res.GSOOut == 0 {
