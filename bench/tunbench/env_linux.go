@@ -48,6 +48,10 @@ var (
 
 const devName = "tdb0"
 
+// OursReceiveBuffer, if not zero, is our stack's TCP receive buffer
+// (stack.TCPOptions.ReceiveBuffer); zero keeps the stack's default.
+var OursReceiveBuffer int
+
 // env is one namespace with a TUN device: the kernel on one side, the
 // stack under test on the other.
 type env struct {
@@ -86,7 +90,8 @@ func newEnv(which string) (*env, error) {
 		if which == OursCoalesce {
 			l = segmentsOnly{dev}
 		}
-		st, err := stack.New(stack.Config{Addrs: []netip.Addr{stackAddr}, Link: l})
+		st, err := stack.New(stack.Config{Addrs: []netip.Addr{stackAddr}, Link: l,
+			TCP: stack.TCPOptions{ReceiveBuffer: OursReceiveBuffer}})
 		if err != nil {
 			e.Close()
 			return nil, err

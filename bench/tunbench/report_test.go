@@ -25,6 +25,8 @@ func envInt(name string, def int) int {
 // kernel dropped toward the stack. TUNBENCH_ONLY=tun-recv/ours-offload
 // (say) runs one row, for a profile (-cpuprofile); a comma-separated list
 // of rows or stacks (ours-offload,gvisor-gso) runs those.
+// TUNBENCH_RCVBUF sets our stack's receive buffer in bytes (gVisor as
+// tailscale runs it grows its own up to 8 MiB).
 func TestTUNReport(t *testing.T) {
 	if err := available(); err != nil {
 		t.Skipf("SKIPPING TUN BENCHMARK: %v", err)
@@ -33,6 +35,7 @@ func TestTUNReport(t *testing.T) {
 		t.Skip("a benchmark: set TUNBENCH_REPS to run it")
 	}
 	reps := envInt("TUNBENCH_REPS", 3)
+	OursReceiveBuffer = envInt("TUNBENCH_RCVBUF", 0)
 	n := int64(envInt("TUNBENCH_MIB", 128)) << 20
 	type row struct {
 		name, stack string
