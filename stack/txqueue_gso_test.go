@@ -203,3 +203,34 @@ func TestTxQueueGSO_BulkBecomesSuperSegments(t *testing.T) {
 		t.Fatalf("first super-segment %d bytes, want %d", n, 52+45*1448)
 	}
 }
+
+// discardGSO is a link.GSOEndpoint that keeps nothing.
+type discardGSO struct{ gsoRecorder }
+
+func (d *discardGSO) WritePacketsGSO(pkts [][]byte, _ []uint16) (int, error) { return len(pkts), nil }
+
+// Building super-segments allocates nothing once the queue has its
+// buffers: per segment, per run and per write.
+func TestTxQueueGSO_AllocFree(t *testing.T) {
+	if gsoRaceEnabled {
+		t.Skip("allocation counts mean nothing under -race (sync.Pool drops items)")
+	}
+	tuple := fourTuple{netip.MustParseAddrPort("10.0.0.2:40000"), netip.MustParseAddrPort("10.0.0.1:80")}
+	d := &discardGSO{}
+	s := &Stack{link: d, mtu: d.MTU(), gsoLink: d, gsoMax: d.GSOMaxSize()}
+	var q txQueue
+	var mu sync.Mutex
+	segs := bulk(5, 90, 1448)
+	run := func() {
+		for i := range segs {
+			q.queueTCP(s, tuple, &segs[i])
+		}
+		mu.Lock()
+		q.writeOut(s, &mu)
+		mu.Unlock()
+	}
+	run()
+	if a := testing.AllocsPerRun(50, run); a != 0 {
+		t.Fatalf("%v allocations per 90 segments, want 0", a)
+	}
+}
