@@ -2,6 +2,7 @@ package stack
 
 import (
 	"encoding/binary"
+	"errors"
 	"net/netip"
 
 	"github.com/teardown-lab/teardown/internal/seqnum"
@@ -10,14 +11,16 @@ import (
 )
 
 // TCP segmentation offload on the sending side. On a link that takes
-// super-segments (link.GSOEndpoint: a TUN device with offloads), a run
-// of data segments the core hands out one after the other is built as
-// one packet: the first segment is encoded as usual into a buffer large
-// enough for the whole run, and each next one that continues it — the
-// next sequence number, the same headers in every byte the cutter copies
-// (ports, acknowledgment, window, options: so equal timestamps), a plain
-// ACK, no more payload than the first — only has its payload copied
-// behind. When the run ends (a segment that does not continue it, a
+// super-segments (link.GSOEndpoint: a TUN device with offloads), the
+// core hands out runs of full segments as one Segment (GSOSize set,
+// tcp.Config.GSOMaxPayload), whose headers are encoded once and payload
+// copied behind; and a run of segments handed out one after the other is
+// built as one packet too: the first is encoded as usual into a buffer
+// large enough for the whole run, and each next one that continues it —
+// the next sequence number, the same headers in every byte the cutter
+// copies (ports, acknowledgment, window, options: so equal timestamps), a
+// plain ACK, segments no longer than the first's — only has its payload
+// copied behind. When the run ends (a segment that does not continue it, a
 // short one or one with PSH, which it still takes, the size limit, or
 // the queue being written out), its IP header gets the total length and
 // its TCP checksum the pseudo-header sum only (link.GSOEndpoint). So a
@@ -50,6 +53,16 @@ type txRun struct {
 	options wire.TCPOptions
 }
 
+// gsoPayload is tcp.Config.GSOMaxPayload for IP headers of ipHdr bytes:
+// what a super-segment holds behind the largest TCP header, or 0 when
+// the link takes none.
+func (s *Stack) gsoPayload(ipHdr int) int {
+	if s.gsoMax == 0 {
+		return 0
+	}
+	return s.gsoMax - ipHdr - wire.TCPMaxHeaderLen
+}
+
 // gsoCandidate says whether seg may start or join a run.
 func gsoCandidate(seg *tcp.Segment) bool {
 	return len(seg.Payload) > 0 && seg.Flags&^wire.PSH == wire.ACK
@@ -66,7 +79,25 @@ func (q *txQueue) queueTCPGSO(s *Stack, tuple fourTuple, seg *tcp.Segment) bool 
 	}
 	q.closeRun()
 	b := q.take(s.gsoMax)
-	pkt, err := tcpPacket(b.B[:s.mtu], tuple, seg)
+	var pkt []byte
+	var err error
+	size, segs := len(seg.Payload), 1
+	if seg.GSOSize > 0 {
+		// The core's own run: the headers alone (their checksum is
+		// replaced when the run closes), then the payload.
+		size, segs = int(seg.GSOSize), (len(seg.Payload)+int(seg.GSOSize)-1)/int(seg.GSOSize)
+		hdr := *seg
+		hdr.Payload = nil
+		if pkt, err = tcpPacket(b.B[:s.gsoMax], tuple, &hdr); err == nil {
+			if len(pkt)+len(seg.Payload) > s.gsoMax || segs > gsoMaxSegs {
+				err = errSuperTooBig
+			} else {
+				pkt = append(pkt, seg.Payload...)
+			}
+		}
+	} else {
+		pkt, err = tcpPacket(b.B[:s.mtu], tuple, seg)
+	}
 	if !q.pushEncoded(s, b, pkt, err) {
 		return false
 	}
@@ -74,21 +105,24 @@ func (q *txQueue) queueTCPGSO(s *Stack, tuple fourTuple, seg *tcp.Segment) bool 
 	if pkt[0]>>4 == 4 {
 		ipHL = wire.IPv4MinLen
 	}
-	hl := len(pkt) - len(seg.Payload)
-	if seg.Flags&wire.PSH != 0 || len(b.B) < s.gsoMax {
-		return true // ends where it starts
-	}
 	if q.run == nil {
 		q.run = new(txRun)
 	}
 	*q.run = txRun{
 		idx: len(q.outq) - 1, src: tuple.local.Addr().Unmap(), dst: tuple.remote.Addr().Unmap(),
-		ipHL: ipHL, hl: hl, seg: len(seg.Payload), segs: 1, next: seg.Seq.Add(seqnum.Size32(len(seg.Payload))),
+		ipHL: ipHL, hl: len(pkt) - len(seg.Payload), seg: size, segs: segs, next: seg.Seq.Add(seqnum.Size32(len(seg.Payload))),
 		ack: seg.Ack, window: seg.Window, options: seg.Options,
 	}
 	q.runOpen = true
+	if seg.Flags&wire.PSH != 0 || len(seg.Payload)%size != 0 {
+		q.closeRun() // ends where it starts; a run of the core's is finished
+	}
 	return true
 }
+
+// errSuperTooBig: the core handed out a run larger than the link takes
+// (a bug; counted as an encoding failure).
+var errSuperTooBig = errors.New("stack: super-segment larger than the link takes")
 
 // queueTCPAlone encodes seg into a buffer of its own, as queueTCP does
 // on other links.
@@ -107,18 +141,25 @@ func (q *txQueue) extendRun(s *Stack, seg *tcp.Segment) bool {
 	}
 	last := &q.outq[r.idx]
 	n := len(seg.Payload)
-	if seg.Seq != r.next || n > r.seg || r.segs >= gsoMaxSegs || last.n+n > s.gsoMax ||
+	pieces := 1
+	if seg.GSOSize > 0 {
+		if int(seg.GSOSize) != r.seg {
+			return false
+		}
+		pieces = (n + r.seg - 1) / r.seg
+	}
+	if seg.Seq != r.next || (n > r.seg && seg.GSOSize == 0) || r.segs+pieces > gsoMaxSegs || last.n+n > s.gsoMax ||
 		seg.Ack != r.ack || seg.Window != r.window || seg.Options != r.options {
 		return false
 	}
 	copy(last.blk.B[last.n:], seg.Payload)
 	last.n += n
-	r.segs++
+	r.segs += pieces
 	r.next = r.next.Add(seqnum.Size32(n))
 	if seg.Flags&wire.PSH != 0 {
 		last.blk.B[r.ipHL+13] |= byte(wire.PSH)
 	}
-	if n < r.seg || seg.Flags&wire.PSH != 0 {
+	if n%r.seg != 0 || seg.Flags&wire.PSH != 0 {
 		q.closeRun()
 	}
 	return true
