@@ -2,7 +2,6 @@ package stack
 
 import (
 	"encoding/binary"
-	"errors"
 	"net/netip"
 
 	"github.com/teardown-lab/teardown/internal/seqnum"
@@ -78,6 +77,9 @@ func (q *txQueue) queueTCPGSO(s *Stack, tuple fourTuple, seg *tcp.Segment) bool 
 		return true
 	}
 	q.closeRun()
+	if seg.GSOSize > 0 && !q.fitsOneSuper(s, seg) {
+		return q.queueSplitRun(s, tuple, seg)
+	}
 	b := q.take(s.gsoMax)
 	var pkt []byte
 	var err error
@@ -89,11 +91,7 @@ func (q *txQueue) queueTCPGSO(s *Stack, tuple fourTuple, seg *tcp.Segment) bool 
 		hdr := *seg
 		hdr.Payload = nil
 		if pkt, err = tcpPacket(b.B[:s.gsoMax], tuple, &hdr); err == nil {
-			if len(pkt)+len(seg.Payload) > s.gsoMax || segs > gsoMaxSegs {
-				err = errSuperTooBig
-			} else {
-				pkt = append(pkt, seg.Payload...)
-			}
+			pkt = append(pkt, seg.Payload...)
 		}
 	} else {
 		pkt, err = tcpPacket(b.B[:s.mtu], tuple, seg)
@@ -120,9 +118,36 @@ func (q *txQueue) queueTCPGSO(s *Stack, tuple fourTuple, seg *tcp.Segment) bool 
 	return true
 }
 
-// errSuperTooBig: the core handed out a run larger than the link takes
-// (a bug; counted as an encoding failure).
-var errSuperTooBig = errors.New("stack: super-segment larger than the link takes")
+// fitsOneSuper says whether the core's run seg fits one super-segment:
+// at most gsoMaxSegs segments and s.gsoMax bytes with the largest headers.
+func (q *txQueue) fitsOneSuper(s *Stack, seg *tcp.Segment) bool {
+	g := int(seg.GSOSize)
+	return (len(seg.Payload)+g-1)/g <= gsoMaxSegs &&
+		len(seg.Payload)+wire.IPv6HeaderLen+wire.TCPMaxHeaderLen <= s.gsoMax
+}
+
+// queueSplitRun queues the core's run seg, too long for one
+// super-segment (small segments: more than gsoMaxSegs of them), as
+// several, cut at segment boundaries; PSH stays with the last.
+func (q *txQueue) queueSplitRun(s *Stack, tuple fourTuple, seg *tcp.Segment) bool {
+	g := int(seg.GSOSize)
+	per := min(gsoMaxSegs, (s.gsoMax-wire.IPv6HeaderLen-wire.TCPMaxHeaderLen)/g) * g
+	ok := true
+	for off := 0; off < len(seg.Payload); off += per {
+		part := *seg
+		part.Seq = seg.Seq.Add(seqnum.Size32(off))
+		part.Payload = seg.Payload[off:min(off+per, len(seg.Payload))]
+		if off+per < len(seg.Payload) {
+			part.Flags &^= wire.PSH
+		}
+		if len(part.Payload) <= g {
+			part.GSOSize = 0
+		}
+		q.closeRun()
+		ok = q.queueTCPGSO(s, tuple, &part) && ok
+	}
+	return ok
+}
 
 // queueTCPAlone encodes seg into a buffer of its own, as queueTCP does
 // on other links.

@@ -72,6 +72,9 @@ func cutSuper(t *testing.T, p []byte, gso int, src, dst netip.Addr) [][]byte {
 		wire.TCP(c[ipHL:]).SetChecksum(src, dst)
 		out = append(out, c)
 	}
+	if len(p) > 65535 || len(out) > gsoMaxSegs {
+		t.Fatalf("super-segment of %d bytes, %d segments: more than a link takes", len(p), len(out))
+	}
 	return out
 }
 
@@ -204,6 +207,9 @@ func TestTxQueueGSO_CutGivesTheSegmentsBack(t *testing.T) {
 			s := bulk(5, 6, 1400)
 			s[5].Payload = s[5].Payload[:100]
 			return coreRuns(s, 6)
+		},
+		"core run of small segments": func() []tcp.Segment {
+			return coreRuns(bulk(5, 150, 100), 150) // 150 segments: more than one super-segment takes
 		},
 		"pure ACKs": func() []tcp.Segment {
 			s := bulk(5, 3, 1)
