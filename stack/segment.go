@@ -52,6 +52,9 @@ func dccpPacket(buf []byte, tuple fourTuple, p *dccp.Packet, opts *[]byte) ([]by
 // queueTCP encodes seg into a buffer of q and queues it. The caller holds
 // the lock that guards q.
 func (q *txQueue) queueTCP(s *Stack, tuple fourTuple, seg *tcp.Segment) bool {
+	if s.gsoMax > 0 {
+		return q.queueTCPGSO(s, tuple, seg)
+	}
 	b := q.take(s.mtu)
 	pkt, err := tcpPacket(b.B[:s.mtu], tuple, seg)
 	return q.pushEncoded(s, b, pkt, err)

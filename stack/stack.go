@@ -226,6 +226,11 @@ type Stack struct {
 
 	// dccp holds the DCCP connections and listeners (dccp_table.go).
 	dccp dccpTables
+
+	// gsoLink is link when it takes super-segments (link.GSOEndpoint),
+	// gsoMax their largest size; nil and 0 otherwise (txqueue_gso.go).
+	gsoLink link.GSOEndpoint
+	gsoMax  int
 }
 
 // fourTuple identifies a TCP connection from this host's side.
@@ -272,6 +277,9 @@ func New(cfg Config) (*Stack, error) {
 		listeners: make(map[uint16]*TCPListener),
 		rstBuf:    make([]byte, 120),
 		dccp:      newDCCPTables(),
+	}
+	if g, ok := cfg.Link.(link.GSOEndpoint); ok && g.GSOMaxSize() > mtu {
+		s.gsoLink, s.gsoMax = g, g.GSOMaxSize()
 	}
 	for i, a := range s.addrs {
 		s.addrs[i] = a.Unmap()

@@ -63,6 +63,7 @@ func (s *Stack) buildTCPConfig(v4 bool) *tcp.Config {
 		MaxOrphans: o.MaxOrphans, MaxBufferMemory: o.MaxBufferMemory,
 		KeepAlive: ka.Enable, KeepAliveIdle: ka.Idle, KeepAliveInterval: ka.Interval, KeepAliveCount: ka.Count,
 		Profile: s.prof, RecordStates: s.onState != nil,
+		GSOMaxPayload: s.gsoPayload(hdr - 20),
 	}.Share()
 }
 
