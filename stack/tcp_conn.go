@@ -191,6 +191,7 @@ func (c *TCPConn) Read(p []byte) (int, error) {
 			return 0, c.opError("read", err)
 		}
 		n, err := c.core.Read(c.s.clk.Now(), p)
+		c.moved(n)
 		if n > 0 || err != nil {
 			c.process()
 			if err != nil && n == 0 {
@@ -219,6 +220,7 @@ func (c *TCPConn) Write(p []byte) (int, error) {
 		}
 		n, err := c.core.Write(c.s.clk.Now(), p[written:])
 		written += n
+		c.moved(n)
 		if n > 0 {
 			c.process()
 		}
