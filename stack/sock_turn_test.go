@@ -72,3 +72,52 @@ func TestTurn_CountSaturatesAtTheQuantum(t *testing.T) {
 		t.Fatalf("turn = %d, want %d", c.turn, turnQuantum)
 	}
 }
+
+// A Read that blocks once its connection has moved a quantum is out of
+// the connection until it has its processor back: data that arrives
+// while it is blocked or yielding is processed at once, where it
+// arrives, instead of waiting unacknowledged in the deferred queue for a
+// goroutine at the back of the run queue.
+func TestTurn_ArrivalsAfterTheQuantumAreProcessedAtOnce(t *testing.T) {
+	client, server := pipePair(t, 1500)
+	c, s := connect(t, client, server)
+	deferredAtStart := server.Stats().SegmentsDeferred
+	var deferred uint64
+	var held int
+	yieldProcessor = func() {
+		before := server.Stats().SegmentsDeferred
+		if _, err := c.Write([]byte("more")); err != nil {
+			t.Error(err)
+		}
+		deferred = server.Stats().SegmentsDeferred - before
+		s.mu.Lock()
+		held = s.core.Readable()
+		s.mu.Unlock()
+	}
+	t.Cleanup(func() { yieldProcessor = runtime.Gosched })
+	s.mu.Lock()
+	s.turn = turnQuantum
+	s.mu.Unlock()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Read(make([]byte, 16))
+		done <- err
+	}()
+	blockedIn(s, &s.readers)
+	if _, err := c.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := server.Stats().TurnsYielded; got != 1 {
+		t.Fatalf("TurnsYielded = %d, want 1", got)
+	}
+	if all := server.Stats().SegmentsDeferred - deferredAtStart; all != 0 {
+		t.Fatalf("%d segments deferred to a reader past its quantum, want 0", all)
+	}
+	if deferred != 0 || held != len("x")+len("more") {
+		t.Fatalf("while the reader yielded: %d segments deferred, the core held %d bytes; want none deferred, %d held",
+			deferred, held, len("x")+len("more"))
+	}
+}
