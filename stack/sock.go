@@ -134,27 +134,9 @@ func (c *sock) wait(q *waitq, ctx context.Context) error {
 		c.runDeferred()
 		return nil
 	}
-	err := block(&c.mu, q.add(), c.s.sched, ctx)
+	err := block(&c.mu, q.add(), c.s.sched, ctx, c.endTurn())
 	c.runDeferred()
 	return err
-}
-
-// waitIn is wait for a goroutine inside Read or Write (n is inRead or
-// inWrite), which takes turns with the other connections (sock_turn.go):
-// if its connection has moved a quantum, it waits out of the connection
-// and yields its processor once woken.
-func (c *sock) waitIn(q *waitq, n *int32) {
-	if c.pending() {
-		c.runDeferred()
-		return
-	}
-	if !c.endTurn() {
-		block(&c.mu, q.add(), c.s.sched, nil) //nolint:errcheck // no context
-		c.runDeferred()
-		return
-	}
-	c.yieldTurn(q, n)
-	c.runDeferred()
 }
 
 // ready says whether a Read or Write may go on, asked before each try

@@ -202,7 +202,7 @@ func (c *TCPConn) Read(p []byte) (int, error) {
 			}
 			return n, nil
 		}
-		c.waitIn(&c.readers, &c.inRead)
+		c.wait(&c.readers, nil) //nolint:errcheck // no context
 	}
 }
 
@@ -231,7 +231,7 @@ func (c *TCPConn) Write(p []byte) (int, error) {
 			return written, nil
 		}
 		if n == 0 {
-			c.waitIn(&c.writers, &c.inWrite)
+			c.wait(&c.writers, nil) //nolint:errcheck // no context
 		}
 	}
 }

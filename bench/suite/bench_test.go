@@ -96,3 +96,22 @@ func BenchmarkFlows(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBulkLoss is the bulk-loss-1pct row (32 MiB per run).
+func BenchmarkBulkLoss(b *testing.B) {
+	for _, s := range impairedStacks {
+		b.Run("stack="+s, func(b *testing.B) {
+			var gbps float64
+			seed := uint64(1)
+			for b.Loop() {
+				r, err := BulkLoss(s, lossRate, 32<<20, seed)
+				if err != nil {
+					b.Fatal(err)
+				}
+				gbps += r.Gbps()
+				seed += 2
+			}
+			b.ReportMetric(gbps/float64(b.N), "Gbit/s")
+		})
+	}
+}
