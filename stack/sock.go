@@ -51,8 +51,9 @@ type sock struct {
 	inRead, inWrite int32
 	// turn counts the bytes Read and Write moved since a goroutine woken
 	// on this connection last yielded its processor (sock_turn.go).
-	turn int32
-	rx   *deferredSegs
+	turn     int32
+	turnSeen uint32 // the stack's turns when this connection's last ended
+	rx       *deferredSegs
 }
 
 // protocol is what the shell needs from a connection's protocol: the

@@ -38,12 +38,21 @@ func (c *sock) moved(n int) {
 }
 
 // endTurn reports whether a goroutine about to block should yield its
-// processor once woken, and if so starts a new turn; mu held.
+// processor once woken, and if so starts a new turn; mu held. A
+// connection whose turns follow each other with no other connection's
+// turn ending in between has nobody to give way to (a single bulk
+// transfer): it does not yield.
 func (c *sock) endTurn() bool {
 	if c.s.sched != nil || c.turn < turnQuantum {
 		return false
 	}
 	c.turn = 0
+	n := c.s.turns.Add(1)
+	alone := n-c.turnSeen == 1
+	c.turnSeen = n
+	if alone {
+		return false
+	}
 	c.s.turnsYielded.Add(1)
 	return true
 }

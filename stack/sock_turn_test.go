@@ -52,12 +52,40 @@ func TestTurn_YieldsOnceAQuantumHasMoved(t *testing.T) {
 	if turn != turnQuantum {
 		t.Fatalf("turn = %d after the read's byte, want the quantum %d", turn, turnQuantum)
 	}
+	server.turns.Add(1) // another connection's turn ended meanwhile
 	read()
 	s.mu.Lock()
 	turn = s.turn
 	s.mu.Unlock()
 	if got := server.Stats().TurnsYielded; got != 1 || turn != 1 {
 		t.Fatalf("after a quantum: %d yields and turn %d, want 1 yield and a new turn holding the byte read", got, turn)
+	}
+}
+
+// A connection whose turns end with no other's in between is alone (a
+// single bulk transfer): it has nobody to give way to and does not yield.
+func TestTurn_AloneDoesNotYield(t *testing.T) {
+	client, server := pipePair(t, 1500)
+	c, s := connect(t, client, server)
+	for range 3 {
+		s.mu.Lock()
+		s.turn = turnQuantum
+		s.mu.Unlock()
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.Read(make([]byte, 16))
+			done <- err
+		}()
+		blockedIn(s, &s.readers)
+		if _, err := c.Write([]byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := server.Stats().TurnsYielded; got != 0 {
+		t.Fatalf("a connection alone yielded %d times, want 0", got)
 	}
 }
 

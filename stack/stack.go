@@ -217,6 +217,7 @@ type Stack struct {
 	rstNoConn       atomic.Uint64
 	segsDeferred    atomic.Uint64
 	turnsYielded    atomic.Uint64
+	turns           atomic.Uint32 // turns ended on all connections (sock_turn.go)
 	txEncodeFailed  atomic.Uint64
 	opened          atomic.Uint64
 	res             stackResources // orphans and buffer memory (orphans.go)
