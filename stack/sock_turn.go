@@ -23,13 +23,17 @@ package stack
 // turns"): taking the goroutine out of the deferral while it waits for
 // its turn, so that what arrives meanwhile is processed where it arrives
 // (more spurious retransmissions: the deliverers then run the receivers'
-// processing under their locks), and a 1 MiB quantum (longer rounds).
+// processing under their locks), and a 256 KiB quantum (lower fairness
+// and throughput than 1 MiB: the flows' buffers go cold between turns).
 
-// turnQuantum is the bytes a connection moves between two yields: a few
-// 64 KiB reads or writes, so that a yield costs nothing next to the
-// copying, and far below the 10 ms slice a pair of goroutines kept (tens
-// of megabytes on this machine's pipe).
-const turnQuantum = 256 << 10
+// turnQuantum is the bytes a connection moves between two yields: sixteen
+// of the bench's 64 KiB reads or writes, so that a yield costs little
+// next to the copying and a pair's buffers stay in the caches for a
+// while, and well below the 10 ms slice a pair of goroutines kept (tens
+// of megabytes on this machine's pipe). A round of 128 flows then moves
+// about 256 MiB: 0.1-0.2 s here, which is what a flow's RTT becomes when
+// every core is busy.
+const turnQuantum = 1 << 20
 
 // moved counts n bytes Read or Write moved towards the connection's
 // quantum; mu held.
