@@ -14,10 +14,10 @@ package stack
 // bytes has moved since the last such yield, once woken, lets the
 // goroutines already waiting for a processor run first
 // (runtime.Gosched: to the back of the global run queue) before it takes
-// the connection again. Each connection then moves about a quantum per
-// round of the run queue, and a round is short; a connection that moves
-// little never yields. Under a Scheduler (simrun) nothing yields: the
-// simulation decides who runs.
+// the connection again. Each busy connection then moves about a quantum
+// per round of the run queue; a connection that moves little never
+// yields, nor does one that is alone (endTurn). Under a Scheduler
+// (simrun) nothing yields: the simulation decides who runs.
 
 // Tried and measured worse, interleaved in one run (BENCHMARKS.md, "Fair
 // turns"): taking the goroutine out of the deferral while it waits for
