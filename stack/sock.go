@@ -49,7 +49,11 @@ type sock struct {
 	// Goroutines inside Read and Write, and the segments waiting for
 	// them (sock_defer.go); rx is nil until a segment first waits.
 	inRead, inWrite int32
-	rx              *deferredSegs
+	// turn counts the bytes Read and Write moved since a goroutine woken
+	// on this connection last yielded its processor (sock_turn.go).
+	turn     int32
+	turnSeen uint32 // the stack's turns when this connection's last ended
+	rx       *deferredSegs
 }
 
 // protocol is what the shell needs from a connection's protocol: the
@@ -132,7 +136,7 @@ func (c *sock) wait(q *waitq, ctx context.Context) error {
 		c.runDeferred()
 		return nil
 	}
-	err := block(&c.mu, q.add(), c.s.sched, ctx)
+	err := block(&c.mu, q.add(), c.s.sched, ctx, c.endTurn())
 	c.runDeferred()
 	return err
 }

@@ -34,6 +34,13 @@ func (c *sock) processAt(now clock.Instant) {
 }
 
 // onTimer is the connection's timer: the core's next deadline arrived.
+//
+// Segments queued for a goroutine inside Read or Write run first, as lock
+// runs them for every caller: a retransmission timer is never decided
+// with the acknowledgements that would stop it still waiting in the
+// queue (Linux defers a timer that fires while the socket is owned to
+// release_sock, after the backlog: tcp_release_cb).
+// TestDeferredQueue_TimerRunsQueuedACKsBeforeRetransmitting pins it.
 func (c *sock) onTimer() {
 	c.lock()
 	defer c.unlock()

@@ -136,6 +136,9 @@ type Stats struct {
 	// Read or Write on their connection for processing (sock_defer.go),
 	// instead of being processed by the goroutine that delivered them.
 	SegmentsDeferred uint64
+	// TurnsYielded counts the times a goroutine woken on a busy connection
+	// let the others waiting for a processor run first (sock_turn.go).
+	TurnsYielded uint64
 	// Orphans is the number of orphaned connections now, BufferMemory the
 	// bytes of buffers all connections hold now (TCPOptions.MaxOrphans,
 	// MaxBufferMemory).
@@ -213,6 +216,8 @@ type Stack struct {
 	drops           [numDrops]atomic.Uint64
 	rstNoConn       atomic.Uint64
 	segsDeferred    atomic.Uint64
+	turnsYielded    atomic.Uint64
+	turns           atomic.Uint32 // turns ended on all connections (sock_turn.go)
 	txEncodeFailed  atomic.Uint64
 	opened          atomic.Uint64
 	res             stackResources // orphans and buffer memory (orphans.go)
@@ -352,6 +357,7 @@ func (s *Stack) Stats() Stats {
 		Dropped:             make(map[string]uint64),
 		RSTsForNoConnection: s.rstNoConn.Load(),
 		SegmentsDeferred:    s.segsDeferred.Load(),
+		TurnsYielded:        s.turnsYielded.Load(),
 		ConnsOpened:         s.opened.Load(),
 		EncodeFailed:        s.txEncodeFailed.Load(),
 		ICMP:                s.icmp.snapshot(),

@@ -193,6 +193,7 @@ func (c *TCPConn) Read(p []byte) (int, error) {
 			return 0, c.opError("read", err)
 		}
 		n, err := c.core.Read(now, p)
+		c.moved(n)
 		if n > 0 || err != nil {
 			c.processAt(now)
 			if err != nil && n == 0 {
@@ -222,6 +223,7 @@ func (c *TCPConn) Write(p []byte) (int, error) {
 		}
 		n, err := c.core.Write(now, p[written:])
 		written += n
+		c.moved(n)
 		if n > 0 {
 			// A fresh reading: the segments this sends are stamped
 			// with it (RACK's transmit times), and the copy into the
