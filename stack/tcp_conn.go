@@ -100,7 +100,7 @@ func (o DialOptions) config(cfg *tcp.Config) *tcp.Config {
 		own.RecvBuffer, own.RecvBufferSet = o.ReceiveBuffer, true
 	}
 	if o.SendBuffer > 0 {
-		own.SendBuffer = o.SendBuffer
+		own.SendBuffer, own.SendBufferSet = o.SendBuffer, true
 	}
 	if o.MSS > 0 {
 		own.MSS = min(own.MSS, o.MSS)

@@ -72,6 +72,9 @@ func (c *Conn) appendInOrder(now clock.Instant, s *Segment) {
 		c.rcvNxt = next
 		c.ackNow = true
 	}
+	if c.rt != nil {
+		c.tuneOnData(now, s)
+	}
 	if c.readClosed && c.cfg.Profile.DiscardAfterShutdownRead {
 		c.summary.UnreadDiscarded += c.rcv.len()
 		c.rcv.discard(c.rcv.len())
