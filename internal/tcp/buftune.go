@@ -195,3 +195,15 @@ func (c *Conn) expandSendBuffer(flight int) {
 		c.snd.size = int32(size)
 	}
 }
+
+// oooLimit is how many out-of-order ranges the receiver keeps: a tuned
+// buffer keeps one per four segments it holds, so that a window that
+// overshot a drop-tail queue, which loses every other segment over a
+// stretch, is kept whole rather than dropped beyond its first holes and
+// sent again (Linux keeps whatever its buffer holds).
+func (c *Conn) oooLimit() int {
+	if c.rt == nil {
+		return maxOOORanges
+	}
+	return int(c.rt.buf) / (4 * c.cfg.MSS)
+}

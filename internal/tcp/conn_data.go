@@ -44,14 +44,14 @@ func (c *Conn) processText(now clock.Instant, s *Segment) {
 	c.ackNow = true
 	end := s.Seq.Add(seqnum.Size32(len(s.Payload)))
 	if c.ooo == nil {
-		c.ooo = new(reassembly)
+		c.ooo = newReassembly()
 	}
 	if c.ooo.covers(s.Seq, end) {
 		// A duplicate of data held out of order: a D-SACK block, then
 		// the SACK block that holds it (RFC 2883 §4.1.2; Linux likewise).
 		c.noteDSACK(s.Seq, end)
 	}
-	if !c.ooo.add(s.Seq, end) {
+	if !c.ooo.add(s.Seq, end, c.oooLimit()) {
 		c.stats.Drops[DropOutOfOrderFull]++
 		return
 	}
