@@ -42,12 +42,11 @@ type rcvTuning struct {
 	space    int32
 	spaceSeq seqnum.V32
 	spaceAt  clock.Instant
-	// rtt is the receiver's RTT estimate, zero while there is none. It
-	// starts from the handshake's sample and takes two kinds of sample:
-	// the timestamp echoed in data (RFC 7323 §4.1, as the sender's),
-	// smoothed; and the time the peer took to send one window, from
-	// winAt until RCV.NXT reaches winSeq, which is never less than an RTT
-	// and so may only lower the estimate.
+	// rtt is the receiver's RTT estimate, zero while there is none: the
+	// least of the handshake's sample and two kinds of sample taken
+	// since, the timestamp echoed in data (RFC 7323 §4.1, as the
+	// sender's) and the time the peer took to send one window, from
+	// winAt until RCV.NXT reaches winSeq (never less than an RTT).
 	rtt     time.Duration
 	lastEcr uint32 // the echo of the last timestamp sample: one per echo
 	winSeq  seqnum.V32
@@ -148,22 +147,18 @@ func (c *Conn) tuneOnData(now clock.Instant, s *Segment) {
 	if ecr := s.Options.TSEcr; c.tsOK && s.Options.HasTimestamp && ecr != 0 && ecr != rt.lastEcr &&
 		len(s.Payload) >= int(c.rcvMSS) {
 		// The first segment to echo a TSval is the one the ACK that
-		// carried it released: the later ones waited at the sender, and
-		// would make the estimate grow. With TSvals in ticks, a sample
-		// of r ticks says only that the RTT lies within a tick of r: the
-		// estimate moves when it is outside, rising smoothly (a queue
-		// building up) and falling at once. Where the RTT is a fraction
-		// of a tick, the samples of 0 and 1 that straddle it leave the
-		// handshake's finer sample in place.
+		// carried it released: the later ones waited at the sender. With
+		// TSvals in ticks, a sample of r ticks says only that the RTT is
+		// less than r+1: the estimate falls to that, never rises. It is
+		// the path's RTT without the queue the flow itself builds (Linux
+		// smooths its samples instead, and so sizes for the queue too):
+		// twice the data of such an RTT already fills the path and a
+		// queue as large, and a flow on an in-memory path, whose RTT is a
+		// fraction of a tick, keeps its buffer however long the
+		// scheduler makes it wait.
 		rt.lastEcr = ecr
-		r := c.tsRTT(now, ecr)
-		switch lo, hi := r-tsTick, r+tsTick; {
-		case rt.rtt == 0:
-			rt.rtt = max(r, tsTick/2)
-		case rt.rtt < lo:
-			rt.rtt += (lo - rt.rtt) / 8
-		case rt.rtt > hi:
-			rt.rtt = hi
+		if r := c.tsRTT(now, ecr) + tsTick; rt.rtt == 0 || r < rt.rtt {
+			rt.rtt = r
 		}
 	}
 	if !rt.winSeq.LessThanEq(c.rcvNxt) {
