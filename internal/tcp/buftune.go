@@ -180,13 +180,17 @@ func (c *Conn) startWindowSample(now clock.Instant) {
 // expandSendBuffer grows the send buffer when an ACK found it full (the
 // application waits for room) while the congestion window had room for
 // more than is in flight: the buffer, not the network, held the sender
-// back. It grows to twice the congestion window (Linux's
-// tcp_sndbuf_expand), up to MaxSendBuffer.
+// back. It grows to twice what the sender may have in flight, the
+// congestion window or the peer's window if smaller (Linux's
+// tcp_sndbuf_expand counts the congestion window alone, and so grows the
+// buffers of flows the receiver holds back, on in-memory paths all of
+// them), up to MaxSendBuffer.
 func (c *Conn) expandSendBuffer(flight int) {
-	if c.cfg.SendBufferSet || flight >= c.cc.CWnd() {
+	wnd := min(c.cc.CWnd(), int(c.maxSndWnd))
+	if c.cfg.SendBufferSet || flight >= wnd {
 		return
 	}
-	if size := min(2*c.cc.CWnd(), c.cfg.MaxSendBuffer); size > c.snd.cap() {
+	if size := min(2*wnd, c.cfg.MaxSendBuffer); size > c.snd.cap() {
 		c.snd.size = int32(size)
 	}
 }
