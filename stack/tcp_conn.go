@@ -83,7 +83,8 @@ type DialOptions struct {
 	// buffers from its SYN on, as SO_RCVBUF and SO_SNDBUF set before
 	// connect: the SYN's window and window scale then follow
 	// ReceiveBuffer (as Linux clamps them to a buffer the application
-	// fixed).
+	// fixed), and the buffers keep their size instead of growing with
+	// the path.
 	ReceiveBuffer, SendBuffer int
 	// MSS, when positive, lowers the MSS this connection announces and
 	// sends (TCP_MAXSEG before connect).
