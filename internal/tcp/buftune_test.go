@@ -163,3 +163,35 @@ func TestBufTune_SetBufferTurnsTuningOff(t *testing.T) {
 		t.Errorf("after SO_SNDBUF: send buffer %d, want 1 MiB", a.snd.cap())
 	}
 }
+
+// The receiver's RTT estimate only falls: a timestamp echo of several
+// ticks (data that waited out a stalled host, or a queue) leaves a finer
+// estimate alone, one that shows a shorter RTT lowers it to the sample's
+// upper bound (a sample of r ticks means less than r+1), and one of zero
+// ticks says nothing the handshake's sample did not. Smoothing such
+// samples in, as Linux does, grew two in-process stacks' buffers to 6 MiB
+// under a busy scheduler.
+func TestBufTune_RTTEstimateOnlyFalls(t *testing.T) {
+	now := startTime
+	c := &Conn{tsOK: true, rcvMSS: 1000, rt: &rcvTuning{rtt: 50 * time.Microsecond}}
+	c.rt.winSeq = c.rcvNxt.Add(1 << 30) // no window sample in this test
+	data := func(ecr uint32) {
+		c.tuneOnData(now, &Segment{Payload: make([]byte, 1000), Options: wire.TCPOptions{HasTimestamp: true, TSEcr: ecr}})
+	}
+	ts := c.tsNow(now)
+	for _, ago := range []uint32{5, 6, 1, 0} {
+		data(ts - ago)
+		if c.rt.rtt != 50*time.Microsecond {
+			t.Fatalf("after an echo %d ms old: estimate %v, want the handshake's 50µs kept", ago, c.rt.rtt)
+		}
+	}
+	c.rt.rtt = 20 * time.Millisecond
+	data(ts - 9)
+	if c.rt.rtt != 10*time.Millisecond {
+		t.Errorf("estimate 20ms, echo 9 ms old: %v, want 10ms", c.rt.rtt)
+	}
+	data(ts - 15)
+	if c.rt.rtt != 10*time.Millisecond {
+		t.Errorf("estimate 10ms, echo 15 ms old: %v, want 10ms kept", c.rt.rtt)
+	}
+}
