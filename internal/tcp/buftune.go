@@ -18,13 +18,15 @@ import (
 // round-trip time by itself, counts the bytes the application read in
 // each round trip, and grows the buffer, and so the window it
 // advertises, to twice the most it read in one (a sender in slow start
-// doubles its rate each round trip), up to MaxRecvBuffer. It never
+// doubles its rate each round trip), plus 16 segments of slack, up to
+// MaxRecvBuffer. It never
 // shrinks the buffer, as Linux; the memory goes back whenever the queue
 // is empty (ring.release), and with it the connection's cost.
 //
 // The send buffer follows Linux's tcp_sndbuf_expand: when the
-// application filled it while the congestion window still had room, it
-// grows to twice the congestion window, up to MaxSendBuffer.
+// application filled it while less than the window was in flight, it
+// grows to twice what may be in flight, up to MaxSendBuffer
+// (expandSendBuffer).
 //
 // A buffer the application sized (SO_RCVBUF, SO_SNDBUF: RecvBufferSet,
 // SendBufferSet, SetRecvBuffer, SetSendBuffer) is left as set, as on
