@@ -61,7 +61,11 @@ type Config struct {
 // defaults (Linux's where Linux has one).
 type TCPOptions struct {
 	// SendBuffer and ReceiveBuffer are the socket buffer sizes in bytes
-	// (default 256 KiB each).
+	// a connection starts with (default 256 KiB each); each grows to what
+	// its path needs, the receive buffer up to MaxReceiveBuffer and the
+	// send buffer up to 4 MiB, as Linux's autotuning, unless the
+	// connection's own size was set (DialOptions, ListenOptions,
+	// SetReadBuffer, SetWriteBuffer).
 	SendBuffer, ReceiveBuffer int
 	// MaxReceiveBuffer is the largest a receive buffer may grow to (Linux:
 	// tcp_rmem[2]); under the linux profile the window scale covers it.

@@ -84,7 +84,8 @@ type DialOptions struct {
 	// buffers from its SYN on, as SO_RCVBUF and SO_SNDBUF set before
 	// connect: the SYN's window and window scale then follow
 	// ReceiveBuffer (as Linux clamps them to a buffer the application
-	// fixed).
+	// fixed), and the buffers keep their size instead of growing with
+	// the path.
 	ReceiveBuffer, SendBuffer int
 	// MSS, when positive, lowers the MSS this connection announces and
 	// sends (TCP_MAXSEG before connect).
@@ -101,7 +102,7 @@ func (o DialOptions) config(cfg *tcp.Config) *tcp.Config {
 		own.RecvBuffer, own.RecvBufferSet = o.ReceiveBuffer, true
 	}
 	if o.SendBuffer > 0 {
-		own.SendBuffer = o.SendBuffer
+		own.SendBuffer, own.SendBufferSet = o.SendBuffer, true
 	}
 	if o.MSS > 0 {
 		own.MSS = min(own.MSS, o.MSS)

@@ -24,7 +24,9 @@ type Config struct {
 	// §3.7.1, MUST-16; Linux tcp_min_snd_mss). Default 48.
 	MinSendMSS int
 	// RecvBuffer and SendBuffer are the receive and send buffer sizes in
-	// bytes. Default 256 KiB each.
+	// bytes a connection starts with; each grows to what the path needs
+	// (buftune.go) unless RecvBufferSet or SendBufferSet. Default 256 KiB
+	// each.
 	RecvBuffer, SendBuffer int
 	// MaxRecvBuffer is the largest the receive buffer may become (Linux:
 	// the larger of tcp_rmem[2] and net.core.rmem_max). Under a profile
@@ -32,9 +34,14 @@ type Config struct {
 	// rather than RecvBuffer, unless RecvBufferSet. Default 6 MiB, Linux's
 	// tcp_rmem[2].
 	MaxRecvBuffer int
+	// MaxSendBuffer is the largest the send buffer grows to (Linux's
+	// tcp_wmem[2]). Default 4 MiB.
+	MaxSendBuffer int
 	// RecvBufferSet says RecvBuffer was set for this socket before its SYN
-	// (SO_RCVBUF): Linux then clamps the window, and so the scale, to it.
-	RecvBufferSet bool
+	// (SO_RCVBUF): Linux then clamps the window, and so the scale, to it,
+	// and the buffer keeps its size. SendBufferSet says SendBuffer was
+	// set (SO_SNDBUF): it keeps its size too.
+	RecvBufferSet, SendBufferSet bool
 
 	// NoWindowScaling, NoSACK and NoTimestamps turn off offering (and
 	// accepting) the RFC 7323 window scale, RFC 2018 SACK-permitted and
@@ -136,6 +143,9 @@ type Config struct {
 	// shared marks a Config from Share: connections keep a pointer to it
 	// instead of a copy of their own.
 	shared bool
+	// recvBufferFixed says SetRecvBuffer sized the buffer after the SYN
+	// (the window scale already chosen): it keeps its size.
+	recvBufferFixed bool
 }
 
 // The send MSS a peer's SYN without an MSS option implies (RFC 9293
@@ -186,6 +196,7 @@ func (c *Config) setDefaults() {
 	defInt(&c.RecvBuffer, 256<<10)
 	defInt(&c.SendBuffer, 256<<10)
 	defInt(&c.MaxRecvBuffer, 6<<20)
+	defInt(&c.MaxSendBuffer, 4<<20)
 	defInt(&c.SYNRetries, 6)
 	defInt(&c.Retries, 15)
 	defInt(&c.OrphanRetries, 8)

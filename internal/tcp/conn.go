@@ -60,6 +60,9 @@ type Conn struct {
 	// ooo) at their places.
 	rcv ring
 	ooo *reassembly // nil until data first arrives out of order
+	// rt sizes the receive buffer to the path (rcvtune.go): nil until the
+	// application has read more than a first flight of data.
+	rt *rcvTuning
 	// rcvFin is the sequence number of a FIN seen beyond RCV.NXT (out of
 	// order, or held by HoldFINWhileUnread); hasRcvFin says it is set.
 	rcvFin    seqnum.V32
@@ -104,9 +107,9 @@ type Conn struct {
 	// swsOverride lets the next segment into a window too small for sender
 	// SWS avoidance (the persist timer fired, conn_persist.go).
 	swsOverride bool
+	kaProbes    uint16 // unanswered keepalive probes; here, in padding
 	rttSeq      seqnum.V32
 	rttTime     clock.Instant
-	kaProbes    int // unanswered keepalive probes
 	lastChACK   clock.Instant
 	dupAcks     int
 	recover     seqnum.V32 // RFC 6582 "recover"
@@ -294,6 +297,7 @@ func (c *Conn) setState(now clock.Instant, s State, why string) {
 		// with ACKs, which use no loss recovery state).
 		c.tidyBuffers()
 		c.releaseRecovery()
+		c.releaseTuning()
 	}
 	c.events |= EventState
 	if c.cfg.RecordStates {

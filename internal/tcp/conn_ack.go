@@ -124,6 +124,9 @@ func (c *Conn) isDuplicateACK(s *Segment, u *ScoreboardUpdate) bool {
 // the RTT and the retransmission timer.
 func (c *Conn) newlyAcked(now clock.Instant, s *Segment) {
 	if d := s.Ack.Sub(c.sndBufSeq); d > 0 {
+		if c.snd.free() < c.sndMSS {
+			c.expandSendBuffer(int(c.sndMax.Sub(c.sndUna)))
+		}
 		n := min(int(d), c.snd.len())
 		c.snd.discard(n)
 		c.sndBufSeq = c.sndBufSeq.Add(seqnum.Size32(n))

@@ -34,6 +34,7 @@ func (c *Conn) Read(now clock.Instant, p []byte) (int, error) {
 	if c.rcv.len() > 0 && len(p) > 0 {
 		before := int(c.rcvWnd())
 		n := c.rcv.read(p)
+		c.tuneAfterRead(now)
 		c.afterRead(now, before)
 		c.tidyBuffers()
 		return n, nil
@@ -78,8 +79,9 @@ func (c *Conn) afterRead(now clock.Instant, old int) {
 		// 8985 §7.2, 2*SRTT) does not expire first.
 		c.ackNow = true
 	}
-	potential := c.cfg.RecvBuffer - c.rcv.len()
-	if (old < c.cfg.MSS && potential >= c.cfg.MSS) || (old <= c.cfg.RecvBuffer/2 && potential >= 2*old && potential-old >= c.cfg.MSS) {
+	buf := c.rcvBuf()
+	potential := buf - c.rcv.len()
+	if (old < c.cfg.MSS && potential >= c.cfg.MSS) || (old <= buf/2 && potential >= 2*old && potential-old >= c.cfg.MSS) {
 		c.ackNow = true
 	}
 }

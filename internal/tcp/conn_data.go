@@ -44,14 +44,14 @@ func (c *Conn) processText(now clock.Instant, s *Segment) {
 	c.ackNow = true
 	end := s.Seq.Add(seqnum.Size32(len(s.Payload)))
 	if c.ooo == nil {
-		c.ooo = new(reassembly)
+		c.ooo = newReassembly()
 	}
 	if c.ooo.covers(s.Seq, end) {
 		// A duplicate of data held out of order: a D-SACK block, then
 		// the SACK block that holds it (RFC 2883 §4.1.2; Linux likewise).
 		c.noteDSACK(s.Seq, end)
 	}
-	if !c.ooo.add(s.Seq, end) {
+	if !c.ooo.add(s.Seq, end, c.oooLimit()) {
 		c.stats.Drops[DropOutOfOrderFull]++
 		return
 	}
@@ -71,6 +71,9 @@ func (c *Conn) appendInOrder(now clock.Instant, s *Segment) {
 		c.rcv.grow(int(next.Sub(c.rcvNxt)))
 		c.rcvNxt = next
 		c.ackNow = true
+	}
+	if c.rt != nil {
+		c.tuneOnData(now, s)
 	}
 	if c.readClosed && c.cfg.Profile.DiscardAfterShutdownRead {
 		c.summary.UnreadDiscarded += c.rcv.len()

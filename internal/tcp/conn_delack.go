@@ -57,7 +57,7 @@ func (c *Conn) scheduleACK(now clock.Instant, n int, fin bool) {
 		c.pushed = true
 	}
 	if c.lastDataRcvd == 0 || now.Sub(c.lastDataRcvd) > c.rto.rto {
-		segs := c.cfg.RecvBuffer / (2 * max(int(c.rcvMSS), 1))
+		segs := c.rcvBuf() / (2 * max(int(c.rcvMSS), 1))
 		c.quickAcks = uint8(max(2, min(segs, maxQuickAcks)))
 	}
 	probe := n >= int(c.rcvMSS) && n >= probeMinSize && c.rto.hasSample && c.lastDataRcvd != 0 &&

@@ -152,12 +152,13 @@ func (c *Conn) stampACK(now clock.Instant, seg *Segment) {
 // with receiver-side silly window avoidance (RFC 9293 §3.8.6.2.2): the
 // right edge moves only by at least min(buffer/2, MSS), and never left.
 func (c *Conn) windowField() uint16 {
+	buf := c.rcvBuf()
 	readSeq := c.rcvNxt.Add(-seqnum.Size32(c.rcv.len()))
-	edge := readSeq.Add(seqnum.Size32(c.cfg.RecvBuffer))
+	edge := readSeq.Add(seqnum.Size32(buf))
 	if c.readClosed && c.cfg.Profile.DiscardAfterShutdownRead {
-		edge = c.rcvNxt.Add(seqnum.Size32(c.cfg.RecvBuffer))
+		edge = c.rcvNxt.Add(seqnum.Size32(buf))
 	}
-	step := min(c.cfg.RecvBuffer/2, c.cfg.MSS)
+	step := min(buf/2, c.cfg.MSS)
 	if int(edge.Sub(c.rcvAdv)) >= step || c.rcvAdv.LessThan(c.rcvNxt) {
 		c.rcvAdv = edge
 	}

@@ -131,7 +131,7 @@ func (c *Conn) onKeepalive(now clock.Instant) {
 		c.timers.keepalive = now.Add(c.cfg.KeepAliveInterval)
 		return
 	}
-	if c.kaProbes >= c.cfg.KeepAliveCount {
+	if int(c.kaProbes) >= c.cfg.KeepAliveCount {
 		c.events |= EventTimeout
 		c.queueRST(c.sndMax, c.rcvNxt, true)
 		c.summary.RSTSent = true

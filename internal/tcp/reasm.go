@@ -8,7 +8,8 @@ import (
 // maxOOORanges bounds the out-of-order receive queue: at most this many
 // disjoint byte ranges beyond RCV.NXT are kept (their bytes live in the
 // receive ring at their final places). A segment that would need one more
-// range is dropped, and the sender retransmits it.
+// range is dropped, and the sender retransmits it. A connection whose
+// receive buffer was tuned to a long path keeps more (oooLimit).
 const maxOOORanges = 8
 
 // oooRange is a range [left, right) of bytes received beyond RCV.NXT.
@@ -22,16 +23,25 @@ type oooRange struct {
 // reassembly tracks the out-of-order ranges, sorted by left edge and
 // disjoint, not touching one another.
 type reassembly struct {
-	r     [maxOOORanges]oooRange
+	r     []oooRange // r[:n] are in use; small at first, grown by add
 	n     int
 	clock uint64
+	small [maxOOORanges]oooRange
+}
+
+// newReassembly returns an empty queue whose first ranges need no
+// allocation of their own.
+func newReassembly() *reassembly {
+	q := new(reassembly)
+	q.r = q.small[:]
+	return q
 }
 
 func (q *reassembly) empty() bool { return q == nil || q.n == 0 }
 
 // add records [left, right); it reports false (and records nothing) when
-// the range would need more than maxOOORanges ranges.
-func (q *reassembly) add(left, right seqnum.V32) bool {
+// the range would need more than limit ranges.
+func (q *reassembly) add(left, right seqnum.V32, limit int) bool {
 	q.clock++
 	// Find the ranges that overlap or touch [left, right).
 	first, last := -1, -1
@@ -46,8 +56,12 @@ func (q *reassembly) add(left, right seqnum.V32) bool {
 		last = i
 	}
 	if first < 0 {
-		if q.n == maxOOORanges {
+		if q.n >= max(limit, maxOOORanges) {
 			return false
+		}
+		if q.n == len(q.r) {
+			q.r = append(q.r, oooRange{})
+			q.r = q.r[:cap(q.r)]
 		}
 		pos := q.n
 		for i := 0; i < q.n; i++ {
@@ -76,6 +90,9 @@ func (q *reassembly) advance(rcvNxt seqnum.V32) seqnum.V32 {
 		copy(q.r[:], q.r[1:q.n])
 		q.n--
 	}
+	if q.n == 0 && len(q.r) > maxOOORanges {
+		q.r = q.small[:] // the memory of a long recovery goes back
+	}
 	return rcvNxt
 }
 
@@ -96,18 +113,18 @@ func (q *reassembly) highest() seqnum.V32 { return q.r[q.n-1].right }
 // range first (RFC 2018 §4).
 func (q *reassembly) sackBlocks(o *wire.TCPOptions, max int) {
 	o.NumSACK = 0
-	var used [maxOOORanges]bool
+	below := ^uint64(0) // every range has its own stamp
 	for o.NumSACK < max {
 		best := -1
 		for i := 0; i < q.n; i++ {
-			if !used[i] && (best < 0 || q.r[i].stamp > q.r[best].stamp) {
+			if s := q.r[i].stamp; s < below && (best < 0 || s > q.r[best].stamp) {
 				best = i
 			}
 		}
 		if best < 0 {
 			return
 		}
-		used[best] = true
+		below = q.r[best].stamp
 		o.SACK[o.NumSACK] = wire.SACKBlock{Left: q.r[best].left, Right: q.r[best].right}
 		o.NumSACK++
 	}
@@ -116,5 +133,6 @@ func (q *reassembly) sackBlocks(o *wire.TCPOptions, max int) {
 func (q *reassembly) clear() {
 	if q != nil {
 		q.n = 0
+		q.r = q.small[:]
 	}
 }

@@ -64,16 +64,18 @@ func (c *Conn) SetCork(on bool) {
 }
 
 // SetSendBuffer sets how many bytes Write may queue (SO_SNDBUF), at least
-// one MSS. Data already queued beyond a smaller size stays and is sent;
-// Write takes more once the queue is below the new size.
+// one MSS, and keeps it so (no growth with the congestion window,
+// buftune.go). Data already queued beyond a smaller size stays and is
+// sent; Write takes more once the queue is below the new size.
 func (c *Conn) SetSendBuffer(n int) {
 	cfg := c.ownConfig()
-	cfg.SendBuffer = max(n, cfg.MSS)
+	cfg.SendBuffer, cfg.SendBufferSet = max(n, cfg.MSS), true
 	c.snd.size = int32(cfg.SendBuffer)
 }
 
 // SetRecvBuffer sets how many bytes may wait for Read (SO_RCVBUF), at
-// least two MSS. The window scale is fixed by the handshake (RFC 7323
+// least two MSS, and turns the buffer's tuning off (buftune.go), as on
+// Linux. The window scale is fixed by the handshake (RFC 7323
 // §2.2): a larger buffer is advertised only up to what the scale can say,
 // and before the peer's SYN arrives (SYN-SENT) the buffer is kept within
 // what the scale our SYN announced covers. A smaller buffer takes effect
@@ -81,6 +83,8 @@ func (c *Conn) SetSendBuffer(n int) {
 // 9293 §3.8.6.2.1): the ring keeps room for everything already promised.
 func (c *Conn) SetRecvBuffer(n int) {
 	cfg := c.ownConfig()
+	cfg.recvBufferFixed = true // no tuning (buftune.go)
+	c.releaseTuning()
 	if c.state == SynSent {
 		if shift := cfg.windowShift(); shift > 0 && !cfg.scalesForMaxBuffer() {
 			n = max(n, 65535<<(shift-1)+1)
