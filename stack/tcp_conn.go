@@ -292,7 +292,7 @@ func (c *TCPConn) Close() error {
 	if c.closed {
 		return c.opError("close", netErrClosed) // as Go's second Close
 	}
-	c.closed = true
+	c.markClosed()
 	// Data that arrived before Close decides between FIN and RST (RFC
 	// 2525 §2.17), also when it waited for the reader: lock ran it.
 	now := c.s.clk.Now()
