@@ -57,6 +57,13 @@ func (s *Stack) searchFrom(start int, taken func(p uint16) bool) (uint16, int, b
 // 4-tuple; to outsiders the ports still look random (the key is secret).
 func (s *Stack) pickPort(local netip.Addr, remote netip.AddrPort) (uint16, bool) {
 	offset, slot := s.portHash(local, remote)
+	return s.pickPortAt(offset, slot, local, remote)
+}
+
+// pickPortAt is pickPort with the destination's hash already taken
+// (portHash needs no lock: Dial takes it before s.mu, to keep the stack
+// locked for as short a time as it can). The caller holds s.mu.
+func (s *Stack) pickPortAt(offset uint32, slot int, local netip.Addr, remote netip.AddrPort) (uint16, bool) {
 	ctr := &s.portCounters[slot]
 	// In 64 bits: on a 32-bit int, offset plus counter overflowed to a
 	// negative start and a port below the range.
