@@ -83,13 +83,12 @@ func (l *TCPListener) establish(tuple fourTuple, req *tcp.Request, seg *tcp.Segm
 	now := s.clk.Now()
 	c := new(TCPConn)
 	c.mu.Lock()
-	s.mu.Lock()
-	if _, taken := s.conns[tuple]; taken || s.closed {
-		s.mu.Unlock()
+	s.mu.RLock()
+	ok := !s.closed && s.reserveConn(tuple, c) // made below, with s.mu released
+	s.mu.RUnlock()
+	if !ok {
 		return
 	}
-	s.reserveConn(tuple, c) // made below, with s.mu released
-	s.mu.Unlock()
 	s.makeConn(c, tuple, func(cfg *tcp.Config) *tcp.Conn { return tcp.NewFromRequest(now, l.bufs.config(cfg), req) })
 
 	l.mu.Lock()

@@ -76,8 +76,8 @@ func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment, verified bool) {
 		local:  netip.AddrPortFrom(ip.Dst.Unmap(), t.DstPort()),
 		remote: netip.AddrPortFrom(ip.Src.Unmap(), t.SrcPort()),
 	}
+	ep := s.conns.get(tuple)
 	s.mu.RLock()
-	ep := s.conns[tuple]
 	l := s.listenerFor(tuple.local)
 	land := ep == nil && s.landTCP(tuple)
 	s.mu.RUnlock()

@@ -46,7 +46,8 @@ func (s *Stack) searchFrom(start int, taken func(p uint16) bool) (uint16, int, b
 
 // pickPort returns a free local port for a connection from local to
 // remote: one that no listener uses and that makes a 4-tuple not in use.
-// The caller holds s.mu.
+// The caller holds s.mu; Dial uses claimPort, which also registers the
+// connection.
 //
 // The choice is RFC 6056 §3.3.4's double hash (Algorithm 4, as Linux's
 // __inet_hash_connect): a keyed hash of the destination places it in the
@@ -57,25 +58,41 @@ func (s *Stack) searchFrom(start int, taken func(p uint16) bool) (uint16, int, b
 // 4-tuple; to outsiders the ports still look random (the key is secret).
 func (s *Stack) pickPort(local netip.Addr, remote netip.AddrPort) (uint16, bool) {
 	offset, slot := s.portHash(local, remote)
-	return s.pickPortAt(offset, slot, local, remote)
+	return s.pickPortAt(offset, slot, func(p uint16) bool {
+		if _, ok := s.listeners[p]; ok {
+			return true
+		}
+		return s.conns.get(fourTuple{netip.AddrPortFrom(local, p), remote}) != nil
+	})
 }
 
-// pickPortAt is pickPort with the destination's hash already taken
-// (portHash needs no lock: Dial takes it before s.mu, to keep the stack
-// locked for as short a time as it can). The caller holds s.mu.
-func (s *Stack) pickPortAt(offset uint32, slot int, local netip.Addr, remote netip.AddrPort) (uint16, bool) {
+// claimPort is pickPort for Dial: it registers c (reserveConn) under the
+// 4-tuple of the port it picks, so that no other dial or accept can take
+// that 4-tuple between the choice and the registration. offset and slot
+// are the destination's portHash, taken by the caller without any lock.
+// The caller holds s.mu for reading.
+func (s *Stack) claimPort(offset uint32, slot int, local netip.Addr, remote netip.AddrPort, c *TCPConn) (uint16, bool) {
+	s.portMu.Lock()
+	defer s.portMu.Unlock()
+	return s.pickPortAt(offset, slot, func(p uint16) bool {
+		if _, ok := s.listeners[p]; ok {
+			return true
+		}
+		return !s.reserveConn(fourTuple{netip.AddrPortFrom(local, p), remote}, c)
+	})
+}
+
+// pickPortAt walks the range from the destination's offset plus its
+// counter to the first port that taken does not claim, and moves the
+// counter on by the ports it tried. The caller holds s.portMu, or is
+// alone with the stack.
+func (s *Stack) pickPortAt(offset uint32, slot int, taken func(p uint16) bool) (uint16, bool) {
 	ctr := &s.portCounters[slot]
 	// In 64 bits: on a 32-bit int, offset plus counter overflowed to a
 	// negative start and a port below the range.
 	n := uint64(s.ephemeral[1]) - uint64(s.ephemeral[0]) + 1
 	start := int((uint64(offset) + uint64(*ctr)) % n)
-	p, tried, ok := s.searchFrom(start, func(p uint16) bool {
-		if _, ok := s.listeners[p]; ok {
-			return true
-		}
-		_, ok := s.conns[fourTuple{netip.AddrPortFrom(local, p), remote}]
-		return ok
-	})
+	p, tried, ok := s.searchFrom(start, taken)
 	*ctr += uint32(tried)
 	return p, ok
 }

@@ -66,15 +66,16 @@ func (s *Stack) buildTCPConfig(v4 bool) *tcp.Config {
 	}.Share()
 }
 
-// reserveConn registers c, not yet made, under tuple. The caller holds
-// s.mu, and c.mu from before the registration until makeConn has run:
-// whoever finds c in the table meanwhile (a stray segment, Stack.Close,
-// Stats) waits on c.mu for it, which is the connection's lock order
-// (docs/ARCHITECTURE.md, "Locks"). Everything they read of c before its
-// lock (c.s, c.tuple) is set here.
-func (s *Stack) reserveConn(tuple fourTuple, c *TCPConn) {
+// reserveConn registers c, not yet made, under tuple unless the 4-tuple
+// is taken, and reports whether it did. The caller holds s.mu for reading
+// (so that Close sees c), and c.mu from before the registration until
+// makeConn has run: whoever finds c in the table meanwhile (a stray
+// segment, Stack.Close, Stats) waits on c.mu for it, which is the
+// connection's lock order (docs/ARCHITECTURE.md, "Locks"). Everything
+// they read of c before its lock (c.s, c.tuple) is set here.
+func (s *Stack) reserveConn(tuple fourTuple, c *TCPConn) bool {
 	c.s, c.tuple = s, tuple
-	s.conns[tuple] = c
+	return s.conns.add(tuple, c)
 }
 
 // makeConn makes the socket c for tuple around a core built by mk (which
@@ -146,26 +147,24 @@ func (s *Stack) DialTCPWith(ctx context.Context, remote netip.AddrPort, opts Dia
 	tsOff := s.isn.TSOffset(local, remote.Addr())
 	c := new(TCPConn)
 	c.mu.Lock()
-	s.mu.Lock()
+	s.mu.RLock()
 	if s.closed {
-		s.mu.Unlock()
+		s.mu.RUnlock()
 		return nil, ErrStackClosed
 	}
 	port, ok := opts.LocalPort, true
 	if port == 0 {
-		port, ok = s.pickPortAt(offset, slot, local, remote)
-	}
-	if !ok {
-		s.mu.Unlock()
-		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(remote), Err: ErrAddrNotAvailable}
-	}
-	tuple := fourTuple{netip.AddrPortFrom(local, port), remote}
-	if _, taken := s.conns[tuple]; taken {
-		s.mu.Unlock()
+		port, ok = s.claimPort(offset, slot, local, remote, c)
+		if !ok {
+			s.mu.RUnlock()
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(remote), Err: ErrAddrNotAvailable}
+		}
+	} else if !s.reserveConn(fourTuple{netip.AddrPortFrom(local, port), remote}, c) {
+		s.mu.RUnlock()
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(remote), Err: ErrAddrInUse}
 	}
-	s.reserveConn(tuple, c)
-	s.mu.Unlock()
+	s.mu.RUnlock()
+	tuple := fourTuple{netip.AddrPortFrom(local, port), remote}
 	now := s.clk.Now()
 	iss := s.isn.ISN(now, tuple.local, tuple.remote)
 	s.makeConn(c, tuple, func(cfg *tcp.Config) *tcp.Conn {
