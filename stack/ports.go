@@ -70,10 +70,12 @@ func (s *Stack) pickPort(local netip.Addr, remote netip.AddrPort) (uint16, bool)
 // 4-tuple of the port it picks, so that no other dial or accept can take
 // that 4-tuple between the choice and the registration. offset and slot
 // are the destination's portHash, taken by the caller without any lock.
-// The caller holds s.mu for reading.
+// The caller holds s.mu for reading. Dials to one destination at the same
+// moment may start from the same counter: the registration decides, the
+// loser walks on to the next port, and the counter moves on by the ports
+// both tried (RFC 6056 §3.3.4 only asks that it move on); one dial at a
+// time takes exactly the ports it took before.
 func (s *Stack) claimPort(offset uint32, slot int, local netip.Addr, remote netip.AddrPort, c *TCPConn) (uint16, bool) {
-	s.portMu.Lock()
-	defer s.portMu.Unlock()
 	return s.pickPortAt(offset, slot, func(p uint16) bool {
 		if _, ok := s.listeners[p]; ok {
 			return true
@@ -84,16 +86,15 @@ func (s *Stack) claimPort(offset uint32, slot int, local netip.Addr, remote neti
 
 // pickPortAt walks the range from the destination's offset plus its
 // counter to the first port that taken does not claim, and moves the
-// counter on by the ports it tried. The caller holds s.portMu, or is
-// alone with the stack.
+// counter on by the ports it tried.
 func (s *Stack) pickPortAt(offset uint32, slot int, taken func(p uint16) bool) (uint16, bool) {
 	ctr := &s.portCounters[slot]
 	// In 64 bits: on a 32-bit int, offset plus counter overflowed to a
 	// negative start and a port below the range.
 	n := uint64(s.ephemeral[1]) - uint64(s.ephemeral[0]) + 1
-	start := int((uint64(offset) + uint64(*ctr)) % n)
+	start := int((uint64(offset) + uint64(ctr.Load())) % n)
 	p, tried, ok := s.searchFrom(start, taken)
-	*ctr += uint32(tried)
+	ctr.Add(uint32(tried))
 	return p, ok
 }
 

@@ -203,11 +203,10 @@ type Stack struct {
 	// lock, finds every connection registered before it and no other.
 	mu  sync.RWMutex
 	rng *mrand.Rand
-	// portKey and portCounters choose ephemeral ports (pickPort); portMu
-	// guards portCounters, so that two dials claim ports one at a time.
+	// portKey and portCounters choose ephemeral ports (pickPort). The
+	// counters are atomic: dials claim ports side by side (claimPort).
 	portKey      [32]byte
-	portMu       sync.Mutex
-	portCounters *[portTableLen]uint32
+	portCounters *[portTableLen]atomic.Uint32
 	// conns are the TCP connections, locked by shards (conn_table.go).
 	conns     connTable
 	listeners map[uint16]*TCPListener
@@ -300,7 +299,7 @@ func New(cfg Config) (*Stack, error) {
 	}
 	s.isn = tcp.NewISNGenerator(secret)
 	s.portKey = sha256.Sum256(append([]byte("ephemeral ports "), secret[:]...))
-	s.portCounters = new([portTableLen]uint32)
+	s.portCounters = new([portTableLen]atomic.Uint32)
 	cfg.Link.Attach((*receiver)(s))
 	return s, nil
 }
