@@ -24,10 +24,11 @@ type Receiver interface {
 // VerifiedReceiver is a Receiver that a link may also hand packets whose
 // transport checksum it vouches for: a TUN device with offloads, for the
 // segments of a local sender that offloaded its checksum to the device
-// (or that the device verified). The checksum field is correct, but the
-// receiver need not spend a pass over the payload to verify it. A
-// middlebox (the pcap tap) that is only a Receiver gets every packet by
-// DeliverPackets.
+// (or that the device verified); an in-process pipe, which cannot damage
+// a packet, when asked to (pipe.VouchChecksums). The checksum field is
+// correct, but the receiver need not spend a pass over the payload to
+// verify it. A middlebox (the pcap tap) that is only a Receiver gets every
+// packet by DeliverPackets.
 type VerifiedReceiver interface {
 	Receiver
 	// DeliverVerifiedPackets is DeliverPackets for such packets.
@@ -60,3 +61,26 @@ var ErrClosed = errors.New("link: endpoint closed")
 
 // ErrTooBig is returned by WritePackets for a packet larger than the MTU.
 var ErrTooBig = errors.New("link: packet larger than the MTU")
+
+// GSOEndpoint is an Endpoint that also takes TCP super-segments: one IP
+// packet, larger than the MTU, that stands for a run of segments of one
+// flow, each but the last carrying exactly gso payload bytes. The link
+// (or the kernel behind it) cuts it into those segments, as a NIC does
+// with TCP segmentation offload: the first segment's headers are copied to
+// every piece, sequence numbers advance, PSH goes only on the last piece.
+// A super-segment's IP header is complete (its length covers the whole
+// packet, the IPv4 checksum is right); its TCP checksum field holds only
+// the sum of the pseudo-header over the whole TCP length, folded and not
+// complemented, for the cutter to complete per segment. Only plain ACK
+// segments may form one (ACK|PSH on the last), never SYN, FIN, RST, URG,
+// CWR or ECE.
+type GSOEndpoint interface {
+	Endpoint
+	// GSOMaxSize is the largest super-segment, IP header included, or 0
+	// when the endpoint takes none now (a TUN device without offloads).
+	GSOMaxSize() int
+	// WritePacketsGSO is WritePackets where gso[i] > 0 marks pkts[i] as a
+	// super-segment of gso[i]-byte segments; gso[i] == 0 is an ordinary
+	// packet. len(gso) == len(pkts).
+	WritePacketsGSO(pkts [][]byte, gso []uint16) (int, error)
+}

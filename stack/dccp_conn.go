@@ -212,10 +212,11 @@ func (c *DCCPConn) Read(p []byte) (int, error) {
 	c.inRead++
 	defer c.unlockFrom(&c.inRead)
 	for {
-		if err := c.ready(&c.readDeadline); err != nil {
+		now := c.s.clk.Now()
+		if err := c.ready(&c.readDeadline, now); err != nil {
 			return 0, c.opError("read", err)
 		}
-		n, err := c.core.Read(c.s.clk.Now(), p)
+		n, err := c.core.Read(now, p)
 		switch {
 		case err == nil:
 			c.read++
@@ -241,10 +242,11 @@ func (c *DCCPConn) Write(p []byte) (int, error) {
 	c.inWrite++
 	defer c.unlockFrom(&c.inWrite)
 	for {
-		if err := c.ready(&c.writeDeadline); err != nil {
+		now := c.s.clk.Now()
+		if err := c.ready(&c.writeDeadline, now); err != nil {
 			return 0, c.opError("write", err)
 		}
-		err := c.core.Write(c.s.clk.Now(), p)
+		err := c.core.Write(now, p)
 		switch {
 		case err == nil:
 			c.written++

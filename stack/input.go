@@ -64,8 +64,8 @@ func (s *Stack) deliverPackets(pkts [][]byte, verified bool) {
 
 // deliverTCP handles one TCP segment: RFC 9293 §3.10.7's dispatch on the
 // connection's state begins here, at "which connection". A verified
-// segment's checksum is not checked again where it is processed at once
-// (a deferred one is small, and checked by its reader).
+// segment's checksum is not checked again, neither here nor by the
+// goroutine that runs it from a connection's deferred queue.
 func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment, verified bool) {
 	t, err := wire.ParseTCP(ip.Payload)
 	if err != nil {
@@ -91,7 +91,7 @@ func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment, verified bool) {
 		s.drop(dropSrcOwn)
 		return
 	}
-	if ep != nil && ep.deferPacket(ip.Src, ip.Dst, ip.Payload, tcpDeferClass(len(t.Payload()), t.Flags().Has(wire.SYN))) {
+	if ep != nil && ep.deferPacket(ip.Src, ip.Dst, ip.Payload, tcpDeferClass(len(t.Payload()), t.Flags().Has(wire.SYN)), verified) {
 		return // the connection's reader verifies and processes it
 	}
 	if !verified && !s.tcpChecksumOK(ip.Src, ip.Dst, t) || !s.decodeTCP(t, seg) {

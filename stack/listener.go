@@ -95,7 +95,7 @@ func (l *listenShell[C]) accept() (C, error) {
 		if l.proto.waiting() {
 			continue
 		}
-		block(&l.mu, l.acceptors.add(), l.s.sched, nil) //nolint:errcheck // no context
+		block(&l.mu, l.acceptors.add(), l.s.sched, nil, false) //nolint:errcheck // no context
 	}
 }
 

@@ -52,6 +52,9 @@ func dccpPacket(buf []byte, tuple fourTuple, p *dccp.Packet, opts *[]byte) ([]by
 // queueTCP encodes seg into a buffer of q and queues it. The caller holds
 // the lock that guards q.
 func (q *txQueue) queueTCP(s *Stack, tuple fourTuple, seg *tcp.Segment) bool {
+	if s.gsoMax > 0 {
+		return q.queueTCPGSO(s, tuple, seg)
+	}
 	b := q.take(s.mtu)
 	pkt, err := tcpPacket(b.B[:s.mtu], tuple, seg)
 	return q.pushEncoded(s, b, pkt, err)
@@ -99,12 +102,6 @@ func (s *Stack) sendAlone(pkt []byte, err error) {
 	}
 	s.pktsOut.Add(1)
 	s.link.WritePackets([][]byte{pkt}) //nolint:errcheck // a lost answer is like a lost packet
-}
-
-// tcpSegment verifies the checksum of TCP segment t (from src to dst) and
-// decodes it into seg, counting what it drops.
-func (s *Stack) tcpSegment(src, dst netip.Addr, t wire.TCP, seg *tcp.Segment) bool {
-	return s.tcpChecksumOK(src, dst, t) && s.decodeTCP(t, seg)
 }
 
 // tcpChecksumOK verifies the checksum of t, counting a bad one.

@@ -49,7 +49,11 @@ type sock struct {
 	// Goroutines inside Read and Write, and the segments waiting for
 	// them (sock_defer.go); rx is nil until a segment first waits.
 	inRead, inWrite int32
-	rx              *deferredSegs
+	// turn counts the bytes Read and Write moved since a goroutine woken
+	// on this connection last yielded its processor (sock_turn.go).
+	turn     int32
+	turnSeen uint32 // the stack's turns when this connection's last ended
+	rx       *deferredSegs
 }
 
 // protocol is what the shell needs from a connection's protocol: the
@@ -65,7 +69,8 @@ type protocol interface {
 	coreAbort(now clock.Instant)
 	// coreInput runs one deferred packet (from src to dst) through the
 	// core; a packet that fails its checks is counted and dropped.
-	coreInput(now clock.Instant, src, dst netip.Addr, raw []byte)
+	// verified: the link vouched for its transport checksum.
+	coreInput(now clock.Instant, src, dst netip.Addr, raw []byte, verified bool)
 	// coreDeadline is the core's next deadline (zero: none).
 	coreDeadline() clock.Instant
 	// coreEnded reports that the core reached CLOSED: the socket is then
@@ -131,21 +136,23 @@ func (c *sock) wait(q *waitq, ctx context.Context) error {
 		c.runDeferred()
 		return nil
 	}
-	err := block(&c.mu, q.add(), c.s.sched, ctx)
+	err := block(&c.mu, q.add(), c.s.sched, ctx, c.endTurn())
 	c.runDeferred()
 	return err
 }
 
-// ready says whether a Read or Write may go on, asked before each try
-// (d is its deadline): not after the application's own Close
-// (net.ErrClosed, as Go's conns return), and not once the deadline has
-// passed — even if data is waiting to be read or there is room to write,
-// since net.Conn fails every call at once after a deadline in the past.
-func (c *sock) ready(d *deadline) error {
+// ready says whether a Read or Write may go on, asked before each try at
+// now, the instant the try then hands the core (d is its deadline): not
+// after the application's own Close (net.ErrClosed, as Go's conns
+// return), and not once the deadline has passed — even if data is waiting
+// to be read or there is room to write, since net.Conn fails every call
+// at once after a deadline in the past. (It read the clock itself: a
+// third of the clock reads of a bulk transfer at MTU 65535, issue 15.)
+func (c *sock) ready(d *deadline, now clock.Instant) error {
 	if c.closed {
 		return netErrClosed
 	}
-	if d.expired(c.s.clk.Now()) {
+	if d.expired(now) {
 		return errDeadline
 	}
 	return nil

@@ -56,10 +56,12 @@ type deferredSegs struct {
 }
 
 // deferredSeg is one queued packet: its addresses (for the pseudo-header)
-// and where it lies: block blk, bytes [off, off+n).
+// and where it lies: block blk, bytes [off, off+n); verified: the link
+// vouched for its checksum.
 type deferredSeg struct {
 	src, dst    netip.Addr
 	blk, off, n int
+	verified    bool
 }
 
 // deferClass says which goroutine a received packet may wait for.
@@ -69,8 +71,11 @@ const (
 	// deferNever: processed where it arrives, after what waits (a TCP SYN,
 	// which may reincarnate a connection in TIME-WAIT with the listener).
 	deferNever deferClass = iota
-	// deferIfQueued: processed where it arrives unless packets wait, then
-	// queued behind them (order is kept).
+	// deferIfQueued: a data segment too large to be worth its copy into
+	// the queue (deferMaxPayload): processed where it arrives, after what
+	// waits, as deferNever. (Queued behind the waiting packets, the
+	// full-sized segments that follow a short one at MTU 65535 were all
+	// copied once more: a tenth of that row's copying, issue 15.)
 	deferIfQueued
 	// deferToReader: data for a goroutine inside Read.
 	deferToReader
@@ -94,9 +99,9 @@ func tcpDeferClass(payload int, syn bool) deferClass {
 
 // deferPacket queues the raw packet (from src to dst) of class k for the
 // goroutine inside Read or Write to process, if there is one, and reports
-// whether it did. It takes mu itself, not lock: the point is to leave the
+// whether it did; verified: the link vouched for its checksum. It takes mu itself, not lock: the point is to leave the
 // packet to that goroutine.
-func (c *sock) deferPacket(src, dst netip.Addr, raw []byte, k deferClass) bool {
+func (c *sock) deferPacket(src, dst netip.Addr, raw []byte, k deferClass, verified bool) bool {
 	if c.s.sched != nil {
 		return false
 	}
@@ -108,7 +113,7 @@ func (c *sock) deferPacket(src, dst netip.Addr, raw []byte, k deferClass) bool {
 	queued := c.rx != nil && len(c.rx.pkts) > 0
 	var wake *waitq
 	switch {
-	case k == deferNever:
+	case k == deferNever, k == deferIfQueued:
 		if queued {
 			c.runDeferred()
 		}
@@ -131,7 +136,7 @@ func (c *sock) deferPacket(src, dst netip.Addr, raw []byte, k deferClass) bool {
 	rx.reserve(len(raw))
 	last := len(rx.blks) - 1
 	copy(rx.blks[last].B[rx.used:], raw)
-	rx.pkts = append(rx.pkts, deferredSeg{src: src, dst: dst, blk: last, off: rx.used, n: len(raw)})
+	rx.pkts = append(rx.pkts, deferredSeg{src: src, dst: dst, blk: last, off: rx.used, n: len(raw), verified: verified})
 	rx.used += len(raw)
 	rx.total += len(raw)
 	c.s.segsDeferred.Add(1)
@@ -165,7 +170,7 @@ func (c *sock) runDeferred() {
 		now := c.s.clk.Now()
 		half := len(rx.pkts) / 2
 		for i, p := range rx.pkts {
-			c.proto.coreInput(now, p.src, p.dst, rx.blks[p.blk].B[p.off:p.off+p.n])
+			c.proto.coreInput(now, p.src, p.dst, rx.blks[p.blk].B[p.off:p.off+p.n], p.verified)
 			if i+1 == half && half >= 2 {
 				c.proto.coreOutput(now) // the first half's ACK
 			}

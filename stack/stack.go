@@ -136,6 +136,9 @@ type Stats struct {
 	// Read or Write on their connection for processing (sock_defer.go),
 	// instead of being processed by the goroutine that delivered them.
 	SegmentsDeferred uint64
+	// TurnsYielded counts the times a goroutine woken on a busy connection
+	// let the others waiting for a processor run first (sock_turn.go).
+	TurnsYielded uint64
 	// Orphans is the number of orphaned connections now, BufferMemory the
 	// bytes of buffers all connections hold now (TCPOptions.MaxOrphans,
 	// MaxBufferMemory).
@@ -216,6 +219,8 @@ type Stack struct {
 	drops           [numDrops]atomic.Uint64
 	rstNoConn       atomic.Uint64
 	segsDeferred    atomic.Uint64
+	turnsYielded    atomic.Uint64
+	turns           atomic.Uint32 // turns ended on all connections (sock_turn.go)
 	txEncodeFailed  atomic.Uint64
 	opened          atomic.Uint64
 	res             stackResources // orphans and buffer memory (orphans.go)
@@ -229,6 +234,11 @@ type Stack struct {
 
 	// dccp holds the DCCP connections and listeners (dccp_table.go).
 	dccp dccpTables
+
+	// gsoLink is link when it takes super-segments (link.GSOEndpoint),
+	// gsoMax their largest size; nil and 0 otherwise (txqueue_gso.go).
+	gsoLink link.GSOEndpoint
+	gsoMax  int
 }
 
 // fourTuple identifies a TCP connection from this host's side.
@@ -274,6 +284,9 @@ func New(cfg Config) (*Stack, error) {
 		listeners: make(map[uint16]*TCPListener),
 		rstBuf:    make([]byte, 120),
 		dccp:      newDCCPTables(),
+	}
+	if g, ok := cfg.Link.(link.GSOEndpoint); ok && g.GSOMaxSize() > mtu {
+		s.gsoLink, s.gsoMax = g, g.GSOMaxSize()
 	}
 	for i, a := range s.addrs {
 		s.addrs[i] = a.Unmap()
@@ -347,6 +360,7 @@ func (s *Stack) Stats() Stats {
 		Dropped:             make(map[string]uint64),
 		RSTsForNoConnection: s.rstNoConn.Load(),
 		SegmentsDeferred:    s.segsDeferred.Load(),
+		TurnsYielded:        s.turnsYielded.Load(),
 		ConnsOpened:         s.opened.Load(),
 		EncodeFailed:        s.txEncodeFailed.Load(),
 		ICMP:                s.icmp.snapshot(),

@@ -63,6 +63,7 @@ func (s *Stack) buildTCPConfig(v4 bool) *tcp.Config {
 		MaxOrphans: o.MaxOrphans, MaxBufferMemory: o.MaxBufferMemory,
 		KeepAlive: ka.Enable, KeepAliveIdle: ka.Idle, KeepAliveInterval: ka.Interval, KeepAliveCount: ka.Count,
 		Profile: s.prof, RecordStates: s.onState != nil,
+		GSOMaxPayload: s.gsoPayload(hdr - 20),
 	}.Share()
 }
 
@@ -208,12 +209,14 @@ func (c *TCPConn) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	for {
-		if err := c.ready(&c.readDeadline); err != nil {
+		now := c.s.clk.Now()
+		if err := c.ready(&c.readDeadline, now); err != nil {
 			return 0, c.opError("read", err)
 		}
-		n, err := c.core.Read(c.s.clk.Now(), p)
+		n, err := c.core.Read(now, p)
+		c.moved(n)
 		if n > 0 || err != nil {
-			c.process()
+			c.processAt(now)
 			if err != nil && n == 0 {
 				if err == ioEOF {
 					return 0, err
@@ -235,12 +238,17 @@ func (c *TCPConn) Write(p []byte) (int, error) {
 	defer c.unlockFrom(&c.inWrite)
 	written := 0
 	for {
-		if err := c.ready(&c.writeDeadline); err != nil {
+		now := c.s.clk.Now()
+		if err := c.ready(&c.writeDeadline, now); err != nil {
 			return written, c.opError("write", err)
 		}
-		n, err := c.core.Write(c.s.clk.Now(), p[written:])
+		n, err := c.core.Write(now, p[written:])
 		written += n
+		c.moved(n)
 		if n > 0 {
+			// A fresh reading: the segments this sends are stamped
+			// with it (RACK's transmit times), and the copy into the
+			// send buffer may have taken a while.
 			c.process()
 		}
 		if err != nil {

@@ -44,8 +44,9 @@ var (
 // handleSegment runs a received segment through the core.
 func (c *TCPConn) handleSegment(seg *tcp.Segment) {
 	c.lock()
-	c.core.HandleSegment(c.s.clk.Now(), seg)
-	c.process()
+	now := c.s.clk.Now()
+	c.core.HandleSegment(now, seg)
+	c.processAt(now)
 	c.unlock()
 }
 
@@ -102,11 +103,12 @@ func (c *TCPConn) coreOutput(now clock.Instant) {
 	}
 }
 
-// coreInput runs a deferred segment: checksum, decode, SEGMENT ARRIVES.
-func (c *TCPConn) coreInput(now clock.Instant, src, dst netip.Addr, raw []byte) {
+// coreInput runs a deferred segment: checksum (unless the link vouched
+// for it), decode, SEGMENT ARRIVES.
+func (c *TCPConn) coreInput(now clock.Instant, src, dst netip.Addr, raw []byte, verified bool) {
 	var seg tcp.Segment
 	t, err := wire.ParseTCP(raw)
-	if err == nil && c.s.tcpSegment(src, dst, t, &seg) {
+	if err == nil && (verified || c.s.tcpChecksumOK(src, dst, t)) && c.s.decodeTCP(t, &seg) {
 		c.core.HandleSegment(now, &seg)
 	}
 }

@@ -20,17 +20,27 @@ type txQueue struct {
 	outq, spare []txPacket
 	free        []*bufpool.Block
 	writing     bool
+	// runOpen says run, the last packet of outq, is a run of segments
+	// that may still grow into a super-segment (txqueue_gso.go).
+	runOpen bool
+	run     *txRun
 }
 
-// txPacket is a queued packet: the first n bytes of its buffer.
+// txPacket is a queued packet: the first n bytes of its buffer; gso > 0
+// makes it a super-segment of gso-byte segments (link.GSOEndpoint).
 type txPacket struct {
 	blk *bufpool.Block
 	n   int
+	gso uint16
 }
 
 // batches lends writeOut the [][]byte the link takes, so that a socket
-// needs no field for it.
-var batches = sync.Pool{New: func() any { return new([][]byte) }}
+// needs no field for it; gsoSizes likewise the GSO sizes for a
+// link.GSOEndpoint.
+var (
+	batches  = sync.Pool{New: func() any { return new([][]byte) }}
+	gsoSizes = sync.Pool{New: func() any { return new([]uint16) }}
+)
 
 // take returns a buffer for one packet: its B holds at least mtu bytes;
 // the packet must be encoded into B[:mtu], so that one larger than the
@@ -52,7 +62,7 @@ func (q *txQueue) push(b *bufpool.Block, n int) {
 	if q.outq == nil && q.spare == nil {
 		q.adoptSlices()
 	}
-	q.outq = append(q.outq, txPacket{b, n})
+	q.outq = append(q.outq, txPacket{blk: b, n: n})
 }
 
 // giveBack returns an unused buffer from take.
@@ -66,16 +76,23 @@ func (q *txQueue) writeOut(s *Stack, mu *sync.Mutex) {
 	}
 	q.writing = true
 	for len(q.outq) > 0 {
+		q.closeRun()
 		queued := q.outq
 		q.outq = q.spare[:0]
 		bp := batches.Get().(*[][]byte)
 		batch := (*bp)[:0]
+		super := false
 		for _, p := range queued {
 			batch = append(batch, p.blk.B[:p.n])
+			super = super || p.gso > 0
 		}
 		mu.Unlock()
 		s.pktsOut.Add(uint64(len(batch)))
-		s.link.WritePackets(batch) //nolint:errcheck // a packet the link refuses is a lost packet
+		if super {
+			writeGSO(s, queued, batch)
+		} else {
+			s.link.WritePackets(batch) //nolint:errcheck // a packet the link refuses is a lost packet
+		}
 		mu.Lock()
 		clear(batch)
 		*bp = batch[:0]
@@ -89,8 +106,22 @@ func (q *txQueue) writeOut(s *Stack, mu *sync.Mutex) {
 	q.writing = false
 }
 
+// writeGSO writes batch, the packets of queued, some of them
+// super-segments, to s's link.GSOEndpoint.
+func writeGSO(s *Stack, queued []txPacket, batch [][]byte) {
+	gp := gsoSizes.Get().(*[]uint16)
+	gso := (*gp)[:0]
+	for _, p := range queued {
+		gso = append(gso, p.gso)
+	}
+	s.gsoLink.WritePacketsGSO(batch, gso) //nolint:errcheck // as WritePackets
+	*gp = gso[:0]
+	gsoSizes.Put(gp)
+}
+
 // dropQueued forgets the packets not yet written.
 func (q *txQueue) dropQueued() {
+	q.runOpen = false
 	for i, p := range q.outq {
 		q.free = append(q.free, p.blk)
 		q.outq[i] = txPacket{}
@@ -107,6 +138,7 @@ func (q *txQueue) releaseBufs() {
 		bufpool.Put(b)
 	}
 	clear(q.free)
+	q.releaseRun()
 	if len(q.outq) == 0 && !q.writing {
 		q.recycleSlices()
 		return

@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"net"
+	"runtime"
 	"sync"
 )
 
@@ -63,8 +64,10 @@ func wake(w *waiter, s Scheduler) {
 }
 
 // block releases mu, waits until w is woken or ctx ends, and retakes mu.
-// It reports ctx's error if the context ended first.
-func block(mu *sync.Mutex, w *waiter, s Scheduler, ctx context.Context) error {
+// It reports ctx's error if the context ended first. With yield, a
+// goroutine woken in real time first lets the others waiting for a
+// processor run (see sock.endTurn).
+func block(mu *sync.Mutex, w *waiter, s Scheduler, ctx context.Context, yield bool) error {
 	var done <-chan struct{}
 	if ctx != nil {
 		done = ctx.Done()
@@ -78,6 +81,9 @@ func block(mu *sync.Mutex, w *waiter, s Scheduler, ctx context.Context) error {
 		case <-w.ch:
 		case <-done:
 			canceled = true
+		}
+		if yield {
+			runtime.Gosched()
 		}
 	}
 	mu.Lock()

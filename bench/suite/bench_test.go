@@ -11,9 +11,13 @@ import (
 
 var stacks = []string{Ours, GVisor, GVisorTuned, GVisorDrained, Kernel}
 
+// bulkStacks adds, for the bulk rows, both stacks with and without
+// trusting the in-memory link's checksums.
+var bulkStacks = []string{Ours, OursChecked, GVisor, GVisorRXOffload, GVisorTuned, GVisorDrained, Kernel}
+
 func BenchmarkBulk(b *testing.B) {
 	for _, mtu := range []int{1500, 65535} {
-		for _, s := range stacks {
+		for _, s := range bulkStacks {
 			if s == Kernel && mtu != 1500 {
 				continue
 			}
@@ -67,6 +71,51 @@ func BenchmarkMemoryPerConn(b *testing.B) {
 				sum += v
 			}
 			b.ReportMetric(sum/float64(b.N), "B/conn")
+		})
+	}
+}
+
+// BenchmarkFlows is the flows-N rows: `go test -run '^$' -bench Flows
+// -benchtime 1x -count 5 ./suite` takes each stack's run in turn, five
+// times over.
+func BenchmarkFlows(b *testing.B) {
+	for _, n := range []int{16, 128} {
+		for _, s := range impairedStacks {
+			b.Run(fmt.Sprintf("flows=%d/stack=%s", n, s), func(b *testing.B) {
+				var gbps, jain, rtx float64
+				for b.Loop() {
+					r, err := Flows(s, n, Full.ChurnTime)
+					if err != nil {
+						b.Fatal(err)
+					}
+					gbps += r.Gbps()
+					jain += r.Jain()
+					rtx += r.RetransmitsPerGiB()
+				}
+				k := float64(b.N)
+				b.ReportMetric(gbps/k, "Gbit/s")
+				b.ReportMetric(jain/k, "jain")
+				b.ReportMetric(rtx/k, "rtx/GiB")
+			})
+		}
+	}
+}
+
+// BenchmarkBulkLoss is the bulk-loss-1pct row (32 MiB per run).
+func BenchmarkBulkLoss(b *testing.B) {
+	for _, s := range impairedStacks {
+		b.Run("stack="+s, func(b *testing.B) {
+			var gbps float64
+			seed := uint64(1)
+			for b.Loop() {
+				r, err := BulkLoss(s, lossRate, 32<<20, seed)
+				if err != nil {
+					b.Fatal(err)
+				}
+				gbps += r.Gbps()
+				seed += 2
+			}
+			b.ReportMetric(gbps/float64(b.N), "Gbit/s")
 		})
 	}
 }

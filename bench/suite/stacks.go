@@ -35,6 +35,16 @@ const (
 	// (gvlink.StackOptions.Tailscale: RACK off, Reno, receive-buffer
 	// moderation on, its buffer ranges) over the same link as GVisor.
 	GVisorTuned = "gvisor-tuned"
+	// OursChecked is Ours over a pipe that does not vouch for checksums
+	// (pipe.VouchChecksums): every received segment's checksum is
+	// verified again, as over a wire. Ours's pipe vouches: it cannot
+	// corrupt a packet, and GVisorRXOffload is gVisor with the same trust.
+	OursChecked = "ours-checked"
+	// GVisorRXOffload is GVisor with receive checksum offload on both
+	// channel endpoints (stack.CapabilityRXChecksumOffload): gVisor then
+	// skips verifying received checksums, as ours does over a vouching
+	// pipe. GVisor and GVisorTuned verify every segment.
+	GVisorRXOffload = "gvisor-rxcsum"
 )
 
 // BufferSize is the send and receive buffer of every connection of ours
@@ -78,9 +88,16 @@ func NewPathPair(name string, mtu int, up, down shape.Path) (Pair, error) {
 	impaired := up != (shape.Path{}) || down != (shape.Path{})
 	switch name {
 	case Ours:
+		return newOursPath(mtu, up, down, pipe.VouchChecksums())
+	case OursChecked:
 		return newOursPath(mtu, up, down)
 	case GVisor:
 		return newGVisor(mtu, true, false, up, down)
+	case GVisorRXOffload:
+		if impaired {
+			return nil, ErrNotMeasurable
+		}
+		return newGVisor(mtu, true, false, up, down, gvstack.CapabilityRXChecksumOffload)
 	case GVisorTuned:
 		return newGVisor(mtu, true, true, up, down)
 	case GVisorDrained:
@@ -99,11 +116,15 @@ func NewPathPair(name string, mtu int, up, down shape.Path) (Pair, error) {
 
 type oursPair struct{ client, server *stack.Stack }
 
-func newOurs(mtu int) (*oursPair, error) { return newOursPath(mtu, shape.Path{}, shape.Path{}) }
+func newOurs(mtu int) (*oursPair, error) {
+	return newOursPath(mtu, shape.Path{}, shape.Path{}, pipe.VouchChecksums())
+}
 
-func newOursPath(mtu int, up, down shape.Path) (*oursPair, error) {
+// newOursPath joins two of our stacks by a pipe that lends the writer's
+// buffers and has the extra options popts.
+func newOursPath(mtu int, up, down shape.Path, popts ...pipe.Option) (*oursPair, error) {
 	var a, b link.Endpoint
-	a, b = pipe.New(mtu, pipe.ShareBuffers())
+	a, b = pipe.New(mtu, append(popts, pipe.ShareBuffers())...)
 	if up != (shape.Path{}) || down != (shape.Path{}) {
 		a, b = shape.NewLink(a, up), shape.NewLink(b, down)
 	}
@@ -138,7 +159,9 @@ type gvPair struct {
 	stop           func()
 }
 
-func newGVisor(mtu int, pumped, tailscale bool, up, down shape.Path) (*gvPair, error) {
+// newGVisor joins two gVisor stacks by channel endpoints, pumped or
+// drained, whose capabilities are caps.
+func newGVisor(mtu int, pumped, tailscale bool, up, down shape.Path, caps ...gvstack.LinkEndpointCapabilities) (*gvPair, error) {
 	var a, b *channel.Endpoint
 	stop := func() {}
 	if up != (shape.Path{}) || down != (shape.Path{}) {
@@ -147,6 +170,10 @@ func newGVisor(mtu int, pumped, tailscale bool, up, down shape.Path) (*gvPair, e
 		a, b, stop = gvlink.PumpedPair(mtu)
 	} else {
 		a, b = gvlink.Pair(mtu)
+	}
+	for _, c := range caps {
+		a.LinkEPCapabilities |= c
+		b.LinkEPCapabilities |= c
 	}
 	opts := func(addr netip.Addr) gvlink.StackOptions {
 		return gvlink.StackOptions{Addr: addr, SendBuffer: BufferSize, ReceiveBuffer: BufferSize, Tailscale: tailscale}

@@ -18,6 +18,8 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 
 	"github.com/teardown-lab/teardown/bench/gvlink"
+	"github.com/teardown-lab/teardown/bench/gvtun"
+	"github.com/teardown-lab/teardown/link"
 	"github.com/teardown-lab/teardown/link/tun"
 	"github.com/teardown-lab/teardown/stack"
 )
@@ -26,7 +28,16 @@ import (
 const (
 	Ours        = "ours"         // link/tun, no offloads
 	OursOffload = "ours-offload" // link/tun with IFF_VNET_HDR, TSO/GSO both ways
-	GVisorFD    = "gvisor-fdbased"
+	// OursCoalesce is OursOffload with the stack blind to the link's
+	// super-segments (link.GSOEndpoint): it hands over MSS segments and
+	// the link coalesces them, as before the stack built its own.
+	OursCoalesce = "ours-coalesce"
+	GVisorFD     = "gvisor-fdbased"
+	// GVisorGSO is gVisor as tailscale runs it: its TCP tuned as
+	// tailscale tunes it, on a link that offloads both ways (package
+	// gvtun: host GSO with partial checksums out, the kernel's
+	// super-packets whole through GRO in).
+	GVisorGSO = "gvisor-gso"
 )
 
 var (
@@ -37,6 +48,10 @@ var (
 
 const devName = "tdb0"
 
+// OursReceiveBuffer, if not zero, is our stack's TCP receive buffer
+// (stack.TCPOptions.ReceiveBuffer); zero keeps the stack's default.
+var OursReceiveBuffer int
+
 // env is one namespace with a TUN device: the kernel on one side, the
 // stack under test on the other.
 type env struct {
@@ -45,6 +60,9 @@ type env struct {
 	// dial and listen are the stack's.
 	dial   func(ctx context.Context, ap netip.AddrPort) (net.Conn, error)
 	listen func(port uint16) (net.Listener, error)
+	// gso, for the offloading links, counts the super-packets written
+	// to the device and read from it.
+	gso func() (out, in uint64)
 }
 
 func newEnv(which string) (*env, error) {
@@ -56,18 +74,24 @@ func newEnv(which string) (*env, error) {
 	e.close = append(e.close, ns.close)
 	kp := netip.PrefixFrom(kernelAddr, prefix.Bits())
 	switch which {
-	case Ours, OursOffload:
+	case Ours, OursOffload, OursCoalesce:
 		var dev *tun.Device
 		if err := ns.do(func() error {
 			var err error
-			dev, err = tun.Open(tun.Config{Name: devName, KernelAddr: kp, Offload: which == OursOffload})
+			dev, err = tun.Open(tun.Config{Name: devName, KernelAddr: kp, Offload: which != Ours})
 			return err
 		}); err != nil {
 			e.Close()
 			return nil, err
 		}
 		e.close = append(e.close, func() { dev.Close() })
-		st, err := stack.New(stack.Config{Addrs: []netip.Addr{stackAddr}, Link: dev})
+		e.gso = func() (uint64, uint64) { s := dev.Stats(); return s.GSOPacketsOut, s.GSOPacketsIn }
+		var l link.Endpoint = dev
+		if which == OursCoalesce {
+			l = segmentsOnly{dev}
+		}
+		st, err := stack.New(stack.Config{Addrs: []netip.Addr{stackAddr}, Link: l,
+			TCP: stack.TCPOptions{ReceiveBuffer: OursReceiveBuffer}})
 		if err != nil {
 			e.Close()
 			return nil, err
@@ -106,11 +130,44 @@ func newEnv(which string) (*env, error) {
 		e.listen = func(port uint16) (net.Listener, error) {
 			return gonet.ListenTCP(gs, gvlink.FullAddr(netip.AddrPortFrom(stackAddr, port)), ipv4.ProtocolNumber)
 		}
+	case GVisorGSO:
+		var fd int
+		if err := ns.do(func() error {
+			var err error
+			fd, err = gvtun.Open(gvtun.Config{Name: devName, KernelAddr: kp, TxQueueLen: tun.DefaultTxQueueLen})
+			return err
+		}); err != nil {
+			e.Close()
+			return nil, err
+		}
+		ep, err := gvtun.New(fd, 1500)
+		if err != nil {
+			unix.Close(fd)
+			e.Close()
+			return nil, err
+		}
+		gs, err := gvlink.NewStack(ep, gvlink.StackOptions{Addr: stackAddr, Tailscale: true})
+		if err != nil {
+			ep.Close()
+			e.Close()
+			return nil, err
+		}
+		e.close = append([]func(){func() { gs.Close(); ep.Close() }}, e.close...)
+		e.gso = func() (uint64, uint64) { return ep.GSOOut.Load(), ep.GSOIn.Load() }
+		e.dial = func(ctx context.Context, ap netip.AddrPort) (net.Conn, error) {
+			return gonet.DialContextTCP(ctx, gs, gvlink.FullAddr(ap), ipv4.ProtocolNumber)
+		}
+		e.listen = func(port uint16) (net.Listener, error) {
+			return gonet.ListenTCP(gs, gvlink.FullAddr(netip.AddrPortFrom(stackAddr, port)), ipv4.ProtocolNumber)
+		}
 	default:
 		return nil, fmt.Errorf("tunbench: unknown stack %q", which)
 	}
 	return e, nil
 }
+
+// segmentsOnly hides every method of a link but link.Endpoint's.
+type segmentsOnly struct{ link.Endpoint }
 
 func (e *env) Close() {
 	for _, f := range e.close {
@@ -172,6 +229,9 @@ func (e *env) kernelDropped() uint64 {
 type Result struct {
 	Gbps    float64
 	Dropped uint64
+	// GSOOut and GSOIn count the GSO super-packets the stack's link
+	// wrote to the device and read from it (offloading links only).
+	GSOOut, GSOIn uint64
 }
 
 // Transfer moves n bytes one way: send true from the stack to a kernel
@@ -244,5 +304,9 @@ func Transfer(which string, send bool, n int64) (Result, error) {
 		return Result{}, fmt.Errorf("read: %w", err)
 	}
 	el := time.Since(start)
-	return Result{Gbps: float64(n) * 8 / 1e9 / el.Seconds(), Dropped: e.kernelDropped()}, nil
+	res := Result{Gbps: float64(n) * 8 / 1e9 / el.Seconds(), Dropped: e.kernelDropped()}
+	if e.gso != nil {
+		res.GSOOut, res.GSOIn = e.gso()
+	}
+	return res, nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -18,11 +19,15 @@ func envInt(name string, def int) int {
 }
 
 // TestTUNReport runs every row TUNBENCH_REPS times (it runs only when that
-// is set), the rows
-// interleaved within each repetition so that the machine's load falls on
-// all of them alike, and prints min/median/max Gbit/s and the packets the
-// kernel dropped toward the stack. TUNBENCH_ONLY=tun-recv/ours-offload
-// (say) runs one row, for a profile (-cpuprofile).
+// is set), the rows interleaved within each repetition so that the
+// machine's load falls on all of them alike, and prints min/median/max
+// Gbit/s, the packets the kernel dropped toward the stack, and each row's
+// median ratio to gVisor as tailscale runs it (gvisor-gso), taken
+// repetition by repetition. TUNBENCH_ONLY=tun-recv/ours-offload (say)
+// runs one row, for a profile (-cpuprofile); a comma-separated list of
+// rows or stacks (ours-offload,gvisor-gso) runs those. TUNBENCH_RCVBUF
+// sets our stack's receive buffer in bytes (gVisor as tailscale runs it
+// grows its own up to 8 MiB).
 func TestTUNReport(t *testing.T) {
 	if err := available(); err != nil {
 		t.Skipf("SKIPPING TUN BENCHMARK: %v", err)
@@ -31,6 +36,7 @@ func TestTUNReport(t *testing.T) {
 		t.Skip("a benchmark: set TUNBENCH_REPS to run it")
 	}
 	reps := envInt("TUNBENCH_REPS", 3)
+	OursReceiveBuffer = envInt("TUNBENCH_RCVBUF", 0)
 	n := int64(envInt("TUNBENCH_MIB", 128)) << 20
 	type row struct {
 		name, stack string
@@ -38,8 +44,10 @@ func TestTUNReport(t *testing.T) {
 	}
 	var rows []row
 	for _, dir := range []string{"tun-send", "tun-recv"} {
-		for _, s := range []string{Ours, OursOffload, GVisorFD} {
-			if only := os.Getenv("TUNBENCH_ONLY"); only != "" && only != dir+"/"+s {
+		for _, s := range []string{Ours, OursCoalesce, OursOffload, GVisorFD, GVisorGSO} {
+			if only := os.Getenv("TUNBENCH_ONLY"); only != "" && !slices.ContainsFunc(strings.Split(only, ","), func(o string) bool {
+				return o == dir+"/"+s || o == s
+			}) {
 				continue
 			}
 			rows = append(rows, row{dir, s, dir == "tun-send"})
@@ -57,11 +65,29 @@ func TestTUNReport(t *testing.T) {
 			drops[i] += res.Dropped
 		}
 	}
-	fmt.Printf("%-9s %-15s %6s %6s %6s  %s  (Gbit/s, %d × %d MiB)\n", "measure", "stack", "min", "median", "max", "drops", reps, n>>20)
+	// Each row against gVisor as tailscale runs it, repetition by
+	// repetition (the two ran back to back, under the same load): the
+	// median of those ratios.
+	ref := make(map[string][]float64)
+	for i, r := range rows {
+		if r.stack == GVisorGSO {
+			ref[r.name] = slices.Clone(gbps[i])
+		}
+	}
+	fmt.Printf("%-9s %-15s %6s %6s %6s  %5s  %s  (Gbit/s, %d × %d MiB)\n", "measure", "stack", "min", "median", "max", "×gso", "drops", reps, n>>20)
 	for i, r := range rows {
 		g := gbps[i]
+		ratio := "-"
+		if gs := ref[r.name]; gs != nil {
+			var q []float64
+			for k := range g {
+				q = append(q, g[k]/gs[k])
+			}
+			slices.Sort(q)
+			ratio = fmt.Sprintf("%.2f", q[len(q)/2])
+		}
 		slices.Sort(g)
-		fmt.Printf("%-9s %-15s %6.2f %6.2f %6.2f  %d\n", r.name, r.stack, g[0], g[len(g)/2], g[len(g)-1], drops[i])
+		fmt.Printf("%-9s %-15s %6.2f %6.2f %6.2f  %5s  %d\n", r.name, r.stack, g[0], g[len(g)/2], g[len(g)-1], ratio, drops[i])
 	}
 }
 
@@ -71,10 +97,25 @@ func TestTransferEachStack(t *testing.T) {
 	if err := available(); err != nil {
 		t.Skipf("SKIPPING TUN TRANSFERS: %v", err)
 	}
-	for _, s := range []string{Ours, OursOffload, GVisorFD} {
+	for _, s := range []string{Ours, OursCoalesce, OursOffload, GVisorFD, GVisorGSO} {
 		for _, send := range []bool{true, false} {
-			if _, err := Transfer(s, send, 1<<20); err != nil {
+			res, err := Transfer(s, send, 4<<20)
+			if err != nil {
 				t.Errorf("%s send=%v: %v", s, send, err)
+				continue
+			}
+			// The offloading links must really offload, in the
+			// direction the data goes: super-segments out when the
+			// stack sends, the kernel's super-packets in when it
+			// receives.
+			if s == Ours || s == GVisorFD {
+				continue
+			}
+			if send && res.GSOOut == 0 {
+				t.Errorf("%s sending 4 MiB wrote no GSO super-segment", s)
+			}
+			if !send && res.GSOIn == 0 {
+				t.Errorf("%s receiving 4 MiB read no GSO super-packet", s)
 			}
 		}
 	}

@@ -123,6 +123,16 @@ type Config struct {
 	// shareable.
 	RecordStates bool
 
+	// GSOMaxPayload, when above twice the send MSS, lets NextSegment hand
+	// out a run of full new-data segments as one Segment of up to this
+	// many payload bytes, with Segment.GSOSize set: a TSO super-segment
+	// for a link that cuts it (the stack sets it for a link.GSOEndpoint).
+	// RACK and the SACK scoreboard then keep one record per run, as Linux
+	// keeps one per TSO buffer: a run counts as delivered when all of it
+	// is, and retransmissions still go one segment at a time. Zero: one
+	// segment per Segment, as on the wire.
+	GSOMaxPayload int
+
 	// shared marks a Config from Share: connections keep a pointer to it
 	// instead of a copy of their own.
 	shared bool

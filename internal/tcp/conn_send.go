@@ -43,6 +43,9 @@ func (c *Conn) NextSegment(now clock.Instant, seg *Segment) bool {
 	}
 	if ok {
 		c.stats.SegsOut++
+		if g := int(seg.GSOSize); g > 0 {
+			c.stats.SegsOut += uint64((len(seg.Payload)+g-1)/g - 1)
+		}
 		c.stats.BytesOut += uint64(len(seg.Payload))
 	}
 	return ok
@@ -214,6 +217,21 @@ func (c *Conn) fillData(now clock.Instant, seg *Segment) bool {
 	return c.fillNew(now, seg)
 }
 
+// gsoRun returns the payload of a run of full segments to send as one
+// (Config.GSOMaxPayload), or 0 to send n bytes as one segment: a run
+// takes only new data beyond one full segment, outside loss recovery and
+// before the FIN is queued, in whole segments within both windows.
+func (c *Conn) gsoRun(n, mss, avail, room int, retransmitting bool) int {
+	g := c.cfg.GSOMaxPayload
+	if g < 2*mss || n != mss || retransmitting || c.finQueued || c.recovering() {
+		return 0
+	}
+	if run := min(avail, room, g) / mss * mss; run > mss {
+		return run
+	}
+	return 0
+}
+
 // fillNew builds the next segment of data from SND.NXT (new data, or data
 // sent again after a timeout without SACK): within the send window and
 // the congestion window, subject to Nagle and sender silly window
@@ -256,9 +274,16 @@ func (c *Conn) fillNew(now clock.Instant, seg *Segment) bool {
 			n, corked = 0, c.cfg.Cork
 		}
 	}
+	gso := c.gsoRun(n, mss, avail, room, retransmitting)
+	if gso > 0 {
+		n = gso
+	}
 	if n > 0 {
 		seg.Payload = c.snd.peek(off, n) // shorter where the ring wraps
 		n = len(seg.Payload)
+		if gso > 0 && n > mss {
+			seg.GSOSize = uint16(mss)
+		}
 	}
 	fin := c.finQueued && c.sndNxt.Add(seqnum.Size32(n)) == c.finSeq()
 	c.swsOverride = false

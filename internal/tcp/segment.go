@@ -18,6 +18,11 @@ type Segment struct {
 	// Payload is the data. In a Segment filled by NextSegment it is a view
 	// of the send buffer, valid until the next call on the Conn.
 	Payload []byte
+	// GSOSize, when not zero, makes the Segment a run of segments sent at
+	// once (Config.GSOMaxPayload): Payload is to be cut into GSOSize-byte
+	// segments (the last may be shorter), each with these headers and its
+	// sequence number, PSH on the last only.
+	GSOSize uint16
 }
 
 // Len is SEG.LEN: the payload length plus one for SYN and one for FIN

@@ -16,3 +16,10 @@ const avx2Chunk = 1 << 20
 //
 //go:noescape
 func sumAVX2(b []byte) uint64
+
+// copySumAVX2 copies src into dst (as long, not overlapping) and returns
+// the sum of the little-endian 16-bit words of src, not folded: sumAVX2
+// with a store. len(src) must be a multiple of 64 and at most avx2Chunk.
+//
+//go:noescape
+func copySumAVX2(dst, src []byte) uint64

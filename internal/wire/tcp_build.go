@@ -172,7 +172,7 @@ func TCPPacketLen(src netip.Addr, h *TCPHeader, payloadLen int) int {
 // family picks the IP version (IPv4-mapped IPv6 addresses count as IPv4);
 // the IP header has TTL/Hop Limit DefaultTTL, no options, and for IPv4 DF
 // set with ID 0 (an atomic datagram, RFC 6864 §4.1). Both checksums are
-// filled in. payload may overlap b (copy moves it; a payload already in
+// filled in, the TCP checksum as the payload is copied. payload may overlap b (copy moves it; a payload already in
 // place after the headers is not moved). It returns ErrNoSpace when b is
 // shorter than TCPPacketLen and ErrBadVersion when src and dst differ in
 // family or are invalid. It does not allocate.
@@ -204,7 +204,15 @@ func EncodeTCPPacket(b []byte, src, dst netip.Addr, h *TCPHeader, payload []byte
 	if err != nil {
 		return 0, err
 	}
-	copy(seg[hl:], payload)
-	seg.SetChecksum(src, dst)
+	// One pass over the payload: copied and summed together (CopySum),
+	// unless it overlaps where it goes.
+	acc := Sum(PseudoHeaderSum(src, dst, IPProtoTCP, len(seg)), seg[:hl])
+	if overlap(seg[hl:], payload) {
+		copy(seg[hl:], payload)
+		acc = Sum(acc, seg[hl:])
+	} else {
+		acc = CopySum(acc, seg[hl:], payload)
+	}
+	binary.BigEndian.PutUint16(seg[16:], Fold(acc))
 	return need, nil
 }

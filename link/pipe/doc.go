@@ -33,4 +33,12 @@
 // ShareBuffers option the Receiver gets the writer's own slices instead
 // (one copy fewer, for benchmarks and other trusted pairs) and must not
 // write to them.
+//
+// # Checksums
+//
+// A pipe cannot damage a packet. With the VouchChecksums option it says so
+// to a Receiver that is a link.VerifiedReceiver, which then need not
+// verify transport checksums (a pass over every payload byte, as a NIC's
+// receive checksum offload saves a kernel). Without it every packet goes
+// by DeliverPackets and is checked as if from a real wire.
 package pipe

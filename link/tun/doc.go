@@ -12,8 +12,11 @@
 //
 // With Config.Offload the device also speaks the kernel's offloads
 // (virtio_net_hdr before each packet, TUN_F_CSUM, TUN_F_TSO4/6): TCP
-// segments of one flow that our stack writes in one batch cross the device
-// as one GSO super-packet of up to 64 KiB, the kernel hands us its TCP
-// data in such super-packets too, and checksums are left to whoever
-// reads the packet last. See offload_linux.go.
+// data crosses the device as GSO super-packets of up to 64 KiB, the
+// kernel hands us its TCP data in such super-packets too, and checksums
+// are left to whoever reads the packet last. A stack that builds its
+// super-segments itself hands them over through WritePacketsGSO
+// (link.GSOEndpoint; gso_super.go); runs of separate segments of one flow
+// written in one batch are coalesced into one (gso_coalesce.go). See
+// offload_linux.go.
 package tun

@@ -47,10 +47,11 @@ type txScratch struct {
 // checksum to complete. writev only reads it.
 var zeroVnetHdr [vnetHdrLen]byte
 
-// writeOffload is WritePackets on an offloading device: each run that
-// gsoRun accepts goes as one super-packet, everything else alone behind
-// an all-zero vnet header.
-func (d *Device) writeOffload(pkts [][]byte) (int, error) {
+// writeOffload is WritePackets on an offloading device: a super-segment
+// (gso[i] > 0, gso may be nil) behind the vnet header that cuts it, each
+// run that gsoRun accepts as one super-packet, everything else alone
+// behind an all-zero vnet header.
+func (d *Device) writeOffload(pkts [][]byte, gso []uint16) (int, error) {
 	sc, _ := d.txPool.Get().(*txScratch)
 	if sc == nil {
 		sc = new(txScratch)
@@ -58,6 +59,13 @@ func (d *Device) writeOffload(pkts [][]byte) (int, error) {
 	defer d.txPool.Put(sc)
 	n := 0
 	for n < len(pkts) {
+		if gso != nil && gso[n] > 0 {
+			if err := d.writeSuper(sc, pkts[n], gso[n]); err != nil {
+				return n, err
+			}
+			n++
+			continue
+		}
 		run := gsoRun(pkts[n:])
 		for k := range run {
 			if len(pkts[n+k]) > d.mtu {
@@ -101,6 +109,29 @@ func (d *Device) writeOffload(pkts [][]byte) (int, error) {
 		n += run
 	}
 	return n, nil
+}
+
+// writeSuper writes super-segment p of gso-byte segments.
+func (d *Device) writeSuper(sc *txScratch, p []byte, gso uint16) error {
+	h, err := superVnetHeader(p, gso)
+	if err != nil {
+		return err
+	}
+	h.Encode(sc.hdr[:])
+	iov := appendIovec(appendIovec(sc.iov[:0], sc.hdr[:vnetHdrLen]), p)
+	err = d.writev(iov)
+	clear(iov)
+	if err != nil {
+		if d.closed.Load() {
+			return link.ErrClosed
+		}
+		return fmt.Errorf("tun: write %s: %w", d.name, err)
+	}
+	d.off.gsoOut.Add(1)
+	d.off.gsoSegsOut.Add(uint64((len(p) - int(h.HdrLen) + int(gso) - 1) / int(gso)))
+	d.pktsOut.Add(1)
+	d.bytesOut.Add(uint64(len(p)))
+	return nil
 }
 
 // appendIovec appends b to the vector, unless it is empty.

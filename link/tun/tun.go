@@ -216,7 +216,7 @@ func (d *Device) WritePackets(pkts [][]byte) (int, error) {
 		return 0, link.ErrClosed
 	}
 	if d.offload {
-		return d.writeOffload(pkts)
+		return d.writeOffload(pkts, nil)
 	}
 	n := 0
 	for _, p := range pkts {
@@ -242,6 +242,32 @@ func (d *Device) WritePackets(pkts [][]byte) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+var _ link.GSOEndpoint = (*Device)(nil)
+
+// GSOMaxSize implements link.GSOEndpoint: 64 KiB less one with
+// Config.Offload, else 0 (the device takes no super-segments).
+func (d *Device) GSOMaxSize() int {
+	if d.offload {
+		return gsoMaxLen
+	}
+	return 0
+}
+
+// WritePacketsGSO implements link.GSOEndpoint: super-segments go whole to
+// the kernel, which cuts them (TSO); it needs Config.Offload.
+func (d *Device) WritePacketsGSO(pkts [][]byte, gso []uint16) (int, error) {
+	if d.closed.Load() {
+		return 0, link.ErrClosed
+	}
+	if !d.offload {
+		return 0, fmt.Errorf("tun: %s: super-segments need Config.Offload", d.name)
+	}
+	if len(gso) != len(pkts) {
+		return 0, fmt.Errorf("tun: %d packets, %d GSO sizes", len(pkts), len(gso))
+	}
+	return d.writeOffload(pkts, gso)
 }
 
 // readLoop drains the device: each time it becomes readable, read until it
