@@ -170,7 +170,9 @@ func (s *Stack) icmpError(ip *wire.IPPacket, m wire.ICMP) {
 	}
 	errno, hard := unreachable(m.Code(), v6)
 	if hard {
-		s.countICMP(ep.hardError(errno, quoted), &s.icmp.hard)
+		if !ep.hardError(errno, quoted, &s.icmp.hard) {
+			s.icmp.notInFlight.Add(1)
+		}
 	} else {
 		s.countICMP(ep.softError(errno, quoted), &s.icmp.soft)
 	}
