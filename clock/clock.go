@@ -8,7 +8,10 @@
 // Unix epoch, so a capture written from either carries plausible timestamps.
 package clock
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // Instant is a point in time: nanoseconds since the Unix epoch.
 //
@@ -99,25 +102,40 @@ type RealTimers struct{ *Real }
 // NewRealTimers returns a TimerClock started now.
 func NewRealTimers() RealTimers { return RealTimers{NewReal()} }
 
-// NewTimer returns a disarmed wall-clock Timer.
-func (r RealTimers) NewTimer(fn func()) Timer {
-	t := &realTimer{clk: r.Real}
-	t.t = time.AfterFunc(time.Hour, fn)
-	t.t.Stop()
-	return t
-}
+// NewTimer returns a disarmed wall-clock Timer. The runtime's timer is
+// made when it is first armed: a host makes a timer for every connection
+// and deadline, and one made armed and stopped at once costs an insertion
+// into and a removal from the runtime's timer heap for nothing.
+func (r RealTimers) NewTimer(fn func()) Timer { return &realTimer{clk: r.Real, fn: fn} }
 
 type realTimer struct {
 	clk *Real
-	t   *time.Timer
+	fn  func()
+	t   atomic.Pointer[time.Timer] // nil until first armed
 }
 
 func (t *realTimer) Reset(at Instant) {
 	if at.IsZero() {
-		t.t.Stop()
+		t.Stop()
 		return
 	}
-	t.t.Reset(max(at.Sub(t.clk.Now()), 0))
+	d := max(at.Sub(t.clk.Now()), 0)
+	if rt := t.t.Load(); rt != nil {
+		rt.Reset(d)
+		return
+	}
+	rt := time.AfterFunc(d, t.fn)
+	if !t.t.CompareAndSwap(nil, rt) {
+		// A concurrent first Reset made it first: arm that one instead
+		// (a firing of ours already under way is one the Timer contract
+		// lets the function see).
+		rt.Stop()
+		t.t.Load().Reset(d)
+	}
 }
 
-func (t *realTimer) Stop() { t.t.Stop() }
+func (t *realTimer) Stop() {
+	if rt := t.t.Load(); rt != nil {
+		rt.Stop()
+	}
+}

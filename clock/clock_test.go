@@ -65,3 +65,25 @@ func TestRealTimerFiresAndStops(t *testing.T) {
 	default:
 	}
 }
+
+// A new timer has no runtime timer until it is first armed: stopping or
+// disarming it before then is allowed and fires nothing, and its first
+// Reset arms it as any later one does.
+func TestRealTimerStopBeforeFirstArm(t *testing.T) {
+	c := NewRealTimers()
+	fired := make(chan struct{}, 2)
+	tm := c.NewTimer(func() { fired <- struct{}{} })
+	tm.Stop()
+	tm.Reset(0)
+	select {
+	case <-fired:
+		t.Fatal("a timer never armed fired")
+	default:
+	}
+	tm.Reset(c.Now())
+	select {
+	case <-fired:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a due timer did not fire")
+	}
+}

@@ -81,19 +81,19 @@ func (l *TCPListener) onTimer() {
 func (l *TCPListener) establish(tuple fourTuple, req *tcp.Request, seg *tcp.Segment) {
 	s := l.s
 	now := s.clk.Now()
-	s.mu.Lock()
-	if _, taken := s.conns[tuple]; taken || s.closed {
-		s.mu.Unlock()
+	c := new(TCPConn)
+	c.mu.Lock()
+	s.mu.RLock()
+	ok := !s.closed && s.reserveConn(tuple, c) // made below, with s.mu released
+	s.mu.RUnlock()
+	if !ok {
 		return
 	}
-	c := s.newConn(tuple, func(cfg *tcp.Config) *tcp.Conn { return tcp.NewFromRequest(now, l.bufs.config(cfg), req) })
-	s.conns[tuple] = c
-	s.mu.Unlock()
+	s.makeConn(c, tuple, func(cfg *tcp.Config) *tcp.Conn { return tcp.NewFromRequest(now, l.bufs.config(cfg), req) })
 
 	l.mu.Lock()
 	l.core.Joining(c)
 	l.mu.Unlock()
-	c.mu.Lock()
 	c.listener = l
 	c.core.HandleSegment(now, seg)
 	c.process()

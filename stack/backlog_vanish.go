@@ -11,7 +11,7 @@ package stack
 func (c *TCPConn) Vanish() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.closed = true
+	c.markClosed()
 	c.dropQueued() // packets not yet written never leave
 	if !c.gone {
 		c.forget()

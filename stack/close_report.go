@@ -119,7 +119,7 @@ func (c *TCPConn) GracefulClose(ctx context.Context) (CloseReport, error) {
 	now := c.s.clk.Now()
 	if err := c.core.CloseWrite(now); err != nil && c.core.Err() != nil {
 		c.process()
-		c.closed = true
+		c.markClosed()
 		c.core.Close(now)
 		c.process()
 		return c.report(0), c.opError("close", mapTCPError(c.core.Err()))
@@ -148,7 +148,7 @@ func (c *TCPConn) GracefulClose(ctx context.Context) (CloseReport, error) {
 	for ctxErr == nil && connErr == nil && !c.core.AllAcked() && c.core.State() != tcp.Closed {
 		ctxErr = c.wait(&c.closing, ctx)
 	}
-	c.closed = true
+	c.markClosed()
 	c.core.Close(c.s.clk.Now())
 	c.process()
 	c.wake(wakeReaders | wakeWriters)

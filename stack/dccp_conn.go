@@ -287,7 +287,7 @@ func (c *DCCPConn) closeLocked() {
 	if c.closed {
 		return
 	}
-	c.closed = true
+	c.markClosed()
 	c.core.Close(c.s.clk.Now())
 	c.process()
 	c.wake(wakeReaders | wakeWriters)

@@ -43,5 +43,12 @@ func (d *deadline) set(s *Stack, mu *sync.Mutex, q *waitq, t time.Time) {
 	d.timer.Reset(d.at)
 }
 
+// stop disarms the deadline's timer, if it has one.
+func (d *deadline) stop() {
+	if d.timer != nil {
+		d.timer.Stop()
+	}
+}
+
 // expired reports whether the deadline is set and has passed at now.
 func (d *deadline) expired(now clock.Instant) bool { return expired(d.at, now) }

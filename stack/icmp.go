@@ -151,9 +151,7 @@ func (s *Stack) icmpError(ip *wire.IPPacket, m wire.ICMP) {
 		local:  netip.AddrPortFrom(q.Src.Unmap(), sport),
 		remote: netip.AddrPortFrom(q.Dst.Unmap(), dport),
 	}
-	s.mu.Lock()
-	ep := s.conns[tuple]
-	s.mu.Unlock()
+	ep := s.conns.get(tuple)
 	if ep == nil {
 		s.icmp.noConn.Add(1)
 		return
@@ -172,7 +170,9 @@ func (s *Stack) icmpError(ip *wire.IPPacket, m wire.ICMP) {
 	}
 	errno, hard := unreachable(m.Code(), v6)
 	if hard {
-		s.countICMP(ep.hardError(errno, quoted), &s.icmp.hard)
+		if !ep.hardError(errno, quoted, &s.icmp.hard) {
+			s.icmp.notInFlight.Add(1)
+		}
 	} else {
 		s.countICMP(ep.softError(errno, quoted), &s.icmp.soft)
 	}

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"errors"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/teardown-lab/teardown/internal/seqnum"
@@ -31,17 +32,21 @@ func (c *TCPConn) pathMTU(mtu int, v6 bool, quoted seqnum.V32) (lowered, inFligh
 }
 
 // hardError ends a connect the network refused (tcp.Conn.HandleHardError);
-// in any other state the error is kept as a soft one.
-func (c *TCPConn) hardError(errno syscall.Errno, quoted seqnum.V32) bool {
+// in any other state the error is kept as a soft one. A connect it ends
+// is counted in counted before the dialer is woken, so that the stack's
+// counters already hold it when Dial returns.
+func (c *TCPConn) hardError(errno syscall.Errno, quoted seqnum.V32, counted *atomic.Uint64) bool {
 	c.lock()
 	defer c.unlock()
 	if c.core.HandleHardError(c.s.clk.Now(), errnoError(errno), quoted) {
+		counted.Add(1)
 		c.process()
 		return true
 	}
 	if !c.core.InFlight(quoted) {
 		return false
 	}
+	counted.Add(1)
 	c.softErr = errnoError(errno)
 	return true
 }

@@ -76,11 +76,17 @@ func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment, verified bool) {
 		local:  netip.AddrPortFrom(ip.Dst.Unmap(), t.DstPort()),
 		remote: netip.AddrPortFrom(ip.Src.Unmap(), t.SrcPort()),
 	}
-	s.mu.RLock()
-	ep := s.conns[tuple]
-	l := s.listenerFor(tuple.local)
-	land := ep == nil && s.landTCP(tuple)
-	s.mu.RUnlock()
+	// A segment of a connection needs the listener only if it is a SYN
+	// (reincarnate): the others take no lock but their shard's.
+	ep := s.conns.get(tuple)
+	var l *TCPListener
+	land := false
+	if ep == nil || t.Flags().Has(wire.SYN) {
+		s.mu.RLock()
+		l = s.listenerFor(tuple.local)
+		land = ep == nil && s.landTCP(tuple)
+		s.mu.RUnlock()
+	}
 	if land {
 		s.drop(dropSrcOwn)
 		return

@@ -46,7 +46,8 @@ func (s *Stack) searchFrom(start int, taken func(p uint16) bool) (uint16, int, b
 
 // pickPort returns a free local port for a connection from local to
 // remote: one that no listener uses and that makes a 4-tuple not in use.
-// The caller holds s.mu.
+// The caller holds s.mu; Dial uses claimPort, which also registers the
+// connection.
 //
 // The choice is RFC 6056 §3.3.4's double hash (Algorithm 4, as Linux's
 // __inet_hash_connect): a keyed hash of the destination places it in the
@@ -57,19 +58,43 @@ func (s *Stack) searchFrom(start int, taken func(p uint16) bool) (uint16, int, b
 // 4-tuple; to outsiders the ports still look random (the key is secret).
 func (s *Stack) pickPort(local netip.Addr, remote netip.AddrPort) (uint16, bool) {
 	offset, slot := s.portHash(local, remote)
+	return s.pickPortAt(offset, slot, func(p uint16) bool {
+		if _, ok := s.listeners[p]; ok {
+			return true
+		}
+		return s.conns.get(fourTuple{netip.AddrPortFrom(local, p), remote}) != nil
+	})
+}
+
+// claimPort is pickPort for Dial: it registers c (reserveConn) under the
+// 4-tuple of the port it picks, so that no other dial or accept can take
+// that 4-tuple between the choice and the registration. offset and slot
+// are the destination's portHash, taken by the caller without any lock.
+// The caller holds s.mu for reading. Dials to one destination at the same
+// moment may start from the same counter: the registration decides, the
+// loser walks on to the next port, and the counter moves on by the ports
+// both tried (RFC 6056 §3.3.4 only asks that it move on); one dial at a
+// time takes exactly the ports it took before.
+func (s *Stack) claimPort(offset uint32, slot int, local netip.Addr, remote netip.AddrPort, c *TCPConn) (uint16, bool) {
+	return s.pickPortAt(offset, slot, func(p uint16) bool {
+		if _, ok := s.listeners[p]; ok {
+			return true
+		}
+		return !s.reserveConn(fourTuple{netip.AddrPortFrom(local, p), remote}, c)
+	})
+}
+
+// pickPortAt walks the range from the destination's offset plus its
+// counter to the first port that taken does not claim, and moves the
+// counter on by the ports it tried.
+func (s *Stack) pickPortAt(offset uint32, slot int, taken func(p uint16) bool) (uint16, bool) {
 	ctr := &s.portCounters[slot]
 	// In 64 bits: on a 32-bit int, offset plus counter overflowed to a
 	// negative start and a port below the range.
 	n := uint64(s.ephemeral[1]) - uint64(s.ephemeral[0]) + 1
-	start := int((uint64(offset) + uint64(*ctr)) % n)
-	p, tried, ok := s.searchFrom(start, func(p uint16) bool {
-		if _, ok := s.listeners[p]; ok {
-			return true
-		}
-		_, ok := s.conns[fourTuple{netip.AddrPortFrom(local, p), remote}]
-		return ok
-	})
-	*ctr += uint32(tried)
+	start := int((uint64(offset) + uint64(ctr.Load())) % n)
+	p, tried, ok := s.searchFrom(start, taken)
+	ctr.Add(uint32(tried))
 	return p, ok
 }
 

@@ -23,7 +23,7 @@ func TestPickPort_CounterWrapStaysInRange(t *testing.T) {
 	n := uint32(ephemeralLast - ephemeralFirst + 1)
 	for _, sum := range []uint32{1<<32 - 1, 1 << 31, 1<<31 + 12345} {
 		s.mu.Lock()
-		s.portCounters[slot] = sum - offset // offset + counter ≡ sum (mod 2^32)
+		s.portCounters[slot].Store(sum - offset) // offset + counter ≡ sum (mod 2^32)
 		p, ok := s.pickPort(local, remote)
 		s.mu.Unlock()
 		want := ephemeralFirst + uint16((uint64(offset)+uint64(sum-offset))%uint64(n))

@@ -158,6 +158,18 @@ func (c *sock) ready(d *deadline, now clock.Instant) error {
 	return nil
 }
 
+// markClosed records the application's Close (or Abort, or Vanish). Every
+// call fails with net.ErrClosed from now on, deadlines included, so their
+// timers are disarmed here: an armed one would otherwise stay in the
+// runtime's timer heap and keep the connection reachable until it fired,
+// which under connection churn is thousands of dead connections held for
+// a deadline's length (and a goroutine each when they fire).
+func (c *sock) markClosed() {
+	c.closed = true
+	c.readDeadline.stop()
+	c.writeDeadline.stop()
+}
+
 // handshake runs a new connection's first output and waits, for Dial,
 // until done reports the handshake's outcome (with the lock held): nil
 // once the connection is open, or why it failed. If ctx ends first the

@@ -59,7 +59,7 @@ func (c *sock) onTimer() {
 func (c *sock) abort() {
 	c.lock()
 	defer c.unlock()
-	c.closed = true
+	c.markClosed()
 	c.proto.coreAbort(c.s.clk.Now())
 	c.process()
 	c.wake(wakeEveryone)

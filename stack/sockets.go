@@ -36,7 +36,7 @@ type SocketInfo struct {
 // each socket is read under its own lock, one after the other.
 func (s *Stack) Sockets() []SocketInfo {
 	s.mu.Lock()
-	ls, cs := slices.Collect(maps.Values(s.listeners)), slices.Collect(maps.Values(s.conns))
+	ls, cs := slices.Collect(maps.Values(s.listeners)), s.conns.all()
 	s.mu.Unlock()
 	var out []SocketInfo
 	for _, l := range ls {

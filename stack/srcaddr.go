@@ -67,7 +67,7 @@ func (s *Stack) badSource(src netip.Addr) (dropReason, bool) {
 // connection, comes from one of our addresses without being our own
 // traffic. The caller holds s.mu.
 func (s *Stack) landTCP(tuple fourTuple) bool {
-	return s.hasAddr(tuple.remote.Addr()) && s.conns[fourTuple{tuple.remote, tuple.local}] == nil
+	return s.hasAddr(tuple.remote.Addr()) && s.conns.get(fourTuple{tuple.remote, tuple.local}) == nil
 }
 
 // landDCCP is landTCP for a DCCP packet. The caller holds s.dccp.mu.

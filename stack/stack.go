@@ -201,20 +201,23 @@ type Stack struct {
 	isn              *tcp.ISNGenerator
 	onState          func(now clock.Instant, local, remote netip.AddrPort, from, to, why string)
 
-	// mu guards the tables below, rng and portCounters. Every received
-	// TCP segment reads the tables (deliverTCP) under a read lock, so that
-	// the flows of a busy stack do not queue behind one another for a map
+	// mu guards listeners, closed and rng. Every received TCP segment
+	// reads the listeners (deliverTCP) under a read lock, so that the
+	// flows of a busy stack do not queue behind one another for a map
 	// lookup (128 flows over the pipe: 61 s of waiting on it per 2 s of run
-	// as an exclusive lock). rng and portCounters change only under the
-	// write lock.
+	// as an exclusive lock). A dial or an accept holds the read lock while
+	// it registers its connection, so that Close, which takes the write
+	// lock, finds every connection registered before it and no other.
 	mu  sync.RWMutex
 	rng *mrand.Rand
-	// portKey and portCounters choose ephemeral ports (pickPort).
+	// portKey and portCounters choose ephemeral ports (pickPort). The
+	// counters are atomic: dials claim ports side by side (claimPort).
 	portKey      [32]byte
-	portCounters *[portTableLen]uint32
-	conns        map[fourTuple]*TCPConn
-	listeners    map[uint16]*TCPListener
-	closed       bool
+	portCounters *[portTableLen]atomic.Uint32
+	// conns are the TCP connections, locked by shards (conn_table.go).
+	conns     connTable
+	listeners map[uint16]*TCPListener
+	closed    bool
 
 	pktsIn, pktsOut atomic.Uint64
 	drops           [numDrops]atomic.Uint64
@@ -282,7 +285,6 @@ func New(cfg Config) (*Stack, error) {
 		tcpOpts:   cfg.TCP,
 		ephemeral: eph,
 		onState:   cfg.OnStateChange,
-		conns:     make(map[fourTuple]*TCPConn),
 		listeners: make(map[uint16]*TCPListener),
 		rstBuf:    make([]byte, 120),
 		dccp:      newDCCPTables(),
@@ -293,6 +295,7 @@ func New(cfg Config) (*Stack, error) {
 	for i, a := range s.addrs {
 		s.addrs[i] = a.Unmap()
 	}
+	s.conns.init()
 	if s.clk == nil {
 		s.clk = clock.NewRealTimers()
 	}
@@ -313,7 +316,7 @@ func New(cfg Config) (*Stack, error) {
 	}
 	s.isn = tcp.NewISNGenerator(secret)
 	s.portKey = sha256.Sum256(append([]byte("ephemeral ports "), secret[:]...))
-	s.portCounters = new([portTableLen]uint32)
+	s.portCounters = new([portTableLen]atomic.Uint32)
 	cfg.Link.Attach((*receiver)(s))
 	return s, nil
 }
@@ -376,13 +379,7 @@ func (s *Stack) Stats() Stats {
 	s.statsMu.Lock()
 	sum := s.tcpDone
 	s.statsMu.Unlock()
-	s.mu.Lock()
-	eps := make([]*TCPConn, 0, len(s.conns))
-	for _, ep := range s.conns {
-		eps = append(eps, ep)
-	}
-	s.mu.Unlock()
-	for _, ep := range eps {
+	for _, ep := range s.conns.all() {
 		ep.mu.Lock()
 		sum.Add(ep.core.Counters())
 		ep.mu.Unlock()
@@ -415,7 +412,7 @@ func (s *Stack) Close() error {
 	}
 	s.closed = true
 	ls := slices.Collect(maps.Values(s.listeners))
-	eps := slices.Collect(maps.Values(s.conns))
+	eps := s.conns.all()
 	s.mu.Unlock()
 	for _, l := range ls {
 		l.Close()

@@ -67,12 +67,24 @@ func (s *Stack) buildTCPConfig(v4 bool) *tcp.Config {
 	}.Share()
 }
 
-// newConn makes the socket for tuple around a core built by mk (which
-// receives the stack's shared config). The caller registers it.
-func (s *Stack) newConn(tuple fourTuple, mk func(cfg *tcp.Config) *tcp.Conn) *TCPConn {
-	c := &TCPConn{core: mk(s.tcpConfig(tuple.local.Addr()))}
+// reserveConn registers c, not yet made, under tuple unless the 4-tuple
+// is taken, and reports whether it did. The caller holds s.mu for reading
+// (so that Close sees c), and c.mu from before the registration until
+// makeConn has run: whoever finds c in the table meanwhile (a stray
+// segment, Stack.Close, Stats) waits on c.mu for it, which is the
+// connection's lock order (docs/ARCHITECTURE.md, "Locks"). Everything
+// they read of c before its lock (c.s, c.tuple) is set here.
+func (s *Stack) reserveConn(tuple fourTuple, c *TCPConn) bool {
+	c.s, c.tuple = s, tuple
+	return s.conns.add(tuple, c)
+}
+
+// makeConn makes the socket c for tuple around a core built by mk (which
+// receives the stack's shared config). The caller holds c.mu if c is
+// already registered (reserveConn).
+func (s *Stack) makeConn(c *TCPConn, tuple fourTuple, mk func(cfg *tcp.Config) *tcp.Conn) {
+	c.core = mk(s.tcpConfig(tuple.local.Addr()))
 	c.init(s, tuple, c)
-	return c
 }
 
 // DialOptions adjust DialTCPWith.
@@ -126,34 +138,43 @@ func (s *Stack) DialTCPWith(ctx context.Context, remote netip.AddrPort, opts Dia
 	if !ok {
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(remote), Err: ErrNetUnreachable}
 	}
-	s.mu.Lock()
+	// The keyed hashes and the connection's making stay out of s.mu, which
+	// every segment of the stack reads and every dial, accept and retire
+	// takes alone: the table only reserves the 4-tuple (reserveConn).
+	var offset uint32
+	var slot int
+	if opts.LocalPort == 0 {
+		offset, slot = s.portHash(local, remote)
+	}
+	tsOff := s.isn.TSOffset(local, remote.Addr())
+	c := new(TCPConn)
+	c.mu.Lock()
+	s.mu.RLock()
 	if s.closed {
-		s.mu.Unlock()
+		s.mu.RUnlock()
 		return nil, ErrStackClosed
 	}
 	port, ok := opts.LocalPort, true
 	if port == 0 {
-		port, ok = s.pickPort(local, remote)
-	}
-	if !ok {
-		s.mu.Unlock()
-		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(remote), Err: ErrAddrNotAvailable}
-	}
-	tuple := fourTuple{netip.AddrPortFrom(local, port), remote}
-	if _, taken := s.conns[tuple]; taken {
-		s.mu.Unlock()
+		port, ok = s.claimPort(offset, slot, local, remote, c)
+		if !ok {
+			s.mu.RUnlock()
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(remote), Err: ErrAddrNotAvailable}
+		}
+	} else if !s.reserveConn(fourTuple{netip.AddrPortFrom(local, port), remote}, c) {
+		s.mu.RUnlock()
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(remote), Err: ErrAddrInUse}
 	}
+	s.mu.RUnlock()
+	tuple := fourTuple{netip.AddrPortFrom(local, port), remote}
 	now := s.clk.Now()
 	iss := s.isn.ISN(now, tuple.local, tuple.remote)
-	tsOff := s.isn.TSOffset(local, remote.Addr())
-	c := s.newConn(tuple, func(cfg *tcp.Config) *tcp.Conn {
+	s.makeConn(c, tuple, func(cfg *tcp.Config) *tcp.Conn {
 		k := tcp.NewActive(now, opts.config(cfg), iss)
 		k.SetTSOffset(tsOff)
 		return k
 	})
-	s.conns[tuple] = c
-	s.mu.Unlock()
+	c.mu.Unlock()
 
 	err := c.handshake(ctx, func() (bool, error) {
 		switch st := c.core.State(); {
@@ -301,7 +322,7 @@ func (c *TCPConn) Close() error {
 	if c.closed {
 		return c.opError("close", netErrClosed) // as Go's second Close
 	}
-	c.closed = true
+	c.markClosed()
 	// Data that arrived before Close decides between FIN and RST (RFC
 	// 2525 §2.17), also when it waited for the reader: lock ran it.
 	now := c.s.clk.Now()

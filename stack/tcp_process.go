@@ -131,11 +131,7 @@ func (c *TCPConn) coreIdle() bool {
 func (c *TCPConn) retire() {
 	s := c.s
 	c.unaccount()
-	s.mu.Lock()
-	if s.conns[c.tuple] == c {
-		delete(s.conns, c.tuple)
-	}
-	s.mu.Unlock()
+	s.conns.remove(c.tuple, c)
 	s.statsMu.Lock()
 	s.tcpDone.Add(c.core.Counters())
 	s.statsMu.Unlock()

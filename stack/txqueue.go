@@ -58,7 +58,12 @@ func (q *txQueue) take(mtu int) *bufpool.Block {
 }
 
 // push queues the first n bytes of b, a buffer from take.
-func (q *txQueue) push(b *bufpool.Block, n int) { q.outq = append(q.outq, txPacket{blk: b, n: n}) }
+func (q *txQueue) push(b *bufpool.Block, n int) {
+	if q.outq == nil && q.spare == nil {
+		q.adoptSlices()
+	}
+	q.outq = append(q.outq, txPacket{blk: b, n: n})
+}
 
 // giveBack returns an unused buffer from take.
 func (q *txQueue) giveBack(b *bufpool.Block) { q.free = append(q.free, b) }
@@ -124,16 +129,61 @@ func (q *txQueue) dropQueued() {
 	q.outq = q.outq[:0]
 }
 
-// releaseBufs hands the free buffers back to the shared pools, and drops
-// the queue's own small slices, so that a quiet socket holds none of it
-// (idle connections are what a host has most of).
+// releaseBufs hands the free buffers back to the shared pools, and the
+// queue's own small slices to the next socket that wakes up (txSlices),
+// so that a quiet socket holds none of it (idle connections are what a
+// host has most of).
 func (q *txQueue) releaseBufs() {
 	for _, b := range q.free {
 		bufpool.Put(b)
 	}
-	q.free = nil
+	clear(q.free)
 	q.releaseRun()
 	if len(q.outq) == 0 && !q.writing {
-		q.outq, q.spare = nil, nil
+		q.recycleSlices()
+		return
 	}
+	q.free = nil
+}
+
+// txSlices are a txQueue's small slices while no socket has them. A
+// socket goes quiet and wakes up again several times in its life (after
+// the handshake, after each exchange, in TIME-WAIT), and under connection
+// churn growing these slices anew from nil each time was a third of the
+// allocations per connection. Two pools, so that neither a Get nor a Put
+// allocates: full holds sets of slices, empty the holders.
+type txSlices struct {
+	outq, spare []txPacket
+	free        []*bufpool.Block
+}
+
+var (
+	fullSlices  sync.Pool
+	emptySlices = sync.Pool{New: func() any { return new(txSlices) }}
+)
+
+// recycleSlices hands the (empty) slices to fullSlices.
+func (q *txQueue) recycleSlices() {
+	if q.outq == nil && q.spare == nil && q.free == nil {
+		return
+	}
+	ts := emptySlices.Get().(*txSlices)
+	ts.outq, ts.spare, ts.free = q.outq[:0], q.spare[:0], q.free[:0]
+	fullSlices.Put(ts)
+	q.outq, q.spare, q.free = nil, nil, nil
+}
+
+// adoptSlices takes a set of slices from fullSlices, if there is one, for
+// a queue that has none.
+func (q *txQueue) adoptSlices() {
+	ts, _ := fullSlices.Get().(*txSlices)
+	if ts == nil {
+		return
+	}
+	if q.free == nil {
+		q.free = ts.free
+	}
+	q.outq, q.spare = ts.outq, ts.spare
+	*ts = txSlices{}
+	emptySlices.Put(ts)
 }
