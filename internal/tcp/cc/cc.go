@@ -168,10 +168,10 @@ func (s *lossState) abcLimit() int {
 
 // onAckEntry does the bookkeeping common to both algorithms and reports
 // whether the window may grow on this ACK.
-func (s *lossState) onAckEntry(a Ack) bool {
-	if a.Acked <= 0 {
+func (s *lossState) onAckEntry(acked int, cwndLimited bool) bool {
+	if acked <= 0 {
 		return false
 	}
 	s.rtoPending = false
-	return a.CwndLimited && !s.inRecovery
+	return cwndLimited && !s.inRecovery
 }

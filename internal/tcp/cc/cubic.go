@@ -81,7 +81,7 @@ func (c *Cubic) OnAck(now clock.Instant, a Ack) {
 		c.epochStart += now - c.lastAck
 	}
 	c.lastAck = now
-	if !c.onAckEntry(a) {
+	if !c.onAckEntry(a.Acked, a.CwndLimited) {
 		return
 	}
 	if c.cwnd < float64(c.ssthresh) {

@@ -43,7 +43,7 @@ func (r *NewReno) InSlowStart() bool { return r.cwnd < r.ssthresh }
 
 // OnAck grows cwnd by slow start or congestion avoidance.
 func (r *NewReno) OnAck(_ clock.Instant, a Ack) {
-	if !r.onAckEntry(a) {
+	if !r.onAckEntry(a.Acked, a.CwndLimited) {
 		return
 	}
 	if r.cwnd < r.ssthresh {
