@@ -77,20 +77,20 @@ func (c *Conn) processACK(now clock.Instant, s *Segment) {
 			c.stats.SACKACKsIn++
 		}
 	}
-	acked, dup := 0, false
+	acked, dup, rtt := 0, false, time.Duration(0)
 	if c.sndUna.LessThan(s.Ack) {
 		acked = int(s.Ack.Sub(c.sndUna))
-		c.newlyAcked(now, s)
+		rtt = c.newlyAcked(now, s)
 	} else if dup = c.isDuplicateACK(s, &u); dup {
 		c.stats.DupACKsIn++
 		c.dupAcks++
 	}
 	switch {
 	case sack:
-		c.sackAfterACK(now, s, &u, cwndLimited, acked > 0)
+		c.sackAfterACK(now, s, &u, rtt, cwndLimited, acked > 0)
 		c.tlpAfterACK(now, flight, &u)
 	case !c.sackOK:
-		c.renoAfterACK(now, s, acked, dup, cwndLimited)
+		c.renoAfterACK(now, s, acked, rtt, dup, cwndLimited)
 	}
 	c.probesOut = 0 // the peer is alive (conn_persist.go)
 	// RFC 9293 §3.10.7.4: update the window from the newest segment only.
@@ -121,8 +121,9 @@ func (c *Conn) isDuplicateACK(s *Segment, u *ScoreboardUpdate) bool {
 }
 
 // newlyAcked handles an ACK that moves SND.UNA forward: the send buffer,
-// the RTT and the retransmission timer.
-func (c *Conn) newlyAcked(now clock.Instant, s *Segment) {
+// the RTT and the retransmission timer. It returns the RTT the ACK
+// measured, zero if none.
+func (c *Conn) newlyAcked(now clock.Instant, s *Segment) time.Duration {
 	if d := s.Ack.Sub(c.sndBufSeq); d > 0 {
 		if c.snd.free() < c.sndMSS {
 			c.expandSendBuffer(int(c.sndMax.Sub(c.sndUna)))
@@ -163,14 +164,21 @@ func (c *Conn) newlyAcked(now clock.Instant, s *Segment) {
 	} else {
 		c.armRTO(now)
 	}
+	return rtt
+}
+
+// ccAck describes an ACK of acked new bytes to the congestion controller.
+func (c *Conn) ccAck(acked int, rtt time.Duration, cwndLimited bool) cc.Ack {
+	return cc.Ack{Acked: acked, SRTT: c.rto.srtt, CwndLimited: cwndLimited,
+		RTT: rtt, Una: c.sndUna, SndNxt: c.sndMax}
 }
 
 // renoAfterACK is the congestion response without SACK: window growth,
 // fast retransmit on the third duplicate ACK (RFC 5681 §3.2) and NewReno's
 // partial and full ACKs (RFC 6582 §3.2).
-func (c *Conn) renoAfterACK(now clock.Instant, s *Segment, acked int, dup, cwndLimited bool) {
+func (c *Conn) renoAfterACK(now clock.Instant, s *Segment, acked int, rtt time.Duration, dup, cwndLimited bool) {
 	if acked > 0 {
-		c.cc.OnAck(now, cc.Ack{Acked: acked, SRTT: c.rto.srtt, CwndLimited: cwndLimited})
+		c.cc.OnAck(now, c.ccAck(acked, rtt, cwndLimited))
 		if c.inRecovery {
 			if c.recover.LessThanEq(s.Ack) {
 				c.inRecovery = false // full ACK (RFC 6582 §3.2 step 3)

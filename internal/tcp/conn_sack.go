@@ -1,9 +1,10 @@
 package tcp
 
 import (
+	"time"
+
 	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/seqnum"
-	"github.com/teardown-lab/teardown/internal/tcp/cc"
 	"github.com/teardown-lab/teardown/internal/wire"
 )
 
@@ -25,9 +26,9 @@ import (
 // ACK reaches the recovery point, and begins on the DupThresh'th duplicate
 // ACK or when the first unacknowledged segment is deemed lost (§5 steps 1
 // and 2).
-func (c *Conn) sackAfterACK(now clock.Instant, s *Segment, u *ScoreboardUpdate, cwndLimited, advanced bool) {
+func (c *Conn) sackAfterACK(now clock.Instant, s *Segment, u *ScoreboardUpdate, rtt time.Duration, cwndLimited, advanced bool) {
 	if u.Delivered > 0 {
-		c.cc.OnAck(now, cc.Ack{Acked: u.Delivered, SRTT: c.rto.srtt, CwndLimited: cwndLimited})
+		c.cc.OnAck(now, c.ccAck(u.Delivered, rtt, cwndLimited))
 	}
 	if u.RecoveryDone {
 		c.cc.OnRecoveryExit(now)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/teardown-lab/teardown/clock"
+	"github.com/teardown-lab/teardown/internal/seqnum"
 )
 
 // Algorithm is the congestion controller of one connection. Sizes are in
@@ -76,6 +77,14 @@ type Ack struct {
 	// data was sent. An application-limited sender does not grow cwnd
 	// (RFC 7661 §4.3, RFC 9438 §5.8).
 	CwndLimited bool
+	// RTT is the round-trip time measured from this ACK (timestamp echo
+	// or the timed segment), zero when it gave none. HyStart++ watches
+	// the smallest of each round (RFC 9406 §4.2).
+	RTT time.Duration
+	// Una is the cumulative ACK after this ACK and SndNxt the next
+	// sequence number to be sent: HyStart++'s rounds end when Una reaches
+	// the SndNxt seen when the round began (RFC 9406 §4.2).
+	Una, SndNxt seqnum.V32
 }
 
 // MaxSSThresh is the initial, "arbitrarily high" ssthresh (RFC 5681 §3.1).
@@ -131,6 +140,21 @@ type lossState struct {
 	// event: slow start then counts at most one SMSS per ACK
 	// (RFC 3465 §2.3, L = 1*SMSS after a retransmission timeout).
 	afterRTO bool
+	// hs is HyStart++ (RFC 9406) for the first slow start.
+	hs hystart
+}
+
+func newLossState(mss int) lossState {
+	return lossState{mss: mss, ssthresh: MaxSSThresh, hs: newHystart()}
+}
+
+// slowStartIncrease is how many bytes one ACK adds to cwnd in slow start:
+// the bytes it acknowledged, at most RFC 3465's L, and a quarter of that
+// in HyStart++'s Conservative Slow Start (RFC 9406 §4.2). exit reports
+// that HyStart++ ends slow start now: the caller sets ssthresh to cwnd.
+func (s *lossState) slowStartIncrease(a Ack) (inc int, exit bool) {
+	inc = min(a.Acked, s.abcLimit()) / s.hs.growthDivisor()
+	return inc, s.hs.onSlowStartAck(a)
 }
 
 // abcLimit is RFC 3465's L: how many bytes one ACK may add to cwnd in slow
@@ -144,10 +168,10 @@ func (s *lossState) abcLimit() int {
 
 // onAckEntry does the bookkeeping common to both algorithms and reports
 // whether the window may grow on this ACK.
-func (s *lossState) onAckEntry(a Ack) bool {
-	if a.Acked <= 0 {
+func (s *lossState) onAckEntry(acked int, cwndLimited bool) bool {
+	if acked <= 0 {
 		return false
 	}
 	s.rtoPending = false
-	return a.CwndLimited && !s.inRecovery
+	return cwndLimited && !s.inRecovery
 }

@@ -19,8 +19,8 @@ const (
 )
 
 // Cubic is RFC 9438's CUBIC. Slow start is RFC 5681's with RFC 3465 byte
-// counting; HyStart++ (RFC 9406) and the undo of spurious congestion
-// events (RFC 9438 §4.9) are not implemented.
+// counting and HyStart++ (RFC 9406, hystart.go); the undo of spurious congestion
+// events (RFC 9438 §4.9) is not implemented.
 //
 // Internally the windows are float64 bytes; CWnd truncates. RFC 9438
 // states its formulas in segments: a window of W segments is W*SMSS bytes
@@ -55,7 +55,7 @@ var _ Algorithm = (*Cubic)(nil)
 // (RFC 6928) and ssthresh at MaxSSThresh. mss must be positive.
 func NewCubic(mss int) *Cubic {
 	return &Cubic{
-		lossState: lossState{mss: mss, ssthresh: MaxSSThresh},
+		lossState: newLossState(mss),
 		cwnd:      float64(InitialWindow(mss)),
 	}
 }
@@ -81,12 +81,17 @@ func (c *Cubic) OnAck(now clock.Instant, a Ack) {
 		c.epochStart += now - c.lastAck
 	}
 	c.lastAck = now
-	if !c.onAckEntry(a) {
+	if !c.onAckEntry(a.Acked, a.CwndLimited) {
 		return
 	}
 	if c.cwnd < float64(c.ssthresh) {
 		// RFC 9438 §4.10: standard slow start (RFC 5681 §3.1, RFC 3465).
-		c.cwnd = min(c.cwnd+float64(min(a.Acked, c.abcLimit())), float64(c.ssthresh))
+		// RFC 9406 §4.2: HyStart++ may slow it down (CSS) or end it.
+		inc, exit := c.slowStartIncrease(a)
+		c.cwnd = min(c.cwnd+float64(inc), float64(c.ssthresh))
+		if exit {
+			c.ssthresh = int(c.cwnd)
+		}
 		return
 	}
 	if c.epochStart == 0 {
@@ -153,6 +158,7 @@ func (c *Cubic) OnCongestionEvent(_ clock.Instant, flightSize int) {
 	}
 	c.inRecovery = true
 	c.afterRTO = false
+	c.hs.stop() // RFC 9406 §4.2: loss ends slow start and CSS
 	c.reduce(flightSize)
 	c.cwnd = float64(c.ssthresh)
 }
@@ -193,6 +199,7 @@ func (c *Cubic) OnRetransmitTimeout(_ clock.Instant, flightSize int) {
 		c.wMax = wMax // §4.8 sets W_max when the stage begins instead
 	}
 	c.rtoPending, c.afterRTO, c.rtoEpoch, c.inRecovery = true, true, true, false
+	c.hs.stop() // later slow starts are standard ones (RFC 9406 §4.3)
 	c.cwnd = float64(c.mss)
 	c.epochStart = 0
 }

@@ -24,7 +24,7 @@ var _ Algorithm = (*NewReno)(nil)
 // (RFC 6928) and ssthresh at MaxSSThresh. mss must be positive.
 func NewNewReno(mss int) *NewReno {
 	return &NewReno{
-		lossState: lossState{mss: mss, ssthresh: MaxSSThresh},
+		lossState: newLossState(mss),
 		cwnd:      InitialWindow(mss),
 	}
 }
@@ -43,13 +43,18 @@ func (r *NewReno) InSlowStart() bool { return r.cwnd < r.ssthresh }
 
 // OnAck grows cwnd by slow start or congestion avoidance.
 func (r *NewReno) OnAck(_ clock.Instant, a Ack) {
-	if !r.onAckEntry(a) {
+	if !r.onAckEntry(a.Acked, a.CwndLimited) {
 		return
 	}
 	if r.cwnd < r.ssthresh {
 		// RFC 5681 §3.1 slow start with RFC 3465 §2.2 ABC; stop at
 		// ssthresh so congestion avoidance starts from it exactly.
-		r.cwnd = min(r.cwnd+min(a.Acked, r.abcLimit()), r.ssthresh)
+		// RFC 9406 §4.2: HyStart++ may slow it down (CSS) or end it.
+		inc, exit := r.slowStartIncrease(a)
+		r.cwnd = min(r.cwnd+inc, r.ssthresh)
+		if exit {
+			r.ssthresh = r.cwnd
+		}
 		return
 	}
 	// RFC 3465 §2.1: cwnd += SMSS once bytes_acked reaches cwnd.
@@ -70,6 +75,7 @@ func (r *NewReno) OnCongestionEvent(_ clock.Instant, flightSize int) {
 	}
 	r.inRecovery = true
 	r.afterRTO = false
+	r.hs.stop() // RFC 9406 §4.2: loss ends slow start and CSS
 	r.ssthresh = max(flightSize/2, 2*r.mss)
 	r.cwnd = r.ssthresh
 	r.bytesAcked = 0
@@ -93,6 +99,7 @@ func (r *NewReno) OnRetransmitTimeout(_ clock.Instant, flightSize int) {
 		r.ssthresh = max(flightSize/2, 2*r.mss)
 	}
 	r.rtoPending, r.afterRTO, r.inRecovery = true, true, false
+	r.hs.stop() // later slow starts are standard ones (RFC 9406 §4.3)
 	r.cwnd = r.mss
 	r.bytesAcked = 0
 }
