@@ -121,9 +121,12 @@ func newEnv(which string) (*env, error) {
 			e.Close()
 			return nil, err
 		}
-		// fdbased's Wait would block: its readv dispatcher on a TUN
-		// descriptor does not stop; the descriptor's close ends it.
-		e.close = append([]func(){func() { gs.Close(); ep.Close(); unix.Close(fd) }}, e.close...)
+		// The dispatcher must be stopped (Attach(nil) stops it and waits
+		// for it) before the descriptor is closed: closing does not wake a
+		// dispatcher blocked in poll, and once the number is reused by the
+		// next row's device, a dispatcher still alive reads that device's
+		// packets — the next transfer then stalls for want of its ACKs.
+		e.close = append([]func(){func() { gs.Close(); ep.Attach(nil); unix.Close(fd) }}, e.close...)
 		e.dial = func(ctx context.Context, ap netip.AddrPort) (net.Conn, error) {
 			return gonet.DialContextTCP(ctx, gs, gvlink.FullAddr(ap), ipv4.ProtocolNumber)
 		}
