@@ -140,8 +140,14 @@ func (r *rack) supersede(seq, end seqnum.V32) {
 			s.seq = end
 		case s.end.LessThanEq(end): // the back was resent
 			s.end = seq
-		default: // the middle: the record cannot hold two pieces
-			r.kill(s)
+		default:
+			// The middle: the record cannot hold two pieces and keeps
+			// the back one. nextLost resends a record's first hole
+			// first, so in front of it everything arrived; killing the
+			// record forgot the holes behind, which a run sent as one
+			// (GSOSize) often has, and left them to the retransmission
+			// timer.
+			s.seq = end
 		}
 	}
 }
