@@ -57,6 +57,11 @@ type rack struct {
 	minRTT time.Duration // RACK.min_RTT (lowest sample seen; zero: none)
 	fack   seqnum.V32    // highest end of a delivered segment (§6.2 step 3)
 
+	// xmitEnd is the end of what of transmission xmitTx was delivered:
+	// the pieces of a run (GSOSize) share a transmission, and are ordered
+	// among themselves by sequence number (RACK_sent_after's tie-break).
+	xmitEnd seqnum.V32
+
 	reorderingSeen bool  // RACK.reordering_seen
 	reoWndMult     uint8 // RACK.reo_wnd_mult, 1 once initialised
 	reoWndPersist  uint8 // RACK.reo_wnd_persist
@@ -204,8 +209,35 @@ func (r *rack) onACK(a *rackACK) {
 		if s.end.LessThanEq(a.sndUna) || (a.sb != nil && a.sb.allSACKed(s.seq.Max(a.sndUna), s.end)) {
 			r.delivered(a, s)
 			r.kill(s)
+		} else if a.sb != nil {
+			r.deliveredTail(a, s)
 		}
 	}
+}
+
+// deliveredTail splits off the SACKed tail of record s, if it has one,
+// and counts it delivered: a run sent as one (GSOSize) whose last
+// segments arrived shows that a hole before them is lost as surely as
+// separate segments would (Linux splits its TSO buffers on SACK alike).
+// The record keeps what lies before the tail.
+func (r *rack) deliveredTail(a *rackACK, s *rackSeg) {
+	lo := s.seq.Max(a.sndUna)
+	holeEnd := lo
+	for l := lo; l.LessThan(s.end); {
+		seq, n := a.sb.firstUnSACKed(l, s.end)
+		if n == 0 {
+			break
+		}
+		l = seq.Add(seqnum.Size32(n))
+		holeEnd = l
+	}
+	if !holeEnd.LessThan(s.end) || holeEnd == lo {
+		return // no SACKed tail (or all SACKed: onACK's case)
+	}
+	tail := *s
+	tail.seq = holeEnd
+	s.end = holeEnd
+	r.delivered(a, &tail)
 }
 
 // delivered is RFC 8985 §6.2 steps 2 and 3 for one delivered record.
@@ -224,8 +256,8 @@ func (r *rack) delivered(a *rackACK, s *rackSeg) {
 		r.minRTT = max(rtt, time.Microsecond)
 	}
 	r.rtt = rtt
-	if r.xmitTS == 0 || sentAfter(s.tx, r.xmitTx) {
-		r.xmitTS, r.xmitTx = s.xmit, s.tx
+	if r.xmitTS == 0 || sentAfter(s.tx, r.xmitTx) || (s.tx == r.xmitTx && r.xmitEnd.LessThan(s.end)) {
+		r.xmitTS, r.xmitTx, r.xmitEnd = s.xmit, s.tx, s.end
 	}
 	// Step 3: reordering.
 	if s.flags&rackRtx == 0 && s.end.LessThan(r.fack) {
@@ -269,7 +301,7 @@ func (r *rack) detectLoss(now clock.Instant, reoWnd time.Duration) (lost int, ti
 	}
 	for i := 0; i < r.n; i++ {
 		s := r.at(i)
-		if !sentAfter(r.xmitTx, s.tx) {
+		if !sentAfter(r.xmitTx, s.tx) && (s.tx != r.xmitTx || !s.end.LessThanEq(r.xmitEnd)) {
 			break // sent after the newest delivered: all the rest too
 		}
 		if s.flags&(rackDead|rackLost) != 0 {
