@@ -181,3 +181,43 @@ func TestLoop_LossAtMicrosecondRTT(t *testing.T) {
 		t.Errorf("%d retransmission timeouts over 8 seeds, want none", rtos)
 	}
 }
+
+// ReceiveGap tells a host that takes the output once per batch which
+// segment filled a gap, so that its ACK leaves at once (RFC 5681 §4.2)
+// rather than with the batch's last: in recovery a batch is a
+// retransmission and a segment or two of new data, and one ACK for it,
+// lost, left the sender nothing but its 200 ms retransmission timeout.
+// In order, out of order, duplicate: no fill; the segment that closes
+// the hole, or part of it: a fill.
+func TestEstablished_ReceiveGapReportsAFilledGap(t *testing.T) {
+	c, now := establishedAfter(t, 100*time.Microsecond)
+	seq := remoteISS + 1
+	feed := func(at seqnum.V32, n int) bool {
+		nxt, gap := c.ReceiveGap()
+		c.HandleSegment(now, &Segment{Seq: at, Ack: localISS + 1, Flags: ACK, Window: 8000, Payload: make([]byte, n)})
+		after, _ := c.ReceiveGap()
+		return gap && after != nxt
+	}
+	if feed(seq, 1000) {
+		t.Fatal("in-order data with no gap reported a fill")
+	}
+	seq = seq.Add(1000)
+	if feed(seq.Add(2000), 1000) {
+		t.Fatal("out-of-order data reported a fill")
+	}
+	if _, gap := c.ReceiveGap(); !gap {
+		t.Fatal("no gap after out-of-order data")
+	}
+	if feed(seq.Add(2000), 1000) {
+		t.Fatal("a duplicate of out-of-order data reported a fill")
+	}
+	if !feed(seq, 1000) {
+		t.Fatal("the segment that filled part of the gap reported none")
+	}
+	if !feed(seq.Add(1000), 1000) {
+		t.Fatal("the segment that closed the gap reported none")
+	}
+	if nxt, gap := c.ReceiveGap(); gap || nxt != seq.Add(3000) {
+		t.Fatalf("after the fill: RCV.NXT %v (want %v), gap %v", nxt, seq.Add(3000), gap)
+	}
+}
