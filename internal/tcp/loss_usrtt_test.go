@@ -221,3 +221,46 @@ func TestEstablished_ReceiveGapReportsAFilledGap(t *testing.T) {
 		t.Fatalf("after the fill: RCV.NXT %v (want %v), gap %v", nxt, seq.Add(3000), gap)
 	}
 }
+
+// The last segment but one lost, and the ACK that SACKed the last (the
+// one with the FIN) lost too: the tail loss probe resends the last MSS of
+// data, which covers the FIN's segment and the end of the lost one. Its
+// SACK must show RACK the hole below it. Two things hid it: a record that
+// ends with the FIN never counted as SACKed (no SACK block covers a FIN),
+// and the timestamp echo of an ACK that SACKs data beyond a hole is an
+// older segment's (RFC 7323 §4.3), which made the probe look like the
+// original's delivery. Either left the sender its 200 ms timeout.
+func TestLoop_TailProbeRevealsTheSegmentBeforeTheFIN(t *testing.T) {
+	const size = 20*1448 + 224
+	cfg := DefaultConfig()
+	l := newLoop(t, 1, 0, size, cfg)
+	l.ep[1].total = 0
+	l.delay = 5 * time.Microsecond
+	l.midBatchACK = true
+	lost := localISS + 1 + seqnum.V32(size-224-1448)
+	dropped, ackDropped := false, false
+	l.drop = func(from int, s *Segment) bool {
+		if from == 0 && !dropped && s.Seq == lost && len(s.Payload) > 0 {
+			dropped = true
+			return true
+		}
+		if from == 1 && dropped && !ackDropped && s.Options.NumSACK > 0 {
+			ackDropped = true
+			return true
+		}
+		return false
+	}
+	for i := 0; l.step(); i++ {
+		if i > 1_000_000 {
+			t.Fatal("no end")
+		}
+	}
+	l.check(1)
+	c := l.ep[0].c.Counters()
+	if !dropped || !ackDropped {
+		t.Fatalf("the scenario did not happen: segment dropped %v, its SACK dropped %v", dropped, ackDropped)
+	}
+	if c.RTOs != 0 || c.TLPs == 0 {
+		t.Errorf("%d probes, %d retransmission timeouts: want the probe to repair it, no timeout", c.TLPs, c.RTOs)
+	}
+}
