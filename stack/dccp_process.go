@@ -50,11 +50,12 @@ func (c *DCCPConn) coreOutput(now clock.Instant) {
 
 // coreInput runs a deferred packet: checksum, decode, §8.5. (deliverDCCP
 // defers none today: DCCP packets are processed where they arrive.)
-func (c *DCCPConn) coreInput(now clock.Instant, src, dst netip.Addr, raw []byte, _ bool) {
+func (c *DCCPConn) coreInput(now clock.Instant, src, dst netip.Addr, raw []byte, _ bool) bool {
 	var p dccp.Packet
 	if _, ok := c.s.decodeDCCP(src, dst, raw, &p); ok {
 		c.core.HandlePacket(now, &p)
 	}
+	return false
 }
 
 func (c *DCCPConn) coreTimer(now clock.Instant) { c.core.HandleTimer(now) }

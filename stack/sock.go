@@ -69,8 +69,10 @@ type protocol interface {
 	coreAbort(now clock.Instant)
 	// coreInput runs one deferred packet (from src to dst) through the
 	// core; a packet that fails its checks is counted and dropped.
-	// verified: the link vouched for its transport checksum.
-	coreInput(now clock.Instant, src, dst netip.Addr, raw []byte, verified bool)
+	// verified: the link vouched for its transport checksum. It reports
+	// that the packet filled a gap in the receive sequence space: its
+	// ACK is due at once.
+	coreInput(now clock.Instant, src, dst netip.Addr, raw []byte, verified bool) (filledGap bool)
 	// coreDeadline is the core's next deadline (zero: none).
 	coreDeadline() clock.Instant
 	// coreEnded reports that the core reached CLOSED: the socket is then

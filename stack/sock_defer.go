@@ -160,7 +160,13 @@ func (c *sock) deferPacket(src, dst netip.Addr, raw []byte, k deferClass, verifi
 // clock it out until its probe or retransmission timer fired (issue 15:
 // 0.1 Gbit/s under 1 % loss). With two, the first frees half the window
 // and the segments it releases draw the next ACK: a stall needs both
-// lost. internal/tcp's TestLoop_LossAtMicrosecondRTT replays it.
+// lost. A packet that fills a gap in the sequence space has its ACK
+// taken at once too (RFC 5681 §4.2; Linux sends it before it reads the
+// next packet): in loss recovery the window is small, a batch of two or
+// three packets, a retransmission and new data, drew one ACK, and that
+// ACK lost left the sender nothing but its retransmission timeout (no
+// probe timeout during recovery, RFC 8985 §7.2): 200 ms.
+// internal/tcp's TestLoop_LossAtMicrosecondRTT replays both.
 func (c *sock) runDeferred() {
 	rx := c.rx
 	if rx == nil {
@@ -170,9 +176,9 @@ func (c *sock) runDeferred() {
 		now := c.s.clk.Now()
 		half := len(rx.pkts) / 2
 		for i, p := range rx.pkts {
-			c.proto.coreInput(now, p.src, p.dst, rx.blks[p.blk].B[p.off:p.off+p.n], p.verified)
-			if i+1 == half && half >= 2 {
-				c.proto.coreOutput(now) // the first half's ACK
+			filled := c.proto.coreInput(now, p.src, p.dst, rx.blks[p.blk].B[p.off:p.off+p.n], p.verified)
+			if i+1 == half && half >= 2 || filled && i+1 < len(rx.pkts) {
+				c.proto.coreOutput(now) // the first half's ACK, or a filled gap's
 			}
 		}
 		rx.clear()

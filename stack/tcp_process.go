@@ -105,12 +105,16 @@ func (c *TCPConn) coreOutput(now clock.Instant) {
 
 // coreInput runs a deferred segment: checksum (unless the link vouched
 // for it), decode, SEGMENT ARRIVES.
-func (c *TCPConn) coreInput(now clock.Instant, src, dst netip.Addr, raw []byte, verified bool) {
+func (c *TCPConn) coreInput(now clock.Instant, src, dst netip.Addr, raw []byte, verified bool) bool {
 	var seg tcp.Segment
 	t, err := wire.ParseTCP(raw)
-	if err == nil && (verified || c.s.tcpChecksumOK(src, dst, t)) && c.s.decodeTCP(t, &seg) {
-		c.core.HandleSegment(now, &seg)
+	if err != nil || !(verified || c.s.tcpChecksumOK(src, dst, t)) || !c.s.decodeTCP(t, &seg) {
+		return false
 	}
+	nxt, gap := c.core.ReceiveGap()
+	c.core.HandleSegment(now, &seg)
+	after, _ := c.core.ReceiveGap()
+	return gap && after != nxt
 }
 
 func (c *TCPConn) coreTimer(now clock.Instant) {

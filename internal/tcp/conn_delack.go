@@ -147,3 +147,13 @@ func (c *Conn) sackOption(o *wire.TCPOptions, max int) {
 		c.hasDSACK = false
 	}
 }
+
+// ReceiveGap reports RCV.NXT and whether data beyond a gap in the sequence
+// space is held. A host that runs a batch of segments through HandleSegment
+// and takes the output once compares it before and after a segment: when
+// the segment filled all or part of a gap, RFC 5681 §4.2 asks for an ACK
+// at once (Linux sends it before the next packet), so the host takes the
+// output right there rather than at the end of the batch.
+func (c *Conn) ReceiveGap() (rcvNxt seqnum.V32, gap bool) {
+	return c.rcvNxt, !c.ooo.empty()
+}

@@ -146,6 +146,9 @@ func (c *Conn) tlpAfterACK(now clock.Instant, flight int, u *ScoreboardUpdate) {
 func (c *Conn) rackAfterACK(now clock.Instant, s *Segment, u *ScoreboardUpdate, advanced bool) int {
 	a := rackACK{now: now, sndUna: c.sndUna, sb: &c.lr.sb, tsOffset: c.tsOffset, dsack: u.DSACK,
 		tsEcr: s.Options.TSEcr, hasEcr: c.tsOK && s.Options.HasTimestamp && s.Options.TSEcr != 0}
+	if c.finSent {
+		a.fin, a.hasFin = c.finSeq(), true
+	}
 	c.lr.rack.onACK(&a)
 	lost, timeout := c.lr.rack.detectLoss(now, c.reoWnd())
 	c.stats.RACKLost += uint64(lost)

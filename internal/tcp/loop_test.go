@@ -185,11 +185,20 @@ func (l *loop) step() bool {
 	}
 	l.wire = keep
 	for i, f := range due {
-		l.deliver(f)
-		if l.midBatchACK && i+1 == len(due)/2 && len(due) >= 4 {
+		filled := false
+		if r := l.ep[f.to].c; r != nil {
+			nxt, gap := r.ReceiveGap()
+			l.deliver(f)
+			now, _ := r.ReceiveGap()
+			filled = gap && now != nxt
+		} else {
+			l.deliver(f)
+		}
+		if l.midBatchACK && (i+1 == len(due)/2 && len(due) >= 4 || filled && i+1 < len(due)) {
 			// As the stack's deferred queue does (stack/sock_defer.go):
 			// the output of the first half of a batch is taken before
-			// the second half is processed. (Batches here mix both
+			// the second half is processed, and so is the ACK of a
+			// segment that filled a gap. (Batches here mix both
 			// directions; at most one direction carries data.)
 			l.send(f.to)
 		}

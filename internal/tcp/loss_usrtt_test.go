@@ -181,3 +181,86 @@ func TestLoop_LossAtMicrosecondRTT(t *testing.T) {
 		t.Errorf("%d retransmission timeouts over 8 seeds, want none", rtos)
 	}
 }
+
+// ReceiveGap tells a host that takes the output once per batch which
+// segment filled a gap, so that its ACK leaves at once (RFC 5681 §4.2)
+// rather than with the batch's last: in recovery a batch is a
+// retransmission and a segment or two of new data, and one ACK for it,
+// lost, left the sender nothing but its 200 ms retransmission timeout.
+// In order, out of order, duplicate: no fill; the segment that closes
+// the hole, or part of it: a fill.
+func TestEstablished_ReceiveGapReportsAFilledGap(t *testing.T) {
+	c, now := establishedAfter(t, 100*time.Microsecond)
+	seq := remoteISS + 1
+	feed := func(at seqnum.V32, n int) bool {
+		nxt, gap := c.ReceiveGap()
+		c.HandleSegment(now, &Segment{Seq: at, Ack: localISS + 1, Flags: ACK, Window: 8000, Payload: make([]byte, n)})
+		after, _ := c.ReceiveGap()
+		return gap && after != nxt
+	}
+	if feed(seq, 1000) {
+		t.Fatal("in-order data with no gap reported a fill")
+	}
+	seq = seq.Add(1000)
+	if feed(seq.Add(2000), 1000) {
+		t.Fatal("out-of-order data reported a fill")
+	}
+	if _, gap := c.ReceiveGap(); !gap {
+		t.Fatal("no gap after out-of-order data")
+	}
+	if feed(seq.Add(2000), 1000) {
+		t.Fatal("a duplicate of out-of-order data reported a fill")
+	}
+	if !feed(seq, 1000) {
+		t.Fatal("the segment that filled part of the gap reported none")
+	}
+	if !feed(seq.Add(1000), 1000) {
+		t.Fatal("the segment that closed the gap reported none")
+	}
+	if nxt, gap := c.ReceiveGap(); gap || nxt != seq.Add(3000) {
+		t.Fatalf("after the fill: RCV.NXT %v (want %v), gap %v", nxt, seq.Add(3000), gap)
+	}
+}
+
+// The last segment but one lost, and the ACK that SACKed the last (the
+// one with the FIN) lost too: the tail loss probe resends the last MSS of
+// data, which covers the FIN's segment and the end of the lost one. Its
+// SACK must show RACK the hole below it. Two things hid it: a record that
+// ends with the FIN never counted as SACKed (no SACK block covers a FIN),
+// and the timestamp echo of an ACK that SACKs data beyond a hole is an
+// older segment's (RFC 7323 §4.3), which made the probe look like the
+// original's delivery. Either left the sender its 200 ms timeout.
+func TestLoop_TailProbeRevealsTheSegmentBeforeTheFIN(t *testing.T) {
+	const size = 20*1448 + 224
+	cfg := DefaultConfig()
+	l := newLoop(t, 1, 0, size, cfg)
+	l.ep[1].total = 0
+	l.delay = 5 * time.Microsecond
+	l.midBatchACK = true
+	lost := localISS + 1 + seqnum.V32(size-224-1448)
+	dropped, ackDropped := false, false
+	l.drop = func(from int, s *Segment) bool {
+		if from == 0 && !dropped && s.Seq == lost && len(s.Payload) > 0 {
+			dropped = true
+			return true
+		}
+		if from == 1 && dropped && !ackDropped && s.Options.NumSACK > 0 {
+			ackDropped = true
+			return true
+		}
+		return false
+	}
+	for i := 0; l.step(); i++ {
+		if i > 1_000_000 {
+			t.Fatal("no end")
+		}
+	}
+	l.check(1)
+	c := l.ep[0].c.Counters()
+	if !dropped || !ackDropped {
+		t.Fatalf("the scenario did not happen: segment dropped %v, its SACK dropped %v", dropped, ackDropped)
+	}
+	if c.RTOs != 0 || c.TLPs == 0 {
+		t.Errorf("%d probes, %d retransmission timeouts: want the probe to repair it, no timeout", c.TLPs, c.RTOs)
+	}
+}

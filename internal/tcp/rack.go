@@ -177,6 +177,11 @@ type rackACK struct {
 	hasEcr   bool
 	tsOffset uint32
 	dsack    bool
+	// fin is our FIN's sequence number when hasFin: no SACK block covers
+	// it (a receiver SACKs data), so a record that ends with it counts
+	// as SACKed once the data before it is.
+	fin    seqnum.V32
+	hasFin bool
 }
 
 // onACK is RFC 8985 §6.2 steps 1-3 for one ACK: every record this ACK
@@ -188,7 +193,7 @@ func (r *rack) onACK(a *rackACK) {
 	for r.n > 0 && (r.at(0).flags&rackDead != 0 || r.at(0).end.LessThanEq(a.sndUna)) {
 		s := r.at(0)
 		if s.flags&rackDead == 0 {
-			r.delivered(a, s)
+			r.delivered(a, s, false)
 		}
 		r.popHead()
 	}
@@ -206,8 +211,12 @@ func (r *rack) onACK(a *rackACK) {
 		if s.flags&rackDead != 0 {
 			continue
 		}
-		if s.end.LessThanEq(a.sndUna) || (a.sb != nil && a.sb.allSACKed(s.seq.Max(a.sndUna), s.end)) {
-			r.delivered(a, s)
+		end := s.end
+		if a.hasFin && end == a.fin.Add(1) && s.seq.LessThan(a.fin) {
+			end = a.fin
+		}
+		if cum := s.end.LessThanEq(a.sndUna); cum || (a.sb != nil && a.sb.allSACKed(s.seq.Max(a.sndUna), end)) {
+			r.delivered(a, s, !cum)
 			r.kill(s)
 		} else if a.sb != nil {
 			r.deliveredTail(a, s)
@@ -237,15 +246,23 @@ func (r *rack) deliveredTail(a *rackACK, s *rackSeg) {
 	tail := *s
 	tail.seq = holeEnd
 	s.end = holeEnd
-	r.delivered(a, &tail)
+	r.delivered(a, &tail, true)
 }
 
-// delivered is RFC 8985 §6.2 steps 2 and 3 for one delivered record.
-func (r *rack) delivered(a *rackACK, s *rackSeg) {
+// delivered is RFC 8985 §6.2 steps 2 and 3 for one delivered record;
+// sacked: delivered by a SACK block, beyond SND.UNA.
+//
+// Step 2 asks whether the ACK of a retransmitted segment may be the
+// original's, by the timestamp echo and by min_RTT. The echo answers only
+// for a segment the receiver took its timestamp from: one beyond a hole
+// does not update TS.Recent (RFC 7323 §4.3), so the ACK that SACKs it
+// echoes an older segment, and the echo test would always call it the
+// original's. For SACKed segments only the min_RTT test applies (the only
+// one Linux's tcp_rack_advance makes).
+func (r *rack) delivered(a *rackACK, s *rackSeg, sacked bool) {
 	rtt := a.now.Sub(s.xmit)
 	if s.flags&rackRtx != 0 {
-		// Step 2: a retransmitted segment's ACK may be the original's.
-		if a.hasEcr && int32(a.tsEcr-tsClock(s.xmit, a.tsOffset)) < 0 {
+		if a.hasEcr && !sacked && int32(a.tsEcr-tsClock(s.xmit, a.tsOffset)) < 0 {
 			return
 		}
 		if rtt < r.minRTT {
