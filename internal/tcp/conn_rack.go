@@ -144,7 +144,7 @@ func (c *Conn) tlpAfterACK(now clock.Instant, flight int, u *ScoreboardUpdate) {
 // else a probe timeout after an ACK that moved SND.UNA (§7.2). It returns
 // how many segments RACK newly deemed lost.
 func (c *Conn) rackAfterACK(now clock.Instant, s *Segment, u *ScoreboardUpdate, advanced bool) int {
-	a := rackACK{now: now, sndUna: c.sndUna, sb: &c.lr.sb, tsOffset: c.tsOffset, dsack: u.DSACK,
+	a := rackACK{now: now, sndUna: c.sndUna, sb: &c.lr.sb, tsOffset: c.tsOffset, dsack: u.DSACK, mss: uint32(c.payloadMSS()),
 		tsEcr: s.Options.TSEcr, hasEcr: c.tsOK && s.Options.HasTimestamp && s.Options.TSEcr != 0}
 	if c.finSent {
 		a.fin, a.hasFin = c.finSeq(), true

@@ -182,6 +182,9 @@ type rackACK struct {
 	// as SACKed once the data before it is.
 	fin    seqnum.V32
 	hasFin bool
+	// mss is the payload of a full segment (Conn.payloadMSS); zero in
+	// tests that build records by hand: any SACKed tail then counts.
+	mss uint32
 }
 
 // onACK is RFC 8985 §6.2 steps 1-3 for one ACK: every record this ACK
@@ -242,6 +245,18 @@ func (r *rack) deliveredTail(a *rackACK, s *rackSeg) {
 	}
 	if !holeEnd.LessThan(s.end) || holeEnd == lo {
 		return // no SACKed tail (or all SACKed: onACK's case)
+	}
+	if a.mss > 0 {
+		// Only whole segments of the run count, as Linux splits a TSO
+		// buffer on SACK at multiples of the MSS and marks nothing for a
+		// block shorter than a segment (tcp_match_skb_to_sack): the tail
+		// starts at the next segment boundary after the hole.
+		off := uint32(seqnum.Size32(holeEnd.Sub(s.seq)))
+		off = (off + a.mss - 1) / a.mss * a.mss
+		holeEnd = s.seq.Add(seqnum.Size32(off))
+		if !holeEnd.LessThan(s.end) {
+			return
+		}
 	}
 	tail := *s
 	tail.seq = holeEnd
