@@ -157,3 +157,29 @@ func (c *Conn) sackOption(o *wire.TCPOptions, max int) {
 func (c *Conn) ReceiveGap() (rcvNxt seqnum.V32, gap bool) {
 	return c.rcvNxt, !c.ooo.empty()
 }
+
+// ClosesWindow reports whether the segment [seq, seq+n) ends within one
+// segment of the right edge of the window last advertised. Once it has
+// arrived the sender has no room for another full-sized segment (and
+// sender SWS avoidance, RFC 9293 §3.8.6.2.1, keeps it from sending a
+// smaller one): it can send nothing more until it hears an ACK. A host
+// that holds segments for a later goroutine to process asks, so that the
+// ACK the sender waits for is not left waiting with them. The sender
+// sees the edge through the scaled window field (RFC 7323 §2.3), up to
+// one scale unit short of RCV.ADV: that unit counts as spent. The
+// sender's segment size is the larger of the peer's largest segment seen
+// and this one (a host may ask before it processed the earlier ones).
+func (c *Conn) ClosesWindow(seq seqnum.V32, n seqnum.Size32) bool {
+	slack := max(seqnum.Size32(c.rcvMSS), n, 1) + 1<<c.rcvShift
+	return c.rcvAdv.LessThan(seq.Add(n + slack))
+}
+
+// ACKNow has the next output carry an ACK at once rather than at the
+// delayed-ACK timer (RFC 5681 §4.2 lets a receiver ACK any segment
+// without delay). A host asks when it knows the sender waits for it
+// (ClosesWindow): on a busy host the timer's own run may be late.
+func (c *Conn) ACKNow() {
+	if c.state != Listen && c.state != SynSent && c.state != Closed {
+		c.ackNow = true
+	}
+}

@@ -124,6 +124,27 @@ func (c *Conn) fillTLP(now clock.Instant, seg *Segment) bool {
 	return ok
 }
 
+// ProbeResends reports that a loss probe is due (RFC 8985 §7.3) that will
+// send the last segment again rather than new data, and when that segment
+// was last sent. The host asks before the probe is built: a segment it has
+// not yet handed to the network (queued behind a link write that blocks)
+// is not lost, and sending it again would be a spurious retransmission.
+func (c *Conn) ProbeResends() (sent clock.Instant, ok bool) {
+	if !c.tlpPending || c.sndUna == c.sndMax || c.lr == nil {
+		return 0, false
+	}
+	if _, newData := c.sackNewData(); newData > 0 {
+		return 0, false
+	}
+	return c.lr.rack.lastSentAt(c.sndMax)
+}
+
+// SkipProbe cancels the loss probe that is due: the segment it would send
+// again is still inside this host (ProbeResends). The retransmission
+// timer the probe timeout armed guards the flight instead, as Linux's
+// tcp_send_loss_probe re-arms it when skb_still_in_host_queue.
+func (c *Conn) SkipProbe() { c.tlpPending = false }
+
 // tlpAfterACK ends a probe episode once the cumulative ACK covers
 // TLP.end_seq (RFC 8985 §7.4). A retransmitted probe acknowledged without
 // a D-SACK repaired a real loss, which congestion control must hear of

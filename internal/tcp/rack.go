@@ -100,6 +100,18 @@ func (r *rack) sent(seq, end seqnum.V32, now clock.Instant, rtx bool) {
 	r.n++
 }
 
+// lastSentAt returns when the byte before seq was last sent: the newest
+// live record that holds it.
+func (r *rack) lastSentAt(seq seqnum.V32) (clock.Instant, bool) {
+	for i := r.n - 1; i >= 0; i-- {
+		s := r.at(i)
+		if s.flags&rackDead == 0 && s.seq.LessThan(seq) && seq.LessThanEq(s.end) {
+			return s.xmit, true
+		}
+	}
+	return 0, false
+}
+
 func (r *rack) grow() {
 	size := max(16, 2*len(r.segs))
 	segs := make([]rackSeg, size)
