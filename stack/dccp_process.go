@@ -65,6 +65,9 @@ func (c *DCCPConn) coreEnded() bool             { return c.core.State() == dccp.
 func (c *DCCPConn) coreState() string           { return c.core.State().String() }
 
 // coreIdle: no timer pending means nothing to retransmit or pace.
+// coreAwaitsACK: DCCP packets are never deferred (deliverDCCP).
+func (c *DCCPConn) coreAwaitsACK([]byte, bool) bool { return false }
+
 func (c *DCCPConn) coreIdle() bool { return c.core.NextDeadline().IsZero() }
 
 // retire takes the connection out of the stack's DCCP table and keeps

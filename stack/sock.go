@@ -54,6 +54,11 @@ type sock struct {
 	turn     int32
 	turnSeen uint32 // the stack's turns when this connection's last ended
 	rx       *deferredSegs
+	// readerWoken is when deferPacket last woke a reader parked in Read
+	// (zero: none since it ran); slowReader says the last one it woke
+	// took longer than slowWake to run (sock_defer.go).
+	readerWoken clock.Instant
+	slowReader  bool
 }
 
 // protocol is what the shell needs from a connection's protocol: the
@@ -73,6 +78,12 @@ type protocol interface {
 	// that the packet filled a gap in the receive sequence space: its
 	// ACK is due at once.
 	coreInput(now clock.Instant, src, dst netip.Addr, raw []byte, verified bool) (filledGap bool)
+	// coreAwaitsACK reports whether the sender of a raw packet can send
+	// nothing more until it hears from us (deferPacket then does not hold
+	// the packet back): the packet filled our window, or — where our
+	// reader has been slow to run (slowReader) — it was the last the
+	// sender had.
+	coreAwaitsACK(raw []byte, slowReader bool) bool
 	// coreDeadline is the core's next deadline (zero: none).
 	coreDeadline() clock.Instant
 	// coreEnded reports that the core reached CLOSED: the socket is then
@@ -139,6 +150,10 @@ func (c *sock) wait(q *waitq, ctx context.Context) error {
 		return nil
 	}
 	err := block(&c.mu, q.add(), c.s.sched, ctx, c.endTurn())
+	if q == &c.readers && c.readerWoken != 0 {
+		c.slowReader = c.s.clk.Now().Sub(c.readerWoken) > slowWake
+		c.readerWoken = 0
+	}
 	c.runDeferred()
 	return err
 }

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/teardown-lab/teardown/internal/bufpool"
 )
@@ -38,6 +39,14 @@ import (
 // it at once: measured over the pipe, MTU 65535 went from 3.1 to 3.5-3.9
 // GB/s with large segments processed inline, MTU 1500 is unchanged.
 const deferMaxPayload = 16 << 10
+
+// slowWake is how long a reader woken for deferred segments may take to
+// run before it counts as slow (sock.slowReader). Woken on a quiet
+// machine, a reader runs within microseconds; behind a long run queue
+// (many busy connections, a loaded host) it waits tens of milliseconds,
+// the order of a peer's probe timeout (RFC 8985 §7.2: 2*SRTT, at least
+// 10 ms here).
+const slowWake = time.Millisecond
 
 // deferredMax bounds the bytes a connection's queue holds; a segment that
 // would overflow it makes the delivering goroutine process the queue and
@@ -118,6 +127,17 @@ func (c *sock) deferPacket(src, dst netip.Addr, raw []byte, k deferClass, verifi
 			c.runDeferred()
 		}
 		return false
+	case k == deferToReader && c.inRead > 0 && c.proto.coreAwaitsACK(raw, c.slowReader):
+		// The sender can send nothing more and waits for the ACK: it has
+		// nothing else to do, so processing here costs no parallelism,
+		// while a reader the Go scheduler has not yet run may leave the
+		// ACK waiting for a whole round of its run queue (issue 15: 128
+		// flows on a loaded machine, readers not run for 2*SRTT = 30-130
+		// ms, and a loss probe sent again what sat here unacknowledged).
+		if queued {
+			c.runDeferred()
+		}
+		return false
 	case k == deferToReader && c.inRead > 0:
 		wake = &c.readers
 	case k == deferToWriter && c.inWrite > 0:
@@ -140,6 +160,9 @@ func (c *sock) deferPacket(src, dst netip.Addr, raw []byte, k deferClass, verifi
 	rx.used += len(raw)
 	rx.total += len(raw)
 	c.s.segsDeferred.Add(1)
+	if wake == &c.readers && len(c.readers.ws) > 0 && c.readerWoken == 0 {
+		c.readerWoken = c.s.clk.Now()
+	}
 	if wake != nil {
 		wake.wakeAll(nil)
 	}
@@ -179,6 +202,7 @@ func (c *sock) runDeferred() {
 			filled := c.proto.coreInput(now, p.src, p.dst, rx.blks[p.blk].B[p.off:p.off+p.n], p.verified)
 			if i+1 == half && half >= 2 || filled && i+1 < len(rx.pkts) {
 				c.proto.coreOutput(now) // the first half's ACK, or a filled gap's
+				c.stamp(now)
 			}
 		}
 		rx.clear()

@@ -20,6 +20,7 @@ func (c *sock) process() { c.processAt(c.s.clk.Now()) }
 // segments — take a fresh reading with process.
 func (c *sock) processAt(now clock.Instant) {
 	c.proto.coreOutput(now)
+	c.stamp(now)
 	// Arm the timer lazily: only when the deadline comes earlier than the
 	// armed one. A firing for a deadline that moved later is harmless —
 	// the core does what is due and the timer is re-armed here.

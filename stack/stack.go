@@ -143,6 +143,11 @@ type Stats struct {
 	// TurnsYielded counts the times a goroutine woken on a busy connection
 	// let the others waiting for a processor run first (sock_turn.go).
 	TurnsYielded uint64
+	// ProbesHeldInHost counts tail loss probes (RFC 8985 §7.3) not sent
+	// because the segment they would have sent again had not yet left
+	// this host: it was still in the connection's queue or in a link
+	// write that had not returned (Linux: TCPSpuriousRtxHostQueues).
+	ProbesHeldInHost uint64
 	// Orphans is the number of orphaned connections now, BufferMemory the
 	// bytes of buffers all connections hold now (TCPOptions.MaxOrphans,
 	// MaxBufferMemory).
@@ -224,6 +229,7 @@ type Stack struct {
 	rstNoConn       atomic.Uint64
 	segsDeferred    atomic.Uint64
 	turnsYielded    atomic.Uint64
+	probesHeld      atomic.Uint64
 	turns           atomic.Uint32 // turns ended on all connections (sock_turn.go)
 	txEncodeFailed  atomic.Uint64
 	opened          atomic.Uint64
@@ -365,6 +371,7 @@ func (s *Stack) Stats() Stats {
 		RSTsForNoConnection: s.rstNoConn.Load(),
 		SegmentsDeferred:    s.segsDeferred.Load(),
 		TurnsYielded:        s.turnsYielded.Load(),
+		ProbesHeldInHost:    s.probesHeld.Load(),
 		ConnsOpened:         s.opened.Load(),
 		EncodeFailed:        s.txEncodeFailed.Load(),
 		ICMP:                s.icmp.snapshot(),

@@ -46,8 +46,23 @@ func (c *TCPConn) handleSegment(seg *tcp.Segment) {
 	c.lock()
 	now := c.s.clk.Now()
 	c.core.HandleSegment(now, seg)
+	c.ackIfSenderWaits(seg)
 	c.processAt(now)
 	c.unlock()
+}
+
+// ackIfSenderWaits has the core ACK at once a data segment that leaves
+// its sender no room for another (tcp.Conn.ClosesWindow), in real time:
+// the sender can do nothing until it hears from us, and the delayed-ACK
+// timer that would otherwise send the ACK runs on a goroutine that, on a
+// busy host, waits its turn behind every runnable one (issue 15: with
+// 128 flows, 100 ms and more, and the sender's loss probe sent again what
+// had arrived). RFC 5681 §4.2 lets a receiver ACK any segment at once.
+// Under a Scheduler the ACK policy stays Linux's, as the goldens show it.
+func (c *TCPConn) ackIfSenderWaits(seg *tcp.Segment) {
+	if c.s.sched == nil && len(seg.Payload) > 0 && c.core.ClosesWindow(seg.Seq, seqnum.Size32(len(seg.Payload))) {
+		c.core.ACKNow()
+	}
 }
 
 // reincarnate asks the core whether a SYN that reached a listening port
@@ -113,15 +128,42 @@ func (c *TCPConn) coreInput(now clock.Instant, src, dst netip.Addr, raw []byte, 
 	}
 	nxt, gap := c.core.ReceiveGap()
 	c.core.HandleSegment(now, &seg)
+	c.ackIfSenderWaits(&seg)
 	after, _ := c.core.ReceiveGap()
 	return gap && after != nxt
 }
 
+// coreTimer runs the core's timers. A loss probe due to send the last
+// segment again while that segment has not left this host is not sent
+// (Linux's tcp_send_loss_probe checks skb_still_in_host_queue): the copy
+// would queue behind the original, and the peer would see both — a
+// spurious retransmission that no loss caused. The retransmission timer
+// the probe timeout armed still guards the flight.
 func (c *TCPConn) coreTimer(now clock.Instant) {
-	if !c.outOfResources(now) {
-		c.core.HandleTimer(now)
+	if c.outOfResources(now) {
+		return
+	}
+	c.core.HandleTimer(now)
+	if sent, ok := c.core.ProbeResends(); ok && c.inHost(sent) {
+		c.core.SkipProbe()
+		c.s.probesHeld.Add(1)
 	}
 }
+
+// coreAwaitsACK reports whether the raw segment (header checked by
+// deliverTCP) leaves its sender with nothing more to send until our ACK:
+// it fills our window (tcp.Conn.ClosesWindow), or it carries PSH, which
+// our peers set on the segment that empties their send buffer (RFC 9293
+// §3.9.1; Linux and this stack alike) — heeded only for a slow reader,
+// since a bulk sender pushes at the end of every write.
+func (c *TCPConn) coreAwaitsACK(raw []byte, slowReader bool) bool {
+	t := wire.TCP(raw)
+	if slowReader && t.Flags().Has(wire.PSH) {
+		return true
+	}
+	return c.core.ClosesWindow(t.Seq(), t.SegLen())
+}
+
 func (c *TCPConn) coreAbort(now clock.Instant) { c.core.Abort(now) }
 func (c *TCPConn) coreDeadline() clock.Instant { return c.core.NextDeadline() }
 func (c *TCPConn) coreEnded() bool             { return c.core.State() == tcp.Closed }

@@ -3,6 +3,7 @@ package stack
 import (
 	"sync"
 
+	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/bufpool"
 )
 
@@ -24,6 +25,11 @@ type txQueue struct {
 	// that may still grow into a super-segment (txqueue_gso.go).
 	runOpen bool
 	run     *txRun
+	// outAt is the instant of the newest output that queued packets,
+	// leftAt that of the newest whose packets the link has taken: what
+	// was sent after leftAt is still inside this host while a write is
+	// in progress (inHost).
+	outAt, leftAt clock.Instant
 }
 
 // txPacket is a queued packet: the first n bytes of its buffer; gso > 0
@@ -77,7 +83,7 @@ func (q *txQueue) writeOut(s *Stack, mu *sync.Mutex) {
 	q.writing = true
 	for len(q.outq) > 0 {
 		q.closeRun()
-		queued := q.outq
+		queued, taken := q.outq, q.outAt
 		q.outq = q.spare[:0]
 		bp := batches.Get().(*[][]byte)
 		batch := (*bp)[:0]
@@ -94,6 +100,7 @@ func (q *txQueue) writeOut(s *Stack, mu *sync.Mutex) {
 			s.link.WritePackets(batch) //nolint:errcheck // a packet the link refuses is a lost packet
 		}
 		mu.Lock()
+		q.leftAt = taken
 		clear(batch)
 		*bp = batch[:0]
 		batches.Put(bp)
@@ -104,6 +111,25 @@ func (q *txQueue) writeOut(s *Stack, mu *sync.Mutex) {
 		q.spare = queued[:0]
 	}
 	q.writing = false
+}
+
+// stamp notes that the output of instant now is done: the packets
+// queued (all of them leave together in the next write) were sent at now
+// or before.
+func (q *txQueue) stamp(now clock.Instant) {
+	if len(q.outq) > 0 {
+		q.outAt = now
+	}
+}
+
+// inHost reports whether a packet sent at instant sent has not yet left
+// this host: it waits in the queue or in a link write that has not
+// returned. A link that delivers synchronously (the in-process pipe)
+// blocks a write while the peer connection's lock is held, by a goroutine
+// the Go scheduler may have preempted for a whole round of its run queue
+// (issue 15: writes of over 200 ms at load 5).
+func (q *txQueue) inHost(sent clock.Instant) bool {
+	return (q.writing || len(q.outq) > 0) && sent.After(q.leftAt)
 }
 
 // writeGSO writes batch, the packets of queued, some of them
