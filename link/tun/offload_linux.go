@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/teardown-lab/teardown/link"
+	"github.com/teardown-lab/teardown/link/tun/vnethdr"
 )
 
 // This file is the device side of Config.Offload: the ioctls that turn
@@ -24,7 +25,7 @@ func enableOffloads(fd int, name string) error {
 	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
 		return fmt.Errorf("tun: offloads on %s: the vnet header would be big-endian on this host; only little-endian hosts are supported", name)
 	}
-	sz := int32(vnetHdrLen)
+	sz := int32(vnethdr.Len)
 	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.TUNSETVNETHDRSZ, uintptr(unsafe.Pointer(&sz))); e != 0 {
 		return fmt.Errorf("tun: TUNSETVNETHDRSZ %d on %s: %w", sz, name, e)
 	}
@@ -45,7 +46,7 @@ type txScratch struct {
 
 // zeroVnetHdr is the vnet header of a packet that goes alone: no GSO, no
 // checksum to complete. writev only reads it.
-var zeroVnetHdr [vnetHdrLen]byte
+var zeroVnetHdr [vnethdr.Len]byte
 
 // writeOffload is WritePackets on an offloading device: a super-segment
 // (gso[i] > 0, gso may be nil) behind the vnet header that cuts it, each
@@ -84,7 +85,7 @@ func (d *Device) writeOffload(pkts [][]byte, gso []uint16) (int, error) {
 			bytes = len(pkts[n])
 		} else {
 			h := gsoHeader(sc.hdr[:], pkts[n:n+run])
-			hl := h - vnetHdrLen
+			hl := h - vnethdr.Len
 			iov = appendIovec(iov, sc.hdr[:h])
 			bytes = hl
 			for _, p := range pkts[n : n+run] {
@@ -118,7 +119,7 @@ func (d *Device) writeSuper(sc *txScratch, p []byte, gso uint16) error {
 		return err
 	}
 	h.Encode(sc.hdr[:])
-	iov := appendIovec(appendIovec(sc.iov[:0], sc.hdr[:vnetHdrLen]), p)
+	iov := appendIovec(appendIovec(sc.iov[:0], sc.hdr[:vnethdr.Len]), p)
 	err = d.writev(iov)
 	clear(iov)
 	if err != nil {
