@@ -4,7 +4,6 @@ package tun
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"unsafe"
 
@@ -93,7 +92,7 @@ func (d *Device) writeOffload(pkts [][]byte, gso []uint16) (int, error) {
 				bytes += len(p) - hl
 			}
 		}
-		err := d.writev(iov)
+		err := vnethdr.Writev(d.rc, iov)
 		clear(iov) // drop the pointers to the caller's buffers
 		if err != nil {
 			if d.closed.Load() {
@@ -120,7 +119,7 @@ func (d *Device) writeSuper(sc *txScratch, p []byte, gso uint16) error {
 	}
 	h.Encode(sc.hdr[:])
 	iov := appendIovec(appendIovec(sc.iov[:0], sc.hdr[:vnethdr.Len]), p)
-	err = d.writev(iov)
+	err = vnethdr.Writev(d.rc, iov)
 	clear(iov)
 	if err != nil {
 		if d.closed.Load() {
@@ -143,35 +142,6 @@ func appendIovec(iov []unix.Iovec, b []byte) []unix.Iovec {
 	v := unix.Iovec{Base: &b[0]}
 	v.SetLen(len(b))
 	return append(iov, v)
-}
-
-// writev writes one packet gathered from iov to the device.
-func (d *Device) writev(iov []unix.Iovec) error {
-	if len(iov) == 0 {
-		return errors.New("empty packet")
-	}
-	var werr error
-	err := d.rc.Write(func(fd uintptr) bool {
-		for {
-			_, _, e := unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
-			switch e {
-			case 0:
-				werr = nil
-				return true
-			case unix.EINTR:
-				continue
-			case unix.EAGAIN:
-				return false
-			default:
-				werr = e
-				return true
-			}
-		}
-	})
-	if err != nil {
-		return err
-	}
-	return werr
 }
 
 // deliverOffload hands the packets of batch, reads of an offloading
