@@ -29,4 +29,7 @@
 // A super-packet is read into a 64 KiB view of gVisor's buffer pool and
 // handed over without a copy; small packets are copied into a view of
 // their size so the large one is kept for the next read.
+//
+// The vnet header's codec and checks and the writev(2) are link/tun's,
+// from package vnethdr, so both endpoints speak the device the same way.
 package gvtun

@@ -15,6 +15,8 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 	"gvisor.dev/gvisor/pkg/tcpip/stack/gro"
+
+	"github.com/teardown-lab/teardown/link/tun/vnethdr"
 )
 
 // GSOMaxSize is the largest super-segment gVisor hands the endpoint: 64 KiB
@@ -23,7 +25,7 @@ const GSOMaxSize = 1<<16 - 1
 
 // maxRead is the most bytes one read returns: a vnet header and a 64 KiB
 // packet.
-const maxRead = vnetHdrLen + 1<<16
+const maxRead = vnethdr.Len + 1<<16
 
 // copyBelow: packets up to this size are copied out of the read view
 // into one of their own size; larger ones take the read view with them.
@@ -162,11 +164,11 @@ func (e *Endpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) 
 	}
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
-	var hdr [vnetHdrLen]byte
+	var hdr [vnethdr.Len]byte
 	n := 0
 	for _, pkt := range pkts.AsSlice() {
 		h := outboundHeader(pkt.GSOOptions, pkt.Data().Size(), pkt.NetworkHeader().View().Size(), pkt.TransportHeader().View().Size())
-		h.encode(hdr[:])
+		h.Encode(hdr[:])
 		iov := append(e.iov[:0], iovec(hdr[:]))
 		vl, off := pkt.AsViewList()
 		for v := vl.Front(); v != nil; v = v.Next() {
@@ -178,7 +180,7 @@ func (e *Endpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) 
 			iov = append(iov, iovec(b[off:]))
 			off = 0
 		}
-		err := e.writev(iov)
+		err := vnethdr.Writev(e.rc, iov)
 		clear(iov)
 		e.iov = iov[:0]
 		if err != nil {
@@ -187,7 +189,7 @@ func (e *Endpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) 
 			}
 			break
 		}
-		if h.gsoType != vnetGSONone {
+		if h.GSOType != vnethdr.GSONone {
 			e.GSOOut.Add(1)
 		}
 		e.PacketsOut.Add(1)
@@ -199,25 +201,25 @@ func (e *Endpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) 
 // outboundHeader is the vnet header of a packet gVisor wrote, from its GSO
 // options: the data size (the part after the transport header), the IP
 // and TCP header lengths.
-func outboundHeader(g stack.GSO, data, ipLen, tcpLen int) vnetHeader {
-	var h vnetHeader
+func outboundHeader(g stack.GSO, data, ipLen, tcpLen int) vnethdr.Header {
+	var h vnethdr.Header
 	if g.Type == stack.GSONone {
 		return h
 	}
 	if g.NeedsCsum {
-		h.flags = vnetNeedsCsum
-		h.csumStart = g.L3HdrLen
-		h.csumOffset = g.CsumOffset
+		h.Flags = vnethdr.NeedsCsum
+		h.CsumStart = g.L3HdrLen
+		h.CsumOffset = g.CsumOffset
 	}
 	if g.MSS > 0 && data > int(g.MSS) {
 		switch g.Type {
 		case stack.GSOTCPv4:
-			h.gsoType = vnetGSOTCPv4
+			h.GSOType = vnethdr.GSOTCPv4
 		case stack.GSOTCPv6:
-			h.gsoType = vnetGSOTCPv6
+			h.GSOType = vnethdr.GSOTCPv6
 		}
-		h.gsoSize = g.MSS
-		h.hdrLen = uint16(ipLen + tcpLen)
+		h.GSOSize = g.MSS
+		h.HdrLen = uint16(ipLen + tcpLen)
 	}
 	return h
 }
@@ -228,40 +230,13 @@ func iovec(b []byte) unix.Iovec {
 	return v
 }
 
-// writev writes one packet gathered from iov, waiting while the device
-// is full.
-func (e *Endpoint) writev(iov []unix.Iovec) error {
-	var werr error
-	err := e.rc.Write(func(fd uintptr) bool {
-		for {
-			_, _, en := unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
-			switch en {
-			case 0:
-				werr = nil
-				return true
-			case unix.EINTR:
-				continue
-			case unix.EAGAIN:
-				return false
-			default:
-				werr = en
-				return true
-			}
-		}
-	})
-	if err != nil {
-		return err
-	}
-	return werr
-}
-
 // readLoop reads the device until it is closed: each wake-up, packets
 // until the device is empty (or batchMax), each through GRO, then a flush.
 func (e *Endpoint) readLoop() {
 	defer close(e.done)
 	var g gro.GRO
 	g.Init(true)
-	var hdr [vnetHdrLen]byte
+	var hdr [vnethdr.Len]byte
 	big := buffer.NewViewSize(1 << 16)
 	defer func() { big.Release() }()
 	for {
@@ -305,9 +280,9 @@ func (e *Endpoint) readLoop() {
 // included) whose packet is in *big, or nil to drop it. A large packet
 // takes *big along, which is replaced by a fresh view.
 func (e *Endpoint) inbound(hb []byte, big **buffer.View, r int) *stack.PacketBuffer {
-	h, err := decodeVnetHeader(hb)
-	n := r - vnetHdrLen
-	if err != nil || n <= 0 || h.check(n) != nil {
+	h, err := vnethdr.Parse(hb)
+	n := r - vnethdr.Len
+	if err != nil || n <= 0 || h.Check(n) != nil {
 		e.BadIn.Add(1)
 		return nil
 	}
@@ -322,7 +297,7 @@ func (e *Endpoint) inbound(hb []byte, big **buffer.View, r int) *stack.PacketBuf
 		e.BadIn.Add(1)
 		return nil
 	}
-	if h.flags&(vnetNeedsCsum|vnetDataValid) == 0 && !checksumsValid(b) {
+	if h.Flags&(vnethdr.NeedsCsum|vnethdr.DataValid) == 0 && !checksumsValid(b) {
 		e.BadIn.Add(1)
 		return nil
 	}
@@ -338,7 +313,7 @@ func (e *Endpoint) inbound(hb []byte, big **buffer.View, r int) *stack.PacketBuf
 	pkt.NetworkProtocolNumber = proto
 	pkt.RXChecksumValidated = true
 	e.PacketsIn.Add(1)
-	if h.gsoType != vnetGSONone {
+	if h.GSOType != vnethdr.GSONone {
 		e.GSOIn.Add(1)
 	}
 	return pkt

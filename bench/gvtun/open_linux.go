@@ -10,6 +10,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/teardown-lab/teardown/link/tun/vnethdr"
 )
 
 // Config is the device Open makes.
@@ -46,7 +48,7 @@ func Open(cfg Config) (int, error) {
 	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.TUNSETIFF, uintptr(unsafe.Pointer(&req))); e != 0 {
 		return fail(fmt.Errorf("gvtun: TUNSETIFF: %w", e))
 	}
-	sz := int32(vnetHdrLen)
+	sz := int32(vnethdr.Len)
 	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.TUNSETVNETHDRSZ, uintptr(unsafe.Pointer(&sz))); e != 0 {
 		return fail(fmt.Errorf("gvtun: TUNSETVNETHDRSZ: %w", e))
 	}

@@ -18,5 +18,5 @@
 // super-segments itself hands them over through WritePacketsGSO
 // (link.GSOEndpoint; gso_super.go); runs of separate segments of one flow
 // written in one batch are coalesced into one (gso_coalesce.go). See
-// offload_linux.go.
+// offload_linux.go; the vnet header itself is package vnethdr.
 package tun

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 
 	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/link/tun/vnethdr"
 )
 
 // This file coalesces, on the write path, runs of consecutive TCP
@@ -38,7 +39,7 @@ const gsoMaxLen = 65535
 
 // gsoHdrMax is the most bytes gsoHeader writes: the vnet header, an IPv6
 // header (IPv4 ones are 20 bytes here) and a TCP header with options.
-const gsoHdrMax = vnetHdrLen + wire.IPv6HeaderLen + wire.TCPMaxHeaderLen
+const gsoHdrMax = vnethdr.Len + wire.IPv6HeaderLen + wire.TCPMaxHeaderLen
 
 // tcpSegHeaders returns the IP and TCP header lengths of p if p is a TCP
 // segment that may start or join a run: IPv4 with a 20-byte header, not
@@ -147,23 +148,23 @@ func gsoHeader(dst []byte, run [][]byte) int {
 	for _, p := range run {
 		total += len(p) - hl
 	}
-	vh := vnetHeader{
-		Flags: vnetNeedsCsum, HdrLen: uint16(hl), GSOSize: uint16(len(f) - hl),
+	vh := vnethdr.Header{
+		Flags: vnethdr.NeedsCsum, HdrLen: uint16(hl), GSOSize: uint16(len(f) - hl),
 		CsumStart: uint16(ipHL), CsumOffset: 16,
 	}
-	copy(dst[vnetHdrLen:vnetHdrLen+hl], f[:hl])
-	ip := dst[vnetHdrLen : vnetHdrLen+ipHL]
-	tcp := dst[vnetHdrLen+ipHL : vnetHdrLen+hl]
+	copy(dst[vnethdr.Len:vnethdr.Len+hl], f[:hl])
+	ip := dst[vnethdr.Len : vnethdr.Len+ipHL]
+	tcp := dst[vnethdr.Len+ipHL : vnethdr.Len+hl]
 	tcp[13] = run[len(run)-1][ipHL+13] // ACK, or ACK|PSH from the last
 	var src, dstAddr netip.Addr
 	if ipHL == wire.IPv4MinLen {
-		vh.GSOType = vnetGSOTCPv4
+		vh.GSOType = vnethdr.GSOTCPv4
 		binary.BigEndian.PutUint16(ip[2:], uint16(total))
 		ip[10], ip[11] = 0, 0
 		binary.BigEndian.PutUint16(ip[10:], wire.Checksum(ip))
 		src, dstAddr = netip.AddrFrom4([4]byte(ip[12:16])), netip.AddrFrom4([4]byte(ip[16:20]))
 	} else {
-		vh.GSOType = vnetGSOTCPv6
+		vh.GSOType = vnethdr.GSOTCPv6
 		binary.BigEndian.PutUint16(ip[4:], uint16(total-ipHL))
 		src, dstAddr = netip.AddrFrom16([16]byte(ip[8:24])), netip.AddrFrom16([16]byte(ip[24:40]))
 	}
@@ -172,5 +173,5 @@ func gsoHeader(dst []byte, run [][]byte) int {
 	ph := wire.PseudoHeaderSum(src, dstAddr, wire.IPProtoTCP, total-ipHL)
 	binary.BigEndian.PutUint16(tcp[16:], ^wire.Fold(ph))
 	vh.Encode(dst)
-	return vnetHdrLen + hl
+	return vnethdr.Len + hl
 }

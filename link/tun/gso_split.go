@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/link/tun/vnethdr"
 )
 
 // This file is the read side of the offloads: what the kernel hands us
@@ -25,7 +26,7 @@ var errGSONotTCP = errors.New("tun: GSO packet is not a well-formed TCP segment"
 // NEEDS_CSUM: the field at csum_start+csum_offset holds the
 // pseudo-header sum and the checksum covers csum_start to the end of p.
 // h.Check(len(p)) must have passed.
-func completeChecksum(p []byte, h *vnetHeader) {
+func completeChecksum(p []byte, h *vnethdr.Header) {
 	start := int(h.CsumStart)
 	field := start + int(h.CsumOffset)
 	binary.BigEndian.PutUint16(p[field:], wire.Fold(wire.Sum(0, p[start:])))
@@ -34,13 +35,13 @@ func completeChecksum(p []byte, h *vnetHeader) {
 // gsoTCPHeaders returns the IP and TCP header lengths of the GSO packet
 // p, checking that the IP version matches the GSO type and that p is one
 // whole TCP segment.
-func gsoTCPHeaders(p []byte, h *vnetHeader) (ipHL, tcpHL int, err error) {
+func gsoTCPHeaders(p []byte, h *vnethdr.Header) (ipHL, tcpHL int, err error) {
 	ip, err := wire.ParseIP(p)
 	if err != nil {
 		return 0, 0, fmt.Errorf("%w: %w", errGSONotTCP, err)
 	}
 	want := uint8(4)
-	if h.GSOType&^vnetGSOECN == vnetGSOTCPv6 {
+	if h.GSOType&^vnethdr.GSOECN == vnethdr.GSOTCPv6 {
 		want = 6
 	}
 	if ip.Version != want || ip.Protocol != wire.IPProtoTCP || len(ip.Header)+len(ip.Payload) != len(p) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/link/tun/vnethdr"
 )
 
 // This file is the write side of link.GSOEndpoint: a super-segment our
@@ -20,25 +21,25 @@ import (
 // with TCP next, the IP length equal to len(p), at most gsoMaxLen bytes,
 // a payload longer than one segment and no more than maxGSOSegments of
 // them.
-func superVnetHeader(p []byte, gso uint16) (vnetHeader, error) {
+func superVnetHeader(p []byte, gso uint16) (vnethdr.Header, error) {
 	ipHL, tcpHL, ok := tcpSegHeaders(p)
 	if !ok || len(p) > gsoMaxLen || gso == 0 {
-		return vnetHeader{}, fmt.Errorf("tun: super-segment of %d bytes (gso %d) is not one TCP segment", len(p), gso)
+		return vnethdr.Header{}, fmt.Errorf("tun: super-segment of %d bytes (gso %d) is not one TCP segment", len(p), gso)
 	}
 	hl := ipHL + tcpHL
 	payload := len(p) - hl
 	if payload <= int(gso) || (payload+int(gso)-1)/int(gso) > maxGSOSegments {
-		return vnetHeader{}, fmt.Errorf("tun: super-segment of %d payload bytes in segments of %d", payload, gso)
+		return vnethdr.Header{}, fmt.Errorf("tun: super-segment of %d payload bytes in segments of %d", payload, gso)
 	}
 	if f := wire.TCPFlags(p[ipHL+13]); f&^wire.PSH != wire.ACK {
-		return vnetHeader{}, fmt.Errorf("tun: super-segment with flags %v", f)
+		return vnethdr.Header{}, fmt.Errorf("tun: super-segment with flags %v", f)
 	}
-	h := vnetHeader{
-		Flags: vnetNeedsCsum, GSOType: vnetGSOTCPv4, HdrLen: uint16(hl), GSOSize: gso,
+	h := vnethdr.Header{
+		Flags: vnethdr.NeedsCsum, GSOType: vnethdr.GSOTCPv4, HdrLen: uint16(hl), GSOSize: gso,
 		CsumStart: uint16(ipHL), CsumOffset: 16,
 	}
 	if ipHL != wire.IPv4MinLen {
-		h.GSOType = vnetGSOTCPv6
+		h.GSOType = vnethdr.GSOTCPv6
 	}
 	return h, nil
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/link/tun/vnethdr"
 )
 
 // A super-segment's vnet header tells the kernel to cut it into gso-byte
@@ -15,12 +16,12 @@ func TestSuperVnetHeader_CutsByTheGivenSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := vnetHeader{Flags: vnetNeedsCsum, GSOType: vnetGSOTCPv4, HdrLen: 52, GSOSize: 1000, CsumStart: 20, CsumOffset: 16}
+	want := vnethdr.Header{Flags: vnethdr.NeedsCsum, GSOType: vnethdr.GSOTCPv4, HdrLen: 52, GSOSize: 1000, CsumStart: 20, CsumOffset: 16}
 	if h != want {
 		t.Fatalf("header %+v, want %+v", h, want)
 	}
 	p6 := seg(t, segSpec{src: v6a, dst: v6b, n: 3000, flags: wire.ACK | wire.PSH})
-	if h, err := superVnetHeader(p6, 1000); err != nil || h.GSOType != vnetGSOTCPv6 || h.CsumStart != 40 || h.HdrLen != 72 {
+	if h, err := superVnetHeader(p6, 1000); err != nil || h.GSOType != vnethdr.GSOTCPv6 || h.CsumStart != 40 || h.HdrLen != 72 {
 		t.Fatalf("IPv6: %+v, %v", h, err)
 	}
 	// The kernel's own checks on what it reads pass (Check is what we

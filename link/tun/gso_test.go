@@ -8,6 +8,7 @@ import (
 
 	"github.com/teardown-lab/teardown/internal/seqnum"
 	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/link/tun/vnethdr"
 )
 
 // These tests need no device: they build segments with internal/wire,
@@ -204,20 +205,20 @@ func TestGSORunOddHeaders(t *testing.T) {
 
 // superPacket is what the device carries for a run: gsoHeader's headers,
 // then the payloads. It returns the vnet header and the IP packet.
-func superPacket(t *testing.T, run [][]byte) (vnetHeader, []byte) {
+func superPacket(t *testing.T, run [][]byte) (vnethdr.Header, []byte) {
 	t.Helper()
 	var hdr [gsoHdrMax]byte
 	n := gsoHeader(hdr[:], run)
-	hl := n - vnetHdrLen
-	p := bytes.Clone(hdr[vnetHdrLen:n])
+	hl := n - vnethdr.Len
+	p := bytes.Clone(hdr[vnethdr.Len:n])
 	for _, s := range run {
 		p = append(p, s[hl:]...)
 	}
-	vh, err := parseVnetHdr(hdr[:])
+	vh, err := vnethdr.Parse(hdr[:])
 	if err != nil {
 		t.Fatal(err)
 	}
-	return vh.Decode(), p
+	return vh, p
 }
 
 // A run becomes one super-packet whose vnet header says how to cut it,
@@ -241,11 +242,11 @@ func TestGSOCoalesceThenSplitGivesTheRunBack(t *testing.T) {
 			vh, p := superPacket(t, c.run)
 			first := c.run[0]
 			ipHL, tcpHL, _ := tcpSegHeaders(first)
-			wantType := uint8(vnetGSOTCPv4)
+			wantType := uint8(vnethdr.GSOTCPv4)
 			if c.v6 {
-				wantType = vnetGSOTCPv6
+				wantType = vnethdr.GSOTCPv6
 			}
-			want := vnetHeader{Flags: vnetNeedsCsum, GSOType: wantType, HdrLen: uint16(ipHL + tcpHL),
+			want := vnethdr.Header{Flags: vnethdr.NeedsCsum, GSOType: wantType, HdrLen: uint16(ipHL + tcpHL),
 				GSOSize: uint16(len(first) - ipHL - tcpHL), CsumStart: uint16(ipHL), CsumOffset: 16}
 			if vh != want {
 				t.Fatalf("vnet header %+v, want %+v", vh, want)

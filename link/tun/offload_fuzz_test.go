@@ -2,76 +2,38 @@ package tun
 
 import (
 	"bytes"
-	"errors"
 	"testing"
 
 	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/link/tun/vnethdr"
 )
 
-// fuzzReads are seeds for both fuzz targets: a plain segment, a partial
+// fuzzReads are FuzzRxOffload's seeds: a plain segment, a partial
 // checksum, TSO super-packets v4/v6 with PSH/FIN/CWR, and malformed ones.
 // They are small: the fuzzer minimizes what it finds, slowly for long inputs.
 func fuzzReads(t testing.TB) [][]byte {
 	good := seg(t, segSpec{seq: 1, n: 100})
 	var out [][]byte
-	out = append(out, read(vnetHeader{}, good))
+	out = append(out, read(vnethdr.Header{}, good))
 	for _, s := range []segSpec{
 		{seq: 1000, n: 300, flags: wire.ACK | wire.PSH | wire.FIN | wire.CWR},
 		{src: v6a, dst: v6b, seq: 1000, n: 250, flags: wire.ACK},
 	} {
 		p := seg(t, s)
 		ipHL, tcpHL, _ := tcpSegHeaders(p)
-		h := vnetHeader{Flags: vnetNeedsCsum, GSOType: vnetGSOTCPv4, GSOSize: 100,
+		h := vnethdr.Header{Flags: vnethdr.NeedsCsum, GSOType: vnethdr.GSOTCPv4, GSOSize: 100,
 			HdrLen: uint16(ipHL + tcpHL), CsumStart: uint16(ipHL), CsumOffset: 16}
 		if ipHL == wire.IPv6HeaderLen {
-			h.GSOType = vnetGSOTCPv6
+			h.GSOType = vnethdr.GSOTCPv6
 		}
 		out = append(out, read(h, p))
 	}
 	out = append(out,
-		read(vnetHeader{Flags: vnetNeedsCsum, CsumStart: 20, CsumOffset: 16}, good),
-		read(vnetHeader{GSOType: vnetGSOUDP, GSOSize: 1000}, udpPacket(v4a, v4b, make([]byte, 50))),
+		read(vnethdr.Header{Flags: vnethdr.NeedsCsum, CsumStart: 20, CsumOffset: 16}, good),
+		read(vnethdr.Header{GSOType: vnethdr.GSOUDP, GSOSize: 1000}, udpPacket(v4a, v4b, make([]byte, 50))),
 		[]byte{1, 2, 3},
 	)
 	return out
-}
-
-// FuzzVnetHdr: any 10+ bytes parse; the decoded header re-encodes to the
-// same bytes; Check accepts only what the read path can use safely.
-func FuzzVnetHdr(f *testing.F) {
-	for _, b := range fuzzReads(f) {
-		f.Add(b)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		vh, err := parseVnetHdr(b)
-		if err != nil {
-			if len(b) >= vnetHdrLen || !errors.Is(err, errVnetTruncated) {
-				t.Fatalf("%d bytes: %v", len(b), err)
-			}
-			return
-		}
-		h := vh.Decode()
-		var enc [vnetHdrLen]byte
-		h.Encode(enc[:])
-		if !bytes.Equal(enc[:], b[:vnetHdrLen]) {
-			t.Fatalf("re-encoded %x, want %x", enc, b[:vnetHdrLen])
-		}
-		n := len(b) - vnetHdrLen
-		if err := h.Check(n); err != nil {
-			for _, e := range []error{errVnetFlags, errVnetGSOType, errVnetGSOSize, errVnetCsum} {
-				if errors.Is(err, e) {
-					return
-				}
-			}
-			t.Fatalf("untyped error %v", err)
-		}
-		if h.Flags&vnetNeedsCsum != 0 && int(h.CsumStart)+int(h.CsumOffset)+2 > n {
-			t.Fatal("Check accepted a checksum field outside the packet")
-		}
-		if h.isTCPGSO() && h.GSOSize == 0 {
-			t.Fatal("Check accepted GSO with gso_size 0")
-		}
-	})
 }
 
 // FuzzRxOffload: whatever the device hands over, the read path delivers
@@ -101,8 +63,9 @@ func FuzzRxOffload(f *testing.F) {
 		if bad > 0 || ctr.gsoIn.Load() == 0 || !split {
 			return
 		}
-		p := orig[vnetHdrLen:]
-		ipHL, tcpHL, err := gsoTCPHeaders(p, new(vnetHdr(orig).Decode()))
+		p := orig[vnethdr.Len:]
+		vh, _ := vnethdr.Parse(orig) // it was delivered: Len bytes at least
+		ipHL, tcpHL, err := gsoTCPHeaders(p, &vh)
 		if err != nil {
 			t.Fatalf("delivered a GSO packet gsoTCPHeaders refuses: %v", err)
 		}
@@ -145,9 +108,12 @@ func FuzzGSORun(f *testing.F) {
 		}
 		var hdr [gsoHdrMax]byte
 		h := gsoHeader(hdr[:], pkts[:n])
-		vh := vnetHdr(hdr[:]).Decode()
-		hl := h - vnetHdrLen
-		p := bytes.Clone(hdr[vnetHdrLen:h])
+		vh, err := vnethdr.Parse(hdr[:h])
+		if err != nil {
+			t.Fatal(err)
+		}
+		hl := h - vnethdr.Len
+		p := bytes.Clone(hdr[vnethdr.Len:h])
 		for _, s := range pkts[:n] {
 			p = append(p, s[hl:]...)
 		}

@@ -4,13 +4,13 @@ package tun
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/teardown-lab/teardown/link"
+	"github.com/teardown-lab/teardown/link/tun/vnethdr"
 )
 
 // This file is the device side of Config.Offload: the ioctls that turn
@@ -24,7 +24,7 @@ func enableOffloads(fd int, name string) error {
 	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
 		return fmt.Errorf("tun: offloads on %s: the vnet header would be big-endian on this host; only little-endian hosts are supported", name)
 	}
-	sz := int32(vnetHdrLen)
+	sz := int32(vnethdr.Len)
 	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.TUNSETVNETHDRSZ, uintptr(unsafe.Pointer(&sz))); e != 0 {
 		return fmt.Errorf("tun: TUNSETVNETHDRSZ %d on %s: %w", sz, name, e)
 	}
@@ -45,7 +45,7 @@ type txScratch struct {
 
 // zeroVnetHdr is the vnet header of a packet that goes alone: no GSO, no
 // checksum to complete. writev only reads it.
-var zeroVnetHdr [vnetHdrLen]byte
+var zeroVnetHdr [vnethdr.Len]byte
 
 // writeOffload is WritePackets on an offloading device: a super-segment
 // (gso[i] > 0, gso may be nil) behind the vnet header that cuts it, each
@@ -84,7 +84,7 @@ func (d *Device) writeOffload(pkts [][]byte, gso []uint16) (int, error) {
 			bytes = len(pkts[n])
 		} else {
 			h := gsoHeader(sc.hdr[:], pkts[n:n+run])
-			hl := h - vnetHdrLen
+			hl := h - vnethdr.Len
 			iov = appendIovec(iov, sc.hdr[:h])
 			bytes = hl
 			for _, p := range pkts[n : n+run] {
@@ -92,7 +92,7 @@ func (d *Device) writeOffload(pkts [][]byte, gso []uint16) (int, error) {
 				bytes += len(p) - hl
 			}
 		}
-		err := d.writev(iov)
+		err := vnethdr.Writev(d.rc, iov)
 		clear(iov) // drop the pointers to the caller's buffers
 		if err != nil {
 			if d.closed.Load() {
@@ -118,8 +118,8 @@ func (d *Device) writeSuper(sc *txScratch, p []byte, gso uint16) error {
 		return err
 	}
 	h.Encode(sc.hdr[:])
-	iov := appendIovec(appendIovec(sc.iov[:0], sc.hdr[:vnetHdrLen]), p)
-	err = d.writev(iov)
+	iov := appendIovec(appendIovec(sc.iov[:0], sc.hdr[:vnethdr.Len]), p)
+	err = vnethdr.Writev(d.rc, iov)
 	clear(iov)
 	if err != nil {
 		if d.closed.Load() {
@@ -142,35 +142,6 @@ func appendIovec(iov []unix.Iovec, b []byte) []unix.Iovec {
 	v := unix.Iovec{Base: &b[0]}
 	v.SetLen(len(b))
 	return append(iov, v)
-}
-
-// writev writes one packet gathered from iov to the device.
-func (d *Device) writev(iov []unix.Iovec) error {
-	if len(iov) == 0 {
-		return errors.New("empty packet")
-	}
-	var werr error
-	err := d.rc.Write(func(fd uintptr) bool {
-		for {
-			_, _, e := unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
-			switch e {
-			case 0:
-				werr = nil
-				return true
-			case unix.EINTR:
-				continue
-			case unix.EAGAIN:
-				return false
-			default:
-				werr = e
-				return true
-			}
-		}
-	})
-	if err != nil {
-		return err
-	}
-	return werr
 }
 
 // deliverOffload hands the packets of batch, reads of an offloading

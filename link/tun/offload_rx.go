@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 
 	"github.com/teardown-lab/teardown/link"
+	"github.com/teardown-lab/teardown/link/tun/vnethdr"
 )
 
 // offloadCounters are the offload figures of Stats.
@@ -54,20 +55,19 @@ func (r *rxOffload) reset() {
 // It returns false, having done nothing, when the arena lacks room for
 // the segments: deliver r.out, reset, and add b again.
 func (r *rxOffload) add(b []byte) bool {
-	vh, err := parseVnetHdr(b)
+	h, err := vnethdr.Parse(b)
 	if err != nil {
 		r.ctr.badVnet.Add(1)
 		return true
 	}
-	h := vh.Decode()
-	p := b[vnetHdrLen:]
+	p := b[vnethdr.Len:]
 	if err := h.Check(len(p)); err != nil {
 		r.ctr.badVnet.Add(1)
 		return true
 	}
-	vouched := h.Flags&(vnetNeedsCsum|vnetDataValid) != 0
-	if !h.isTCPGSO() {
-		if h.Flags&vnetNeedsCsum != 0 {
+	vouched := h.Flags&(vnethdr.NeedsCsum|vnethdr.DataValid) != 0
+	if !h.IsTCPGSO() {
+		if h.Flags&vnethdr.NeedsCsum != 0 {
 			completeChecksum(p, &h)
 		}
 		r.push(p, vouched)
@@ -100,7 +100,7 @@ func (r *rxOffload) add(b []byte) bool {
 	}
 	r.ctr.gsoIn.Add(1)
 	r.ctr.gsoSegsIn.Add(uint64(gsoSegments(len(p)-ipHL-tcpHL, gso)))
-	if h.Flags&vnetNeedsCsum != 0 {
+	if h.Flags&vnethdr.NeedsCsum != 0 {
 		completeChecksum(p, &h)
 	}
 	r.push(p, vouched)

@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"github.com/teardown-lab/teardown/internal/wire"
+	"github.com/teardown-lab/teardown/link/tun/vnethdr"
 )
 
 // partial replaces p's TCP checksum with the pseudo-header sum, as a
 // kernel sending CHECKSUM_PARTIAL leaves it, and returns the vnet header
 // that says so.
-func partial(t *testing.T, p []byte) vnetHeader {
+func partial(t *testing.T, p []byte) vnethdr.Header {
 	t.Helper()
 	ip, err := wire.ParseIP(p)
 	if err != nil {
@@ -22,14 +23,14 @@ func partial(t *testing.T, p []byte) vnetHeader {
 	ipHL := len(ip.Header)
 	ph := wire.PseudoHeaderSum(ip.Src, ip.Dst, wire.IPProtoTCP, len(ip.Payload))
 	binary.BigEndian.PutUint16(p[ipHL+16:], ^wire.Fold(ph))
-	return vnetHeader{Flags: vnetNeedsCsum, CsumStart: uint16(ipHL), CsumOffset: 16}
+	return vnethdr.Header{Flags: vnethdr.NeedsCsum, CsumStart: uint16(ipHL), CsumOffset: 16}
 }
 
 // read is what the device hands us: the vnet header, then p.
-func read(h vnetHeader, p []byte) []byte {
-	b := make([]byte, vnetHdrLen+len(p))
+func read(h vnethdr.Header, p []byte) []byte {
+	b := make([]byte, vnethdr.Len+len(p))
 	h.Encode(b)
-	copy(b[vnetHdrLen:], p)
+	copy(b[vnethdr.Len:], p)
 	return b
 }
 
@@ -55,12 +56,12 @@ func TestCompleteChecksum(t *testing.T) {
 
 // gsoRead builds the kernel's view of a TSO super-packet: one segment of
 // n payload bytes with flags, a vnet header with gso_size mss.
-func gsoRead(t *testing.T, s segSpec, mss int) (vnetHeader, []byte) {
+func gsoRead(t *testing.T, s segSpec, mss int) (vnethdr.Header, []byte) {
 	p := seg(t, s)
 	h := partial(t, p)
-	h.GSOType = vnetGSOTCPv4
+	h.GSOType = vnethdr.GSOTCPv4
 	if s.src.Addr().Is6() {
-		h.GSOType = vnetGSOTCPv6
+		h.GSOType = vnethdr.GSOTCPv6
 	}
 	ipHL, tcpHL, _ := tcpSegHeaders(p)
 	h.GSOSize, h.HdrLen = uint16(mss), uint16(ipHL+tcpHL)
@@ -173,17 +174,17 @@ func TestMalformedReadsDropped(t *testing.T) {
 		bad     bool // counted as a bad vnet header (else a bad GSO packet)
 		wantErr error
 	}{
-		{"truncated header", []byte{0, 0, 0}, true, errVnetTruncated},
-		{"RSC_INFO flag", read(vnetHeader{Flags: vnetRSCInfo}, good), true, errVnetFlags},
-		{"UDP GSO", read(vnetHeader{GSOType: vnetGSOUDP, GSOSize: 1000}, udp), true, errVnetGSOType},
-		{"UDP_L4 GSO", read(vnetHeader{GSOType: vnetGSOUDPL4, GSOSize: 1000}, udp), true, errVnetGSOType},
-		{"ECN without GSO", read(vnetHeader{GSOType: vnetGSOECN}, good), true, errVnetGSOType},
-		{"gso_size 0", read(vnetHeader{GSOType: vnetGSOTCPv4}, good), true, errVnetGSOSize},
-		{"checksum field past the end", read(vnetHeader{Flags: vnetNeedsCsum, CsumStart: uint16(len(good) - 1)}, good), true, errVnetCsum},
-		{"checksum offset past the end", read(vnetHeader{Flags: vnetNeedsCsum, CsumStart: 20, CsumOffset: 0xffff}, good), true, errVnetCsum},
-		{"TCPv4 GSO carrying UDP", read(vnetHeader{GSOType: vnetGSOTCPv4, GSOSize: 1000}, udp), false, nil},
-		{"TCPv6 GSO carrying IPv4", read(vnetHeader{GSOType: vnetGSOTCPv6, GSOSize: 1000}, good), false, nil},
-		{"TCPv4 GSO cut short", read(vnetHeader{GSOType: vnetGSOTCPv4, GSOSize: 1000}, good[:30]), false, nil},
+		{"truncated header", []byte{0, 0, 0}, true, vnethdr.ErrTruncated},
+		{"RSC_INFO flag", read(vnethdr.Header{Flags: vnethdr.RSCInfo}, good), true, vnethdr.ErrFlags},
+		{"UDP GSO", read(vnethdr.Header{GSOType: vnethdr.GSOUDP, GSOSize: 1000}, udp), true, vnethdr.ErrGSOType},
+		{"UDP_L4 GSO", read(vnethdr.Header{GSOType: vnethdr.GSOUDPL4, GSOSize: 1000}, udp), true, vnethdr.ErrGSOType},
+		{"ECN without GSO", read(vnethdr.Header{GSOType: vnethdr.GSOECN}, good), true, vnethdr.ErrGSOType},
+		{"gso_size 0", read(vnethdr.Header{GSOType: vnethdr.GSOTCPv4}, good), true, vnethdr.ErrGSOSize},
+		{"checksum field past the end", read(vnethdr.Header{Flags: vnethdr.NeedsCsum, CsumStart: uint16(len(good) - 1)}, good), true, vnethdr.ErrCsum},
+		{"checksum offset past the end", read(vnethdr.Header{Flags: vnethdr.NeedsCsum, CsumStart: 20, CsumOffset: 0xffff}, good), true, vnethdr.ErrCsum},
+		{"TCPv4 GSO carrying UDP", read(vnethdr.Header{GSOType: vnethdr.GSOTCPv4, GSOSize: 1000}, udp), false, nil},
+		{"TCPv6 GSO carrying IPv4", read(vnethdr.Header{GSOType: vnethdr.GSOTCPv6, GSOSize: 1000}, good), false, nil},
+		{"TCPv4 GSO cut short", read(vnethdr.Header{GSOType: vnethdr.GSOTCPv4, GSOSize: 1000}, good[:30]), false, nil},
 	}
 	for _, split := range []bool{false, true} {
 		for _, c := range cases {
@@ -199,9 +200,9 @@ func TestMalformedReadsDropped(t *testing.T) {
 			if got := ctr.badGSO.Load(); got != map[bool]uint64{false: 1}[c.bad] {
 				t.Errorf("%s: %d bad GSO packets counted", c.name, got)
 			}
-			if c.wantErr != nil && len(c.b) >= vnetHdrLen {
-				h := vnetHdr(c.b[:vnetHdrLen]).Decode()
-				if err := h.Check(len(c.b) - vnetHdrLen); !errors.Is(err, c.wantErr) {
+			if c.wantErr != nil && len(c.b) >= vnethdr.Len {
+				h, _ := vnethdr.Parse(c.b) // Len bytes at least
+				if err := h.Check(len(c.b) - vnethdr.Len); !errors.Is(err, c.wantErr) {
 					t.Errorf("%s: Check = %v, want %v", c.name, err, c.wantErr)
 				}
 			}
@@ -226,10 +227,10 @@ type plainRecorder = recorder
 // receiver that is only a link.Receiver (the pcap tap) gets them all plain.
 func TestVouchedChecksumsDeliveredInRuns(t *testing.T) {
 	var reads [][]byte
-	for i, flags := range []uint8{vnetNeedsCsum, vnetDataValid, 0, 0, vnetNeedsCsum} {
+	for i, flags := range []uint8{vnethdr.NeedsCsum, vnethdr.DataValid, 0, 0, vnethdr.NeedsCsum} {
 		p := seg(t, segSpec{seq: uint32(1 + 100*i), n: 100})
-		h := vnetHeader{Flags: flags}
-		if flags == vnetNeedsCsum {
+		h := vnethdr.Header{Flags: flags}
+		if flags == vnethdr.NeedsCsum {
 			h = partial(t, p)
 		}
 		reads = append(reads, read(h, p))

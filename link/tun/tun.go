@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/teardown-lab/teardown/link"
+	"github.com/teardown-lab/teardown/link/tun/vnethdr"
 )
 
 // Config describes the device to open.
@@ -277,7 +278,7 @@ func (d *Device) readLoop() {
 	size, skip := d.mtu, 0
 	var rx *rxOffload
 	if d.offload {
-		size, skip = vnetHdrLen+gsoMaxLen, vnetHdrLen
+		size, skip = vnethdr.Len+gsoMaxLen, vnethdr.Len
 		rx = newRxOffload(d.splitGSO, &d.off)
 	}
 	bufs := make([][]byte, d.batch)
