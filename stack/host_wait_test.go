@@ -42,17 +42,28 @@ func handPairWith(t *testing.T, rcvBuf int, wrap func(link.Endpoint) link.Endpoi
 	return clk, client, server, c, s
 }
 
+// parkInRead marks a goroutine as parked in Read on c, waiting for data,
+// and not run since (woken or not): what is deferred to it waits in the
+// queue, and no window update will come from it until it runs.
+func parkInRead(c *TCPConn) {
+	c.mu.Lock()
+	c.inRead++
+	c.readersAsleep++
+	c.readers.add()
+	c.mu.Unlock()
+}
+
 // The client fills the server's small window while the application does
 // not read. The segment that leaves the client no room for another is
-// processed and acknowledged at once, whether a reader sits in Read (its
-// segments are otherwise left to it) or not (its ACK would otherwise
-// wait for the delayed-ACK timer): the client hears of every byte without
-// the clock moving, and nothing is left queued.
+// processed and acknowledged at once, whether a reader is parked in Read
+// (its segments are otherwise left to it) or none is there (the ACK
+// would otherwise wait for the delayed-ACK timer): the client hears of
+// every byte without the clock moving, and nothing is left queued.
 func TestSenderWaits_WindowFillingSegmentIsACKedAtOnce(t *testing.T) {
 	for _, reader := range []bool{true, false} {
 		_, _, _, c, s := handPairWith(t, 8<<10, nil)
 		if reader {
-			inside(s, &s.inRead, 1) // a reader parked in Read, not yet run
+			parkInRead(s)
 		}
 		if _, err := c.Write(make([]byte, 32<<10)); err != nil {
 			t.Fatal(err)
@@ -62,7 +73,10 @@ func TestSenderWaits_WindowFillingSegmentIsACKedAtOnce(t *testing.T) {
 		queued := s.pending()
 		s.mu.Unlock()
 		if reader {
-			inside(s, &s.inRead, -1)
+			s.mu.Lock()
+			s.inRead--
+			s.readersAsleep--
+			s.mu.Unlock()
 		}
 		if in.Unacked != 0 || queued {
 			t.Errorf("reader in Read %v: the client has %d segments unacknowledged, the server's queue holds segments: %v; want none and none",

@@ -49,6 +49,10 @@ type sock struct {
 	// Goroutines inside Read and Write, and the segments waiting for
 	// them (sock_defer.go); rx is nil until a segment first waits.
 	inRead, inWrite int32
+	// readersAsleep counts the goroutines inside Read blocked in wait,
+	// or woken and not yet resumed: inRead > readersAsleep means a
+	// reader is at work on the connection.
+	readersAsleep int32
 	// turn counts the bytes Read and Write moved since a goroutine woken
 	// on this connection last yielded its processor (sock_turn.go).
 	turn     int32
@@ -149,10 +153,17 @@ func (c *sock) wait(q *waitq, ctx context.Context) error {
 		c.runDeferred()
 		return nil
 	}
+	reading := q == &c.readers
+	if reading {
+		c.readersAsleep++
+	}
 	err := block(&c.mu, q.add(), c.s.sched, ctx, c.endTurn())
-	if q == &c.readers && c.readerWoken != 0 {
-		c.slowReader = c.s.clk.Now().Sub(c.readerWoken) > slowWake
-		c.readerWoken = 0
+	if reading {
+		c.readersAsleep--
+		if c.readerWoken != 0 {
+			c.slowReader = c.s.clk.Now().Sub(c.readerWoken) > slowWake
+			c.readerWoken = 0
+		}
 	}
 	c.runDeferred()
 	return err

@@ -127,13 +127,18 @@ func (c *sock) deferPacket(src, dst netip.Addr, raw []byte, k deferClass, verifi
 			c.runDeferred()
 		}
 		return false
-	case k == deferToReader && c.inRead > 0 && c.proto.coreAwaitsACK(raw, c.slowReader):
+	case k == deferToReader && c.inRead > 0 && c.inRead == c.readersAsleep && c.proto.coreAwaitsACK(raw, c.slowReader):
 		// The sender can send nothing more and waits for the ACK: it has
 		// nothing else to do, so processing here costs no parallelism,
-		// while a reader the Go scheduler has not yet run may leave the
-		// ACK waiting for a whole round of its run queue (issue 15: 128
-		// flows on a loaded machine, readers not run for 2*SRTT = 30-130
-		// ms, and a loss probe sent again what sat here unacknowledged).
+		// while a reader asleep in Read that the Go scheduler has not yet
+		// run may leave the ACK waiting for a whole round of its run queue
+		// (issue 15: 128 flows on a loaded machine, readers not run for
+		// 2*SRTT = 30-130 ms, and a loss probe sent again what sat here
+		// unacknowledged). A reader at work takes the queue when it lets
+		// the connection go, soon: the segment waits for it. (Processing
+		// here for a reader at work too let one flow of 128 run on
+		// without ever blocking, its writer doing its reader's work: three
+		// times the others' share.)
 		if queued {
 			c.runDeferred()
 		}

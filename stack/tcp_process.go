@@ -52,15 +52,19 @@ func (c *TCPConn) handleSegment(seg *tcp.Segment) {
 }
 
 // ackIfSenderWaits has the core ACK at once a data segment that leaves
-// its sender no room for another (tcp.Conn.ClosesWindow), in real time:
-// the sender can do nothing until it hears from us, and the delayed-ACK
-// timer that would otherwise send the ACK runs on a goroutine that, on a
-// busy host, waits its turn behind every runnable one (issue 15: with
-// 128 flows, 100 ms and more, and the sender's loss probe sent again what
-// had arrived). RFC 5681 §4.2 lets a receiver ACK any segment at once.
+// its sender no room for another (tcp.Conn.ClosesWindow), in real time,
+// when no reader is at work on the connection: the sender can do nothing
+// until it hears from us, and the delayed-ACK timer that would otherwise
+// send the ACK — or the reader parked in Read that would send a window
+// update once it took the data — runs on a goroutine that, on a busy
+// host, waits its turn behind every runnable one (issue 15: with 128
+// flows, 100 ms and more, and the sender's loss probe sent again what had
+// arrived). A reader at work sends that update itself when its copy
+// frees room (over TUN, an ACK at once as well was one ACK in five more
+// for nothing). RFC 5681 §4.2 lets a receiver ACK any segment at once.
 // Under a Scheduler the ACK policy stays Linux's, as the goldens show it.
 func (c *TCPConn) ackIfSenderWaits(seg *tcp.Segment) {
-	if c.s.sched == nil && len(seg.Payload) > 0 && c.core.ClosesWindow(seg.Seq, seqnum.Size32(len(seg.Payload))) {
+	if c.s.sched == nil && c.inRead <= c.readersAsleep && len(seg.Payload) > 0 && c.core.ClosesWindow(seg.Seq, seqnum.Size32(len(seg.Payload))) {
 		c.core.ACKNow()
 	}
 }

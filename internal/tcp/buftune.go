@@ -90,10 +90,21 @@ func (c *Conn) tuneAfterRead(now clock.Instant) {
 		}
 		rt = c.startTuning(now, readSeq)
 	}
-	if rt.rtt == 0 || now.Sub(rt.spaceAt) < rt.rtt {
+	elapsed := now.Sub(rt.spaceAt)
+	if rt.rtt == 0 || elapsed < rt.rtt {
 		return
 	}
-	if copied := readSeq.Sub(rt.spaceSeq); int32(copied) > rt.space {
+	copied := readSeq.Sub(rt.spaceSeq)
+	if elapsed > 2*rt.rtt {
+		// The application was away for rounds and read them all at once:
+		// what the window must hold is a round's worth at that rate, not
+		// the lot (Linux counts the lot; a reader goroutine behind a long
+		// run queue then grew its buffer, took more each time it ran, and
+		// grew again: one flow of 128 ended with 6 MiB and three times
+		// the others' share, issue 15).
+		copied = int32(int64(copied) * int64(rt.rtt) / int64(elapsed))
+	}
+	if int32(copied) > rt.space {
 		rt.space = int32(copied)
 		c.growRcvBuf(2*int(copied) + 16*c.cfg.MSS)
 	}

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -193,5 +194,38 @@ func TestBufTune_RTTEstimateOnlyFalls(t *testing.T) {
 	data(ts - 15)
 	if c.rt.rtt != 10*time.Millisecond {
 		t.Errorf("estimate 10ms, echo 15 ms old: %v, want 10ms kept", c.rt.rtt)
+	}
+}
+
+// A reader away for many round trips that then reads all that came
+// meanwhile grows the buffer by the rate it read at, a round's worth,
+// not by the lot: a reader that only runs now and then (a goroutine
+// behind a long run queue) would otherwise grow its window each time it
+// ran, take more the next time, and grow again. A reader that reads the
+// same bytes within a round grows it as Linux does.
+func TestBufTune_ReaderAwayForRoundsGrowsByItsRate(t *testing.T) {
+	const rtt = 10 * time.Millisecond
+	for _, tc := range []struct {
+		name  string
+		away  time.Duration
+		grows bool
+	}{{"reads-within-a-round", rtt, true}, {"away-for-ten-rounds", 10 * rtt, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, Established)
+			readSeq := h.c.rcvNxt
+			h.c.rt = &rcvTuning{buf: int32(h.cfg.RecvBuffer), space: 1000, spaceSeq: readSeq, spaceAt: h.now, rtt: rtt}
+			defer h.c.releaseTuning()
+			for i := range 4 {
+				h.recv(seg{flags: ACK, seq: readSeq.Add(seqnum.Size32(i * 1000)), ack: localISS + 1, payload: strings.Repeat("r", 1000)})
+			}
+			h.drain()
+			h.advance(tc.away)
+			if got, _ := h.app.Read(8000); len(got) != 4000 {
+				t.Fatalf("read %d bytes, want 4000", len(got))
+			}
+			if grown := h.c.rcvBuf() > h.cfg.RecvBuffer; grown != tc.grows {
+				t.Fatalf("4000 bytes read after %v (RTT %v): receive buffer %d from %d; want grown %v", tc.away, rtt, h.c.rcvBuf(), h.cfg.RecvBuffer, tc.grows)
+			}
+		})
 	}
 }
