@@ -28,6 +28,16 @@ import (
 // processed at release_sock); the name "backlog" is kept here for the
 // listen backlog.
 //
+// Unlike Linux's, a reader parked in Read still takes its segments here
+// (Linux processes them in softirq while nobody owns the socket): that is
+// what shares the work. The price is that the ACK waits until the Go
+// scheduler runs the reader, which behind a long run queue takes tens of
+// milliseconds, long enough for the sender's loss probe. So a segment
+// after which the sender can send nothing more — it fills our window, or
+// it is pushed while our reader has been slow to wake (sock.slowReader) —
+// is processed where it arrives when the reader is asleep: the sender has
+// nothing else to do meanwhile (deferPacket, TCPConn.ackIfSenderWaits).
+//
 // Only real-time stacks defer, and only TCP segments (deliverTCP): under
 // a Scheduler (simrun) every segment is processed where it arrives, so
 // that simulations stay deterministic.
