@@ -97,18 +97,26 @@ func (s *Stack) deliverTCP(ip *wire.IPPacket, seg *tcp.Segment, verified bool) {
 	if !verified && !s.tcpChecksumOK(ip.Src, ip.Dst, t) || !s.decodeTCP(t, seg) {
 		return
 	}
-	switch {
-	case ep != nil:
+	if ep != nil {
 		if iss, ok := ep.reincarnate(seg, l != nil); ok {
 			l.handleSYN(tuple, seg, iss)
 			return
 		}
-		ep.handleSegment(seg)
-	case l != nil:
-		l.handleSegment(tuple, seg)
-	default:
-		s.sendRSTFor(tuple, seg)
+		if ep.handleSegment(seg) {
+			return
+		}
+		// Retired since the lookup (TIME-WAIT ended, say): the segment
+		// meets no connection, as it would have a moment later — a SYN
+		// goes to the listener rather than to a core that has ended.
+		s.mu.RLock()
+		l = s.listenerFor(tuple.local)
+		s.mu.RUnlock()
 	}
+	if l != nil {
+		l.handleSegment(tuple, seg)
+		return
+	}
+	s.sendRSTFor(tuple, seg)
 }
 
 // sendRSTFor answers a segment that reached no connection (RFC 9293

@@ -384,9 +384,9 @@ func (s *Stack) Stats() Stats {
 		}
 	}
 	s.statsMu.Lock()
-	sum := s.tcpDone
+	sum, live := s.tcpDone, s.conns.all()
 	s.statsMu.Unlock()
-	for _, ep := range s.conns.all() {
+	for _, ep := range live {
 		ep.mu.Lock()
 		sum.Add(ep.core.Counters())
 		ep.mu.Unlock()

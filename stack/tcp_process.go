@@ -41,14 +41,22 @@ var (
 	lastInstant = time.Unix(0, int64(clock.Never))
 )
 
-// handleSegment runs a received segment through the core.
-func (c *TCPConn) handleSegment(seg *tcp.Segment) {
+// handleSegment runs a received segment through the core, and reports
+// false if the connection was forgotten since the caller found it: the
+// segment is then not the core's, whose counters went to the stack's sum
+// when it retired.
+func (c *TCPConn) handleSegment(seg *tcp.Segment) bool {
 	c.lock()
+	if c.gone {
+		c.unlock()
+		return false
+	}
 	now := c.s.clk.Now()
 	c.core.HandleSegment(now, seg)
 	c.ackIfSenderWaits(seg)
 	c.processAt(now)
 	c.unlock()
+	return true
 }
 
 // ackIfSenderWaits has the core ACK at once a data segment that leaves
@@ -181,8 +189,11 @@ func (c *TCPConn) coreIdle() bool {
 func (c *TCPConn) retire() {
 	s := c.s
 	c.unaccount()
-	s.conns.remove(c.tuple, c)
+	// Out of the table and into the sum at once, under statsMu: Stats
+	// would otherwise see the connection in neither, and the counters,
+	// which never decrease, go back.
 	s.statsMu.Lock()
+	s.conns.remove(c.tuple, c)
 	s.tcpDone.Add(c.core.Counters())
 	s.statsMu.Unlock()
 }
