@@ -158,11 +158,10 @@ type kernelBackend struct {
 	ns  *netns.NS
 	dev *tun.Device
 
-	mu      sync.Mutex
-	v6      bool        // --ip_version=ipv6: AF_INET6 sockets
-	offload bool        // --mss: the device takes GSO packets
-	fds     map[int]int // the script's fd numbers → the kernel's
-	closed  bool        // closeAll ran: a late accept's fd is closed at once
+	mu     sync.Mutex
+	v6     bool        // --ip_version=ipv6: AF_INET6 sockets
+	fds    map[int]int // the script's fd numbers → the kernel's
+	closed bool        // closeAll ran: a late accept's fd is closed at once
 }
 
 func (b *kernelBackend) Now() clock.Instant             { return b.clk.Now() }

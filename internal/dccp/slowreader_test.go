@@ -136,7 +136,7 @@ func TestAckVec_DataDroppedAlignedWithAckNumber(t *testing.T) {
 		a.markDropped(s, 2)
 	}
 	got := a.encodeDropped(nil, 21, a.reach(), dropBlocks)
-	want := []byte{2, 0x80 | 2<<4 | 0, 1, 0x80 | 2<<4 | 1}
+	want := []byte{2, 0x80 | 2<<4, 1, 0x80 | 2<<4 | 1} // state 2, run lengths 0 and 1
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("blocks %08b, want %08b", got, want)
 	}

@@ -60,7 +60,6 @@ func TestHyStart_RTTGrowthExitsIntoCSSThenAvoidance(t *testing.T) {
 			t.Fatalf("%s: 3 ms more RTT: phase %d, cwnd %d -> %d; want slow start, doubling", a.Name(), hsPhaseOf(a), before, after)
 		}
 		// 5 ms more than the last round's minimum: CSS.
-		before = a.CWnd()
 		p.round(28 * time.Millisecond)
 		if hsPhaseOf(a) != hsPhaseCSS {
 			t.Fatalf("%s: RTT up 5 ms: phase %d, want CSS", a.Name(), hsPhaseOf(a))

@@ -13,7 +13,7 @@ import (
 
 // ErrSkipped wraps the reason the VM measures cannot run here (no qemu,
 // not root, no kernel and no way to fetch it, not linux/amd64).
-var ErrSkipped = errors.New("Linux 6.1 VM measures skipped")
+var ErrSkipped = errors.New("dccpbench: the Linux 6.1 VM measures are skipped")
 
 // Options configure Run.
 type Options struct {

@@ -160,7 +160,7 @@ func (g *guest) dccpFromLinux(port uint16, ccid uint8, n int64) (Result, error) 
 	defer l.Close()
 	k, err := kdccp.Dial(netip.AddrPortFrom(ourAddr, port), kopt(ccid))
 	if err != nil {
-		return Result{}, fmt.Errorf("Linux dial: %w", err)
+		return Result{}, fmt.Errorf("dial from Linux: %w", err)
 	}
 	// Without SO_LINGER, Linux's dccp_close purges the datagrams still in
 	// its write queue; with it, close waits for a CCID that delays
@@ -223,7 +223,7 @@ func (g *guest) dccpFromLinux(port uint16, ccid uint8, n int64) (Result, error) 
 		if err != nil {
 			k.Close()
 			c.Abort()
-			return Result{}, fmt.Errorf("Linux send: %w", err)
+			return Result{}, fmt.Errorf("send from Linux: %w", err)
 		}
 		res.Sent++
 		left -= int64(size)
