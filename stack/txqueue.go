@@ -115,9 +115,11 @@ func (q *txQueue) writeOut(s *Stack, mu *sync.Mutex) {
 
 // stamp notes that the output of instant now is done: the packets
 // queued (all of them leave together in the next write) were sent at now
-// or before.
+// or before. Two goroutines' clock readings may reach the lock in either
+// order: outAt never moves back, so that a packet the link has taken is
+// never thought to be still inside the host.
 func (q *txQueue) stamp(now clock.Instant) {
-	if len(q.outq) > 0 {
+	if len(q.outq) > 0 && now.After(q.outAt) {
 		q.outAt = now
 	}
 }
