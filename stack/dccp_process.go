@@ -64,10 +64,10 @@ func (c *DCCPConn) coreDeadline() clock.Instant { return c.core.NextDeadline() }
 func (c *DCCPConn) coreEnded() bool             { return c.core.State() == dccp.Closed }
 func (c *DCCPConn) coreState() string           { return c.core.State().String() }
 
-// coreIdle: no timer pending means nothing to retransmit or pace.
 // coreAwaitsACK: DCCP packets are never deferred (deliverDCCP).
 func (c *DCCPConn) coreAwaitsACK([]byte, bool) bool { return false }
 
+// coreIdle: no timer pending means nothing to retransmit or pace.
 func (c *DCCPConn) coreIdle() bool { return c.core.NextDeadline().IsZero() }
 
 // retire takes the connection out of the stack's DCCP table and keeps

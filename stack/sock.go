@@ -153,20 +153,39 @@ func (c *sock) wait(q *waitq, ctx context.Context) error {
 		c.runDeferred()
 		return nil
 	}
-	reading := q == &c.readers
-	if reading {
-		c.readersAsleep++
-	}
 	err := block(&c.mu, q.add(), c.s.sched, ctx, c.endTurn())
-	if reading {
-		c.readersAsleep--
-		if c.readerWoken != 0 {
-			c.slowReader = c.s.clk.Now().Sub(c.readerWoken) > slowWake
-			c.readerWoken = 0
-		}
-	}
 	c.runDeferred()
 	return err
+}
+
+// waitRead is wait for a goroutine inside Read that found nothing to
+// read: asleep, it counts in readersAsleep (deferPacket and
+// ackIfSenderWaits then know no reader is at work), and once resumed it
+// measures how long its wake took to run it (slowReader). Other waits on
+// readers (GracefulClose's drain, DCCP) are plain waits.
+func (c *sock) waitRead() {
+	if c.pending() {
+		c.runDeferred()
+		return
+	}
+	c.readersAsleep++
+	block(&c.mu, c.readers.add(), c.s.sched, nil, c.endTurn()) //nolint:errcheck // no context
+	c.readersAsleep--
+	if c.readerWoken != 0 {
+		c.slowReader = c.s.clk.Now().Sub(c.readerWoken) > slowWake
+		c.readerWoken = 0
+	}
+	c.runDeferred()
+}
+
+// wakeReaders wakes the goroutines parked on readers; in real time, when
+// one of them is a Read asleep, it notes the instant for waitRead's
+// measure.
+func (c *sock) wakeReaders() {
+	if c.s.sched == nil && c.readersAsleep > 0 && c.readerWoken == 0 && len(c.readers.ws) > 0 {
+		c.readerWoken = c.s.clk.Now()
+	}
+	c.readers.wakeAll(c.s.sched)
 }
 
 // ready says whether a Read or Write may go on, asked before each try at
@@ -237,7 +256,7 @@ const (
 func (c *sock) wake(w wakeups) {
 	sched := c.s.sched
 	if w&wakeReaders != 0 {
-		c.readers.wakeAll(sched)
+		c.wakeReaders()
 	}
 	if w&wakeWriters != 0 {
 		c.writers.wakeAll(sched)

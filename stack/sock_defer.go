@@ -175,11 +175,11 @@ func (c *sock) deferPacket(src, dst netip.Addr, raw []byte, k deferClass, verifi
 	rx.used += len(raw)
 	rx.total += len(raw)
 	c.s.segsDeferred.Add(1)
-	if wake == &c.readers && len(c.readers.ws) > 0 && c.readerWoken == 0 {
-		c.readerWoken = c.s.clk.Now()
-	}
-	if wake != nil {
-		wake.wakeAll(nil)
+	switch wake {
+	case &c.readers:
+		c.wakeReaders()
+	case &c.writers:
+		c.writers.wakeAll(nil)
 	}
 	return true
 }

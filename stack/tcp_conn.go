@@ -226,7 +226,7 @@ func (c *TCPConn) Read(p []byte) (int, error) {
 			}
 			return n, nil
 		}
-		c.wait(&c.readers, nil) //nolint:errcheck // no context
+		c.waitRead()
 	}
 }
 

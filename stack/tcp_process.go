@@ -87,6 +87,12 @@ func (c *TCPConn) reincarnate(seg *tcp.Segment, listening bool) (seqnum.V32, boo
 	}
 	c.lock()
 	defer c.unlock()
+	if c.gone {
+		// Retired since the caller found it (a SYN that raced another
+		// that reincarnated it): handleSegment says so, and the segment
+		// meets no connection.
+		return 0, false
+	}
 	now := c.s.clk.Now()
 	iss, ok := c.core.Reincarnate(now, seg, c.s.isn.ISN(now, c.tuple.local, c.tuple.remote))
 	if ok {
@@ -150,13 +156,16 @@ func (c *TCPConn) coreInput(now clock.Instant, src, dst netip.Addr, raw []byte, 
 // (Linux's tcp_send_loss_probe checks skb_still_in_host_queue): the copy
 // would queue behind the original, and the peer would see both — a
 // spurious retransmission that no loss caused. The retransmission timer
-// the probe timeout armed still guards the flight.
+// the probe timeout armed still guards the flight: should the segment be
+// lost once it leaves, the RTO repairs it, not a probe (as on Linux). A
+// simulated link never holds a write, so under a Scheduler this never
+// applies; the check says so.
 func (c *TCPConn) coreTimer(now clock.Instant) {
 	if c.outOfResources(now) {
 		return
 	}
 	c.core.HandleTimer(now)
-	if sent, ok := c.core.ProbeResends(); ok && c.inHost(sent) {
+	if sent, ok := c.core.ProbeResends(); ok && c.s.sched == nil && c.inHost(sent) {
 		c.core.SkipProbe()
 		c.s.probesHeld.Add(1)
 	}
