@@ -97,12 +97,13 @@ func (c *Conn) tuneAfterRead(now clock.Instant) {
 	copied := readSeq.Sub(rt.spaceSeq)
 	if elapsed > 2*rt.rtt {
 		// The application was away for rounds and read them all at once:
-		// what the window must hold is a round's worth at that rate, not
-		// the lot (Linux counts the lot; a reader goroutine behind a long
-		// run queue then grew its buffer, took more each time it ran, and
+		// what counts is two rounds' worth at that rate, not the lot
+		// (Linux counts the lot; a reader goroutine behind a long run
+		// queue then grew its buffer, took more each time it ran, and
 		// grew again: one flow of 128 ended with 6 MiB and three times
-		// the others' share, issue 15).
-		copied = int32(int64(copied) * int64(rt.rtt) / int64(elapsed))
+		// the others' share, issue 15). Two rounds, so that the measure
+		// does not jump where the scaling starts.
+		copied = int32(int64(copied) * int64(2*rt.rtt) / int64(elapsed))
 	}
 	if int32(copied) > rt.space {
 		rt.space = int32(copied)
