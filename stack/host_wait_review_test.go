@@ -77,7 +77,7 @@ func TestSlowReader_ClearedByTheNextPromptWake(t *testing.T) {
 	exchange := func(n int) uint64 {
 		before := server.Stats().SegmentsDeferred
 		for range n {
-			blockedIn(s, &s.readers)
+			waitBlocked(s, &s.readers)
 			if _, err := c.Write(msg); err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +109,7 @@ func TestReadersAsleep_CountsOnlyReads(t *testing.T) {
 		_, err := s.GracefulClose(ctx)
 		done <- err
 	}()
-	blockedIn(s, &s.readers)
+	waitBlocked(s, &s.readers)
 	s.mu.Lock()
 	inRead, asleep := s.inRead, s.readersAsleep
 	s.mu.Unlock()

@@ -1,13 +1,11 @@
 package stack
 
 import (
-	"net/netip"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/teardown-lab/teardown/clock"
-	"github.com/teardown-lab/teardown/link/pipe"
 )
 
 // handClock stands still until the test moves it; its timers fire, on
@@ -63,21 +61,7 @@ func (c *handClock) advance(d time.Duration) {
 // an established connection: the client's end and the server's.
 func handPair(t *testing.T) (clk *handClock, client, server *Stack, c, s *TCPConn) {
 	t.Helper()
-	clk = &handClock{now: clock.Instant(1e18)}
-	a, b := pipe.New(1500, pipe.ShareBuffers())
-	opts := TCPOptions{SendBuffer: 256 << 10, ReceiveBuffer: 256 << 10}
-	var err error
-	client, err = New(Config{Name: "client", Addrs: []netip.Addr{netip.MustParseAddr("10.9.0.1")}, Link: a, TCP: opts, Clock: clk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	server, err = New(Config{Name: "server", Addrs: []netip.Addr{netip.MustParseAddr("10.9.0.2")}, Link: b, TCP: opts, Clock: clk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close(); server.Close() })
-	c, s = connect(t, client, server)
-	return clk, client, server, c, s
+	return handPairWith(t, 256<<10, nil)
 }
 
 // inside marks a goroutine as inside Read (or Write) on c that has not

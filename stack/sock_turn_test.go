@@ -1,23 +1,8 @@
 package stack
 
 import (
-	"runtime"
 	"testing"
 )
-
-// blockedIn waits until a goroutine is blocked on q (the test's only way
-// to know that a Read reached its wait; no timing is involved).
-func blockedIn(c *TCPConn, q *waitq) {
-	for {
-		c.mu.Lock()
-		n := len(q.ws)
-		c.mu.Unlock()
-		if n > 0 {
-			return
-		}
-		runtime.Gosched()
-	}
-}
 
 // A Read that blocks on a connection through which a quantum has moved
 // yields its processor once woken and starts a new turn; one that blocks
@@ -25,20 +10,7 @@ func blockedIn(c *TCPConn, q *waitq) {
 func TestTurn_YieldsOnceAQuantumHasMoved(t *testing.T) {
 	client, server := pipePair(t, 1500)
 	c, s := connect(t, client, server)
-	read := func() {
-		done := make(chan error, 1)
-		go func() {
-			_, err := s.Read(make([]byte, 16))
-			done <- err
-		}()
-		blockedIn(s, &s.readers)
-		if _, err := c.Write([]byte("x")); err != nil {
-			t.Fatal(err)
-		}
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-	}
+	read := func() { readOneAfterBlocking(t, c, s) }
 	s.mu.Lock()
 	s.turn = turnQuantum - 1
 	s.mu.Unlock()
@@ -71,18 +43,7 @@ func TestTurn_AloneDoesNotYield(t *testing.T) {
 		s.mu.Lock()
 		s.turn = turnQuantum
 		s.mu.Unlock()
-		done := make(chan error, 1)
-		go func() {
-			_, err := s.Read(make([]byte, 16))
-			done <- err
-		}()
-		blockedIn(s, &s.readers)
-		if _, err := c.Write([]byte("x")); err != nil {
-			t.Fatal(err)
-		}
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
+		readOneAfterBlocking(t, c, s)
 	}
 	if got := server.Stats().TurnsYielded; got != 0 {
 		t.Fatalf("a connection alone yielded %d times, want 0", got)
@@ -98,5 +59,23 @@ func TestTurn_CountSaturatesAtTheQuantum(t *testing.T) {
 	}
 	if c.turn != turnQuantum {
 		t.Fatalf("turn = %d, want %d", c.turn, turnQuantum)
+	}
+}
+
+// readOneAfterBlocking has a Read on s block for want of data, then
+// writes one byte from c and waits for that Read to return it.
+func readOneAfterBlocking(t *testing.T, c, s *TCPConn) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Read(make([]byte, 16))
+		done <- err
+	}()
+	waitBlocked(s, &s.readers)
+	if _, err := c.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
