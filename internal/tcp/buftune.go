@@ -112,6 +112,19 @@ func (c *Conn) tuneAfterRead(now clock.Instant) {
 	rt.spaceSeq, rt.spaceAt = readSeq, now
 }
 
+// tuneOnOutOfOrder grows the buffer when data was kept out of order, by
+// how far that data reaches past RCV.NXT, so that the window's right edge
+// keeps moving while the reader waits for a hole to fill: a sender in
+// recovery can then send new data as its congestion control allows
+// instead of stopping at the edge, and ends its recovery with a flight
+// rather than a burst into an empty pipe (the burst that, on bench's
+// bulk-rtt-10ms path, overflowed the queue and cut the window a second
+// time). Linux does the same since 6.16 (tcp_data_queue_ofo calls
+// tcp_rcvbuf_grow, which adds the out-of-order queue's extent).
+func (c *Conn) tuneOnOutOfOrder() {
+	c.growRcvBuf(2*int(c.rt.space) + 16*c.cfg.MSS + int(c.ooo.highest().Sub(c.rcvNxt)))
+}
+
 // startTuning takes the tuning state for a connection that is moving
 // data; the first period starts now.
 func (c *Conn) startTuning(now clock.Instant, readSeq seqnum.V32) *rcvTuning {

@@ -1,10 +1,12 @@
 package tcp
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/internal/seqnum"
 	"github.com/teardown-lab/teardown/internal/wire"
 )
@@ -227,5 +229,54 @@ func TestBufTune_ReaderAwayForRoundsGrowsByItsRate(t *testing.T) {
 				t.Fatalf("4000 bytes read after %v (RTT %v): receive buffer %d from %d; want grown %v", tc.away, rtt, h.c.rcvBuf(), h.cfg.RecvBuffer, tc.grows)
 			}
 		})
+	}
+}
+
+// Out-of-order data grows a tuned receive buffer by how far it reaches
+// past RCV.NXT, as Linux's tcp_data_queue_ofo does: on bench's 10 ms path
+// the sender then keeps sending new data while slow start's overshoot is
+// recovered, instead of stopping at a window edge held by the hole and
+// bursting a whole window into the empty pipe when the hole fills. That
+// burst overflowed the queue and cut the window a second time, four round
+// trips after the first and below the bandwidth-delay product, so that the
+// line idled; now the next reduction is CUBIC's own, tens of round trips
+// later, and the window stays above the BDP. Virtual time; issue 15's
+// bulk-rtt-10ms.
+func TestBufTune_OutOfOrderDataMovesTheWindowEdge(t *testing.T) {
+	p := newLongPath(t, bulkRate, bulkRTT, bulkConfig(), bulkConfig())
+	checkWindowFits(t, p)
+	var newInRecovery int
+	var cuts []string
+	var high seqnum.V32
+	var lastCut clock.Instant
+	lastThresh := -1
+	p.onSend = func(i int, s *Segment) {
+		a, b := p.c[0], p.c[1]
+		if i != 0 || b == nil || len(s.Payload) == 0 {
+			return
+		}
+		if th := a.cc.SSThresh(); lastThresh >= 0 && th < lastThresh {
+			if lastCut != 0 && p.now.Sub(lastCut) < 20*bulkRTT || th < bulkBDP {
+				cuts = append(cuts, fmt.Sprintf("%v after the last, to %d bytes", p.now.Sub(lastCut), th))
+			}
+			lastCut = p.now
+		}
+		lastThresh = a.cc.SSThresh()
+		end := s.Seq.Add(seqnum.Size32(len(s.Payload)))
+		if high.LessThan(end) || high == 0 {
+			if !b.ooo.empty() {
+				newInRecovery++
+			}
+			high = end
+		}
+	}
+	got := float64(p.runFor(time.Second)) * 8 / bulkRate
+	a := p.c[0]
+	if lastCut == 0 {
+		t.Fatalf("no window reduction in 1 s (%.3f of the bottleneck): the path no longer overflows its queue, nothing to test", got)
+	}
+	if newInRecovery == 0 || len(cuts) > 0 {
+		t.Errorf("%d new segments sent while the receiver held out-of-order data; reductions within 20 round trips of another or below the BDP: %q (%d retransmitted, %.3f of the bottleneck); want some and none",
+			newInRecovery, cuts, a.Counters().Retransmits, got)
 	}
 }

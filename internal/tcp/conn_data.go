@@ -56,6 +56,9 @@ func (c *Conn) processText(now clock.Instant, s *Segment) {
 		return
 	}
 	c.rcv.writeAt(c.rcv.len()+int(s.Seq.Sub(c.rcvNxt)), s.Payload)
+	if c.rt != nil {
+		c.tuneOnOutOfOrder()
+	}
 }
 
 // appendInOrder queues data that starts at RCV.NXT, pulls in whatever
