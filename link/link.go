@@ -62,6 +62,16 @@ var ErrClosed = errors.New("link: endpoint closed")
 // ErrTooBig is returned by WritePackets for a packet larger than the MTU.
 var ErrTooBig = errors.New("link: packet larger than the MTU")
 
+// BufferHinter is an Endpoint that suggests the receive buffer TCP
+// connections over it start with, where the stack's configuration leaves
+// it unset (stack.TCPOptions.ReceiveBuffer). The buffer still grows with
+// the path as without a hint.
+type BufferHinter interface {
+	Endpoint
+	// ReceiveBufferHint is the suggested size in bytes, or 0 for none.
+	ReceiveBufferHint() int
+}
+
 // GSOEndpoint is an Endpoint that also takes TCP super-segments: one IP
 // packet, larger than the MTU, that stands for a run of segments of one
 // flow, each but the last carrying exactly gso payload bytes. The link

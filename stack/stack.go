@@ -61,11 +61,13 @@ type Config struct {
 // defaults (Linux's where Linux has one).
 type TCPOptions struct {
 	// SendBuffer and ReceiveBuffer are the socket buffer sizes in bytes
-	// a connection starts with (default 256 KiB each); each grows to what
-	// its path needs, the receive buffer up to MaxReceiveBuffer and the
-	// send buffer up to 4 MiB, as Linux's autotuning, unless the
-	// connection's own size was set (DialOptions, ListenOptions,
-	// SetReadBuffer, SetWriteBuffer).
+	// a connection starts with: default 256 KiB each, except that the
+	// receive buffer is what the link suggests if it does
+	// (link.BufferHinter: 1 MiB over a TUN device), up to
+	// MaxReceiveBuffer. Each grows to what its path needs, the receive
+	// buffer up to MaxReceiveBuffer and the send buffer up to 4 MiB, as
+	// Linux's autotuning, unless the connection's own size was set
+	// (DialOptions, ListenOptions, SetReadBuffer, SetWriteBuffer).
 	SendBuffer, ReceiveBuffer int
 	// MaxReceiveBuffer is the largest a receive buffer may grow to (Linux:
 	// tcp_rmem[2]); under the linux profile the window scale covers it.
@@ -297,6 +299,13 @@ func New(cfg Config) (*Stack, error) {
 	}
 	if g, ok := cfg.Link.(link.GSOEndpoint); ok && g.GSOMaxSize() > mtu {
 		s.gsoLink, s.gsoMax = g, g.GSOMaxSize()
+	}
+	if h, ok := cfg.Link.(link.BufferHinter); ok && s.tcpOpts.ReceiveBuffer <= 0 {
+		hint := max(h.ReceiveBufferHint(), 0)
+		if m := s.tcpOpts.MaxReceiveBuffer; m > 0 {
+			hint = min(hint, m)
+		}
+		s.tcpOpts.ReceiveBuffer = hint
 	}
 	for i, a := range s.addrs {
 		s.addrs[i] = a.Unmap()
