@@ -1,11 +1,14 @@
 package stack
 
 import (
+	"io"
 	"net/netip"
 	"testing"
 	"time"
 
+	"github.com/teardown-lab/teardown/clock"
 	"github.com/teardown-lab/teardown/link"
+	"github.com/teardown-lab/teardown/link/pcap"
 	"github.com/teardown-lab/teardown/link/pipe"
 )
 
@@ -21,16 +24,18 @@ func (h hintingLink) ReceiveBufferHint() int { return h.hint }
 // A link's suggested receive buffer is where a connection over it starts
 // when TCPOptions leave the size unset: the window the server advertises
 // after the handshake covers it. A size in TCPOptions wins over the hint,
-// and MaxReceiveBuffer bounds it.
+// MaxReceiveBuffer bounds it, and a capture tap passes it on.
 func TestBufferHint_LinkSuggestsTheReceiveBuffer(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		opts   TCPOptions
-		lo, hi int // the window the server advertises
+		tap    bool // the server's link behind a pcap tap
+		lo, hi int  // the window the server advertises
 	}{
-		{"hint", TCPOptions{}, 1<<20 - 4<<10, 1 << 20},
-		{"options-win", TCPOptions{ReceiveBuffer: 128 << 10}, 128<<10 - 4<<10, 128 << 10},
-		{"max-bounds", TCPOptions{MaxReceiveBuffer: 512 << 10}, 512<<10 - 4<<10, 512 << 10},
+		{"hint", TCPOptions{}, false, 1<<20 - 4<<10, 1 << 20},
+		{"options-win", TCPOptions{ReceiveBuffer: 128 << 10}, false, 128<<10 - 4<<10, 128 << 10},
+		{"max-bounds", TCPOptions{MaxReceiveBuffer: 512 << 10}, false, 512<<10 - 4<<10, 512 << 10},
+		{"through-a-capture", TCPOptions{}, true, 1<<20 - 4<<10, 1 << 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, b := pipe.New(1500)
@@ -38,8 +43,16 @@ func TestBufferHint_LinkSuggestsTheReceiveBuffer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			var sl link.Endpoint = hintingLink{b, 1 << 20}
+			if tc.tap {
+				w, err := pcap.NewWriter(io.Discard, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sl = pcap.NewTap(sl, clock.NewRealTimers(), w)
+			}
 			server, err := New(Config{Name: "server", Addrs: []netip.Addr{netip.MustParseAddr("10.9.0.2")},
-				Link: hintingLink{b, 1 << 20}, TCP: tc.opts})
+				Link: sl, TCP: tc.opts})
 			if err != nil {
 				t.Fatal(err)
 			}

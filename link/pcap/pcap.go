@@ -126,3 +126,15 @@ func (t *Tap) DeliverPackets(pkts [][]byte) {
 
 // Close closes the wrapped endpoint.
 func (t *Tap) Close() error { return t.inner.Close() }
+
+var _ link.BufferHinter = (*Tap)(nil)
+
+// ReceiveBufferHint passes on the wrapped endpoint's suggestion
+// (link.BufferHinter), 0 if it makes none: a capture does not change the
+// path TCP's buffers are sized for.
+func (t *Tap) ReceiveBufferHint() int {
+	if h, ok := t.inner.(link.BufferHinter); ok {
+		return h.ReceiveBufferHint()
+	}
+	return 0
+}
