@@ -35,8 +35,8 @@ func init() {
 				"acknowledging) ends its connection with RST. Ctrl-C (or SIGTERM) resets the connections still open and " +
 				"prints a summary: connections, bytes, resets, errors." +
 				"\n\nMemory is bounded: serve keeps counters per connection and no record of the bytes or calls, so " +
-				"it stays near " + memBound + " however much it echoes and however many connections it serves; each connection open at once adds at most its socket " +
-				"buffers (256 KiB each way). --trace prints every call as it completes; the lines wait for the output " +
+				"it stays near " + memBound + " however much it echoes and however many connections it serves; each connection open at once adds its socket " +
+				"buffers (over tun 1 MiB to receive and 256 KiB to send at first, up to 6 and 4 MiB on a fast long path). --trace prints every call as it completes; the lines wait for the output " +
 				"in a bounded ring, and those that find it full are dropped and counted."
 		} else {
 			c.short = "run an app's client on our stack against a real server (the kernel's nc -l, socat)"
