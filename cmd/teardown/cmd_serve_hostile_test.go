@@ -53,6 +53,16 @@ func TestServe_HostileClientsHeldWhileOthersAreEchoed(t *testing.T) {
 	}
 
 	echoClients(t, ns, serverAddr.String(), 100, 10)
+	// A client has its echo once our FIN arrived; our end is closed once
+	// the kernel's ACK of that FIN is read from the device and processed,
+	// a moment later. The stop must come after that, or the last client
+	// counts as held open too.
+	for deadline := time.Now().Add(30 * time.Second); strings.Count(out.String(), ", closed\n") < 100; {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve ended %d of the 100 echo connections within 30 s:\n%s", strings.Count(out.String(), ", closed\n"), out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 
 	syscall.Kill(os.Getpid(), syscall.SIGINT) // serve's NotifyContext takes it
 	select {

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/teardown-lab/teardown/internal/netns"
+	"github.com/teardown-lab/teardown/internal/syncbuf"
 )
 
 // The seed's experiment with the kernel as the client: "teardown serve
@@ -89,8 +89,8 @@ func newTestNS(t *testing.T, name string) *netns.NS {
 // startInNS runs the command line args inside ns on a goroutine of its
 // own. done receives the exit code; out and errOut are what it printed,
 // to be read once done has said it returned.
-func startInNS(ns *netns.NS, args ...string) (out, errOut *bytes.Buffer, done chan int) {
-	out, errOut, done = new(bytes.Buffer), new(bytes.Buffer), make(chan int, 1)
+func startInNS(ns *netns.NS, args ...string) (out, errOut *syncbuf.Buffer, done chan int) {
+	out, errOut, done = new(syncbuf.Buffer), new(syncbuf.Buffer), make(chan int, 1)
 	go func() {
 		code := -1
 		ns.Do(func() error { //nolint:errcheck // the exit code says it
