@@ -78,7 +78,9 @@ func RunKernel(s *Script, opts Options) Result {
 		// inbound line longer than a segment (--mss, else what the MTU
 		// allows) reach the kernel as one packet, as packetdrill writes
 		// them. What the kernel sends is cut back into its segments.
-		b.dev, err = tun.Open(tun.Config{Name: "drill0", MTU: 1500, Offload: true, SplitGSO: true,
+		// SyncWrites: every packet is in the kernel when written, as
+		// packetdrill's are.
+		b.dev, err = tun.Open(tun.Config{Name: "drill0", MTU: 1500, Offload: true, SplitGSO: true, SyncWrites: true,
 			KernelAddr: kernelAddr})
 		if err != nil {
 			return err

@@ -76,6 +76,13 @@ func (d *Device) writeOffload(pkts [][]byte, gso []uint16) (int, error) {
 				break
 			}
 		}
+		if run == 1 && d.acks != nil && pureACK(pkts[n]) && d.acks.handOver(pkts[n]) {
+			n++
+			continue
+		}
+		if d.acks != nil {
+			d.acks.wait()
+		}
 		iov := sc.iov[:0]
 		bytes := 0
 		if run == 1 {
@@ -118,6 +125,9 @@ func (d *Device) writeSuper(sc *txScratch, p []byte, gso uint16) error {
 		return err
 	}
 	h.Encode(sc.hdr[:])
+	if d.acks != nil {
+		d.acks.wait()
+	}
 	iov := appendIovec(appendIovec(sc.iov[:0], sc.hdr[:vnethdr.Len]), p)
 	err = vnethdr.Writev(d.rc, iov)
 	clear(iov)

@@ -45,6 +45,15 @@ type Config struct {
 	// Without Offload the device carries plain IP packets, one per
 	// read or write. Offload needs a little-endian host.
 	Offload bool
+	// SyncWrites, with Offload, has every packet in the kernel when
+	// WritePackets returns. By default a pure ACK (no data, no SYN, FIN
+	// or RST) is handed to a goroutine of the device's own and written
+	// from there (ackWriter): the kernel's processing of an ACK, which
+	// runs in the write, then overlaps the caller's next work. A write
+	// that is not handed over first waits for the ACKs handed over before
+	// it, so one goroutine's packets reach the kernel in its order.
+	// Without Offload every write is synchronous.
+	SyncWrites bool
 	// SplitGSO, with Offload, cuts each TCP super-packet the kernel
 	// hands over into segments of its gso_size (at most the MTU) before
 	// delivery, as a device without receive coalescing would. By
@@ -72,6 +81,10 @@ type Stats struct {
 	BadVnetHeaders, BadGSOPackets uint64
 	// ReadErrors counts failed reads other than "no packet ready".
 	ReadErrors uint64
+	// ACKsHandedOver counts the pure ACKs written by the device's own
+	// goroutine (Config.SyncWrites), ACKWriteErrors those of them whose
+	// write failed (they count as lost on the wire).
+	ACKsHandedOver, ACKWriteErrors uint64
 	// DroppedNoReceiver counts packets read while no Receiver was attached.
 	DroppedNoReceiver uint64
 }
@@ -99,6 +112,7 @@ type Device struct {
 	offload, splitGSO bool
 	txPool            sync.Pool // *txScratch
 	off               offloadCounters
+	acks              *ackWriter // nil with Config.SyncWrites
 }
 
 const ifnamsiz = 16
@@ -168,6 +182,9 @@ func Open(cfg Config) (*Device, error) {
 	}
 	d := &Device{name: cfg.Name, mtu: cfg.MTU, file: f, rc: rc, done: make(chan struct{}), batch: cfg.BatchSize,
 		offload: cfg.Offload, splitGSO: cfg.SplitGSO}
+	if cfg.Offload && !cfg.SyncWrites {
+		d.acks = newACKWriter(d)
+	}
 	go d.readLoop()
 	return d, nil
 }
@@ -347,7 +364,7 @@ func (d *Device) readLoop() {
 
 // Stats returns the device's counters.
 func (d *Device) Stats() Stats {
-	return Stats{
+	s := Stats{
 		PacketsIn: d.pktsIn.Load(), PacketsOut: d.pktsOut.Load(),
 		BytesIn: d.bytesIn.Load(), BytesOut: d.bytesOut.Load(),
 		ReadErrors: d.readErrs.Load(), DroppedNoReceiver: d.noRecv.Load(),
@@ -355,6 +372,10 @@ func (d *Device) Stats() Stats {
 		GSOPacketsIn: d.off.gsoIn.Load(), GSOSegmentsIn: d.off.gsoSegsIn.Load(),
 		BadVnetHeaders: d.off.badVnet.Load(), BadGSOPackets: d.off.badGSO.Load(),
 	}
+	if d.acks != nil {
+		s.ACKsHandedOver, s.ACKWriteErrors = d.acks.written.Load(), d.acks.errors.Load()
+	}
+	return s
 }
 
 // Close stops the reader and closes the device; the kernel removes the
@@ -362,6 +383,9 @@ func (d *Device) Stats() Stats {
 func (d *Device) Close() error {
 	if d.closed.Swap(true) {
 		return nil
+	}
+	if d.acks != nil {
+		d.acks.close()
 	}
 	err := d.file.Close()
 	<-d.done

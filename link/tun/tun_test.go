@@ -5,6 +5,7 @@ package tun
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"net"
 	"net/netip"
 	"sync"
@@ -276,5 +277,75 @@ func TestOffloadConcurrentWriters(t *testing.T) {
 	})
 	if rx != s.PacketsOut || rxErr != 0 {
 		t.Fatalf("kernel received %d packets (%d errors/drops), we wrote %d", rx, rxErr, s.PacketsOut)
+	}
+}
+
+// Pure ACKs are written by the device's own goroutine (unless
+// Config.SyncWrites), yet what one goroutine writes reaches the kernel in
+// its order: 50 ACKs to closed ports, each written alone, then a UDP
+// datagram to a closed port. The kernel answers each ACK with a RST and
+// the datagram with an ICMP port unreachable, in the order it took them:
+// all 50 RSTs come back before the ICMP. With SyncWrites no ACK is handed
+// over.
+func TestOffloadHandedOverACKsKeepTheWritersOrder(t *testing.T) {
+	ns := needNetns(t)
+	kernel := netip.MustParsePrefix("10.78.2.1/24")
+	ours := netip.MustParseAddr("10.78.2.2")
+	for i, syncWrites := range []bool{false, true} {
+		name := fmt.Sprintf("tdack%d", i)
+		dev := openIn(t, ns, Config{Name: name, KernelAddr: kernel, Offload: true, SyncWrites: syncWrites})
+		const acks = 50
+		var mu sync.Mutex
+		var order []string // "rst" or "icmp", as they came back
+		icmpSeen := make(chan struct{})
+		dev.Attach(link.ReceiverFunc(func(pkts [][]byte) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, p := range pkts {
+				if len(p) < 40 || p[0] != 0x45 {
+					continue
+				}
+				switch {
+				case p[9] == 6 && p[20+13]&0x04 != 0:
+					order = append(order, "rst")
+				case p[9] == 1 && p[20] == 3:
+					order = append(order, "icmp")
+					close(icmpSeen)
+				}
+			}
+		}))
+		for k := range acks {
+			ack := seg(t, segSpec{src: netip.AddrPortFrom(ours, uint16(42000+k)), dst: netip.AddrPortFrom(kernel.Addr(), 9),
+				seq: 1, ack: 1, flags: wire.ACK, noTS: true})
+			if _, err := dev.WritePackets([][]byte{ack}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		udp := udpPacket(netip.AddrPortFrom(ours, 5555), netip.AddrPortFrom(kernel.Addr(), 9), []byte("last"))
+		if _, err := dev.WritePackets([][]byte{udp}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-icmpSeen:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("SyncWrites %v: no ICMP port unreachable within 10 s", syncWrites)
+		}
+		mu.Lock()
+		rsts := 0
+		for _, o := range order {
+			if o == "icmp" {
+				break
+			}
+			rsts++
+		}
+		mu.Unlock()
+		if rsts != acks {
+			t.Errorf("SyncWrites %v: %d RSTs came back before the ICMP, want all %d: the datagram overtook ACKs written before it", syncWrites, rsts, acks)
+		}
+		handed := dev.Stats().ACKsHandedOver
+		if syncWrites && handed != 0 || !syncWrites && handed == 0 {
+			t.Errorf("SyncWrites %v: %d ACKs handed over to the device's writer", syncWrites, handed)
+		}
+		dev.Close()
 	}
 }
