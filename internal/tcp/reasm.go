@@ -106,6 +106,15 @@ func (q *reassembly) covers(left, right seqnum.V32) bool {
 	return false
 }
 
+// held returns the bytes the ranges hold.
+func (q *reassembly) held() int {
+	n := 0
+	for i := 0; i < q.n; i++ {
+		n += int(q.r[i].right.Sub(q.r[i].left))
+	}
+	return n
+}
+
 // highest returns the right edge of the last range (valid when not empty).
 func (q *reassembly) highest() seqnum.V32 { return q.r[q.n-1].right }
 
