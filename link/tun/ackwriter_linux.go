@@ -24,16 +24,21 @@ import (
 // difference (BENCHMARKS.md).
 //
 // Order is kept as a caller sees it: a write that is not handed over
-// waits until the ACKs handed over before it are written, so the kernel
-// gets one goroutine's packets in the order it wrote them.
+// waits until the ACKs handed over before it began are written (a ticket
+// each, in queue order), so the kernel gets one goroutine's packets in the
+// order it wrote them; ACKs handed over meanwhile by others do not hold it.
 type ackWriter struct {
-	q       chan ackPkt
-	pending atomic.Int32 // handed over and not yet written
+	q chan ackPkt
+	// mu orders hand-overs (a ticket is issued as its ACK enters q) and
+	// is drained's lock.
 	mu      sync.Mutex
-	drained sync.Cond // on mu: pending fell to 0
+	drained sync.Cond // done moved or the writer stopped
+	issued  atomic.Uint64
+	done    atomic.Uint64 // ACKs written (or failed), in ticket order
+	waiters atomic.Int32
 	stop    chan struct{}
 	stopped atomic.Bool
-	done    chan struct{}
+	exited  chan struct{}
 	written atomic.Uint64
 	errors  atomic.Uint64
 }
@@ -52,7 +57,7 @@ type ackPkt struct {
 }
 
 func newACKWriter(d *Device) *ackWriter {
-	w := &ackWriter{q: make(chan ackPkt, ackQueueLen), stop: make(chan struct{}), done: make(chan struct{})}
+	w := &ackWriter{q: make(chan ackPkt, ackQueueLen), stop: make(chan struct{}), exited: make(chan struct{})}
 	w.drained.L = &w.mu
 	go w.run(d)
 	return w
@@ -69,43 +74,39 @@ func pureACK(p []byte) bool {
 }
 
 // handOver queues p, a pure ACK, for the writer; false if the queue is
-// full.
+// full (the caller writes it).
 func (w *ackWriter) handOver(p []byte) bool {
 	var a ackPkt
 	a.n = uint8(copy(a.b[:], p))
-	w.pending.Add(1)
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	select {
 	case w.q <- a:
+		w.issued.Add(1)
 		return true
 	default:
-		w.written1()
 		return false
 	}
 }
 
-// wait returns once no handed-over ACK waits (or the writer stopped).
+// wait returns once the ACKs handed over before it was called are written
+// (or the writer stopped).
 func (w *ackWriter) wait() {
-	if w.pending.Load() == 0 {
+	t := w.issued.Load()
+	if w.done.Load() >= t {
 		return
 	}
+	w.waiters.Add(1)
 	w.mu.Lock()
-	for w.pending.Load() > 0 && !w.stopped.Load() {
+	for w.done.Load() < t && !w.stopped.Load() {
 		w.drained.Wait()
 	}
 	w.mu.Unlock()
-}
-
-// written1 counts one handed-over ACK as done.
-func (w *ackWriter) written1() {
-	if w.pending.Add(-1) == 0 {
-		w.mu.Lock()
-		w.drained.Broadcast()
-		w.mu.Unlock()
-	}
+	w.waiters.Add(-1)
 }
 
 func (w *ackWriter) run(d *Device) {
-	defer close(w.done)
+	defer close(w.exited)
 	for {
 		select {
 		case <-w.stop:
@@ -120,18 +121,24 @@ func (w *ackWriter) run(d *Device) {
 				d.pktsOut.Add(1)
 				d.bytesOut.Add(uint64(a.n))
 			}
-			w.written1()
+			w.done.Add(1)
+			if w.waiters.Load() > 0 {
+				w.mu.Lock()
+				w.drained.Broadcast()
+				w.mu.Unlock()
+			}
 		}
 	}
 }
 
 // close stops the writer and waits for it; nobody waits for the ACKs
 // left (an ACK handed over by a write that raced with Close is dropped,
-// as by a device going down).
+// as by a device going down). The device's file is closed first, so that
+// a write the writer is blocked in returns.
 func (w *ackWriter) close() {
 	w.stopped.Store(true)
 	close(w.stop)
-	<-w.done
+	<-w.exited
 	w.mu.Lock()
 	w.drained.Broadcast()
 	w.mu.Unlock()

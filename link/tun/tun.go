@@ -384,10 +384,10 @@ func (d *Device) Close() error {
 	if d.closed.Swap(true) {
 		return nil
 	}
+	err := d.file.Close()
 	if d.acks != nil {
 		d.acks.close()
 	}
-	err := d.file.Close()
 	<-d.done
 	return err
 }

@@ -5,6 +5,7 @@ package tun
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -347,5 +348,57 @@ func TestOffloadHandedOverACKsKeepTheWritersOrder(t *testing.T) {
 			t.Errorf("SyncWrites %v: %d ACKs handed over to the device's writer", syncWrites, handed)
 		}
 		dev.Close()
+	}
+}
+
+// Writers that hand ACKs over faster than the device's goroutine writes
+// them (the queue fills, and they write themselves) and a Close in the
+// middle: every WritePackets returns, written or with ErrClosed, and
+// Close returns; nothing waits for ACKs the stop dropped.
+func TestOffloadHandedOverACKsCloseWhileWriting(t *testing.T) {
+	ns := needNetns(t)
+	kernel := netip.MustParsePrefix("10.78.3.1/24")
+	ours := netip.MustParseAddr("10.78.3.2")
+	dev := openIn(t, ns, Config{Name: "tdack9", KernelAddr: kernel, Offload: true})
+	const writers, each = 4, 3000
+	var wg sync.WaitGroup
+	var started sync.WaitGroup
+	started.Add(writers)
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Go(func() {
+			ack := seg(t, segSpec{src: netip.AddrPortFrom(ours, uint16(43000+w)), dst: netip.AddrPortFrom(kernel.Addr(), 9),
+				seq: 1, ack: 1, flags: wire.ACK, noTS: true})
+			data := seg(t, segSpec{src: netip.AddrPortFrom(ours, uint16(43000+w)), dst: netip.AddrPortFrom(kernel.Addr(), 9),
+				seq: 1, ack: 1, flags: wire.ACK, n: 100, noTS: true})
+			for i := range each {
+				if i == 100 {
+					started.Done()
+				}
+				p := ack
+				if i%10 == 9 {
+					p = data // a write that waits for the ACKs before it
+				}
+				if _, err := dev.WritePackets([][]byte{p}); err != nil {
+					if !errors.Is(err, link.ErrClosed) {
+						errs <- fmt.Errorf("writer %d, packet %d: %w", w, i, err)
+					}
+					if i < 100 {
+						started.Done()
+					}
+					return
+				}
+			}
+		})
+	}
+	started.Wait()
+	dev.Close()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if s := dev.Stats(); s.ACKsHandedOver == 0 {
+		t.Errorf("stats %+v: no ACK was handed over", s)
 	}
 }
