@@ -276,33 +276,53 @@ func TestBufTune_OutOfOrderDataMovesTheWindowEdge(t *testing.T) {
 // it reaches: a peer that sends single bytes at the window's right edge,
 // each answered by a wider window, must not walk the buffer up to
 // MaxRecvBuffer (116 such bytes took it from 256 KiB to 6 MiB when the
-// reach counted). Bulk data first, so that the tuning is on.
+// reach counted). Bulk data first, so that the tuning is on; then a
+// window of data the application leaves one byte of, so that the ring
+// keeps its memory and the bytes are kept (oooTooSparse drops them from
+// a ring that would have to grow for them).
 func TestBufTune_SparseOutOfOrderBytesDoNotOpenTheWindow(t *testing.T) {
-	cfg := bulkConfig()
+	cfg := bulkConfig(func(c *Config) {
+		c.MaxRecvBuffer = 64 << 20  // room to grow, so that growth shows
+		c.MSS = DefaultConfig().MSS // full-size segments even under -short: 100 ms is cheap
+	})
 	p := newLongPath(t, bulkRate, bulkRTT, cfg, cfg)
-	p.runFor(300 * time.Millisecond)
+	p.runFor(100 * time.Millisecond)
 	p.quiet = true
 	a, b := p.c[0], p.c[1]
 	p.runUntil(time.Second, func() bool { return a.snd.len() == 0 && b.rcv.len() == 0 })
 	if b.rt == nil {
-		t.Fatal("no tuning after 300 ms of bulk data")
+		t.Fatal("no tuning after 100 ms of bulk data")
 	}
-	before := b.rcvBuf()
-	for range 400 {
-		s := Segment{Seq: b.rcvAdv - 1, Ack: b.sndNxt, Flags: wire.ACK, Window: 1000,
-			Payload: []byte{1}}
+	// From here on the test is the peer, and B's application reads only
+	// when told.
+	send := func(seq seqnum.V32, payload []byte) {
+		s := Segment{Seq: seq, Ack: b.sndNxt, Flags: wire.ACK, Window: 1000, Payload: payload}
 		if b.tsOK {
-			s.Options.HasTimestamp, s.Options.TSVal, s.Options.TSEcr = true, b.tsRecent, 0
+			s.Options.HasTimestamp, s.Options.TSVal = true, b.tsRecent
 		}
 		b.HandleSegment(p.now, &s)
 		var out Segment
 		for b.NextSegment(p.now, &out) {
 		}
 	}
-	if got := b.rcvBuf(); got > before+400+16*cfg.MSS {
-		t.Errorf("400 single bytes at the window's edge grew the buffer from %d to %d bytes", before, got)
+	chunk := make([]byte, cfg.MSS)
+	for b.rcvWnd() >= seqnum.Size32(len(chunk)) {
+		send(b.rcvNxt, chunk)
+	}
+	sink := make([]byte, 64<<10)
+	for b.rcv.len() > 1 {
+		if _, err := b.Read(p.now, sink[:min(len(sink), b.rcv.len()-1)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := b.rcvBuf()
+	for range 400 {
+		send(b.rcvAdv-1, []byte{1})
 	}
 	if b.ooo.empty() {
-		t.Fatal("the bytes were not kept out of order: the test sent nothing the receiver took")
+		t.Fatal("the bytes were not kept out of order: nothing tested")
+	}
+	if got := b.rcvBuf(); got > before+16*cfg.MSS+400 {
+		t.Errorf("400 single bytes at the window's edge grew the buffer from %d to %d bytes", before, got)
 	}
 }

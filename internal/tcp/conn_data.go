@@ -51,14 +51,38 @@ func (c *Conn) processText(now clock.Instant, s *Segment) {
 		// the SACK block that holds it (RFC 2883 §4.1.2; Linux likewise).
 		c.noteDSACK(s.Seq, end)
 	}
-	if !c.ooo.add(s.Seq, end, c.oooLimit()) {
+	off := c.rcv.len() + int(s.Seq.Sub(c.rcvNxt))
+	if c.oooTooSparse(off, len(s.Payload), end) || !c.ooo.add(s.Seq, end, c.oooLimit()) {
 		c.stats.Drops[DropOutOfOrderFull]++
 		return
 	}
-	c.rcv.writeAt(c.rcv.len()+int(s.Seq.Sub(c.rcvNxt)), s.Payload)
+	c.rcv.writeAt(off, s.Payload)
 	if c.rt != nil {
 		c.tuneOnOutOfOrder()
 	}
+}
+
+// sparseRingFloor is the ring memory out-of-order data may make a
+// connection take however little of it there is.
+const sparseRingFloor = 64 << 10
+
+// oooTooSparse says whether an out-of-order segment of n bytes at offset
+// off of the ring, ending at end, should be dropped to spare memory: the
+// ring holds its bytes at their final places, so a byte far beyond
+// RCV.NXT makes it take memory for the whole way there (a peer's single
+// byte at the edge of a 1 MiB window, 1 MiB). Such a segment is kept only
+// if what would then be held out of order is at least an eighth of the
+// span from RCV.NXT to its end, or the ring already has the memory: the
+// segments of a real flight that lost some are dense, and a sender
+// retransmits what was dropped. Linux charges each segment's memory
+// (truesize) to the receive buffer instead, and prunes the out-of-order
+// queue under pressure (tcp_prune_ofo_queue).
+func (c *Conn) oooTooSparse(off, n int, end seqnum.V32) bool {
+	need := off + n
+	if need <= len(c.rcv.buf) || need <= sparseRingFloor {
+		return false
+	}
+	return (c.ooo.held()+n)*8 < int(end.Sub(c.rcvNxt))
 }
 
 // appendInOrder queues data that starts at RCV.NXT, pulls in whatever

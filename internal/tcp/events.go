@@ -164,7 +164,7 @@ const (
 	DropACKTooNew                         // ACK of data never sent
 	DropACKTooOld                         // ACK below SND.UNA - MAX.SND.WND (RFC 5961 §5)
 	DropBadSYNSent                        // unacceptable segment in SYN-SENT
-	DropOutOfOrderFull                    // no room to keep an out-of-order segment
+	DropOutOfOrderFull                    // no room to keep an out-of-order segment (ranges, or memory for a sparse one)
 	DropAfterClose                        // data in a state that takes no more data
 	numDropReasons
 )
