@@ -48,8 +48,7 @@ func liveOverPipe(t *testing.T, cfg LiveConfig) (client, server *stack.Stack, at
 
 // heapInUse is the live heap after two collections, less the socket
 // buffers the stacks hold at that moment (stack.Stats' BufferMemory: data
-// in flight, sized by the transfer and bounded by MaxBufferMemory, not
-// kept by serve). Two collections, because the first only moves aside
+// in flight, sized by the transfer and the windows, not kept by serve). Two collections, because the first only moves aside
 // what the buffer pools (sync.Pool) cache for reuse and the second frees
 // it: blocks of the buffers auto-tuning grew in a transfer's last moments,
 // cached, once took a run of TestServeLive_HeapDoesNotGrowWithBytesEchoed
