@@ -70,16 +70,19 @@ const sparseRingFloor = 64 << 10
 // off of the ring, ending at end, should be dropped to spare memory: the
 // ring holds its bytes at their final places, so a byte far beyond
 // RCV.NXT makes it take memory for the whole way there (a peer's single
-// byte at the edge of a 1 MiB window, 1 MiB). Such a segment is kept only
-// if what would then be held out of order is at least an eighth of the
-// span from RCV.NXT to its end, or the ring already has the memory: the
-// segments of a real flight that lost some are dense, and a sender
-// retransmits what was dropped. Linux charges each segment's memory
-// (truesize) to the receive buffer instead, and prunes the out-of-order
-// queue under pressure (tcp_prune_ofo_queue).
+// byte at the edge of a 1 MiB window, 1 MiB). Such a segment is kept if
+// the ring has that memory, or had it when it last gave it back (the
+// queue of a bulk transfer empties between reads, and the first segments
+// after a burst of drops at a full bottleneck queue are few against the
+// span they reach: refusing them cost bulk-rtt-10ms a fifth of its rate),
+// or if what would then be held out of order is at least an eighth of the
+// span from RCV.NXT to its end. A sender retransmits what was dropped.
+// Linux charges each segment's memory (truesize) to the receive buffer
+// instead, and prunes the out-of-order queue under pressure
+// (tcp_prune_ofo_queue).
 func (c *Conn) oooTooSparse(off, n int, end seqnum.V32) bool {
 	need := off + n
-	if need <= len(c.rcv.buf) || need <= sparseRingFloor {
+	if need <= max(len(c.rcv.buf), int(c.rcv.hint), sparseRingFloor) {
 		return false
 	}
 	return (c.ooo.held()+n)*8 < int(end.Sub(c.rcvNxt))
