@@ -283,11 +283,10 @@ func TestOffloadConcurrentWriters(t *testing.T) {
 
 // Pure ACKs are written by the device's own goroutine (unless
 // Config.SyncWrites), yet what one goroutine writes reaches the kernel in
-// its order: 50 ACKs to closed ports, each written alone, then a UDP
-// datagram to a closed port. The kernel answers each ACK with a RST and
-// the datagram with an ICMP port unreachable, in the order it took them:
-// all 50 RSTs come back before the ICMP. With SyncWrites no ACK is handed
-// over.
+// its order: 50 ACKs to closed ports, each written alone, then a segment
+// with data (written by the caller) to a closed port from port 41999.
+// The kernel answers each with a RST, in the order it took them: the
+// RST to 41999 comes last. With SyncWrites no ACK is handed over.
 func TestOffloadHandedOverACKsKeepTheWritersOrder(t *testing.T) {
 	ns := needNetns(t)
 	kernel := netip.MustParsePrefix("10.78.2.1/24")
@@ -295,23 +294,21 @@ func TestOffloadHandedOverACKsKeepTheWritersOrder(t *testing.T) {
 	for i, syncWrites := range []bool{false, true} {
 		name := fmt.Sprintf("tdack%d", i)
 		dev := openIn(t, ns, Config{Name: name, KernelAddr: kernel, Offload: true, SyncWrites: syncWrites})
-		const acks = 50
+		const acks, lastPort = 50, 41999
 		var mu sync.Mutex
-		var order []string // "rst" or "icmp", as they came back
-		icmpSeen := make(chan struct{})
+		var order []uint16 // the ports the RSTs went to, as they came back
+		lastSeen := make(chan struct{})
 		dev.Attach(link.ReceiverFunc(func(pkts [][]byte) {
 			mu.Lock()
 			defer mu.Unlock()
 			for _, p := range pkts {
-				if len(p) < 40 || p[0] != 0x45 {
+				if len(p) < 40 || p[0] != 0x45 || p[9] != 6 || p[20+13]&0x04 == 0 {
 					continue
 				}
-				switch {
-				case p[9] == 6 && p[20+13]&0x04 != 0:
-					order = append(order, "rst")
-				case p[9] == 1 && p[20] == 3:
-					order = append(order, "icmp")
-					close(icmpSeen)
+				port := binary.BigEndian.Uint16(p[22:])
+				order = append(order, port)
+				if port == lastPort {
+					close(lastSeen)
 				}
 			}
 		}))
@@ -322,26 +319,27 @@ func TestOffloadHandedOverACKsKeepTheWritersOrder(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		udp := udpPacket(netip.AddrPortFrom(ours, 5555), netip.AddrPortFrom(kernel.Addr(), 9), []byte("last"))
-		if _, err := dev.WritePackets([][]byte{udp}); err != nil {
+		data := seg(t, segSpec{src: netip.AddrPortFrom(ours, lastPort), dst: netip.AddrPortFrom(kernel.Addr(), 9),
+			seq: 1, ack: 1, flags: wire.ACK, n: 10, noTS: true})
+		if _, err := dev.WritePackets([][]byte{data}); err != nil {
 			t.Fatal(err)
 		}
 		select {
-		case <-icmpSeen:
+		case <-lastSeen:
 		case <-time.After(10 * time.Second):
-			t.Fatalf("SyncWrites %v: no ICMP port unreachable within 10 s", syncWrites)
+			t.Fatalf("SyncWrites %v: no RST for the data segment within 10 s", syncWrites)
 		}
 		mu.Lock()
-		rsts := 0
-		for _, o := range order {
-			if o == "icmp" {
+		before := 0
+		for _, port := range order {
+			if port == lastPort {
 				break
 			}
-			rsts++
+			before++
 		}
 		mu.Unlock()
-		if rsts != acks {
-			t.Errorf("SyncWrites %v: %d RSTs came back before the ICMP, want all %d: the datagram overtook ACKs written before it", syncWrites, rsts, acks)
+		if before != acks {
+			t.Errorf("SyncWrites %v: %d RSTs came back before the data segment's, want all %d: it overtook ACKs written before it", syncWrites, before, acks)
 		}
 		handed := dev.Stats().ACKsHandedOver
 		if syncWrites && handed != 0 || !syncWrites && handed == 0 {
