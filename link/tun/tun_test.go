@@ -182,11 +182,19 @@ func openIn(t *testing.T, ns *netns.NS, cfg Config) *Device {
 // With offloads on, plain packets still cross both ways: ours go behind
 // an all-zero vnet header, and the kernel's UDP datagram, whose checksum
 // it left to the device (NEEDS_CSUM), arrives with the checksum complete.
+// offloadDev opens the offloading device name in a fresh namespace, on
+// 10.78.n.0/24: the kernel at .1, ours at .2.
+func offloadDev(t *testing.T, name string, n int, cfg Config) (dev *Device, ns *netns.NS, kernel netip.Prefix, ours netip.Addr) {
+	t.Helper()
+	ns = needNetns(t)
+	kernel = netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 78, byte(n), 1}), 24)
+	ours = netip.AddrFrom4([4]byte{10, 78, byte(n), 2})
+	cfg.Name, cfg.KernelAddr, cfg.Offload = name, kernel, true
+	return openIn(t, ns, cfg), ns, kernel, ours
+}
+
 func TestOffloadDeviceCarriesPlainPackets(t *testing.T) {
-	ns := needNetns(t)
-	kernel := netip.MustParsePrefix("10.78.0.1/24")
-	ours := netip.MustParseAddr("10.78.0.2")
-	dev := openIn(t, ns, Config{Name: "tdoff0", KernelAddr: kernel, Offload: true})
+	dev, ns, kernel, ours := offloadDev(t, "tdoff0", 0, Config{})
 	var conn *net.UDPConn
 	if err := ns.Do(func() error {
 		var err error
@@ -238,10 +246,7 @@ func TestOffloadDeviceCarriesPlainPackets(t *testing.T) {
 // Writers on several goroutines share the device: every super-packet
 // and plain packet reaches the kernel whole (its counters match ours).
 func TestOffloadConcurrentWriters(t *testing.T) {
-	ns := needNetns(t)
-	kernel := netip.MustParsePrefix("10.78.1.1/24")
-	ours := netip.MustParseAddr("10.78.1.2")
-	dev := openIn(t, ns, Config{Name: "tdoff1", KernelAddr: kernel, Offload: true})
+	dev, ns, kernel, ours := offloadDev(t, "tdoff1", 1, Config{})
 	const writers, batches = 4, 50
 	var wg sync.WaitGroup
 	for w := range writers {
@@ -288,12 +293,8 @@ func TestOffloadConcurrentWriters(t *testing.T) {
 // The kernel answers each with a RST, in the order it took them: the
 // RST to 41999 comes last. With SyncWrites no ACK is handed over.
 func TestOffloadHandedOverACKsKeepTheWritersOrder(t *testing.T) {
-	ns := needNetns(t)
-	kernel := netip.MustParsePrefix("10.78.2.1/24")
-	ours := netip.MustParseAddr("10.78.2.2")
 	for i, syncWrites := range []bool{false, true} {
-		name := fmt.Sprintf("tdack%d", i)
-		dev := openIn(t, ns, Config{Name: name, KernelAddr: kernel, Offload: true, SyncWrites: syncWrites})
+		dev, _, kernel, ours := offloadDev(t, fmt.Sprintf("tdack%d", i), 2+i, Config{SyncWrites: syncWrites})
 		const acks, lastPort = 50, 41999
 		var mu sync.Mutex
 		var order []uint16 // the ports the RSTs went to, as they came back
@@ -354,10 +355,7 @@ func TestOffloadHandedOverACKsKeepTheWritersOrder(t *testing.T) {
 // middle: every WritePackets returns, written or with ErrClosed, and
 // Close returns; nothing waits for ACKs the stop dropped.
 func TestOffloadHandedOverACKsCloseWhileWriting(t *testing.T) {
-	ns := needNetns(t)
-	kernel := netip.MustParsePrefix("10.78.3.1/24")
-	ours := netip.MustParseAddr("10.78.3.2")
-	dev := openIn(t, ns, Config{Name: "tdack9", KernelAddr: kernel, Offload: true})
+	dev, _, kernel, ours := offloadDev(t, "tdack9", 4, Config{})
 	const writers, each = 4, 3000
 	var wg sync.WaitGroup
 	var started sync.WaitGroup
