@@ -132,13 +132,22 @@ func (w *ackWriter) run(d *Device) {
 }
 
 // close stops the writer and waits for it; nobody waits for the ACKs
-// left (an ACK handed over by a write that raced with Close is dropped,
-// as by a device going down). The device's file is closed first, so that
+// left, which are dropped as by a device going down and counted with the
+// failed writes (one handed over by a write racing with Close may be
+// dropped uncounted). The device's file is closed first, so that
 // a write the writer is blocked in returns.
 func (w *ackWriter) close() {
 	w.stopped.Store(true)
 	close(w.stop)
 	<-w.exited
+	for dropped := true; dropped; {
+		select {
+		case <-w.q:
+			w.errors.Add(1) // counted with the failed writes: lost on the way
+		default:
+			dropped = false
+		}
+	}
 	w.mu.Lock()
 	w.drained.Broadcast()
 	w.mu.Unlock()

@@ -82,8 +82,9 @@ type Stats struct {
 	// ReadErrors counts failed reads other than "no packet ready".
 	ReadErrors uint64
 	// ACKsHandedOver counts the pure ACKs written by the device's own
-	// goroutine (Config.SyncWrites), ACKWriteErrors those of them whose
-	// write failed (they count as lost on the wire).
+	// goroutine (Config.SyncWrites), ACKWriteErrors those handed to it
+	// whose write failed or that Close dropped (they count as lost on the
+	// wire).
 	ACKsHandedOver, ACKWriteErrors uint64
 	// DroppedNoReceiver counts packets read while no Receiver was attached.
 	DroppedNoReceiver uint64
