@@ -25,6 +25,7 @@ type oooRange struct {
 type reassembly struct {
 	r     []oooRange // r[:n] are in use; small at first, grown by add
 	n     int
+	bytes int // what r[:n] hold (held)
 	clock uint64
 	small [maxOOORanges]oooRange
 }
@@ -73,9 +74,14 @@ func (q *reassembly) add(left, right seqnum.V32, limit int) bool {
 		copy(q.r[pos+1:q.n+1], q.r[pos:q.n])
 		q.r[pos] = oooRange{left, right, q.clock}
 		q.n++
+		q.bytes += int(right.Sub(left))
 		return true
 	}
 	m := oooRange{q.r[first].left.Min(left), q.r[last].right.Max(right), q.clock}
+	q.bytes += int(m.right.Sub(m.left))
+	for _, r := range q.r[first : last+1] {
+		q.bytes -= int(r.right.Sub(r.left))
+	}
 	q.r[first] = m
 	copy(q.r[first+1:], q.r[last+1:q.n])
 	q.n -= last - first
@@ -87,6 +93,7 @@ func (q *reassembly) add(left, right seqnum.V32, limit int) bool {
 func (q *reassembly) advance(rcvNxt seqnum.V32) seqnum.V32 {
 	for q.n > 0 && q.r[0].left.LessThanEq(rcvNxt) {
 		rcvNxt = rcvNxt.Max(q.r[0].right)
+		q.bytes -= int(q.r[0].right.Sub(q.r[0].left))
 		copy(q.r[:], q.r[1:q.n])
 		q.n--
 	}
@@ -107,13 +114,7 @@ func (q *reassembly) covers(left, right seqnum.V32) bool {
 }
 
 // held returns the bytes the ranges hold.
-func (q *reassembly) held() int {
-	n := 0
-	for i := 0; i < q.n; i++ {
-		n += int(q.r[i].right.Sub(q.r[i].left))
-	}
-	return n
-}
+func (q *reassembly) held() int { return q.bytes }
 
 // highest returns the right edge of the last range (valid when not empty).
 func (q *reassembly) highest() seqnum.V32 { return q.r[q.n-1].right }
@@ -141,7 +142,7 @@ func (q *reassembly) sackBlocks(o *wire.TCPOptions, max int) {
 
 func (q *reassembly) clear() {
 	if q != nil {
-		q.n = 0
+		q.n, q.bytes = 0, 0
 		q.r = q.small[:]
 	}
 }
