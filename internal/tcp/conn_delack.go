@@ -20,7 +20,9 @@ import (
 //     to 16, or half the receive buffer in segments), so that a sender in
 //     slow start is not held back.
 //   - More than one full-sized segment unacknowledged: ACK at once (Linux
-//     counts bytes, rcv_nxt - rcv_wup > rcv_mss).
+//     counts bytes, rcv_nxt - rcv_wup > rcv_mss; the segment size is never
+//     taken larger than the MSS we announced, so a super-packet that a
+//     link coalesced from the peer's segments is ACKed on its own).
 //   - A segment shorter than the peer's usual size marks the end of a
 //     burst ("pushed"): once the application has read the queue empty, the
 //     ACK goes out (afterRead), instead of waiting for the timer.
@@ -52,7 +54,12 @@ const maxQuickAcks = 16
 func (c *Conn) scheduleACK(now clock.Instant, n int, fin bool) {
 	switch {
 	case n > int(c.rcvMSS):
-		c.rcvMSS = uint16(min(n, math.MaxUint16)) // Linux tcp_measure_rcv_mss
+		// Linux tcp_measure_rcv_mss: no larger than the MSS we
+		// announced. A longer segment is several of the peer's,
+		// coalesced on the way in (a TUN device's GRO super-packet,
+		// whose gso_size Linux measures instead), and is ACKed at once
+		// as more than one full-sized segment.
+		c.rcvMSS = uint16(min(n, c.cfg.MSS, math.MaxUint16))
 	case n < int(c.rcvMSS):
 		c.pushed = true
 	}

@@ -43,6 +43,40 @@ func TestEstablished_DelayedACK(t *testing.T) {
 	h.wantSent("more than one full-sized segment unacknowledged: at once", seg{flags: ACK, seq: localISS + 1, ack: seq + 2})
 }
 
+// A segment longer than the MSS we announced is several of the peer's,
+// coalesced on the way in (a TUN device hands over the kernel's GRO
+// super-packets whole): it is ACKed at once, as Linux ACKs each GRO
+// packet (tcp_measure_rcv_mss takes its gso_size, never more than the
+// advertised MSS). Taking its length as the peer's segment size made
+// every second one wait: half the ACKs a Linux sender's BBR expects, and
+// tun-recv fell to 0.85–0.89× gVisor.
+func TestEstablished_CoalescedSegmentACKedAtOnce(t *testing.T) {
+	h := newHarness(t, Established, func(c *Config) { c.RecvBuffer = 1 << 20 })
+	mss := h.c.cfg.MSS
+	full := strings.Repeat("f", mss)
+	seq := remoteISS + 1
+	for i := 0; ; i++ { // full-sized segments until quick ACK mode ends
+		if i > maxQuickAcks {
+			t.Fatalf("more than %d quick ACKs", maxQuickAcks)
+		}
+		h.recv(seg{flags: ACK, seq: seq, ack: localISS + 1, payload: full})
+		seq += seqnum.V32(mss)
+		if len(h.drain()) == 0 {
+			break
+		}
+	}
+	h.advance(40 * time.Millisecond)
+	h.wantSent("delayed ACK", seg{flags: ACK, seq: localISS + 1, ack: seq})
+	for range 3 {
+		super := strings.Repeat("g", 10*mss)
+		h.recv(seg{flags: ACK, seq: seq, ack: localISS + 1, payload: super})
+		seq += seqnum.V32(len(super))
+		h.wantSent("ten segments in one: at once", seg{flags: ACK, seq: localISS + 1, ack: seq})
+	}
+	h.recv(seg{flags: ACK, seq: seq, ack: localISS + 1, payload: full})
+	h.wantNothingMore() // one full-sized segment alone may still wait
+}
+
 // After the peer was silent for longer than the RTO, quick ACK mode
 // begins again (Linux tcp_event_data_recv): a sender restarting from its
 // restart window must not wait for a delayed ACK.
