@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"strings"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -51,6 +53,17 @@ const devName = "tdb0"
 // OursReceiveBuffer, if not zero, is our stack's TCP receive buffer
 // (stack.TCPOptions.ReceiveBuffer); zero keeps the stack's default.
 var OursReceiveBuffer int
+
+// KernelCC, if not empty, is the congestion control of the kernel's TCP
+// sockets in each transfer ("cubic", "bbr", "reno": TCP_CONGESTION, set
+// on the client and on the listener, whose connections inherit it);
+// empty keeps what a new namespace inherits, the host's default. (A new
+// namespace may not make cubic its default unless the host allows it,
+// net.ipv4.tcp_allowed_congestion_control; a socket of a process with
+// CAP_NET_ADMIN may use any the kernel has.) It decides tun-recv, where
+// the kernel sends: with bbr it paces itself at the rate it measures from
+// the receiver's ACKs.
+var KernelCC string
 
 // env is one namespace with a TUN device: the kernel on one side, the
 // stack under test on the other.
@@ -230,8 +243,14 @@ func (e *env) kernelDropped() uint64 {
 
 // Result is one transfer.
 type Result struct {
-	Gbps    float64
-	Dropped uint64
+	Gbps float64
+	// KernelCC is the congestion control the kernel's connection used.
+	KernelCC string
+	// CPUPerByte is the process's CPU time (user and system) per byte
+	// moved, in nanoseconds: the stack under test and the kernel's work
+	// in the Linux peer's system calls, both in this process.
+	CPUPerByte float64
+	Dropped    uint64
 	// GSOOut and GSOIn count the GSO super-packets the stack's link
 	// wrote to the device and read from it (offloading links only).
 	GSOOut, GSOIn uint64
@@ -253,7 +272,7 @@ func Transfer(which string, send bool, n int64) (Result, error) {
 		var l net.Listener
 		if err := e.ns.do(func() error {
 			var err error
-			l, err = net.Listen("tcp", netip.AddrPortFrom(kernelAddr, port).String())
+			l, err = (&net.ListenConfig{Control: kernelCC}).Listen(ctx, "tcp", netip.AddrPortFrom(kernelAddr, port).String())
 			return err
 		}); err != nil {
 			return Result{}, err
@@ -277,7 +296,7 @@ func Transfer(which string, send bool, n int64) (Result, error) {
 		go func() { c, _ := l.Accept(); acc <- c }()
 		if err := e.ns.do(func() error {
 			var err error
-			tx, err = (&net.Dialer{}).DialContext(ctx, "tcp", netip.AddrPortFrom(stackAddr, port).String())
+			tx, err = (&net.Dialer{Control: kernelCC}).DialContext(ctx, "tcp", netip.AddrPortFrom(stackAddr, port).String())
 			return err
 		}); err != nil {
 			return Result{}, err
@@ -288,6 +307,14 @@ func Transfer(which string, send bool, n int64) (Result, error) {
 	}
 	defer tx.Close()
 	defer rx.Close()
+	kc := rx
+	if !send {
+		kc = tx
+	}
+	cc, err := connCC(kc)
+	if err != nil {
+		return Result{}, err
+	}
 	deadline := time.Now().Add(2 * time.Minute)
 	tx.SetDeadline(deadline)
 	rx.SetDeadline(deadline)
@@ -297,6 +324,10 @@ func Transfer(which string, send bool, n int64) (Result, error) {
 		done <- err
 	}()
 	buf := make([]byte, 256<<10)
+	cpu0, err := processCPU()
+	if err != nil {
+		return Result{}, err
+	}
 	start := time.Now()
 	for left := n; left > 0; left -= int64(len(buf)) {
 		if _, err := tx.Write(buf[:min(int64(len(buf)), left)]); err != nil {
@@ -307,9 +338,58 @@ func Transfer(which string, send bool, n int64) (Result, error) {
 		return Result{}, fmt.Errorf("read: %w", err)
 	}
 	el := time.Since(start)
-	res := Result{Gbps: float64(n) * 8 / 1e9 / el.Seconds(), Dropped: e.kernelDropped()}
+	cpu1, err := processCPU()
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Gbps: float64(n) * 8 / 1e9 / el.Seconds(), CPUPerByte: float64(cpu1-cpu0) / float64(n), KernelCC: cc, Dropped: e.kernelDropped()}
 	if e.gso != nil {
 		res.GSOOut, res.GSOIn = e.gso()
 	}
 	return res, nil
+}
+
+// processCPU is the CPU time this process has used, user and system.
+func processCPU() (time.Duration, error) {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0, fmt.Errorf("getrusage: %w", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
+}
+
+// kernelCC is the kernel sockets' Control function: it sets KernelCC.
+func kernelCC(_, _ string, c syscall.RawConn) error {
+	if KernelCC == "" {
+		return nil
+	}
+	var err error
+	if cerr := c.Control(func(fd uintptr) {
+		err = unix.SetsockoptString(int(fd), unix.IPPROTO_TCP, unix.TCP_CONGESTION, KernelCC)
+	}); cerr != nil {
+		return cerr
+	}
+	if err != nil {
+		return fmt.Errorf("tunbench: kernel congestion control %q: %w", KernelCC, err)
+	}
+	return nil
+}
+
+// connCC reads the congestion control of a kernel TCP connection.
+func connCC(c net.Conn) (string, error) {
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return "", fmt.Errorf("tunbench: %T is not the kernel's TCP connection", c)
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return "", err
+	}
+	var cc string
+	if cerr := rc.Control(func(fd uintptr) {
+		cc, err = unix.GetsockoptString(int(fd), unix.IPPROTO_TCP, unix.TCP_CONGESTION)
+	}); cerr != nil {
+		return "", cerr
+	}
+	return strings.TrimRight(cc, "\x00"), err
 }

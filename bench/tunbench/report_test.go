@@ -28,7 +28,9 @@ func envInt(name string, def int) int {
 // runs one row, for a profile (-cpuprofile); a comma-separated list of
 // rows or stacks (ours-offload,gvisor-gso) runs those. TUNBENCH_RCVBUF
 // sets our stack's receive buffer in bytes (gVisor as tailscale runs it
-// grows its own up to 8 MiB).
+// grows its own up to 8 MiB). TUNBENCH_CC sets the kernel's congestion
+// control (KernelCC; the header names the one in use). The cpu column is
+// the median process CPU time per byte (Result.CPUPerByte).
 func TestTUNReport(t *testing.T) {
 	if err := available(); err != nil {
 		t.Skipf("SKIPPING TUN BENCHMARK: %v", err)
@@ -38,6 +40,9 @@ func TestTUNReport(t *testing.T) {
 	}
 	reps := envInt("TUNBENCH_REPS", 3)
 	OursReceiveBuffer = envInt("TUNBENCH_RCVBUF", 0)
+	KernelCC = os.Getenv("TUNBENCH_CC")
+	defer func() { KernelCC = "" }()
+	cc := ""
 	n := int64(envInt("TUNBENCH_MIB", 128)) << 20
 	type row struct {
 		name, stack string
@@ -55,6 +60,7 @@ func TestTUNReport(t *testing.T) {
 		}
 	}
 	gbps := make([][]float64, len(rows))
+	cpu := make([][]float64, len(rows))
 	drops := make([]uint64, len(rows))
 	for range reps {
 		for i, r := range rows {
@@ -63,6 +69,8 @@ func TestTUNReport(t *testing.T) {
 				t.Fatalf("%s %s: %v", r.name, r.stack, err)
 			}
 			gbps[i] = append(gbps[i], res.Gbps)
+			cpu[i] = append(cpu[i], res.CPUPerByte)
+			cc = res.KernelCC
 			drops[i] += res.Dropped
 		}
 	}
@@ -75,7 +83,7 @@ func TestTUNReport(t *testing.T) {
 			ref[r.name] = slices.Clone(gbps[i])
 		}
 	}
-	fmt.Printf("%-9s %-15s %6s %6s %6s  %5s  %s  (Gbit/s, %d × %d MiB)\n", "measure", "stack", "min", "median", "max", "×gso", "drops", reps, n>>20)
+	fmt.Printf("%-9s %-15s %6s %6s %6s  %5s  %6s  %s  (Gbit/s, ns/B, %d × %d MiB, kernel TCP %s)\n", "measure", "stack", "min", "median", "max", "×gso", "cpu", "drops", reps, n>>20, cc)
 	for i, r := range rows {
 		g := gbps[i]
 		ratio := "-"
@@ -88,7 +96,9 @@ func TestTUNReport(t *testing.T) {
 			ratio = fmt.Sprintf("%.2f", q[len(q)/2])
 		}
 		slices.Sort(g)
-		fmt.Printf("%-9s %-15s %6.2f %6.2f %6.2f  %5s  %d\n", r.name, r.stack, g[0], g[len(g)/2], g[len(g)-1], ratio, drops[i])
+		c := slices.Clone(cpu[i])
+		slices.Sort(c)
+		fmt.Printf("%-9s %-15s %6.2f %6.2f %6.2f  %5s  %6.3f  %d\n", r.name, r.stack, g[0], g[len(g)/2], g[len(g)-1], ratio, c[len(c)/2], drops[i])
 	}
 }
 
@@ -140,5 +150,27 @@ func TestTransferLeavesNoFDBasedDispatcher(t *testing.T) {
 	stacks := string(buf[:runtime.Stack(buf, true)])
 	if n := strings.Count(stacks, "fdbased.(*endpoint).dispatchLoop"); n > 0 {
 		t.Fatalf("%d fdbased dispatchers still running after their rows closed", n)
+	}
+}
+
+// KernelCC is the congestion control of the kernel's side of a transfer,
+// sending or receiving, and a name the kernel does not have is an error.
+func TestKernelCCIsTheKernelSide(t *testing.T) {
+	if err := available(); err != nil {
+		t.Skipf("SKIPPING TUN TRANSFERS: %v", err)
+	}
+	defer func() { KernelCC = "" }()
+	for _, cc := range []string{"reno", "cubic"} {
+		KernelCC = cc
+		for _, send := range []bool{true, false} {
+			res, err := Transfer(OursOffload, send, 1<<20)
+			if err != nil || res.KernelCC != cc {
+				t.Errorf("KernelCC %q, send=%v: the kernel used %q (%v)", cc, send, res.KernelCC, err)
+			}
+		}
+	}
+	KernelCC = "no-such-cc"
+	if _, err := Transfer(OursOffload, false, 1<<20); err == nil {
+		t.Errorf("a transfer with KernelCC %q: no error", KernelCC)
 	}
 }
