@@ -55,6 +55,9 @@ type Row struct {
 	// CPU, where taken (the bulk rows), is the process's CPU time per byte
 	// moved in the same runs, in ns/B, as a row of its own.
 	CPU *Row
+	// Note, when not empty, says why the row has no figures
+	// (Measure.Available).
+	Note string
 }
 
 // better returns the better of gVisor's two figures (by median) and its
@@ -116,11 +119,12 @@ type jsonRow struct {
 	Against     string                 `json:"against,omitempty"`
 	Figures     map[string]*jsonFigure `json:"figures"`
 	CPU         *jsonRow               `json:"cpu-per-byte,omitempty"`
+	Note        string                 `json:"note,omitempty"`
 }
 
 func toJSON(r Row) *jsonRow {
 	j := &jsonRow{Measure: r.Measure, Unit: r.Unit, Ours: median(r.Ours), GVisor: median(r.GVisor),
-		GVisorTuned: median(r.GVisorTuned), Kernel: median(r.Kernel), Figures: map[string]*jsonFigure{}}
+		GVisorTuned: median(r.GVisorTuned), Kernel: median(r.Kernel), Figures: map[string]*jsonFigure{}, Note: r.Note}
 	if v, ok := r.Ratio(); ok {
 		j.Ratio = &v
 		_, j.Against = r.better()
@@ -156,7 +160,8 @@ func WriteJSON(w io.Writer, rows []Row) error {
 }
 
 // WriteTable writes rows as a Markdown table of min/median/max; a row's
-// CPU per byte follows it as a row of its own.
+// CPU per byte follows it as a row of its own, and the rows' notes follow
+// the table.
 func WriteTable(w io.Writer, rows []Row) {
 	fmt.Fprintln(w, "| measure | unit | ours (min / median / max) | gVisor | gVisor, tailscale's settings | kernel (loopback) | ratio |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
@@ -164,6 +169,11 @@ func WriteTable(w io.Writer, rows []Row) {
 		writeLine(w, r)
 		if r.CPU != nil {
 			writeLine(w, *r.CPU)
+		}
+	}
+	for _, r := range rows {
+		if r.Note != "" {
+			fmt.Fprintf(w, "\n%s: %s\n", r.Measure, r.Note)
 		}
 	}
 }
@@ -220,6 +230,10 @@ func Run(cfg Config, progress io.Writer) ([]Row, error) {
 		vals[key{m, s}] = append(vals[key{m, s}], v)
 	}
 	all := []string{Ours, GVisor, GVisorTuned, Kernel}
+	skipped := unavailable(registered)
+	for m, why := range skipped {
+		say("%s: %s", m, why)
+	}
 	// Memory first, one run per stack (it is deterministic enough): taken
 	// after the churn runs, its heap delta would also count the churn
 	// connections whose TIME-WAIT ends during the measure.
@@ -258,6 +272,9 @@ func Run(cfg Config, progress io.Writer) ([]Row, error) {
 			}
 		}
 		for _, x := range registered {
+			if skipped[x.Rows[0].Measure] != "" {
+				continue
+			}
 			for _, s := range x.Stacks {
 				say("run %d/%d: %s %s", run+1, cfg.Runs, x.Rows[0].Measure, s)
 				settle()
@@ -281,7 +298,10 @@ func Run(cfg Config, progress io.Writer) ([]Row, error) {
 		{Measure: "spurious-retransmissions", Unit: "per GiB", LowerIsBetter: true},
 	}
 	for _, x := range registered {
-		rows = append(rows, x.Rows...)
+		for _, r := range x.Rows {
+			r.Note = skipped[x.Rows[0].Measure]
+			rows = append(rows, r)
+		}
 	}
 	fill := func(r *Row) {
 		r.Ours = figureOf(vals[key{r.Measure, Ours}])
@@ -312,12 +332,31 @@ type Measure struct {
 	// the measure in progress lines and errors.
 	Rows   []Row
 	Stacks []string
+	// Available, if not nil, says why the measure cannot run here (say,
+	// not root); Run then leaves its rows without figures, with the
+	// reason as their Note.
+	Available func() error
 	// Take returns one value per row it took, by measure name; a value
 	// under "<measure> cpu-per-byte" becomes that row's CPU figure.
 	Take func(cfg Config, stack string) (map[string]float64, error)
 }
 
 var registered []Measure
+
+// unavailable names the measures of ms that cannot run here, by their
+// first row, with the reason.
+func unavailable(ms []Measure) map[string]string {
+	skipped := map[string]string{}
+	for _, x := range ms {
+		if x.Available == nil {
+			continue
+		}
+		if err := x.Available(); err != nil {
+			skipped[x.Rows[0].Measure] = "not measured: " + err.Error()
+		}
+	}
+	return skipped
+}
 
 // Register adds m to every Run (call it from an init function).
 func Register(m Measure) { registered = append(registered, m) }

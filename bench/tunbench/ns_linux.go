@@ -59,10 +59,14 @@ func (n *netNS) do(fn func() error) error {
 
 func (n *netNS) close() { unix.Close(n.fd) }
 
-// available says why namespaces cannot be made here, or nil.
-func available() error {
+// Available says why the transfers cannot run here (they make network
+// namespaces and TUN devices: root only), or nil.
+func Available() error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("not root")
+	}
+	if _, err := os.Stat("/dev/net/tun"); err != nil {
+		return fmt.Errorf("no TUN device: %w", err)
 	}
 	return nil
 }

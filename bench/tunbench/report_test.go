@@ -32,7 +32,7 @@ func envInt(name string, def int) int {
 // control (KernelCC; the header names the one in use). The cpu column is
 // the median process CPU time per byte (Result.CPUPerByte).
 func TestTUNReport(t *testing.T) {
-	if err := available(); err != nil {
+	if err := Available(); err != nil {
 		t.Skipf("SKIPPING TUN BENCHMARK: %v", err)
 	}
 	if os.Getenv("TUNBENCH_REPS") == "" {
@@ -105,7 +105,7 @@ func TestTUNReport(t *testing.T) {
 // Every row's transfer works: one MiB each way for each stack, the data
 // all arriving (CI runs this; the figures are TestTUNReport's).
 func TestTransferEachStack(t *testing.T) {
-	if err := available(); err != nil {
+	if err := Available(); err != nil {
 		t.Skipf("SKIPPING TUN TRANSFERS: %v", err)
 	}
 	for _, s := range []string{Ours, OursCoalesce, OursOffload, GVisorFD, GVisorGSO} {
@@ -138,7 +138,7 @@ func TestTransferEachStack(t *testing.T) {
 // transfer stalls (it did, once in a few full reports, until the close
 // stopped the dispatcher first).
 func TestTransferLeavesNoFDBasedDispatcher(t *testing.T) {
-	if err := available(); err != nil {
+	if err := Available(); err != nil {
 		t.Skipf("SKIPPING TUN TRANSFERS: %v", err)
 	}
 	for _, send := range []bool{true, false} {
@@ -156,7 +156,7 @@ func TestTransferLeavesNoFDBasedDispatcher(t *testing.T) {
 // KernelCC is the congestion control of the kernel's side of a transfer,
 // sending or receiving, and a name the kernel does not have is an error.
 func TestKernelCCIsTheKernelSide(t *testing.T) {
-	if err := available(); err != nil {
+	if err := Available(); err != nil {
 		t.Skipf("SKIPPING TUN TRANSFERS: %v", err)
 	}
 	defer func() { KernelCC = "" }()

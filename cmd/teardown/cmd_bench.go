@@ -17,11 +17,12 @@ func init() {
 		long: "Bench runs the benchmark suite of the bench module (bench/, a separate Go module so that " +
 			"gVisor stays out of teardown's dependencies): bulk throughput at MTU 1500 and 65535, connection " +
 			"churn sequential and 64 concurrent, heap per idle connection and retransmissions per GiB, and " +
-			"the rows other files of the suite register (loss, many flows, long paths), for our stack, gVisor's " +
+			"the rows other files of the suite register (loss, many flows, long paths; as root, tun-send and tun-recv over a " +
+			"TUN device with offloads against the kernel in a namespace, gVisor there as tailscale runs it), for our stack, gVisor's " +
 			"netstack as the suite configures it and as tailscale does (gvisor-tuned), and the Linux kernel " +
 			"over 127.0.0.1, and prints a Markdown table (min / median / max) or, with --json, one JSON array " +
 			"of {measure, unit, ours, gvisor, gvisor-tuned, kernel (medians), ratio (against the better " +
-			"gVisor), against, figures (min/median/max/runs per stack), cpu-per-byte (bulk rows)}. --quick finishes within a minute. --dccp runs the DCCP measures instead: CCID 2 and " +
+			"gVisor), against, figures (min/median/max/runs per stack), cpu-per-byte (bulk and TUN rows), note (why a row has no figures, e.g. not root)}. --quick finishes within a minute. --dccp runs the DCCP measures instead: CCID 2 and " +
 			"CCID 3 against our TCP over the same in-memory link (also with 1 % loss and reordering there), and " +
 			"on a simulated 50 Mbit/s path in virtual time with no loss, 1 % loss and reordering (tables, or " +
 			"one JSON object with --json); --vm adds the same conditions against Linux 6.1's DCCP in a qemu VM " +

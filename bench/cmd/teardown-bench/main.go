@@ -11,8 +11,9 @@
 // under "ours", "gvisor", "gvisor-tuned" (gVisor as tailscale configures
 // it) and "kernel", "ratio" against the better gVisor column and
 // "against" naming it, "figures" (min, median, max, runs per stack) and,
-// on the bulk rows, "cpu-per-byte" (the same shape, ns of CPU per byte). Progress goes to
-// stderr only when stderr is a terminal.
+// on the bulk and TUN rows, "cpu-per-byte" (the same shape, ns of CPU per
+// byte), and "note" where a row has no figures and why (the TUN rows need
+// root). Progress goes to stderr only when stderr is a terminal.
 //
 // --dccp runs only the DCCP measures instead (dccp.go): CCID 2 and CCID 3
 // of ours against our TCP over link/pipe (wall clock, no loss) and on a
