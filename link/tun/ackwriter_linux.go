@@ -74,12 +74,16 @@ func pureACK(p []byte) bool {
 }
 
 // handOver queues p, a pure ACK, for the writer; false if the queue is
-// full (the caller writes it).
+// full or the writer stopped (the caller writes it, and learns of the
+// closed device).
 func (w *ackWriter) handOver(p []byte) bool {
 	var a ackPkt
 	a.n = uint8(copy(a.b[:], p))
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.stopped.Load() {
+		return false
+	}
 	select {
 	case w.q <- a:
 		w.issued.Add(1)
@@ -133,11 +137,14 @@ func (w *ackWriter) run(d *Device) {
 
 // close stops the writer and waits for it; nobody waits for the ACKs
 // left, which are dropped as by a device going down and counted with the
-// failed writes (one handed over by a write racing with Close may be
-// dropped uncounted). The device's file is closed first, so that
-// a write the writer is blocked in returns.
+// failed writes. Once stopped (under mu, as hand-overs are), the writer
+// takes no more, so every ACK handed over is written or counted. The
+// device's file is closed first, so that a write the writer is blocked
+// in returns.
 func (w *ackWriter) close() {
+	w.mu.Lock()
 	w.stopped.Store(true)
+	w.mu.Unlock()
 	close(w.stop)
 	<-w.exited
 	for dropped := true; dropped; {
