@@ -54,12 +54,13 @@ const maxQuickAcks = 16
 func (c *Conn) scheduleACK(now clock.Instant, n int, fin bool) {
 	switch {
 	case n > int(c.rcvMSS):
-		// Linux tcp_measure_rcv_mss: no larger than the MSS we
-		// announced. A longer segment is several of the peer's,
-		// coalesced on the way in (a TUN device's GRO super-packet,
-		// whose gso_size Linux measures instead), and is ACKed at once
-		// as more than one full-sized segment.
-		c.rcvMSS = uint16(min(n, c.cfg.MSS, math.MaxUint16))
+		// Linux tcp_measure_rcv_mss: no larger than the segment the
+		// peer can send in full (advMSS). A longer one is most often
+		// several of the peer's, coalesced on the way in (a TUN
+		// device's GRO super-packet, which Linux measures by its
+		// gso_size), and is ACKed at once as more than one full-sized
+		// segment.
+		c.rcvMSS = uint16(min(n, c.advMSS(), math.MaxUint16))
 	case n < int(c.rcvMSS):
 		c.pushed = true
 	}
@@ -80,6 +81,18 @@ func (c *Conn) scheduleACK(now clock.Instant, n int, fin bool) {
 	} else if c.timers.delack == 0 {
 		c.timers.delack = now.Add(c.cfg.DelayedACK)
 	}
+}
+
+// advMSS is the payload of the peer's full-sized segment as far as we
+// know it: the MSS we announced, less the timestamp option the peer puts
+// on every segment once timestamps are agreed (Linux lowers its advmss by
+// TCPOLEN_TSTAMP_ALIGNED, 12 bytes, for the same reason; RFC 6691 §2: the
+// MSS does not count options).
+func (c *Conn) advMSS() int {
+	if c.tsOK {
+		return c.cfg.MSS - wire.TCPTimestampRoom
+	}
+	return c.cfg.MSS
 }
 
 // finACKWaits says whether the ACK of a FIN that takes ESTABLISHED to

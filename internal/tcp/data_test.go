@@ -45,9 +45,10 @@ func TestEstablished_DelayedACK(t *testing.T) {
 
 // A segment longer than the MSS we announced is several of the peer's,
 // coalesced on the way in (a TUN device hands over the kernel's GRO
-// super-packets whole): it is ACKed at once, as Linux ACKs each GRO
-// packet (tcp_measure_rcv_mss takes its gso_size, never more than the
-// advertised MSS). Taking its length as the peer's segment size made
+// super-packets whole): it is ACKed at once, as Linux ACKs a GRO packet
+// (tcp_measure_rcv_mss takes its gso_size, never more than the advertised
+// MSS; Linux also asks that its window can still advance, which a reader
+// that keeps up gives). Taking its length as the peer's segment size made
 // every second one wait: half the ACKs a Linux sender's BBR expects, and
 // tun-recv fell to 0.85–0.89× gVisor.
 func TestEstablished_CoalescedSegmentACKedAtOnce(t *testing.T) {
@@ -75,6 +76,48 @@ func TestEstablished_CoalescedSegmentACKedAtOnce(t *testing.T) {
 	}
 	h.recv(seg{flags: ACK, seq: seq, ack: localISS + 1, payload: full})
 	h.wantNothingMore() // one full-sized segment alone may still wait
+}
+
+// With timestamps the peer's full-sized segment is 12 bytes short of the
+// MSS we announced (the option rides on every segment; Linux lowers its
+// advmss by as much). A super-packet must leave the estimate there, not
+// at the announced MSS: otherwise each full segment after it counts as
+// short, and is ACKed as the end of a burst as soon as it is read.
+func TestEstablished_CoalescedSegmentThenFullSegmentsWithTimestamps(t *testing.T) {
+	h := newHarnessPeer(t, Established, wire.TCPOptions{HasTimestamp: true, TSVal: 100},
+		func(c *Config) { c.NoTimestamps, c.RecvBuffer = false, 1<<20 })
+	if !h.c.tsOK {
+		t.Fatal("timestamps not agreed")
+	}
+	full := h.c.cfg.MSS - wire.TCPTimestampRoom
+	seq, tsv := remoteISS+1, uint32(101)
+	send := func(n int) int {
+		h.recvSeg(&Segment{Seq: seq, Ack: localISS + 1, Flags: ACK, Window: 8000, Payload: make([]byte, n),
+			Options: wire.TCPOptions{HasTimestamp: true, TSVal: tsv}})
+		seq += seqnum.V32(n)
+		tsv++
+		return len(h.drain())
+	}
+	for i := 0; send(full) > 0; i++ { // full-sized segments until quick ACK mode ends
+		if i > maxQuickAcks {
+			t.Fatalf("more than %d quick ACKs", maxQuickAcks)
+		}
+	}
+	h.advance(40 * time.Millisecond)
+	h.wantSent("delayed ACK", seg{flags: ACK, seq: localISS + 1, ack: seq})
+	if got := send(10 * full); got != 1 {
+		t.Fatalf("a segment of ten: %d ACKs sent at once, want 1", got)
+	}
+	if got := send(full); got != 0 {
+		t.Fatalf("one full-sized segment: %d ACKs sent at once, want none", got)
+	}
+	if _, err := h.app.Read(1 << 20); err != nil {
+		t.Fatal(err)
+	}
+	h.wantNothingMore() // a full-sized segment read is no end of a burst
+	if got := send(full); got != 1 {
+		t.Fatalf("the second full-sized segment: %d ACKs sent at once, want 1", got)
+	}
 }
 
 // After the peer was silent for longer than the RTO, quick ACK mode
