@@ -271,23 +271,7 @@ func Run(cfg Config, progress io.Writer) ([]Row, error) {
 				add(m, s, v, err)
 			}
 		}
-		for _, x := range registered {
-			if skipped[x.Rows[0].Measure] != "" {
-				continue
-			}
-			for _, s := range x.Stacks {
-				say("run %d/%d: %s %s", run+1, cfg.Runs, x.Rows[0].Measure, s)
-				settle()
-				got, err := x.Take(cfg, s)
-				if err != nil {
-					add(x.Rows[0].Measure, s, 0, err)
-					continue
-				}
-				for m, v := range got {
-					add(m, s, v, nil)
-				}
-			}
-		}
+		takeRegistered(registered, skipped, cfg, run, say, add)
 	}
 	rows := []Row{
 		{Measure: "bulk-1500", Unit: "Gbit/s"},
@@ -297,12 +281,7 @@ func Run(cfg Config, progress io.Writer) ([]Row, error) {
 		{Measure: "memory-per-conn", Unit: "bytes", LowerIsBetter: true},
 		{Measure: "spurious-retransmissions", Unit: "per GiB", LowerIsBetter: true},
 	}
-	for _, x := range registered {
-		for _, r := range x.Rows {
-			r.Note = skipped[x.Rows[0].Measure]
-			rows = append(rows, r)
-		}
-	}
+	rows = append(rows, registeredRows(registered, skipped)...)
 	fill := func(r *Row) {
 		r.Ours = figureOf(vals[key{r.Measure, Ours}])
 		r.GVisor = figureOf(vals[key{r.Measure, GVisor}])
@@ -342,6 +321,42 @@ type Measure struct {
 }
 
 var registered []Measure
+
+// takeRegistered takes run's figures of each measure of ms for each of
+// its stacks, but not of those skipped (unavailable), and hands them to
+// add.
+func takeRegistered(ms []Measure, skipped map[string]string, cfg Config, run int, say func(string, ...any), add func(m, s string, v float64, err error)) {
+	for _, x := range ms {
+		if skipped[x.Rows[0].Measure] != "" {
+			continue
+		}
+		for _, s := range x.Stacks {
+			say("run %d/%d: %s %s", run+1, cfg.Runs, x.Rows[0].Measure, s)
+			settle()
+			got, err := x.Take(cfg, s)
+			if err != nil {
+				add(x.Rows[0].Measure, s, 0, err)
+				continue
+			}
+			for m, v := range got {
+				add(m, s, v, nil)
+			}
+		}
+	}
+}
+
+// registeredRows returns the rows of ms, those of a skipped measure with
+// the reason as their Note.
+func registeredRows(ms []Measure, skipped map[string]string) []Row {
+	var rows []Row
+	for _, x := range ms {
+		for _, r := range x.Rows {
+			r.Note = skipped[x.Rows[0].Measure]
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
 
 // unavailable names the measures of ms that cannot run here, by their
 // first row, with the reason.

@@ -23,13 +23,35 @@ func TestTUNRowsNoteWhyTheyAreMissing(t *testing.T) {
 	if tun == nil || len(tun.Rows) != 2 || tun.Rows[1].Measure != "tun-recv" || tun.Available == nil {
 		t.Fatalf("tun-send and tun-recv are not registered with an availability check: %+v", tun)
 	}
-	cannot := Measure{Rows: []Row{{Measure: "x"}}, Available: func() error { return errors.New("not root") }}
-	can := Measure{Rows: []Row{{Measure: "y"}}, Available: func() error { return nil }}
-	got := unavailable([]Measure{cannot, can, {Rows: []Row{{Measure: "z"}}}})
+	taken := map[string]int{}
+	take := func(name string) func(Config, string) (map[string]float64, error) {
+		return func(_ Config, s string) (map[string]float64, error) {
+			taken[name+"/"+s]++
+			return map[string]float64{name: 1}, nil
+		}
+	}
+	cannot := Measure{Rows: []Row{{Measure: "x", Unit: "Gbit/s"}, {Measure: "x2", Unit: "Gbit/s"}}, Stacks: []string{Ours},
+		Available: func() error { return errors.New("not root") }, Take: take("x")}
+	can := Measure{Rows: []Row{{Measure: "y", Unit: "Gbit/s"}}, Stacks: []string{Ours, GVisorTuned},
+		Available: func() error { return nil }, Take: take("y")}
+	plain := Measure{Rows: []Row{{Measure: "z", Unit: "Gbit/s"}}, Stacks: []string{GVisor}, Take: take("z")}
+	ms := []Measure{cannot, can, plain}
+	got := unavailable(ms)
 	if len(got) != 1 || got["x"] != "not measured: not root" {
 		t.Errorf("unavailable: %v, want x only, with its reason", got)
 	}
-	rows := []Row{{Measure: "x", Unit: "Gbit/s", Note: got["x"]}, {Measure: "y", Unit: "Gbit/s", Ours: &Figure{Median: 1}}}
+	var added []string
+	takeRegistered(ms, got, Config{Runs: 1}, 0, func(string, ...any) {}, func(m, s string, v float64, err error) {
+		added = append(added, m+"/"+s)
+	})
+	if len(taken) != 3 || taken["y/ours"] != 1 || taken["y/gvisor-tuned"] != 1 || taken["z/gvisor"] != 1 || len(added) != 3 {
+		t.Errorf("taken %v, added %v: want y for ours and gvisor-tuned and z for gvisor, and x never", taken, added)
+	}
+	rows := registeredRows(ms, got)
+	if len(rows) != 4 || rows[0].Note != got["x"] || rows[1].Note != got["x"] || rows[2].Note != "" || rows[3].Note != "" {
+		t.Errorf("rows %+v: want x and x2 with the reason, y and z without", rows)
+	}
+	rows = []Row{rows[0], {Measure: "y", Unit: "Gbit/s", Ours: &Figure{Median: 1}}}
 	var js bytes.Buffer
 	if err := WriteJSON(&js, rows); err != nil {
 		t.Fatal(err)

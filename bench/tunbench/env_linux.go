@@ -248,7 +248,9 @@ type Result struct {
 	KernelCC string
 	// CPUPerByte is the process's CPU time (user and system) per byte
 	// moved, in nanoseconds: the stack under test and the kernel's work
-	// in the Linux peer's system calls, both in this process.
+	// in the Linux peer's system calls, both in this process. The
+	// kernel's work in softirq or timers (bbr's pacing) counts only when
+	// it runs on one of the process's threads.
 	CPUPerByte float64
 	Dropped    uint64
 	// GSOOut and GSOIn count the GSO super-packets the stack's link

@@ -68,5 +68,11 @@ func Available() error {
 	if _, err := os.Stat("/dev/net/tun"); err != nil {
 		return fmt.Errorf("no TUN device: %w", err)
 	}
+	// Root may still lack the capabilities (a container): try.
+	ns, err := newNetNS()
+	if err != nil {
+		return fmt.Errorf("cannot make a network namespace: %w", err)
+	}
+	ns.close()
 	return nil
 }

@@ -170,7 +170,9 @@ func TestKernelCCIsTheKernelSide(t *testing.T) {
 		}
 	}
 	KernelCC = "no-such-cc"
-	if _, err := Transfer(OursOffload, false, 1<<20); err == nil {
-		t.Errorf("a transfer with KernelCC %q: no error", KernelCC)
+	for _, send := range []bool{true, false} {
+		if _, err := Transfer(OursOffload, send, 1<<20); err == nil {
+			t.Errorf("a transfer with KernelCC %q, send=%v: no error", KernelCC, send)
+		}
 	}
 }
