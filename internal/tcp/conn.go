@@ -79,8 +79,12 @@ type Conn struct {
 	appClosed  bool   // full close (Close) was called
 	readClosed bool   // CloseRead or Close was called
 	events     Events // since the last TakeEvents (packed here, in padding)
-	err        error  // terminal error for Read and Write
-	errRead    bool   // a Read reported err (profile.ReadErrorOnce)
+	// lastSegSize is the length of the last in-order segment shorter
+	// than rcvMSS, if it was long enough to be a full one
+	// (conn_delack.go; here, in padding).
+	lastSegSize uint16
+	err         error // terminal error for Read and Write
+	errRead     bool  // a Read reported err (profile.ReadErrorOnce)
 
 	// Pending output.
 	synPending, ackNow, rtxPending bool

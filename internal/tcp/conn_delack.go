@@ -22,7 +22,8 @@ import (
 //   - More than one full-sized segment unacknowledged: ACK at once (Linux
 //     counts bytes, rcv_nxt - rcv_wup > rcv_mss; the segment size is never
 //     taken larger than the MSS we announced, so a super-packet that a
-//     link coalesced from the peer's segments is ACKed on its own).
+//     link coalesced from the peer's segments is ACKed on its own, and
+//     falls to two shorter full segments of the same length in a row).
 //   - A segment shorter than the peer's usual size marks the end of a
 //     burst ("pushed"): once the application has read the queue empty, the
 //     ACK goes out (afterRead), instead of waiting for the timer.
@@ -52,6 +53,8 @@ const maxQuickAcks = 16
 // scheduleACK decides when to ACK n in-order bytes just received; fin
 // says the segment also carries a FIN whose ACK may wait (finACKWaits).
 func (c *Conn) scheduleACK(now clock.Instant, n int, fin bool) {
+	lss := c.lastSegSize
+	c.lastSegSize = 0
 	switch {
 	case n > int(c.rcvMSS):
 		// Linux tcp_measure_rcv_mss: no larger than the segment the
@@ -62,6 +65,18 @@ func (c *Conn) scheduleACK(now clock.Instant, n int, fin bool) {
 		// segment.
 		c.rcvMSS = uint16(min(n, c.advMSS(), math.MaxUint16))
 	case n < int(c.rcvMSS):
+		// Linux tcp_measure_rcv_mss: two shorter segments in a row of
+		// the same length, and long enough to be full ones (at least
+		// RFC 9293's default MSS), are the peer's full size now: its
+		// path MTU fell, or its MSS is below the estimate. Linux lowers
+		// rcv_mss to them, and they do not mark the end of a burst.
+		if n >= probeMinSize {
+			c.lastSegSize = uint16(min(n, math.MaxUint16))
+			if n == int(lss) {
+				c.rcvMSS = uint16(n)
+				break
+			}
+		}
 		c.pushed = true
 	}
 	if c.lastDataRcvd == 0 || now.Sub(c.lastDataRcvd) > c.rto.rto {

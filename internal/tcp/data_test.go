@@ -120,6 +120,43 @@ func TestEstablished_CoalescedSegmentThenFullSegmentsWithTimestamps(t *testing.T
 	}
 }
 
+// A peer whose segments shrink (its path MTU fell) sends full segments
+// shorter than the size we had measured. As on Linux, two in a row of the
+// same length become the new full size: after that, one read empty is no
+// end of a burst and draws no ACK of its own.
+func TestEstablished_SmallerFullSegmentsLowerTheEstimate(t *testing.T) {
+	h := newHarness(t, Established, func(c *Config) { c.RecvBuffer = 1 << 20 })
+	seq := remoteISS + 1
+	send := func(n int) int {
+		h.recv(seg{flags: ACK, seq: seq, ack: localISS + 1, payload: strings.Repeat("s", n)})
+		seq += seqnum.V32(n)
+		return len(h.drain())
+	}
+	for i := 0; send(1000) > 0; i++ { // full-sized segments until quick ACK mode ends
+		if i > maxQuickAcks {
+			t.Fatalf("more than %d quick ACKs", maxQuickAcks)
+		}
+	}
+	h.advance(40 * time.Millisecond)
+	h.wantSent("delayed ACK", seg{flags: ACK, seq: localISS + 1, ack: seq})
+	if got := send(800); got != 0 {
+		t.Fatalf("a first shorter segment: %d ACKs at once, want none", got)
+	}
+	if got := send(800); got != 1 {
+		t.Fatalf("a second one of the same length: %d ACKs at once, want 1 (two full segments)", got)
+	}
+	if got := send(800); got != 0 {
+		t.Fatalf("a third: %d ACKs at once, want none", got)
+	}
+	if _, err := h.app.Read(1 << 20); err != nil {
+		t.Fatal(err)
+	}
+	h.wantNothingMore() // 800 bytes are a full segment now: read, no ACK of its own
+	if got := send(800); got != 1 {
+		t.Fatalf("the fourth: %d ACKs at once, want 1", got)
+	}
+}
+
 // After the peer was silent for longer than the RTO, quick ACK mode
 // begins again (Linux tcp_event_data_recv): a sender restarting from its
 // restart window must not wait for a delayed ACK.
