@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"strings"
 	"syscall"
 	"time"
 	"unsafe"
@@ -393,5 +392,5 @@ func connCC(c net.Conn) (string, error) {
 	}); cerr != nil {
 		return "", cerr
 	}
-	return strings.TrimRight(cc, "\x00"), err
+	return cc, err
 }

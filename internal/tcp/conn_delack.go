@@ -71,7 +71,7 @@ func (c *Conn) scheduleACK(now clock.Instant, n int, fin bool) {
 		// path MTU fell, or its MSS is below the estimate. Linux lowers
 		// rcv_mss to them, and they do not mark the end of a burst.
 		if n >= probeMinSize {
-			c.lastSegSize = uint16(min(n, math.MaxUint16))
+			c.lastSegSize = uint16(n) // below rcvMSS, a uint16
 			if n == int(lss) {
 				c.rcvMSS = uint16(n)
 				break
